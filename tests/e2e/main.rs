@@ -4,3 +4,6 @@
 //! `sluice_harness` and fails, naming the server and the install command, when one is missing.
 
 mod emulators;
+mod forwarder;
+mod subscriber;
+mod template;

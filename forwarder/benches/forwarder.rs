@@ -1,0 +1,3 @@
+//! Forwarder benchmark: see docs/benchmarks.md.
+
+fn main() {}
