@@ -129,3 +129,69 @@ fn a_missing_server_is_named_with_its_install_command() {
         assert!(message.contains("tools/setup.sh"), "{message}");
     }
 }
+
+#[tokio::test]
+async fn moto_checks_subscription_destinations_and_the_two_filter_limit() {
+    let moto = Moto::start();
+    let logs = moto.logs_client();
+    let function = moto
+        .create_lambda_function("sluice-forwarder")
+        .await
+        .expect("lambda function");
+    assert_eq!(
+        function,
+        "arn:aws:lambda:us-east-1:123456789012:function:sluice-forwarder"
+    );
+    let stream = moto
+        .create_kinesis_stream("sluice-logs")
+        .await
+        .expect("kinesis stream");
+    logs.create_log_group()
+        .log_group_name("/aws/lambda/checkout-api")
+        .send()
+        .await
+        .expect("create");
+
+    let missing = logs
+        .put_subscription_filter()
+        .log_group_name("/aws/lambda/checkout-api")
+        .filter_name("sluice")
+        .filter_pattern("")
+        .destination_arn("arn:aws:lambda:us-east-1:123456789012:function:not-there")
+        .send()
+        .await;
+    assert!(
+        missing.is_err(),
+        "moto accepted a destination that does not exist"
+    );
+
+    for (name, destination) in [("first", &function), ("second", &stream)] {
+        let mut put = logs
+            .put_subscription_filter()
+            .log_group_name("/aws/lambda/checkout-api")
+            .filter_name(name)
+            .filter_pattern("")
+            .destination_arn(destination);
+        if destination.contains(":kinesis:") {
+            put = put.role_arn("arn:aws:iam::123456789012:role/cwl-to-kinesis");
+        }
+        put.send()
+            .await
+            .unwrap_or_else(|err| panic!("filter {name}: {err:?}"));
+    }
+    let third = logs
+        .put_subscription_filter()
+        .log_group_name("/aws/lambda/checkout-api")
+        .filter_name("third")
+        .filter_pattern("")
+        .destination_arn(&function)
+        .send()
+        .await
+        .expect_err("a third filter");
+    assert!(
+        third
+            .as_service_error()
+            .is_some_and(|e| e.is_limit_exceeded_exception()),
+        "expected LimitExceededException, got {third:?}"
+    );
+}

@@ -99,6 +99,102 @@ impl Moto {
         aws_sdk_cloudwatchlogs::Client::from_conf(config)
     }
 
+    /// Creates a Lambda function (with the IAM role moto requires for it) and returns its ARN:
+    /// a real destination for subscription filters, which moto checks exists.
+    pub async fn create_lambda_function(&self, name: &str) -> Result<String, HarnessError> {
+        let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+        let form = format!(
+            "Action=CreateRole&Version=2010-05-08&RoleName={}&AssumeRolePolicyDocument={}",
+            form_encode(name),
+            form_encode(policy)
+        );
+        let role = self
+            .aws_call(
+                "iam",
+                "POST",
+                "/",
+                "application/x-www-form-urlencoded",
+                None,
+                form,
+            )
+            .await?;
+        let role_arn = between(&role, "<Arn>", "</Arn>").ok_or_else(|| HarnessError::Api {
+            server: "moto_server",
+            what: format!("CreateRole answered without an Arn: {role}"),
+        })?;
+        let function = serde_json::json!({
+            "FunctionName": name,
+            "Runtime": "provided.al2023",
+            "Role": role_arn,
+            "Handler": "bootstrap",
+            "Code": {"ZipFile": BOOTSTRAP_ZIP},
+        });
+        let answer = self
+            .aws_call(
+                "lambda",
+                "POST",
+                "/2015-03-31/functions",
+                "application/json",
+                None,
+                function.to_string(),
+            )
+            .await?;
+        json_field(&answer, "FunctionArn")
+    }
+
+    /// Creates a one-shard Kinesis data stream and returns its ARN.
+    pub async fn create_kinesis_stream(&self, name: &str) -> Result<String, HarnessError> {
+        let body = serde_json::json!({"StreamName": name, "ShardCount": 1}).to_string();
+        let target = Some("Kinesis_20131202.CreateStream");
+        self.aws_call("kinesis", "POST", "/", "application/x-amz-json-1.1", target, body)
+            .await?;
+        Ok(format!("arn:aws:kinesis:{REGION}:{ACCOUNT_ID}:stream/{name}"))
+    }
+
+    /// One raw AWS API call. moto routes a request by the service named in its credential scope
+    /// and does not check signatures, so a well-formed unsigned header is enough.
+    async fn aws_call(
+        &self,
+        service: &str,
+        method: &str,
+        path: &str,
+        content_type: &str,
+        target: Option<&str>,
+        body: String,
+    ) -> Result<String, HarnessError> {
+        let url = format!("{}{path}", self.url());
+        let authorization = format!(
+            "AWS4-HMAC-SHA256 Credential=testing/20261122/{REGION}/{service}/aws4_request, \
+             SignedHeaders=host, Signature=0"
+        );
+        let method = reqwest::Method::from_bytes(method.as_bytes()).expect("valid HTTP method");
+        let mut request = reqwest::Client::new()
+            .request(method, &url)
+            .header("authorization", authorization)
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(target) = target {
+            request = request.header("x-amz-target", target);
+        }
+        let api_error = |what: String| HarnessError::Api {
+            server: "moto_server",
+            what,
+        };
+        let response = request
+            .send()
+            .await
+            .map_err(|err| api_error(format!("{service} {url}: {err}")))?;
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .map_err(|err| api_error(format!("{service} {url}: {err}")))?;
+        if !status.is_success() {
+            return Err(api_error(format!("{service} {url}: HTTP {status}: {text}")));
+        }
+        Ok(text)
+    }
+
     /// Forgets every API call recorded so far; later calls are recorded from here on.
     pub async fn reset_recording(&self) -> Result<(), HarnessError> {
         self.moto_api("POST", "/moto-api/recorder/reset-recording")
@@ -145,6 +241,40 @@ impl Moto {
         }
         Ok(body)
     }
+}
+
+/// A zip holding one executable `bootstrap` script: the code of an emulated Lambda function.
+const BOOTSTRAP_ZIP: &str = "UEsDBBQAAAAAAAAAIVzihkXDEQAAABEAAAAJAAAAYm9vdHN0cmFwIyEvYmluL3NoCmV4aXQgMApQSwECFAMUAAAAAAAAACFc4oZFwxEAAAARAAAACQAAAAAAAAAAAAAA7QEAAAAAYm9vdHN0cmFwUEsFBgAAAAABAAEANwAAADgAAAAAAA==";
+
+/// `application/x-www-form-urlencoded` encoding of one value.
+fn form_encode(value: &str) -> String {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (byte as char).to_string(),
+            _ => format!("%{byte:02X}"),
+        })
+        .collect()
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let from = text.find(start)? + start.len();
+    let to = from + text[from..].find(end)?;
+    Some(&text[from..to])
+}
+
+fn json_field(text: &str, field: &str) -> Result<String, HarnessError> {
+    let value: Value = serde_json::from_str(text).map_err(|err| HarnessError::Api {
+        server: "moto_server",
+        what: format!("answer is not JSON ({err}): {text}"),
+    })?;
+    value[field]
+        .as_str()
+        .map(str::to_string)
+        .ok_or_else(|| HarnessError::Api {
+            server: "moto_server",
+            what: format!("answer has no {field}: {text}"),
+        })
 }
 
 /// The action of one recorded request: the `X-Amz-Target` suffix of JSON APIs
