@@ -5,8 +5,44 @@
 //! account-level policies add `policyLevel`).
 
 use std::collections::BTreeMap;
+use std::io::Read;
 
+use base64::Engine as _;
+use flate2::read::MultiGzDecoder;
 use serde::{Deserialize, Serialize};
+
+/// The `messageType` CloudWatch Logs sends to check that a destination is reachable.
+pub const CONTROL_MESSAGE: &str = "CONTROL_MESSAGE";
+
+/// Why a payload could not be decoded, named by the step that failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeError {
+    /// `awslogs.data` is not standard base64.
+    #[error("payload is not base64: {source}")]
+    NotBase64 {
+        #[source]
+        source: base64::DecodeError,
+    },
+    /// The decoded bytes are not a gzip stream (or the stream is truncated or corrupt).
+    #[error("payload is not gzip ({len} bytes): {source}")]
+    NotGzip {
+        len: usize,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The decompressed bytes are not JSON.
+    #[error("payload is not JSON: {source}")]
+    NotJson {
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The JSON is not a subscription batch: a required field is missing or has the wrong type.
+    #[error("payload is not a CloudWatch Logs batch (missing or mistyped field): {source}")]
+    MissingField {
+        #[source]
+        source: serde_json::Error,
+    },
+}
 
 /// One decoded subscription batch. Unknown fields are ignored.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -26,6 +62,14 @@ pub struct LogsData {
     pub policy_level: Option<String>,
 }
 
+impl LogsData {
+    /// A `CONTROL_MESSAGE` batch is CloudWatch Logs checking the destination: acknowledge it
+    /// and index nothing.
+    pub fn is_control(&self) -> bool {
+        self.message_type == CONTROL_MESSAGE
+    }
+}
+
 /// One log event of a batch.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -38,4 +82,141 @@ pub struct LogEvent {
     /// Present when the filter pattern is space-delimited (`[ip, user, ...]`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub extracted_fields: Option<BTreeMap<String, String>>,
+}
+
+/// Decodes the `awslogs.data` string of a Lambda subscription event: base64, then gzip, then JSON.
+pub fn decode_awslogs(data: &str) -> Result<LogsData, DecodeError> {
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(data.trim())
+        .map_err(|source| DecodeError::NotBase64 { source })?;
+    decode_gzip_json(&bytes)
+}
+
+/// Decodes a gzip-compressed JSON batch: the data of a Kinesis record from a subscription
+/// filter (already base64-decoded by the Kinesis event deserializer).
+pub fn decode_gzip_json(bytes: &[u8]) -> Result<LogsData, DecodeError> {
+    if bytes.len() < 2 || bytes[..2] != [0x1f, 0x8b] {
+        return Err(DecodeError::NotGzip {
+            len: bytes.len(),
+            source: std::io::Error::new(std::io::ErrorKind::InvalidData, "no gzip header (1f 8b)"),
+        });
+    }
+    // Log text compresses about 8 to 12 times; start there to avoid most regrowth.
+    let mut json = Vec::with_capacity(bytes.len().saturating_mul(8));
+    MultiGzDecoder::new(bytes)
+        .read_to_end(&mut json)
+        .map_err(|source| DecodeError::NotGzip {
+            len: bytes.len(),
+            source,
+        })?;
+    decode_json(&json)
+}
+
+/// Parses the decompressed JSON of a batch.
+pub fn decode_json(json: &[u8]) -> Result<LogsData, DecodeError> {
+    serde_json::from_slice(json).map_err(|source| match source.classify() {
+        serde_json::error::Category::Data => DecodeError::MissingField { source },
+        _ => DecodeError::NotJson { source },
+    })
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use std::io::Write;
+
+    use flate2::{Compression, write::GzEncoder};
+
+    use super::*;
+
+    /// The example batch of the CloudWatch Logs documentation
+    /// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html#LambdaFunctionExample>),
+    /// as the subscription filter sends it to Lambda, decompressed.
+    pub(crate) const DOC_BATCH: &str = r#"{
+        "messageType": "DATA_MESSAGE",
+        "owner": "123456789012",
+        "logGroup": "CloudTrail/logs",
+        "logStream": "123456789012_CloudTrail_us-east-1",
+        "subscriptionFilters": ["Destination"],
+        "logEvents": [
+            {"id": "31953106606966983378809025079804211143289615424298221568",
+             "timestamp": 1432826855000,
+             "message": "{\"eventVersion\":\"1.03\",\"userIdentity\":{\"type\":\"Root\"}}"},
+            {"id": "31953106606966983378809025079804211143289615424298221569",
+             "timestamp": 1432826855000,
+             "message": "{\"eventVersion\":\"1.03\",\"userIdentity\":{\"type\":\"Root\"}}"}
+        ]
+    }"#;
+
+    /// The health check CloudWatch Logs sends when a subscription is created (same page).
+    const CONTROL: &str = r#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1432826855000,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#;
+
+    pub(crate) fn gzip(bytes: &[u8]) -> Vec<u8> {
+        let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+        encoder.write_all(bytes).expect("writing to a Vec cannot fail");
+        encoder.finish().expect("writing to a Vec cannot fail")
+    }
+
+    pub(crate) fn awslogs(json: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(gzip(json.as_bytes()))
+    }
+
+    #[test]
+    fn decodes_the_documented_example_batch() {
+        let batch = decode_awslogs(&awslogs(DOC_BATCH)).expect("valid batch");
+        assert_eq!(batch.owner, "123456789012");
+        assert_eq!(batch.log_group, "CloudTrail/logs");
+        assert_eq!(batch.subscription_filters, ["Destination"]);
+        assert_eq!(batch.log_events.len(), 2);
+        assert_eq!(batch.log_events[1].timestamp, 1_432_826_855_000);
+        assert!(!batch.is_control());
+    }
+
+    #[test]
+    fn control_message_is_recognised() {
+        assert!(
+            decode_awslogs(&awslogs(CONTROL))
+                .expect("valid batch")
+                .is_control()
+        );
+    }
+
+    #[test]
+    fn unknown_fields_such_as_policy_level_are_accepted() {
+        let json = DOC_BATCH.replacen(
+            "\"owner\"",
+            "\"policyLevel\": \"ACCOUNT_LEVEL_POLICY\", \"future\": 1, \"owner\"",
+            1,
+        );
+        let batch = decode_gzip_json(&gzip(json.as_bytes())).expect("valid batch");
+        assert_eq!(batch.policy_level.as_deref(), Some("ACCOUNT_LEVEL_POLICY"));
+    }
+
+    #[test]
+    fn each_failing_step_is_named() {
+        assert!(matches!(
+            decode_awslogs("not base64!"),
+            Err(DecodeError::NotBase64 { .. })
+        ));
+        let plain = base64::engine::general_purpose::STANDARD.encode(DOC_BATCH);
+        assert!(matches!(decode_awslogs(&plain), Err(DecodeError::NotGzip { .. })));
+        let mut truncated = gzip(DOC_BATCH.as_bytes());
+        truncated.truncate(truncated.len() / 2);
+        assert!(matches!(
+            decode_gzip_json(&truncated),
+            Err(DecodeError::NotGzip { .. })
+        ));
+        assert!(matches!(
+            decode_gzip_json(&gzip(b"{\"messageType\":")),
+            Err(DecodeError::NotJson { .. })
+        ));
+        let missing = decode_gzip_json(&gzip(
+            br#"{"messageType":"DATA_MESSAGE","logGroup":"g","logStream":"s"}"#,
+        ));
+        match missing {
+            Err(err @ DecodeError::MissingField { .. }) => {
+                assert!(err.to_string().contains("owner"), "{err}")
+            }
+            other => panic!("expected MissingField, got {other:?}"),
+        }
+    }
 }

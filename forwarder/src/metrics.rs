@@ -1,1 +1,135 @@
-//! See the crate documentation.
+//! Counts of one invocation as CloudWatch Embedded Metric Format: one JSON log line that
+//! CloudWatch turns into metrics, no API call needed.
+//!
+//! Specification: <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>.
+
+use serde_json::{Map, Value, json};
+
+/// What happened to the events of an invocation.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Counts {
+    pub events_received: u64,
+    pub indexed: u64,
+    pub duplicates: u64,
+    pub retried: u64,
+    pub dead_lettered: u64,
+    pub failed: u64,
+    pub skipped: u64,
+}
+
+/// EMF allows at most 100 values per metric.
+const MAX_VALUES: usize = 100;
+
+/// The EMF line for `counts` and the latencies of the bulk requests, stamped now.
+pub fn emf(namespace: &str, dimensions: &[(&str, &str)], counts: &Counts, bulk_latency_ms: &[f64]) -> String {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64);
+    emf_at(now_ms, namespace, dimensions, counts, bulk_latency_ms)
+}
+
+/// [`emf`] with an explicit timestamp (milliseconds since the epoch).
+pub fn emf_at(
+    timestamp_ms: i64,
+    namespace: &str,
+    dimensions: &[(&str, &str)],
+    counts: &Counts,
+    bulk_latency_ms: &[f64],
+) -> String {
+    let count_metrics = [
+        ("EventsReceived", counts.events_received),
+        ("Indexed", counts.indexed),
+        ("Duplicates", counts.duplicates),
+        ("Retried", counts.retried),
+        ("DeadLettered", counts.dead_lettered),
+        ("Failed", counts.failed),
+        ("Skipped", counts.skipped),
+    ];
+    let mut definitions: Vec<Value> = count_metrics
+        .iter()
+        .map(|(name, _)| json!({"Name": name, "Unit": "Count"}))
+        .collect();
+    let mut root = Map::new();
+    for (name, value) in dimensions {
+        root.insert((*name).to_owned(), Value::from(*value));
+    }
+    for (name, value) in count_metrics {
+        root.insert(name.to_owned(), Value::from(value));
+    }
+    let latencies: Vec<f64> = bulk_latency_ms
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite())
+        .take(MAX_VALUES)
+        .collect();
+    if !latencies.is_empty() {
+        definitions.push(json!({"Name": "BulkLatencyMs", "Unit": "Milliseconds"}));
+        root.insert("BulkLatencyMs".to_owned(), Value::from(latencies));
+    }
+    let dimension_names: Vec<&str> = dimensions.iter().map(|(name, _)| *name).collect();
+    root.insert(
+        "_aws".to_owned(),
+        json!({
+            "Timestamp": timestamp_ms,
+            "CloudWatchMetrics": [{
+                "Namespace": namespace,
+                "Dimensions": [dimension_names],
+                "Metrics": definitions,
+            }],
+        }),
+    );
+    Value::Object(root).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_line_in_the_documented_shape() {
+        let counts = Counts {
+            events_received: 10,
+            indexed: 7,
+            duplicates: 1,
+            dead_lettered: 1,
+            failed: 1,
+            ..Default::default()
+        };
+        let line = emf_at(
+            1_795_355_100_123,
+            "Sluice",
+            &[("FunctionName", "sluice-forwarder")],
+            &counts,
+            &[12.5, 30.0],
+        );
+        assert!(!line.contains('\n'));
+        let value: Value = serde_json::from_str(&line).expect("JSON");
+        let directive = &value["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(value["_aws"]["Timestamp"], 1_795_355_100_123_i64);
+        assert_eq!(directive["Namespace"], "Sluice");
+        assert_eq!(directive["Dimensions"], json!([["FunctionName"]]));
+        assert_eq!(value["FunctionName"], "sluice-forwarder");
+        // Every declared metric has a value at the root, as the specification requires.
+        let metrics = directive["Metrics"].as_array().expect("metrics");
+        assert_eq!(metrics.len(), 8);
+        for metric in metrics {
+            let name = metric["Name"].as_str().expect("name");
+            assert!(!value[name].is_null(), "{name} has no value");
+        }
+        assert_eq!(value["Indexed"], 7);
+        assert_eq!(value["BulkLatencyMs"], json!([12.5, 30.0]));
+    }
+
+    #[test]
+    fn no_latency_metric_without_requests() {
+        let value: Value =
+            serde_json::from_str(&emf_at(0, "Sluice", &[], &Counts::default(), &[])).expect("JSON");
+        assert!(value.get("BulkLatencyMs").is_none());
+        assert_eq!(
+            value["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+                .as_array()
+                .map(Vec::len),
+            Some(7)
+        );
+    }
+}

@@ -1,1 +1,355 @@
-//! See the crate documentation.
+//! Redaction of secrets in log messages, before anything leaves the function.
+//!
+//! Built-in rules (each match becomes `[REDACTED]`): bearer tokens, `Authorization: Basic`
+//! credentials, AWS access key ids (`AKIA…`/`ASIA…`), AWS secret access keys (40 characters of
+//! base64 with mixed case and digits), JWTs, `password=…`/`secret: …`-style pairs, and JSON
+//! fields whose name contains password, passwd, secret, token, authorization, credential or
+//! api_key. Custom
+//! rules are regular expressions whose whole match is replaced.
+//!
+//! Most messages contain none of the words the built-in rules need, so a single case-insensitive
+//! substring scan decides whether the keyword rules run at all.
+
+use std::borrow::Cow;
+
+use aho_corasick::AhoCorasick;
+use regex::{Captures, Regex};
+
+/// What replaces a secret.
+pub const REDACTED: &str = "[REDACTED]";
+
+/// A user-supplied regular expression (redaction, include or exclude) that does not compile.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid regular expression {pattern:?}: {source}")]
+pub struct PatternError {
+    pub pattern: String,
+    #[source]
+    pub source: regex::Error,
+}
+
+/// Compiles user-supplied patterns, naming the first one that is invalid.
+pub fn compile_patterns(patterns: &[String]) -> Result<Vec<Regex>, PatternError> {
+    patterns
+        .iter()
+        .map(|pattern| {
+            Regex::new(pattern).map_err(|source| PatternError {
+                pattern: pattern.clone(),
+                source,
+            })
+        })
+        .collect()
+}
+
+/// Names a JSON field holds a secret under (matched case-insensitively, anywhere in the name).
+const SENSITIVE_KEYS: &str = r"password|passwd|secret|token|authorization|credential|api[_-]?key|apikey";
+
+/// Words one of which must occur (any case) for a keyword rule to match.
+const TRIGGERS: &[&str] = &[
+    "password",
+    "passwd",
+    "pwd",
+    "secret",
+    "token",
+    "authorization",
+    "credential",
+    "api_key",
+    "api-key",
+    "apikey",
+    "bearer",
+    "akia",
+    "asia",
+    "eyj",
+];
+
+/// The built-in rules, compiled once.
+#[derive(Debug, Clone)]
+struct Builtin {
+    triggers: AhoCorasick,
+    /// Applied in order when a trigger word occurs; `$pre` is kept, the rest of the match replaced.
+    keyword_rules: Vec<Regex>,
+    /// Candidate AWS secret access keys, checked for mixed case and digits before replacing.
+    secret_key: Regex,
+    /// A JSON field with a sensitive name and an object or array value: only a structural
+    /// rewrite can redact it.
+    nested: Regex,
+    sensitive_key: Regex,
+}
+
+impl Builtin {
+    fn new() -> Self {
+        let rules = [
+            // JSON string or number fields, also inside an escaped JSON string (`\"password\":\"x\"`).
+            format!(
+                r#"(?i)(?P<pre>\\?"[^"\\]*(?:{SENSITIVE_KEYS})[^"\\]*\\?"\s*:\s*)(?:"(?:[^"\\]|\\.)*"|\\"(?:[^"\\]|\\[^"])*\\"|-?[0-9][0-9.eE+-]*)"#
+            ),
+            // Authorization headers with basic credentials.
+            r"(?i)(?P<pre>authorization\s*[=:]\s*basic\s+)[A-Za-z0-9+/=]+".to_owned(),
+            // Bearer tokens (RFC 6750 `b64token`).
+            r"(?i)(?P<pre>\bbearer\s+)[A-Za-z0-9\-._~+/]+=*".to_owned(),
+            // key=value and key: value pairs.
+            r#"(?i)(?P<pre>\b[a-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey)[a-z0-9_.-]*\s*[=:]\s*)(?:"[^"]*"|'[^']*'|[^\s,;&"'}\]\[<>]+)"#.to_owned(),
+            // AWS access key ids (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-unique-ids).
+            r"(?P<pre>)\b(?:AKIA|ASIA)[A-Z0-9]{16}\b".to_owned(),
+            // JWTs: base64url header and payload, both JSON objects (`eyJ` is `{"`).
+            r"(?P<pre>)\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*".to_owned(),
+        ];
+        Builtin {
+            triggers: AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(TRIGGERS)
+                .expect("the trigger words are valid"),
+            keyword_rules: rules
+                .iter()
+                .map(|rule| Regex::new(rule).expect("built-in rule compiles"))
+                .collect(),
+            secret_key: Regex::new(r"(?:^|[^A-Za-z0-9/+=])([A-Za-z0-9/+]{40})(?:$|[^A-Za-z0-9/+=])")
+                .expect("built-in rule compiles"),
+            nested: Regex::new(&format!(
+                r#"(?i)"[^"\\]*(?:{SENSITIVE_KEYS})[^"\\]*"\s*:\s*[\[{{]"#
+            ))
+            .expect("built-in rule compiles"),
+            sensitive_key: Regex::new(&format!("(?i){SENSITIVE_KEYS}")).expect("built-in rule compiles"),
+        }
+    }
+
+    fn redact<'a>(&self, text: Cow<'a, str>) -> Cow<'a, str> {
+        let mut text = text;
+        if self.triggers.is_match(text.as_ref()) {
+            for rule in &self.keyword_rules {
+                let replaced = rule.replace_all(&text, |caps: &Captures<'_>| {
+                    let pre = caps.name("pre").map_or("", |m| m.as_str());
+                    let value = &caps[0][pre.len()..];
+                    // A JSON value stays a JSON string, escaped as the value was.
+                    if pre.ends_with(':') || pre.trim_end().ends_with(':') {
+                        if value.starts_with("\\\"") {
+                            return format!("{pre}\\\"{REDACTED}\\\"");
+                        }
+                        if pre.starts_with('"') || pre.starts_with("\\\"") {
+                            return format!("{pre}\"{REDACTED}\"");
+                        }
+                    }
+                    format!("{pre}{REDACTED}")
+                });
+                if let Cow::Owned(replaced) = replaced {
+                    text = Cow::Owned(replaced);
+                }
+            }
+        }
+        if text.len() >= 40 {
+            let replaced = self.secret_key.replace_all(&text, |caps: &Captures<'_>| {
+                let whole = caps.get(0).map_or("", |m| m.as_str());
+                let key = caps.get(1).map_or("", |m| m.as_str());
+                if looks_like_secret_key(key) {
+                    whole.replacen(key, REDACTED, 1)
+                } else {
+                    whole.to_owned()
+                }
+            });
+            if replaced != text.as_ref() {
+                text = Cow::Owned(replaced.into_owned());
+            }
+        }
+        text
+    }
+}
+
+/// A secret access key is random base64: unlike a hex digest or a word, it mixes cases and digits.
+fn looks_like_secret_key(candidate: &str) -> bool {
+    let bytes = candidate.as_bytes();
+    bytes.iter().any(u8::is_ascii_uppercase)
+        && bytes.iter().any(u8::is_ascii_lowercase)
+        && bytes.iter().any(u8::is_ascii_digit)
+}
+
+/// Replaces secrets in log text with [`REDACTED`].
+#[derive(Debug, Clone)]
+pub struct Redactor {
+    builtin: Option<Builtin>,
+    custom: Vec<Regex>,
+}
+
+impl Default for Redactor {
+    /// The built-in rules and no custom ones (`REDACT_BUILTIN=true`, `REDACT_PATTERNS` empty).
+    fn default() -> Self {
+        Redactor {
+            builtin: Some(Builtin::new()),
+            custom: Vec::new(),
+        }
+    }
+}
+
+impl Redactor {
+    /// A redactor with the built-in rules switched on or off, plus `custom` regular expressions.
+    pub fn new(builtin: bool, custom: &[String]) -> Result<Redactor, PatternError> {
+        Ok(Redactor {
+            builtin: builtin.then(Builtin::new),
+            custom: compile_patterns(custom)?,
+        })
+    }
+
+    /// A redactor that changes nothing.
+    pub fn none() -> Redactor {
+        Redactor {
+            builtin: None,
+            custom: Vec::new(),
+        }
+    }
+
+    /// The text with every secret replaced; borrowed when there was nothing to replace.
+    pub fn redact<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        let mut text = Cow::Borrowed(text);
+        if let Some(builtin) = &self.builtin {
+            text = builtin.redact(text);
+        }
+        for rule in &self.custom {
+            if let Cow::Owned(replaced) = rule.replace_all(&text, REDACTED) {
+                text = Cow::Owned(replaced);
+            }
+        }
+        text
+    }
+
+    /// Whether JSON text has a sensitive field whose value is an object or array, which the text
+    /// rules cannot reach: the caller then parses the JSON and calls [`Redactor::redact_value`].
+    pub fn needs_structural(&self, json: &str) -> bool {
+        self.builtin
+            .as_ref()
+            .is_some_and(|b| b.triggers.is_match(json) && b.nested.is_match(json))
+    }
+
+    /// Redacts a parsed JSON value: sensitive fields become [`REDACTED`] whatever their value,
+    /// and every string goes through [`Redactor::redact`].
+    pub fn redact_value(&self, value: &mut serde_json::Value) {
+        use serde_json::Value;
+        match value {
+            Value::String(text) => {
+                if let Cow::Owned(replaced) = self.redact(text) {
+                    *text = replaced;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|item| self.redact_value(item)),
+            Value::Object(fields) => {
+                for (key, field) in fields.iter_mut() {
+                    if self
+                        .builtin
+                        .as_ref()
+                        .is_some_and(|b| b.sensitive_key.is_match(key))
+                    {
+                        *field = Value::String(REDACTED.to_owned());
+                    } else {
+                        self.redact_value(field);
+                    }
+                }
+            }
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn redact(text: &str) -> String {
+        Redactor::default().redact(text).into_owned()
+    }
+
+    #[test]
+    fn plain_text_is_borrowed_unchanged() {
+        let text = "2026-11-22T00:00:00.000Z\tc0ffee\tINFO\tcache miss for key user:42 after 3 ms";
+        assert!(matches!(Redactor::default().redact(text), Cow::Borrowed(t) if t == text));
+    }
+
+    #[test]
+    fn bearer_tokens_and_basic_credentials() {
+        assert_eq!(
+            redact("Authorization: Bearer abc.DEF-123_x="),
+            "Authorization: Bearer [REDACTED]"
+        );
+        assert_eq!(
+            redact("authorization=Basic dXNlcjpwYXNz done"),
+            "authorization=Basic [REDACTED] done"
+        );
+    }
+
+    #[test]
+    fn aws_keys() {
+        // The example key pair of the AWS documentation.
+        let line = "using AKIAIOSFODNN7EXAMPLE with wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY.";
+        assert_eq!(redact(line), "using [REDACTED] with [REDACTED].");
+        // A SHA-1 hex digest is 40 characters too but not a secret key.
+        let digest = "commit 2fd4e1c67a2d28fced849ee1bb76e7391b93eb12 deployed";
+        assert_eq!(redact(digest), digest);
+    }
+
+    #[test]
+    fn jwts() {
+        let jwt =
+            "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_XgL0n3I9PlFUP0THsR8U";
+        assert_eq!(redact(&format!("id_token {jwt} ok")), "id_token [REDACTED] ok");
+    }
+
+    #[test]
+    fn key_value_pairs() {
+        assert_eq!(
+            redact("login password=hunter2 user=bob"),
+            "login password=[REDACTED] user=bob"
+        );
+        assert_eq!(redact("db_secret: s3cr3t, next"), "db_secret: [REDACTED], next");
+        assert_eq!(redact("API_KEY='abc def'"), "API_KEY=[REDACTED]");
+    }
+
+    #[test]
+    fn json_fields_by_name() {
+        assert_eq!(
+            redact(r#"{"user":"bob","Password":"a \"b\" c","apiKey":12345,"refresh_token":"t"}"#),
+            r#"{"user":"bob","Password":"[REDACTED]","apiKey":"[REDACTED]","refresh_token":"[REDACTED]"}"#
+        );
+        assert_eq!(
+            redact(r#"{"details":{"authorization": "Bearer xxxxxxxx"}}"#),
+            r#"{"details":{"authorization": "[REDACTED]"}}"#
+        );
+        // JSON inside a JSON string, as loggers that stringify request bodies write it.
+        assert_eq!(
+            redact(r#"{"body":"{\"password\":\"hunter2\"}"}"#),
+            r#"{"body":"{\"password\":\"[REDACTED]\"}"}"#
+        );
+    }
+
+    #[test]
+    fn redacted_json_stays_valid_json() {
+        let redacted = redact(r#"{"password":"x","token":7,"ok":true}"#);
+        let value: serde_json::Value = serde_json::from_str(&redacted).expect("still JSON");
+        assert_eq!(value["password"], REDACTED);
+    }
+
+    #[test]
+    fn nested_sensitive_values_need_the_structural_pass() {
+        let redactor = Redactor::default();
+        let json = r#"{"credentials":{"a":1},"secrets":["x"],"user":{"name":"bob"}}"#;
+        assert!(redactor.needs_structural(json));
+        assert!(!redactor.needs_structural(r#"{"user":{"name":"bob"}}"#));
+        let mut value: serde_json::Value = serde_json::from_str(json).expect("JSON");
+        redactor.redact_value(&mut value);
+        assert_eq!(
+            value,
+            serde_json::json!({"credentials":REDACTED,"secrets":REDACTED,"user":{"name":"bob"}})
+        );
+    }
+
+    #[test]
+    fn builtin_rules_can_be_switched_off_and_custom_ones_added() {
+        let redactor = Redactor::new(false, &[r"\b\d{3}-\d{2}-\d{4}\b".to_owned()]).expect("valid");
+        assert_eq!(
+            redactor.redact("password=x ssn 123-45-6789"),
+            "password=x ssn [REDACTED]"
+        );
+    }
+
+    #[test]
+    fn an_invalid_custom_pattern_is_named() {
+        let err = Redactor::new(true, &["ok".to_owned(), "(unclosed".to_owned()]).expect_err("invalid");
+        assert_eq!(err.pattern, "(unclosed");
+        assert!(err.to_string().contains("(unclosed"));
+    }
+}
