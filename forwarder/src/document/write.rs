@@ -1,0 +1,153 @@
+//! Writing JSON straight into a `String`: escaped strings, numbers, RFC 3339 timestamps.
+//! Faster than building `serde_json::Value` trees for every event, and allocation-free.
+
+use std::fmt::Write as _;
+
+/// Appends `text` as a JSON string literal.
+pub fn push_str(out: &mut String, text: &str) {
+    out.push('"');
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    for (i, &byte) in bytes.iter().enumerate() {
+        let escape = match byte {
+            b'"' => "\\\"",
+            b'\\' => "\\\\",
+            b'\n' => "\\n",
+            b'\r' => "\\r",
+            b'\t' => "\\t",
+            0..=0x1f => "",
+            _ => continue,
+        };
+        out.push_str(&text[start..i]);
+        if escape.is_empty() {
+            let _ = write!(out, "\\u{byte:04x}");
+        } else {
+            out.push_str(escape);
+        }
+        start = i + 1;
+    }
+    out.push_str(&text[start..]);
+    out.push('"');
+}
+
+/// Appends `"key":`.
+pub fn push_key(out: &mut String, key: &str) {
+    push_str(out, key);
+    out.push(':');
+}
+
+/// Appends a number, or `null` for a value JSON cannot hold (infinity, NaN).
+pub fn push_f64(out: &mut String, value: f64) {
+    if value.is_finite() {
+        let _ = write!(out, "{value}");
+    } else {
+        out.push_str("null");
+    }
+}
+
+/// Appends a JSON text that is known to be valid, on one line: outside strings a line break
+/// can only be whitespace (inside a string JSON forbids it), so it becomes a space.
+pub fn push_raw_json(out: &mut String, json: &str) {
+    if json.bytes().any(|b| b == b'\n' || b == b'\r') {
+        out.extend(json.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }));
+    } else {
+        out.push_str(json);
+    }
+}
+
+/// `(year, month, day)` and hour of a millisecond timestamp, UTC, proleptic Gregorian.
+pub fn civil_from_ms(ms: i64) -> ((i64, u32, u32), u32) {
+    let days = ms.div_euclid(86_400_000);
+    let hour = (ms.rem_euclid(86_400_000) / 3_600_000) as u32;
+    (civil_from_days(days), hour)
+}
+
+/// Howard Hinnant's `civil_from_days` (<https://howardhinnant.github.io/date_algorithms.html>).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+/// Whether OpenSearch's `date` type (`strict_date_optional_time`) accepts the timestamp's
+/// four-digit year.
+pub fn in_date_range(ms: i64) -> bool {
+    (0..=9999).contains(&civil_from_ms(ms).0.0)
+}
+
+/// Appends `"2026-11-22T13:45:00.123Z"`.
+pub fn push_timestamp(out: &mut String, ms: i64) {
+    let ((year, month, day), hour) = civil_from_ms(ms);
+    let in_day = ms.rem_euclid(3_600_000);
+    let (minute, second, milli) = (in_day / 60_000, (in_day / 1000) % 60, in_day % 1000);
+    let _ = write!(
+        out,
+        "\"{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{milli:03}Z\""
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_escaped_like_serde_json() {
+        for text in [
+            "plain",
+            "quote \" back \\ slash",
+            "line\nbreak\ttab\r",
+            "\u{1}ctl\u{1f}",
+            "ünïcode ✓",
+            "",
+        ] {
+            let mut out = String::new();
+            push_str(&mut out, text);
+            assert_eq!(out, serde_json::to_string(text).expect("serialisable"));
+        }
+    }
+
+    #[test]
+    fn timestamps_match_chrono() {
+        for ms in [
+            0,
+            1_795_355_100_123,
+            1_795_391_999_999,
+            -1,
+            951_782_400_000,
+            253_402_300_799_999,
+        ] {
+            let mut out = String::new();
+            push_timestamp(&mut out, ms);
+            let want = chrono::DateTime::from_timestamp_millis(ms)
+                .expect("in range")
+                .format("\"%Y-%m-%dT%H:%M:%S%.3fZ\"")
+                .to_string();
+            assert_eq!(out, want, "{ms}");
+        }
+        assert!(in_date_range(253_402_300_799_999));
+        assert!(!in_date_range(253_402_300_800_000));
+    }
+
+    #[test]
+    fn raw_json_is_kept_on_one_line() {
+        let mut out = String::new();
+        push_raw_json(&mut out, "{\n  \"a\": \"x\\ny\"\r\n}");
+        assert_eq!(out, "{   \"a\": \"x\\ny\"  }");
+    }
+
+    #[test]
+    fn numbers() {
+        let mut out = String::new();
+        push_f64(&mut out, 2.39);
+        out.push(',');
+        push_f64(&mut out, f64::INFINITY);
+        assert_eq!(out, "2.39,null");
+    }
+}
