@@ -7,6 +7,10 @@ use std::time::Duration;
 
 use reqwest::Url;
 
+use crate::document::{DocumentFormat, DocumentOptions, IdMode, JsonMode, MessageFilter};
+use crate::index::{Granularity, IndexNaming, validate_index_name};
+use crate::redact::Redactor;
+
 /// One setting: its environment variable and its CLI flag (the same name in lower-kebab-case).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Setting {
@@ -212,7 +216,11 @@ pub struct RetryConfig {
 pub struct Config {
     /// `None` only in a dry run, which sends nothing.
     pub sink: Option<SinkConfig>,
-    pub documents: DocumentSettings,
+    pub documents: DocumentOptions,
+    /// `INDEX_PREFIX`, also the name of the index template.
+    pub index_prefix: String,
+    /// The region documents are stamped with (`AWS_REGION`, else `OPENSEARCH_REGION`).
+    pub region: String,
     pub bulk_max_bytes: usize,
     pub retry: RetryConfig,
     pub log_level: String,
@@ -242,7 +250,11 @@ impl Config {
                 .filter(|v| !v.is_empty())
         };
 
-        let documents = document_settings(&get)?;
+        let documents = document_options(&get)?;
+        let index_prefix = documents.index.prefix().to_string();
+        let region = get("AWS_REGION")
+            .or_else(|| get("OPENSEARCH_REGION"))
+            .unwrap_or_else(|| "unknown".to_string());
 
         let sink = match (get("OPENSEARCH_ENDPOINT"), purpose) {
             (Some(endpoint), _) => Some(sink_config(&endpoint, &get)?),
@@ -263,6 +275,8 @@ impl Config {
         Ok(Config {
             sink,
             documents,
+            index_prefix,
+            region,
             bulk_max_bytes,
             retry,
             log_level: get("LOG_LEVEL").unwrap_or_else(|| "info".to_string()),
@@ -270,53 +284,61 @@ impl Config {
     }
 }
 
-/// The validated settings that shape documents and index names (the pipeline's options are
-/// built from these by [`DocumentSettings::options`]).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct DocumentSettings {
-    pub index_prefix: String,
-    pub index_granularity: String,
-    pub index_log_group: bool,
-    pub dead_letter_index: String,
-    pub document_id: String,
-    pub document_format: String,
-    pub json_mode: String,
-    pub json_field: String,
-    pub redact_builtin: bool,
-    pub redact_patterns: Vec<String>,
-    pub include_patterns: Vec<String>,
-    pub exclude_patterns: Vec<String>,
-}
-
-fn document_settings(get: &impl Fn(&str) -> Option<String>) -> Result<DocumentSettings, ConfigError> {
-    let index_prefix = get("INDEX_PREFIX").unwrap_or_else(|| "cwl".to_string());
-    let one_of = |setting: &'static str, default: &str, allowed: &[&str]| -> Result<String, ConfigError> {
-        let value = get(setting).unwrap_or_else(|| default.to_string());
-        if allowed.contains(&value.as_str()) {
-            Ok(value)
+/// Builds the pipeline's [`DocumentOptions`] through its validating constructors, so a bad
+/// regex or index name is reported here, at start-up, naming its setting.
+fn document_options(get: &impl Fn(&str) -> Option<String>) -> Result<DocumentOptions, ConfigError> {
+    let prefix = get("INDEX_PREFIX").unwrap_or_else(|| "cwl".to_string());
+    let granularity = match get("INDEX_GRANULARITY").as_deref() {
+        None | Some("day") => Granularity::Day,
+        Some("hour") => Granularity::Hour,
+        Some("month") => Granularity::Month,
+        Some(other) => return Err(invalid("INDEX_GRANULARITY", other, "expected hour, day or month")),
+    };
+    let index = IndexNaming::new(&prefix, granularity, boolean(get, "INDEX_LOG_GROUP", false)?)
+        .map_err(|err| invalid("INDEX_PREFIX", &prefix, err))?;
+    let dead_letter_index = get("DEAD_LETTER_INDEX");
+    if let Some(name) = &dead_letter_index {
+        validate_index_name(name).map_err(|err| invalid("DEAD_LETTER_INDEX", name, err))?;
+    }
+    let id = match get("DOCUMENT_ID").as_deref() {
+        None | Some("event") => IdMode::Event,
+        Some("none") => IdMode::None,
+        Some(other) => return Err(invalid("DOCUMENT_ID", other, "expected event or none")),
+    };
+    let format = match get("DOCUMENT_FORMAT").as_deref() {
+        None | Some("sluice") => DocumentFormat::Sluice,
+        Some("blueprint") => DocumentFormat::Blueprint,
+        Some(other) => return Err(invalid("DOCUMENT_FORMAT", other, "expected sluice or blueprint")),
+    };
+    let json_field = get("JSON_FIELD").unwrap_or_else(|| "json".to_string());
+    let json = match get("JSON_MODE").as_deref() {
+        None | Some("field") => JsonMode::Field(json_field),
+        Some("root") => JsonMode::Root,
+        Some("off") => JsonMode::Off,
+        Some(other) => return Err(invalid("JSON_MODE", other, "expected field, root or off")),
+    };
+    let redact_patterns = string_list(get, "REDACT_PATTERNS")?;
+    let redactor = Redactor::new(boolean(get, "REDACT_BUILTIN", true)?, &redact_patterns)
+        .map_err(|err| invalid("REDACT_PATTERNS", &err.pattern, &err.source))?;
+    let include = string_list(get, "INCLUDE_MESSAGE_PATTERNS")?;
+    let exclude = string_list(get, "EXCLUDE_MESSAGE_PATTERNS")?;
+    let filter = MessageFilter::new(&include, &exclude).map_err(|err| {
+        let setting = if include.contains(&err.pattern) {
+            "INCLUDE_MESSAGE_PATTERNS"
         } else {
-            Err(invalid(
-                setting,
-                &value,
-                format!("expected one of {}", allowed.join(", ")),
-            ))
-        }
-    };
-    let settings = DocumentSettings {
-        index_granularity: one_of("INDEX_GRANULARITY", "day", &["hour", "day", "month"])?,
-        index_log_group: boolean(get, "INDEX_LOG_GROUP", false)?,
-        dead_letter_index: get("DEAD_LETTER_INDEX").unwrap_or_else(|| format!("{index_prefix}-dead-letter")),
-        document_id: one_of("DOCUMENT_ID", "event", &["event", "none"])?,
-        document_format: one_of("DOCUMENT_FORMAT", "sluice", &["sluice", "blueprint"])?,
-        json_mode: one_of("JSON_MODE", "field", &["field", "root", "off"])?,
-        json_field: get("JSON_FIELD").unwrap_or_else(|| "json".to_string()),
-        redact_builtin: boolean(get, "REDACT_BUILTIN", true)?,
-        redact_patterns: string_list(get, "REDACT_PATTERNS")?,
-        include_patterns: string_list(get, "INCLUDE_MESSAGE_PATTERNS")?,
-        exclude_patterns: string_list(get, "EXCLUDE_MESSAGE_PATTERNS")?,
-        index_prefix,
-    };
-    Ok(settings)
+            "EXCLUDE_MESSAGE_PATTERNS"
+        };
+        invalid(setting, &err.pattern, &err.source)
+    })?;
+    Ok(DocumentOptions {
+        format,
+        json,
+        redactor,
+        filter,
+        index,
+        dead_letter_index,
+        id,
+    })
 }
 
 fn sink_config(endpoint: &str, get: &impl Fn(&str) -> Option<String>) -> Result<SinkConfig, ConfigError> {
@@ -480,10 +502,10 @@ mod tests {
         assert_eq!(sink.concurrency, 4);
         assert_eq!(sink.retention_days, None);
         assert_eq!(config.bulk_max_bytes, 5_242_880);
-        assert_eq!(config.documents.index_prefix, "cwl");
-        assert_eq!(config.documents.dead_letter_index, "cwl-dead-letter");
-        assert_eq!(config.documents.index_granularity, "day");
-        assert!(config.documents.redact_builtin);
+        assert_eq!(config.index_prefix, "cwl");
+        assert_eq!(config.documents.dead_letter_index(), "cwl-dead-letter");
+        assert_eq!(config.documents.id, IdMode::Event);
+        assert_eq!(config.documents.json, JsonMode::Field("json".to_string()));
     }
 
     #[test]
@@ -519,7 +541,8 @@ mod tests {
     fn every_error_names_the_setting_and_the_value() {
         let endpoint = ("OPENSEARCH_ENDPOINT", "http://localhost:9200");
         let none = ("OPENSEARCH_AUTH", "none");
-        let cases: &[(&[(&str, &str)], &str, &str)] = &[
+        type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+        let cases: &[Case] = &[
             (
                 &[("OPENSEARCH_ENDPOINT", "not a url")],
                 "OPENSEARCH_ENDPOINT",
@@ -597,12 +620,28 @@ mod tests {
     }
 
     #[test]
-    fn pattern_lists_are_json_arrays() {
-        let config = config(
+    fn pattern_lists_are_json_arrays_of_regexes() {
+        let excluded = config(
             &[("EXCLUDE_MESSAGE_PATTERNS", r#"["^(START|END) RequestId"]"#)],
             Purpose::DryRun,
         )
         .unwrap();
-        assert_eq!(config.documents.exclude_patterns, ["^(START|END) RequestId"]);
+        assert!(!excluded.documents.filter.keeps("START RequestId: 1"));
+        assert!(excluded.documents.filter.keeps("hello"));
+        let cases = [
+            ("INCLUDE_MESSAGE_PATTERNS", r#"["(open"]"#, "(open"),
+            ("EXCLUDE_MESSAGE_PATTERNS", r#"["ok", "[x"]"#, "[x"),
+            ("REDACT_PATTERNS", r#"["a{2,1}"]"#, "a{2,1}"),
+            ("INDEX_PREFIX", "Bad Prefix", "Bad Prefix"),
+            ("DEAD_LETTER_INDEX", "_bad", "_bad"),
+        ];
+        for (setting, value, named) in cases {
+            let err = config(&[(setting, value)], Purpose::DryRun).expect_err(setting);
+            let text = err.to_string();
+            assert!(
+                text.contains(setting) && text.contains(named),
+                "{setting}: {text}"
+            );
+        }
     }
 }

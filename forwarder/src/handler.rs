@@ -1,1 +1,310 @@
-//! See the crate documentation.
+//! The forwarder's entry: one [`Forwarder`] per process (settings, document builder, HTTP sink),
+//! which turns one Lambda event of any kind into documents ([`Forwarder::prepare`]) and delivers
+//! them ([`Forwarder::handle`]), logging one JSON line of counts and one EMF metrics line.
+//!
+//! Failure routes:
+//! - an `awslogs` event (or an on-failure record wrapping one) that cannot be read, or whose
+//!   documents are not all delivered before the deadline, fails the invocation with an error
+//!   naming what and where (or the counts); Lambda retries it and, after its retries, its
+//!   on-failure destination keeps the payload, which `sluice-forwarder replay` can send again;
+//! - a Kinesis event answers `batchItemFailures` with the sequence numbers of the records not
+//!   delivered, so only those are retried; a record that cannot be decoded is preserved as a
+//!   dead-letter document holding its raw base64 and is then acknowledged.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use aws_lambda_events::streams::KinesisEventResponse;
+use serde_json::Value;
+
+use crate::auth::{AuthError, Signer};
+use crate::batch::LogsData;
+use crate::config::Config;
+use crate::deliver::{Delivered, Delivery, Stage, Summary, Work};
+use crate::document::DocumentBuilder;
+use crate::input::{self, Input, InputError};
+use crate::sink::Sink;
+
+/// Why an invocation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HandlerError {
+    #[error(transparent)]
+    Input(#[from] InputError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error(
+        "{} of {} events were not delivered ({} indexed, {} duplicates, {} dead-lettered); last \
+         error: {reason}. Lambda retries the invocation and its on-failure destination keeps the payload",
+        summary.failed, summary.events, summary.indexed, summary.duplicates, summary.dead_lettered
+    )]
+    Undelivered { summary: Summary, reason: String },
+    #[error("no OPENSEARCH_ENDPOINT: this forwarder can only prepare documents (dry run)")]
+    NoSink,
+}
+
+impl HandlerError {
+    /// A stable name for Lambda's `errorType`.
+    pub fn error_type(&self) -> &'static str {
+        match self {
+            HandlerError::Input(_) => "MalformedInput",
+            HandlerError::Auth(_) => "AuthFailed",
+            HandlerError::Undelivered { .. } => "Undelivered",
+            HandlerError::NoSink => "NoEndpoint",
+        }
+    }
+}
+
+/// The documents of one event, ready to deliver.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    /// The decoded batch of each unit: the one batch of an `awslogs` event, or one per Kinesis
+    /// record (`None` when the record could not be decoded).
+    pub units: Vec<Option<LogsData>>,
+    /// The Kinesis sequence number of each unit (empty for `awslogs`).
+    pub sequence_numbers: Vec<String>,
+    pub work: Vec<Work>,
+    /// `batches`, `events` and `skipped` so far.
+    pub summary: Summary,
+    pub kinesis: bool,
+}
+
+/// The outcome of one event.
+#[derive(Debug)]
+pub struct Handled {
+    pub summary: Summary,
+    /// What the Lambda function answers: the summary for `awslogs`, `batchItemFailures` for Kinesis.
+    pub response: Value,
+}
+
+/// Settings, document builder and (unless a dry run) the sink: built once per process.
+pub struct Forwarder {
+    config: Config,
+    builder: DocumentBuilder,
+    delivery: Option<Delivery>,
+    /// The function name, when EMF metrics lines are printed to stdout (inside Lambda).
+    metrics: Option<String>,
+}
+
+impl Forwarder {
+    /// Builds the forwarder: the document builder and, when an endpoint is set, the sink with
+    /// its credentials (fetched once here, at cold start).
+    pub async fn new(config: Config) -> Result<Forwarder, HandlerError> {
+        let builder = DocumentBuilder::new(config.documents.clone(), config.region.clone());
+        let delivery = match &config.sink {
+            None => None,
+            Some(sink) => {
+                let signer = Signer::load(&sink.auth).await?;
+                Some(Delivery {
+                    sink: Arc::new(Sink::new(sink.endpoint.clone(), signer, sink.gzip)),
+                    max_bytes: config.bulk_max_bytes,
+                    concurrency: sink.concurrency,
+                    retry: config.retry,
+                })
+            }
+        };
+        Ok(Forwarder {
+            config,
+            builder,
+            delivery,
+            metrics: None,
+        })
+    }
+
+    /// Builds a forwarder around an existing sink (tests point it at a scripted server).
+    pub fn with_sink(config: Config, sink: Sink) -> Forwarder {
+        let builder = DocumentBuilder::new(config.documents.clone(), config.region.clone());
+        let concurrency = config.sink.as_ref().map_or(4, |s| s.concurrency);
+        let delivery = Some(Delivery {
+            sink: Arc::new(sink),
+            max_bytes: config.bulk_max_bytes,
+            concurrency,
+            retry: config.retry,
+        });
+        Forwarder {
+            config,
+            builder,
+            delivery,
+            metrics: None,
+        }
+    }
+
+    /// Prints one EMF metrics line per event to stdout, with the function name as dimension.
+    pub fn with_metrics(mut self, function_name: String) -> Forwarder {
+        self.metrics = Some(function_name);
+        self
+    }
+
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// Decodes `input` and builds its documents. `what` names the event in errors.
+    pub fn prepare(&self, input: Input, what: &str) -> Result<Prepared, HandlerError> {
+        let mut prepared = Prepared::default();
+        match input {
+            Input::Awslogs { data } => {
+                let batch = input::decode_awslogs(&data, what)?;
+                self.add_batch(&mut prepared, batch);
+            }
+            Input::Kinesis(event) => {
+                prepared.kinesis = true;
+                for (position, record) in event.records.iter().enumerate() {
+                    prepared
+                        .sequence_numbers
+                        .push(record.kinesis.sequence_number.clone());
+                    match input::decode_record(record) {
+                        Ok(batch) => self.add_batch(&mut prepared, batch),
+                        Err(err) => {
+                            let reason = format!("{what}: Kinesis record {position}: {err}");
+                            tracing::warn!(
+                                sequence_number = %record.kinesis.sequence_number,
+                                error = %err,
+                                "undecodable Kinesis record: preserving it in the dead-letter index"
+                            );
+                            let doc = input::undecodable_record_document(
+                                record,
+                                &reason,
+                                self.builder.dead_letter_index(),
+                            );
+                            prepared.summary.events += 1;
+                            prepared.work.push(Work {
+                                unit: prepared.units.len(),
+                                doc,
+                                stage: Stage::DeadLetter,
+                            });
+                            prepared.units.push(None);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(prepared)
+    }
+
+    fn add_batch(&self, prepared: &mut Prepared, batch: LogsData) {
+        let unit = prepared.units.len();
+        prepared.summary.batches += 1;
+        prepared.summary.events += batch.log_events.len() as u64;
+        if batch.is_control() {
+            prepared.summary.skipped += batch.log_events.len() as u64;
+        } else {
+            let documents = self.builder.documents(&batch);
+            prepared.summary.skipped += documents.skipped as u64;
+            prepared.work.extend(documents.docs.into_iter().map(|doc| Work {
+                unit,
+                doc,
+                stage: Stage::Primary,
+            }));
+        }
+        prepared.units.push(Some(batch));
+    }
+
+    /// Handles one Lambda event: prepare, deliver before `deadline`, answer.
+    pub async fn handle(&self, event: Value, deadline: Instant) -> Result<Handled, HandlerError> {
+        let input = Input::from_value(event, "the event")?;
+        let prepared = self.prepare(input, "the event")?;
+        self.deliver(prepared, deadline).await
+    }
+
+    /// Delivers prepared documents and builds the answer.
+    pub async fn deliver(&self, prepared: Prepared, deadline: Instant) -> Result<Handled, HandlerError> {
+        let delivery = self.delivery.as_ref().ok_or(HandlerError::NoSink)?;
+        if let Some(sink) = &self.config.sink {
+            delivery
+                .sink
+                .ensure_setup(&self.config.index_prefix, sink.retention_days)
+                .await;
+        }
+        let Prepared {
+            units,
+            sequence_numbers,
+            work,
+            summary: prepared_summary,
+            kinesis,
+        } = prepared;
+        let batches: Vec<Option<&LogsData>> = units.iter().map(Option::as_ref).collect();
+        let Delivered {
+            mut summary,
+            failed_units,
+            last_error,
+            latencies_ms,
+        } = delivery.deliver(&self.builder, &batches, work, deadline).await;
+        summary.add(&prepared_summary);
+        log_summary(&summary);
+        if let Some(function) = &self.metrics {
+            println!("{}", metrics_line(&summary, &latencies_ms, function));
+        }
+        let all_failed = failed_units.contains(&usize::MAX);
+        if kinesis && !all_failed {
+            let mut response = KinesisEventResponse::default();
+            for unit in &failed_units {
+                if let Some(sequence) = sequence_numbers.get(*unit) {
+                    response.add_failure(sequence.clone());
+                }
+            }
+            let response = serde_json::to_value(&response).unwrap_or(Value::Null);
+            return Ok(Handled { summary, response });
+        }
+        if !failed_units.is_empty() {
+            return Err(HandlerError::Undelivered {
+                summary,
+                reason: last_error.unwrap_or_else(|| "unknown".to_string()),
+            });
+        }
+        let response = serde_json::to_value(summary).unwrap_or(Value::Null);
+        Ok(Handled { summary, response })
+    }
+}
+
+/// The structured log line of one invocation's counts (no payloads), then its EMF metrics line.
+pub fn log_summary(summary: &Summary) {
+    tracing::info!(
+        batches = summary.batches,
+        events = summary.events,
+        indexed = summary.indexed,
+        duplicates = summary.duplicates,
+        retried = summary.retried,
+        dead_lettered = summary.dead_lettered,
+        failed = summary.failed,
+        skipped = summary.skipped,
+        fallbacks = summary.fallbacks,
+        bulk_requests = summary.bulk_requests,
+        bulk_ms = summary.bulk_ms,
+        "invocation summary"
+    );
+}
+
+/// The one CloudWatch Embedded Metric Format line of an invocation (namespace `Sluice`).
+pub fn metrics_line(summary: &Summary, latencies_ms: &[f64], function_name: &str) -> String {
+    let counts = crate::metrics::Counts {
+        events_received: summary.events,
+        indexed: summary.indexed,
+        duplicates: summary.duplicates,
+        retried: summary.retried,
+        dead_lettered: summary.dead_lettered,
+        failed: summary.failed,
+        skipped: summary.skipped,
+    };
+    crate::metrics::emf(
+        "Sluice",
+        &[("FunctionName", function_name)],
+        &counts,
+        latencies_ms,
+    )
+}
+
+/// Writes the `_bulk` NDJSON of prepared documents (the dry run's output).
+pub fn write_dry_run(prepared: &Prepared, out: &mut impl std::io::Write) -> std::io::Result<()> {
+    for work in &prepared.work {
+        crate::bulk::write_ndjson(std::slice::from_ref(&work.doc), &mut *out)?;
+    }
+    Ok(())
+}
+
+/// The Lambda deadline as an `Instant`.
+pub fn deadline_instant(deadline: SystemTime) -> Instant {
+    let left = deadline
+        .duration_since(SystemTime::now())
+        .unwrap_or(Duration::ZERO);
+    Instant::now() + left
+}

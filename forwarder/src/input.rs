@@ -1,1 +1,239 @@
-//! See the crate documentation.
+//! The Lambda events the forwarder accepts, deserialised leniently (AWS adds fields over time):
+//!
+//! - a CloudWatch Logs subscription event `{"awslogs":{"data":…}}`
+//!   (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html#LambdaFunctionExample>);
+//! - a Kinesis Data Streams event whose records each carry one gzip subscription payload
+//!   (<https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html>);
+//! - Lambda's asynchronous invocation record from an on-failure destination, whose
+//!   `requestPayload` holds one of the above
+//!   (<https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html>).
+
+use aws_lambda_events::kinesis::{KinesisEvent, KinesisEventRecord};
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::Value;
+
+use crate::batch::{self, DecodeError, LogsData};
+use crate::document::Document;
+
+/// An event the forwarder cannot read, with what was wrong and where.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("{what} is not JSON: {source}")]
+    NotJson { what: String, source: serde_json::Error },
+    #[error(
+        "{what} is not a CloudWatch Logs, Kinesis or Lambda invocation-record event (top-level keys: {keys})"
+    )]
+    UnknownEvent { what: String, keys: String },
+    #[error("{what}: {source}")]
+    Malformed { what: String, source: serde_json::Error },
+    #[error("{what}: awslogs.data: {source}")]
+    Decode { what: String, source: DecodeError },
+}
+
+/// One Lambda event, by kind.
+#[derive(Debug, Clone)]
+pub enum Input {
+    /// A CloudWatch Logs subscription event, still encoded (`awslogs.data`).
+    Awslogs { data: String },
+    /// A Kinesis Data Streams event; each record is decoded on its own so one bad record never
+    /// fails the others.
+    Kinesis(KinesisEvent),
+}
+
+#[derive(Deserialize)]
+struct AwslogsEvent {
+    awslogs: AwslogsData,
+}
+
+#[derive(Deserialize)]
+struct AwslogsData {
+    data: String,
+}
+
+impl Input {
+    /// Recognises the event kind. `what` names the event in errors (e.g. `stdin line 3`).
+    pub fn from_value(value: Value, what: &str) -> Result<Input, InputError> {
+        Input::from_value_nested(value, what, 0)
+    }
+
+    fn from_value_nested(mut value: Value, what: &str, depth: u8) -> Result<Input, InputError> {
+        let malformed = |source| InputError::Malformed {
+            what: what.to_string(),
+            source,
+        };
+        if value.get("awslogs").is_some() {
+            let event: AwslogsEvent = serde_json::from_value(value).map_err(malformed)?;
+            return Ok(Input::Awslogs {
+                data: event.awslogs.data,
+            });
+        }
+        if value.get("Records").is_some() {
+            let event: KinesisEvent = serde_json::from_value(value).map_err(malformed)?;
+            return Ok(Input::Kinesis(event));
+        }
+        if depth == 0
+            && let Some(payload) = value.get_mut("requestPayload")
+        {
+            let inner = format!("{what}: requestPayload");
+            return Input::from_value_nested(payload.take(), &inner, depth + 1);
+        }
+        let keys = match &value {
+            Value::Object(map) => map.keys().cloned().collect::<Vec<_>>().join(", "),
+            other => format!("none, it is {}", json_kind(other)),
+        };
+        Err(InputError::UnknownEvent {
+            what: what.to_string(),
+            keys,
+        })
+    }
+
+    /// Parses one JSON event from text.
+    pub fn from_json(text: &str, what: &str) -> Result<Input, InputError> {
+        let value = serde_json::from_str(text).map_err(|source| InputError::NotJson {
+            what: what.to_string(),
+            source,
+        })?;
+        Input::from_value(value, what)
+    }
+}
+
+/// Decodes the subscription payload of an `awslogs` event.
+pub fn decode_awslogs(data: &str, what: &str) -> Result<LogsData, InputError> {
+    batch::decode_awslogs(data).map_err(|source| InputError::Decode {
+        what: what.to_string(),
+        source,
+    })
+}
+
+/// Decodes the gzip subscription payload one Kinesis record carries.
+pub fn decode_record(record: &KinesisEventRecord) -> Result<LogsData, DecodeError> {
+    batch::decode_gzip_json(&record.kinesis.data.0)
+}
+
+/// A dead-letter document that preserves a Kinesis record the forwarder cannot decode: its raw
+/// data (base64), the reason and where it came from, with the sequence number as `_id` so a
+/// retried record is not stored twice. Indexing it acknowledges the record, so one bad record
+/// never blocks its shard; if even this document cannot be indexed the record is reported in
+/// `batchItemFailures` and Kinesis keeps it.
+///
+/// This lives here rather than in `document` because there is no [`LogsData`] to describe.
+pub fn undecodable_record_document(
+    record: &KinesisEventRecord,
+    reason: &str,
+    dead_letter_index: &str,
+) -> Document {
+    let arrival = record.kinesis.approximate_arrival_timestamp.0;
+    let source = serde_json::json!({
+        "@timestamp": arrival.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        "reason": reason,
+        "kinesis": {
+            "sequenceNumber": record.kinesis.sequence_number,
+            "partitionKey": record.kinesis.partition_key,
+            "eventID": record.event_id,
+            "eventSourceARN": record.event_source_arn,
+        },
+        "raw_base64": base64::engine::general_purpose::STANDARD.encode(&record.kinesis.data.0),
+    });
+    Document {
+        index: dead_letter_index.to_string(),
+        id: Some(format!("kinesis-{}", record.kinesis.sequence_number)),
+        source: source.to_string(),
+        event: 0,
+    }
+}
+
+fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KINESIS: &str = include_str!("../../tests/fixtures/forwarder/kinesis-event.json");
+    const ASYNC_RECORD: &str = include_str!("../../tests/fixtures/forwarder/async-invocation-record.json");
+
+    #[test]
+    fn awslogs_event_is_recognised_and_extra_fields_ignored() {
+        let input =
+            Input::from_json(r#"{"awslogs":{"data":"H4sI","extra":1},"policyLevel":"x"}"#, "t").unwrap();
+        assert!(matches!(input, Input::Awslogs { data } if data == "H4sI"));
+    }
+
+    #[test]
+    fn kinesis_event_from_the_aws_docs_is_recognised() {
+        let Input::Kinesis(event) = Input::from_json(KINESIS, "fixture").unwrap() else {
+            panic!("expected a Kinesis event");
+        };
+        let sequences: Vec<&str> = event
+            .records
+            .iter()
+            .map(|r| r.kinesis.sequence_number.as_str())
+            .collect();
+        assert_eq!(
+            sequences,
+            [
+                "49590338271490256608559692538361571095921575989136588898",
+                "49590338271490256608559692540925702759324208523137515618"
+            ]
+        );
+        // The documented records carry plain text, not a gzip subscription payload.
+        let err = decode_record(&event.records[0]).unwrap_err();
+        assert!(!err.to_string().is_empty());
+    }
+
+    #[test]
+    fn async_invocation_record_unwraps_the_request_payload() {
+        let input = Input::from_json(ASYNC_RECORD, "record").unwrap();
+        assert!(matches!(input, Input::Awslogs { data } if data == "REPLACED_BY_TESTS"));
+    }
+
+    #[test]
+    fn unknown_events_name_their_keys_and_where() {
+        let err = Input::from_json(r#"{"detail-type":"Scheduled Event"}"#, "stdin line 2").unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("stdin line 2") && text.contains("detail-type"),
+            "{text}"
+        );
+        let err = Input::from_json("[1]", "file a.json").unwrap_err();
+        assert!(err.to_string().contains("an array"), "{err}");
+        let err = Input::from_json("{not json", "file b.json").unwrap_err();
+        assert!(matches!(err, InputError::NotJson { .. }), "{err}");
+    }
+
+    #[test]
+    fn missing_fields_are_malformed_with_the_location() {
+        let err = Input::from_json(r#"{"awslogs":{}}"#, "event 7").unwrap_err();
+        assert!(matches!(err, InputError::Malformed { .. }));
+        assert!(
+            err.to_string().contains("event 7") && err.to_string().contains("data"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn an_undecodable_record_is_preserved_as_a_dead_letter_document() {
+        let Input::Kinesis(event) = Input::from_json(KINESIS, "fixture").unwrap() else {
+            panic!("expected a Kinesis event");
+        };
+        let doc = undecodable_record_document(&event.records[0], "not gzip", "cwl-dead-letter");
+        assert_eq!(doc.index, "cwl-dead-letter");
+        assert_eq!(
+            doc.id.as_deref(),
+            Some("kinesis-49590338271490256608559692538361571095921575989136588898")
+        );
+        let source: Value = serde_json::from_str(&doc.source).unwrap();
+        assert_eq!(source["raw_base64"], "SGVsbG8sIHRoaXMgaXMgYSB0ZXN0Lg==");
+        assert_eq!(source["reason"], "not gzip");
+        assert_eq!(source["@timestamp"], "2018-12-17T22:10:50.987Z");
+    }
+}
