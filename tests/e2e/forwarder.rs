@@ -1,1 +1,128 @@
-//! End-to-end tests of the forwarder (see the module's issue).
+//! End-to-end tests of the forwarder: Lambda events in, documents in osmem-server out
+//! (`forwarder::osmem`), and fault sequences against a scripted in-test server
+//! (`forwarder::faults`): every event is indexed, dead-lettered, or the invocation fails with
+//! the payload preserved, and the summary says which.
+
+mod faults;
+mod osmem;
+mod server;
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::{Value, json};
+use sluice_forwarder::config::{Config, Purpose};
+use sluice_forwarder::deliver::Summary;
+use sluice_forwarder::handler::Forwarder;
+
+/// 2026-11-22T10:00:00Z in milliseconds.
+pub const NOV_22_10H: i64 = 1_795_341_600_000;
+
+/// One log event: CloudWatch event id, time (ms), message.
+pub fn event(id: &str, timestamp: i64, message: &str) -> Value {
+    json!({"id": id, "timestamp": timestamp, "message": message})
+}
+
+/// A subscription batch (`LogsData`) as CloudWatch Logs sends it.
+/// Format: <https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html#LambdaFunctionExample>.
+pub fn logs_data(log_group: &str, events: Vec<Value>) -> Value {
+    json!({
+        "messageType": "DATA_MESSAGE",
+        "owner": "123456789012",
+        "logGroup": log_group,
+        "logStream": "2026/11/22/[$LATEST]0123456789abcdef",
+        "subscriptionFilters": ["sluice"],
+        "logEvents": events,
+    })
+}
+
+/// gzip(JSON) of a batch: the bytes a Kinesis record carries.
+pub fn gzip_json(data: &Value) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(data.to_string().as_bytes()).expect("gzip");
+    encoder.finish().expect("gzip")
+}
+
+/// `{"awslogs":{"data": base64(gzip(JSON))}}`.
+pub fn awslogs_event(data: &Value) -> Value {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(gzip_json(data));
+    json!({"awslogs": {"data": encoded}})
+}
+
+/// A Kinesis Data Streams event with one record per payload, sequence numbers `seq-0`, `seq-1`, …
+/// Format: <https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html>.
+pub fn kinesis_event(payloads: &[Vec<u8>]) -> Value {
+    let records: Vec<Value> = payloads
+        .iter()
+        .enumerate()
+        .map(|(i, bytes)| {
+            json!({
+                "kinesis": {
+                    "kinesisSchemaVersion": "1.0",
+                    "partitionKey": "p",
+                    "sequenceNumber": format!("seq-{i}"),
+                    "data": base64::engine::general_purpose::STANDARD.encode(bytes),
+                    "approximateArrivalTimestamp": 1_795_341_600.5,
+                },
+                "eventSource": "aws:kinesis",
+                "eventVersion": "1.0",
+                "eventID": format!("shardId-000000000000:seq-{i}"),
+                "eventName": "aws:kinesis:record",
+                "invokeIdentityArn": "arn:aws:iam::123456789012:role/sluice",
+                "awsRegion": "us-east-1",
+                "eventSourceARN": "arn:aws:kinesis:us-east-1:123456789012:stream/sluice",
+            })
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+/// `n` events one second apart from `start`, with ids `<prefix>-<i>`.
+pub fn numbered_events(prefix: &str, start: i64, n: usize) -> Vec<Value> {
+    (0..n)
+        .map(|i| {
+            event(
+                &format!("{prefix}-{i}"),
+                start + i as i64 * 1000,
+                &format!("{{\"level\":\"INFO\",\"message\":\"request {i} handled\",\"n\":{i}}}"),
+            )
+        })
+        .collect()
+}
+
+/// A forwarder for `endpoint` without authentication, fast retries, and `extra` settings.
+pub async fn forwarder(endpoint: &str, extra: &[(&str, &str)]) -> Forwarder {
+    let mut settings: HashMap<String, String> = [
+        ("OPENSEARCH_ENDPOINT", endpoint),
+        ("OPENSEARCH_AUTH", "none"),
+        ("AWS_REGION", "us-east-1"),
+        ("RETRY_BASE_MS", "5"),
+        ("DEADLINE_MARGIN_MS", "100"),
+        ("BULK_CONCURRENCY", "2"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (key, value) in extra {
+        settings.insert(key.to_string(), value.to_string());
+    }
+    let config =
+        Config::from_lookup(|name| settings.get(name).cloned(), Purpose::Deliver).expect("valid settings");
+    Forwarder::new(config).await.expect("forwarder")
+}
+
+/// A deadline `secs` seconds from now.
+pub fn deadline_in(secs: f64) -> Instant {
+    Instant::now() + Duration::from_secs_f64(secs)
+}
+
+/// Every event is accounted for exactly once.
+pub fn assert_counts_add_up(summary: &Summary) {
+    assert_eq!(
+        summary.events,
+        summary.indexed + summary.duplicates + summary.dead_lettered + summary.failed + summary.skipped,
+        "events = indexed + duplicates + dead_lettered + failed + skipped: {summary:?}"
+    );
+}
