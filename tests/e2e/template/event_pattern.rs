@@ -28,21 +28,25 @@ fn matches(pattern: &Value, event: &Value) -> bool {
     })
 }
 
-/// The pattern of the subscriber's rule for new log groups.
+/// The pattern of the subscriber's rule for new log groups, after checking the rule targets the
+/// subscriber and EventBridge may invoke it for this rule only.
 fn create_log_group_pattern() -> &'static Value {
-    let events = &resource("Subscriber")["Properties"]["Events"];
-    let rules: Vec<&Value> = events
-        .as_object()
-        .expect("the subscriber has Events")
-        .values()
-        .filter(|event| event["Type"] == "EventBridgeRule")
-        .collect();
+    let rule = &resource("LogGroupCreatedRule")["Properties"];
     assert_eq!(
-        rules.len(),
-        1,
-        "one EventBridge rule on the subscriber: {events:#}"
+        rule["Targets"][0]["Arn"],
+        json!({"Fn::GetAtt": ["Subscriber", "Arn"]})
     );
-    &rules[0]["Properties"]["Pattern"]
+    let permission = &resource("LogGroupCreatedPermission")["Properties"];
+    assert_eq!(permission["Principal"], "events.amazonaws.com");
+    assert_eq!(
+        permission["FunctionName"],
+        json!({"Fn::GetAtt": ["Subscriber", "Arn"]})
+    );
+    assert_eq!(
+        permission["SourceArn"],
+        json!({"Fn::GetAtt": ["LogGroupCreatedRule", "Arn"]})
+    );
+    &rule["EventPattern"]
 }
 
 /// An EventBridge "AWS API Call via CloudTrail" event for `CreateLogGroup`, as EventBridge

@@ -366,22 +366,29 @@ fn the_forwarder_has_reserved_concurrency_and_an_optional_vpc() {
 
 #[test]
 fn the_subscriber_sweeps_on_a_schedule_and_once_at_deploy_time() {
-    let events = resource("Subscriber")["Properties"]["Events"]
-        .as_object()
-        .expect("subscriber events");
-    let schedules: Vec<&Value> = events
-        .values()
-        .filter(|event| event["Type"] == "Schedule")
-        .collect();
-    assert_eq!(schedules.len(), 1);
+    let schedule = resource("SweepScheduleRule");
     assert_eq!(
-        schedules[0]["Properties"]["Schedule"],
+        schedule["Properties"]["ScheduleExpression"],
         json!({"Ref": "SweepSchedule"})
     );
+    let target = &schedule["Properties"]["Targets"][0];
+    assert_eq!(target["Arn"], json!({"Fn::GetAtt": ["Subscriber", "Arn"]}));
     assert!(
-        schedules[0]["Properties"].get("Input").is_none(),
+        target.get("Input").is_none(),
         "the subscriber receives EventBridge's Scheduled Event itself"
     );
+    let permission = &resource("SweepSchedulePermission")["Properties"];
+    assert_eq!(
+        permission["SourceArn"],
+        json!({"Fn::GetAtt": ["SweepScheduleRule", "Arn"]})
+    );
+    for rule in ["SweepScheduleRule", "LogGroupCreatedRule"] {
+        assert_eq!(
+            resource(rule)["DependsOn"],
+            "SubscriberLogGroup",
+            "{rule} must not invoke the subscriber before the stack created its log group"
+        );
+    }
 
     let sweep = &resource("DeploySweep")["Properties"];
     assert_eq!(
