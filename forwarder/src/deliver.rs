@@ -397,3 +397,100 @@ pub fn full_jitter(base: Duration, attempt: u32) -> Duration {
 fn item_bytes(doc: &Document) -> usize {
     doc.source.len() + doc.index.len() + doc.id.as_ref().map_or(0, String::len) + 48
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::Signer;
+
+    fn delivery(max_bytes: usize) -> Delivery {
+        let endpoint = reqwest::Url::parse("http://127.0.0.1:9").unwrap();
+        Delivery {
+            sink: Arc::new(Sink::new(endpoint, Signer::None, false)),
+            max_bytes,
+            concurrency: 2,
+            retry: RetryConfig {
+                base: Duration::from_millis(100),
+                deadline_margin: Duration::from_millis(10),
+            },
+        }
+    }
+
+    fn work(n: usize, source_bytes: usize) -> Vec<Work> {
+        (0..n)
+            .map(|i| Work {
+                unit: 0,
+                doc: Document {
+                    index: "cwl-2026.11.22".into(),
+                    id: Some(format!("id-{i}")),
+                    source: "x".repeat(source_bytes),
+                    event: i,
+                },
+                stage: Stage::Primary,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn full_jitter_stays_within_the_exponential_ceiling() {
+        let base = Duration::from_millis(100);
+        for attempt in 0..6 {
+            let ceiling = base * 2u32.pow(attempt);
+            for _ in 0..50 {
+                assert!(full_jitter(base, attempt) <= ceiling);
+            }
+        }
+        for _ in 0..50 {
+            assert!(
+                full_jitter(base, 40) <= MAX_BACKOFF,
+                "capped however many attempts"
+            );
+        }
+    }
+
+    #[test]
+    fn requests_stay_under_the_size_limit_and_keep_every_item_in_order() {
+        let groups = delivery(1000).requests(work(10, 300));
+        assert!(groups.len() > 1);
+        for group in &groups {
+            let bytes: usize = group.iter().map(|w| item_bytes(&w.doc)).sum();
+            assert!(
+                bytes <= 1000 || group.len() == 1,
+                "{bytes} bytes in {} items",
+                group.len()
+            );
+        }
+        let ids: Vec<String> = groups.iter().flatten().filter_map(|w| w.doc.id.clone()).collect();
+        let expected: Vec<String> = (0..10).map(|i| format!("id-{i}")).collect();
+        assert_eq!(ids, expected);
+    }
+
+    #[test]
+    fn a_document_larger_than_the_limit_travels_alone() {
+        let groups = delivery(1000).requests(work(3, 5000));
+        assert_eq!(groups.iter().map(Vec::len).collect::<Vec<_>>(), [1, 1, 1]);
+    }
+
+    #[test]
+    fn summaries_add_field_by_field() {
+        let one = Summary {
+            batches: 1,
+            events: 10,
+            indexed: 7,
+            duplicates: 1,
+            retried: 3,
+            dead_lettered: 1,
+            failed: 1,
+            skipped: 0,
+            fallbacks: 1,
+            bulk_requests: 2,
+            bulk_ms: 40,
+        };
+        let mut total = one;
+        total.add(&one);
+        assert_eq!(total.events, 20);
+        assert_eq!(total.indexed, 14);
+        assert_eq!(total.retried, 6);
+        assert_eq!(total.bulk_ms, 80);
+    }
+}

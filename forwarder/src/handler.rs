@@ -21,7 +21,7 @@ use crate::auth::{AuthError, Signer};
 use crate::batch::LogsData;
 use crate::config::Config;
 use crate::deliver::{Delivered, Delivery, Stage, Summary, Work};
-use crate::document::DocumentBuilder;
+use crate::document::{DocumentBuilder, JsonMode};
 use crate::input::{self, Input, InputError};
 use crate::sink::Sink;
 
@@ -50,6 +50,16 @@ impl HandlerError {
             HandlerError::Auth(_) => "AuthFailed",
             HandlerError::Undelivered { .. } => "Undelivered",
             HandlerError::NoSink => "NoEndpoint",
+        }
+    }
+}
+
+/// What Lambda reports for a failed invocation: a stable `errorType` and the message.
+impl From<HandlerError> for lambda_runtime::Diagnostic {
+    fn from(err: HandlerError) -> Self {
+        lambda_runtime::Diagnostic {
+            error_type: err.error_type().to_string(),
+            error_message: err.to_string(),
         }
     }
 }
@@ -210,9 +220,13 @@ impl Forwarder {
     pub async fn deliver(&self, prepared: Prepared, deadline: Instant) -> Result<Handled, HandlerError> {
         let delivery = self.delivery.as_ref().ok_or(HandlerError::NoSink)?;
         if let Some(sink) = &self.config.sink {
+            let json_field = match &self.config.documents.json {
+                JsonMode::Field(field) => field.as_str(),
+                JsonMode::Root | JsonMode::Off => crate::setup::DEFAULT_JSON_FIELD,
+            };
             delivery
                 .sink
-                .ensure_setup(&self.config.index_prefix, sink.retention_days)
+                .ensure_setup(&self.config.index_prefix, json_field, sink.retention_days)
                 .await;
         }
         let Prepared {
@@ -307,4 +321,151 @@ pub fn deadline_instant(deadline: SystemTime) -> Instant {
         .duration_since(SystemTime::now())
         .unwrap_or(Duration::ZERO);
     Instant::now() + left
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use base64::Engine;
+    use serde_json::json;
+
+    use super::*;
+    use crate::config::Purpose;
+
+    fn forwarder(settings: &[(&str, &str)]) -> Forwarder {
+        let map: std::collections::HashMap<&str, &str> = settings.iter().copied().collect();
+        let config =
+            Config::from_lookup(|name| map.get(name).map(|v| v.to_string()), Purpose::DryRun).unwrap();
+        let builder = DocumentBuilder::new(config.documents.clone(), config.region.clone());
+        Forwarder {
+            config,
+            builder,
+            delivery: None,
+            metrics: None,
+        }
+    }
+
+    fn gzip(value: &Value) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        encoder.write_all(value.to_string().as_bytes()).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    fn batch(message_type: &str, messages: &[&str]) -> Value {
+        let events: Vec<Value> = messages
+            .iter()
+            .enumerate()
+            .map(|(i, m)| json!({"id": format!("e{i}"), "timestamp": 1_795_341_600_000i64, "message": m}))
+            .collect();
+        json!({"messageType": message_type, "owner": "123456789012", "logGroup": "/aws/lambda/a",
+               "logStream": "s", "subscriptionFilters": ["f"], "logEvents": events})
+    }
+
+    fn awslogs(value: &Value) -> Input {
+        Input::Awslogs {
+            data: base64::engine::general_purpose::STANDARD.encode(gzip(value)),
+        }
+    }
+
+    #[test]
+    fn control_messages_and_excluded_lines_are_counted_as_skipped() {
+        let forwarder = forwarder(&[("EXCLUDE_MESSAGE_PATTERNS", r#"["^START"]"#)]);
+        let control = forwarder
+            .prepare(
+                awslogs(&batch(
+                    "CONTROL_MESSAGE",
+                    &["CWL CONTROL MESSAGE: Checking health"],
+                )),
+                "t",
+            )
+            .unwrap();
+        assert_eq!(
+            (
+                control.summary.events,
+                control.summary.skipped,
+                control.work.len()
+            ),
+            (1, 1, 0)
+        );
+        let data = forwarder
+            .prepare(
+                awslogs(&batch("DATA_MESSAGE", &["START RequestId: 1", "hello", "world"])),
+                "t",
+            )
+            .unwrap();
+        assert_eq!(
+            (data.summary.events, data.summary.skipped, data.work.len()),
+            (3, 1, 2)
+        );
+        assert_eq!(data.summary.batches, 1);
+    }
+
+    #[test]
+    fn a_kinesis_event_keeps_one_unit_per_record_and_preserves_bad_ones() {
+        let forwarder = forwarder(&[]);
+        let fixture = include_str!("../../tests/fixtures/forwarder/kinesis-event.json");
+        let mut event: Value = serde_json::from_str(fixture).unwrap();
+        let good =
+            base64::engine::general_purpose::STANDARD.encode(gzip(&batch("DATA_MESSAGE", &["a", "b"])));
+        event["Records"][1]["kinesis"]["data"] = json!(good);
+        let prepared = forwarder
+            .prepare(Input::from_value(event, "t").unwrap(), "t")
+            .unwrap();
+        assert!(prepared.kinesis);
+        assert_eq!(prepared.units.len(), 2);
+        assert!(prepared.units[0].is_none(), "the documented record is plain text");
+        assert_eq!(prepared.work[0].stage, Stage::DeadLetter);
+        assert_eq!(prepared.work[0].doc.index, "cwl-dead-letter");
+        assert_eq!(prepared.work.iter().filter(|w| w.unit == 1).count(), 2);
+        assert_eq!(prepared.summary.events, 3);
+    }
+
+    #[test]
+    fn malformed_awslogs_data_names_the_step_and_the_event() {
+        let forwarder = forwarder(&[]);
+        let err = forwarder
+            .prepare(
+                Input::Awslogs {
+                    data: "aGVsbG8=".into(),
+                },
+                "stdin event 4",
+            )
+            .unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("stdin event 4") && text.contains("gzip"), "{text}");
+        assert_eq!(err.error_type(), "MalformedInput");
+    }
+
+    #[test]
+    fn the_dry_run_writes_one_action_and_one_source_per_document() {
+        let forwarder = forwarder(&[]);
+        let prepared = forwarder
+            .prepare(awslogs(&batch("DATA_MESSAGE", &["one", "two"])), "t")
+            .unwrap();
+        let mut out = Vec::new();
+        write_dry_run(&prepared, &mut out).unwrap();
+        let lines: Vec<Value> = String::from_utf8(out)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(lines.len(), 4);
+        assert_eq!(lines[0]["create"]["_id"], "e0");
+        assert_eq!(lines[1]["message"], "one");
+        assert_eq!(lines[3]["message"], "two");
+    }
+
+    #[test]
+    fn a_dry_run_forwarder_refuses_to_deliver() {
+        let forwarder = forwarder(&[]);
+        let prepared = forwarder
+            .prepare(awslogs(&batch("DATA_MESSAGE", &["x"])), "t")
+            .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let err = runtime
+            .block_on(forwarder.deliver(prepared, Instant::now() + Duration::from_secs(5)))
+            .unwrap_err();
+        assert!(matches!(err, HandlerError::NoSink));
+    }
 }

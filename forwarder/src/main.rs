@@ -123,7 +123,7 @@ fn run_lambda() -> anyhow::Result<()> {
                     Ok(handled) => Ok(handled.response),
                     Err(err) => {
                         tracing::error!(error_type = err.error_type(), error = %err, "invocation failed");
-                        Err(lambda_runtime::Error::from(err))
+                        Err(err)
                     }
                 }
             },
@@ -227,4 +227,53 @@ fn events(reader: impl Read) -> impl Iterator<Item = Result<Value, serde_json::E
         broken = next.is_err();
         Some(next)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_reads_ndjson_and_pretty_printed_documents() {
+        let ndjson = "{\"a\":1}\n{\"a\":2}\n\n{\"a\":3}\n";
+        let values: Vec<Value> = events(ndjson.as_bytes()).map(Result::unwrap).collect();
+        assert_eq!(values.len(), 3);
+        let pretty = "{\n  \"Records\": [\n    {}\n  ]\n}\n";
+        assert_eq!(events(pretty.as_bytes()).count(), 1);
+    }
+
+    #[test]
+    fn events_stops_after_a_syntax_error() {
+        let broken = "{\"a\":1}\n{not json\n{\"a\":3}\n";
+        let results: Vec<_> = events(broken.as_bytes()).collect();
+        assert_eq!(results.len(), 2);
+        assert!(results[1].is_err());
+    }
+
+    #[test]
+    fn every_setting_is_a_flag_of_replay() {
+        let mut command = Cli::command();
+        for setting in SETTINGS {
+            command = command.arg(Arg::new(setting.env).long(setting.flag).global(true));
+        }
+        let matches = command
+            .try_get_matches_from([
+                "sluice-forwarder",
+                "replay",
+                "--dry-run",
+                "--index-prefix",
+                "app",
+                "a.json",
+            ])
+            .unwrap();
+        let sub = settings_matches(&matches);
+        assert_eq!(
+            sub.get_one::<String>("INDEX_PREFIX").map(String::as_str),
+            Some("app")
+        );
+        let cli = Cli::from_arg_matches(&matches).unwrap();
+        let Command::Replay { dry_run, files } = cli.command;
+        assert!(dry_run);
+        assert_eq!(files, [PathBuf::from("a.json")]);
+    }
 }

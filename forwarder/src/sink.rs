@@ -149,18 +149,21 @@ impl Sink {
     /// Installs the index template (and the ISM retention policy when `retention_days` is set)
     /// once per process. A cluster that refuses either is logged as a warning, never fatal:
     /// documents can still be indexed with dynamic mappings and kept forever.
-    pub async fn ensure_setup(&self, prefix: &str, retention_days: Option<u32>) {
+    /// `json_field` is where parsed JSON lands (`JSON_FIELD`), mapped as a dynamic object.
+    pub async fn ensure_setup(&self, prefix: &str, json_field: &str, retention_days: Option<u32>) {
         self.setup
             .get_or_init(|| async {
-                self.install_setup(prefix, retention_days).await;
+                self.install_setup(prefix, json_field, retention_days).await;
             })
             .await;
     }
 
-    async fn install_setup(&self, prefix: &str, retention_days: Option<u32>) {
+    async fn install_setup(&self, prefix: &str, json_field: &str, retention_days: Option<u32>) {
         let json = [("content-type", "application/json")];
         let timeout = Duration::from_secs(10);
-        let template = crate::setup::index_template(prefix).to_string().into_bytes();
+        let template = crate::setup::index_template_with_json_field(prefix, json_field)
+            .to_string()
+            .into_bytes();
         let path = format!("/_index_template/{prefix}");
         self.put_tolerated(&path, &json, template, timeout, "index template")
             .await;
