@@ -292,7 +292,7 @@ fn document_options(get: &impl Fn(&str) -> Option<String>) -> Result<DocumentOpt
         None | Some("day") => Granularity::Day,
         Some("hour") => Granularity::Hour,
         Some("month") => Granularity::Month,
-        Some(other) => return Err(invalid("INDEX_GRANULARITY", other, "expected hour, day or month")),
+        Some(other) => return Err(invalid("INDEX_GRANULARITY", other, "expected one of hour, day, month")),
     };
     let index = IndexNaming::new(&prefix, granularity, boolean(get, "INDEX_LOG_GROUP", false)?)
         .map_err(|err| invalid("INDEX_PREFIX", &prefix, err))?;
@@ -303,19 +303,19 @@ fn document_options(get: &impl Fn(&str) -> Option<String>) -> Result<DocumentOpt
     let id = match get("DOCUMENT_ID").as_deref() {
         None | Some("event") => IdMode::Event,
         Some("none") => IdMode::None,
-        Some(other) => return Err(invalid("DOCUMENT_ID", other, "expected event or none")),
+        Some(other) => return Err(invalid("DOCUMENT_ID", other, "expected one of event, none")),
     };
     let format = match get("DOCUMENT_FORMAT").as_deref() {
         None | Some("sluice") => DocumentFormat::Sluice,
         Some("blueprint") => DocumentFormat::Blueprint,
-        Some(other) => return Err(invalid("DOCUMENT_FORMAT", other, "expected sluice or blueprint")),
+        Some(other) => return Err(invalid("DOCUMENT_FORMAT", other, "expected one of sluice, blueprint")),
     };
     let json_field = get("JSON_FIELD").unwrap_or_else(|| "json".to_string());
     let json = match get("JSON_MODE").as_deref() {
         None | Some("field") => JsonMode::Field(json_field),
         Some("root") => JsonMode::Root,
         Some("off") => JsonMode::Off,
-        Some(other) => return Err(invalid("JSON_MODE", other, "expected field, root or off")),
+        Some(other) => return Err(invalid("JSON_MODE", other, "expected one of field, root, off")),
     };
     let redact_patterns = string_list(get, "REDACT_PATTERNS")?;
     let redactor = Redactor::new(boolean(get, "REDACT_BUILTIN", true)?, &redact_patterns)
@@ -357,7 +357,7 @@ fn sink_config(endpoint: &str, get: &impl Fn(&str) -> Option<String>) -> Result<
                 None if host.ends_with(".aoss.amazonaws.com") => SigningService::Aoss,
                 None | Some("es") => SigningService::Es,
                 Some("aoss") => SigningService::Aoss,
-                Some(other) => return Err(invalid("OPENSEARCH_SERVICE", other, "expected es or aoss")),
+                Some(other) => return Err(invalid("OPENSEARCH_SERVICE", other, "expected one of es, aoss")),
             };
             let region =
                 get("OPENSEARCH_REGION")
@@ -386,7 +386,7 @@ fn sink_config(endpoint: &str, get: &impl Fn(&str) -> Option<String>) -> Result<
             }
         },
         Some("none") => AuthMode::None,
-        Some(other) => return Err(invalid("OPENSEARCH_AUTH", other, "expected sigv4, basic or none")),
+        Some(other) => return Err(invalid("OPENSEARCH_AUTH", other, "expected one of sigv4, basic, none")),
     };
     let retention_days = match get("INDEX_RETENTION_DAYS") {
         None => None,
