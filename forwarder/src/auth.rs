@@ -12,6 +12,8 @@ use aws_sigv4::http_request::{PayloadChecksumKind, SignableBody, SignableRequest
 use aws_sigv4::sign::v4;
 use base64::Engine;
 
+pub use aws_config::SdkConfig;
+
 use crate::config::{AuthMode, BasicSource, SigningService};
 
 /// Why requests cannot be authenticated.
@@ -49,12 +51,21 @@ pub enum Signer {
 }
 
 impl Signer {
-    /// Builds the signer for `mode`, loading AWS credentials or fetching the basic-auth secret.
+    /// Builds the signer for `mode`, loading the AWS SDK configuration from the environment
+    /// only when SigV4 or basic auth needs it.
     pub async fn load(mode: &AuthMode) -> Result<Signer, AuthError> {
         match mode {
             AuthMode::None => Ok(Signer::None),
+            _ => Signer::load_with(mode, &aws_config::load_from_env().await).await,
+        }
+    }
+
+    /// Builds the signer for `mode` with the given AWS SDK configuration (credentials, region,
+    /// endpoint): SigV4 keeps its credentials provider, basic auth fetches the secret now.
+    pub async fn load_with(mode: &AuthMode, sdk: &SdkConfig) -> Result<Signer, AuthError> {
+        match mode {
+            AuthMode::None => Ok(Signer::None),
             AuthMode::SigV4 { service, region } => {
-                let sdk = aws_config::load_from_env().await;
                 let credentials = sdk.credentials_provider().ok_or_else(|| {
                     AuthError::Credentials("the AWS SDK found no credentials provider".into())
                 })?;
@@ -65,8 +76,8 @@ impl Signer {
                 })
             }
             AuthMode::Basic(source) => {
-                let sdk = aws_config::load_from_env().await;
-                let (user, password) = fetch_basic(&sdk, source).await?;
+                let (user, password) = fetch_basic(sdk, source).await?;
+                tracing::info!(source = ?source, "basic-auth credentials read");
                 Ok(Signer::Basic(basic_header(&user, &password)))
             }
         }

@@ -17,7 +17,7 @@ use std::time::{Duration, Instant, SystemTime};
 use aws_lambda_events::streams::KinesisEventResponse;
 use serde_json::Value;
 
-use crate::auth::{AuthError, Signer};
+use crate::auth::{AuthError, SdkConfig, Signer};
 use crate::batch::LogsData;
 use crate::config::Config;
 use crate::deliver::{Delivered, Delivery, Stage, Summary, Work};
@@ -99,37 +99,33 @@ impl Forwarder {
     /// Builds the forwarder: the document builder and, when an endpoint is set, the sink with
     /// its credentials (fetched once here, at cold start).
     pub async fn new(config: Config) -> Result<Forwarder, HandlerError> {
-        let builder = DocumentBuilder::new(config.documents.clone(), config.region.clone());
-        let delivery = match &config.sink {
+        let signer = match &config.sink {
+            Some(sink) => Some(Signer::load(&sink.auth).await?),
             None => None,
-            Some(sink) => {
-                let signer = Signer::load(&sink.auth).await?;
-                Some(Delivery {
-                    sink: Arc::new(Sink::new(sink.endpoint.clone(), signer, sink.gzip)),
-                    max_bytes: config.bulk_max_bytes,
-                    concurrency: sink.concurrency,
-                    retry: config.retry,
-                })
-            }
         };
-        Ok(Forwarder {
-            config,
-            builder,
-            delivery,
-            metrics: None,
-        })
+        Ok(Forwarder::with_signer(config, signer))
     }
 
-    /// Builds a forwarder around an existing sink (tests point it at a scripted server).
-    pub fn with_sink(config: Config, sink: Sink) -> Forwarder {
+    /// Like [`Forwarder::new`] with a given AWS SDK configuration (tests point it at moto).
+    pub async fn with_sdk(config: Config, sdk: &SdkConfig) -> Result<Forwarder, HandlerError> {
+        let signer = match &config.sink {
+            Some(sink) => Some(Signer::load_with(&sink.auth, sdk).await?),
+            None => None,
+        };
+        Ok(Forwarder::with_signer(config, signer))
+    }
+
+    fn with_signer(config: Config, signer: Option<Signer>) -> Forwarder {
         let builder = DocumentBuilder::new(config.documents.clone(), config.region.clone());
-        let concurrency = config.sink.as_ref().map_or(4, |s| s.concurrency);
-        let delivery = Some(Delivery {
-            sink: Arc::new(sink),
-            max_bytes: config.bulk_max_bytes,
-            concurrency,
-            retry: config.retry,
-        });
+        let delivery = match (&config.sink, signer) {
+            (Some(sink), Some(signer)) => Some(Delivery {
+                sink: Arc::new(Sink::new(sink.endpoint.clone(), signer, sink.gzip)),
+                max_bytes: config.bulk_max_bytes,
+                concurrency: sink.concurrency,
+                retry: config.retry,
+            }),
+            _ => None,
+        };
         Forwarder {
             config,
             builder,

@@ -24,7 +24,20 @@ pub struct Item {
 pub struct Seen {
     pub path: String,
     pub gzip: bool,
+    /// Header names in lower case, values as sent.
+    pub headers: Vec<(String, String)>,
+    /// The body as it arrived (compressed when `gzip`).
+    pub raw_body: Vec<u8>,
     pub items: Vec<Item>,
+}
+
+impl Seen {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 /// How the server answers one `_bulk` request.
@@ -91,11 +104,19 @@ async fn serve(mut stream: TcpStream, script: Arc<Script>, seen: Arc<Mutex<Vec<S
         let mut lines = head.lines();
         let request_line = lines.next().unwrap_or_default().to_string();
         let path = request_line.split(' ').nth(1).unwrap_or("/").to_string();
-        let gzip = head.to_ascii_lowercase().contains("content-encoding: gzip");
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|line| line.split_once(':'))
+            .map(|(name, value)| (name.trim().to_ascii_lowercase(), value.trim().to_string()))
+            .collect();
+        let gzip = headers
+            .iter()
+            .any(|(n, v)| n == "content-encoding" && v == "gzip");
         if !path.ends_with("/_bulk") {
             seen.lock().expect("lock").push(Seen {
                 path,
                 gzip,
+                headers,
+                raw_body: body,
                 items: Vec::new(),
             });
             if write(&mut stream, 200, "{}").await.is_err() {
@@ -103,19 +124,21 @@ async fn serve(mut stream: TcpStream, script: Arc<Script>, seen: Arc<Mutex<Vec<S
             }
             continue;
         }
-        let body = if gzip {
+        let text = if gzip {
             let mut text = Vec::new();
             flate2::read::GzDecoder::new(&body[..])
                 .read_to_end(&mut text)
                 .expect("gzip body");
             text
         } else {
-            body
+            body.clone()
         };
         let request = Seen {
             path,
             gzip,
-            items: parse_bulk(&body),
+            headers,
+            items: parse_bulk(&text),
+            raw_body: body,
         };
         let n = {
             let mut seen = seen.lock().expect("lock");
