@@ -1,58 +1,207 @@
 //! `sluice-demo`: Sluice's main job on emulators on loopback, with no AWS account.
 //!
-//! Starts moto_server and osmem-server, creates a realistic account's log groups, and shows
-//! what is in each.
+//! Starts moto_server and osmem-server, creates a realistic account's log groups, pushes log
+//! batches through the forwarder's real handler into OpenSearch, and shows what landed.
 
-use anyhow::Context;
+mod account;
+
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, ensure};
+use serde_json::Value;
+use sluice_forwarder::config::{Config, Purpose};
+use sluice_forwarder::deliver::Summary;
+use sluice_forwarder::handler::Forwarder;
 use sluice_harness::{Moto, OsMem};
 
-/// The log groups of a small serverless account.
-const LOG_GROUPS: &[&str] = &[
-    "/aws/lambda/checkout-api",
-    "/aws/lambda/orders-worker",
-    "/aws/lambda/payments",
-    "API-Gateway-Execution-Logs_abc123/prod",
-    "/ecs/billing-service",
-];
+use account::Dice;
+
+/// Log batches pushed through the forwarder, one per Lambda log group in turn.
+const BATCHES: usize = 24;
+/// Invocations per batch (each writes 5 or 6 lines).
+const INVOCATIONS: usize = 40;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let moto = Moto::try_start()?;
     let osmem = OsMem::try_start()?;
+    step("Emulators on loopback");
     println!(
-        "moto_server   {}  (log: {})",
+        "  moto_server   {}  (output: {})",
         moto.url(),
         moto.log_path().display()
     );
     println!(
-        "osmem-server  {}  (log: {})",
+        "  osmem-server  {}  (output: {})",
         osmem.url(),
         osmem.log_path().display()
     );
 
+    step("A serverless account, before Sluice");
     let logs = moto.logs_client();
-    for name in LOG_GROUPS {
+    let groups = account::log_groups();
+    for name in &groups {
         logs.create_log_group()
-            .log_group_name(*name)
+            .log_group_name(name)
             .send()
             .await
             .with_context(|| format!("creating log group {name}"))?;
     }
-    let groups = logs
-        .describe_log_groups()
-        .send()
+    let forwarder_arn = moto.create_lambda_function(account::FORWARDER).await?;
+    println!(
+        "  {} log groups in account {}",
+        groups.len(),
+        sluice_harness::ACCOUNT_ID
+    );
+    println!("  forwarder function: {forwarder_arn}");
+
+    step("Log batches through the forwarder's Lambda handler");
+    let summary = forward(&osmem).await?;
+
+    step("What landed in OpenSearch");
+    show_indices(&osmem, &summary).await?;
+    Ok(())
+}
+
+/// Sends generated batches (and one of them a second time, as Lambda's retry would) through
+/// [`Forwarder::handle`], the function the Lambda runtime calls.
+async fn forward(osmem: &OsMem) -> anyhow::Result<Summary> {
+    let settings = [
+        ("OPENSEARCH_ENDPOINT", osmem.url().to_string()),
+        ("OPENSEARCH_AUTH", "none".to_string()),
+        ("AWS_REGION", sluice_harness::REGION.to_string()),
+    ];
+    let lookup = |name: &str| {
+        settings
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.clone())
+    };
+    let config = Config::from_lookup(lookup, Purpose::Deliver).context("forwarder settings")?;
+    let forwarder = Forwarder::new(config).await.context("starting the forwarder")?;
+
+    let mut dice = Dice::new(7);
+    let lambda_groups: Vec<String> = account::log_groups()
+        .into_iter()
+        .filter(|group| group.starts_with("/aws/lambda/") && !group.contains("sluice-"))
+        .collect();
+    let start = chrono::Utc::now() - chrono::Duration::minutes(30);
+    let mut next_id = 0;
+    let mut total = Summary::default();
+    let mut first_event = None;
+    for n in 0..BATCHES {
+        let group = &lambda_groups[n % lambda_groups.len()];
+        let at = start + chrono::Duration::seconds(60 * n as i64);
+        let (event, _) = account::lambda_batch(&mut dice, group, at, INVOCATIONS, &mut next_id);
+        first_event.get_or_insert_with(|| event.clone());
+        total.add(&handle(&forwarder, event).await?);
+    }
+    println!("  first pass: {}", counts(&total));
+
+    let retried = first_event.expect("at least one batch");
+    let again = handle(&forwarder, retried).await?;
+    println!("  the first batch again (a Lambda retry): {}", counts(&again));
+    total.add(&again);
+    Ok(total)
+}
+
+async fn handle(forwarder: &Forwarder, event: Value) -> anyhow::Result<Summary> {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let handled = forwarder
+        .handle(event, deadline)
         .await
-        .context("listing log groups")?;
-    println!("\nLog groups in account {}:", sluice_harness::ACCOUNT_ID);
-    for group in groups.log_groups() {
-        println!("  {}", group.log_group_name().unwrap_or_default());
+        .context("forwarding a batch")?;
+    Ok(handled.summary)
+}
+
+fn counts(summary: &Summary) -> String {
+    format!(
+        "{} batches, {} events: {} indexed, {} duplicates, {} dead-lettered, {} failed, {} skipped",
+        summary.batches,
+        summary.events,
+        summary.indexed,
+        summary.duplicates,
+        summary.dead_lettered,
+        summary.failed,
+        summary.skipped
+    )
+}
+
+/// Documents per dated index, a sample search, and the check that nothing was lost.
+async fn show_indices(osmem: &OsMem, summary: &Summary) -> anyhow::Result<()> {
+    osmem.refresh("cwl-*").await?;
+    let indices = osmem
+        .request("GET", "/_cat/indices/cwl-*?format=json", None)
+        .await?;
+    let mut rows: Vec<(String, u64)> = indices
+        .as_array()
+        .context("_cat/indices answers a list")?
+        .iter()
+        .map(|row| {
+            let name = row["index"].as_str().unwrap_or("?").to_string();
+            let docs = row["docs.count"]
+                .as_str()
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(0);
+            (name, docs)
+        })
+        .collect();
+    rows.sort();
+    for (index, docs) in &rows {
+        println!("  {index:<28} {docs:>6} documents");
     }
 
-    let health = osmem.request("GET", "/", None).await?;
+    let errors = osmem
+        .request(
+            "POST",
+            "/cwl-*/_search",
+            Some(serde_json::json!({
+                "size": 1,
+                "query": {"term": {"level": "ERROR"}},
+                "sort": [{"@timestamp": "desc"}]
+            })),
+        )
+        .await?;
+    let hits = errors["hits"]["total"]["value"].as_u64().unwrap_or(0);
+    println!("\n  search level:ERROR → {hits} documents; the latest:");
+    if let Some(hit) = errors["hits"]["hits"].get(0) {
+        println!("{}", indent(&serde_json::to_string_pretty(&hit["_source"])?));
+    }
+
+    let stored = osmem.count("cwl-*").await?;
+    let dead = osmem.count("cwl-dead-letter").await.unwrap_or(0);
     println!(
-        "\nOpenSearch answers as {} {}",
-        health["version"]["distribution"].as_str().unwrap_or("opensearch"),
-        health["version"]["number"].as_str().unwrap_or("?")
+        "\n  events sent {}, indexed {}, duplicates {}, skipped {}, dead-lettered {}, failed {}",
+        summary.events,
+        summary.indexed,
+        summary.duplicates,
+        summary.skipped,
+        summary.dead_lettered,
+        summary.failed
     );
+    let accounted = summary.indexed + summary.duplicates + summary.skipped + summary.dead_lettered;
+    ensure!(
+        accounted == summary.events && summary.failed == 0,
+        "events went missing: {accounted} of {} accounted for",
+        summary.events
+    );
+    ensure!(
+        stored == summary.indexed + dead,
+        "OpenSearch holds {stored} documents, the forwarder indexed {}",
+        summary.indexed
+    );
+    println!("  OpenSearch holds {stored} documents: every event accounted for, nothing lost.");
     Ok(())
+}
+
+fn step(title: &str) {
+    println!("\n== {title}");
+}
+
+fn indent(text: &str) -> String {
+    text.lines()
+        .map(|line| format!("    {line}\n"))
+        .collect::<String>()
+        .trim_end()
+        .to_string()
 }
