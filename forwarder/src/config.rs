@@ -292,7 +292,13 @@ fn document_options(get: &impl Fn(&str) -> Option<String>) -> Result<DocumentOpt
         None | Some("day") => Granularity::Day,
         Some("hour") => Granularity::Hour,
         Some("month") => Granularity::Month,
-        Some(other) => return Err(invalid("INDEX_GRANULARITY", other, "expected one of hour, day, month")),
+        Some(other) => {
+            return Err(invalid(
+                "INDEX_GRANULARITY",
+                other,
+                "expected one of hour, day, month",
+            ));
+        }
     };
     let index = IndexNaming::new(&prefix, granularity, boolean(get, "INDEX_LOG_GROUP", false)?)
         .map_err(|err| invalid("INDEX_PREFIX", &prefix, err))?;
@@ -308,7 +314,13 @@ fn document_options(get: &impl Fn(&str) -> Option<String>) -> Result<DocumentOpt
     let format = match get("DOCUMENT_FORMAT").as_deref() {
         None | Some("sluice") => DocumentFormat::Sluice,
         Some("blueprint") => DocumentFormat::Blueprint,
-        Some(other) => return Err(invalid("DOCUMENT_FORMAT", other, "expected one of sluice, blueprint")),
+        Some(other) => {
+            return Err(invalid(
+                "DOCUMENT_FORMAT",
+                other,
+                "expected one of sluice, blueprint",
+            ));
+        }
     };
     let json_field = get("JSON_FIELD").unwrap_or_else(|| "json".to_string());
     let json = match get("JSON_MODE").as_deref() {
@@ -386,7 +398,13 @@ fn sink_config(endpoint: &str, get: &impl Fn(&str) -> Option<String>) -> Result<
             }
         },
         Some("none") => AuthMode::None,
-        Some(other) => return Err(invalid("OPENSEARCH_AUTH", other, "expected one of sigv4, basic, none")),
+        Some(other) => {
+            return Err(invalid(
+                "OPENSEARCH_AUTH",
+                other,
+                "expected one of sigv4, basic, none",
+            ));
+        }
     };
     let retention_days = match get("INDEX_RETENTION_DAYS") {
         None => None,
