@@ -1,0 +1,78 @@
+//! The one error type of the subscriber library.
+
+use thiserror::Error;
+
+/// What went wrong, with the setting, log group or API call a person needs to act on it.
+#[derive(Debug, Error)]
+pub enum SubscriberError {
+    /// A required setting is missing.
+    #[error("{setting} is required")]
+    MissingSetting {
+        /// The environment variable (and, lower-kebab-case, the flag).
+        setting: &'static str,
+    },
+    /// A setting has a value the subscriber cannot use.
+    #[error("{setting}={value:?} is invalid: {reason}")]
+    InvalidSetting {
+        /// The environment variable (and, lower-kebab-case, the flag).
+        setting: &'static str,
+        /// The value as given.
+        value: String,
+        /// Why it was refused and what is accepted.
+        reason: String,
+    },
+    /// A CloudWatch Logs call failed (after the SDK's retries).
+    #[error("CloudWatch Logs {api} failed{}: {message}", log_group.as_ref().map(|g| format!(" for {g}")).unwrap_or_default())]
+    Logs {
+        /// The API, e.g. `PutSubscriptionFilter`.
+        api: &'static str,
+        /// The log group the call was about, when it was about one.
+        log_group: Option<String>,
+        /// The SDK's error, with its code.
+        message: String,
+    },
+    /// The log group named by a CreateLogGroup event did not become visible in time.
+    #[error("log group {log_group} is still not visible after {attempts} attempts")]
+    LogGroupNotFound {
+        /// The log group the event named.
+        log_group: String,
+        /// How many times it was looked up.
+        attempts: u32,
+    },
+    /// The sweep could not hand its continuation to a fresh invocation of its own function.
+    #[error("could not continue the sweep in {function}: {message}")]
+    Continue {
+        /// The function invoked.
+        function: String,
+        /// The Lambda API's error.
+        message: String,
+    },
+    /// An invocation payload the handler does not understand.
+    #[error("unrecognised event: {reason}")]
+    UnrecognisedEvent {
+        /// What was missing or unexpected.
+        reason: String,
+    },
+    /// Some log groups failed; the others were handled.
+    #[error("{failed} log group(s) failed, first: {first}")]
+    GroupsFailed {
+        /// How many failed.
+        failed: u64,
+        /// The first failure, with its log group.
+        first: String,
+    },
+}
+
+impl SubscriberError {
+    /// A stable name for the Lambda `errorType` and for metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            SubscriberError::MissingSetting { .. } | SubscriberError::InvalidSetting { .. } => "Config",
+            SubscriberError::Logs { .. } => "CloudWatchLogs",
+            SubscriberError::LogGroupNotFound { .. } => "LogGroupNotFound",
+            SubscriberError::Continue { .. } => "Continue",
+            SubscriberError::UnrecognisedEvent { .. } => "UnrecognisedEvent",
+            SubscriberError::GroupsFailed { .. } => "GroupsFailed",
+        }
+    }
+}
