@@ -120,7 +120,7 @@ impl Builtin {
                     let pre = caps.name("pre").map_or("", |m| m.as_str());
                     let value = &caps[0][pre.len()..];
                     // A JSON value stays a JSON string, escaped as the value was.
-                    if pre.ends_with(':') || pre.trim_end().ends_with(':') {
+                    if pre.trim_end().ends_with(':') {
                         if value.starts_with("\\\"") {
                             return format!("{pre}\\\"{REDACTED}\\\"");
                         }
