@@ -2,11 +2,15 @@
 //! and retention policy, and applies that plan.
 //!
 //! Pure core: [`config`], [`rules`], [`plan`]. Edges: [`aws`] (CloudWatch Logs calls, rate limited),
-//! [`apply`], [`sweep`] (paged plan + apply with a deadline), [`handler`] (Lambda events).
+//! [`sweep`] (plan + apply per page, with a deadline and a continuation), [`metrics`], [`handler`] (Lambda events).
 
+pub mod aws;
 pub mod config;
 pub mod error;
+pub mod handler;
+pub mod metrics;
 pub mod plan;
 pub mod rules;
+pub mod sweep;
 
 pub use error::SubscriberError;

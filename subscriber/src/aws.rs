@@ -1,0 +1,252 @@
+//! The CloudWatch Logs calls the subscriber makes, each behind a client-side rate limiter of its
+//! own (CloudWatch Logs' quotas are per API), with the SDK's standard retries absorbing the
+//! `ThrottlingException`s that still happen. Calls that are idempotent absorb the error that only
+//! says the work is already done.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use aws_sdk_cloudwatchlogs::Client;
+use aws_sdk_cloudwatchlogs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudwatchlogs::types::Distribution as ApiDistribution;
+use tokio::time::Instant;
+
+use crate::config::Config;
+use crate::error::SubscriberError;
+use crate::plan::{Filter, LogGroup};
+
+/// Log groups per DescribeLogGroups page (the API's maximum).
+pub const PAGE_SIZE: i32 = 50;
+
+/// Attempts per call, including the first: enough for the SDK's standard backoff to ride out a
+/// burst of throttling from other tools sharing the account's quota.
+pub const MAX_ATTEMPTS: u32 = 8;
+
+/// Spaces calls to one API at most `rate` per second.
+#[derive(Debug)]
+pub struct RateLimiter {
+    interval: Duration,
+    next: tokio::sync::Mutex<Instant>,
+}
+
+impl RateLimiter {
+    /// A limiter allowing `rate` calls per second.
+    pub fn new(rate: f64) -> RateLimiter {
+        RateLimiter {
+            interval: Duration::from_secs_f64(1.0 / rate),
+            next: tokio::sync::Mutex::new(Instant::now()),
+        }
+    }
+
+    /// Waits for this caller's slot.
+    pub async fn acquire(&self) {
+        let slot = {
+            let mut next = self.next.lock().await;
+            let slot = (*next).max(Instant::now());
+            *next = slot + self.interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+}
+
+/// One page of DescribeLogGroups.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The log groups on it.
+    pub groups: Vec<LogGroup>,
+    /// The token of the next page; `None` on the last.
+    pub next_token: Option<String>,
+}
+
+/// The CloudWatch Logs client with a rate limiter per API and a count of calls per API.
+#[derive(Debug)]
+pub struct Logs {
+    client: Client,
+    limiters: HashMap<&'static str, RateLimiter>,
+    calls: Mutex<HashMap<&'static str, u64>>,
+}
+
+const APIS: [&str; 5] = [
+    "DescribeLogGroups",
+    "DescribeSubscriptionFilters",
+    "PutSubscriptionFilter",
+    "DeleteSubscriptionFilter",
+    "PutRetentionPolicy",
+];
+
+impl Logs {
+    /// Wraps `client`, allowing `rate` calls per second per API.
+    pub fn new(client: Client, rate: f64) -> Logs {
+        Logs {
+            client,
+            limiters: APIS.iter().map(|api| (*api, RateLimiter::new(rate))).collect(),
+            calls: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Calls made so far, per API (after the limiter; SDK retries are not counted).
+    pub fn calls(&self) -> HashMap<&'static str, u64> {
+        self.calls.lock().map(|calls| calls.clone()).unwrap_or_default()
+    }
+
+    async fn slot(&self, api: &'static str) {
+        if let Some(limiter) = self.limiters.get(api) {
+            limiter.acquire().await;
+        }
+        if let Ok(mut calls) = self.calls.lock() {
+            *calls.entry(api).or_default() += 1;
+        }
+    }
+
+    /// One page of log groups, from `next_token` (or the first page), optionally by name prefix.
+    pub async fn describe_log_groups(
+        &self,
+        next_token: Option<String>,
+        prefix: Option<&str>,
+    ) -> Result<Page, SubscriberError> {
+        self.slot("DescribeLogGroups").await;
+        let output = self
+            .client
+            .describe_log_groups()
+            .limit(PAGE_SIZE)
+            .set_next_token(next_token)
+            .set_log_group_name_prefix(prefix.map(str::to_string))
+            .send()
+            .await
+            .map_err(|err| logs_error("DescribeLogGroups", None, err))?;
+        let groups = output
+            .log_groups()
+            .iter()
+            .filter_map(|group| {
+                Some(LogGroup {
+                    name: group.log_group_name()?.to_string(),
+                    retention_days: group.retention_in_days(),
+                    class: group.log_group_class().map(|class| class.as_str().to_string()),
+                })
+            })
+            .collect();
+        Ok(Page {
+            groups,
+            next_token: output.next_token().map(str::to_string),
+        })
+    }
+
+    /// The subscription filters of `log_group` (at most two, so one page); `None` when the group
+    /// does not exist (yet, or any more).
+    pub async fn describe_subscription_filters(
+        &self,
+        log_group: &str,
+    ) -> Result<Option<Vec<Filter>>, SubscriberError> {
+        self.slot("DescribeSubscriptionFilters").await;
+        let output = match self
+            .client
+            .describe_subscription_filters()
+            .log_group_name(log_group)
+            .send()
+            .await
+        {
+            Ok(output) => output,
+            Err(err) if code(&err) == Some("ResourceNotFoundException") => return Ok(None),
+            Err(err) => return Err(logs_error("DescribeSubscriptionFilters", Some(log_group), err)),
+        };
+        Ok(Some(
+            output
+                .subscription_filters()
+                .iter()
+                .map(|filter| Filter {
+                    name: filter.filter_name().unwrap_or_default().to_string(),
+                    destination_arn: filter.destination_arn().unwrap_or_default().to_string(),
+                    filter_pattern: filter.filter_pattern().unwrap_or_default().to_string(),
+                    distribution: filter.distribution().map(|d| d.as_str().to_string()),
+                    role_arn: filter.role_arn().map(str::to_string),
+                })
+                .collect(),
+        ))
+    }
+
+    /// Puts Sluice's filter on `log_group` (creates it, or replaces the one with the same name).
+    pub async fn put_subscription_filter(
+        &self,
+        config: &Config,
+        log_group: &str,
+    ) -> Result<(), SubscriberError> {
+        self.slot("PutSubscriptionFilter").await;
+        let mut request = self
+            .client
+            .put_subscription_filter()
+            .log_group_name(log_group)
+            .filter_name(&config.filter_name)
+            .filter_pattern(&config.filter_pattern)
+            .destination_arn(&config.destination.arn)
+            .set_role_arn(config.filter_role_arn().map(str::to_string));
+        if config.destination.kind.needs_role() {
+            request = request.distribution(ApiDistribution::from(config.distribution.as_str()));
+        }
+        request
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|err| logs_error("PutSubscriptionFilter", Some(log_group), err))
+    }
+
+    /// Deletes Sluice's filter from `log_group`; a filter or group already gone is success.
+    pub async fn delete_subscription_filter(
+        &self,
+        config: &Config,
+        log_group: &str,
+    ) -> Result<(), SubscriberError> {
+        self.slot("DeleteSubscriptionFilter").await;
+        match self
+            .client
+            .delete_subscription_filter()
+            .log_group_name(log_group)
+            .filter_name(&config.filter_name)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) if code(&err) == Some("ResourceNotFoundException") => Ok(()),
+            Err(err) => Err(logs_error("DeleteSubscriptionFilter", Some(log_group), err)),
+        }
+    }
+
+    /// Sets the retention of `log_group`.
+    pub async fn put_retention_policy(&self, log_group: &str, days: i32) -> Result<(), SubscriberError> {
+        self.slot("PutRetentionPolicy").await;
+        self.client
+            .put_retention_policy()
+            .log_group_name(log_group)
+            .retention_in_days(days)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|err| logs_error("PutRetentionPolicy", Some(log_group), err))
+    }
+}
+
+fn code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
+    err.as_service_error().and_then(ProvideErrorMetadata::code)
+}
+
+fn logs_error<E, R>(api: &'static str, log_group: Option<&str>, err: SdkError<E, R>) -> SubscriberError
+where
+    E: std::error::Error + 'static,
+    R: std::fmt::Debug,
+{
+    SubscriberError::Logs {
+        api,
+        log_group: log_group.map(str::to_string),
+        message: DisplayErrorContext(&err).to_string(),
+    }
+}
+
+/// The SDK configuration for the subscriber: the usual credential chain and `AWS_ENDPOINT_URL`,
+/// with standard retries of [`MAX_ATTEMPTS`] attempts.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .retry_config(aws_config::retry::RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+        .load()
+        .await
+}
