@@ -104,6 +104,9 @@ pub struct Delivered {
     pub last_error: Option<String>,
     /// The time each `_bulk` request took, for the EMF latency metric.
     pub latencies_ms: Vec<f64>,
+    /// A request's task panicked, so its items (and units) are unknown: the caller must fail
+    /// the whole invocation.
+    pub lost_request: bool,
 }
 
 /// Delivery settings and the shared sink.
@@ -220,7 +223,8 @@ impl Delivery {
                 // A panicking task loses its items' outcome; nothing in the task panics on
                 // input data, so this is a bug, reported by failing the whole invocation.
                 delivered.summary.failed += 1;
-                delivered.failed_units.insert(usize::MAX);
+                delivered.lost_request = true;
+                delivered.last_error = Some("a bulk request task panicked".into());
                 continue;
             };
             delivered.summary.bulk_requests += 1;

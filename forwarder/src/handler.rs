@@ -238,14 +238,14 @@ impl Forwarder {
             failed_units,
             last_error,
             latencies_ms,
+            lost_request,
         } = delivery.deliver(&self.builder, &batches, work, deadline).await;
         summary.add(&prepared_summary);
         log_summary(&summary);
         if let Some(function) = &self.metrics {
             println!("{}", metrics_line(&summary, &latencies_ms, function));
         }
-        let all_failed = failed_units.contains(&usize::MAX);
-        if kinesis && !all_failed {
+        if kinesis && !lost_request {
             let mut response = KinesisEventResponse::default();
             for unit in &failed_units {
                 if let Some(sequence) = sequence_numbers.get(*unit) {
@@ -255,7 +255,7 @@ impl Forwarder {
             let response = serde_json::to_value(&response).unwrap_or(Value::Null);
             return Ok(Handled { summary, response });
         }
-        if !failed_units.is_empty() {
+        if !failed_units.is_empty() || lost_request {
             return Err(HandlerError::Undelivered {
                 summary,
                 reason: last_error.unwrap_or_else(|| "unknown".to_string()),

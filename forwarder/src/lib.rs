@@ -27,3 +27,8 @@ pub mod deliver;
 pub mod handler;
 pub mod input;
 pub mod sink;
+
+pub use config::{Config, Purpose};
+pub use deliver::Summary;
+pub use handler::{Forwarder, HandlerError};
+pub use input::Input;
