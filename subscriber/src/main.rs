@@ -1,12 +1,188 @@
-//! `sluice-subscriber`: the Lambda entry point and the command-line tool.
+//! `sluice-subscriber`: the Lambda entry point (when `AWS_LAMBDA_RUNTIME_API` is set) and the
+//! command-line tool (`backfill`, `unsubscribe`), which runs a whole pass with no deadline.
 
-use clap::Parser;
+use std::io::{IsTerminal, Write};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use serde_json::Value;
+use sluice_subscriber::aws::{Logs, sdk_config};
+use sluice_subscriber::config::RawConfig;
+use sluice_subscriber::handler::Handler;
+use sluice_subscriber::plan::{GroupPlan, Mode, Plan};
+use sluice_subscriber::sweep::{Continuation, Sweeper};
 
 /// Subscribes CloudWatch Logs log groups to the Sluice forwarder.
 #[derive(Debug, Parser)]
 #[command(version, about)]
-struct Cli {}
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
 
-fn main() {
-    let _cli = Cli::parse();
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Subscribes every selected log group (and sets retention), as the scheduled sweep does.
+    Backfill {
+        /// Print the plan and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// `text` (a table with totals) or `json`.
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
+        #[command(flatten)]
+        settings: RawConfig,
+        /// Log level.
+        #[arg(long, env = "LOG_LEVEL", default_value = "warn")]
+        log_level: String,
+    },
+    /// Removes Sluice's own subscription filters (by `FILTER_NAME`) from every log group.
+    Unsubscribe {
+        /// Print the plan and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// `text` (a table with totals) or `json`.
+        #[arg(long, value_enum, default_value_t = Output::Text)]
+        output: Output,
+        #[command(flatten)]
+        settings: RawConfig,
+        /// Log level.
+        #[arg(long, env = "LOG_LEVEL", default_value = "warn")]
+        log_level: String,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Output {
+    Text,
+    Json,
+}
+
+fn main() -> ExitCode {
+    let result = if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+        run_lambda().map(|()| true)
+    } else {
+        run_cli(Cli::parse())
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(err) => {
+            eprintln!("sluice-subscriber: {err:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_tracing(level: &str, json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().with_current_span(false).without_time().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn run_lambda() -> anyhow::Result<()> {
+    let config = RawConfig::from_lookup(|name| std::env::var(name).ok()).validate()?;
+    init_tracing(
+        &std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".into()),
+        true,
+    );
+    let function = config
+        .own_function_name
+        .clone()
+        .context("AWS_LAMBDA_FUNCTION_NAME is not set (Lambda sets it)")?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    runtime.block_on(async {
+        let sdk = sdk_config().await;
+        let logs = Logs::new(aws_sdk_cloudwatchlogs::Client::new(&sdk), config.api_rate_limit);
+        let handler = Handler::new(
+            Sweeper::new(logs, config),
+            aws_sdk_lambda::Client::new(&sdk),
+            function,
+        );
+        let handler = &handler;
+        lambda_runtime::run(lambda_runtime::service_fn(
+            move |event: lambda_runtime::LambdaEvent<Value>| async move {
+                let remaining = event
+                    .context
+                    .deadline()
+                    .duration_since(std::time::SystemTime::now())
+                    .unwrap_or_default();
+                let deadline = tokio::time::Instant::now() + remaining;
+                handler.handle(event.payload, deadline).await.map_err(|err| {
+                    tracing::error!(error_type = err.kind(), error = %err, "invocation failed");
+                    lambda_runtime::Diagnostic {
+                        error_type: err.kind().to_string(),
+                        error_message: err.to_string(),
+                    }
+                })
+            },
+        ))
+        .await
+        .map_err(|err| anyhow::anyhow!("Lambda runtime: {err}"))
+    })
+}
+
+/// Runs a whole pass; `Ok(false)` when any log group failed.
+fn run_cli(cli: Cli) -> anyhow::Result<bool> {
+    let (mode, dry_run, output, settings, log_level) = match cli.command {
+        Command::Backfill {
+            dry_run,
+            output,
+            settings,
+            log_level,
+        } => (Mode::Subscribe, dry_run, output, settings, log_level),
+        Command::Unsubscribe {
+            dry_run,
+            output,
+            settings,
+            log_level,
+        } => (Mode::Unsubscribe, dry_run, output, settings, log_level),
+    };
+    init_tracing(&log_level, false);
+    let config = settings.validate()?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let plan = runtime.block_on(async {
+        let sdk = sdk_config().await;
+        let logs = Logs::new(aws_sdk_cloudwatchlogs::Client::new(&sdk), config.api_rate_limit);
+        let sweeper = Sweeper::new(logs, config);
+        let mut plan = Plan {
+            mode,
+            dry_run,
+            ..Plan::default()
+        };
+        let progress = std::io::stderr().is_terminal();
+        let mut on_group = |row: &GroupPlan| {
+            plan.push(row.clone());
+            if progress {
+                let totals = &plan.totals;
+                eprint!(
+                    "\r{} log groups, {} to change, {} failed",
+                    totals.seen,
+                    totals.subscribe + totals.update + totals.remove,
+                    totals.errors
+                );
+            }
+        };
+        sweeper
+            .sweep(mode, dry_run, Continuation::default(), None, &mut on_group)
+            .await?;
+        if progress {
+            eprintln!();
+        }
+        anyhow::Ok(plan)
+    })?;
+    let mut out = std::io::stdout().lock();
+    match output {
+        Output::Text => write!(out, "{plan}")?,
+        Output::Json => writeln!(out, "{}", serde_json::to_string_pretty(&plan)?)?,
+    }
+    Ok(plan.totals.errors == 0)
 }

@@ -106,11 +106,9 @@ impl Sweeper {
                 plan_group(&self.config, &self.rules, mode, group, &filters)
             }
         };
-        if !dry_run {
-            if let Err(err) = self.apply(&plan).await {
-                tracing::warn!(log_group = %plan.log_group, action = plan.action.as_str(), error = %err, "write failed");
-                plan.error = Some(err.to_string());
-            }
+        if !dry_run && let Err(err) = self.apply(&plan).await {
+            tracing::warn!(log_group = %plan.log_group, action = plan.action.as_str(), error = %err, "write failed");
+            plan.error = Some(err.to_string());
         }
         Ok(Some(plan))
     }
