@@ -196,6 +196,10 @@ fn run_child(template: &Command, file: &Path) -> (Duration, u64) {
         command.env(WORKER_ENV, file);
     }
     let start = Instant::now();
+    #[expect(
+        clippy::zombie_processes,
+        reason = "reaped by wait4 below, which also reports the peak RSS that std's wait does not"
+    )]
     let child = command
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -323,6 +323,19 @@ fn document_options(get: &impl Fn(&str) -> Option<String>) -> Result<DocumentOpt
         }
     };
     let json_field = get("JSON_FIELD").unwrap_or_else(|| "json".to_string());
+    if json_field.is_empty()
+        || json_field.contains('.')
+        || crate::document::RESERVED.contains(&json_field.as_str())
+    {
+        return Err(invalid(
+            "JSON_FIELD",
+            &json_field,
+            format!(
+                "a non-empty field name without '.', other than the document's own fields {:?}",
+                crate::document::RESERVED
+            ),
+        ));
+    }
     let json = match get("JSON_MODE").as_deref() {
         None | Some("field") => JsonMode::Field(json_field),
         Some("root") => JsonMode::Root,
@@ -599,6 +612,8 @@ mod tests {
             ),
             (&[("INDEX_GRANULARITY", "week")], "INDEX_GRANULARITY", "week"),
             (&[("JSON_MODE", "deep")], "JSON_MODE", "deep"),
+            (&[("JSON_FIELD", "message")], "JSON_FIELD", "message"),
+            (&[("JSON_FIELD", "app.json")], "JSON_FIELD", "app.json"),
             (&[("DOCUMENT_FORMAT", "ecs")], "DOCUMENT_FORMAT", "ecs"),
             (&[("DOCUMENT_ID", "random")], "DOCUMENT_ID", "random"),
             (&[("REDACT_PATTERNS", "password")], "REDACT_PATTERNS", "password"),

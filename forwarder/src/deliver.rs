@@ -146,12 +146,12 @@ impl Delivery {
             if retry.is_empty() {
                 break;
             }
-            let backoff = full_jitter(self.retry.base, attempt);
             attempt = attempt.saturating_add(1);
             let stop_at = deadline
                 .checked_sub(self.retry.deadline_margin)
                 .unwrap_or_else(Instant::now);
-            if Instant::now() + backoff >= stop_at {
+            let remaining = stop_at.saturating_duration_since(Instant::now());
+            let Some(backoff) = retry_backoff(self.retry.base, attempt - 1, remaining) else {
                 tracing::warn!(
                     undelivered = retry.len(),
                     attempts = attempt,
@@ -159,7 +159,7 @@ impl Delivery {
                 );
                 fail_all(retry, &mut delivered);
                 break;
-            }
+            };
             delivered.summary.retried += retry.len() as u64;
             tracing::info!(
                 items = retry.len(),
@@ -398,6 +398,13 @@ pub fn full_jitter(base: Duration, attempt: u32) -> Duration {
     Duration::from_millis(rand::random_range(0..=millis))
 }
 
+/// The pause before retry number `attempt + 1` with `remaining` time before retries must stop:
+/// the full-jitter backoff, shrunk near the deadline so that one more attempt still fits after it;
+/// `None` (give up in time) when less than one base backoff remains.
+pub fn retry_backoff(base: Duration, attempt: u32, remaining: Duration) -> Option<Duration> {
+    (remaining >= base).then(|| full_jitter(base, attempt).min(remaining / 2))
+}
+
 fn item_bytes(doc: &Document) -> usize {
     doc.source.len() + doc.index.len() + doc.id.as_ref().map_or(0, String::len) + 48
 }
@@ -449,6 +456,21 @@ mod tests {
                 full_jitter(base, 40) <= MAX_BACKOFF,
                 "capped however many attempts"
             );
+        }
+    }
+
+    #[test]
+    fn near_the_deadline_the_backoff_leaves_room_for_one_more_attempt_or_gives_up() {
+        let base = Duration::from_millis(100);
+        assert_eq!(retry_backoff(base, 0, Duration::from_millis(99)), None);
+        assert_eq!(retry_backoff(base, 5, Duration::ZERO), None);
+        for _ in 0..50 {
+            // Plenty of time: the ordinary exponential ceiling.
+            let far = retry_backoff(base, 3, Duration::from_secs(60)).expect("retries");
+            assert!(far <= base * 8, "{far:?}");
+            // Little time: at most half of it, so the attempt after the pause still has the rest.
+            let near = retry_backoff(base, 10, Duration::from_millis(300)).expect("retries");
+            assert!(near <= Duration::from_millis(150), "{near:?}");
         }
     }
 

@@ -220,9 +220,18 @@ impl Forwarder {
                 JsonMode::Field(field) => field.as_str(),
                 JsonMode::Root | JsonMode::Off => crate::setup::DEFAULT_JSON_FIELD,
             };
+            // Setup may take a tenth of the time left per request (at most 10 s), so that with
+            // its three requests the documents keep most of the invocation.
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let setup_timeout = (remaining / 10).clamp(Duration::from_millis(100), Duration::from_secs(10));
             delivery
                 .sink
-                .ensure_setup(&self.config.index_prefix, json_field, sink.retention_days)
+                .ensure_setup(
+                    &self.config.index_prefix,
+                    json_field,
+                    sink.retention_days,
+                    setup_timeout,
+                )
                 .await;
         }
         let Prepared {
@@ -296,7 +305,7 @@ pub fn metrics_line(summary: &Summary, latencies_ms: &[f64], function_name: &str
         skipped: summary.skipped,
     };
     crate::metrics::emf(
-        "Sluice",
+        crate::metrics::NAMESPACE,
         &[("FunctionName", function_name)],
         &counts,
         latencies_ms,

@@ -3,7 +3,7 @@
 //! With `AWS_LAMBDA_RUNTIME_API` set (inside Lambda) it runs the Lambda runtime; otherwise it is
 //! the CLI: `sluice-forwarder replay [--dry-run] [FILE...]`.
 
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{BufRead, BufReader, BufWriter, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -169,8 +169,8 @@ fn replay(
         sources
     };
     for (name, reader) in sources {
-        for (position, value) in events(reader).enumerate() {
-            let what = format!("{name} event {}", position + 1);
+        for (line, value) in events(reader) {
+            let what = format!("{name} line {line}");
             let result = value
                 .map_err(|err| anyhow::anyhow!("{what} is not JSON: {err}"))
                 .and_then(|value| Input::from_value(value, &what).map_err(anyhow::Error::from))
@@ -180,7 +180,6 @@ fn replay(
                 Err(err) => {
                     eprintln!("sluice-forwarder: {err:#}");
                     malformed += 1;
-                    // A JSON syntax error leaves the reader where it cannot resynchronise.
                     continue;
                 }
             };
@@ -215,18 +214,83 @@ fn replay(
     })
 }
 
-/// The JSON values of a stream, one after the other: NDJSON or one (pretty-printed) document.
-fn events(reader: impl Read) -> impl Iterator<Item = Result<Value, serde_json::Error>> {
-    let mut stream = serde_json::Deserializer::from_reader(reader).into_iter::<Value>();
-    let mut broken = false;
+/// The JSON documents of a stream with the line each starts on: one per line (NDJSON), or
+/// documents spread over several lines (pretty-printed). A line that starts no valid document is
+/// reported with its number and the lines after it are read again, so one bad line loses no other.
+fn events(reader: impl BufRead) -> impl Iterator<Item = (usize, Result<Value, serde_json::Error>)> {
+    use std::collections::VecDeque;
+    let mut lines = reader.lines();
+    let mut number = 0;
+    // Lines to read (again) before the stream's next one.
+    let mut again: VecDeque<(usize, String)> = VecDeque::new();
+    // The lines of the document being read.
+    let mut pending: Vec<(usize, String)> = Vec::new();
+    let mut done = false;
     std::iter::from_fn(move || {
-        if broken {
-            return None;
+        loop {
+            let next = match again.pop_front() {
+                Some(line) => Some(line),
+                None if done => None,
+                None => match lines.next() {
+                    Some(Ok(line)) => {
+                        number += 1;
+                        Some((number, line))
+                    }
+                    Some(Err(err)) => {
+                        done = true;
+                        return Some((number + 1, Err(serde_json::Error::io(err))));
+                    }
+                    None => {
+                        done = true;
+                        None
+                    }
+                },
+            };
+            let Some((at, line)) = next else {
+                if pending.is_empty() {
+                    return None;
+                }
+                // A document cut off by the end of the stream.
+                let text = joined(&pending);
+                return Some(give_up(&mut pending, &mut again, serde_json::from_str(&text)));
+            };
+            if pending.is_empty() && line.trim().is_empty() {
+                continue;
+            }
+            pending.push((at, line));
+            match serde_json::from_str::<Value>(&joined(&pending)) {
+                Err(err) if err.is_eof() => continue,
+                Ok(value) => {
+                    let start = pending[0].0;
+                    pending.clear();
+                    return Some((start, Ok(value)));
+                }
+                Err(err) => return Some(give_up(&mut pending, &mut again, Err(err))),
+            }
         }
-        let next = stream.next()?;
-        broken = next.is_err();
-        Some(next)
     })
+}
+
+fn joined(lines: &[(usize, String)]) -> String {
+    lines.iter().fold(String::new(), |mut text, (_, line)| {
+        text.push_str(line);
+        text.push('\n');
+        text
+    })
+}
+
+/// Reports the document's first line as not JSON and reads the lines after it again.
+fn give_up(
+    pending: &mut Vec<(usize, String)>,
+    again: &mut std::collections::VecDeque<(usize, String)>,
+    result: Result<Value, serde_json::Error>,
+) -> (usize, Result<Value, serde_json::Error>) {
+    let mut taken = pending.drain(..);
+    let (start, _) = taken.next().unwrap_or_default();
+    for line in taken.rev() {
+        again.push_front(line);
+    }
+    (start, result)
 }
 
 #[cfg(test)]
@@ -236,18 +300,40 @@ mod tests {
     #[test]
     fn events_reads_ndjson_and_pretty_printed_documents() {
         let ndjson = "{\"a\":1}\n{\"a\":2}\n\n{\"a\":3}\n";
-        let values: Vec<Value> = events(ndjson.as_bytes()).map(Result::unwrap).collect();
-        assert_eq!(values.len(), 3);
-        let pretty = "{\n  \"Records\": [\n    {}\n  ]\n}\n";
-        assert_eq!(events(pretty.as_bytes()).count(), 1);
+        let values: Vec<(usize, Value)> = events(ndjson.as_bytes())
+            .map(|(line, value)| (line, value.unwrap()))
+            .collect();
+        assert_eq!(
+            values,
+            [
+                (1, serde_json::json!({"a": 1})),
+                (2, serde_json::json!({"a": 2})),
+                (4, serde_json::json!({"a": 3}))
+            ]
+        );
+        let pretty = "{\n  \"Records\": [\n    {}\n  ]\n}\n{\"a\":2}\n";
+        let lines: Vec<usize> = events(pretty.as_bytes()).map(|(line, _)| line).collect();
+        assert_eq!(lines, [1, 6]);
     }
 
     #[test]
-    fn events_stops_after_a_syntax_error() {
-        let broken = "{\"a\":1}\n{not json\n{\"a\":3}\n";
-        let results: Vec<_> = events(broken.as_bytes()).collect();
+    fn a_bad_line_is_reported_and_reading_goes_on() {
+        let broken = "{\"a\":1}\n{not json\n{\"a\":3}\n{\"cut\":\n{\"a\":5}\n{\"a\":6}\n";
+        let results: Vec<(usize, bool)> = events(broken.as_bytes())
+            .map(|(line, value)| (line, value.is_ok()))
+            .collect();
+        assert_eq!(
+            results,
+            [(1, true), (2, false), (3, true), (4, false), (5, true), (6, true)]
+        );
+    }
+
+    #[test]
+    fn a_document_cut_off_at_the_end_is_an_error() {
+        let results: Vec<_> = events("{\"a\":1}\n{\"a\":".as_bytes()).collect();
         assert_eq!(results.len(), 2);
-        assert!(results[1].is_err());
+        assert!(results[1].1.is_err());
+        assert_eq!(results[1].0, 2);
     }
 
     #[test]

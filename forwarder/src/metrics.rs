@@ -5,6 +5,9 @@
 
 use serde_json::{Map, Value, json};
 
+/// The EMF namespace of both functions' metrics; the template's alarms watch it.
+pub const NAMESPACE: &str = "Sluice";
+
 /// What happened to the events of an invocation.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Counts {

@@ -147,28 +147,53 @@ impl Sink {
     }
 
     /// Installs the index template (and the ISM retention policy when `retention_days` is set)
-    /// once per process. A cluster that refuses either is logged as a warning, never fatal:
-    /// documents can still be indexed with dynamic mappings and kept forever.
+    /// once per process, each request given at most `timeout` so that setup cannot eat the
+    /// invocation's deadline. A cluster that refuses either is logged as a warning, never fatal:
+    /// documents can still be indexed with dynamic mappings and kept forever. A cluster that did
+    /// not answer (unreachable, timed out) is tried again by the next invocation.
     /// `json_field` is where parsed JSON lands (`JSON_FIELD`), mapped as a dynamic object.
-    pub async fn ensure_setup(&self, prefix: &str, json_field: &str, retention_days: Option<u32>) {
-        self.setup
-            .get_or_init(|| async {
-                self.install_setup(prefix, json_field, retention_days).await;
+    pub async fn ensure_setup(
+        &self,
+        prefix: &str,
+        json_field: &str,
+        retention_days: Option<u32>,
+        timeout: Duration,
+    ) {
+        let _unanswered = self
+            .setup
+            .get_or_try_init(|| async {
+                match self
+                    .install_setup(prefix, json_field, retention_days, timeout)
+                    .await
+                {
+                    true => Ok(()),
+                    false => Err(()),
+                }
             })
             .await;
     }
 
-    async fn install_setup(&self, prefix: &str, json_field: &str, retention_days: Option<u32>) {
+    /// Whether the cluster answered every setup request (whatever it answered).
+    async fn install_setup(
+        &self,
+        prefix: &str,
+        json_field: &str,
+        retention_days: Option<u32>,
+        timeout: Duration,
+    ) -> bool {
         let json = [("content-type", "application/json")];
-        let timeout = Duration::from_secs(10);
         let template = crate::setup::index_template_with_json_field(prefix, json_field)
             .to_string()
             .into_bytes();
         let path = format!("/_index_template/{prefix}");
-        self.put_tolerated(&path, &json, template, timeout, "index template")
-            .await;
+        if !self
+            .put_tolerated(&path, &json, template, timeout, "index template")
+            .await
+        {
+            return false;
+        }
         let Some(days) = retention_days else {
-            return;
+            return true;
         };
         let probe = self
             .send(
@@ -179,19 +204,28 @@ impl Sink {
                 timeout,
             )
             .await;
-        if !matches!(&probe, Ok(answer) if answer.status < 300) {
-            tracing::warn!(
-                retention_days = days,
-                "the cluster has no _plugins/_ism: indices are not deleted after INDEX_RETENTION_DAYS"
-            );
-            return;
+        match probe {
+            Err(err) => {
+                tracing::warn!(error = %err, "could not ask the cluster for _plugins/_ism; trying again later");
+                return false;
+            }
+            Ok(answer) if answer.status >= 300 => {
+                tracing::warn!(
+                    retention_days = days,
+                    status = answer.status,
+                    "the cluster has no _plugins/_ism: indices are not deleted after INDEX_RETENTION_DAYS"
+                );
+                return true;
+            }
+            Ok(_) => {}
         }
         let policy = crate::setup::ism_policy(prefix, days).to_string().into_bytes();
         let path = format!("/_plugins/_ism/policies/{prefix}-retention");
         self.put_tolerated(&path, &json, policy, timeout, "ISM retention policy")
-            .await;
+            .await
     }
 
+    /// PUTs a setup document; whether the cluster answered at all.
     async fn put_tolerated(
         &self,
         path: &str,
@@ -199,7 +233,7 @@ impl Sink {
         body: Vec<u8>,
         timeout: Duration,
         what: &str,
-    ) {
+    ) -> bool {
         match self
             .send(reqwest::Method::PUT, path, headers, body, timeout)
             .await
@@ -207,15 +241,20 @@ impl Sink {
             // 409: the policy already exists, which is what we want.
             Ok(answer) if answer.status < 300 || answer.status == 409 => {
                 tracing::info!(path, status = answer.status, "{what} installed");
+                true
             }
-            Ok(answer) => tracing::warn!(
-                path,
-                status = answer.status,
-                answer = %String::from_utf8_lossy(&answer.body[..answer.body.len().min(300)]),
-                "the cluster refused the {what}; continuing without it"
-            ),
+            Ok(answer) => {
+                tracing::warn!(
+                    path,
+                    status = answer.status,
+                    answer = %String::from_utf8_lossy(&answer.body[..answer.body.len().min(300)]),
+                    "the cluster refused the {what}; continuing without it"
+                );
+                true
+            }
             Err(err) => {
-                tracing::warn!(path, error = %err, "could not install the {what}; continuing without it")
+                tracing::warn!(path, error = %err, "could not install the {what}; trying again later");
+                false
             }
         }
     }

@@ -250,3 +250,47 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
         .load()
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn the_limiter_spaces_calls_one_interval_apart_and_never_bursts() {
+        let limiter = RateLimiter::new(5.0);
+        let start = Instant::now();
+        let mut granted = Vec::new();
+        for _ in 0..11 {
+            limiter.acquire().await;
+            granted.push(start.elapsed());
+        }
+        let expected: Vec<Duration> = (0..11).map(|n| Duration::from_millis(200 * n)).collect();
+        assert_eq!(granted, expected);
+
+        // After an idle spell the next call goes at once, but no burst builds up.
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let resumed = Instant::now();
+        limiter.acquire().await;
+        limiter.acquire().await;
+        assert_eq!(resumed.elapsed(), Duration::from_millis(200));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn each_api_has_its_own_limiter() {
+        let client = aws_sdk_cloudwatchlogs::Client::from_conf(
+            aws_sdk_cloudwatchlogs::Config::builder()
+                .with_test_defaults_v2()
+                .build(),
+        );
+        let logs = Logs::new(client, 2.0);
+        let start = Instant::now();
+        for api in APIS {
+            logs.slot(api).await;
+        }
+        assert_eq!(start.elapsed(), Duration::ZERO, "one call to each API at once");
+        logs.slot("PutSubscriptionFilter").await;
+        assert_eq!(start.elapsed(), Duration::from_millis(500));
+        assert_eq!(logs.calls()["PutSubscriptionFilter"], 2);
+        assert_eq!(logs.calls()["DescribeLogGroups"], 1);
+    }
+}

@@ -10,7 +10,7 @@ use tokio::time::Instant;
 
 use crate::error::SubscriberError;
 use crate::metrics;
-use crate::plan::Mode;
+use crate::plan::{Mode, Totals};
 use crate::sweep::{Continuation, LateGroupRetry, Sweeper};
 
 /// What an invocation asks for.
@@ -147,6 +147,9 @@ impl Handler {
                     .handle_created(&log_group, false, self.late_group)
                     .await?;
                 tracing::info!(log_group = %row.log_group, action = row.action.as_str(), reason = %row.reason, "new log group");
+                let mut totals = Totals::default();
+                totals.add(&row);
+                metrics::report(&self.function_name, Mode::Subscribe, &totals, None);
                 match &row.error {
                     Some(error) => Err(SubscriberError::GroupsFailed {
                         failed: 1,
@@ -161,6 +164,7 @@ impl Handler {
                 continuation,
             } => {
                 let stop_by = deadline.checked_sub(self.margin).unwrap_or(deadline);
+                let before = continuation.totals;
                 let mut first_failure: Option<String> = None;
                 let mut on_group = |row: &crate::plan::GroupPlan| {
                     if let Some(error) = &row.error
@@ -174,7 +178,12 @@ impl Handler {
                     .sweep(mode, dry_run, continuation, Some(stop_by), &mut on_group)
                     .await?;
                 let complete = outcome.continuation.is_none();
-                metrics::report(&self.function_name, mode, &outcome.totals, complete);
+                let progress = metrics::Progress {
+                    seen: outcome.totals.seen,
+                    complete,
+                };
+                let this_invocation = outcome.totals.since(&before);
+                metrics::report(&self.function_name, mode, &this_invocation, Some(progress));
                 if let Some(next) = &outcome.continuation {
                     self.continue_in_new_invocation(mode, dry_run, next).await?;
                 }

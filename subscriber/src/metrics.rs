@@ -4,19 +4,39 @@ use serde_json::{Value, json};
 
 use crate::plan::{Mode, Totals};
 
-/// The EMF namespace the subscriber's metrics go to.
-pub const NAMESPACE: &str = "Sluice/Subscriber";
+/// The EMF namespace of both functions' metrics (the `FunctionName` dimension tells them apart);
+/// the template's alarms watch it.
+pub const NAMESPACE: &str = "Sluice";
 
-/// The EMF document for one invocation's totals (the counts of the whole pass so far).
-/// `complete` is 1 when the pass finished, 0 when it continues in another invocation.
+/// How far a sweep's pass has come, over all its invocations.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Progress {
+    /// Log groups handled by the pass so far.
+    pub seen: u64,
+    /// Whether the pass finished in this invocation.
+    pub complete: bool,
+}
+
+/// The EMF document of one invocation: the counts of what this invocation did (so a metric's
+/// sum over a period counts each group once, however many invocations a pass takes), plus, for a
+/// sweep, the pass's progress (`PassGroupsSeen`, and `PassComplete` 1 when it finished).
 /// Format: <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>
-pub fn emf(function: &str, mode: Mode, totals: &Totals, complete: bool, timestamp_ms: i64) -> Value {
-    let counts = counts(totals);
-    let mut metrics: Vec<Value> = counts
+pub fn emf(
+    function: &str,
+    mode: Mode,
+    invocation: &Totals,
+    pass: Option<Progress>,
+    timestamp_ms: i64,
+) -> Value {
+    let mut values: Vec<(&str, u64)> = counts(invocation).to_vec();
+    if let Some(pass) = pass {
+        values.push(("PassGroupsSeen", pass.seen));
+        values.push(("PassComplete", u64::from(pass.complete)));
+    }
+    let metrics: Vec<Value> = values
         .iter()
         .map(|(name, _)| json!({"Name": name, "Unit": "Count"}))
         .collect();
-    metrics.push(json!({"Name": "PassComplete", "Unit": "Count"}));
     let mut document = json!({
         "_aws": {
             "Timestamp": timestamp_ms,
@@ -28,34 +48,34 @@ pub fn emf(function: &str, mode: Mode, totals: &Totals, complete: bool, timestam
         },
         "FunctionName": function,
         "Mode": mode,
-        "PassComplete": u8::from(complete),
     });
-    for (name, value) in counts {
+    for (name, value) in values {
         document[name] = json!(value);
     }
     document
 }
 
-/// Logs the totals as structured fields, and prints the EMF line on stdout (Lambda ships stdout
+/// Logs the counts as structured fields, and prints the EMF line on stdout (Lambda ships stdout
 /// to the function's log group, where CloudWatch extracts the metrics).
-pub fn report(function: &str, mode: Mode, totals: &Totals, complete: bool) {
+pub fn report(function: &str, mode: Mode, invocation: &Totals, pass: Option<Progress>) {
     tracing::info!(
         mode = ?mode,
-        complete,
-        seen = totals.seen,
-        subscribed = totals.subscribe,
-        updated = totals.update,
-        unchanged = totals.unchanged,
-        excluded = totals.excluded,
-        conflicts = totals.conflict,
-        unsupported = totals.unsupported,
-        removed = totals.remove,
-        retention_set = totals.retention_set,
-        errors = totals.errors,
-        "sweep progress"
+        complete = pass.map(|pass| pass.complete),
+        pass_seen = pass.map(|pass| pass.seen),
+        seen = invocation.seen,
+        subscribed = invocation.subscribe,
+        updated = invocation.update,
+        unchanged = invocation.unchanged,
+        excluded = invocation.excluded,
+        conflicts = invocation.conflict,
+        unsupported = invocation.unsupported,
+        removed = invocation.remove,
+        retention_set = invocation.retention_set,
+        errors = invocation.errors,
+        "subscriber counts"
     );
     let now = chrono::Utc::now().timestamp_millis();
-    println!("{}", emf(function, mode, totals, complete, now));
+    println!("{}", emf(function, mode, invocation, pass, now));
 }
 
 fn counts(totals: &Totals) -> [(&'static str, u64); 10] {
@@ -86,11 +106,15 @@ mod tests {
             errors: 2,
             ..Totals::default()
         };
+        let pass = Progress {
+            seen: 350,
+            complete: false,
+        };
         let doc = emf(
             "sluice-subscriber",
             Mode::Subscribe,
             &totals,
-            false,
+            Some(pass),
             1_700_000_000_000,
         );
         let declared = &doc["_aws"]["CloudWatchMetrics"][0];
@@ -104,8 +128,28 @@ mod tests {
         assert_eq!(doc["Subscribed"], 3);
         assert_eq!(doc["Conflicts"], 1);
         assert_eq!(doc["Errors"], 2);
+        assert_eq!(doc["PassGroupsSeen"], 350);
         assert_eq!(doc["PassComplete"], 0);
         assert_eq!(doc["FunctionName"], "sluice-subscriber");
         assert_eq!(doc["_aws"]["Timestamp"], 1_700_000_000_000_i64);
+    }
+
+    #[test]
+    fn a_single_group_reports_no_pass_progress() {
+        let totals = Totals {
+            seen: 1,
+            errors: 1,
+            ..Totals::default()
+        };
+        let doc = emf("sluice-subscriber", Mode::Subscribe, &totals, None, 0);
+        assert_eq!(doc["Errors"], 1);
+        assert!(doc.get("PassComplete").is_none(), "{doc}");
+        let names: Vec<&str> = doc["_aws"]["CloudWatchMetrics"][0]["Metrics"]
+            .as_array()
+            .expect("metrics")
+            .iter()
+            .filter_map(|metric| metric["Name"].as_str())
+            .collect();
+        assert!(!names.contains(&"PassGroupsSeen"), "{names:?}");
     }
 }

@@ -237,18 +237,20 @@ impl Totals {
         }
     }
 
-    /// Adds another set of totals (a continued pass's counts so far).
-    pub fn merge(&mut self, other: &Totals) {
-        self.seen += other.seen;
-        self.subscribe += other.subscribe;
-        self.update += other.update;
-        self.unchanged += other.unchanged;
-        self.excluded += other.excluded;
-        self.conflict += other.conflict;
-        self.unsupported += other.unsupported;
-        self.remove += other.remove;
-        self.retention_set += other.retention_set;
-        self.errors += other.errors;
+    /// The counts added since `earlier` (this invocation's share of a continued pass).
+    pub fn since(&self, earlier: &Totals) -> Totals {
+        Totals {
+            seen: self.seen.saturating_sub(earlier.seen),
+            subscribe: self.subscribe.saturating_sub(earlier.subscribe),
+            update: self.update.saturating_sub(earlier.update),
+            unchanged: self.unchanged.saturating_sub(earlier.unchanged),
+            excluded: self.excluded.saturating_sub(earlier.excluded),
+            conflict: self.conflict.saturating_sub(earlier.conflict),
+            unsupported: self.unsupported.saturating_sub(earlier.unsupported),
+            remove: self.remove.saturating_sub(earlier.remove),
+            retention_set: self.retention_set.saturating_sub(earlier.retention_set),
+            errors: self.errors.saturating_sub(earlier.errors),
+        }
     }
 }
 

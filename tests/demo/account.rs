@@ -35,6 +35,38 @@ const FUNCTIONS: &[&str] = &[
     "user-profile",
 ];
 
+/// Globs of log groups the demo's stack leaves alone (`EXCLUDE_PATTERNS`).
+pub const EXCLUDED: &str = "/aws/codebuild/*";
+
+/// Another team's log shipper, whose filters Sluice must never touch.
+pub const LEGACY_SHIPPER: &str = "legacy-shipper";
+
+/// Filters other teams put before Sluice: (log group, filter name). The first group's two slots
+/// are both taken (a conflict Sluice reports); the second keeps a slot free for Sluice.
+pub const FOREIGN_FILTERS: &[(&str, &str)] = &[
+    ("/ecs/billing-service", "audit"),
+    ("/ecs/billing-service", "siem"),
+    ("/aws/rds/cluster/shop-db/postgresql", "audit"),
+];
+
+/// Groups that already have a retention policy (days); the others never expire.
+pub const RETENTION: &[(&str, i32)] = &[
+    ("/aws/lambda/payments", 365),
+    ("/aws/lambda/checkout-api", 14),
+    ("/ecs/catalog-service", 90),
+];
+
+/// The CloudTrail CreateLogGroup event EventBridge delivers for `log_group`: the documented
+/// fixture `tests/fixtures/subscriber/create-log-group.json` with the group's name.
+pub fn create_log_group_event(log_group: &str) -> anyhow::Result<Value> {
+    let path = sluice_harness::workspace_root().join("tests/fixtures/subscriber/create-log-group.json");
+    let text = std::fs::read_to_string(&path)?;
+    let mut event: Value = serde_json::from_str(&text)?;
+    event["detail"]["requestParameters"]["logGroupName"] = json!(log_group);
+    event["time"] = json!(Utc::now().to_rfc3339_opts(SecondsFormat::Secs, true));
+    Ok(event)
+}
+
 /// Every log group the demo creates before Sluice is installed.
 pub fn log_groups() -> Vec<String> {
     let mut groups: Vec<String> = FUNCTIONS

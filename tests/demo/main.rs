@@ -1,9 +1,12 @@
 //! `sluice-demo`: Sluice's main job on emulators on loopback, with no AWS account.
 //!
-//! Starts moto_server and osmem-server, creates a realistic account's log groups, pushes log
-//! batches through the forwarder's real handler into OpenSearch, and shows what landed.
+//! Starts moto_server and osmem-server, creates a realistic account's log groups, shows the
+//! subscriber's backfill plan and applies it, delivers a CloudTrail CreateLogGroup event through
+//! the subscriber's real handler, pushes log batches through the forwarder's real handler into
+//! OpenSearch, and shows what landed.
 
 mod account;
+mod subscribe;
 
 use std::time::{Duration, Instant};
 
@@ -48,12 +51,39 @@ async fn main() -> anyhow::Result<()> {
             .with_context(|| format!("creating log group {name}"))?;
     }
     let forwarder_arn = moto.create_lambda_function(account::FORWARDER).await?;
+    let shipper_arn = moto.create_lambda_function(account::LEGACY_SHIPPER).await?;
+    for (group, filter) in account::FOREIGN_FILTERS {
+        logs.put_subscription_filter()
+            .log_group_name(*group)
+            .filter_name(*filter)
+            .filter_pattern("")
+            .destination_arn(&shipper_arn)
+            .send()
+            .await
+            .with_context(|| format!("another team's filter {filter} on {group}"))?;
+    }
+    for (group, days) in account::RETENTION {
+        logs.put_retention_policy()
+            .log_group_name(*group)
+            .retention_in_days(*days)
+            .send()
+            .await
+            .with_context(|| format!("retention of {group}"))?;
+    }
     println!(
-        "  {} log groups in account {}",
+        "  {} log groups in account {}; other teams' filters on {} of them",
         groups.len(),
-        sluice_harness::ACCOUNT_ID
+        sluice_harness::ACCOUNT_ID,
+        account::FOREIGN_FILTERS.len() - 1
     );
     println!("  forwarder function: {forwarder_arn}");
+
+    step("The subscriber's backfill: the plan, then applying it");
+    let config = subscribe::config(&forwarder_arn)?;
+    subscribe::backfill(&moto, &config).await?;
+
+    step("A new log group: CloudTrail's CreateLogGroup through the subscriber's Lambda handler");
+    subscribe::created(&moto, &config, "/aws/lambda/gift-cards").await?;
 
     step("Log batches through the forwarder's Lambda handler");
     let summary = forward(&osmem).await?;

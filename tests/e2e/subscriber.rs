@@ -1,1 +1,329 @@
-//! End-to-end tests of the subscriber (see the module's issue).
+//! End-to-end tests of the subscriber against moto: a backfill's dry-run plan, apply, a second
+//! apply that writes nothing, unsubscribe, and the CreateLogGroup path with CloudTrail's event.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde_json::Value;
+use sluice_harness::Moto;
+use sluice_subscriber::SubscriberError;
+use sluice_subscriber::aws::Logs;
+use sluice_subscriber::config::{Config, RawConfig};
+use sluice_subscriber::handler::Request;
+use sluice_subscriber::plan::{Action, GroupPlan, Mode, Plan};
+use sluice_subscriber::sweep::{Continuation, LateGroupRetry, Sweeper};
+
+const WRITES: [&str; 3] = [
+    "PutSubscriptionFilter",
+    "DeleteSubscriptionFilter",
+    "PutRetentionPolicy",
+];
+
+fn config(pairs: &[(&str, &str)]) -> Config {
+    let pairs: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    RawConfig::from_lookup(|name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+        .validate()
+        .expect("valid config")
+}
+
+fn sweeper(moto: &Moto, config: Config) -> Sweeper {
+    // moto has no quota; a high rate keeps the test quick while still going through the limiter.
+    Sweeper::new(Logs::new(moto.logs_client(), 1000.0), config)
+}
+
+async fn pass(sweeper: &Sweeper, mode: Mode, dry_run: bool) -> Plan {
+    let mut plan = Plan {
+        mode,
+        dry_run,
+        ..Plan::default()
+    };
+    let outcome = sweeper
+        .sweep(
+            mode,
+            dry_run,
+            Continuation::default(),
+            None,
+            &mut |row: &GroupPlan| plan.groups.push(row.clone()),
+        )
+        .await
+        .expect("sweep");
+    assert!(
+        outcome.continuation.is_none(),
+        "no deadline, so one call finishes the pass"
+    );
+    plan.totals = outcome.totals;
+    plan
+}
+
+async fn writes(moto: &Moto) -> Vec<String> {
+    moto.recorded_actions()
+        .await
+        .expect("recording")
+        .into_iter()
+        .filter(|action| WRITES.contains(&action.as_str()))
+        .collect()
+}
+
+/// Every filter of every group: group → [(filter name, destination)].
+async fn filters(moto: &Moto, groups: &[String]) -> BTreeMap<String, Vec<(String, String)>> {
+    let logs = moto.logs_client();
+    let mut all = BTreeMap::new();
+    for group in groups {
+        let listed = logs
+            .describe_subscription_filters()
+            .log_group_name(group)
+            .send()
+            .await
+            .expect("describe filters");
+        let mut found: Vec<(String, String)> = listed
+            .subscription_filters()
+            .iter()
+            .map(|f| {
+                (
+                    f.filter_name().unwrap_or_default().to_string(),
+                    f.destination_arn().unwrap_or_default().to_string(),
+                )
+            })
+            .collect();
+        found.sort();
+        all.insert(group.clone(), found);
+    }
+    all
+}
+
+/// A realistic account: what each group should become, by construction.
+struct Account {
+    forwarder: String,
+    other: String,
+    expected: BTreeMap<String, (Action, Option<i32>)>,
+}
+
+async fn account(moto: &Moto) -> Account {
+    let logs = moto.logs_client();
+    let forwarder = moto
+        .create_lambda_function("sluice-forwarder")
+        .await
+        .expect("forwarder function");
+    let other = moto
+        .create_lambda_function("legacy-shipper")
+        .await
+        .expect("other function");
+    let mut expected = BTreeMap::new();
+    let create = |name: String, retention: Option<i32>| {
+        let logs = logs.clone();
+        async move {
+            logs.create_log_group()
+                .log_group_name(&name)
+                .send()
+                .await
+                .expect("create group");
+            if let Some(days) = retention {
+                logs.put_retention_policy()
+                    .log_group_name(&name)
+                    .retention_in_days(days)
+                    .send()
+                    .await
+                    .expect("retention");
+            }
+            name
+        }
+    };
+    let put = |group: String, filter: &'static str, destination: String| {
+        let logs = logs.clone();
+        async move {
+            logs.put_subscription_filter()
+                .log_group_name(group)
+                .filter_name(filter)
+                .filter_pattern("")
+                .destination_arn(destination)
+                .send()
+                .await
+                .expect("put filter");
+        }
+    };
+    for i in 0..120 {
+        // New: subscribe, and 30 days retention where it never expires (every other one).
+        let retention = (i % 2 == 0).then_some(90);
+        let name = create(format!("/aws/lambda/app-{i:03}"), retention).await;
+        expected.insert(name, (Action::Subscribe, retention.is_none().then_some(30)));
+    }
+    for i in 0..40 {
+        let name = create(format!("/test/scratch-{i:03}"), None).await;
+        expected.insert(name, (Action::Excluded, None));
+    }
+    for i in 0..40 {
+        let name = create(format!("/aws/lambda/ours-{i:03}"), Some(14)).await;
+        put(name.clone(), "sluice", forwarder.clone()).await;
+        expected.insert(name, (Action::Unchanged, None));
+    }
+    for i in 0..40 {
+        let name = create(format!("/ecs/stale-{i:03}"), Some(7)).await;
+        put(name.clone(), "sluice", other.clone()).await;
+        expected.insert(name, (Action::Update, None));
+    }
+    for i in 0..40 {
+        let name = create(format!("/ecs/full-{i:03}"), Some(7)).await;
+        put(name.clone(), "audit", other.clone()).await;
+        put(name.clone(), "siem", other.clone()).await;
+        expected.insert(name, (Action::Conflict, None));
+    }
+    for i in 0..20 {
+        // One foreign filter: ours goes into the free slot beside it.
+        let name = create(format!("/ecs/shared-{i:03}"), Some(7)).await;
+        put(name.clone(), "audit", other.clone()).await;
+        expected.insert(name, (Action::Subscribe, None));
+    }
+    let own = create("/aws/lambda/sluice-forwarder".to_string(), None).await;
+    expected.insert(own, (Action::Excluded, None));
+    Account {
+        forwarder,
+        other,
+        expected,
+    }
+}
+
+#[tokio::test]
+async fn backfill_plans_exactly_applies_then_writes_nothing_and_unsubscribe_removes_only_ours() {
+    let moto = Moto::start();
+    let account = account(&moto).await;
+    let groups: Vec<String> = account.expected.keys().cloned().collect();
+    let config = config(&[
+        ("DESTINATION_ARN", &account.forwarder),
+        ("EXCLUDE_PATTERNS", "/test/*"),
+        ("RETENTION_DAYS", "30"),
+    ]);
+    let sweeper = sweeper(&moto, config);
+    let before = filters(&moto, &groups).await;
+
+    // Dry run: the plan is exactly what the account calls for, and nothing is written.
+    moto.reset_recording().await.expect("reset");
+    let plan = pass(&sweeper, Mode::Subscribe, true).await;
+    let planned: BTreeMap<String, (Action, Option<i32>)> = plan
+        .groups
+        .iter()
+        .map(|row| (row.log_group.clone(), (row.action, row.set_retention_days)))
+        .collect();
+    assert_eq!(planned, account.expected);
+    assert_eq!(plan.totals.seen, groups.len() as u64);
+    assert_eq!(plan.totals.subscribe, 140);
+    assert_eq!(plan.totals.retention_set, 60);
+    assert_eq!(writes(&moto).await, Vec::<String>::new());
+    assert_eq!(filters(&moto, &groups).await, before);
+
+    // Apply: every selected group ends with our filter to the forwarder; foreign ones untouched.
+    let applied = pass(&sweeper, Mode::Subscribe, false).await;
+    assert_eq!(applied.totals.errors, 0, "{applied}");
+    let after = filters(&moto, &groups).await;
+    let ours = ("sluice".to_string(), account.forwarder.clone());
+    for (group, (action, _)) in &account.expected {
+        let now = &after[group];
+        match action {
+            Action::Subscribe | Action::Update | Action::Unchanged => {
+                assert!(now.contains(&ours), "{group}: {now:?}")
+            }
+            _ => assert_eq!(now, &before[group], "{group} must be untouched"),
+        }
+        for foreign in before[group].iter().filter(|(name, _)| name != "sluice") {
+            assert!(now.contains(foreign), "{group} lost {foreign:?}");
+        }
+    }
+    let described = moto
+        .logs_client()
+        .describe_log_groups()
+        .log_group_name_prefix("/aws/lambda/app-001")
+        .send()
+        .await
+        .expect("describe");
+    assert_eq!(described.log_groups()[0].retention_in_days(), Some(30));
+
+    // A second apply over the unchanged account writes nothing.
+    moto.reset_recording().await.expect("reset");
+    let again = pass(&sweeper, Mode::Subscribe, false).await;
+    assert_eq!(writes(&moto).await, Vec::<String>::new());
+    assert_eq!(again.totals.subscribe + again.totals.update, 0, "{again}");
+
+    // Unsubscribe removes our filters and only those.
+    let removed = pass(&sweeper, Mode::Unsubscribe, false).await;
+    assert_eq!(removed.totals.remove, 220, "{removed}");
+    let last = filters(&moto, &groups).await;
+    for group in &groups {
+        let foreign: Vec<(String, String)> = after[group]
+            .iter()
+            .filter(|(name, _)| name != "sluice")
+            .cloned()
+            .collect();
+        assert_eq!(last[group], foreign, "{group}");
+    }
+    assert!(last["/ecs/full-000"].contains(&("audit".to_string(), account.other.clone())));
+}
+
+fn fixture(name: &str) -> Value {
+    let path = sluice_harness::workspace_root()
+        .join("tests/fixtures/subscriber")
+        .join(name);
+    let text = std::fs::read_to_string(&path).expect("fixture readable");
+    serde_json::from_str(&text).expect("fixture is JSON")
+}
+
+#[tokio::test]
+async fn create_log_group_event_subscribes_the_new_group_even_when_it_appears_late() {
+    let moto = Moto::start();
+    let forwarder = moto
+        .create_lambda_function("sluice-forwarder")
+        .await
+        .expect("forwarder");
+    let sweeper = sweeper(&moto, config(&[("DESTINATION_ARN", &forwarder)]));
+    let retry = LateGroupRetry {
+        attempts: 20,
+        delay: Duration::from_millis(100),
+    };
+
+    // The real CloudTrail shape names the group; it becomes visible only a little later.
+    let Request::Created { log_group } = Request::parse(&fixture("create-log-group.json")).expect("parse")
+    else {
+        panic!("the CreateLogGroup fixture must ask for one group");
+    };
+    let logs = moto.logs_client();
+    let late = {
+        let logs = logs.clone();
+        let name = log_group.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(400)).await;
+            logs.create_log_group().log_group_name(name).send().await
+        })
+    };
+    let row = sweeper
+        .handle_created(&log_group, false, retry)
+        .await
+        .expect("handled once visible");
+    late.await.expect("task").expect("created");
+    assert_eq!(row.action, Action::Subscribe);
+    let now = filters(&moto, std::slice::from_ref(&log_group)).await;
+    assert_eq!(now[&log_group], [("sluice".to_string(), forwarder.clone())]);
+
+    // The failed call's event changes nothing.
+    moto.reset_recording().await.expect("reset");
+    let failed = Request::parse(&fixture("create-log-group-failed.json")).expect("parse");
+    assert!(matches!(failed, Request::Ignore(_)), "{failed:?}");
+
+    // A group that never appears is reported, after the configured attempts.
+    let missing = sweeper
+        .handle_created(
+            "/aws/lambda/never-created",
+            false,
+            LateGroupRetry {
+                attempts: 3,
+                delay: Duration::from_millis(10),
+            },
+        )
+        .await
+        .expect_err("never visible");
+    assert!(
+        matches!(missing, SubscriberError::LogGroupNotFound { attempts: 3, .. }),
+        "{missing}"
+    );
+    assert_eq!(writes(&moto).await, Vec::<String>::new());
+}

@@ -99,6 +99,17 @@ impl Moto {
         aws_sdk_cloudwatchlogs::Client::from_conf(config)
     }
 
+    /// A Lambda client for this moto (the subscriber's handler continues long sweeps through it).
+    pub fn lambda_client(&self) -> aws_sdk_lambda::Client {
+        let config = aws_sdk_lambda::Config::builder()
+            .behavior_version(aws_sdk_lambda::config::BehaviorVersion::latest())
+            .endpoint_url(self.url())
+            .region(aws_sdk_lambda::config::Region::new(REGION))
+            .credentials_provider(Credentials::new("testing", "testing", None, None, "sluice-tests"))
+            .build();
+        aws_sdk_lambda::Client::from_conf(config)
+    }
+
     /// Creates a Lambda function (with the IAM role moto requires for it) and returns its ARN:
     /// a real destination for subscription filters, which moto checks exists.
     pub async fn create_lambda_function(&self, name: &str) -> Result<String, HarnessError> {

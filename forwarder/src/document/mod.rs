@@ -41,8 +41,9 @@ pub struct Documents {
     pub skipped: usize,
 }
 
-/// Fields of a Sluice document that JSON merged at the root (`JSON_MODE=root`) cannot replace.
-const RESERVED: &[&str] = &[
+/// Fields of a Sluice document that JSON merged at the root (`JSON_MODE=root`) cannot replace,
+/// and that `JSON_FIELD` may not name.
+pub const RESERVED: &[&str] = &[
     "@timestamp",
     "message",
     "log_group",

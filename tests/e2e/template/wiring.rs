@@ -383,11 +383,17 @@ fn the_subscriber_sweeps_on_a_schedule_and_once_at_deploy_time() {
         json!({"Fn::GetAtt": ["SweepScheduleRule", "Arn"]})
     );
     for rule in ["SweepScheduleRule", "LogGroupCreatedRule"] {
-        assert_eq!(
-            resource(rule)["DependsOn"],
-            "SubscriberLogGroup",
-            "{rule} must not invoke the subscriber before the stack created its log group"
-        );
+        let waits_for = resource(rule)["DependsOn"].clone();
+        for needed in ["SubscriberLogGroup", "DeploySweep"] {
+            assert!(
+                waits_for
+                    .as_array()
+                    .is_some_and(|all| all.contains(&json!(needed))),
+                "{rule} must wait for {needed}: it must not invoke the subscriber before the \
+                 stack created its log group, the forwarder's and the forwarder's permission \
+                 (DeploySweep waits for those); it waits for {waits_for}"
+            );
+        }
     }
 
     let sweep = &resource("DeploySweep")["Properties"];
@@ -402,6 +408,11 @@ fn the_subscriber_sweeps_on_a_schedule_and_once_at_deploy_time() {
     assert_eq!(
         sweep["RemoveFiltersOnDelete"],
         json!({"Ref": "RemoveFiltersOnDelete"})
+    );
+    // The first sweep puts filters only once CloudWatch Logs may invoke the forwarder.
+    assert_eq!(
+        sweep["ForwarderPermission"],
+        json!({"Fn::If": ["CreateForwarder", {"Ref": "ForwarderLogsPermission"}, "none"]})
     );
 
     let code = resource("DeploySweepFunction")["Properties"]["InlineCode"]
@@ -438,10 +449,11 @@ fn alarms_watch_errors_dead_letters_and_failed_subscriptions() {
             )
         })
         .collect();
+    // The namespaces the functions really write their EMF metrics to, not a copy of the template's.
     for wanted in [
         ("AWS/Lambda", "Errors", "Forwarder"),
-        ("Sluice", "DeadLettered", "Forwarder"),
-        ("Sluice", "Errors", "Subscriber"),
+        (sluice_forwarder::metrics::NAMESPACE, "DeadLettered", "Forwarder"),
+        (sluice_subscriber::metrics::NAMESPACE, "Errors", "Subscriber"),
     ] {
         let wanted = (wanted.0.to_string(), wanted.1.to_string(), wanted.2.to_string());
         assert!(

@@ -204,3 +204,6 @@ impl Sweeper {
         })
     }
 }
+
+#[cfg(test)]
+mod tests;
