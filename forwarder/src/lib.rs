@@ -7,7 +7,7 @@
 //! `bulk` (NDJSON `_bulk` bodies split under a size limit). Around it: `config` (settings from
 //! the environment or flags), `input` (the Lambda event kinds), `auth`, `sink` (HTTP), `retry`
 //! (per-item outcome of a bulk answer), `deliver` (retries within the deadline, fallback and
-//! dead-letter documents), `metrics`, and `handler` (the Lambda entry).
+//! dead-letter documents), `metrics`, `handler` (the Lambda entry) and `replay` (the CLI's).
 
 // The pure pipeline (owned with `parse`, `redact`, `index`, `bulk`, `retry`, `metrics`, `setup`).
 pub mod batch;
@@ -26,6 +26,7 @@ pub mod config;
 pub mod deliver;
 pub mod handler;
 pub mod input;
+pub mod replay;
 pub mod sink;
 
 pub use config::{Config, Purpose};

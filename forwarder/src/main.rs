@@ -3,21 +3,16 @@
 //! With `AWS_LAMBDA_RUNTIME_API` set (inside Lambda) it runs the Lambda runtime; otherwise it is
 //! the CLI: `sluice-forwarder replay [--dry-run] [FILE...]`.
 
-use std::io::{BufRead, BufReader, BufWriter, Write};
+use std::io::{BufRead, BufReader, BufWriter};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use clap::{Arg, ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use serde_json::Value;
 use sluice_forwarder::config::{Config, Purpose, SETTINGS};
-use sluice_forwarder::deliver::Summary;
 use sluice_forwarder::handler::{self, Forwarder};
-use sluice_forwarder::input::Input;
-
-/// How long a CLI replay keeps retrying one event (Lambda's own limit is 15 minutes).
-const REPLAY_DEADLINE: Duration = Duration::from_secs(15 * 60);
+use sluice_forwarder::replay;
 
 /// Ships CloudWatch Logs subscription batches into OpenSearch.
 ///
@@ -150,191 +145,37 @@ fn replay(
         .enable_all()
         .build()?;
     let forwarder = runtime.block_on(Forwarder::new(config))?;
-    let mut total = Summary::default();
-    let mut malformed = 0u64;
+    let mut sources: Vec<(String, Box<dyn BufRead>)> = Vec::new();
+    for path in files {
+        let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        sources.push((
+            path.display().to_string(),
+            Box::new(BufReader::with_capacity(1 << 16, file)),
+        ));
+    }
+    if files.is_empty() {
+        sources.push(("stdin".to_string(), Box::new(BufReader::new(std::io::stdin()))));
+    }
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
-
-    let sources: Vec<(String, Box<dyn BufRead>)> = if files.is_empty() {
-        vec![("stdin".to_string(), Box::new(BufReader::new(std::io::stdin())))]
-    } else {
-        let mut sources: Vec<(String, Box<dyn BufRead>)> = Vec::new();
-        for path in files {
-            let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-            sources.push((
-                path.display().to_string(),
-                Box::new(BufReader::with_capacity(1 << 16, file)),
-            ));
-        }
-        sources
-    };
-    for (name, reader) in sources {
-        for (line, value) in events(reader) {
-            let what = format!("{name} line {line}");
-            let result = value
-                .map_err(|err| anyhow::anyhow!("{what} is not JSON: {err}"))
-                .and_then(|value| Input::from_value(value, &what).map_err(anyhow::Error::from))
-                .and_then(|input| forwarder.prepare(input, &what).map_err(anyhow::Error::from));
-            let prepared = match result {
-                Ok(prepared) => prepared,
-                Err(err) => {
-                    eprintln!("sluice-forwarder: {err:#}");
-                    malformed += 1;
-                    continue;
-                }
-            };
-            if dry_run {
-                total.add(&prepared.summary);
-                handler::write_dry_run(&prepared, &mut out).context("writing the bulk NDJSON to stdout")?;
-                continue;
-            }
-            let deadline = Instant::now() + REPLAY_DEADLINE;
-            match runtime.block_on(forwarder.deliver(prepared, deadline)) {
-                Ok(handled) => total.add(&handled.summary),
-                Err(handler::HandlerError::Undelivered { summary, reason }) => {
-                    eprintln!(
-                        "sluice-forwarder: {what}: {} events not delivered: {reason}",
-                        summary.failed
-                    );
-                    total.add(&summary);
-                }
-                Err(err) => return Err(err.into()),
-            }
-        }
-    }
-    out.flush().context("writing to stdout")?;
-    let mut line = serde_json::to_value(total)?;
-    line["malformed"] = malformed.into();
-    line["dry_run"] = dry_run.into();
-    eprintln!("{line}");
-    Ok(if total.failed > 0 || malformed > 0 {
-        ExitCode::FAILURE
-    } else {
+    let total = runtime.block_on(replay::replay(
+        &forwarder,
+        sources,
+        dry_run,
+        &mut out,
+        &mut std::io::stderr(),
+    ))?;
+    eprintln!("{}", serde_json::to_string(&total)?);
+    Ok(if total.ok() {
         ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
     })
-}
-
-/// The JSON documents of a stream with the line each starts on: one per line (NDJSON), or
-/// documents spread over several lines (pretty-printed). A line that starts no valid document is
-/// reported with its number and the lines after it are read again, so one bad line loses no other.
-fn events(reader: impl BufRead) -> impl Iterator<Item = (usize, Result<Value, serde_json::Error>)> {
-    use std::collections::VecDeque;
-    let mut lines = reader.lines();
-    let mut number = 0;
-    // Lines to read (again) before the stream's next one.
-    let mut again: VecDeque<(usize, String)> = VecDeque::new();
-    // The lines of the document being read.
-    let mut pending: Vec<(usize, String)> = Vec::new();
-    let mut done = false;
-    std::iter::from_fn(move || {
-        loop {
-            let next = match again.pop_front() {
-                Some(line) => Some(line),
-                None if done => None,
-                None => match lines.next() {
-                    Some(Ok(line)) => {
-                        number += 1;
-                        Some((number, line))
-                    }
-                    Some(Err(err)) => {
-                        done = true;
-                        return Some((number + 1, Err(serde_json::Error::io(err))));
-                    }
-                    None => {
-                        done = true;
-                        None
-                    }
-                },
-            };
-            let Some((at, line)) = next else {
-                if pending.is_empty() {
-                    return None;
-                }
-                // A document cut off by the end of the stream.
-                let text = joined(&pending);
-                return Some(give_up(&mut pending, &mut again, serde_json::from_str(&text)));
-            };
-            if pending.is_empty() && line.trim().is_empty() {
-                continue;
-            }
-            pending.push((at, line));
-            match serde_json::from_str::<Value>(&joined(&pending)) {
-                Err(err) if err.is_eof() => continue,
-                Ok(value) => {
-                    let start = pending[0].0;
-                    pending.clear();
-                    return Some((start, Ok(value)));
-                }
-                Err(err) => return Some(give_up(&mut pending, &mut again, Err(err))),
-            }
-        }
-    })
-}
-
-fn joined(lines: &[(usize, String)]) -> String {
-    lines.iter().fold(String::new(), |mut text, (_, line)| {
-        text.push_str(line);
-        text.push('\n');
-        text
-    })
-}
-
-/// Reports the document's first line as not JSON and reads the lines after it again.
-fn give_up(
-    pending: &mut Vec<(usize, String)>,
-    again: &mut std::collections::VecDeque<(usize, String)>,
-    result: Result<Value, serde_json::Error>,
-) -> (usize, Result<Value, serde_json::Error>) {
-    let mut taken = pending.drain(..);
-    let (start, _) = taken.next().unwrap_or_default();
-    for line in taken.rev() {
-        again.push_front(line);
-    }
-    (start, result)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn events_reads_ndjson_and_pretty_printed_documents() {
-        let ndjson = "{\"a\":1}\n{\"a\":2}\n\n{\"a\":3}\n";
-        let values: Vec<(usize, Value)> = events(ndjson.as_bytes())
-            .map(|(line, value)| (line, value.unwrap()))
-            .collect();
-        assert_eq!(
-            values,
-            [
-                (1, serde_json::json!({"a": 1})),
-                (2, serde_json::json!({"a": 2})),
-                (4, serde_json::json!({"a": 3}))
-            ]
-        );
-        let pretty = "{\n  \"Records\": [\n    {}\n  ]\n}\n{\"a\":2}\n";
-        let lines: Vec<usize> = events(pretty.as_bytes()).map(|(line, _)| line).collect();
-        assert_eq!(lines, [1, 6]);
-    }
-
-    #[test]
-    fn a_bad_line_is_reported_and_reading_goes_on() {
-        let broken = "{\"a\":1}\n{not json\n{\"a\":3}\n{\"cut\":\n{\"a\":5}\n{\"a\":6}\n";
-        let results: Vec<(usize, bool)> = events(broken.as_bytes())
-            .map(|(line, value)| (line, value.is_ok()))
-            .collect();
-        assert_eq!(
-            results,
-            [(1, true), (2, false), (3, true), (4, false), (5, true), (6, true)]
-        );
-    }
-
-    #[test]
-    fn a_document_cut_off_at_the_end_is_an_error() {
-        let results: Vec<_> = events("{\"a\":1}\n{\"a\":".as_bytes()).collect();
-        assert_eq!(results.len(), 2);
-        assert!(results[1].1.is_err());
-        assert_eq!(results[1].0, 2);
-    }
 
     #[test]
     fn every_setting_is_a_flag_of_replay() {

@@ -120,6 +120,9 @@ pub struct Handler {
     pub margin: Duration,
     /// How a late CreateLogGroup group is looked up.
     pub late_group: LateGroupRetry,
+    /// Print the EMF metrics line on stdout (Lambda turns it into metrics); off where stdout is
+    /// a person's terminal.
+    pub emit_metrics: bool,
 }
 
 impl Handler {
@@ -131,6 +134,7 @@ impl Handler {
             function_name,
             margin: Duration::from_secs(60),
             late_group: LateGroupRetry::default(),
+            emit_metrics: true,
         }
     }
 
@@ -149,7 +153,13 @@ impl Handler {
                 tracing::info!(log_group = %row.log_group, action = row.action.as_str(), reason = %row.reason, "new log group");
                 let mut totals = Totals::default();
                 totals.add(&row);
-                metrics::report(&self.function_name, Mode::Subscribe, &totals, None);
+                metrics::report(
+                    &self.function_name,
+                    Mode::Subscribe,
+                    &totals,
+                    None,
+                    self.emit_metrics,
+                );
                 match &row.error {
                     Some(error) => Err(SubscriberError::GroupsFailed {
                         failed: 1,
@@ -183,7 +193,13 @@ impl Handler {
                     complete,
                 };
                 let this_invocation = outcome.totals.since(&before);
-                metrics::report(&self.function_name, mode, &this_invocation, Some(progress));
+                metrics::report(
+                    &self.function_name,
+                    mode,
+                    &this_invocation,
+                    Some(progress),
+                    self.emit_metrics,
+                );
                 if let Some(next) = &outcome.continuation {
                     self.continue_in_new_invocation(mode, dry_run, next).await?;
                 }

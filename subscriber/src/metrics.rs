@@ -55,9 +55,9 @@ pub fn emf(
     document
 }
 
-/// Logs the counts as structured fields, and prints the EMF line on stdout (Lambda ships stdout
-/// to the function's log group, where CloudWatch extracts the metrics).
-pub fn report(function: &str, mode: Mode, invocation: &Totals, pass: Option<Progress>) {
+/// Logs the counts as structured fields and, with `emit`, prints the EMF line on stdout (Lambda
+/// ships stdout to the function's log group, where CloudWatch extracts the metrics).
+pub fn report(function: &str, mode: Mode, invocation: &Totals, pass: Option<Progress>, emit: bool) {
     tracing::info!(
         mode = ?mode,
         complete = pass.map(|pass| pass.complete),
@@ -74,8 +74,10 @@ pub fn report(function: &str, mode: Mode, invocation: &Totals, pass: Option<Prog
         errors = invocation.errors,
         "subscriber counts"
     );
-    let now = chrono::Utc::now().timestamp_millis();
-    println!("{}", emf(function, mode, invocation, pass, now));
+    if emit {
+        let now = chrono::Utc::now().timestamp_millis();
+        println!("{}", emf(function, mode, invocation, pass, now));
+    }
 }
 
 fn counts(totals: &Totals) -> [(&'static str, u64); 10] {

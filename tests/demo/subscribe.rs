@@ -122,11 +122,12 @@ pub async fn created(moto: &Moto, config: &Config, log_group: &str) -> anyhow::R
         "  EventBridge delivers CloudTrail's {} event for {log_group}",
         event["detail"]["eventName"].as_str().unwrap_or("?")
     );
-    let handler = Handler::new(
+    let mut handler = Handler::new(
         sweeper(moto, config.clone()),
         moto.lambda_client(),
         account::SUBSCRIBER.to_string(),
     );
+    handler.emit_metrics = false;
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     let answer: Value = handler
         .handle(event, deadline)

@@ -6,6 +6,7 @@
 mod auth;
 mod faults;
 mod osmem;
+mod replay;
 mod server;
 
 use std::collections::HashMap;

@@ -1,0 +1,227 @@
+//! `sluice-forwarder replay`: Lambda events read back from files or stdin (CloudWatch Logs
+//! subscription events, Kinesis events, Lambda's on-failure records), sent again with the same
+//! settings as the function, or written as the `_bulk` NDJSON they would send (`--dry-run`).
+
+use std::io::{BufRead, Write};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::deliver::Summary;
+use crate::handler::{self, Forwarder, HandlerError};
+use crate::input::Input;
+
+/// How long a replay keeps retrying one event (Lambda's own limit is 15 minutes).
+pub const REPLAY_DEADLINE: Duration = Duration::from_secs(15 * 60);
+
+/// What went wrong that stops a replay (a bad event does not: it is counted as `malformed`).
+#[derive(Debug, thiserror::Error)]
+pub enum ReplayError {
+    /// The NDJSON could not be written (`--dry-run`).
+    #[error("writing the bulk NDJSON: {0}")]
+    Write(#[source] std::io::Error),
+    /// Delivery failed in a way that is not about the events (credentials, no endpoint).
+    #[error("{what}: {source}")]
+    Deliver {
+        /// The input and line.
+        what: String,
+        #[source]
+        source: HandlerError,
+    },
+}
+
+/// The counts of a whole replay: the one JSON line `sluice-forwarder replay` prints on stderr.
+#[derive(Debug, Clone, Copy, Default, Serialize)]
+pub struct ReplaySummary {
+    #[serde(flatten)]
+    pub summary: Summary,
+    /// Inputs that were not events (not JSON, not a known event, undecodable payload).
+    pub malformed: u64,
+    pub dry_run: bool,
+}
+
+impl ReplaySummary {
+    /// Whether every event was delivered (or written) and every input understood.
+    pub fn ok(&self) -> bool {
+        self.summary.failed == 0 && self.malformed == 0
+    }
+}
+
+/// Replays every event of every source, in order. `out` receives the NDJSON of a dry run,
+/// `errors` one line per event that is malformed or not delivered, naming the source and line.
+pub async fn replay(
+    forwarder: &Forwarder,
+    sources: Vec<(String, Box<dyn BufRead>)>,
+    dry_run: bool,
+    out: &mut dyn Write,
+    errors: &mut dyn Write,
+) -> Result<ReplaySummary, ReplayError> {
+    let mut total = ReplaySummary {
+        dry_run,
+        ..ReplaySummary::default()
+    };
+    for (name, reader) in sources {
+        for (line, value) in events(reader) {
+            let what = format!("{name} line {line}");
+            let prepared = match value {
+                Err(err) => Err(format!("{what} is not JSON: {err}")),
+                Ok(value) => Input::from_value(value, &what)
+                    .map_err(HandlerError::from)
+                    .and_then(|input| forwarder.prepare(input, &what))
+                    .map_err(|err| err.to_string()),
+            };
+            let prepared = match prepared {
+                Ok(prepared) => prepared,
+                Err(message) => {
+                    let _ = writeln!(errors, "sluice-forwarder: {message}");
+                    total.malformed += 1;
+                    continue;
+                }
+            };
+            if dry_run {
+                total.summary.add(&prepared.summary);
+                handler::write_dry_run(&prepared, out).map_err(ReplayError::Write)?;
+                continue;
+            }
+            let deadline = Instant::now() + REPLAY_DEADLINE;
+            match forwarder.deliver(prepared, deadline).await {
+                Ok(handled) => total.summary.add(&handled.summary),
+                Err(HandlerError::Undelivered { summary, reason }) => {
+                    let _ = writeln!(
+                        errors,
+                        "sluice-forwarder: {what}: {} events not delivered: {reason}",
+                        summary.failed
+                    );
+                    total.summary.add(&summary);
+                }
+                Err(source) => return Err(ReplayError::Deliver { what, source }),
+            }
+        }
+    }
+    out.flush().map_err(ReplayError::Write)?;
+    Ok(total)
+}
+
+/// The JSON documents of a stream with the line each starts on: one per line (NDJSON), or
+/// documents spread over several lines (pretty-printed). A line that starts no valid document is
+/// reported with its number and the lines after it are read again, so one bad line loses no other.
+fn events(reader: impl BufRead) -> impl Iterator<Item = (usize, Result<Value, serde_json::Error>)> {
+    use std::collections::VecDeque;
+    let mut lines = reader.lines();
+    let mut number = 0;
+    // Lines to read (again) before the stream's next one.
+    let mut again: VecDeque<(usize, String)> = VecDeque::new();
+    // The lines of the document being read.
+    let mut pending: Vec<(usize, String)> = Vec::new();
+    let mut done = false;
+    std::iter::from_fn(move || {
+        loop {
+            let next = match again.pop_front() {
+                Some(line) => Some(line),
+                None if done => None,
+                None => match lines.next() {
+                    Some(Ok(line)) => {
+                        number += 1;
+                        Some((number, line))
+                    }
+                    Some(Err(err)) => {
+                        done = true;
+                        return Some((number + 1, Err(serde_json::Error::io(err))));
+                    }
+                    None => {
+                        done = true;
+                        None
+                    }
+                },
+            };
+            let Some((at, line)) = next else {
+                if pending.is_empty() {
+                    return None;
+                }
+                // A document cut off by the end of the stream.
+                let text = joined(&pending);
+                return Some(give_up(&mut pending, &mut again, serde_json::from_str(&text)));
+            };
+            if pending.is_empty() && line.trim().is_empty() {
+                continue;
+            }
+            pending.push((at, line));
+            match serde_json::from_str::<Value>(&joined(&pending)) {
+                Err(err) if err.is_eof() => continue,
+                Ok(value) => {
+                    let start = pending[0].0;
+                    pending.clear();
+                    return Some((start, Ok(value)));
+                }
+                Err(err) => return Some(give_up(&mut pending, &mut again, Err(err))),
+            }
+        }
+    })
+}
+
+fn joined(lines: &[(usize, String)]) -> String {
+    lines.iter().fold(String::new(), |mut text, (_, line)| {
+        text.push_str(line);
+        text.push('\n');
+        text
+    })
+}
+
+/// Reports the document's first line as not JSON and reads the lines after it again.
+fn give_up(
+    pending: &mut Vec<(usize, String)>,
+    again: &mut std::collections::VecDeque<(usize, String)>,
+    result: Result<Value, serde_json::Error>,
+) -> (usize, Result<Value, serde_json::Error>) {
+    let mut taken = pending.drain(..);
+    let (start, _) = taken.next().unwrap_or_default();
+    for line in taken.rev() {
+        again.push_front(line);
+    }
+    (start, result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_reads_ndjson_and_pretty_printed_documents() {
+        let ndjson = "{\"a\":1}\n{\"a\":2}\n\n{\"a\":3}\n";
+        let values: Vec<(usize, Value)> = events(ndjson.as_bytes())
+            .map(|(line, value)| (line, value.unwrap()))
+            .collect();
+        assert_eq!(
+            values,
+            [
+                (1, serde_json::json!({"a": 1})),
+                (2, serde_json::json!({"a": 2})),
+                (4, serde_json::json!({"a": 3}))
+            ]
+        );
+        let pretty = "{\n  \"Records\": [\n    {}\n  ]\n}\n{\"a\":2}\n";
+        let lines: Vec<usize> = events(pretty.as_bytes()).map(|(line, _)| line).collect();
+        assert_eq!(lines, [1, 6]);
+    }
+
+    #[test]
+    fn a_bad_line_is_reported_and_reading_goes_on() {
+        let broken = "{\"a\":1}\n{not json\n{\"a\":3}\n{\"cut\":\n{\"a\":5}\n{\"a\":6}\n";
+        let results: Vec<(usize, bool)> = events(broken.as_bytes())
+            .map(|(line, value)| (line, value.is_ok()))
+            .collect();
+        assert_eq!(
+            results,
+            [(1, true), (2, false), (3, true), (4, false), (5, true), (6, true)]
+        );
+    }
+
+    #[test]
+    fn a_document_cut_off_at_the_end_is_an_error() {
+        let results: Vec<_> = events("{\"a\":1}\n{\"a\":".as_bytes()).collect();
+        assert_eq!(results.len(), 2);
+        assert!(results[1].1.is_err());
+        assert_eq!(results[1].0, 2);
+    }
+}
