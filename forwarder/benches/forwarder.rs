@@ -4,7 +4,8 @@
 //! (`../shared/bench/gen_payloads.py --batches 200 --events 500`, override with
 //! `SLUICE_BENCH_GENERATOR`) into `target/bench/`, then measures in the same run:
 //! - the floor: base64 + gunzip + serde parse of `LogsData` + re-serialise, nothing else;
-//! - the pipeline in-process: the same decode, then documents and `_bulk` NDJSON;
+//! - the pipeline in-process: the same decode, then documents and `_bulk` NDJSON, with the
+//!   default settings and again without the built-in redaction rules (where the time goes);
 //! - `sluice-forwarder replay --dry-run FILE` as a child process (wall time and peak RSS from
 //!   `wait4`), when the binary has a working `replay`; otherwise this benchmark re-runs itself
 //!   as a child that streams the library pipeline over the file, so peak memory is still that of
@@ -22,6 +23,7 @@ use serde::Deserialize;
 use sluice_forwarder::batch::{self, LogsData};
 use sluice_forwarder::bulk;
 use sluice_forwarder::document::{DocumentBuilder, DocumentOptions};
+use sluice_forwarder::redact::Redactor;
 
 /// Set in the child process this benchmark starts to measure the library pipeline's memory.
 const WORKER_ENV: &str = "SLUICE_BENCH_WORKER";
@@ -62,10 +64,21 @@ fn main() {
         lines.len()
     );
     let (floor, raw_bytes) = best(|| floor(&lines));
-    let (pipeline, ndjson_bytes) = best(|| pipeline(&lines));
+    let (pipeline, ndjson_bytes) = best(|| run_pipeline(&lines, DocumentOptions::default()));
+    let unredacted_options = DocumentOptions {
+        redactor: Redactor::none(),
+        ..DocumentOptions::default()
+    };
+    let (unredacted, _) = best(|| run_pipeline(&lines, unredacted_options.clone()));
     let mb = raw_bytes as f64 / 1e6;
     report("floor (base64+gunzip+parse+serialise)", events, mb, floor);
     report("pipeline in-process", events, mb, pipeline);
+    report(
+        "pipeline in-process, REDACT_BUILTIN=false",
+        events,
+        mb,
+        unredacted,
+    );
     println!("  pipeline NDJSON output: {:.1} MB", ndjson_bytes as f64 / 1e6);
 
     let (label, command) = child_command();
@@ -73,9 +86,10 @@ fn main() {
     report(&format!("{label} (child process)"), events, mb, child_time);
     println!("  peak RSS {label}: {:.1} MB", child_rss as f64 / 1024.0);
     println!(
-        "ratio to floor: in-process {:.2}, child process {:.2} (target >= 0.50)",
+        "ratio to floor: in-process {:.2}, child process {:.2} (target >= 0.50); without built-in redaction {:.2}",
         floor.as_secs_f64() / pipeline.as_secs_f64(),
-        floor.as_secs_f64() / child_time.as_secs_f64()
+        floor.as_secs_f64() / child_time.as_secs_f64(),
+        floor.as_secs_f64() / unredacted.as_secs_f64()
     );
 
     let big = dir.join("forwarder-1mb.ndjson");
@@ -114,8 +128,8 @@ fn floor(lines: &[String]) -> usize {
     raw_bytes
 }
 
-fn pipeline(lines: &[String]) -> usize {
-    let builder = DocumentBuilder::new(DocumentOptions::default(), "us-east-1".to_owned());
+fn run_pipeline(lines: &[String], options: DocumentOptions) -> usize {
+    let builder = DocumentBuilder::new(options, "us-east-1".to_owned());
     let mut written = 0;
     let mut out = Vec::new();
     for line in lines {

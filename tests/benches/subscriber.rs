@@ -46,11 +46,11 @@ async fn main() -> anyhow::Result<()> {
     );
     println!("share of the configured rate used ({DEFAULT_API_RATE_LIMIT}/s per API):");
     for (api, calls) in &limited.calls {
-        let used = *calls as f64 / limited.seconds / DEFAULT_API_RATE_LIMIT;
+        // The limiter lets the first call through at once: n calls span (n - 1) intervals.
+        let per_second = calls.saturating_sub(1) as f64 / limited.seconds;
         println!(
-            "  {api:<28} {calls:>5} calls  {:>5.1} calls/s  {:>5.1}%",
-            *calls as f64 / limited.seconds,
-            used * 100.0
+            "  {api:<28} {calls:>5} calls  {per_second:>5.1} calls/s  {:>5.1}%",
+            per_second / DEFAULT_API_RATE_LIMIT * 100.0
         );
     }
     let busiest = limited.calls.values().copied().max().unwrap_or(0) as f64;

@@ -201,10 +201,8 @@ impl DocumentBuilder {
     /// The message with secrets replaced, including inside JSON values that are objects.
     fn redacted<'a>(&self, raw: &'a str) -> Cow<'a, str> {
         let redactor = &self.options.redactor;
-        let message = redactor.redact(raw);
-        if redactor.needs_structural(&message)
-            && let Some(rewritten) = redact_structurally(&message, redactor)
-        {
+        let (message, structural) = redactor.redact_message(raw);
+        if structural && let Some(rewritten) = redact_structurally(&message, redactor) {
             return Cow::Owned(rewritten);
         }
         message

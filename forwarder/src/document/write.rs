@@ -3,26 +3,42 @@
 
 use std::fmt::Write as _;
 
+/// What a byte becomes inside a JSON string: 0 stays as it is, `u` is written `\u00XX`, any
+/// other value is the letter after a backslash (the table serde_json uses).
+static ESCAPE: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = b'u';
+        byte += 1;
+    }
+    table[b'\n' as usize] = b'n';
+    table[b'\r' as usize] = b'r';
+    table[b'\t' as usize] = b't';
+    table[0x08] = b'b';
+    table[0x0c] = b'f';
+    table[b'"' as usize] = b'"';
+    table[b'\\' as usize] = b'\\';
+    table
+};
+
 /// Appends `text` as a JSON string literal.
 pub fn push_str(out: &mut String, text: &str) {
+    out.reserve(text.len() + 2);
     out.push('"');
     let bytes = text.as_bytes();
     let mut start = 0;
     for (i, &byte) in bytes.iter().enumerate() {
-        let escape = match byte {
-            b'"' => "\\\"",
-            b'\\' => "\\\\",
-            b'\n' => "\\n",
-            b'\r' => "\\r",
-            b'\t' => "\\t",
-            0..=0x1f => "",
-            _ => continue,
-        };
+        let escape = ESCAPE[usize::from(byte)];
+        if escape == 0 {
+            continue;
+        }
         out.push_str(&text[start..i]);
-        if escape.is_empty() {
+        if escape == b'u' {
             let _ = write!(out, "\\u{byte:04x}");
         } else {
-            out.push_str(escape);
+            out.push('\\');
+            out.push(char::from(escape));
         }
         start = i + 1;
     }
