@@ -314,10 +314,7 @@ pub fn metrics_line(summary: &Summary, latencies_ms: &[f64], function_name: &str
 
 /// Writes the `_bulk` NDJSON of prepared documents (the dry run's output).
 pub fn write_dry_run(prepared: &Prepared, out: &mut (impl std::io::Write + ?Sized)) -> std::io::Result<()> {
-    for work in &prepared.work {
-        crate::bulk::write_ndjson(std::slice::from_ref(&work.doc), &mut *out)?;
-    }
-    Ok(())
+    crate::bulk::write_ndjson(prepared.work.iter().map(|work| &work.doc), out)
 }
 
 /// The Lambda deadline as an `Instant`.

@@ -11,6 +11,7 @@
 //! substring scan decides whether the keyword rules run at all.
 
 use std::borrow::Cow;
+use std::ops::Range;
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind};
 use regex::{Captures, Regex};
@@ -74,32 +75,38 @@ const TRIGGERS: &[(&str, u8)] = &[
 #[derive(Debug, Clone)]
 struct Builtin {
     triggers: AhoCorasick,
-    /// Applied in order when a trigger word occurs; `$pre` is kept, the rest of the match replaced.
-    keyword_rules: Vec<Regex>,
+    /// Applied in order when a trigger word of their bit occurs; `$pre` is kept, the rest of
+    /// the match replaced.
+    keyword_rules: Vec<(u8, Regex)>,
     sensitive_key: Regex,
 }
 
 impl Builtin {
     fn new() -> Self {
+        // JSON string or number fields are matched by hand (`json_field_at`; the equivalent
+        // regular expression is `JSON_FIELD_RULE`); the other rules, each with its bit:
         let rules = [
-            // JSON string or number fields, also inside an escaped JSON string (`\"password\":\"x\"`).
-            // An object or array value (`nested`) is left to the structural pass, which this
-            // match tells to run.
-            format!(
-                r#"(?i)(?P<pre>\\?"[^"\\]*(?:{SENSITIVE_KEYS})[^"\\]*\\?"\s*:\s*)(?:"(?:[^"\\]|\\.)*"|\\"(?:[^"\\]|\\[^"])*\\"|-?[0-9][0-9.eE+-]*|(?P<nested>[\[{{]))"#
-            ),
             // Authorization headers with basic credentials.
-            r"(?i)(?P<pre>authorization\s*[=:]\s*basic\s+)[A-Za-z0-9+/=]+".to_owned(),
+            (
+                BASIC,
+                r"(?i)(?P<pre>authorization\s*[=:]\s*basic\s+)[A-Za-z0-9+/=]+",
+            ),
             // Bearer tokens (RFC 6750 `b64token`).
-            r"(?i)(?P<pre>\bbearer\s+)[A-Za-z0-9\-._~+/]+=*".to_owned(),
+            (BEARER, r"(?i)(?P<pre>\bbearer\s+)[A-Za-z0-9\-._~+/]+=*"),
             // key=value and key: value pairs. Inside a JSON string the value may be quoted with
             // escaped quotes (`password=\"x\"`) or hold escapes: both are taken whole, so neither
             // the secret nor a broken escape is left behind.
-            r#"(?i)(?P<pre>\b[a-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey)[a-z0-9_.-]*\s*[=:]\s*)(?:\\"(?:[^"\\]|\\[^"])*\\"|"[^"]*"|'[^']*'|(?:[^\s,;&"'}\]\[<>\\]|\\[^"\s])+)"#.to_owned(),
+            (
+                PAIR,
+                r#"(?i)(?P<pre>\b[a-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey)[a-z0-9_.-]*\s*[=:]\s*)(?:\\"(?:[^"\\]|\\[^"])*\\"|"[^"]*"|'[^']*'|(?:[^\s,;&"'}\]\[<>\\]|\\[^"\s])+)"#,
+            ),
             // AWS access key ids (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-unique-ids).
-            r"(?P<pre>)\b(?:AKIA|ASIA)[A-Z0-9]{16}\b".to_owned(),
+            (ACCESS_KEY_ID, r"(?P<pre>)\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),
             // JWTs: base64url header and payload, both JSON objects (`eyJ` is `{"`).
-            r"(?P<pre>)\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*".to_owned(),
+            (
+                JWT,
+                r"(?P<pre>)\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*",
+            ),
         ];
         Builtin {
             // A DFA: the fastest scan, and the set of words is small enough for its memory.
@@ -110,7 +117,7 @@ impl Builtin {
                 .expect("the trigger words are valid"),
             keyword_rules: rules
                 .iter()
-                .map(|rule| Regex::new(rule).expect("built-in rule compiles"))
+                .map(|(bit, rule)| (*bit, Regex::new(rule).expect("built-in rule compiles")))
                 .collect(),
             sensitive_key: Regex::new(&format!("(?i){SENSITIVE_KEYS}")).expect("built-in rule compiles"),
         }
@@ -128,45 +135,52 @@ impl Builtin {
     /// whose value is an object or array (which only the structural pass can redact).
     fn redact<'a>(&self, text: Cow<'a, str>) -> (Cow<'a, str>, bool) {
         let mut text = text;
-        let mut needed = self.rules_needed(&text);
+        let hits: Vec<(Range<usize>, u8)> = self
+            .triggers
+            .find_iter(text.as_ref())
+            .map(|m| (m.range(), TRIGGERS[m.pattern().as_usize()].1))
+            .collect();
+        let mut needed = hits.iter().fold(0, |mask, (_, rules)| mask | rules);
         let mut structural = false;
-        for (bit, rule) in self.keyword_rules.iter().enumerate() {
-            if needed & (1 << bit) == 0 {
+        if needed & JSON_FIELD != 0 {
+            // The most frequent rule, matched by hand where the trigger words are (several times
+            // faster than its regular expression, which stays for the rule's definition).
+            let fields = json_fields(&text, &hits);
+            structural = fields.iter().any(|field| field.nested && !field.escaped);
+            let mut out = String::new();
+            let mut copied = 0;
+            for field in fields.iter().filter(|field| !field.nested) {
+                out.push_str(&text[copied..field.start]);
+                out.push_str(&replacement(
+                    &text[field.start..field.value],
+                    &text[field.value..field.end],
+                ));
+                copied = field.end;
+            }
+            if copied > 0 {
+                out.push_str(&text[copied..]);
+                // Words inside the replaced values are gone: their rules need not run.
+                needed = hits
+                    .iter()
+                    .filter(|(hit, _)| {
+                        !fields
+                            .iter()
+                            .any(|field| !field.nested && field.value <= hit.start && hit.end <= field.end)
+                    })
+                    .fold(0, |mask, (_, rules)| mask | rules);
+                text = Cow::Owned(out);
+            }
+        }
+        for (bit, rule) in &self.keyword_rules {
+            if needed & bit == 0 {
                 continue;
             }
-            let replaced = if 1 << bit == JSON_FIELD {
-                // The most frequent rule, run without capture groups (several times faster):
-                // the key ends at its closing quote, so the value is found by hand.
-                let mut out = String::new();
-                let mut copied = 0;
-                for found in rule.find_iter(&text) {
-                    let (pre, value) = found.as_str().split_at(json_field_value_start(found.as_str()));
-                    if value.starts_with(['[', '{']) {
-                        // Inside an escaped JSON string it is text, not a field to rewrite.
-                        structural |= pre.starts_with('"');
-                        continue;
-                    }
-                    out.push_str(&text[copied..found.start()]);
-                    out.push_str(&replacement(pre, value));
-                    copied = found.end();
-                }
-                (copied > 0).then(|| {
-                    out.push_str(&text[copied..]);
-                    out
-                })
-            } else {
-                match rule.replace_all(&text, |caps: &Captures<'_>| {
-                    let pre = caps.name("pre").map_or("", |m| m.as_str());
-                    replacement(pre, &caps[0][pre.len()..])
-                }) {
-                    Cow::Owned(replaced) => Some(replaced),
-                    Cow::Borrowed(_) => None,
-                }
-            };
-            if let Some(replaced) = replaced {
+            let replaced = rule.replace_all(&text, |caps: &Captures<'_>| {
+                let pre = caps.name("pre").map_or("", |m| m.as_str());
+                replacement(pre, &caps[0][pre.len()..])
+            });
+            if let Cow::Owned(replaced) = replaced {
                 text = Cow::Owned(replaced);
-                // What was replaced may have held the next rules' words (a bearer token inside
-                // a redacted JSON field): those rules need not run.
                 needed = self.rules_needed(&text);
             }
         }
@@ -175,6 +189,135 @@ impl Builtin {
         }
         (text, structural)
     }
+}
+
+/// What [`json_field_at`] matches, as a regular expression: the rule's definition, and the
+/// oracle its tests compare the hand-written matcher with.
+#[cfg(test)]
+const JSON_FIELD_RULE: &str = r#"(?i)(?P<pre>\\?"[^"\\]*(?:password|passwd|secret|token|authorization|credential|api[_-]?key|apikey)[^"\\]*\\?"\s*:\s*)(?:"(?:[^"\\]|\\.)*"|\\"(?:[^"\\]|\\[^"])*\\"|-?[0-9][0-9.eE+-]*|[\[{])"#;
+
+/// A JSON field with a sensitive name, as byte offsets: `start..value` is the key and the
+/// separator (kept), `value..end` the value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Field {
+    start: usize,
+    value: usize,
+    end: usize,
+    /// The value is an object or array.
+    nested: bool,
+    /// The field is inside an escaped JSON string (`\"password\":\"x\"`).
+    escaped: bool,
+}
+
+/// The sensitive JSON fields whose keys hold the JSON_FIELD trigger words of `hits`, in order
+/// and not overlapping: what the first keyword rule's regular expression matches.
+fn json_fields(text: &str, hits: &[(Range<usize>, u8)]) -> Vec<Field> {
+    let mut fields: Vec<Field> = Vec::new();
+    for (hit, rules) in hits {
+        if rules & JSON_FIELD == 0 || fields.last().is_some_and(|last| hit.start < last.end) {
+            continue;
+        }
+        if let Some(field) = json_field_at(text.as_bytes(), hit) {
+            fields.push(field);
+        }
+    }
+    fields
+}
+
+/// The field whose key holds the trigger word at `hit`:
+/// `\\?"[^"\\]*WORD[^"\\]*\\?"\s*:\s*VALUE` with VALUE a string, an escaped string, a number,
+/// or the opening of an object or array.
+fn json_field_at(bytes: &[u8], hit: &Range<usize>) -> Option<Field> {
+    let key_char = |b: u8| b != b'"' && b != b'\\';
+    let mut open = hit.start;
+    while open > 0 && key_char(bytes[open - 1]) {
+        open -= 1;
+    }
+    if open == 0 || bytes[open - 1] != b'"' {
+        return None;
+    }
+    let escaped = open >= 2 && bytes[open - 2] == b'\\';
+    let start = open - 1 - usize::from(escaped);
+    let mut at = hit.end;
+    while at < bytes.len() && key_char(bytes[at]) {
+        at += 1;
+    }
+    match (bytes.get(at), bytes.get(at + 1)) {
+        (Some(b'"'), _) => at += 1,
+        (Some(b'\\'), Some(b'"')) => at += 2,
+        _ => return None,
+    }
+    while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
+        at += 1;
+    }
+    if bytes.get(at) != Some(&b':') {
+        return None;
+    }
+    at += 1;
+    while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
+        at += 1;
+    }
+    let value = at;
+    let end = match *bytes.get(at)? {
+        b'"' => {
+            // "(?:[^"\\]|\\.)*"
+            at += 1;
+            loop {
+                match *bytes.get(at)? {
+                    b'"' => break at + 1,
+                    b'\\' if bytes.get(at + 1).is_some_and(|&b| b != b'\n') => at += 2,
+                    b'\\' => return None,
+                    _ => at += 1,
+                }
+            }
+        }
+        b'\\' if bytes.get(at + 1) == Some(&b'"') => {
+            // \\"(?:[^"\\]|\\[^"])*\\"
+            at += 2;
+            loop {
+                match (*bytes.get(at)?, bytes.get(at + 1)) {
+                    (b'\\', Some(b'"')) => break at + 2,
+                    (b'\\', Some(_)) => at += 2,
+                    (b'\\', None) | (b'"', _) => return None,
+                    _ => at += 1,
+                }
+            }
+        }
+        b'-' | b'0'..=b'9' => {
+            // -?[0-9][0-9.eE+-]*
+            at += 1;
+            if bytes[value] == b'-' {
+                if !bytes.get(at).is_some_and(u8::is_ascii_digit) {
+                    return None;
+                }
+                at += 1;
+            }
+            while bytes
+                .get(at)
+                .is_some_and(|&b| b.is_ascii_digit() || matches!(b, b'.' | b'e' | b'E' | b'+' | b'-'))
+            {
+                at += 1;
+            }
+            at
+        }
+        b'[' | b'{' => {
+            return Some(Field {
+                start,
+                value,
+                end: value + 1,
+                nested: true,
+                escaped,
+            });
+        }
+        _ => return None,
+    };
+    Some(Field {
+        start,
+        value,
+        end,
+        nested: false,
+        escaped,
+    })
 }
 
 /// What replaces a match: `pre` (the key and separator) is kept, the value becomes
@@ -189,24 +332,6 @@ fn replacement(pre: &str, value: &str) -> String {
         }
     }
     format!("{pre}{REDACTED}")
-}
-
-/// Where the value starts in a match of the JSON field rule (`\\?"key\\?"\s*:\s*value`): after
-/// the key's closing quote (a key holds no quote or backslash), the colon and the spaces.
-fn json_field_value_start(found: &str) -> usize {
-    let bytes = found.as_bytes();
-    let mut at = 1 + usize::from(bytes.first() == Some(&b'\\'));
-    while at < bytes.len() && bytes[at] != b'"' {
-        at += 1;
-    }
-    while at < bytes.len() && bytes[at] != b':' {
-        at += 1;
-    }
-    at += 1;
-    while at < bytes.len() && bytes[at].is_ascii_whitespace() {
-        at += 1;
-    }
-    at.min(bytes.len())
 }
 
 /// The bytes of standard base64 without padding: `A-Z a-z 0-9 / +`.
@@ -390,6 +515,45 @@ mod tests {
         // A SHA-1 hex digest is 40 characters too but not a secret key.
         let digest = "commit 2fd4e1c67a2d28fced849ee1bb76e7391b93eb12 deployed";
         assert_eq!(redact(digest), digest);
+    }
+
+    #[test]
+    fn the_json_field_matcher_finds_exactly_what_its_regular_expression_finds() {
+        let oracle = Regex::new(JSON_FIELD_RULE).expect("compiles");
+        let triggers = &Builtin::new().triggers;
+        let corpus = [
+            r#"{"password":"x","token":7,"ok":true}"#,
+            r#"{"user":"bob","api_key" : "k-1","apiKey":-3.5e+2,"Secret":"a\"b"}"#,
+            r#"{"db":{"password":{"a":1}},"tokens":["x"],"credential":null}"#,
+            r#"{"msg":"{\"authorization\":\"Bearer abc\",\"n\":1}"}"#,
+            r#"{"msg":"{\"password\":\"a\\\"b\"}"}"#,
+            r#"text "password" then "token": and "secret":"#,
+            r#"{"a":"password","b":"my token"}"#,
+            r#"{"x_password_hash": "abc", "passwordToken":"d"}"#,
+            r#"{"token":"unterminated"#,
+            r#"{"token":-}"#,
+            r#"2026-11-22T10:00:00Z	req	INFO	{"AUTHORIZATION":"Basic dXNlcg=="}"#,
+            r#"\"password\":\"x" and \"token\":{"#,
+        ];
+        for text in corpus {
+            let hits: Vec<(Range<usize>, u8)> = triggers
+                .find_iter(text)
+                .map(|m| (m.range(), TRIGGERS[m.pattern().as_usize()].1))
+                .collect();
+            let found: Vec<(usize, usize, usize)> = json_fields(text, &hits)
+                .iter()
+                .map(|field| (field.start, field.value, field.end))
+                .collect();
+            let expected: Vec<(usize, usize, usize)> = oracle
+                .captures_iter(text)
+                .map(|caps| {
+                    let whole = caps.get(0).expect("match");
+                    let pre = caps.name("pre").expect("pre");
+                    (whole.start(), pre.end(), whole.end())
+                })
+                .collect();
+            assert_eq!(found, expected, "{text}");
+        }
     }
 
     #[test]

@@ -143,8 +143,15 @@ fn events(reader: impl BufRead) -> impl Iterator<Item = (usize, Result<Value, se
                 let text = joined(&pending);
                 return Some(give_up(&mut pending, &mut again, serde_json::from_str(&text)));
             };
-            if pending.is_empty() && line.trim().is_empty() {
-                continue;
+            if pending.is_empty() {
+                if line.trim().is_empty() {
+                    continue;
+                }
+                // One document per line, the usual case: parsed without copying the line.
+                match serde_json::from_str::<Value>(&line) {
+                    Err(err) if err.is_eof() => {}
+                    parsed => return Some((at, parsed)),
+                }
             }
             pending.push((at, line));
             match serde_json::from_str::<Value>(&joined(&pending)) {

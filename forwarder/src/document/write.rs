@@ -22,25 +22,47 @@ static ESCAPE: [u8; 256] = {
     table
 };
 
+/// Whether any of the eight bytes of `word` needs escaping in a JSON string: a control byte
+/// (below 0x20), a quote or a backslash. Bit tricks on a `u64`, exact for every byte value
+/// (<https://graphics.stanford.edu/~seander/bithacks.html#HasLessInWord>).
+fn needs_escape(word: u64) -> bool {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
+    let below_0x20 = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
+    (below_0x20 | has_zero(word ^ (ONES * u64::from(b'"'))) | has_zero(word ^ (ONES * u64::from(b'\\')))) != 0
+}
+
 /// Appends `text` as a JSON string literal.
 pub fn push_str(out: &mut String, text: &str) {
     out.reserve(text.len() + 2);
     out.push('"');
     let bytes = text.as_bytes();
     let mut start = 0;
-    for (i, &byte) in bytes.iter().enumerate() {
+    let mut at = 0;
+    while at < bytes.len() {
+        // Eight bytes at a time while none needs escaping: most of a log line.
+        if let Some(chunk) = bytes.get(at..at + 8) {
+            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
+            if !needs_escape(word) {
+                at += 8;
+                continue;
+            }
+        }
+        let byte = bytes[at];
         let escape = ESCAPE[usize::from(byte)];
+        at += 1;
         if escape == 0 {
             continue;
         }
-        out.push_str(&text[start..i]);
+        out.push_str(&text[start..at - 1]);
         if escape == b'u' {
             let _ = write!(out, "\\u{byte:04x}");
         } else {
             out.push('\\');
             out.push(char::from(escape));
         }
-        start = i + 1;
+        start = at;
     }
     out.push_str(&text[start..]);
     out.push('"');
@@ -64,7 +86,7 @@ pub fn push_f64(out: &mut String, value: f64) {
 /// Appends a JSON text that is known to be valid, on one line: outside strings a line break
 /// can only be whitespace (inside a string JSON forbids it), so it becomes a space.
 pub fn push_raw_json(out: &mut String, json: &str) {
-    if json.bytes().any(|b| b == b'\n' || b == b'\r') {
+    if memchr::memchr2(b'\n', b'\r', json.as_bytes()).is_some() {
         out.extend(json.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }));
     } else {
         out.push_str(json);
@@ -165,5 +187,33 @@ mod tests {
         out.push(',');
         push_f64(&mut out, f64::INFINITY);
         assert_eq!(out, "2.39,null");
+    }
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::*;
+
+    #[test]
+    fn push_str_escapes_as_serde_json_does() {
+        let mut every_byte = String::new();
+        for byte in 0u8..=0x7f {
+            every_byte.push(char::from(byte));
+        }
+        for text in [
+            "",
+            "plain text without anything to escape, longer than eight bytes",
+            "tab\there and a \"quote\" and a \\ backslash",
+            "\u{1}\u{1f}\u{7f} ünïcödé → ✓ \"",
+            "1234567\"",
+            "12345678\n",
+            every_byte.as_str(),
+        ] {
+            let mut out = String::new();
+            push_str(&mut out, text);
+            let back: String = serde_json::from_str(&out).expect("valid JSON string");
+            assert_eq!(back, text);
+            assert_eq!(out, serde_json::to_string(text).expect("serialises"), "{text:?}");
+        }
     }
 }
