@@ -185,6 +185,8 @@ impl Delivery {
         let mut queue: VecDeque<Vec<Work>> = self.requests(pending).into();
         let mut retry = Vec::new();
         let mut in_flight: JoinSet<InFlight> = JoinSet::new();
+        // Documents per running request, so a request lost to a panic is counted whole.
+        let mut sizes: std::collections::HashMap<tokio::task::Id, usize> = Default::default();
         let stop_at = deadline
             .checked_sub(self.retry.deadline_margin)
             .unwrap_or_else(Instant::now);
@@ -202,7 +204,8 @@ impl Delivery {
                 let (docs, meta): (Vec<Document>, Vec<(usize, Stage)>) =
                     items.into_iter().map(|w| (w.doc, (w.unit, w.stage))).unzip();
                 let sink = Arc::clone(&self.sink);
-                in_flight.spawn(async move {
+                let size = docs.len();
+                let task = in_flight.spawn(async move {
                     let mut body = Vec::with_capacity(docs.iter().map(item_bytes).sum());
                     // Writing into a Vec cannot fail.
                     let _ = crate::bulk::write_ndjson(&docs, &mut body);
@@ -215,17 +218,25 @@ impl Delivery {
                         took: started.elapsed(),
                     }
                 });
+                sizes.insert(task.id(), size);
             }
-            let Some(joined) = in_flight.join_next().await else {
+            let Some(joined) = in_flight.join_next_with_id().await else {
                 break;
             };
-            let Ok(done) = joined else {
-                // A panicking task loses its items' outcome; nothing in the task panics on
-                // input data, so this is a bug, reported by failing the whole invocation.
-                delivered.summary.failed += 1;
-                delivered.lost_request = true;
-                delivered.last_error = Some("a bulk request task panicked".into());
-                continue;
+            let done = match joined {
+                Ok((id, done)) => {
+                    sizes.remove(&id);
+                    done
+                }
+                Err(err) => {
+                    // A panicking task loses its items' outcome; nothing in the task panics on
+                    // input data, so this is a bug, reported by failing the whole invocation with
+                    // every document of the request counted as failed.
+                    delivered.summary.failed += sizes.remove(&err.id()).unwrap_or(1) as u64;
+                    delivered.lost_request = true;
+                    delivered.last_error = Some("a bulk request task panicked".into());
+                    continue;
+                }
             };
             delivered.summary.bulk_requests += 1;
             delivered.summary.bulk_ms += done.took.as_millis() as u64;
