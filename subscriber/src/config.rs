@@ -72,6 +72,17 @@ impl RawConfig {
         }
     }
 
+    /// Reads every setting from `(name, value)` pairs, as [`RawConfig::from_lookup`] does from
+    /// the environment: for tests, the demo and tools that hold their settings in code.
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> RawConfig {
+        RawConfig::from_lookup(|name| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_string())
+        })
+    }
+
     /// Validates every setting.
     pub fn validate(&self) -> Result<Config, SubscriberError> {
         let destination_arn = non_empty(&self.destination_arn).ok_or(SubscriberError::MissingSetting {
@@ -353,12 +364,7 @@ mod tests {
     const FORWARDER: &str = "arn:aws:lambda:eu-west-1:123456789012:function:sluice-forwarder";
 
     fn config(pairs: &[(&str, &str)]) -> Result<Config, SubscriberError> {
-        let pairs: Vec<(String, String)> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        RawConfig::from_lookup(|name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
-            .validate()
+        RawConfig::from_pairs(pairs).validate()
     }
 
     fn setting_of(err: SubscriberError) -> &'static str {

@@ -109,17 +109,11 @@ async fn account(moto: &Moto, groups: usize) -> anyhow::Result<String> {
 }
 
 async fn sweep(moto: &Moto, forwarder: &str, rate: f64) -> anyhow::Result<Measured> {
-    let settings = [
-        ("DESTINATION_ARN", forwarder.to_string()),
-        ("EXCLUDE_PATTERNS", "/test/*".to_string()),
-        ("RETENTION_DAYS", "30".to_string()),
-    ];
-    let config = RawConfig::from_lookup(|name| {
-        settings
-            .iter()
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.clone())
-    })
+    let config = RawConfig::from_pairs(&[
+        ("DESTINATION_ARN", forwarder),
+        ("EXCLUDE_PATTERNS", "/test/*"),
+        ("RETENTION_DAYS", "30"),
+    ])
     .validate()?;
     let sweeper = Sweeper::new(Logs::new(moto.logs_client(), rate), config);
     moto.reset_recording().await?;

@@ -16,18 +16,12 @@ use crate::account;
 
 /// The settings the demo's stack would have, as environment variables.
 pub fn config(forwarder_arn: &str) -> anyhow::Result<Config> {
-    let settings = [
+    RawConfig::from_pairs(&[
         ("DESTINATION_ARN", forwarder_arn),
         ("EXCLUDE_PATTERNS", account::EXCLUDED),
         ("RETENTION_DAYS", "30"),
         ("AWS_LAMBDA_FUNCTION_NAME", account::SUBSCRIBER),
-    ];
-    RawConfig::from_lookup(|name| {
-        settings
-            .iter()
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.to_string())
-    })
+    ])
     .validate()
     .context("subscriber settings")
 }

@@ -20,13 +20,7 @@ const WRITES: [&str; 3] = [
 ];
 
 fn config(pairs: &[(&str, &str)]) -> Config {
-    let pairs: Vec<(String, String)> = pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    RawConfig::from_lookup(|name| pairs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
-        .validate()
-        .expect("valid config")
+    RawConfig::from_pairs(pairs).validate().expect("valid config")
 }
 
 fn sweeper(moto: &Moto, config: Config) -> Sweeper {
