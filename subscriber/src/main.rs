@@ -10,8 +10,8 @@ use serde_json::Value;
 use sluice_subscriber::aws::{Logs, sdk_config};
 use sluice_subscriber::config::RawConfig;
 use sluice_subscriber::handler::Handler;
-use sluice_subscriber::plan::{GroupPlan, Mode, Plan};
-use sluice_subscriber::sweep::{Continuation, Sweeper};
+use sluice_subscriber::plan::{Mode, Plan};
+use sluice_subscriber::sweep::Sweeper;
 
 /// Subscribes CloudWatch Logs log groups to the Sluice forwarder.
 #[derive(Debug, Parser)]
@@ -153,26 +153,19 @@ fn run_cli(cli: Cli) -> anyhow::Result<bool> {
         let sdk = sdk_config().await;
         let logs = Logs::new(aws_sdk_cloudwatchlogs::Client::new(&sdk), config.api_rate_limit);
         let sweeper = Sweeper::new(logs, config);
-        let mut plan = Plan {
-            mode,
-            dry_run,
-            ..Plan::default()
-        };
         let progress = std::io::stderr().is_terminal();
-        let mut on_group = |row: &GroupPlan| {
-            plan.push(row.clone());
-            if progress {
-                let totals = &plan.totals;
-                eprint!(
-                    "\r{} log groups, {} to change, {} failed",
-                    totals.seen,
-                    totals.subscribe + totals.update + totals.remove,
-                    totals.errors
-                );
-            }
-        };
-        sweeper
-            .sweep(mode, dry_run, Continuation::default(), None, &mut on_group)
+        let plan = sweeper
+            .plan(mode, dry_run, &mut |plan: &Plan| {
+                if progress {
+                    let totals = &plan.totals;
+                    eprint!(
+                        "\r{} log groups, {} to change, {} failed",
+                        totals.seen,
+                        totals.subscribe + totals.update + totals.remove,
+                        totals.errors
+                    );
+                }
+            })
             .await?;
         if progress {
             eprintln!();

@@ -9,8 +9,8 @@ use sluice_harness::Moto;
 use sluice_subscriber::aws::Logs;
 use sluice_subscriber::config::{Config, RawConfig};
 use sluice_subscriber::handler::Handler;
-use sluice_subscriber::plan::{GroupPlan, Mode, Plan};
-use sluice_subscriber::sweep::{Continuation, Sweeper};
+use sluice_subscriber::plan::{Mode, Plan};
+use sluice_subscriber::sweep::Sweeper;
 
 use crate::account;
 
@@ -33,21 +33,7 @@ fn sweeper(moto: &Moto, config: Config) -> Sweeper {
 
 /// One pass over the account, as `sluice-subscriber backfill [--dry-run]` runs it.
 async fn pass(sweeper: &Sweeper, dry_run: bool) -> anyhow::Result<Plan> {
-    let mut plan = Plan {
-        mode: Mode::Subscribe,
-        dry_run,
-        ..Plan::default()
-    };
-    sweeper
-        .sweep(
-            Mode::Subscribe,
-            dry_run,
-            Continuation::default(),
-            None,
-            &mut |row: &GroupPlan| plan.push(row.clone()),
-        )
-        .await?;
-    Ok(plan)
+    Ok(sweeper.plan(Mode::Subscribe, dry_run, &mut |_| {}).await?)
 }
 
 const WRITES: [&str; 3] = [

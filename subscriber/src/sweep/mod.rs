@@ -10,7 +10,7 @@ use tokio::time::Instant;
 use crate::aws::Logs;
 use crate::config::Config;
 use crate::error::SubscriberError;
-use crate::plan::{Action, GroupPlan, LogGroup, Mode, Totals, plan_group};
+use crate::plan::{Action, GroupPlan, LogGroup, Mode, Plan, Totals, plan_group};
 use crate::rules::Rules;
 
 /// Where a pass stopped: enough for another invocation to carry on without redoing any group.
@@ -177,6 +177,28 @@ impl Sweeper {
                 }
             }
         }
+    }
+
+    /// A whole pass with no deadline (the CLI's `backfill` and `unsubscribe`), collected into a
+    /// [`Plan`]; `progress` sees the plan after each group.
+    pub async fn plan(
+        &self,
+        mode: Mode,
+        dry_run: bool,
+        progress: &mut (dyn FnMut(&Plan) + Send),
+    ) -> Result<Plan, SubscriberError> {
+        let mut plan = Plan {
+            mode,
+            dry_run,
+            ..Plan::default()
+        };
+        let mut on_group = |row: &GroupPlan| {
+            plan.push(row.clone());
+            progress(&plan);
+        };
+        self.sweep(mode, dry_run, Continuation::default(), None, &mut on_group)
+            .await?;
+        Ok(plan)
     }
 
     /// Handles the one group a CreateLogGroup event names, looking it up until it is visible.
