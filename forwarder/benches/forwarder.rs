@@ -20,10 +20,13 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use sluice_forwarder::batch::{self, LogsData};
-use sluice_forwarder::bulk;
+use std::sync::Arc;
+
+use sluice_forwarder::document::redact::Redactor;
 use sluice_forwarder::document::{DocumentBuilder, DocumentOptions};
-use sluice_forwarder::redact::Redactor;
+use sluice_forwarder::opensearch::bulk;
+use sluice_forwarder::source::subscription::{self as batch, LogsData};
+use sluice_forwarder::source::{Ack, Batch};
 
 /// Set in the child process this benchmark starts to measure the library pipeline's memory.
 const WORKER_ENV: &str = "SLUICE_BENCH_WORKER";
@@ -44,6 +47,13 @@ struct Awslogs<'a> {
 fn decode_line(line: &str) -> LogsData {
     let envelope: Envelope<'_> = serde_json::from_str(line).expect("generator writes awslogs events");
     batch::decode_awslogs(&envelope.awslogs.data).expect("generator writes valid batches")
+}
+
+fn batch_of(data: LogsData) -> Arc<Batch> {
+    Arc::new(Batch {
+        ack: Ack::Invocation,
+        data,
+    })
 }
 
 fn main() {
@@ -110,7 +120,7 @@ fn worker(file: &Path) -> io::Result<()> {
     let builder = DocumentBuilder::new(DocumentOptions::default(), "us-east-1".to_owned());
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     for line in BufReader::new(File::open(file)?).lines() {
-        let docs = builder.documents(&decode_line(&line?));
+        let docs = builder.documents(&batch_of(decode_line(&line?)));
         bulk::write_ndjson(&docs.docs, &mut out)?;
     }
     out.flush()
@@ -133,7 +143,7 @@ fn run_pipeline(lines: &[String], options: DocumentOptions) -> usize {
     let mut written = 0;
     let mut out = Vec::new();
     for line in lines {
-        let docs = builder.documents(&decode_line(line));
+        let docs = builder.documents(&batch_of(decode_line(line)));
         out.clear();
         bulk::write_ndjson(&docs.docs, &mut out).expect("writes to a Vec");
         written += out.len();

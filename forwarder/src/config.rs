@@ -7,9 +7,12 @@ use std::time::Duration;
 
 use reqwest::Url;
 
+use crate::document::index::{Granularity, IndexNaming, validate_index_name};
+use crate::document::redact::Redactor;
 use crate::document::{DocumentFormat, DocumentOptions, IdMode, JsonMode, MessageFilter};
-use crate::index::{Granularity, IndexNaming, validate_index_name};
-use crate::redact::Redactor;
+use crate::opensearch::SinkConfig;
+use crate::opensearch::auth::{AuthMode, BasicSource, SigningService};
+use crate::opensearch::deliver::RetryConfig;
 
 /// One setting: its environment variable and its CLI flag (the same name in lower-kebab-case).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,61 +157,6 @@ fn invalid(setting: &'static str, value: &str, reason: impl std::fmt::Display) -
         value: value.to_string(),
         reason: reason.to_string(),
     }
-}
-
-/// How requests to OpenSearch authenticate.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AuthMode {
-    /// AWS Signature V4 with the function's credentials.
-    SigV4 { service: SigningService, region: String },
-    /// HTTP basic auth; the credentials come from Secrets Manager or SSM, read once per process.
-    Basic(BasicSource),
-    /// No authentication (a local or proxied cluster).
-    None,
-}
-
-/// The SigV4 service name: Amazon OpenSearch Service or OpenSearch Serverless.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SigningService {
-    Es,
-    Aoss,
-}
-
-impl SigningService {
-    pub fn name(self) -> &'static str {
-        match self {
-            SigningService::Es => "es",
-            SigningService::Aoss => "aoss",
-        }
-    }
-}
-
-/// Where basic-auth credentials are stored.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BasicSource {
-    /// A Secrets Manager secret holding `{"username":…,"password":…}`.
-    SecretsManager(String),
-    /// An SSM SecureString parameter holding `username:password`.
-    Ssm(String),
-}
-
-/// Where and how documents are sent.
-#[derive(Debug, Clone)]
-pub struct SinkConfig {
-    pub endpoint: Url,
-    pub auth: AuthMode,
-    pub gzip: bool,
-    pub concurrency: usize,
-    /// `INDEX_RETENTION_DAYS`: when set, an ISM policy deletes older indices.
-    pub retention_days: Option<u32>,
-}
-
-/// Retry pacing of the delivery loop.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryConfig {
-    pub base: Duration,
-    /// Retries stop this long before the invocation's deadline.
-    pub deadline_margin: Duration,
 }
 
 /// The validated settings of the forwarder.

@@ -1,6 +1,7 @@
-//! The forwarder's entry: one [`Forwarder`] per process (settings, document builder, HTTP sink),
-//! which turns one Lambda event of any kind into documents ([`Forwarder::prepare`]) and delivers
-//! them ([`Forwarder::handle`]), logging one JSON line of counts and one EMF metrics line.
+//! The Lambda edge: one [`Forwarder`] per process turns each Lambda event into its answer by
+//! running the pipeline: the event is decoded ([`Input`]), its documents prepared and delivered
+//! ([`Pipeline`]), then answered from the outcome per acknowledgement, with one JSON line of
+//! counts and, inside Lambda, one EMF metrics line.
 //!
 //! Failure routes:
 //! - an `awslogs` event (or an on-failure record wrapping one) that cannot be read, or whose
@@ -11,19 +12,17 @@
 //!   delivered, so only those are retried; a record that cannot be decoded is preserved as a
 //!   dead-letter document holding its raw base64 and is then acknowledged.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::Instant;
 
 use aws_lambda_events::streams::KinesisEventResponse;
 use serde_json::Value;
 
-use crate::auth::{AuthError, SdkConfig, Signer};
-use crate::batch::LogsData;
 use crate::config::Config;
-use crate::deliver::{Delivered, Delivery, Stage, Summary, Work};
-use crate::document::{DocumentBuilder, JsonMode};
-use crate::input::{self, Input, InputError};
-use crate::sink::Sink;
+use crate::opensearch::auth::{AuthError, SdkConfig, Signer};
+use crate::pipeline::{NoSink, Outcome, Pipeline, Prepared};
+use crate::source::lambda::{Input, InputError};
+use crate::source::{Ack, Reply};
+use crate::summary::Summary;
 
 /// Why an invocation failed.
 #[derive(Debug, thiserror::Error)]
@@ -38,18 +37,17 @@ pub enum HandlerError {
         summary.failed, summary.events, summary.indexed, summary.duplicates, summary.dead_lettered
     )]
     Undelivered { summary: Summary, reason: String },
-    #[error("no OPENSEARCH_ENDPOINT: this forwarder can only prepare documents (dry run)")]
-    NoSink,
+    #[error(transparent)]
+    NoSink(#[from] NoSink),
 }
 
-impl HandlerError {
-    /// A stable name for Lambda's `errorType`.
-    pub fn error_type(&self) -> &'static str {
+impl sluice_edge::ErrorType for HandlerError {
+    fn error_type(&self) -> &'static str {
         match self {
             HandlerError::Input(_) => "MalformedInput",
             HandlerError::Auth(_) => "AuthFailed",
             HandlerError::Undelivered { .. } => "Undelivered",
-            HandlerError::NoSink => "NoEndpoint",
+            HandlerError::NoSink(_) => "NoEndpoint",
         }
     }
 }
@@ -57,25 +55,8 @@ impl HandlerError {
 /// What Lambda reports for a failed invocation: a stable `errorType` and the message.
 impl From<HandlerError> for lambda_runtime::Diagnostic {
     fn from(err: HandlerError) -> Self {
-        lambda_runtime::Diagnostic {
-            error_type: err.error_type().to_string(),
-            error_message: err.to_string(),
-        }
+        sluice_edge::diagnostic(&err)
     }
-}
-
-/// The documents of one event, ready to deliver.
-#[derive(Debug, Default)]
-pub struct Prepared {
-    /// The decoded batch of each unit: the one batch of an `awslogs` event, or one per Kinesis
-    /// record (`None` when the record could not be decoded).
-    pub units: Vec<Option<LogsData>>,
-    /// The Kinesis sequence number of each unit (empty for `awslogs`).
-    pub sequence_numbers: Vec<String>,
-    pub work: Vec<Work>,
-    /// `batches`, `events` and `skipped` so far.
-    pub summary: Summary,
-    pub kinesis: bool,
 }
 
 /// The outcome of one event.
@@ -86,18 +67,17 @@ pub struct Handled {
     pub response: Value,
 }
 
-/// Settings, document builder and (unless a dry run) the sink: built once per process.
+/// The settings and the pipeline: built once per process.
 pub struct Forwarder {
     config: Config,
-    builder: DocumentBuilder,
-    delivery: Option<Delivery>,
+    pipeline: Pipeline,
     /// The function name, when EMF metrics lines are printed to stdout (inside Lambda).
     metrics: Option<String>,
 }
 
 impl Forwarder {
-    /// Builds the forwarder: the document builder and, when an endpoint is set, the sink with
-    /// its credentials (fetched once here, at cold start).
+    /// Builds the forwarder and, when an endpoint is set, its credentials (fetched once here, at
+    /// cold start).
     pub async fn new(config: Config) -> Result<Forwarder, HandlerError> {
         let signer = match &config.sink {
             Some(sink) => Some(Signer::load(&sink.auth).await?),
@@ -116,20 +96,9 @@ impl Forwarder {
     }
 
     fn with_signer(config: Config, signer: Option<Signer>) -> Forwarder {
-        let builder = DocumentBuilder::new(config.documents.clone(), config.region.clone());
-        let delivery = match (&config.sink, signer) {
-            (Some(sink), Some(signer)) => Some(Delivery {
-                sink: Arc::new(Sink::new(sink.endpoint.clone(), signer, sink.gzip)),
-                max_bytes: config.bulk_max_bytes,
-                concurrency: sink.concurrency,
-                retry: config.retry,
-            }),
-            _ => None,
-        };
         Forwarder {
+            pipeline: Pipeline::new(&config, signer),
             config,
-            builder,
-            delivery,
             metrics: None,
         }
     }
@@ -146,63 +115,7 @@ impl Forwarder {
 
     /// Decodes `input` and builds its documents. `what` names the event in errors.
     pub fn prepare(&self, input: Input, what: &str) -> Result<Prepared, HandlerError> {
-        let mut prepared = Prepared::default();
-        match input {
-            Input::Awslogs { data } => {
-                let batch = input::decode_awslogs(&data, what)?;
-                self.add_batch(&mut prepared, batch);
-            }
-            Input::Kinesis(event) => {
-                prepared.kinesis = true;
-                for (position, record) in event.records.iter().enumerate() {
-                    prepared
-                        .sequence_numbers
-                        .push(record.kinesis.sequence_number.clone());
-                    match input::decode_record(record) {
-                        Ok(batch) => self.add_batch(&mut prepared, batch),
-                        Err(err) => {
-                            let reason = format!("{what}: Kinesis record {position}: {err}");
-                            tracing::warn!(
-                                sequence_number = %record.kinesis.sequence_number,
-                                error = %err,
-                                "undecodable Kinesis record: preserving it in the dead-letter index"
-                            );
-                            let doc = input::undecodable_record_document(
-                                record,
-                                &reason,
-                                self.builder.dead_letter_index(),
-                            );
-                            prepared.summary.events += 1;
-                            prepared.work.push(Work {
-                                unit: prepared.units.len(),
-                                doc,
-                                stage: Stage::DeadLetter,
-                            });
-                            prepared.units.push(None);
-                        }
-                    }
-                }
-            }
-        }
-        Ok(prepared)
-    }
-
-    fn add_batch(&self, prepared: &mut Prepared, batch: LogsData) {
-        let unit = prepared.units.len();
-        prepared.summary.batches += 1;
-        prepared.summary.events += batch.log_events.len() as u64;
-        if batch.is_control() {
-            prepared.summary.skipped += batch.log_events.len() as u64;
-        } else {
-            let documents = self.builder.documents(&batch);
-            prepared.summary.skipped += documents.skipped as u64;
-            prepared.work.extend(documents.docs.into_iter().map(|doc| Work {
-                unit,
-                doc,
-                stage: Stage::Primary,
-            }));
-        }
-        prepared.units.push(Some(batch));
+        Ok(self.pipeline.prepare(input.decode(what)?))
     }
 
     /// Handles one Lambda event: prepare, deliver before `deadline`, answer.
@@ -212,70 +125,57 @@ impl Forwarder {
         self.deliver(prepared, deadline).await
     }
 
-    /// Delivers prepared documents and builds the answer.
+    /// Delivers prepared documents and answers from the outcome.
     pub async fn deliver(&self, prepared: Prepared, deadline: Instant) -> Result<Handled, HandlerError> {
-        let delivery = self.delivery.as_ref().ok_or(HandlerError::NoSink)?;
-        if let Some(sink) = &self.config.sink {
-            let json_field = match &self.config.documents.json {
-                JsonMode::Field(field) => field.as_str(),
-                JsonMode::Root | JsonMode::Off => crate::setup::DEFAULT_JSON_FIELD,
-            };
-            // Setup may take a tenth of the time left per request (at most 10 s), so that with
-            // its three requests the documents keep most of the invocation.
-            let remaining = deadline.saturating_duration_since(Instant::now());
-            let setup_timeout = (remaining / 10).clamp(Duration::from_millis(100), Duration::from_secs(10));
-            delivery
-                .sink
-                .ensure_setup(
-                    &self.config.index_prefix,
-                    json_field,
-                    sink.retention_days,
-                    setup_timeout,
-                )
-                .await;
-        }
-        let Prepared {
-            units,
-            sequence_numbers,
-            work,
-            summary: prepared_summary,
-            kinesis,
-        } = prepared;
-        let batches: Vec<Option<&LogsData>> = units.iter().map(Option::as_ref).collect();
-        let Delivered {
-            mut summary,
-            failed_units,
-            last_error,
-            latencies_ms,
-            lost_request,
-        } = delivery.deliver(&self.builder, &batches, work, deadline).await;
-        summary.add(&prepared_summary);
-        log_summary(&summary);
+        let reply = prepared.reply;
+        let outcome = self.pipeline.deliver(prepared, deadline).await?;
+        log_summary(&outcome.summary);
         if let Some(function) = &self.metrics {
-            println!("{}", metrics_line(&summary, &latencies_ms, function));
+            println!(
+                "{}",
+                crate::metrics::emf(&outcome.summary, &outcome.latencies_ms, function)
+            );
         }
-        if kinesis && !lost_request {
-            let mut response = KinesisEventResponse::default();
-            for unit in &failed_units {
-                if let Some(sequence) = sequence_numbers.get(*unit) {
-                    response.add_failure(sequence.clone());
-                }
-            }
-            let response = serde_json::to_value(&response).unwrap_or(Value::Null);
-            return Ok(Handled { summary, response });
-        }
-        if !failed_units.is_empty() || lost_request {
-            return Err(HandlerError::Undelivered {
-                summary,
-                reason: last_error.unwrap_or_else(|| "unknown".to_string()),
-            });
-        }
-        let response = serde_json::to_value(summary).unwrap_or(Value::Null);
-        Ok(Handled { summary, response })
+        answer(reply, outcome)
     }
 }
 
-/// The structured log line of one invocation's counts (no payloads), then its EMF metrics line.
+/// The Lambda answer for an outcome: `batchItemFailures` naming the failed items, or the summary;
+/// an error when the invocation itself must be retried.
+fn answer(reply: Reply, outcome: Outcome) -> Result<Handled, HandlerError> {
+    let Outcome {
+        summary,
+        failed,
+        last_error,
+        ..
+    } = outcome;
+    let undelivered = || HandlerError::Undelivered {
+        summary,
+        reason: last_error.clone().unwrap_or_else(|| "unknown".to_string()),
+    };
+    if failed.contains(&Ack::Invocation) {
+        return Err(undelivered());
+    }
+    let response = match reply {
+        Reply::BatchItemFailures => {
+            let mut response = KinesisEventResponse::default();
+            for ack in failed {
+                if let Ack::Item(id) = ack {
+                    response.add_failure(id.to_string());
+                }
+            }
+            serde_json::to_value(&response)
+        }
+        Reply::Summary if failed.is_empty() => serde_json::to_value(summary),
+        Reply::Summary => return Err(undelivered()),
+    };
+    Ok(Handled {
+        summary,
+        response: response.unwrap_or(Value::Null),
+    })
+}
+
+/// The structured log line of one invocation's counts (no payloads).
 pub fn log_summary(summary: &Summary) {
     tracing::info!(
         batches = summary.batches,
@@ -293,57 +193,26 @@ pub fn log_summary(summary: &Summary) {
     );
 }
 
-/// The one CloudWatch Embedded Metric Format line of an invocation (namespace `Sluice`).
-pub fn metrics_line(summary: &Summary, latencies_ms: &[f64], function_name: &str) -> String {
-    let counts = crate::metrics::Counts {
-        events_received: summary.events,
-        indexed: summary.indexed,
-        duplicates: summary.duplicates,
-        retried: summary.retried,
-        dead_lettered: summary.dead_lettered,
-        failed: summary.failed,
-        skipped: summary.skipped,
-    };
-    crate::metrics::emf(
-        crate::metrics::NAMESPACE,
-        &[("FunctionName", function_name)],
-        &counts,
-        latencies_ms,
-    )
-}
-
-/// Writes the `_bulk` NDJSON of prepared documents (the dry run's output).
-pub fn write_dry_run(prepared: &Prepared, out: &mut (impl std::io::Write + ?Sized)) -> std::io::Result<()> {
-    crate::bulk::write_ndjson(prepared.work.iter().map(|work| &work.doc), out)
-}
-
-/// The Lambda deadline as an `Instant`.
-pub fn deadline_instant(deadline: SystemTime) -> Instant {
-    let left = deadline
-        .duration_since(SystemTime::now())
-        .unwrap_or(Duration::ZERO);
-    Instant::now() + left
-}
-
 #[cfg(test)]
 mod tests {
     use std::io::Write;
+    use std::time::Duration;
 
     use base64::Engine;
     use serde_json::json;
 
     use super::*;
     use crate::config::Purpose;
+    use crate::document::Stage;
+    use crate::source::lambda::{Input, InputError};
 
     fn forwarder(settings: &[(&str, &str)]) -> Forwarder {
         let map: std::collections::HashMap<&str, &str> = settings.iter().copied().collect();
         let config =
             Config::from_lookup(|name| map.get(name).map(|v| v.to_string()), Purpose::DryRun).unwrap();
-        let builder = DocumentBuilder::new(config.documents.clone(), config.region.clone());
         Forwarder {
+            pipeline: Pipeline::new(&config, None),
             config,
-            builder,
-            delivery: None,
             metrics: None,
         }
     }
@@ -386,7 +255,7 @@ mod tests {
             (
                 control.summary.events,
                 control.summary.skipped,
-                control.work.len()
+                control.docs.len()
             ),
             (1, 1, 0)
         );
@@ -397,7 +266,7 @@ mod tests {
             )
             .unwrap();
         assert_eq!(
-            (data.summary.events, data.summary.skipped, data.work.len()),
+            (data.summary.events, data.summary.skipped, data.docs.len()),
             (3, 1, 2)
         );
         assert_eq!(data.summary.batches, 1);
@@ -414,13 +283,16 @@ mod tests {
         let prepared = forwarder
             .prepare(Input::from_value(event, "t").unwrap(), "t")
             .unwrap();
-        assert!(prepared.kinesis);
-        assert_eq!(prepared.units.len(), 2);
-        assert!(prepared.units[0].is_none(), "the documented record is plain text");
-        assert_eq!(prepared.work[0].stage, Stage::DeadLetter);
-        assert_eq!(prepared.work[0].doc.index, "cwl-dead-letter");
-        assert_eq!(prepared.work.iter().filter(|w| w.unit == 1).count(), 2);
+        assert_eq!(prepared.reply, Reply::BatchItemFailures);
+        let first = Ack::Item("49590338271490256608559692538361571095921575989136588898".into());
+        let second = Ack::Item("49590338271490256608559692540925702759324208523137515618".into());
+        // The documented record is plain text: preserved as one dead-letter document.
+        assert_eq!(prepared.docs[0].stage, Stage::DeadLetter);
+        assert_eq!(prepared.docs[0].index, "cwl-dead-letter");
+        assert_eq!(prepared.docs[0].ack(), &first);
+        assert_eq!(prepared.docs.iter().filter(|d| d.ack() == &second).count(), 2);
         assert_eq!(prepared.summary.events, 3);
+        assert_eq!(prepared.summary.batches, 1);
     }
 
     #[test]
@@ -436,7 +308,8 @@ mod tests {
             .unwrap_err();
         let text = err.to_string();
         assert!(text.contains("stdin event 4") && text.contains("gzip"), "{text}");
-        assert_eq!(err.error_type(), "MalformedInput");
+        assert!(matches!(err, HandlerError::Input(InputError::Decode { .. })));
+        assert_eq!(sluice_edge::ErrorType::error_type(&err), "MalformedInput");
     }
 
     #[test]
@@ -446,7 +319,7 @@ mod tests {
             .prepare(awslogs(&batch("DATA_MESSAGE", &["one", "two"])), "t")
             .unwrap();
         let mut out = Vec::new();
-        write_dry_run(&prepared, &mut out).unwrap();
+        crate::pipeline::write_dry_run(&prepared, &mut out).unwrap();
         let lines: Vec<Value> = String::from_utf8(out)
             .unwrap()
             .lines()
@@ -468,6 +341,48 @@ mod tests {
         let err = runtime
             .block_on(forwarder.deliver(prepared, Instant::now() + Duration::from_secs(5)))
             .unwrap_err();
-        assert!(matches!(err, HandlerError::NoSink));
+        assert!(matches!(err, HandlerError::NoSink(_)));
+    }
+
+    fn outcome(failed: &[Ack]) -> Outcome {
+        Outcome {
+            summary: Summary {
+                events: 3,
+                indexed: 3 - failed.len() as u64,
+                failed: failed.len() as u64,
+                ..Summary::default()
+            },
+            failed: failed.iter().cloned().collect(),
+            last_error: Some("HTTP 503: unavailable".into()),
+            latencies_ms: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn batch_item_failures_name_exactly_the_failed_items() {
+        let item = |id: &str| Ack::Item(id.into());
+        let handled = answer(Reply::BatchItemFailures, outcome(&[item("7"), item("3")])).unwrap();
+        assert_eq!(
+            handled.response,
+            json!({"batchItemFailures": [{"itemIdentifier": "3"}, {"itemIdentifier": "7"}]})
+        );
+        let handled = answer(Reply::BatchItemFailures, outcome(&[])).unwrap();
+        assert_eq!(handled.response, json!({"batchItemFailures": []}));
+    }
+
+    #[test]
+    fn an_undelivered_invocation_fails_with_its_counts_and_reason() {
+        let err = answer(Reply::Summary, outcome(&[Ack::Invocation])).unwrap_err();
+        let HandlerError::Undelivered { summary, reason } = &err else {
+            panic!("{err}");
+        };
+        assert_eq!((summary.failed, summary.indexed), (1, 2));
+        assert_eq!(reason, "HTTP 503: unavailable");
+        assert!(
+            err.to_string().contains("1 of 3 events were not delivered"),
+            "{err}"
+        );
+        let handled = answer(Reply::Summary, outcome(&[])).unwrap();
+        assert_eq!(handled.response["indexed"], 3);
     }
 }

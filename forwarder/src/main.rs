@@ -10,8 +10,9 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Arg, ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
 use serde_json::Value;
+use sluice_edge::LogFormat;
 use sluice_forwarder::config::{Config, Purpose, SETTINGS};
-use sluice_forwarder::handler::{self, Forwarder};
+use sluice_forwarder::handler::Forwarder;
 use sluice_forwarder::replay;
 
 /// Every event makes a handful of short-lived strings (documents, index names, ids): mimalloc
@@ -44,7 +45,7 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+    if sluice_edge::in_lambda() {
         return match run_lambda() {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
@@ -93,22 +94,9 @@ fn settings_matches(matches: &ArgMatches) -> &ArgMatches {
     matches.subcommand().map_or(matches, |(_, sub)| sub)
 }
 
-fn init_tracing(level: &str, json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_new(level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if json {
-        builder.json().with_current_span(false).without_time().init();
-    } else {
-        builder.init();
-    }
-}
-
 fn run_lambda() -> anyhow::Result<()> {
     let config = Config::from_env(Purpose::Deliver)?;
-    init_tracing(&config.log_level, true);
+    sluice_edge::init_tracing(&config.log_level, LogFormat::Json);
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let function =
@@ -117,15 +105,11 @@ fn run_lambda() -> anyhow::Result<()> {
         let forwarder = &forwarder;
         lambda_runtime::run(lambda_runtime::service_fn(
             move |event: lambda_runtime::LambdaEvent<Value>| async move {
-                let deadline = handler::deadline_instant(event.context.deadline());
+                let deadline = sluice_edge::deadline(event.context.deadline());
                 let handled = forwarder.handle(event.payload, deadline).await;
-                match handled {
-                    Ok(handled) => Ok(handled.response),
-                    Err(err) => {
-                        tracing::error!(error_type = err.error_type(), error = %err, "invocation failed");
-                        Err(err)
-                    }
-                }
+                handled
+                    .map(|handled| handled.response)
+                    .map_err(|err| sluice_edge::diagnostic(&err))
             },
         ))
         .await
@@ -145,7 +129,7 @@ fn replay(
         Purpose::Deliver
     };
     let config = Config::from_lookup(lookup, purpose)?;
-    init_tracing(&config.log_level, false);
+    sluice_edge::init_tracing(&config.log_level, LogFormat::Terminal);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;

@@ -4,43 +4,36 @@
 //! Specification: <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>.
 
 use serde_json::{Map, Value, json};
+pub use sluice_edge::NAMESPACE;
 
-/// The EMF namespace of both functions' metrics; the template's alarms watch it.
-pub const NAMESPACE: &str = "Sluice";
-
-/// What happened to the events of an invocation.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Counts {
-    pub events_received: u64,
-    pub indexed: u64,
-    pub duplicates: u64,
-    pub retried: u64,
-    pub dead_lettered: u64,
-    pub failed: u64,
-    pub skipped: u64,
-}
+use crate::summary::Summary;
 
 /// EMF allows at most 100 values per metric.
 const MAX_VALUES: usize = 100;
 
-/// The EMF line for `counts` and the latencies of the bulk requests, stamped now.
-pub fn emf(namespace: &str, dimensions: &[(&str, &str)], counts: &Counts, bulk_latency_ms: &[f64]) -> String {
+/// The one EMF line of an invocation of `function_name`: its counts and the latencies of its bulk
+/// requests, stamped now.
+pub fn emf(summary: &Summary, bulk_latency_ms: &[f64], function_name: &str) -> String {
     let now_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64);
-    emf_at(now_ms, namespace, dimensions, counts, bulk_latency_ms)
+    emf_at(
+        now_ms,
+        &[("FunctionName", function_name)],
+        summary,
+        bulk_latency_ms,
+    )
 }
 
-/// [`emf`] with an explicit timestamp (milliseconds since the epoch).
+/// [`emf`] with an explicit timestamp (milliseconds since the epoch) and dimensions.
 pub fn emf_at(
     timestamp_ms: i64,
-    namespace: &str,
     dimensions: &[(&str, &str)],
-    counts: &Counts,
+    counts: &Summary,
     bulk_latency_ms: &[f64],
 ) -> String {
     let count_metrics = [
-        ("EventsReceived", counts.events_received),
+        ("EventsReceived", counts.events),
         ("Indexed", counts.indexed),
         ("Duplicates", counts.duplicates),
         ("Retried", counts.retried),
@@ -75,7 +68,7 @@ pub fn emf_at(
         json!({
             "Timestamp": timestamp_ms,
             "CloudWatchMetrics": [{
-                "Namespace": namespace,
+                "Namespace": NAMESPACE,
                 "Dimensions": [dimension_names],
                 "Metrics": definitions,
             }],
@@ -90,8 +83,8 @@ mod tests {
 
     #[test]
     fn one_line_in_the_documented_shape() {
-        let counts = Counts {
-            events_received: 10,
+        let counts = Summary {
+            events: 10,
             indexed: 7,
             duplicates: 1,
             dead_lettered: 1,
@@ -100,7 +93,6 @@ mod tests {
         };
         let line = emf_at(
             1_795_355_100_123,
-            "Sluice",
             &[("FunctionName", "sluice-forwarder")],
             &counts,
             &[12.5, 30.0],
@@ -125,8 +117,7 @@ mod tests {
 
     #[test]
     fn no_latency_metric_without_requests() {
-        let value: Value =
-            serde_json::from_str(&emf_at(0, "Sluice", &[], &Counts::default(), &[])).expect("JSON");
+        let value: Value = serde_json::from_str(&emf_at(0, &[], &Summary::default(), &[])).expect("JSON");
         assert!(value.get("BulkLatencyMs").is_none());
         assert_eq!(
             value["_aws"]["CloudWatchMetrics"][0]["Metrics"]

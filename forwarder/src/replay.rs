@@ -8,9 +8,10 @@ use std::time::{Duration, Instant};
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::deliver::Summary;
-use crate::handler::{self, Forwarder, HandlerError};
-use crate::input::Input;
+use crate::handler::{Forwarder, HandlerError};
+use crate::pipeline;
+use crate::source::lambda::Input;
+use crate::summary::Summary;
 
 /// How long a replay keeps retrying one event (Lambda's own limit is 15 minutes).
 pub const REPLAY_DEADLINE: Duration = Duration::from_secs(15 * 60);
@@ -81,7 +82,7 @@ pub async fn replay(
             };
             if dry_run {
                 total.summary.add(&prepared.summary);
-                handler::write_dry_run(&prepared, out).map_err(ReplayError::Write)?;
+                pipeline::write_dry_run(&prepared, out).map_err(ReplayError::Write)?;
                 continue;
             }
             let deadline = Instant::now() + REPLAY_DEADLINE;

@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, ensure};
 use serde_json::Value;
+use sluice_forwarder::Summary;
 use sluice_forwarder::config::{Config, Purpose};
-use sluice_forwarder::deliver::Summary;
 use sluice_forwarder::handler::Forwarder;
 use sluice_harness::{Moto, OsMem};
 

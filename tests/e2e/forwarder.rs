@@ -15,8 +15,8 @@ use std::time::{Duration, Instant};
 
 use base64::Engine;
 use serde_json::{Value, json};
+use sluice_forwarder::Summary;
 use sluice_forwarder::config::{Config, Purpose};
-use sluice_forwarder::deliver::Summary;
 use sluice_forwarder::handler::Forwarder;
 
 /// 2026-11-22T10:00:00Z in milliseconds.

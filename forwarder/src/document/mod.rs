@@ -1,25 +1,92 @@
 //! One OpenSearch document per log event.
 //!
 //! A document's `_source` is written straight into a `String`: the batch's shared fields are
-//! escaped once per batch, and a JSON message body is validated by [`crate::parse`] and copied
+//! escaped once per batch, and a JSON message body is validated by [`parse`] and copied
 //! verbatim, so no `serde_json::Value` tree is built per event in the default mode. Redaction
 //! runs first, and every field (raw message included) is derived from the redacted text.
+//!
+//! Every document keeps its [`Origin`]: the batch and event it was built from, and so what it
+//! acknowledges. Delivery rebuilds a rejected document from it ([`DocumentBuilder::fallback`],
+//! [`DocumentBuilder::dead_letter`]) without any index into a table kept elsewhere.
 
+mod blueprint;
+pub mod index;
+pub mod mapping;
 mod options;
+pub mod parse;
+pub mod redact;
+mod sluice;
 pub mod write;
 
 use std::borrow::Cow;
+use std::sync::Arc;
 
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 pub use self::options::{DocumentFormat, DocumentOptions, IdMode, JsonMode, MessageFilter};
-use self::write::{push_f64, push_key, push_raw_json, push_str, push_timestamp};
-use crate::batch::{LogEvent, LogsData};
-use crate::parse::{self, Parsed, Platform};
-use crate::redact::Redactor;
+use self::redact::Redactor;
+pub use self::sluice::RESERVED;
+use self::write::{push_key, push_str, push_timestamp};
+use crate::source::{Ack, Batch, LogEvent, LogsData, Unreadable};
+
+/// The field parsed JSON lands under by default (`JSON_FIELD`).
+pub const DEFAULT_JSON_FIELD: &str = "json";
+
+/// Which form of a log event a document is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The full document.
+    Primary,
+    /// Parsed fields dropped after a mapping conflict.
+    Fallback,
+    /// A dead-letter document: if this is rejected too, the event has failed.
+    DeadLetter,
+}
+
+/// What a document was built from.
+#[derive(Debug, Clone)]
+pub enum Origin {
+    /// One log event of a batch.
+    Event(EventRef),
+    /// Input that could not be decoded; its dead-letter document is all there is of it.
+    Unreadable { ack: Ack },
+}
+
+/// One log event of a shared batch. Made only by [`DocumentBuilder`] from the batch's own events,
+/// so it always names an event that exists.
+#[derive(Debug, Clone)]
+pub struct EventRef {
+    batch: Arc<Batch>,
+    position: usize,
+}
+
+impl EventRef {
+    pub fn batch(&self) -> &LogsData {
+        &self.batch.data
+    }
+
+    pub fn event(&self) -> &LogEvent {
+        &self.batch.data.log_events[self.position]
+    }
+
+    /// The event's position in its batch.
+    pub fn position(&self) -> usize {
+        self.position
+    }
+}
+
+impl Origin {
+    /// What the document acknowledges once it is done.
+    pub fn ack(&self) -> &Ack {
+        match self {
+            Origin::Event(event) => &event.batch.ack,
+            Origin::Unreadable { ack } => ack,
+        }
+    }
+}
 
 /// A document ready for a `_bulk` `create` action.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Document {
     /// The dated index, e.g. `cwl-2026.11.22`.
     pub index: String,
@@ -28,46 +95,24 @@ pub struct Document {
     pub id: Option<String>,
     /// The `_source`: one serialised JSON object, no newline.
     pub source: String,
-    /// Position of the log event in its batch's `log_events`, to find it again for a fallback
-    /// or dead-letter document.
-    pub event: usize,
+    pub stage: Stage,
+    pub origin: Origin,
+}
+
+impl Document {
+    /// What the document acknowledges once it is done.
+    pub fn ack(&self) -> &Ack {
+        self.origin.ack()
+    }
 }
 
 /// The documents of one batch.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default)]
 pub struct Documents {
     pub docs: Vec<Document>,
     /// Events left out by the include/exclude message patterns.
     pub skipped: usize,
 }
-
-/// Fields of a Sluice document that JSON merged at the root (`JSON_MODE=root`) cannot replace,
-/// and that `JSON_FIELD` may not name.
-pub const RESERVED: &[&str] = &[
-    "@timestamp",
-    "message",
-    "log_group",
-    "log_stream",
-    "owner",
-    "region",
-    "subscription_filters",
-    "event_id",
-    "level",
-    "request_id",
-    "lambda",
-    "extracted_fields",
-    "fallback",
-];
-
-/// The fields the blueprint sets after merging the parsed JSON, so they win.
-const BLUEPRINT_FIELDS: &[&str] = &[
-    "@id",
-    "@timestamp",
-    "@message",
-    "@owner",
-    "@log_group",
-    "@log_stream",
-];
 
 /// Turns batches into documents with fixed options and the function's region.
 #[derive(Debug, Clone)]
@@ -97,7 +142,8 @@ impl DocumentBuilder {
     }
 
     /// One document per event kept by the message filter; none for a `CONTROL_MESSAGE`.
-    pub fn documents(&self, data: &LogsData) -> Documents {
+    pub fn documents(&self, batch: &Arc<Batch>) -> Documents {
+        let data = &batch.data;
         let mut out = Documents::default();
         if data.is_control() {
             return out;
@@ -120,39 +166,47 @@ impl DocumentBuilder {
                 index: indices.index_for(event.timestamp),
                 id: self.id(event),
                 source,
-                event: position,
+                stage: Stage::Primary,
+                origin: Origin::Event(EventRef {
+                    batch: Arc::clone(batch),
+                    position,
+                }),
             });
         }
         out
     }
 
-    /// The event at `event` with its parsed fields dropped and the (redacted) raw message kept:
-    /// what is retried after OpenSearch rejects a document for a mapping conflict.
-    ///
-    /// Panics if `event` is not a position in `data.log_events` (it comes from a [`Document`]
-    /// of the same batch).
-    pub fn fallback(&self, data: &LogsData, event: usize) -> Document {
-        let log_event = &data.log_events[event];
+    /// The document's event with its parsed fields dropped and the (redacted) raw message kept:
+    /// what is retried after OpenSearch rejects a document for a mapping conflict. `None` for a
+    /// document that is not of a log event.
+    pub fn fallback(&self, doc: &Document) -> Option<Document> {
+        let Origin::Event(origin) = &doc.origin else {
+            return None;
+        };
+        let (data, log_event) = (origin.batch(), origin.event());
         let message = self.redacted(&log_event.message);
         let source = match self.options.format {
             DocumentFormat::Sluice => self.sluice_source(&self.header(data), log_event, &message, None),
             DocumentFormat::Blueprint => self.blueprint_source(data, log_event, &message, None),
         };
-        Document {
+        Some(Document {
             index: self.options.index.index_for(&data.log_group, log_event.timestamp),
             id: self.id(log_event),
             source,
-            event,
-        }
+            stage: Stage::Fallback,
+            origin: doc.origin.clone(),
+        })
     }
 
-    /// A document for the dead-letter index recording why the event at `event` could not be
+    /// A document for the dead-letter index recording why the document's event could not be
     /// indexed, with its (redacted) message, log group, stream, event id and time. Its `_id`
-    /// is the event id too, so replaying a batch does not dead-letter an event twice.
-    ///
-    /// Panics if `event` is not a position in `data.log_events`.
-    pub fn dead_letter(&self, data: &LogsData, event: usize, reason: &str) -> Document {
-        let log_event = &data.log_events[event];
+    /// is the event id too, so replaying a batch does not dead-letter an event twice. `None` for
+    /// a document that is not of a log event.
+    pub fn dead_letter(&self, doc: &Document, reason: &str) -> Option<Document> {
+        let Origin::Event(origin) = &doc.origin else {
+            return None;
+        };
+        let (data, log_event) = (origin.batch(), origin.event());
         let message = self.redacted(&log_event.message);
         let mut out = String::with_capacity(message.len() + reason.len() + 256);
         out.push('{');
@@ -183,11 +237,44 @@ impl DocumentBuilder {
         push_key(&mut out, "event_timestamp_ms");
         out.push_str(&log_event.timestamp.to_string());
         out.push('}');
-        Document {
+        Some(Document {
             index: self.dead_letter_index.clone(),
             id: self.id(log_event),
             source: out,
-            event,
+            stage: Stage::DeadLetter,
+            origin: doc.origin.clone(),
+        })
+    }
+
+    /// The dead-letter document that preserves input which could not be decoded: its raw bytes
+    /// (base64), the reason and where it came from.
+    pub fn unreadable(&self, input: &Unreadable) -> Document {
+        use base64::Engine;
+        let mut source = serde_json::Map::new();
+        if write::in_date_range(input.arrived_ms) {
+            let mut time = String::new();
+            push_timestamp(&mut time, input.arrived_ms);
+            source.insert(
+                "@timestamp".into(),
+                Value::String(time.trim_matches('"').to_string()),
+            );
+        }
+        source.insert("reason".into(), Value::String(input.reason.clone()));
+        for (key, value) in &input.origin {
+            source.insert(key.clone(), value.clone());
+        }
+        source.insert(
+            "raw_base64".into(),
+            Value::String(base64::engine::general_purpose::STANDARD.encode(&input.raw)),
+        );
+        Document {
+            index: self.dead_letter_index.clone(),
+            id: Some(input.id.clone()),
+            source: Value::Object(source).to_string(),
+            stage: Stage::DeadLetter,
+            origin: Origin::Unreadable {
+                ack: input.ack.clone(),
+            },
         }
     }
 
@@ -234,162 +321,6 @@ impl DocumentBuilder {
         out.push(']');
         out
     }
-
-    /// A Sluice document; `parsed` is `None` for a fallback document.
-    fn sluice_source(
-        &self,
-        header: &str,
-        event: &LogEvent,
-        message: &str,
-        parsed: Option<&Parsed<'_>>,
-    ) -> String {
-        let mut out = String::with_capacity(header.len() + message.len() * 2 + 192);
-        out.push('{');
-        push_key(&mut out, "@timestamp");
-        push_timestamp(&mut out, event.timestamp);
-        out.push(',');
-        push_key(&mut out, "message");
-        push_str(&mut out, message);
-        out.push_str(header);
-        out.push(',');
-        push_key(&mut out, "event_id");
-        push_str(&mut out, &event.id);
-        let Some(parsed) = parsed else {
-            out.push_str(",\"fallback\":true}");
-            return out;
-        };
-        if let Some(level) = parsed.level {
-            out.push_str(",\"level\":\"");
-            out.push_str(level);
-            out.push('"');
-        }
-        if let Some(request_id) = &parsed.request_id {
-            out.push(',');
-            push_key(&mut out, "request_id");
-            push_str(&mut out, request_id);
-        }
-        if let Some(platform) = &parsed.platform {
-            push_platform(&mut out, platform);
-        }
-        if let Some(fields) = &event.extracted_fields {
-            out.push(',');
-            push_key(&mut out, "extracted_fields");
-            out.push('{');
-            for (i, (key, value)) in fields.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                push_key(&mut out, key);
-                push_str(&mut out, &self.options.redactor.redact(value));
-            }
-            out.push('}');
-        }
-        if let Some(range) = parsed.json.clone() {
-            let json = &message[range];
-            match &self.options.json {
-                JsonMode::Field(field) => {
-                    out.push(',');
-                    push_key(&mut out, field);
-                    push_raw_json(&mut out, json);
-                }
-                JsonMode::Root => {
-                    if let Ok(fields) = serde_json::from_str::<Map<String, Value>>(json) {
-                        for (key, value) in fields.iter().filter(|(k, _)| !RESERVED.contains(&k.as_str())) {
-                            out.push(',');
-                            push_key(&mut out, key);
-                            out.push_str(&value.to_string());
-                        }
-                    }
-                }
-                JsonMode::Off => {}
-            }
-        }
-        out.push('}');
-        out
-    }
-
-    /// The AWS blueprint's document: the parsed JSON (or the extracted fields) at the root, then
-    /// `@id`, `@timestamp`, `@message`, `@owner`, `@log_group`, `@log_stream`.
-    fn blueprint_source(
-        &self,
-        data: &LogsData,
-        event: &LogEvent,
-        message: &str,
-        parsed: Option<&Parsed<'_>>,
-    ) -> String {
-        let fields = match parsed {
-            None => Map::new(),
-            Some(_) if event.extracted_fields.is_some() => {
-                blueprint_extracted(event.extracted_fields.iter().flatten(), &self.options.redactor)
-            }
-            Some(parsed) => parsed
-                .json
-                .clone()
-                .and_then(|range| serde_json::from_str::<Map<String, Value>>(&message[range]).ok())
-                .unwrap_or_default(),
-        };
-        let mut out = String::with_capacity(message.len() * 2 + 256);
-        out.push('{');
-        for (key, value) in fields
-            .iter()
-            .filter(|(k, _)| !BLUEPRINT_FIELDS.contains(&k.as_str()))
-        {
-            push_key(&mut out, key);
-            out.push_str(&value.to_string());
-            out.push(',');
-        }
-        push_key(&mut out, "@id");
-        push_str(&mut out, &event.id);
-        out.push(',');
-        push_key(&mut out, "@timestamp");
-        push_timestamp(&mut out, event.timestamp);
-        for (key, value) in [
-            ("@message", message),
-            ("@owner", &data.owner),
-            ("@log_group", &data.log_group),
-            ("@log_stream", &data.log_stream),
-        ] {
-            out.push(',');
-            push_key(&mut out, key);
-            push_str(&mut out, value);
-        }
-        out.push('}');
-        out
-    }
-}
-
-/// `,"lambda":{"event":"report","duration_ms":…}`.
-fn push_platform(out: &mut String, platform: &Platform<'_>) {
-    out.push_str(",\"lambda\":{\"event\":\"");
-    out.push_str(platform.name());
-    out.push('"');
-    let mut number = |key: &str, value: Option<f64>| {
-        if let Some(value) = value {
-            out.push(',');
-            push_key(out, key);
-            push_f64(out, value);
-        }
-    };
-    match platform {
-        Platform::Report(report) => {
-            number("duration_ms", report.duration_ms);
-            number("billed_duration_ms", report.billed_duration_ms);
-            number("memory_size_mb", report.memory_size_mb.map(|v| v as f64));
-            number("max_memory_used_mb", report.max_memory_used_mb.map(|v| v as f64));
-            number("init_duration_ms", report.init_duration_ms);
-            number("restore_duration_ms", report.restore_duration_ms);
-        }
-        Platform::Timeout { seconds } => number("timeout_s", *seconds),
-        Platform::Start {
-            version: Some(version),
-        } => {
-            out.push(',');
-            push_key(out, "version");
-            push_str(out, version);
-        }
-        Platform::Start { version: None } | Platform::End => {}
-    }
-    out.push('}');
 }
 
 /// Rewrites the JSON part of a message with sensitive fields redacted whatever their value;
@@ -404,38 +335,6 @@ fn redact_structurally(message: &str, redactor: &Redactor) -> Option<String> {
         value,
         &message[range.end..]
     ))
-}
-
-/// The blueprint's `buildSource` for extracted fields: numbers become numbers, a value holding
-/// JSON also lands parsed under `$<name>`, empty values are left out.
-fn blueprint_extracted<'a>(
-    fields: impl Iterator<Item = (&'a String, &'a String)>,
-    redactor: &Redactor,
-) -> Map<String, Value> {
-    let mut out = Map::new();
-    for (key, value) in fields {
-        if value.is_empty() {
-            continue;
-        }
-        let value = redactor.redact(value);
-        if let Ok(number) = value.trim().parse::<f64>()
-            && number.is_finite()
-        {
-            let number = match value.trim().parse::<i64>() {
-                Ok(integer) => Value::from(integer),
-                Err(_) => Value::from(number),
-            };
-            out.insert(key.clone(), number);
-            continue;
-        }
-        if let Some(open) = value.find('{')
-            && let Ok(json) = serde_json::from_str::<Value>(&value[open..])
-        {
-            out.insert(format!("${key}"), json);
-        }
-        out.insert(key.clone(), Value::String(value.into_owned()));
-    }
-    out
 }
 
 #[cfg(test)]

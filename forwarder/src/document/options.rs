@@ -2,8 +2,8 @@
 
 use regex::RegexSet;
 
-use crate::index::IndexNaming;
-use crate::redact::{PatternError, Redactor, compile_patterns};
+use super::index::IndexNaming;
+use super::redact::{PatternError, Redactor, compile_patterns};
 
 /// The document shape (`DOCUMENT_FORMAT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -29,7 +29,7 @@ pub enum JsonMode {
 
 impl Default for JsonMode {
     fn default() -> Self {
-        JsonMode::Field(crate::setup::DEFAULT_JSON_FIELD.to_owned())
+        JsonMode::Field(super::DEFAULT_JSON_FIELD.to_owned())
     }
 }
 
@@ -89,7 +89,7 @@ pub struct DocumentOptions {
     pub filter: MessageFilter,
     pub index: IndexNaming,
     /// `DEAD_LETTER_INDEX`; `None` means `<prefix>-dead-letter`. Check a configured name with
-    /// [`crate::index::validate_index_name`].
+    /// [`super::index::validate_index_name`].
     pub dead_letter_index: Option<String>,
     pub id: IdMode,
 }

@@ -1,15 +1,17 @@
+use std::sync::Arc;
+
 use serde_json::json;
 
+use super::index::{Granularity, IndexNaming};
 use super::*;
-use crate::batch::LogsData;
-use crate::index::{Granularity, IndexNaming};
+use crate::source::{Ack, Batch, LogsData};
 
 const REQ: &str = "c0b7a9d4-51c4-4c5b-9d3e-2f1e8a6b7c01";
 
 /// A batch shaped like the CloudWatch Logs documentation's example
 /// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html#LambdaFunctionExample>),
 /// with messages a Node.js Lambda function writes.
-fn batch(messages: &[&str]) -> LogsData {
+fn batch(messages: &[&str]) -> Arc<Batch> {
     let events: Vec<_> = messages
         .iter()
         .enumerate()
@@ -18,11 +20,23 @@ fn batch(messages: &[&str]) -> LogsData {
                    "timestamp": 1_795_355_100_123_i64 + i as i64, "message": message})
         })
         .collect();
-    serde_json::from_value(json!({
+    let data: LogsData = serde_json::from_value(json!({
         "messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/aws/lambda/checkout-api",
         "logStream": "2026/11/22/[$LATEST]abc", "subscriptionFilters": ["sluice"], "logEvents": events
     }))
-    .expect("valid batch")
+    .expect("valid batch");
+    Arc::new(Batch {
+        ack: Ack::Invocation,
+        data,
+    })
+}
+
+/// The position in its batch of the event a document was built from.
+fn position(doc: &Document) -> usize {
+    match &doc.origin {
+        Origin::Event(event) => event.position(),
+        Origin::Unreadable { .. } => panic!("not a log event's document"),
+    }
 }
 
 fn builder(options: DocumentOptions) -> DocumentBuilder {
@@ -41,8 +55,8 @@ fn one_document_per_event_with_the_batch_fields() {
     assert_eq!(out.docs.len(), 2);
     let doc = &out.docs[1];
     assert_eq!(doc.index, "cwl-2026.11.22");
-    assert_eq!(doc.id.as_deref(), Some(data.log_events[1].id.as_str()));
-    assert_eq!(doc.event, 1);
+    assert_eq!(doc.id.as_deref(), Some(data.data.log_events[1].id.as_str()));
+    assert_eq!(position(doc), 1);
     assert!(!doc.source.contains('\n'));
     assert_eq!(
         source(doc),
@@ -50,7 +64,7 @@ fn one_document_per_event_with_the_batch_fields() {
             "@timestamp": "2026-11-22T13:45:00.124Z", "message": "world",
             "log_group": "/aws/lambda/checkout-api", "log_stream": "2026/11/22/[$LATEST]abc",
             "owner": "123456789012", "region": "eu-west-1", "subscription_filters": ["sluice"],
-            "event_id": data.log_events[1].id,
+            "event_id": data.data.log_events[1].id,
         })
     );
 }
@@ -58,11 +72,10 @@ fn one_document_per_event_with_the_batch_fields() {
 #[test]
 fn control_message_gives_no_documents() {
     let mut data = batch(&["CWL CONTROL MESSAGE: Checking health of destination Kinesis stream."]);
-    data.message_type = "CONTROL_MESSAGE".to_owned();
-    assert_eq!(
-        builder(DocumentOptions::default()).documents(&data),
-        Documents::default()
-    );
+    Arc::make_mut(&mut data).data.message_type = "CONTROL_MESSAGE".to_owned();
+    let out = builder(DocumentOptions::default()).documents(&data);
+    assert!(out.docs.is_empty());
+    assert_eq!(out.skipped, 0);
 }
 
 #[test]
@@ -151,7 +164,7 @@ fn timeout_line_is_an_error() {
 #[test]
 fn extracted_fields_are_kept() {
     let mut data = batch(&["127.0.0.1 frank GET /index.html 200"]);
-    data.log_events[0].extracted_fields = Some(
+    Arc::make_mut(&mut data).data.log_events[0].extracted_fields = Some(
         [("ip", "127.0.0.1"), ("user", "frank"), ("status", "200")]
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -184,8 +197,8 @@ fn blueprint_shape() {
         source(&out.docs[0]),
         json!({
             "eventVersion": "1.03", "userIdentity": {"type": "Root"},
-            "@id": data.log_events[0].id, "@timestamp": "2026-11-22T13:45:00.123Z",
-            "@message": data.log_events[0].message, "@owner": "123456789012",
+            "@id": data.data.log_events[0].id, "@timestamp": "2026-11-22T13:45:00.123Z",
+            "@message": data.data.log_events[0].message, "@owner": "123456789012",
             "@log_group": "/aws/lambda/checkout-api", "@log_stream": "2026/11/22/[$LATEST]abc",
         })
     );
@@ -205,7 +218,7 @@ fn include_and_exclude_count_skipped_events() {
     let out = builder(options).documents(&data);
     assert_eq!(out.skipped, 2);
     assert_eq!(out.docs.len(), 1);
-    assert_eq!(out.docs[0].event, 1);
+    assert_eq!(position(&out.docs[0]), 1);
 }
 
 #[test]
@@ -224,8 +237,10 @@ fn id_mode_none_and_index_naming() {
 fn fallback_drops_parsed_fields_and_keeps_the_redacted_message() {
     let data = batch(&[r#"{"level":"info","status":"not-a-number","password":"hunter2"}"#]);
     let builder = builder(DocumentOptions::default());
-    let doc = builder.fallback(&data, 0);
-    assert_eq!(doc.id.as_deref(), Some(data.log_events[0].id.as_str()));
+    let primary = builder.documents(&data).docs.remove(0);
+    let doc = builder.fallback(&primary).expect("a log event's document");
+    assert_eq!(doc.stage, Stage::Fallback);
+    assert_eq!(doc.id.as_deref(), Some(data.data.log_events[0].id.as_str()));
     assert_eq!(doc.index, "cwl-2026.11.22");
     let source = source(&doc);
     assert_eq!(source["fallback"], true);
@@ -239,18 +254,20 @@ fn fallback_drops_parsed_fields_and_keeps_the_redacted_message() {
 #[test]
 fn dead_letter_records_reason_and_origin() {
     let data = batch(&["ok", "token=abc123 failed"]);
-    let doc = builder(DocumentOptions::default()).dead_letter(
-        &data,
-        1,
-        "mapper_parsing_exception: failed to parse",
-    );
+    let builder = builder(DocumentOptions::default());
+    let primary = builder.documents(&data).docs.remove(1);
+    let doc = builder
+        .dead_letter(&primary, "mapper_parsing_exception: failed to parse")
+        .expect("a log event's document");
+    assert_eq!(doc.stage, Stage::DeadLetter);
+    assert_eq!(doc.ack(), &Ack::Invocation);
     assert_eq!(doc.index, "cwl-dead-letter");
-    assert_eq!(doc.event, 1);
+    assert_eq!(position(&doc), 1);
     let source = source(&doc);
     assert_eq!(source["reason"], "mapper_parsing_exception: failed to parse");
     assert_eq!(source["message"], "token=[REDACTED] failed");
     assert_eq!(source["log_group"], "/aws/lambda/checkout-api");
-    assert_eq!(source["event_id"], data.log_events[1].id);
+    assert_eq!(source["event_id"], data.data.log_events[1].id);
     assert_eq!(source["event_timestamp_ms"], 1_795_355_100_124_i64);
     assert_eq!(source["@timestamp"], "2026-11-22T13:45:00.124Z");
     assert_eq!(source["index"], "cwl-2026.11.22");
@@ -278,4 +295,30 @@ fn every_source_is_valid_json_for_awkward_messages() {
             }
         }
     }
+}
+
+#[test]
+fn input_that_cannot_be_decoded_is_kept_whole_in_the_dead_letter_index() {
+    let mut origin = serde_json::Map::new();
+    origin.insert("kinesis".into(), json!({"sequenceNumber": "4959"}));
+    let input = crate::source::Unreadable {
+        ack: Ack::Item(Arc::from("4959")),
+        arrived_ms: 1_545_084_650_987,
+        reason: "fixture: Kinesis record 0: payload is not gzip".into(),
+        origin,
+        raw: b"Hello, this is a test.".to_vec(),
+        id: "kinesis-4959".into(),
+    };
+    let doc = builder(DocumentOptions::default()).unreadable(&input);
+    assert_eq!(doc.index, "cwl-dead-letter");
+    assert_eq!(doc.id.as_deref(), Some("kinesis-4959"));
+    assert_eq!(doc.stage, Stage::DeadLetter);
+    assert_eq!(doc.ack(), &Ack::Item(Arc::from("4959")));
+    let source = source(&doc);
+    assert_eq!(source["raw_base64"], "SGVsbG8sIHRoaXMgaXMgYSB0ZXN0Lg==");
+    assert_eq!(source["reason"], input.reason);
+    assert_eq!(source["@timestamp"], "2018-12-17T22:10:50.987Z");
+    assert_eq!(source["kinesis"]["sequenceNumber"], "4959");
+    // Nothing to rebuild it from: it has no fallback and no second dead-letter form.
+    assert!(builder(DocumentOptions::default()).fallback(&doc).is_none());
 }

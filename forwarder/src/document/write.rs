@@ -33,10 +33,37 @@ fn needs_escape(word: u64) -> bool {
     (below_0x20 | has_zero(word ^ (ONES * u64::from(b'"'))) | has_zero(word ^ (ONES * u64::from(b'\\')))) != 0
 }
 
+/// Where escaped JSON text goes: a `String` (document sources) or bytes (`_bulk` bodies).
+trait Out {
+    fn text(&mut self, text: &str);
+}
+
+impl Out for String {
+    fn text(&mut self, text: &str) {
+        self.push_str(text);
+    }
+}
+
+impl Out for Vec<u8> {
+    fn text(&mut self, text: &str) {
+        self.extend_from_slice(text.as_bytes());
+    }
+}
+
 /// Appends `text` as a JSON string literal.
 pub fn push_str(out: &mut String, text: &str) {
     out.reserve(text.len() + 2);
-    out.push('"');
+    escape_into(out, text);
+}
+
+/// Appends `text` as a JSON string literal to bytes.
+pub fn push_json_str_bytes(out: &mut Vec<u8>, text: &str) {
+    out.reserve(text.len() + 2);
+    escape_into(out, text);
+}
+
+fn escape_into(out: &mut impl Out, text: &str) {
+    out.text("\"");
     let bytes = text.as_bytes();
     let mut start = 0;
     let mut at = 0;
@@ -55,17 +82,17 @@ pub fn push_str(out: &mut String, text: &str) {
         if escape == 0 {
             continue;
         }
-        out.push_str(&text[start..at - 1]);
+        out.text(&text[start..at - 1]);
         if escape == b'u' {
-            let _ = write!(out, "\\u{byte:04x}");
+            out.text(&format!("\\u{byte:04x}"));
         } else {
-            out.push('\\');
-            out.push(char::from(escape));
+            let pair = [b'\\', escape];
+            out.text(std::str::from_utf8(&pair).unwrap_or_default());
         }
         start = at;
     }
-    out.push_str(&text[start..]);
-    out.push('"');
+    out.text(&text[start..]);
+    out.text("\"");
 }
 
 /// Appends `"key":`.

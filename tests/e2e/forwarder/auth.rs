@@ -8,9 +8,10 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_cloudwatchlogs::config::{BehaviorVersion, Region};
 use serde_json::json;
-use sluice_forwarder::auth::SdkConfig;
+use sluice_forwarder::ErrorType;
 use sluice_forwarder::config::{Config, Purpose};
 use sluice_forwarder::handler::Forwarder;
+use sluice_forwarder::opensearch::auth::SdkConfig;
 use sluice_harness::{Moto, REGION};
 
 use super::server::{Reply, ScriptedServer};

@@ -5,7 +5,7 @@
 use std::process::Command;
 
 use serde_json::{Value, json};
-use sluice_forwarder::input::Input;
+use sluice_forwarder::{ErrorType, Input};
 use sluice_harness::OsMem;
 
 use super::*;

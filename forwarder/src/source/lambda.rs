@@ -8,13 +8,14 @@
 //!   `requestPayload` holds one of the above
 //!   (<https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html>).
 
+use std::sync::Arc;
+
 use aws_lambda_events::kinesis::{KinesisEvent, KinesisEventRecord};
-use base64::Engine;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::batch::{self, DecodeError, LogsData};
-use crate::document::Document;
+use super::subscription::{self, DecodeError, LogsData};
+use super::{Ack, Batch, Decoded, Reply, Unreadable};
 
 /// An event the forwarder cannot read, with what was wrong and where.
 #[derive(Debug, thiserror::Error)]
@@ -98,9 +99,50 @@ impl Input {
     }
 }
 
+impl Input {
+    /// Decodes the event's batches. An `awslogs` payload that cannot be decoded fails the whole
+    /// event (Lambda retries it, then keeps it); a Kinesis record that cannot be decoded becomes
+    /// an [`Unreadable`] of its own, so the other records go on. `what` names the event in errors.
+    pub fn decode(self, what: &str) -> Result<Decoded, InputError> {
+        match self {
+            Input::Awslogs { data } => Ok(Decoded {
+                reply: Reply::Summary,
+                batches: vec![Batch {
+                    ack: Ack::Invocation,
+                    data: decode_awslogs(&data, what)?,
+                }],
+                unreadable: Vec::new(),
+            }),
+            Input::Kinesis(event) => {
+                let mut decoded = Decoded {
+                    reply: Reply::BatchItemFailures,
+                    batches: Vec::with_capacity(event.records.len()),
+                    unreadable: Vec::new(),
+                };
+                for (position, record) in event.records.iter().enumerate() {
+                    let ack = Ack::Item(Arc::from(record.kinesis.sequence_number.as_str()));
+                    match decode_record(record) {
+                        Ok(data) => decoded.batches.push(Batch { ack, data }),
+                        Err(err) => {
+                            tracing::warn!(
+                                sequence_number = %record.kinesis.sequence_number,
+                                error = %err,
+                                "undecodable Kinesis record: preserving it in the dead-letter index"
+                            );
+                            let reason = format!("{what}: Kinesis record {position}: {err}");
+                            decoded.unreadable.push(unreadable_record(record, ack, reason));
+                        }
+                    }
+                }
+                Ok(decoded)
+            }
+        }
+    }
+}
+
 /// Decodes the subscription payload of an `awslogs` event.
 pub fn decode_awslogs(data: &str, what: &str) -> Result<LogsData, InputError> {
-    batch::decode_awslogs(data).map_err(|source| InputError::Decode {
+    subscription::decode_awslogs(data).map_err(|source| InputError::Decode {
         what: what.to_string(),
         source,
     })
@@ -108,38 +150,31 @@ pub fn decode_awslogs(data: &str, what: &str) -> Result<LogsData, InputError> {
 
 /// Decodes the gzip subscription payload one Kinesis record carries.
 pub fn decode_record(record: &KinesisEventRecord) -> Result<LogsData, DecodeError> {
-    batch::decode_gzip_json(&record.kinesis.data.0)
+    subscription::decode_gzip_json(&record.kinesis.data.0)
 }
 
-/// A dead-letter document that preserves a Kinesis record the forwarder cannot decode: its raw
-/// data (base64), the reason and where it came from, with the sequence number as `_id` so a
-/// retried record is not stored twice. Indexing it acknowledges the record, so one bad record
-/// never blocks its shard; if even this document cannot be indexed the record is reported in
-/// `batchItemFailures` and Kinesis keeps it.
-///
-/// This lives here rather than in `document` because there is no [`LogsData`] to describe.
-pub fn undecodable_record_document(
-    record: &KinesisEventRecord,
-    reason: &str,
-    dead_letter_index: &str,
-) -> Document {
-    let arrival = record.kinesis.approximate_arrival_timestamp.0;
-    let source = serde_json::json!({
-        "@timestamp": arrival.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-        "reason": reason,
-        "kinesis": {
+/// A Kinesis record the forwarder cannot decode: its raw data, the reason and where it came
+/// from, with the sequence number in its `_id` so a retried record is not stored twice. If even
+/// its dead-letter document cannot be indexed, the record is reported in `batchItemFailures`
+/// and Kinesis keeps it.
+fn unreadable_record(record: &KinesisEventRecord, ack: Ack, reason: String) -> Unreadable {
+    let mut origin = serde_json::Map::new();
+    origin.insert(
+        "kinesis".to_string(),
+        serde_json::json!({
             "sequenceNumber": record.kinesis.sequence_number,
             "partitionKey": record.kinesis.partition_key,
             "eventID": record.event_id,
             "eventSourceARN": record.event_source_arn,
-        },
-        "raw_base64": base64::engine::general_purpose::STANDARD.encode(&record.kinesis.data.0),
-    });
-    Document {
-        index: dead_letter_index.to_string(),
-        id: Some(format!("kinesis-{}", record.kinesis.sequence_number)),
-        source: source.to_string(),
-        event: 0,
+        }),
+    );
+    Unreadable {
+        ack,
+        arrived_ms: record.kinesis.approximate_arrival_timestamp.0.timestamp_millis(),
+        reason,
+        origin,
+        raw: record.kinesis.data.0.clone(),
+        id: format!("kinesis-{}", record.kinesis.sequence_number),
     }
 }
 
@@ -158,8 +193,8 @@ fn json_kind(value: &Value) -> &'static str {
 mod tests {
     use super::*;
 
-    const KINESIS: &str = include_str!("../../tests/fixtures/forwarder/kinesis-event.json");
-    const ASYNC_RECORD: &str = include_str!("../../tests/fixtures/forwarder/async-invocation-record.json");
+    const KINESIS: &str = include_str!("../../../tests/fixtures/forwarder/kinesis-event.json");
+    const ASYNC_RECORD: &str = include_str!("../../../tests/fixtures/forwarder/async-invocation-record.json");
 
     #[test]
     fn awslogs_event_is_recognised_and_extra_fields_ignored() {
@@ -221,19 +256,27 @@ mod tests {
     }
 
     #[test]
-    fn an_undecodable_record_is_preserved_as_a_dead_letter_document() {
+    fn an_undecodable_record_is_kept_whole_and_the_others_go_on() {
         let Input::Kinesis(event) = Input::from_json(KINESIS, "fixture").unwrap() else {
             panic!("expected a Kinesis event");
         };
-        let doc = undecodable_record_document(&event.records[0], "not gzip", "cwl-dead-letter");
-        assert_eq!(doc.index, "cwl-dead-letter");
-        assert_eq!(
-            doc.id.as_deref(),
-            Some("kinesis-49590338271490256608559692538361571095921575989136588898")
+        let decoded = Input::Kinesis(event).decode("fixture").unwrap();
+        assert_eq!(decoded.reply, Reply::BatchItemFailures);
+        assert!(
+            decoded.batches.is_empty(),
+            "the documented records are plain text"
         );
-        let source: Value = serde_json::from_str(&doc.source).unwrap();
-        assert_eq!(source["raw_base64"], "SGVsbG8sIHRoaXMgaXMgYSB0ZXN0Lg==");
-        assert_eq!(source["reason"], "not gzip");
-        assert_eq!(source["@timestamp"], "2018-12-17T22:10:50.987Z");
+        let first = &decoded.unreadable[0];
+        let sequence = "49590338271490256608559692538361571095921575989136588898";
+        assert_eq!(first.ack, Ack::Item(Arc::from(sequence)));
+        assert_eq!(first.id, format!("kinesis-{sequence}"));
+        assert_eq!(first.raw, b"Hello, this is a test.");
+        assert_eq!(first.arrived_ms, 1_545_084_650_987);
+        assert_eq!(first.origin["kinesis"]["partitionKey"], "1");
+        assert!(
+            first.reason.starts_with("fixture: Kinesis record 0: "),
+            "{}",
+            first.reason
+        );
     }
 }

@@ -167,7 +167,7 @@ impl BatchIndex<'_> {
             return name.clone();
         }
         let mut name = self.stem.clone();
-        let (date, hour) = crate::document::write::civil_from_ms(timestamp_ms);
+        let (date, hour) = super::write::civil_from_ms(timestamp_ms);
         let _ = match self.naming.granularity {
             Granularity::Hour => write!(name, "{:04}.{:02}.{:02}.{:02}", date.0, date.1, date.2, hour),
             Granularity::Day => write!(name, "{:04}.{:02}.{:02}", date.0, date.1, date.2),

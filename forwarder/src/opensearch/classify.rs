@@ -1,4 +1,5 @@
-//! What to do after a `_bulk` answer: a pure function of the HTTP status and body.
+//! What a `_bulk` answer means for each document: a pure function of the HTTP status and body.
+//! The delivery loop ([`super::deliver`]) acts on it.
 //!
 //! Response format: <https://opensearch.org/docs/latest/api-reference/document-apis/bulk/#example-response>:
 //! `{"took":…,"errors":…,"items":[{"create":{"_index":…,"_id":…,"status":201,"result":"created"}},

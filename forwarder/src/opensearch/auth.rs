@@ -14,7 +14,41 @@ use base64::Engine;
 
 pub use aws_config::SdkConfig;
 
-use crate::config::{AuthMode, BasicSource, SigningService};
+/// How requests to OpenSearch authenticate.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthMode {
+    /// AWS Signature V4 with the function's credentials.
+    SigV4 { service: SigningService, region: String },
+    /// HTTP basic auth; the credentials come from Secrets Manager or SSM, read once per process.
+    Basic(BasicSource),
+    /// No authentication (a local or proxied cluster).
+    None,
+}
+
+/// The SigV4 service name: Amazon OpenSearch Service or OpenSearch Serverless.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SigningService {
+    Es,
+    Aoss,
+}
+
+impl SigningService {
+    pub fn name(self) -> &'static str {
+        match self {
+            SigningService::Es => "es",
+            SigningService::Aoss => "aoss",
+        }
+    }
+}
+
+/// Where basic-auth credentials are stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BasicSource {
+    /// A Secrets Manager secret holding `{"username":…,"password":…}`.
+    SecretsManager(String),
+    /// An SSM SecureString parameter holding `username:password`.
+    Ssm(String),
+}
 
 /// Why requests cannot be authenticated.
 #[derive(Debug, thiserror::Error)]

@@ -1,13 +1,11 @@
-//! What the forwarder installs in the cluster once: an index template for its indices and,
-//! when `INDEX_RETENTION_DAYS` is set, an Index State Management policy that deletes old ones.
+//! The mapping of the forwarder's documents: the composable index template for its indices,
+//! which the cluster setup installs once.
 //!
-//! Composable templates: <https://opensearch.org/docs/latest/im-plugin/index-templates/>;
-//! ISM policies: <https://opensearch.org/docs/latest/im-plugin/ism/policies/>.
+//! Composable templates: <https://opensearch.org/docs/latest/im-plugin/index-templates/>.
 
 use serde_json::{Value, json};
 
-/// The field parsed JSON lands under by default (`JSON_FIELD`).
-pub const DEFAULT_JSON_FIELD: &str = "json";
+use super::DEFAULT_JSON_FIELD;
 
 /// The composable index template (`PUT _index_template/<prefix>`) for `<prefix>-*`, with the
 /// JSON field at its default name.
@@ -78,29 +76,6 @@ pub fn index_template_with_json_field(prefix: &str, json_field: &str) -> Value {
     })
 }
 
-/// The ISM policy (`PUT _plugins/_ism/policies/<prefix>-retention`) that deletes dated
-/// `<prefix>-…` indices `delete_after_days` after their creation. Its pattern `<prefix>-*.*`
-/// matches the dated names (which always hold a `.`) and spares `<prefix>-dead-letter`.
-pub fn ism_policy(prefix: &str, delete_after_days: u32) -> Value {
-    json!({
-        "policy": {
-            "description": format!("Sluice: delete {prefix}-* indices {delete_after_days} days after creation"),
-            "default_state": "hot",
-            "states": [
-                {
-                    "name": "hot",
-                    "actions": [],
-                    "transitions": [
-                        {"state_name": "delete", "conditions": {"min_index_age": format!("{delete_after_days}d")}},
-                    ],
-                },
-                {"name": "delete", "actions": [{"delete": {}}], "transitions": []},
-            ],
-            "ism_template": [{"index_patterns": [format!("{prefix}-*.*")], "priority": 100}],
-        }
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -128,17 +103,5 @@ mod tests {
             template["template"]["mappings"]["properties"]["body"]["type"],
             "object"
         );
-    }
-
-    #[test]
-    fn ism_policy_deletes_dated_indices_only() {
-        let policy = ism_policy("cwl", 30);
-        let states = &policy["policy"]["states"];
-        assert_eq!(states[0]["transitions"][0]["conditions"]["min_index_age"], "30d");
-        assert_eq!(states[1]["actions"][0], json!({"delete": {}}));
-        let pattern = policy["policy"]["ism_template"][0]["index_patterns"][0]
-            .as_str()
-            .expect("pattern");
-        assert_eq!(pattern, "cwl-*.*");
     }
 }

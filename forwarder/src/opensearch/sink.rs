@@ -1,6 +1,5 @@
-//! The HTTP edge: one `reqwest::Client` (one connection pool) per process, `_bulk` POSTs
-//! (gzip-compressed when `BULK_GZIP`), signed by [`Signer`] on the exact bytes sent, and the
-//! one-time installation of the index template and ISM retention policy.
+//! The HTTP edge: one `reqwest::Client` (one connection pool) per process, and `_bulk` POSTs
+//! (gzip-compressed when `BULK_GZIP`) signed by [`Signer`] on the exact bytes sent.
 
 use std::io::Write;
 use std::time::Duration;
@@ -8,9 +7,8 @@ use std::time::Duration;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 use reqwest::Url;
-use tokio::sync::OnceCell;
 
-use crate::auth::{AuthError, Signer};
+use super::auth::{AuthError, Signer};
 
 /// A request that did not produce an HTTP answer.
 #[derive(Debug, thiserror::Error)]
@@ -42,7 +40,6 @@ pub struct Sink {
     endpoint: Url,
     signer: Signer,
     gzip: bool,
-    setup: OnceCell<()>,
 }
 
 impl Sink {
@@ -58,7 +55,6 @@ impl Sink {
             endpoint,
             signer,
             gzip,
-            setup: OnceCell::new(),
         }
     }
 
@@ -144,119 +140,6 @@ impl Sink {
         let status = response.status().as_u16();
         let body = response.bytes().await.map_err(transport)?.to_vec();
         Ok(Answer { status, body })
-    }
-
-    /// Installs the index template (and the ISM retention policy when `retention_days` is set)
-    /// once per process, each request given at most `timeout` so that setup cannot eat the
-    /// invocation's deadline. A cluster that refuses either is logged as a warning, never fatal:
-    /// documents can still be indexed with dynamic mappings and kept forever. A cluster that did
-    /// not answer (unreachable, timed out) is tried again by the next invocation.
-    /// `json_field` is where parsed JSON lands (`JSON_FIELD`), mapped as a dynamic object.
-    pub async fn ensure_setup(
-        &self,
-        prefix: &str,
-        json_field: &str,
-        retention_days: Option<u32>,
-        timeout: Duration,
-    ) {
-        let _unanswered = self
-            .setup
-            .get_or_try_init(|| async {
-                match self
-                    .install_setup(prefix, json_field, retention_days, timeout)
-                    .await
-                {
-                    true => Ok(()),
-                    false => Err(()),
-                }
-            })
-            .await;
-    }
-
-    /// Whether the cluster answered every setup request (whatever it answered).
-    async fn install_setup(
-        &self,
-        prefix: &str,
-        json_field: &str,
-        retention_days: Option<u32>,
-        timeout: Duration,
-    ) -> bool {
-        let json = [("content-type", "application/json")];
-        let template = crate::setup::index_template_with_json_field(prefix, json_field)
-            .to_string()
-            .into_bytes();
-        let path = format!("/_index_template/{prefix}");
-        if !self
-            .put_tolerated(&path, &json, template, timeout, "index template")
-            .await
-        {
-            return false;
-        }
-        let Some(days) = retention_days else {
-            return true;
-        };
-        let probe = self
-            .send(
-                reqwest::Method::GET,
-                "/_plugins/_ism/policies",
-                &[],
-                Vec::new(),
-                timeout,
-            )
-            .await;
-        match probe {
-            Err(err) => {
-                tracing::warn!(error = %err, "could not ask the cluster for _plugins/_ism; trying again later");
-                return false;
-            }
-            Ok(answer) if answer.status >= 300 => {
-                tracing::warn!(
-                    retention_days = days,
-                    status = answer.status,
-                    "the cluster has no _plugins/_ism: indices are not deleted after INDEX_RETENTION_DAYS"
-                );
-                return true;
-            }
-            Ok(_) => {}
-        }
-        let policy = crate::setup::ism_policy(prefix, days).to_string().into_bytes();
-        let path = format!("/_plugins/_ism/policies/{prefix}-retention");
-        self.put_tolerated(&path, &json, policy, timeout, "ISM retention policy")
-            .await
-    }
-
-    /// PUTs a setup document; whether the cluster answered at all.
-    async fn put_tolerated(
-        &self,
-        path: &str,
-        headers: &[(&str, &str)],
-        body: Vec<u8>,
-        timeout: Duration,
-        what: &str,
-    ) -> bool {
-        match self
-            .send(reqwest::Method::PUT, path, headers, body, timeout)
-            .await
-        {
-            // 409: the policy already exists, which is what we want.
-            Ok(answer) if answer.status < 300 || answer.status == 409 => {
-                tracing::info!(path, status = answer.status, "{what} installed");
-                true
-            }
-            Ok(answer) => {
-                tracing::warn!(
-                    path,
-                    status = answer.status,
-                    answer = %String::from_utf8_lossy(&answer.body[..answer.body.len().min(300)]),
-                    "the cluster refused the {what}; continuing without it"
-                );
-                true
-            }
-            Err(err) => {
-                tracing::warn!(path, error = %err, "could not install the {what}; trying again later");
-                false
-            }
-        }
     }
 }
 

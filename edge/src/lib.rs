@@ -1,0 +1,105 @@
+//! What both Sluice functions do the same way where they meet Lambda, a terminal and CloudWatch:
+//! tracing setup, the error a failed invocation reports, the invocation deadline, and the
+//! metrics namespace.
+
+use std::io::IsTerminal;
+use std::time::{Duration, Instant, SystemTime};
+
+/// The CloudWatch Embedded Metric Format namespace of both functions' metrics (the
+/// `FunctionName` dimension tells them apart); the template's alarms watch it.
+pub const NAMESPACE: &str = "Sluice";
+
+/// An error with a stable name for Lambda's `errorType` (and for alarms and log searches).
+pub trait ErrorType: std::error::Error {
+    fn error_type(&self) -> &'static str;
+}
+
+/// What Lambda reports for a failed invocation: the stable `errorType` and the message. The error
+/// is logged once here, with its type, so every failed invocation leaves one log line.
+pub fn diagnostic<E: ErrorType>(err: &E) -> lambda_runtime::Diagnostic {
+    tracing::error!(error_type = err.error_type(), error = %err, "invocation failed");
+    lambda_runtime::Diagnostic {
+        error_type: err.error_type().to_string(),
+        error_message: err.to_string(),
+    }
+}
+
+/// Where log lines go and how they look.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    /// One JSON object per line, without timestamps (Lambda adds them): inside Lambda.
+    Json,
+    /// Human-readable lines on stderr, coloured only when stderr is a terminal: the CLIs.
+    Terminal,
+}
+
+/// Installs the process's tracing subscriber at `level` (a `tracing` filter such as `info` or
+/// `sluice_forwarder=debug`; an invalid one falls back to `info`).
+pub fn init_tracing(level: &str, format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_new(level)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().with_current_span(false).without_time().init(),
+        LogFormat::Terminal => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+    }
+}
+
+/// Whether this process runs inside Lambda (the runtime API is set) rather than as a CLI.
+pub fn in_lambda() -> bool {
+    std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some()
+}
+
+/// The invocation's deadline (Lambda gives it as wall-clock time) as a monotonic `Instant`; a
+/// deadline already past is now.
+pub fn deadline(at: SystemTime) -> Instant {
+    deadline_from(at, SystemTime::now(), Instant::now())
+}
+
+fn deadline_from(at: SystemTime, now: SystemTime, monotonic_now: Instant) -> Instant {
+    monotonic_now + at.duration_since(now).unwrap_or(Duration::ZERO)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_deadline_keeps_the_time_left_and_a_past_one_is_now() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
+        let monotonic = Instant::now();
+        let later = now + Duration::from_millis(2_500);
+        assert_eq!(
+            deadline_from(later, now, monotonic),
+            monotonic + Duration::from_millis(2_500)
+        );
+        let earlier = now - Duration::from_secs(3);
+        assert_eq!(deadline_from(earlier, now, monotonic), monotonic);
+    }
+
+    #[derive(Debug)]
+    struct Refused;
+
+    impl std::fmt::Display for Refused {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("the cluster refused the request")
+        }
+    }
+
+    impl std::error::Error for Refused {}
+
+    impl ErrorType for Refused {
+        fn error_type(&self) -> &'static str {
+            "Refused"
+        }
+    }
+
+    #[test]
+    fn a_diagnostic_carries_the_stable_type_and_the_message() {
+        let diagnostic = diagnostic(&Refused);
+        assert_eq!(diagnostic.error_type, "Refused");
+        assert_eq!(diagnostic.error_message, "the cluster refused the request");
+    }
+}

@@ -1,0 +1,103 @@
+//! The AWS "LogsToElasticsearch" blueprint's document shape (`DOCUMENT_FORMAT=blueprint`), for
+//! those who move from it without changing their dashboards.
+
+use serde_json::{Map, Value};
+
+use super::DocumentBuilder;
+use super::parse::Parsed;
+use super::redact::Redactor;
+use super::write::{push_key, push_str, push_timestamp};
+use crate::source::{LogEvent, LogsData};
+
+/// The fields the blueprint sets after merging the parsed JSON, so they win.
+const BLUEPRINT_FIELDS: &[&str] = &[
+    "@id",
+    "@timestamp",
+    "@message",
+    "@owner",
+    "@log_group",
+    "@log_stream",
+];
+
+impl DocumentBuilder {
+    /// The AWS blueprint's document: the parsed JSON (or the extracted fields) at the root, then
+    /// `@id`, `@timestamp`, `@message`, `@owner`, `@log_group`, `@log_stream`.
+    pub(super) fn blueprint_source(
+        &self,
+        data: &LogsData,
+        event: &LogEvent,
+        message: &str,
+        parsed: Option<&Parsed<'_>>,
+    ) -> String {
+        let fields = match parsed {
+            None => Map::new(),
+            Some(_) if event.extracted_fields.is_some() => {
+                blueprint_extracted(event.extracted_fields.iter().flatten(), &self.options.redactor)
+            }
+            Some(parsed) => parsed
+                .json
+                .clone()
+                .and_then(|range| serde_json::from_str::<Map<String, Value>>(&message[range]).ok())
+                .unwrap_or_default(),
+        };
+        let mut out = String::with_capacity(message.len() * 2 + 256);
+        out.push('{');
+        for (key, value) in fields
+            .iter()
+            .filter(|(k, _)| !BLUEPRINT_FIELDS.contains(&k.as_str()))
+        {
+            push_key(&mut out, key);
+            out.push_str(&value.to_string());
+            out.push(',');
+        }
+        push_key(&mut out, "@id");
+        push_str(&mut out, &event.id);
+        out.push(',');
+        push_key(&mut out, "@timestamp");
+        push_timestamp(&mut out, event.timestamp);
+        for (key, value) in [
+            ("@message", message),
+            ("@owner", &data.owner),
+            ("@log_group", &data.log_group),
+            ("@log_stream", &data.log_stream),
+        ] {
+            out.push(',');
+            push_key(&mut out, key);
+            push_str(&mut out, value);
+        }
+        out.push('}');
+        out
+    }
+}
+
+/// The blueprint's `buildSource` for extracted fields: numbers become numbers, a value holding
+/// JSON also lands parsed under `$<name>`, empty values are left out.
+fn blueprint_extracted<'a>(
+    fields: impl Iterator<Item = (&'a String, &'a String)>,
+    redactor: &Redactor,
+) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (key, value) in fields {
+        if value.is_empty() {
+            continue;
+        }
+        let value = redactor.redact(value);
+        if let Ok(number) = value.trim().parse::<f64>()
+            && number.is_finite()
+        {
+            let number = match value.trim().parse::<i64>() {
+                Ok(integer) => Value::from(integer),
+                Err(_) => Value::from(number),
+            };
+            out.insert(key.clone(), number);
+            continue;
+        }
+        if let Some(open) = value.find('{')
+            && let Ok(json) = serde_json::from_str::<Value>(&value[open..])
+        {
+            out.insert(format!("${key}"), json);
+        }
+        out.insert(key.clone(), Value::String(value.into_owned()));
+    }
+    out
+}

@@ -1,0 +1,136 @@
+//! Sluice's document shape: `@timestamp`, `message`, the batch's fields, and what the message
+//! says (level, request id, Lambda platform fields, extracted fields, parsed JSON).
+
+use serde_json::{Map, Value};
+
+use super::parse::{Parsed, Platform};
+use super::write::{push_f64, push_key, push_raw_json, push_str, push_timestamp};
+use super::{DocumentBuilder, JsonMode};
+use crate::source::LogEvent;
+
+/// Fields of a Sluice document that JSON merged at the root (`JSON_MODE=root`) cannot replace,
+/// and that `JSON_FIELD` may not name.
+pub const RESERVED: &[&str] = &[
+    "@timestamp",
+    "message",
+    "log_group",
+    "log_stream",
+    "owner",
+    "region",
+    "subscription_filters",
+    "event_id",
+    "level",
+    "request_id",
+    "lambda",
+    "extracted_fields",
+    "fallback",
+];
+
+impl DocumentBuilder {
+    /// A Sluice document; `parsed` is `None` for a fallback document.
+    pub(super) fn sluice_source(
+        &self,
+        header: &str,
+        event: &LogEvent,
+        message: &str,
+        parsed: Option<&Parsed<'_>>,
+    ) -> String {
+        let mut out = String::with_capacity(header.len() + message.len() * 2 + 192);
+        out.push('{');
+        push_key(&mut out, "@timestamp");
+        push_timestamp(&mut out, event.timestamp);
+        out.push(',');
+        push_key(&mut out, "message");
+        push_str(&mut out, message);
+        out.push_str(header);
+        out.push(',');
+        push_key(&mut out, "event_id");
+        push_str(&mut out, &event.id);
+        let Some(parsed) = parsed else {
+            out.push_str(",\"fallback\":true}");
+            return out;
+        };
+        if let Some(level) = parsed.level {
+            out.push_str(",\"level\":\"");
+            out.push_str(level);
+            out.push('"');
+        }
+        if let Some(request_id) = &parsed.request_id {
+            out.push(',');
+            push_key(&mut out, "request_id");
+            push_str(&mut out, request_id);
+        }
+        if let Some(platform) = &parsed.platform {
+            push_platform(&mut out, platform);
+        }
+        if let Some(fields) = &event.extracted_fields {
+            out.push(',');
+            push_key(&mut out, "extracted_fields");
+            out.push('{');
+            for (i, (key, value)) in fields.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_key(&mut out, key);
+                push_str(&mut out, &self.options.redactor.redact(value));
+            }
+            out.push('}');
+        }
+        if let Some(range) = parsed.json.clone() {
+            let json = &message[range];
+            match &self.options.json {
+                JsonMode::Field(field) => {
+                    out.push(',');
+                    push_key(&mut out, field);
+                    push_raw_json(&mut out, json);
+                }
+                JsonMode::Root => {
+                    if let Ok(fields) = serde_json::from_str::<Map<String, Value>>(json) {
+                        for (key, value) in fields.iter().filter(|(k, _)| !RESERVED.contains(&k.as_str())) {
+                            out.push(',');
+                            push_key(&mut out, key);
+                            out.push_str(&value.to_string());
+                        }
+                    }
+                }
+                JsonMode::Off => {}
+            }
+        }
+        out.push('}');
+        out
+    }
+}
+
+/// `,"lambda":{"event":"report","duration_ms":…}`.
+fn push_platform(out: &mut String, platform: &Platform<'_>) {
+    out.push_str(",\"lambda\":{\"event\":\"");
+    out.push_str(platform.name());
+    out.push('"');
+    let mut number = |key: &str, value: Option<f64>| {
+        if let Some(value) = value {
+            out.push(',');
+            push_key(out, key);
+            push_f64(out, value);
+        }
+    };
+    match platform {
+        Platform::Report(report) => {
+            number("duration_ms", report.duration_ms);
+            number("billed_duration_ms", report.billed_duration_ms);
+            number("memory_size_mb", report.memory_size_mb.map(|v| v as f64));
+            number("max_memory_used_mb", report.max_memory_used_mb.map(|v| v as f64));
+            number("init_duration_ms", report.init_duration_ms);
+            number("restore_duration_ms", report.restore_duration_ms);
+        }
+        Platform::Timeout { seconds } => number("timeout_s", *seconds),
+        Platform::Start {
+            version: Some(version),
+        } => {
+            out.push(',');
+            push_key(out, "version");
+            push_str(out, version);
+        }
+        Platform::Start { version: None } | Platform::End => {}
+    }
+    out.push('}');
+}

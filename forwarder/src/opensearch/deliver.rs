@@ -1,0 +1,372 @@
+//! The delivery loop that never loses a line.
+//!
+//! Documents go out in `_bulk` requests, `BULK_CONCURRENCY` at a time. Each answer is classified
+//! per item ([`super::classify::classify`]): indexed and duplicate items are done; 429/5xx items
+//! (and whole requests that failed in transport or with 429/5xx) are retried after an exponential
+//! backoff with full jitter, without re-sending the rest; a 413 splits the request in halves and
+//! a single document too large goes to the dead-letter index; a mapping conflict is retried once
+//! as the fallback document (parsed fields dropped, raw message kept), then dead-lettered with the
+//! reason; any other rejection is dead-lettered. Retries stop `DEADLINE_MARGIN_MS` before the
+//! deadline; what is still undelivered is counted as `failed`, and the acknowledgements of the
+//! failed documents are reported so the caller can fail the invocation or the items.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
+
+use super::bulk::{self, Request};
+use super::classify::{BulkOutcome, ItemOutcome, classify};
+use super::sink::{Answer, Sink, SinkError};
+use crate::document::{Document, DocumentBuilder, Stage};
+use crate::source::Ack;
+use crate::summary::Summary;
+
+/// The longest single backoff.
+const MAX_BACKOFF: Duration = Duration::from_secs(20);
+/// The longest single request, whatever the deadline.
+const MAX_REQUEST_TIME: Duration = Duration::from_secs(60);
+
+/// Retry pacing of the delivery loop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryConfig {
+    pub base: Duration,
+    /// Retries stop this long before the invocation's deadline.
+    pub deadline_margin: Duration,
+}
+
+/// What [`Delivery::deliver`] achieved.
+#[derive(Debug, Clone, Default)]
+pub struct Delivered {
+    /// `indexed`, `duplicates`, `retried`, `dead_lettered`, `failed`, `fallbacks`, `bulk_requests`
+    /// and `bulk_ms`.
+    pub summary: Summary,
+    /// The acknowledgements with at least one undelivered document.
+    pub failed: BTreeSet<Ack>,
+    /// The reason of the last failure, to name in the invocation error.
+    pub last_error: Option<String>,
+    /// The time each `_bulk` request took, for the EMF latency metric.
+    pub latencies_ms: Vec<f64>,
+}
+
+/// Delivery settings and the shared sink.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub sink: Arc<Sink>,
+    pub max_bytes: usize,
+    pub concurrency: usize,
+    pub retry: RetryConfig,
+}
+
+/// Documents waiting to be sent, cut into requests of at most `max_bytes`.
+struct Group {
+    docs: VecDeque<Document>,
+    max_bytes: usize,
+}
+
+/// What happens to one document after an answer.
+enum Next {
+    Done,
+    Retry(Document),
+    Now(Document),
+    Failed(Document),
+}
+
+impl Delivery {
+    /// Delivers `docs` before `deadline`. `builder` rebuilds a rejected document as its fallback
+    /// or dead-letter form.
+    pub async fn deliver(
+        &self,
+        builder: &DocumentBuilder,
+        docs: Vec<Document>,
+        deadline: Instant,
+    ) -> Delivered {
+        let mut delivered = Delivered::default();
+        let mut pending = docs;
+        let mut attempt: u32 = 0;
+        loop {
+            let retry = self.round(builder, pending, deadline, &mut delivered).await;
+            if retry.is_empty() {
+                break;
+            }
+            attempt = attempt.saturating_add(1);
+            let remaining = self.stop_at(deadline).saturating_duration_since(Instant::now());
+            let Some(backoff) = retry_backoff(self.retry.base, attempt - 1, remaining) else {
+                tracing::warn!(
+                    undelivered = retry.len(),
+                    attempts = attempt,
+                    "retries stop before the deadline"
+                );
+                fail_all(retry, &mut delivered);
+                break;
+            };
+            delivered.summary.retried += retry.len() as u64;
+            tracing::info!(
+                items = retry.len(),
+                backoff_ms = backoff.as_millis() as u64,
+                "retrying"
+            );
+            tokio::time::sleep(backoff).await;
+            pending = retry;
+        }
+        delivered
+    }
+
+    /// When retries stop: `DEADLINE_MARGIN_MS` before the deadline.
+    fn stop_at(&self, deadline: Instant) -> Instant {
+        deadline
+            .checked_sub(self.retry.deadline_margin)
+            .unwrap_or_else(Instant::now)
+    }
+
+    /// Sends everything in `pending` once (plus the immediate follow-ups: 413 halves, fallback and
+    /// dead-letter documents) and returns the documents to retry after a backoff.
+    async fn round(
+        &self,
+        builder: &DocumentBuilder,
+        pending: Vec<Document>,
+        deadline: Instant,
+        delivered: &mut Delivered,
+    ) -> Vec<Document> {
+        let mut queue = VecDeque::from([Group {
+            docs: pending.into(),
+            max_bytes: self.max_bytes,
+        }]);
+        let mut retry = Vec::new();
+        let mut in_flight: JoinSet<(Result<Answer, SinkError>, Duration)> = JoinSet::new();
+        // The documents of each running request: the task only holds the body.
+        let mut sent: HashMap<tokio::task::Id, Vec<Document>> = HashMap::new();
+        let stop_at = self.stop_at(deadline);
+        loop {
+            while in_flight.len() < self.concurrency
+                && let Some(Request { body, docs }) = next_request(&mut queue)
+            {
+                let remaining = stop_at.saturating_duration_since(Instant::now());
+                if remaining.is_zero() {
+                    delivered.last_error = Some("the deadline came before the request could be sent".into());
+                    retry.extend(docs);
+                    continue;
+                }
+                let timeout = remaining.min(MAX_REQUEST_TIME);
+                let sink = Arc::clone(&self.sink);
+                let task = in_flight.spawn(async move {
+                    let started = Instant::now();
+                    let answer = sink.bulk(&body, timeout).await;
+                    (answer, started.elapsed())
+                });
+                sent.insert(task.id(), docs);
+            }
+            let Some(joined) = in_flight.join_next_with_id().await else {
+                break;
+            };
+            let (id, answer, took) = match joined {
+                Ok((id, (answer, took))) => (id, answer, took),
+                Err(err) => {
+                    // A panicking task loses only its answer: its documents are still here and
+                    // fail with their acknowledgements. Nothing in the task panics on input
+                    // data, so this is a bug.
+                    delivered.last_error = Some("a bulk request task panicked".into());
+                    fail_all(sent.remove(&err.id()).unwrap_or_default(), delivered);
+                    continue;
+                }
+            };
+            let docs = sent.remove(&id).unwrap_or_default();
+            delivered.summary.bulk_requests += 1;
+            delivered.summary.bulk_ms += took.as_millis() as u64;
+            delivered.latencies_ms.push(took.as_secs_f64() * 1000.0);
+            let mut now = Vec::new();
+            let outcome = match answer {
+                Ok(answer) => classify(answer.status, &answer.body, docs.len()),
+                Err(err) => BulkOutcome::RetryAll {
+                    status: 0,
+                    reason: err.to_string(),
+                },
+            };
+            match outcome {
+                BulkOutcome::RetryAll { status, reason } => {
+                    tracing::warn!(status, reason = %reason, items = docs.len(), "bulk request failed; retrying its items");
+                    delivered.last_error = Some(reason);
+                    retry.extend(docs);
+                }
+                BulkOutcome::FailAll { status, reason } => {
+                    tracing::error!(status, reason = %reason, items = docs.len(), "the cluster refused the bulk request");
+                    delivered.last_error = Some(format!("HTTP {status}: {reason}"));
+                    fail_all(docs, delivered);
+                }
+                BulkOutcome::Split if docs.len() > 1 => {
+                    let mut first = docs;
+                    let second = first.split_off(first.len() / 2);
+                    tracing::info!(items = first.len() + second.len(), "413: splitting the request");
+                    // Each half goes as one request, whatever the size limit said before.
+                    for half in [first, second] {
+                        queue.push_back(Group {
+                            docs: half.into(),
+                            max_bytes: usize::MAX,
+                        });
+                    }
+                }
+                BulkOutcome::Split => {
+                    for doc in docs {
+                        let reason = format!(
+                            "the cluster refused the document as too large (HTTP 413, {} bytes of source)",
+                            doc.source.len()
+                        );
+                        route(
+                            dead_letter(builder, doc, &reason),
+                            delivered,
+                            &mut retry,
+                            &mut now,
+                        );
+                    }
+                }
+                BulkOutcome::Items(outcomes) => {
+                    for (doc, outcome) in docs.into_iter().zip(outcomes) {
+                        let next = item_next(builder, doc, outcome, delivered);
+                        route(next, delivered, &mut retry, &mut now);
+                    }
+                }
+            }
+            if !now.is_empty() {
+                queue.push_back(Group {
+                    docs: now.into(),
+                    max_bytes: self.max_bytes,
+                });
+            }
+        }
+        retry
+    }
+}
+
+/// The next request from the front group of `queue`, dropping groups as they empty.
+fn next_request(queue: &mut VecDeque<Group>) -> Option<Request> {
+    loop {
+        let group = queue.front_mut()?;
+        if let Some(request) = bulk::next_request(&mut group.docs, group.max_bytes) {
+            return Some(request);
+        }
+        queue.pop_front();
+    }
+}
+
+fn route(next: Next, delivered: &mut Delivered, retry: &mut Vec<Document>, now: &mut Vec<Document>) {
+    match next {
+        Next::Done => {}
+        Next::Retry(doc) => retry.push(doc),
+        Next::Now(doc) => now.push(doc),
+        Next::Failed(doc) => fail_all([doc], delivered),
+    }
+}
+
+fn fail_all(docs: impl IntoIterator<Item = Document>, delivered: &mut Delivered) {
+    for doc in docs {
+        delivered.summary.failed += 1;
+        if !delivered.failed.contains(doc.ack()) {
+            delivered.failed.insert(doc.ack().clone());
+        }
+    }
+}
+
+/// The dead-letter form of `doc`, or `Failed` if it already was one (or has no event to
+/// describe).
+fn dead_letter(builder: &DocumentBuilder, doc: Document, reason: &str) -> Next {
+    if doc.stage == Stage::DeadLetter {
+        tracing::error!(index = %doc.index, reason, "a dead-letter document was rejected");
+        return Next::Failed(doc);
+    }
+    match builder.dead_letter(&doc, reason) {
+        Some(dead) => Next::Now(dead),
+        None => Next::Failed(doc),
+    }
+}
+
+/// What happens to one document after its outcome.
+fn item_next(
+    builder: &DocumentBuilder,
+    doc: Document,
+    outcome: ItemOutcome,
+    delivered: &mut Delivered,
+) -> Next {
+    let summary = &mut delivered.summary;
+    match outcome {
+        ItemOutcome::Indexed | ItemOutcome::Duplicate => {
+            match doc.stage {
+                Stage::DeadLetter => summary.dead_lettered += 1,
+                _ if outcome == ItemOutcome::Duplicate => summary.duplicates += 1,
+                Stage::Fallback => {
+                    summary.indexed += 1;
+                    summary.fallbacks += 1;
+                }
+                Stage::Primary => summary.indexed += 1,
+            }
+            Next::Done
+        }
+        ItemOutcome::Retry { status, reason } => {
+            delivered.last_error = Some(format!("HTTP {status}: {reason}"));
+            Next::Retry(doc)
+        }
+        ItemOutcome::MappingConflict { reason } if doc.stage == Stage::Primary => {
+            match builder.fallback(&doc) {
+                Some(fallback) => Next::Now(fallback),
+                None => dead_letter(builder, doc, &reason),
+            }
+        }
+        ItemOutcome::MappingConflict { reason } => dead_letter(builder, doc, &reason),
+        ItemOutcome::Rejected { status, reason } => {
+            dead_letter(builder, doc, &format!("HTTP {status}: {reason}"))
+        }
+    }
+}
+
+/// Backoff before retry `attempt` (0-based): uniform in `[0, min(MAX_BACKOFF, base * 2^attempt)]`.
+pub fn full_jitter(base: Duration, attempt: u32) -> Duration {
+    let ceiling = base
+        .saturating_mul(2u32.saturating_pow(attempt.min(20)))
+        .min(MAX_BACKOFF);
+    let millis = ceiling.as_millis() as u64;
+    Duration::from_millis(rand::random_range(0..=millis))
+}
+
+/// The pause before retry number `attempt + 1` with `remaining` time before retries must stop:
+/// the full-jitter backoff, shrunk near the deadline so that one more attempt still fits after it;
+/// `None` (give up in time) when less than one base backoff remains.
+pub fn retry_backoff(base: Duration, attempt: u32, remaining: Duration) -> Option<Duration> {
+    (remaining >= base).then(|| full_jitter(base, attempt).min(remaining / 2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn full_jitter_stays_within_the_exponential_ceiling() {
+        let base = Duration::from_millis(100);
+        for attempt in 0..6 {
+            let ceiling = base * 2u32.pow(attempt);
+            for _ in 0..50 {
+                assert!(full_jitter(base, attempt) <= ceiling);
+            }
+        }
+        for _ in 0..50 {
+            assert!(
+                full_jitter(base, 40) <= MAX_BACKOFF,
+                "capped however many attempts"
+            );
+        }
+    }
+
+    #[test]
+    fn near_the_deadline_the_backoff_leaves_room_for_one_more_attempt_or_gives_up() {
+        let base = Duration::from_millis(100);
+        assert_eq!(retry_backoff(base, 0, Duration::from_millis(99)), None);
+        assert_eq!(retry_backoff(base, 5, Duration::ZERO), None);
+        for _ in 0..50 {
+            // Plenty of time: the ordinary exponential ceiling.
+            let far = retry_backoff(base, 3, Duration::from_secs(60)).expect("retries");
+            assert!(far <= base * 8, "{far:?}");
+            // Little time: at most half of it, so the attempt after the pause still has the rest.
+            let near = retry_backoff(base, 10, Duration::from_millis(300)).expect("retries");
+            assert!(near <= Duration::from_millis(150), "{near:?}");
+        }
+    }
+}

@@ -1,0 +1,67 @@
+//! Sources: each turns what the forwarder receives into batches of log events, every batch
+//! carrying the acknowledgement it belongs to ([`Ack`]). Nothing downstream asks where a batch
+//! came from: documents, delivery and the answer to Lambda all go by the [`Ack`].
+//!
+//! - [`subscription`]: the CloudWatch Logs subscription payload (base64, gzip, JSON), the format
+//!   every source of log events decodes into;
+//! - [`lambda`]: the Lambda events (`awslogs`, Kinesis, on-failure records) into a [`Decoded`].
+
+pub mod lambda;
+pub mod subscription;
+
+use std::sync::Arc;
+
+pub use self::subscription::{DecodeError, LogEvent, LogsData};
+
+/// What the documents of a batch acknowledge once every one of them is done (indexed, a
+/// duplicate, or dead-lettered).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Ack {
+    /// The invocation itself: if any document fails, the invocation fails and Lambda retries the
+    /// whole event (then keeps it in the on-failure destination).
+    Invocation,
+    /// One item of a batch event, by the identifier Lambda's `batchItemFailures` takes (a Kinesis
+    /// sequence number): only the items whose documents failed are retried.
+    Item(Arc<str>),
+}
+
+/// A decoded batch of log events and what it acknowledges.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Batch {
+    pub ack: Ack,
+    pub data: LogsData,
+}
+
+/// Input that could not be decoded, kept whole so that its dead-letter document preserves it:
+/// indexing that document acknowledges it, so one bad record never blocks the others.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unreadable {
+    pub ack: Ack,
+    /// When it arrived, in milliseconds since the epoch.
+    pub arrived_ms: i64,
+    /// What was wrong, naming the event and the step that failed.
+    pub reason: String,
+    /// Where it came from, as the fields of one JSON object (e.g. `{"kinesis":{…}}`).
+    pub origin: serde_json::Map<String, serde_json::Value>,
+    /// The bytes as received.
+    pub raw: Vec<u8>,
+    /// The `_id` of its dead-letter document, stable across retries.
+    pub id: String,
+}
+
+/// How an invocation answers Lambda.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    /// A summary of counts; an undelivered document fails the invocation.
+    Summary,
+    /// `{"batchItemFailures":[…]}` naming the items ([`Ack::Item`]) to retry.
+    BatchItemFailures,
+}
+
+/// One event, decoded: its batches, what could not be decoded, and how to answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decoded {
+    pub reply: Reply,
+    pub batches: Vec<Batch>,
+    pub unreadable: Vec<Unreadable>,
+}

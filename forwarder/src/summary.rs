@@ -1,0 +1,69 @@
+//! The counts of an invocation (or of a whole replay): what happened to every event.
+
+use serde::Serialize;
+
+/// Every outcome of an invocation (or a CLI replay), counted. For each decodable batch
+/// `events = indexed + duplicates + dead_lettered + failed + skipped`, where `indexed` includes
+/// the `fallbacks`. An undecodable Kinesis record counts as one event.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct Summary {
+    pub batches: u64,
+    pub events: u64,
+    pub indexed: u64,
+    pub duplicates: u64,
+    /// Item re-sends (one item retried twice counts two).
+    pub retried: u64,
+    pub dead_lettered: u64,
+    pub failed: u64,
+    pub skipped: u64,
+    /// Documents indexed in their fallback form after a mapping conflict (part of `indexed`).
+    pub fallbacks: u64,
+    pub bulk_requests: u64,
+    /// Total time spent waiting for `_bulk` answers, in milliseconds.
+    pub bulk_ms: u64,
+}
+
+impl Summary {
+    /// Adds `other` into `self`.
+    pub fn add(&mut self, other: &Summary) {
+        self.batches += other.batches;
+        self.events += other.events;
+        self.indexed += other.indexed;
+        self.duplicates += other.duplicates;
+        self.retried += other.retried;
+        self.dead_lettered += other.dead_lettered;
+        self.failed += other.failed;
+        self.skipped += other.skipped;
+        self.fallbacks += other.fallbacks;
+        self.bulk_requests += other.bulk_requests;
+        self.bulk_ms += other.bulk_ms;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn summaries_add_field_by_field() {
+        let one = Summary {
+            batches: 1,
+            events: 10,
+            indexed: 7,
+            duplicates: 1,
+            retried: 3,
+            dead_lettered: 1,
+            failed: 1,
+            skipped: 0,
+            fallbacks: 1,
+            bulk_requests: 2,
+            bulk_ms: 40,
+        };
+        let mut total = one;
+        total.add(&one);
+        assert_eq!(total.events, 20);
+        assert_eq!(total.indexed, 14);
+        assert_eq!(total.retried, 6);
+        assert_eq!(total.bulk_ms, 80);
+    }
+}
