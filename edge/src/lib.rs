@@ -1,6 +1,8 @@
 //! What both Sluice functions do the same way where they meet Lambda, a terminal and CloudWatch:
-//! tracing setup, the error a failed invocation reports, the invocation deadline, and the
-//! metrics namespace.
+//! reading [`settings`], tracing setup, the error a failed invocation reports, the invocation
+//! deadline, and the metrics namespace.
+
+pub mod settings;
 
 use std::io::IsTerminal;
 use std::time::{Duration, Instant, SystemTime};
