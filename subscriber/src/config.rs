@@ -1,5 +1,6 @@
 //! Settings, read in two stages: [`RawConfig`] holds the strings (environment variables, or CLI
-//! flags with the same names in lower-kebab-case), [`Config`] the validated values.
+//! flags with the same names in lower-kebab-case, declared once for both by clap), [`Config`] the
+//! validated values.
 
 use glob::Pattern;
 use serde::Serialize;
@@ -55,20 +56,12 @@ pub struct RawConfig {
 }
 
 impl RawConfig {
-    /// Reads every setting through `lookup` (e.g. `std::env::var`), so tests need no environment.
+    /// Reads every setting through `lookup` (e.g. `std::env::var`), asked for the environment
+    /// variable names declared above, so tests need no environment.
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> RawConfig {
         RawConfig {
-            destination_arn: lookup("DESTINATION_ARN"),
-            role_arn: lookup("ROLE_ARN"),
-            filter_name: lookup("FILTER_NAME"),
-            filter_pattern: lookup("FILTER_PATTERN"),
-            distribution: lookup("DISTRIBUTION"),
-            include_patterns: lookup("INCLUDE_PATTERNS"),
-            exclude_patterns: lookup("EXCLUDE_PATTERNS"),
-            retention_days: lookup("RETENTION_DAYS"),
-            retention_mode: lookup("RETENTION_MODE"),
-            api_rate_limit: lookup("API_RATE_LIMIT"),
             own_function_name: lookup("AWS_LAMBDA_FUNCTION_NAME"),
+            ..sluice_edge::settings::from_lookup(&lookup)
         }
     }
 
@@ -373,6 +366,16 @@ mod tests {
                 setting
             }
             other => panic!("not a config error: {other}"),
+        }
+    }
+
+    #[test]
+    fn flags_are_the_env_names_in_kebab_case() {
+        let command = <RawConfig as clap::Args>::augment_args(clap::Command::new("settings"));
+        for arg in command.get_arguments() {
+            let name = arg.get_env().and_then(|name| name.to_str()).expect("an env name");
+            let flag = name.to_ascii_lowercase().replace('_', "-");
+            assert_eq!(arg.get_long(), Some(flag.as_str()), "{name}");
         }
     }
 

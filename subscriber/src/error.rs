@@ -1,5 +1,6 @@
 //! The one error type of the subscriber library.
 
+pub use sluice_edge::ErrorType;
 use thiserror::Error;
 
 /// What went wrong, with the setting, log group or API call a person needs to act on it.
@@ -63,9 +64,9 @@ pub enum SubscriberError {
     },
 }
 
-impl SubscriberError {
-    /// A stable name for the Lambda `errorType` and for metrics.
-    pub fn kind(&self) -> &'static str {
+/// A stable name per failure for the Lambda `errorType` and for metrics.
+impl sluice_edge::ErrorType for SubscriberError {
+    fn error_type(&self) -> &'static str {
         match self {
             SubscriberError::MissingSetting { .. } | SubscriberError::InvalidSetting { .. } => "Config",
             SubscriberError::Logs { .. } => "CloudWatchLogs",

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde_json::Value;
+use sluice_edge::LogFormat;
 use sluice_subscriber::aws::{Logs, sdk_config};
 use sluice_subscriber::config::RawConfig;
 use sluice_subscriber::handler::Handler;
@@ -60,7 +61,7 @@ enum Output {
 }
 
 fn main() -> ExitCode {
-    let result = if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some() {
+    let result = if sluice_edge::in_lambda() {
         run_lambda().map(|()| true)
     } else {
         run_cli(Cli::parse())
@@ -75,24 +76,11 @@ fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(level: &str, json: bool) {
-    let filter = tracing_subscriber::EnvFilter::try_new(level)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if json {
-        builder.json().with_current_span(false).without_time().init();
-    } else {
-        builder.init();
-    }
-}
-
 fn run_lambda() -> anyhow::Result<()> {
     let config = RawConfig::from_lookup(|name| std::env::var(name).ok()).validate()?;
-    init_tracing(
+    sluice_edge::init_tracing(
         &std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".into()),
-        true,
+        LogFormat::Json,
     );
     let function = config
         .own_function_name
@@ -110,19 +98,12 @@ fn run_lambda() -> anyhow::Result<()> {
         let handler = &handler;
         lambda_runtime::run(lambda_runtime::service_fn(
             move |event: lambda_runtime::LambdaEvent<Value>| async move {
-                let remaining = event
-                    .context
-                    .deadline()
-                    .duration_since(std::time::SystemTime::now())
-                    .unwrap_or_default();
-                let deadline = tokio::time::Instant::now() + remaining;
-                handler.handle(event.payload, deadline).await.map_err(|err| {
-                    tracing::error!(error_type = err.kind(), error = %err, "invocation failed");
-                    lambda_runtime::Diagnostic {
-                        error_type: err.kind().to_string(),
-                        error_message: err.to_string(),
-                    }
-                })
+                let deadline =
+                    tokio::time::Instant::from_std(sluice_edge::deadline(event.context.deadline()));
+                handler
+                    .handle(event.payload, deadline)
+                    .await
+                    .map_err(|err| sluice_edge::diagnostic(&err))
             },
         ))
         .await
@@ -146,7 +127,7 @@ fn run_cli(cli: Cli) -> anyhow::Result<bool> {
             log_level,
         } => (Mode::Unsubscribe, dry_run, output, settings, log_level),
     };
-    init_tracing(&log_level, false);
+    sluice_edge::init_tracing(&log_level, LogFormat::Terminal);
     let config = settings.validate()?;
     let runtime = tokio::runtime::Runtime::new()?;
     let plan = runtime.block_on(async {

@@ -4,9 +4,7 @@ use serde_json::{Value, json};
 
 use crate::plan::{Mode, Totals};
 
-/// The EMF namespace of both functions' metrics (the `FunctionName` dimension tells them apart);
-/// the template's alarms watch it.
-pub const NAMESPACE: &str = "Sluice";
+pub use sluice_edge::NAMESPACE;
 
 /// How far a sweep's pass has come, over all its invocations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
