@@ -1,5 +1,6 @@
-//! Every forwarder setting, read in two stages: raw strings from the environment (Lambda) or from
-//! flags with the same names (CLI) through a lookup function, then validated into [`Config`].
+//! Every forwarder setting, read in two stages: [`RawConfig`], the strings from the environment
+//! (Lambda, or a lookup function) or from flags with the same names (CLI), then validated into
+//! [`Config`].
 //!
 //! Tests build a config from a map instead of touching the process environment.
 
@@ -14,126 +15,129 @@ use crate::opensearch::SinkConfig;
 use crate::opensearch::auth::{AuthMode, BasicSource, SigningService};
 use crate::opensearch::deliver::RetryConfig;
 
-/// One setting: its environment variable and its CLI flag (the same name in lower-kebab-case).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Setting {
-    pub env: &'static str,
-    pub flag: &'static str,
-    pub help: &'static str,
+/// The settings as strings, before validation: each field is an environment variable (Lambda) and
+/// a flag of the same name in lower-kebab-case (CLI, the flag winning), in the order the
+/// documentation lists them.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RawConfig {
+    #[arg(
+        long,
+        env = "OPENSEARCH_ENDPOINT",
+        help = "OpenSearch URL (required unless --dry-run)"
+    )]
+    pub opensearch_endpoint: Option<String>,
+    #[arg(long, env = "OPENSEARCH_AUTH", help = "sigv4 (default) | basic | none")]
+    pub opensearch_auth: Option<String>,
+    #[arg(
+        long,
+        env = "OPENSEARCH_SERVICE",
+        help = "es | aoss (default: aoss for *.aoss.amazonaws.com)"
+    )]
+    pub opensearch_service: Option<String>,
+    #[arg(
+        long,
+        env = "OPENSEARCH_REGION",
+        help = "signing region (default: AWS_REGION)"
+    )]
+    pub opensearch_region: Option<String>,
+    #[arg(
+        long,
+        env = "OPENSEARCH_SECRET_ID",
+        help = "Secrets Manager secret {\"username\",\"password\"} for basic auth"
+    )]
+    pub opensearch_secret_id: Option<String>,
+    #[arg(
+        long,
+        env = "OPENSEARCH_SSM_PARAMETER",
+        help = "SSM SecureString username:password for basic auth"
+    )]
+    pub opensearch_ssm_parameter: Option<String>,
+    #[arg(long, env = "INDEX_PREFIX", help = "index name prefix (default cwl)")]
+    pub index_prefix: Option<String>,
+    #[arg(long, env = "INDEX_GRANULARITY", help = "hour | day (default) | month")]
+    pub index_granularity: Option<String>,
+    #[arg(
+        long,
+        env = "INDEX_LOG_GROUP",
+        help = "true | false (default): add a log-group segment to index names"
+    )]
+    pub index_log_group: Option<String>,
+    #[arg(
+        long,
+        env = "DEAD_LETTER_INDEX",
+        help = "index for rejected documents (default <prefix>-dead-letter)"
+    )]
+    pub dead_letter_index: Option<String>,
+    #[arg(long, env = "DOCUMENT_ID", help = "event (default) | none")]
+    pub document_id: Option<String>,
+    #[arg(long, env = "DOCUMENT_FORMAT", help = "sluice (default) | blueprint")]
+    pub document_format: Option<String>,
+    #[arg(long, env = "JSON_MODE", help = "field (default) | root | off")]
+    pub json_mode: Option<String>,
+    #[arg(
+        long,
+        env = "JSON_FIELD",
+        help = "field that holds parsed JSON (default json)"
+    )]
+    pub json_field: Option<String>,
+    #[arg(long, env = "REDACT_BUILTIN", help = "true (default) | false")]
+    pub redact_builtin: Option<String>,
+    #[arg(long, env = "REDACT_PATTERNS", help = "JSON array of extra regexes to redact")]
+    pub redact_patterns: Option<String>,
+    #[arg(
+        long,
+        env = "INCLUDE_MESSAGE_PATTERNS",
+        help = "JSON array of regexes: keep only matching messages"
+    )]
+    pub include_message_patterns: Option<String>,
+    #[arg(
+        long,
+        env = "EXCLUDE_MESSAGE_PATTERNS",
+        help = "JSON array of regexes: drop matching messages"
+    )]
+    pub exclude_message_patterns: Option<String>,
+    #[arg(
+        long,
+        env = "BULK_MAX_BYTES",
+        help = "largest _bulk body before compression (default 5242880)"
+    )]
+    pub bulk_max_bytes: Option<String>,
+    #[arg(long, env = "BULK_CONCURRENCY", help = "_bulk requests in flight (default 4)")]
+    pub bulk_concurrency: Option<String>,
+    #[arg(long, env = "BULK_GZIP", help = "true (default) | false: gzip _bulk bodies")]
+    pub bulk_gzip: Option<String>,
+    #[arg(long, env = "RETRY_BASE_MS", help = "first retry backoff in ms (default 200)")]
+    pub retry_base_ms: Option<String>,
+    #[arg(
+        long,
+        env = "DEADLINE_MARGIN_MS",
+        help = "stop retrying this long before the deadline (default 2000)"
+    )]
+    pub deadline_margin_ms: Option<String>,
+    #[arg(long, env = "LOG_LEVEL", help = "tracing filter (default info)")]
+    pub log_level: Option<String>,
+    #[arg(
+        long,
+        env = "INDEX_RETENTION_DAYS",
+        help = "delete indices older than this (ISM); empty = keep"
+    )]
+    pub index_retention_days: Option<String>,
+    /// `AWS_REGION`, set by Lambda and the AWS tools: the region documents are stamped with, and
+    /// the signing region when `OPENSEARCH_REGION` is unset. An environment variable, not a flag.
+    #[arg(skip)]
+    pub aws_region: Option<String>,
 }
 
-const fn setting(env: &'static str, flag: &'static str, help: &'static str) -> Setting {
-    Setting { env, flag, help }
+impl RawConfig {
+    /// Reads every setting, and `AWS_REGION`, through `lookup` (e.g. `std::env::var`), asked for
+    /// the environment variable names declared above; an empty value counts as unset.
+    pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> RawConfig {
+        RawConfig {
+            aws_region: lookup("AWS_REGION"),
+            ..sluice_edge::settings::from_lookup(&lookup)
+        }
+    }
 }
-
-/// Every setting the forwarder reads, in the order the documentation lists them.
-pub const SETTINGS: &[Setting] = &[
-    setting(
-        "OPENSEARCH_ENDPOINT",
-        "opensearch-endpoint",
-        "OpenSearch URL (required unless --dry-run)",
-    ),
-    setting(
-        "OPENSEARCH_AUTH",
-        "opensearch-auth",
-        "sigv4 (default) | basic | none",
-    ),
-    setting(
-        "OPENSEARCH_SERVICE",
-        "opensearch-service",
-        "es | aoss (default: aoss for *.aoss.amazonaws.com)",
-    ),
-    setting(
-        "OPENSEARCH_REGION",
-        "opensearch-region",
-        "signing region (default: AWS_REGION)",
-    ),
-    setting(
-        "OPENSEARCH_SECRET_ID",
-        "opensearch-secret-id",
-        "Secrets Manager secret {\"username\",\"password\"} for basic auth",
-    ),
-    setting(
-        "OPENSEARCH_SSM_PARAMETER",
-        "opensearch-ssm-parameter",
-        "SSM SecureString username:password for basic auth",
-    ),
-    setting("INDEX_PREFIX", "index-prefix", "index name prefix (default cwl)"),
-    setting(
-        "INDEX_GRANULARITY",
-        "index-granularity",
-        "hour | day (default) | month",
-    ),
-    setting(
-        "INDEX_LOG_GROUP",
-        "index-log-group",
-        "true | false (default): add a log-group segment to index names",
-    ),
-    setting(
-        "DEAD_LETTER_INDEX",
-        "dead-letter-index",
-        "index for rejected documents (default <prefix>-dead-letter)",
-    ),
-    setting("DOCUMENT_ID", "document-id", "event (default) | none"),
-    setting(
-        "DOCUMENT_FORMAT",
-        "document-format",
-        "sluice (default) | blueprint",
-    ),
-    setting("JSON_MODE", "json-mode", "field (default) | root | off"),
-    setting(
-        "JSON_FIELD",
-        "json-field",
-        "field that holds parsed JSON (default json)",
-    ),
-    setting("REDACT_BUILTIN", "redact-builtin", "true (default) | false"),
-    setting(
-        "REDACT_PATTERNS",
-        "redact-patterns",
-        "JSON array of extra regexes to redact",
-    ),
-    setting(
-        "INCLUDE_MESSAGE_PATTERNS",
-        "include-message-patterns",
-        "JSON array of regexes: keep only matching messages",
-    ),
-    setting(
-        "EXCLUDE_MESSAGE_PATTERNS",
-        "exclude-message-patterns",
-        "JSON array of regexes: drop matching messages",
-    ),
-    setting(
-        "BULK_MAX_BYTES",
-        "bulk-max-bytes",
-        "largest _bulk body before compression (default 5242880)",
-    ),
-    setting(
-        "BULK_CONCURRENCY",
-        "bulk-concurrency",
-        "_bulk requests in flight (default 4)",
-    ),
-    setting(
-        "BULK_GZIP",
-        "bulk-gzip",
-        "true (default) | false: gzip _bulk bodies",
-    ),
-    setting(
-        "RETRY_BASE_MS",
-        "retry-base-ms",
-        "first retry backoff in ms (default 200)",
-    ),
-    setting(
-        "DEADLINE_MARGIN_MS",
-        "deadline-margin-ms",
-        "stop retrying this long before the deadline (default 2000)",
-    ),
-    setting("LOG_LEVEL", "log-level", "tracing filter (default info)"),
-    setting(
-        "INDEX_RETENTION_DAYS",
-        "index-retention-days",
-        "delete indices older than this (ISM); empty = keep",
-    ),
-];
 
 /// A setting that is missing or does not hold an acceptable value.
 #[derive(Debug, thiserror::Error)]
@@ -192,20 +196,19 @@ impl Config {
         lookup: impl Fn(&str) -> Option<String>,
         purpose: Purpose,
     ) -> Result<Config, ConfigError> {
-        let get = |name: &str| {
-            lookup(name)
-                .map(|v| v.trim().to_string())
-                .filter(|v| !v.is_empty())
-        };
+        Config::from_raw(&RawConfig::from_lookup(lookup), purpose)
+    }
 
-        let documents = document_options(&get)?;
+    /// Validates every setting; a value that is empty once trimmed counts as unset.
+    pub fn from_raw(raw: &RawConfig, purpose: Purpose) -> Result<Config, ConfigError> {
+        let documents = document_options(raw)?;
         let index_prefix = documents.index.prefix().to_string();
-        let region = get("AWS_REGION")
-            .or_else(|| get("OPENSEARCH_REGION"))
+        let region = get(&raw.aws_region)
+            .or_else(|| get(&raw.opensearch_region))
             .unwrap_or_else(|| "unknown".to_string());
 
-        let sink = match (get("OPENSEARCH_ENDPOINT"), purpose) {
-            (Some(endpoint), _) => Some(sink_config(&endpoint, &get)?),
+        let sink = match (get(&raw.opensearch_endpoint), purpose) {
+            (Some(endpoint), _) => Some(sink_config(&endpoint, raw)?),
             (None, Purpose::DryRun) => None,
             (None, Purpose::Deliver) => {
                 return Err(ConfigError::Missing {
@@ -215,10 +218,20 @@ impl Config {
             }
         };
 
-        let bulk_max_bytes = number(&get, "BULK_MAX_BYTES", 5_242_880, 1024..=100 * 1024 * 1024)?;
+        let bulk_max_bytes = number(
+            &raw.bulk_max_bytes,
+            "BULK_MAX_BYTES",
+            5_242_880,
+            1024..=100 * 1024 * 1024,
+        )?;
         let retry = RetryConfig {
-            base: Duration::from_millis(number(&get, "RETRY_BASE_MS", 200, 1..=60_000)?),
-            deadline_margin: Duration::from_millis(number(&get, "DEADLINE_MARGIN_MS", 2000, 0..=600_000)?),
+            base: Duration::from_millis(number(&raw.retry_base_ms, "RETRY_BASE_MS", 200, 1..=60_000)?),
+            deadline_margin: Duration::from_millis(number(
+                &raw.deadline_margin_ms,
+                "DEADLINE_MARGIN_MS",
+                2000,
+                0..=600_000,
+            )?),
         };
         Ok(Config {
             sink,
@@ -227,16 +240,16 @@ impl Config {
             region,
             bulk_max_bytes,
             retry,
-            log_level: get("LOG_LEVEL").unwrap_or_else(|| "info".to_string()),
+            log_level: get(&raw.log_level).unwrap_or_else(|| "info".to_string()),
         })
     }
 }
 
 /// Builds the pipeline's [`DocumentOptions`] through its validating constructors, so a bad
 /// regex or index name is reported here, at start-up, naming its setting.
-fn document_options(get: &impl Fn(&str) -> Option<String>) -> Result<DocumentOptions, ConfigError> {
-    let prefix = get("INDEX_PREFIX").unwrap_or_else(|| "cwl".to_string());
-    let granularity = match get("INDEX_GRANULARITY").as_deref() {
+fn document_options(raw: &RawConfig) -> Result<DocumentOptions, ConfigError> {
+    let prefix = get(&raw.index_prefix).unwrap_or_else(|| "cwl".to_string());
+    let granularity = match get(&raw.index_granularity).as_deref() {
         None | Some("day") => Granularity::Day,
         Some("hour") => Granularity::Hour,
         Some("month") => Granularity::Month,
@@ -248,18 +261,22 @@ fn document_options(get: &impl Fn(&str) -> Option<String>) -> Result<DocumentOpt
             ));
         }
     };
-    let index = IndexNaming::new(&prefix, granularity, boolean(get, "INDEX_LOG_GROUP", false)?)
-        .map_err(|err| invalid("INDEX_PREFIX", &prefix, err))?;
-    let dead_letter_index = get("DEAD_LETTER_INDEX");
+    let index = IndexNaming::new(
+        &prefix,
+        granularity,
+        boolean(&raw.index_log_group, "INDEX_LOG_GROUP", false)?,
+    )
+    .map_err(|err| invalid("INDEX_PREFIX", &prefix, err))?;
+    let dead_letter_index = get(&raw.dead_letter_index);
     if let Some(name) = &dead_letter_index {
         validate_index_name(name).map_err(|err| invalid("DEAD_LETTER_INDEX", name, err))?;
     }
-    let id = match get("DOCUMENT_ID").as_deref() {
+    let id = match get(&raw.document_id).as_deref() {
         None | Some("event") => IdMode::Event,
         Some("none") => IdMode::None,
         Some(other) => return Err(invalid("DOCUMENT_ID", other, "expected one of event, none")),
     };
-    let format = match get("DOCUMENT_FORMAT").as_deref() {
+    let format = match get(&raw.document_format).as_deref() {
         None | Some("sluice") => DocumentFormat::Sluice,
         Some("blueprint") => DocumentFormat::Blueprint,
         Some(other) => {
@@ -270,7 +287,7 @@ fn document_options(get: &impl Fn(&str) -> Option<String>) -> Result<DocumentOpt
             ));
         }
     };
-    let json_field = get("JSON_FIELD").unwrap_or_else(|| "json".to_string());
+    let json_field = get(&raw.json_field).unwrap_or_else(|| "json".to_string());
     if json_field.is_empty()
         || json_field.contains('.')
         || crate::document::RESERVED.contains(&json_field.as_str())
@@ -284,17 +301,20 @@ fn document_options(get: &impl Fn(&str) -> Option<String>) -> Result<DocumentOpt
             ),
         ));
     }
-    let json = match get("JSON_MODE").as_deref() {
+    let json = match get(&raw.json_mode).as_deref() {
         None | Some("field") => JsonMode::Field(json_field),
         Some("root") => JsonMode::Root,
         Some("off") => JsonMode::Off,
         Some(other) => return Err(invalid("JSON_MODE", other, "expected one of field, root, off")),
     };
-    let redact_patterns = string_list(get, "REDACT_PATTERNS")?;
-    let redactor = Redactor::new(boolean(get, "REDACT_BUILTIN", true)?, &redact_patterns)
-        .map_err(|err| invalid("REDACT_PATTERNS", &err.pattern, &err.source))?;
-    let include = string_list(get, "INCLUDE_MESSAGE_PATTERNS")?;
-    let exclude = string_list(get, "EXCLUDE_MESSAGE_PATTERNS")?;
+    let redact_patterns = string_list(&raw.redact_patterns, "REDACT_PATTERNS")?;
+    let redactor = Redactor::new(
+        boolean(&raw.redact_builtin, "REDACT_BUILTIN", true)?,
+        &redact_patterns,
+    )
+    .map_err(|err| invalid("REDACT_PATTERNS", &err.pattern, &err.source))?;
+    let include = string_list(&raw.include_message_patterns, "INCLUDE_MESSAGE_PATTERNS")?;
+    let exclude = string_list(&raw.exclude_message_patterns, "EXCLUDE_MESSAGE_PATTERNS")?;
     let filter = MessageFilter::new(&include, &exclude).map_err(|err| {
         let setting = if include.contains(&err.pattern) {
             "INCLUDE_MESSAGE_PATTERNS"
@@ -314,7 +334,7 @@ fn document_options(get: &impl Fn(&str) -> Option<String>) -> Result<DocumentOpt
     })
 }
 
-fn sink_config(endpoint: &str, get: &impl Fn(&str) -> Option<String>) -> Result<SinkConfig, ConfigError> {
+fn sink_config(endpoint: &str, raw: &RawConfig) -> Result<SinkConfig, ConfigError> {
     let url = Url::parse(endpoint).map_err(|err| invalid("OPENSEARCH_ENDPOINT", endpoint, err))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(invalid(
@@ -323,25 +343,24 @@ fn sink_config(endpoint: &str, get: &impl Fn(&str) -> Option<String>) -> Result<
             "expected an http:// or https:// URL with a host",
         ));
     }
-    let auth = match get("OPENSEARCH_AUTH").as_deref() {
+    let auth = match get(&raw.opensearch_auth).as_deref() {
         None | Some("sigv4") => {
             let host = url.host_str().unwrap_or_default();
-            let service = match get("OPENSEARCH_SERVICE").as_deref() {
+            let service = match get(&raw.opensearch_service).as_deref() {
                 None if host.ends_with(".aoss.amazonaws.com") => SigningService::Aoss,
                 None | Some("es") => SigningService::Es,
                 Some("aoss") => SigningService::Aoss,
                 Some(other) => return Err(invalid("OPENSEARCH_SERVICE", other, "expected one of es, aoss")),
             };
-            let region =
-                get("OPENSEARCH_REGION")
-                    .or_else(|| get("AWS_REGION"))
-                    .ok_or(ConfigError::Missing {
-                        setting: "OPENSEARCH_REGION",
-                        why: " for sigv4 (or AWS_REGION)",
-                    })?;
+            let region = get(&raw.opensearch_region)
+                .or_else(|| get(&raw.aws_region))
+                .ok_or(ConfigError::Missing {
+                    setting: "OPENSEARCH_REGION",
+                    why: " for sigv4 (or AWS_REGION)",
+                })?;
             AuthMode::SigV4 { service, region }
         }
-        Some("basic") => match (get("OPENSEARCH_SECRET_ID"), get("OPENSEARCH_SSM_PARAMETER")) {
+        Some("basic") => match (get(&raw.opensearch_secret_id), get(&raw.opensearch_ssm_parameter)) {
             (Some(secret), None) => AuthMode::Basic(BasicSource::SecretsManager(secret)),
             (None, Some(parameter)) => AuthMode::Basic(BasicSource::Ssm(parameter)),
             (Some(_), Some(parameter)) => {
@@ -367,26 +386,40 @@ fn sink_config(endpoint: &str, get: &impl Fn(&str) -> Option<String>) -> Result<
             ));
         }
     };
-    let retention_days = match get("INDEX_RETENTION_DAYS") {
+    let retention_days = match get(&raw.index_retention_days) {
         None => None,
-        Some(_) => Some(number(get, "INDEX_RETENTION_DAYS", 0, 1..=36_500)?),
+        Some(_) => Some(number(
+            &raw.index_retention_days,
+            "INDEX_RETENTION_DAYS",
+            0,
+            1..=36_500,
+        )?),
     };
     Ok(SinkConfig {
         endpoint: url,
         auth,
-        gzip: boolean(get, "BULK_GZIP", true)?,
-        concurrency: number(get, "BULK_CONCURRENCY", 4, 1..=64)?,
+        gzip: boolean(&raw.bulk_gzip, "BULK_GZIP", true)?,
+        concurrency: number(&raw.bulk_concurrency, "BULK_CONCURRENCY", 4, 1..=64)?,
         retention_days,
     })
 }
 
+/// A setting's value, trimmed; unset when empty.
+fn get(value: &Option<String>) -> Option<String> {
+    value
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+}
+
 /// A `true`/`false` setting.
 pub(crate) fn boolean(
-    get: &impl Fn(&str) -> Option<String>,
+    value: &Option<String>,
     setting: &'static str,
     default: bool,
 ) -> Result<bool, ConfigError> {
-    match get(setting).map(|v| v.to_ascii_lowercase()).as_deref() {
+    match get(value).map(|v| v.to_ascii_lowercase()).as_deref() {
         None => Ok(default),
         Some("true") => Ok(true),
         Some("false") => Ok(false),
@@ -396,7 +429,7 @@ pub(crate) fn boolean(
 
 /// A whole number within `range`.
 pub(crate) fn number<T>(
-    get: &impl Fn(&str) -> Option<String>,
+    value: &Option<String>,
     setting: &'static str,
     default: T,
     range: std::ops::RangeInclusive<T>,
@@ -405,7 +438,7 @@ where
     T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy,
     T::Err: std::fmt::Display,
 {
-    let Some(raw) = get(setting) else {
+    let Some(raw) = get(value) else {
         return Ok(default);
     };
     let value: T = raw.parse().map_err(|err| invalid(setting, &raw, err))?;
@@ -420,11 +453,8 @@ where
 }
 
 /// A JSON array of strings (regexes); unset or empty means none.
-pub(crate) fn string_list(
-    get: &impl Fn(&str) -> Option<String>,
-    setting: &'static str,
-) -> Result<Vec<String>, ConfigError> {
-    let Some(raw) = get(setting) else {
+pub(crate) fn string_list(value: &Option<String>, setting: &'static str) -> Result<Vec<String>, ConfigError> {
+    let Some(raw) = get(value) else {
         return Ok(Vec::new());
     };
     serde_json::from_str(&raw).map_err(|err| {
@@ -451,8 +481,11 @@ mod tests {
 
     #[test]
     fn flags_are_the_env_names_in_kebab_case() {
-        for setting in SETTINGS {
-            assert_eq!(setting.flag, setting.env.to_ascii_lowercase().replace('_', "-"));
+        let command = <RawConfig as clap::Args>::augment_args(clap::Command::new("settings"));
+        for arg in command.get_arguments() {
+            let name = arg.get_env().and_then(|name| name.to_str()).expect("an env name");
+            let flag = name.to_ascii_lowercase().replace('_', "-");
+            assert_eq!(arg.get_long(), Some(flag.as_str()), "{name}");
         }
     }
 

@@ -52,13 +52,6 @@ impl sluice_edge::ErrorType for HandlerError {
     }
 }
 
-/// What Lambda reports for a failed invocation: a stable `errorType` and the message.
-impl From<HandlerError> for lambda_runtime::Diagnostic {
-    fn from(err: HandlerError) -> Self {
-        sluice_edge::diagnostic(&err)
-    }
-}
-
 /// The outcome of one event.
 #[derive(Debug)]
 pub struct Handled {

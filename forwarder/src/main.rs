@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
-use clap::{Arg, ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 use serde_json::Value;
 use sluice_edge::LogFormat;
-use sluice_forwarder::config::{Config, Purpose, SETTINGS};
+use sluice_forwarder::config::{Config, Purpose, RawConfig};
 use sluice_forwarder::handler::Forwarder;
 use sluice_forwarder::replay;
 
@@ -41,6 +41,8 @@ enum Command {
         dry_run: bool,
         /// Files to read; stdin when none.
         files: Vec<PathBuf>,
+        #[command(flatten)]
+        settings: RawConfig,
     },
 }
 
@@ -54,32 +56,12 @@ fn main() -> ExitCode {
             }
         };
     }
-    let mut command = Cli::command();
-    for setting in SETTINGS {
-        command = command.arg(
-            Arg::new(setting.env)
-                .long(setting.flag)
-                .value_name("VALUE")
-                .help(setting.help)
-                .global(true),
-        );
-    }
-    let matches = command.get_matches();
-    let cli = match Cli::from_arg_matches(&matches) {
-        Ok(cli) => cli,
-        Err(err) => err.exit(),
-    };
-    let settings = settings_matches(&matches);
-    let lookup = |name: &str| {
-        settings
-            .try_get_one::<String>(name)
-            .ok()
-            .flatten()
-            .cloned()
-            .or_else(|| std::env::var(name).ok())
-    };
-    match cli.command {
-        Command::Replay { dry_run, files } => match replay(lookup, dry_run, &files) {
+    match Cli::parse().command {
+        Command::Replay {
+            dry_run,
+            files,
+            settings,
+        } => match replay(settings, dry_run, &files) {
             Ok(code) => code,
             Err(err) => {
                 eprintln!("sluice-forwarder: {err:#}");
@@ -87,11 +69,6 @@ fn main() -> ExitCode {
             }
         },
     }
-}
-
-/// The matches that hold the global setting flags (those of the subcommand).
-fn settings_matches(matches: &ArgMatches) -> &ArgMatches {
-    matches.subcommand().map_or(matches, |(_, sub)| sub)
 }
 
 fn run_lambda() -> anyhow::Result<()> {
@@ -118,17 +95,17 @@ fn run_lambda() -> anyhow::Result<()> {
 }
 
 /// One replay: every event of every input, then one JSON summary line on stderr.
-fn replay(
-    lookup: impl Fn(&str) -> Option<String>,
-    dry_run: bool,
-    files: &[PathBuf],
-) -> anyhow::Result<ExitCode> {
+fn replay(settings: RawConfig, dry_run: bool, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
     let purpose = if dry_run {
         Purpose::DryRun
     } else {
         Purpose::Deliver
     };
-    let config = Config::from_lookup(lookup, purpose)?;
+    let settings = RawConfig {
+        aws_region: std::env::var("AWS_REGION").ok(),
+        ..settings
+    };
+    let config = Config::from_raw(&settings, purpose)?;
     sluice_edge::init_tracing(&config.log_level, LogFormat::Terminal);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -164,32 +141,37 @@ fn replay(
 
 #[cfg(test)]
 mod tests {
+    use clap::CommandFactory;
+
     use super::*;
 
     #[test]
     fn every_setting_is_a_flag_of_replay() {
-        let mut command = Cli::command();
-        for setting in SETTINGS {
-            command = command.arg(Arg::new(setting.env).long(setting.flag).global(true));
-        }
-        let matches = command
-            .try_get_matches_from([
-                "sluice-forwarder",
-                "replay",
-                "--dry-run",
-                "--index-prefix",
-                "app",
-                "a.json",
-            ])
-            .unwrap();
-        let sub = settings_matches(&matches);
-        assert_eq!(
-            sub.get_one::<String>("INDEX_PREFIX").map(String::as_str),
-            Some("app")
-        );
-        let cli = Cli::from_arg_matches(&matches).unwrap();
-        let Command::Replay { dry_run, files } = cli.command;
+        let cli = Cli::try_parse_from([
+            "sluice-forwarder",
+            "replay",
+            "--dry-run",
+            "--index-prefix",
+            "app",
+            "a.json",
+        ])
+        .unwrap();
+        let Command::Replay {
+            dry_run,
+            files,
+            settings,
+        } = cli.command;
         assert!(dry_run);
         assert_eq!(files, [PathBuf::from("a.json")]);
+        assert_eq!(settings.index_prefix.as_deref(), Some("app"));
+        let help = Cli::command()
+            .find_subcommand_mut("replay")
+            .expect("replay")
+            .render_help()
+            .to_string();
+        for name in sluice_edge::settings::names::<RawConfig>() {
+            let flag = format!("--{}", name.to_ascii_lowercase().replace('_', "-"));
+            assert!(help.contains(&flag), "{flag} missing from replay --help");
+        }
     }
 }

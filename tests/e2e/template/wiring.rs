@@ -7,7 +7,7 @@ use sluice_harness::workspace_root;
 
 use super::{resource, template};
 
-/// The forwarder's settings as the team agreed them; `config::SETTINGS` must hold them too.
+/// The forwarder's settings as the team agreed them; `config::RawConfig` must declare them too.
 const FORWARDER_SETTINGS: [&str; 25] = [
     "OPENSEARCH_ENDPOINT",
     "OPENSEARCH_AUTH",
@@ -278,10 +278,8 @@ fn failed_batches_go_to_an_encrypted_private_tls_only_bucket() {
 fn function_environments_use_the_settings_names_of_both_functions() {
     let forwarder: BTreeSet<&str> = environment("Forwarder").keys().map(String::as_str).collect();
     assert_eq!(forwarder, FORWARDER_SETTINGS.into_iter().collect());
-    let read_by_the_code: BTreeSet<&str> = sluice_forwarder::config::SETTINGS
-        .iter()
-        .map(|setting| setting.env)
-        .collect();
+    let names = sluice_edge::settings::names::<sluice_forwarder::config::RawConfig>();
+    let read_by_the_code: BTreeSet<&str> = names.iter().map(String::as_str).collect();
     assert_eq!(
         forwarder, read_by_the_code,
         "the stack sets exactly the variables forwarder/src/config.rs reads"
