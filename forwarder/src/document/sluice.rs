@@ -36,15 +36,13 @@ impl DocumentBuilder {
         parsed: Option<&Parsed<'_>>,
     ) -> String {
         let mut out = String::with_capacity(header.len() + message.len() * 2 + 192);
-        out.push('{');
-        push_key(&mut out, "@timestamp");
+        // The fixed keys are written as literals: they need no escaping.
+        out.push_str("{\"@timestamp\":");
         push_timestamp(&mut out, event.timestamp);
-        out.push(',');
-        push_key(&mut out, "message");
+        out.push_str(",\"message\":");
         push_str(&mut out, message);
         out.push_str(header);
-        out.push(',');
-        push_key(&mut out, "event_id");
+        out.push_str(",\"event_id\":");
         push_str(&mut out, &event.id);
         let Some(parsed) = parsed else {
             out.push_str(",\"fallback\":true}");
@@ -56,8 +54,7 @@ impl DocumentBuilder {
             out.push('"');
         }
         if let Some(request_id) = &parsed.request_id {
-            out.push(',');
-            push_key(&mut out, "request_id");
+            out.push_str(",\"request_id\":");
             push_str(&mut out, request_id);
         }
         if let Some(platform) = &parsed.platform {

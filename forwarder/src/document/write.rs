@@ -36,17 +36,27 @@ fn needs_escape(word: u64) -> bool {
 /// Where escaped JSON text goes: a `String` (document sources) or bytes (`_bulk` bodies).
 trait Out {
     fn text(&mut self, text: &str);
+    /// An ASCII byte.
+    fn ascii(&mut self, byte: u8);
 }
 
 impl Out for String {
     fn text(&mut self, text: &str) {
         self.push_str(text);
     }
+
+    fn ascii(&mut self, byte: u8) {
+        self.push(char::from(byte));
+    }
 }
 
 impl Out for Vec<u8> {
     fn text(&mut self, text: &str) {
         self.extend_from_slice(text.as_bytes());
+    }
+
+    fn ascii(&mut self, byte: u8) {
+        self.push(byte);
     }
 }
 
@@ -63,7 +73,7 @@ pub fn push_json_str_bytes(out: &mut Vec<u8>, text: &str) {
 }
 
 fn escape_into(out: &mut impl Out, text: &str) {
-    out.text("\"");
+    out.ascii(b'"');
     let bytes = text.as_bytes();
     let mut start = 0;
     let mut at = 0;
@@ -83,16 +93,25 @@ fn escape_into(out: &mut impl Out, text: &str) {
             continue;
         }
         out.text(&text[start..at - 1]);
+        out.ascii(b'\\');
         if escape == b'u' {
-            out.text(&format!("\\u{byte:04x}"));
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            for digit in [
+                b'u',
+                b'0',
+                b'0',
+                HEX[usize::from(byte >> 4)],
+                HEX[usize::from(byte & 0xf)],
+            ] {
+                out.ascii(digit);
+            }
         } else {
-            let pair = [b'\\', escape];
-            out.text(std::str::from_utf8(&pair).unwrap_or_default());
+            out.ascii(escape);
         }
         start = at;
     }
     out.text(&text[start..]);
-    out.text("\"");
+    out.ascii(b'"');
 }
 
 /// Appends `"key":`.
@@ -147,15 +166,40 @@ pub fn in_date_range(ms: i64) -> bool {
     (0..=9999).contains(&civil_from_ms(ms).0.0)
 }
 
-/// Appends `"2026-11-22T13:45:00.123Z"`.
+/// Appends `"2026-11-22T13:45:00.123Z"`, digit by digit (the hottest formatting of a document);
+/// a year outside 0 to 9999, which OpenSearch does not take as a date ([`in_date_range`]), as
+/// `{year:04}` writes it.
 pub fn push_timestamp(out: &mut String, ms: i64) {
     let ((year, month, day), hour) = civil_from_ms(ms);
     let in_day = ms.rem_euclid(3_600_000);
     let (minute, second, milli) = (in_day / 60_000, (in_day / 1000) % 60, in_day % 1000);
-    let _ = write!(
-        out,
-        "\"{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}.{milli:03}Z\""
-    );
+    out.push('"');
+    if (0..=9999).contains(&year) {
+        push_digits(out, year as u32, 4);
+    } else {
+        let _ = write!(out, "{year:04}");
+    }
+    for (separator, value, width) in [
+        ('-', month, 2),
+        ('-', day, 2),
+        ('T', hour, 2),
+        (':', minute as u32, 2),
+        (':', second as u32, 2),
+        ('.', milli as u32, 3),
+    ] {
+        out.push(separator);
+        push_digits(out, value, width);
+    }
+    out.push_str("Z\"");
+}
+
+/// Appends `value` as exactly `width` decimal digits (zero-padded; `value` fits).
+fn push_digits(out: &mut String, value: u32, width: u32) {
+    let mut divisor = 10u32.pow(width - 1);
+    while divisor > 0 {
+        out.push(char::from(b'0' + (value / divisor % 10) as u8));
+        divisor /= 10;
+    }
 }
 
 #[cfg(test)]

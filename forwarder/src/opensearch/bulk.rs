@@ -23,6 +23,13 @@ pub struct Request {
 
 /// Appends the action line and the source line of `doc` to `body`.
 pub fn encode(doc: &Document, body: &mut Vec<u8>) {
+    encode_action(doc, body);
+    body.extend_from_slice(doc.source.as_bytes());
+    body.push(b'\n');
+}
+
+/// Appends the action line of `doc` (`{"create":{"_index":…,"_id":…}}` and its newline).
+fn encode_action(doc: &Document, body: &mut Vec<u8>) {
     body.extend_from_slice(b"{\"create\":{\"_index\":");
     push_json_str_bytes(body, &doc.index);
     if let Some(id) = &doc.id {
@@ -30,8 +37,6 @@ pub fn encode(doc: &Document, body: &mut Vec<u8>) {
         push_json_str_bytes(body, id);
     }
     body.extend_from_slice(b"}}\n");
-    body.extend_from_slice(doc.source.as_bytes());
-    body.push(b'\n');
 }
 
 /// Takes documents from the front of `queue` into one request whose body is at most `max_bytes`;
@@ -54,17 +59,18 @@ pub fn next_request(queue: &mut VecDeque<Document>, max_bytes: usize) -> Option<
     (!request.docs.is_empty()).then_some(request)
 }
 
-/// Writes the `_bulk` NDJSON of `docs` (what `replay --dry-run` prints).
+/// Writes the `_bulk` NDJSON of `docs` (what `replay --dry-run` prints): the bytes [`encode`]
+/// writes, with each source written straight to `out` rather than copied into a body first.
 pub fn write_ndjson<'a>(docs: impl IntoIterator<Item = &'a Document>, mut out: impl Write) -> io::Result<()> {
-    let mut body = Vec::with_capacity(64 * 1024);
+    let mut action = Vec::with_capacity(256);
     for doc in docs {
-        encode(doc, &mut body);
-        if body.len() >= 60 * 1024 {
-            out.write_all(&body)?;
-            body.clear();
-        }
+        action.clear();
+        encode_action(doc, &mut action);
+        out.write_all(&action)?;
+        out.write_all(doc.source.as_bytes())?;
+        out.write_all(b"\n")?;
     }
-    out.write_all(&body)
+    Ok(())
 }
 
 #[cfg(test)]

@@ -101,6 +101,29 @@ pub fn decode_gzip_json(bytes: &[u8]) -> Result<LogsData, DecodeError> {
             source: std::io::Error::new(std::io::ErrorKind::InvalidData, "no gzip header (1f 8b)"),
         });
     }
+    decode_json(&gunzip(bytes)?)
+}
+
+/// The largest output [`gunzip`] decompresses in one piece; past it (or with several gzip
+/// members) it streams.
+const WHOLE_BUFFER_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Decompresses a whole gzip buffer. A subscription payload is one gzip member whose trailer
+/// gives its size (RFC 1952, ISIZE), so libdeflate inflates it in one call into a buffer of
+/// exactly that size, about three times faster than a streaming decoder. Anything else
+/// (several members, a size past the limit, a trailer that does not match) goes through the
+/// streaming decoder, which also names what is wrong with a corrupt stream.
+pub fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, DecodeError> {
+    let size = bytes
+        .len()
+        .checked_sub(4)
+        .map(|at| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize);
+    if let Some(whole) = size
+        .filter(|size| *size <= WHOLE_BUFFER_LIMIT)
+        .and_then(|size| inflate_one_member(bytes, size))
+    {
+        return Ok(whole);
+    }
     // Log text compresses about 8 to 12 times; start there to avoid most regrowth.
     let mut json = Vec::with_capacity(bytes.len().saturating_mul(8));
     MultiGzDecoder::new(bytes)
@@ -109,7 +132,37 @@ pub fn decode_gzip_json(bytes: &[u8]) -> Result<LogsData, DecodeError> {
             len: bytes.len(),
             source,
         })?;
-    decode_json(&json)
+    Ok(json)
+}
+
+/// The data of `bytes` when it is exactly one gzip member of `size` bytes, checked by
+/// libdeflate (CRC-32 and size); `None` for anything else.
+fn inflate_one_member(bytes: &[u8], size: usize) -> Option<Vec<u8>> {
+    let mut out = vec![0u8; size];
+    let (mut read, mut written) = (0usize, 0usize);
+    // SAFETY: the decompressor is checked for null, used only in this call and freed once; the
+    // input and output pointers and lengths come from live slices, which libdeflate reads and
+    // writes only within those lengths; the two result pointers point at live locals.
+    let result = unsafe {
+        let decompressor = libdeflate_sys::libdeflate_alloc_decompressor();
+        if decompressor.is_null() {
+            return None;
+        }
+        let result = libdeflate_sys::libdeflate_gzip_decompress_ex(
+            decompressor,
+            bytes.as_ptr().cast(),
+            bytes.len(),
+            out.as_mut_ptr().cast(),
+            out.len(),
+            &mut read,
+            &mut written,
+        );
+        libdeflate_sys::libdeflate_free_decompressor(decompressor);
+        result
+    };
+    // A second member after the first leaves input unread: the streaming decoder reads them all.
+    (result == libdeflate_sys::libdeflate_result_LIBDEFLATE_SUCCESS && read == bytes.len() && written == size)
+        .then_some(out)
 }
 
 /// Parses the decompressed JSON of a batch.
@@ -189,6 +242,27 @@ pub(crate) mod tests {
         );
         let batch = decode_gzip_json(&gzip(json.as_bytes())).expect("valid batch");
         assert_eq!(batch.policy_level.as_deref(), Some("ACCOUNT_LEVEL_POLICY"));
+    }
+
+    #[test]
+    fn several_gzip_members_and_wrong_size_trailers_decode_whole() {
+        // Firehose and some tools write one gzip member per record, back to back (RFC 1952 2.2).
+        // Halves of the same length: the trailer's size then fits the first member alone, which
+        // must not be taken for the whole.
+        assert_eq!(DOC_BATCH.len() % 2, 0);
+        let (first, second) = DOC_BATCH.split_at(DOC_BATCH.len() / 2);
+        let mut members = gzip(first.as_bytes());
+        members.extend(gzip(second.as_bytes()));
+        assert_eq!(gunzip(&members).unwrap(), DOC_BATCH.as_bytes());
+        assert_eq!(decode_gzip_json(&members).unwrap().log_events.len(), 2);
+        // A trailer whose size is wrong is not trusted for the buffer.
+        let mut lying = gzip(DOC_BATCH.as_bytes());
+        let at = lying.len() - 4;
+        lying[at..].copy_from_slice(&7u32.to_le_bytes());
+        assert!(matches!(gunzip(&lying), Err(DecodeError::NotGzip { .. })));
+        let mut huge = gzip(DOC_BATCH.as_bytes());
+        huge[at..].copy_from_slice(&u32::MAX.to_le_bytes());
+        assert!(matches!(gunzip(&huge), Err(DecodeError::NotGzip { .. })));
     }
 
     #[test]

@@ -1,0 +1,147 @@
+//! The scan for trigger words: the words (any case) without which a keyword rule cannot match.
+//! It runs on every message, so it is the redactor's hottest loop: the text is lowercased a
+//! block at a time into a stack buffer, and the lowercase words are found with a SIMD "Teddy"
+//! searcher (`aho_corasick::packed`), several times faster than a case-insensitive automaton
+//! stepping byte by byte. Where no SIMD searcher is available it falls back to that automaton.
+
+use std::ops::Range;
+
+use aho_corasick::packed;
+use aho_corasick::{AhoCorasick, AhoCorasickKind};
+
+use super::TRIGGERS;
+
+/// Bytes lowercased and searched at a time.
+const BLOCK: usize = 4096;
+
+/// The scanner of [`TRIGGERS`].
+#[derive(Debug, Clone)]
+pub(super) enum Triggers {
+    Packed {
+        searcher: packed::Searcher,
+        longest: usize,
+    },
+    Automaton(AhoCorasick),
+}
+
+impl Triggers {
+    pub(super) fn new() -> Triggers {
+        let mut builder = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostFirst)
+            .builder();
+        for (word, _) in TRIGGERS {
+            builder.add(word.to_ascii_lowercase());
+        }
+        if let Some(searcher) = builder.build() {
+            let longest = TRIGGERS.iter().map(|(word, _)| word.len()).max().unwrap_or(1);
+            return Triggers::Packed { searcher, longest };
+        }
+        Triggers::Automaton(
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .kind(Some(AhoCorasickKind::DFA))
+                .build(TRIGGERS.iter().map(|(word, _)| word))
+                .expect("the trigger words are valid"),
+        )
+    }
+
+    /// Calls `hit` with the range and rule bits of every trigger word in `text`, in order and not
+    /// overlapping. Trigger words that overlap one another enable the same rules, so
+    /// non-overlapping matches suffice.
+    pub(super) fn scan(&self, text: &str, mut hit: impl FnMut(Range<usize>, u8)) {
+        let (searcher, longest) = match self {
+            Triggers::Automaton(automaton) => {
+                for m in automaton.find_iter(text) {
+                    hit(m.range(), TRIGGERS[m.pattern().as_usize()].1);
+                }
+                return;
+            }
+            Triggers::Packed { searcher, longest } => (searcher, *longest),
+        };
+        let bytes = text.as_bytes();
+        let mut lower = [0u8; BLOCK];
+        let mut offset = 0;
+        // Matches are reported once: the blocks overlap by `longest - 1` bytes.
+        let mut reported = 0;
+        loop {
+            let end = (offset + BLOCK).min(bytes.len());
+            let block = &mut lower[..end - offset];
+            for (low, byte) in block.iter_mut().zip(&bytes[offset..end]) {
+                *low = byte.to_ascii_lowercase();
+            }
+            let last = end == bytes.len();
+            // A word starting this close to the end of the block may be cut: the next block,
+            // which starts here, sees it whole.
+            let limit = if last {
+                block.len()
+            } else {
+                block.len() - (longest - 1)
+            };
+            for m in searcher.find_iter(&block[..]) {
+                if m.start() >= limit {
+                    break;
+                }
+                let start = offset + m.start();
+                if start >= reported {
+                    hit(start..offset + m.end(), TRIGGERS[m.pattern().as_usize()].1);
+                    reported = offset + m.end();
+                }
+            }
+            if last {
+                return;
+            }
+            offset += limit;
+        }
+    }
+
+    /// The rules the trigger words of `text` call for, as a mask of rule bits.
+    pub(super) fn rules_needed(&self, text: &str) -> u8 {
+        let mut mask = 0;
+        self.scan(text, |_, rules| mask |= rules);
+        mask
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hits(triggers: &Triggers, text: &str) -> Vec<(Range<usize>, u8)> {
+        let mut hits = Vec::new();
+        triggers.scan(text, |range, rules| hits.push((range, rules)));
+        hits
+    }
+
+    #[test]
+    fn the_packed_scan_finds_what_the_automaton_finds_across_blocks() {
+        let packed = Triggers::new();
+        assert!(
+            matches!(packed, Triggers::Packed { .. }),
+            "SIMD is available on CI's machines"
+        );
+        let automaton = Triggers::Automaton(
+            AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(TRIGGERS.iter().map(|(word, _)| word))
+                .expect("valid"),
+        );
+        // Words at every offset around the block boundaries, in mixed case.
+        let mut texts = vec![
+            String::new(),
+            "pwd".to_owned(),
+            "PassWord=1 Bearer x eyJ a.b AKIA".to_owned(),
+            "no trigger here at all".to_owned(),
+        ];
+        for shift in 0..20 {
+            let mut text = "x".repeat(BLOCK - 10 + shift);
+            text.push_str("AuthoRization: Basic abc token ");
+            text.push_str(&"y".repeat(BLOCK + shift));
+            text.push_str("api_key secret");
+            texts.push(text);
+        }
+        for text in &texts {
+            assert_eq!(hits(&packed, text), hits(&automaton, text), "{}", text.len());
+        }
+        assert_eq!(hits(&packed, &texts[5]).len(), 5);
+    }
+}
