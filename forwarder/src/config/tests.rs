@@ -1,0 +1,190 @@
+use super::*;
+use std::collections::HashMap;
+
+fn config(pairs: &[(&str, &str)], purpose: Purpose) -> Result<Config, ConfigError> {
+    let map: HashMap<String, String> = pairs
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    Config::from_lookup(|name| map.get(name).cloned(), purpose)
+}
+
+#[test]
+fn flags_are_the_env_names_in_kebab_case() {
+    let command = <RawConfig as clap::Args>::augment_args(clap::Command::new("settings"));
+    for arg in command.get_arguments() {
+        let name = arg.get_env().and_then(|name| name.to_str()).expect("an env name");
+        let flag = name.to_ascii_lowercase().replace('_', "-");
+        assert_eq!(arg.get_long(), Some(flag.as_str()), "{name}");
+    }
+}
+
+#[test]
+fn defaults_apply_when_only_the_endpoint_is_set() {
+    let config = config(
+        &[
+            (
+                "OPENSEARCH_ENDPOINT",
+                "https://search-x.us-east-1.es.amazonaws.com",
+            ),
+            ("AWS_REGION", "eu-west-1"),
+        ],
+        Purpose::Deliver,
+    )
+    .unwrap();
+    let sink = config.sink.unwrap();
+    assert_eq!(
+        sink.auth,
+        AuthMode::SigV4 {
+            service: SigningService::Es,
+            region: "eu-west-1".to_string()
+        }
+    );
+    assert!(sink.gzip);
+    assert_eq!(sink.concurrency, 4);
+    assert_eq!(sink.retention_days, None);
+    assert_eq!(config.bulk_max_bytes, 5_242_880);
+    assert_eq!(config.index_prefix, "cwl");
+    assert_eq!(config.documents.dead_letter_index(), "cwl-dead-letter");
+    assert_eq!(config.documents.id, IdMode::Event);
+    assert_eq!(config.documents.json, JsonMode::Field("json".to_string()));
+}
+
+#[test]
+fn serverless_hosts_sign_for_aoss() {
+    let config = config(
+        &[
+            (
+                "OPENSEARCH_ENDPOINT",
+                "https://abc123.us-east-1.aoss.amazonaws.com",
+            ),
+            ("OPENSEARCH_REGION", "us-east-1"),
+        ],
+        Purpose::Deliver,
+    )
+    .unwrap();
+    assert!(matches!(
+        config.sink.unwrap().auth,
+        AuthMode::SigV4 {
+            service: SigningService::Aoss,
+            ..
+        }
+    ));
+}
+
+#[test]
+fn the_endpoint_is_required_to_deliver_but_not_for_a_dry_run() {
+    let err = config(&[], Purpose::Deliver).unwrap_err();
+    assert!(err.to_string().contains("OPENSEARCH_ENDPOINT"), "{err}");
+    assert!(config(&[], Purpose::DryRun).unwrap().sink.is_none());
+}
+
+#[test]
+fn every_error_names_the_setting_and_the_value() {
+    let endpoint = ("OPENSEARCH_ENDPOINT", "http://localhost:9200");
+    let none = ("OPENSEARCH_AUTH", "none");
+    type Case<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+    let cases: &[Case] = &[
+        (
+            &[("OPENSEARCH_ENDPOINT", "not a url")],
+            "OPENSEARCH_ENDPOINT",
+            "not a url",
+        ),
+        (
+            &[("OPENSEARCH_ENDPOINT", "ftp://host")],
+            "OPENSEARCH_ENDPOINT",
+            "ftp://host",
+        ),
+        (
+            &[endpoint, ("OPENSEARCH_AUTH", "kerberos")],
+            "OPENSEARCH_AUTH",
+            "kerberos",
+        ),
+        (
+            &[endpoint, ("OPENSEARCH_SERVICE", "s3"), ("AWS_REGION", "x")],
+            "OPENSEARCH_SERVICE",
+            "s3",
+        ),
+        (
+            &[endpoint, none, ("BULK_CONCURRENCY", "0")],
+            "BULK_CONCURRENCY",
+            "0",
+        ),
+        (
+            &[endpoint, none, ("BULK_MAX_BYTES", "lots")],
+            "BULK_MAX_BYTES",
+            "lots",
+        ),
+        (&[endpoint, none, ("BULK_GZIP", "yes")], "BULK_GZIP", "yes"),
+        (
+            &[endpoint, none, ("INDEX_RETENTION_DAYS", "-3")],
+            "INDEX_RETENTION_DAYS",
+            "-3",
+        ),
+        (&[("INDEX_GRANULARITY", "week")], "INDEX_GRANULARITY", "week"),
+        (&[("JSON_MODE", "deep")], "JSON_MODE", "deep"),
+        (&[("JSON_FIELD", "message")], "JSON_FIELD", "message"),
+        (&[("JSON_FIELD", "app.json")], "JSON_FIELD", "app.json"),
+        (&[("DOCUMENT_FORMAT", "ecs")], "DOCUMENT_FORMAT", "ecs"),
+        (&[("DOCUMENT_ID", "random")], "DOCUMENT_ID", "random"),
+        (&[("REDACT_PATTERNS", "password")], "REDACT_PATTERNS", "password"),
+        (&[("RETRY_BASE_MS", "0")], "RETRY_BASE_MS", "0"),
+    ];
+    for (pairs, setting, value) in cases {
+        let err = config(pairs, Purpose::DryRun).expect_err(setting);
+        let text = err.to_string();
+        assert!(
+            text.contains(setting) && text.contains(value),
+            "{setting}: {text}"
+        );
+    }
+}
+
+#[test]
+fn basic_auth_needs_exactly_one_secret_source() {
+    let base = [("OPENSEARCH_ENDPOINT", "https://h"), ("OPENSEARCH_AUTH", "basic")];
+    let err = config(&base, Purpose::Deliver).unwrap_err();
+    assert!(err.to_string().contains("OPENSEARCH_SECRET_ID"), "{err}");
+    let ssm = config(
+        &[base[0], base[1], ("OPENSEARCH_SSM_PARAMETER", "/os/creds")],
+        Purpose::Deliver,
+    )
+    .unwrap();
+    assert_eq!(
+        ssm.sink.unwrap().auth,
+        AuthMode::Basic(BasicSource::Ssm("/os/creds".to_string()))
+    );
+    let both = [
+        base[0],
+        base[1],
+        ("OPENSEARCH_SSM_PARAMETER", "p"),
+        ("OPENSEARCH_SECRET_ID", "s"),
+    ];
+    assert!(config(&both, Purpose::Deliver).is_err());
+}
+
+#[test]
+fn pattern_lists_are_json_arrays_of_regexes() {
+    let excluded = config(
+        &[("EXCLUDE_MESSAGE_PATTERNS", r#"["^(START|END) RequestId"]"#)],
+        Purpose::DryRun,
+    )
+    .unwrap();
+    assert!(!excluded.documents.filter.keeps("START RequestId: 1"));
+    assert!(excluded.documents.filter.keeps("hello"));
+    let cases = [
+        ("INCLUDE_MESSAGE_PATTERNS", r#"["(open"]"#, "(open"),
+        ("EXCLUDE_MESSAGE_PATTERNS", r#"["ok", "[x"]"#, "[x"),
+        ("REDACT_PATTERNS", r#"["a{2,1}"]"#, "a{2,1}"),
+        ("INDEX_PREFIX", "Bad Prefix", "Bad Prefix"),
+        ("DEAD_LETTER_INDEX", "_bad", "_bad"),
+    ];
+    for (setting, value, named) in cases {
+        let err = config(&[(setting, value)], Purpose::DryRun).expect_err(setting);
+        let text = err.to_string();
+        assert!(
+            text.contains(setting) && text.contains(named),
+            "{setting}: {text}"
+        );
+    }
+}
