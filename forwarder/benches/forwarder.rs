@@ -1,7 +1,7 @@
 //! Forwarder benchmark (see docs/benchmarks.md): `cargo bench -p sluice-forwarder --bench forwarder`.
 //!
-//! Generates CloudWatch Logs subscription events with the shared generator
-//! (`../shared/bench/gen_payloads.py --batches 200 --events 500`, override with
+//! Generates CloudWatch Logs subscription events with the project's generator
+//! (`tools/gen_payloads.py --batches 200 --events 500`, override with
 //! `SLUICE_BENCH_GENERATOR`) into `target/bench/`, then measures in the same run:
 //! - the floor: base64 + gunzip (flate2's streaming decoder, what a forwarder would ordinarily
 //!   use) + serde parse of `LogsData` + re-serialise, nothing else; and the same floor with the
@@ -472,7 +472,7 @@ fn target_dir() -> PathBuf {
 fn generator() -> PathBuf {
     std::env::var_os("SLUICE_BENCH_GENERATOR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench/gen_payloads.py"))
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../tools/gen_payloads.py"))
 }
 
 /// Runs the generator into `file` unless it is already there.

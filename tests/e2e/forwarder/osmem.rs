@@ -64,7 +64,7 @@ async fn every_event_lands_in_its_dated_index_with_its_fields() {
 async fn a_generated_set_is_indexed_whole_and_a_replay_adds_nothing() {
     let osmem = OsMem::start();
     let forwarder = forwarder(osmem.url(), &[]).await;
-    let script = sluice_harness::workspace_root().join("../shared/bench/gen_payloads.py");
+    let script = sluice_harness::workspace_root().join("tools/gen_payloads.py");
     let output = Command::new("python3")
         .arg(&script)
         .args(["--batches", "8", "--events", "150", "--control"])
