@@ -144,7 +144,10 @@ impl Delivery {
             {
                 let remaining = stop_at.saturating_duration_since(Instant::now());
                 if remaining.is_zero() {
-                    delivered.last_error = Some("the deadline came before the request could be sent".into());
+                    // The failure that led here (refused, throttled) says more than the deadline.
+                    delivered
+                        .last_error
+                        .get_or_insert_with(|| "the deadline came before the request could be sent".into());
                     retry.extend(docs);
                     continue;
                 }
