@@ -138,11 +138,13 @@ pub fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, DecodeError> {
 /// The data of `bytes` when it is exactly one gzip member of `size` bytes, checked by
 /// libdeflate (CRC-32 and size); `None` for anything else.
 fn inflate_one_member(bytes: &[u8], size: usize) -> Option<Vec<u8>> {
-    let mut out = vec![0u8; size];
+    // Not zeroed first: libdeflate writes the bytes, and only those are kept.
+    let mut out: Vec<u8> = Vec::with_capacity(size);
     let (mut read, mut written) = (0usize, 0usize);
     // SAFETY: the decompressor is checked for null, used only in this call and freed once; the
-    // input and output pointers and lengths come from live slices, which libdeflate reads and
-    // writes only within those lengths; the two result pointers point at live locals.
+    // input pointer and length come from a live slice, the output pointer from `out`'s spare
+    // capacity of at least `size` bytes, and libdeflate reads and writes only within those
+    // lengths; the two result pointers point at live locals.
     let result = unsafe {
         let decompressor = libdeflate_sys::libdeflate_alloc_decompressor();
         if decompressor.is_null() {
@@ -152,8 +154,8 @@ fn inflate_one_member(bytes: &[u8], size: usize) -> Option<Vec<u8>> {
             decompressor,
             bytes.as_ptr().cast(),
             bytes.len(),
-            out.as_mut_ptr().cast(),
-            out.len(),
+            out.spare_capacity_mut().as_mut_ptr().cast(),
+            size,
             &mut read,
             &mut written,
         );
@@ -161,8 +163,16 @@ fn inflate_one_member(bytes: &[u8], size: usize) -> Option<Vec<u8>> {
         result
     };
     // A second member after the first leaves input unread: the streaming decoder reads them all.
-    (result == libdeflate_sys::libdeflate_result_LIBDEFLATE_SUCCESS && read == bytes.len() && written == size)
-        .then_some(out)
+    if result != libdeflate_sys::libdeflate_result_LIBDEFLATE_SUCCESS
+        || read != bytes.len()
+        || written != size
+    {
+        return None;
+    }
+    // SAFETY: libdeflate reported success after writing exactly `written` (= `size`, within the
+    // capacity) bytes at the start of the buffer.
+    unsafe { out.set_len(written) };
+    Some(out)
 }
 
 /// Parses the decompressed JSON of a batch.
