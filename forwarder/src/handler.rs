@@ -19,7 +19,8 @@ use serde_json::Value;
 
 use crate::config::Config;
 use crate::opensearch::auth::{AuthError, SdkConfig, Signer};
-use crate::pipeline::{NoSink, Outcome, Pipeline, Prepared};
+use crate::opensearch::deliver::Delivered;
+use crate::pipeline::{NoSink, Pipeline, Prepared};
 use crate::source::lambda::{Input, InputError};
 use crate::source::{Ack, Reply};
 use crate::summary::Summary;
@@ -135,8 +136,8 @@ impl Forwarder {
 
 /// The Lambda answer for an outcome: `batchItemFailures` naming the failed items, or the summary;
 /// an error when the invocation itself must be retried.
-fn answer(reply: Reply, outcome: Outcome) -> Result<Handled, HandlerError> {
-    let Outcome {
+fn answer(reply: Reply, outcome: Delivered) -> Result<Handled, HandlerError> {
+    let Delivered {
         summary,
         failed,
         last_error,
@@ -337,8 +338,8 @@ mod tests {
         assert!(matches!(err, HandlerError::NoSink(_)));
     }
 
-    fn outcome(failed: &[Ack]) -> Outcome {
-        Outcome {
+    fn outcome(failed: &[Ack]) -> Delivered {
+        Delivered {
             summary: Summary {
                 events: 3,
                 indexed: 3 - failed.len() as u64,

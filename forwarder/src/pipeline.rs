@@ -3,7 +3,6 @@
 //! what comes back is an outcome per acknowledgement. The edges ([`crate::handler`] for Lambda,
 //! [`crate::replay`] for the CLI) turn that into their answer.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -14,7 +13,7 @@ use crate::opensearch::bulk;
 use crate::opensearch::deliver::{Delivered, Delivery};
 use crate::opensearch::setup::ClusterSetup;
 use crate::opensearch::sink::Sink;
-use crate::source::{Ack, Decoded, Reply};
+use crate::source::{Decoded, Reply};
 use crate::summary::Summary;
 
 /// The documents of one event, ready to deliver.
@@ -24,18 +23,6 @@ pub struct Prepared {
     pub docs: Vec<Document>,
     /// `batches`, `events` and `skipped`.
     pub summary: Summary,
-}
-
-/// What delivering one event achieved.
-#[derive(Debug, Clone, Default)]
-pub struct Outcome {
-    pub summary: Summary,
-    /// The acknowledgements with at least one undelivered document.
-    pub failed: BTreeSet<Ack>,
-    /// The reason of the last failure, to name in the invocation error.
-    pub last_error: Option<String>,
-    /// The time each `_bulk` request took, for the EMF latency metric.
-    pub latencies_ms: Vec<f64>,
 }
 
 /// Why a pipeline cannot deliver.
@@ -109,26 +96,18 @@ impl Pipeline {
     }
 
     /// Delivers prepared documents before `deadline`, after installing the cluster setup once.
-    pub async fn deliver(&self, prepared: Prepared, deadline: Instant) -> Result<Outcome, NoSink> {
+    /// What comes back counts the whole event: the delivery's outcomes and the prepared
+    /// `batches`, `events` and `skipped`.
+    pub async fn deliver(&self, prepared: Prepared, deadline: Instant) -> Result<Delivered, NoSink> {
         let (delivery, setup) = self.delivery.as_ref().ok_or(NoSink)?;
         // Setup may take a tenth of the time left per request (at most 10 s), so that with its
         // three requests the documents keep most of the invocation.
         let remaining = deadline.saturating_duration_since(Instant::now());
         let setup_timeout = (remaining / 10).clamp(Duration::from_millis(100), Duration::from_secs(10));
         setup.ensure(&delivery.sink, setup_timeout).await;
-        let Delivered {
-            mut summary,
-            failed,
-            last_error,
-            latencies_ms,
-        } = delivery.deliver(&self.builder, prepared.docs, deadline).await;
-        summary.add(&prepared.summary);
-        Ok(Outcome {
-            summary,
-            failed,
-            last_error,
-            latencies_ms,
-        })
+        let mut delivered = delivery.deliver(&self.builder, prepared.docs, deadline).await;
+        delivered.summary.add(&prepared.summary);
+        Ok(delivered)
     }
 }
 
