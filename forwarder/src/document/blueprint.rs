@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use super::DocumentBuilder;
 use super::parse::Parsed;
 use super::redact::Redactor;
-use super::write::{push_key, push_str, push_timestamp};
+use super::write::{push_key, push_str, push_string_fields, push_timestamp};
 use crate::source::{LogEvent, LogsData};
 
 /// The fields the blueprint sets after merging the parsed JSON, so they win.
@@ -55,16 +55,15 @@ impl DocumentBuilder {
         out.push(',');
         push_key(&mut out, "@timestamp");
         push_timestamp(&mut out, event.timestamp);
-        for (key, value) in [
-            ("@message", message),
-            ("@owner", &data.owner),
-            ("@log_group", &data.log_group),
-            ("@log_stream", &data.log_stream),
-        ] {
-            out.push(',');
-            push_key(&mut out, key);
-            push_str(&mut out, value);
-        }
+        push_string_fields(
+            &mut out,
+            &[
+                ("@message", message),
+                ("@owner", &data.owner),
+                ("@log_group", &data.log_group),
+                ("@log_stream", &data.log_stream),
+            ],
+        );
         out.push('}');
         out
     }

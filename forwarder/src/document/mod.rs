@@ -26,7 +26,7 @@ use serde_json::Value;
 pub use self::options::{DocumentFormat, DocumentOptions, IdMode, JsonMode, MessageFilter};
 use self::redact::Redactor;
 pub use self::sluice::RESERVED;
-use self::write::{push_key, push_str, push_timestamp};
+use self::write::{push_key, push_str, push_string_fields, push_timestamp};
 use crate::source::{Ack, Batch, LogEvent, LogsData, Unreadable};
 
 /// The field parsed JSON lands under by default (`JSON_FIELD`).
@@ -217,22 +217,19 @@ impl DocumentBuilder {
         }
         push_key(&mut out, "reason");
         push_str(&mut out, &self.options.redactor.redact(reason));
-        for (key, value) in [
-            ("message", message.as_ref()),
-            ("log_group", &data.log_group),
-            ("log_stream", &data.log_stream),
-            ("owner", &data.owner),
-            ("region", &self.region),
-            ("event_id", &log_event.id),
-            (
-                "index",
-                &self.options.index.index_for(&data.log_group, log_event.timestamp),
-            ),
-        ] {
-            out.push(',');
-            push_key(&mut out, key);
-            push_str(&mut out, value);
-        }
+        let index = self.options.index.index_for(&data.log_group, log_event.timestamp);
+        push_string_fields(
+            &mut out,
+            &[
+                ("message", message.as_ref()),
+                ("log_group", &data.log_group),
+                ("log_stream", &data.log_stream),
+                ("owner", &data.owner),
+                ("region", &self.region),
+                ("event_id", &log_event.id),
+                ("index", &index),
+            ],
+        );
         out.push(',');
         push_key(&mut out, "event_timestamp_ms");
         out.push_str(&log_event.timestamp.to_string());
@@ -299,16 +296,15 @@ impl DocumentBuilder {
     /// escaped once per batch.
     fn header(&self, data: &LogsData) -> String {
         let mut out = String::with_capacity(256);
-        for (key, value) in [
-            ("log_group", &data.log_group),
-            ("log_stream", &data.log_stream),
-            ("owner", &data.owner),
-            ("region", &self.region),
-        ] {
-            out.push(',');
-            push_key(&mut out, key);
-            push_str(&mut out, value);
-        }
+        push_string_fields(
+            &mut out,
+            &[
+                ("log_group", &data.log_group),
+                ("log_stream", &data.log_stream),
+                ("owner", &data.owner),
+                ("region", &self.region),
+            ],
+        );
         out.push(',');
         push_key(&mut out, "subscription_filters");
         out.push('[');

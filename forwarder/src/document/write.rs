@@ -114,6 +114,15 @@ fn escape_into(out: &mut impl Out, text: &str) {
     out.ascii(b'"');
 }
 
+/// Appends `,"key":"value"` for each of `fields`, escaped.
+pub fn push_string_fields(out: &mut String, fields: &[(&str, &str)]) {
+    for (key, value) in fields {
+        out.push(',');
+        push_key(out, key);
+        push_str(out, value);
+    }
+}
+
 /// Appends `"key":`.
 pub fn push_key(out: &mut String, key: &str) {
     push_str(out, key);
