@@ -22,6 +22,7 @@ use crate::opensearch::auth::{AuthError, SdkConfig, Signer};
 use crate::opensearch::deliver::Delivered;
 use crate::pipeline::{NoSink, Pipeline, Prepared};
 use crate::source::lambda::{Input, InputError};
+use crate::source::s3::read::ObjectReader;
 use crate::source::{Ack, Reply};
 use crate::summary::Summary;
 
@@ -70,14 +71,10 @@ pub struct Forwarder {
 }
 
 impl Forwarder {
-    /// Builds the forwarder and, when an endpoint is set, its credentials (fetched once here, at
-    /// cold start).
+    /// Builds the forwarder, its S3 client and, when an endpoint is set, its credentials
+    /// (fetched once here, at cold start).
     pub async fn new(config: Config) -> Result<Forwarder, HandlerError> {
-        let signer = match &config.sink {
-            Some(sink) => Some(Signer::load(&sink.auth).await?),
-            None => None,
-        };
-        Ok(Forwarder::with_signer(config, signer))
+        Forwarder::with_sdk(config, &aws_config::load_from_env().await).await
     }
 
     /// Like [`Forwarder::new`] with a given AWS SDK configuration (tests point it at moto).
@@ -86,15 +83,12 @@ impl Forwarder {
             Some(sink) => Some(Signer::load_with(&sink.auth, sdk).await?),
             None => None,
         };
-        Ok(Forwarder::with_signer(config, signer))
-    }
-
-    fn with_signer(config: Config, signer: Option<Signer>) -> Forwarder {
-        Forwarder {
-            pipeline: Pipeline::new(&config, signer),
+        let reader = ObjectReader::new(sdk, config.s3.clone());
+        Ok(Forwarder {
+            pipeline: Pipeline::new(&config, signer).with_objects(reader),
             config,
             metrics: None,
-        }
+        })
     }
 
     /// Prints one EMF metrics line per event to stdout, with the function name as dimension.
@@ -105,6 +99,10 @@ impl Forwarder {
 
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    pub fn pipeline(&self) -> &Pipeline {
+        &self.pipeline
     }
 
     /// Decodes `input` and builds its documents. `what` names the event in errors.

@@ -1,7 +1,8 @@
 //! `sluice-forwarder`: the Lambda entry point and the command-line tool.
 //!
 //! With `AWS_LAMBDA_RUNTIME_API` set (inside Lambda) it runs the Lambda runtime; otherwise it is
-//! the CLI: `sluice-forwarder replay [--dry-run] [FILE...]`.
+//! the CLI: `sluice-forwarder replay [--dry-run] [FILE | s3://BUCKET/PREFIX ...]` and
+//! `sluice-forwarder s3-notify --bucket B --queue-arn ARN`.
 
 use std::io::{BufRead, BufReader, BufWriter};
 use std::path::PathBuf;
@@ -13,7 +14,8 @@ use serde_json::Value;
 use sluice_edge::LogFormat;
 use sluice_forwarder::config::{Config, Purpose, RawConfig};
 use sluice_forwarder::handler::Forwarder;
-use sluice_forwarder::replay;
+use sluice_forwarder::replay::{self, BucketUrl};
+use sluice_forwarder::source::s3::notify;
 
 /// Every event makes a handful of short-lived strings (documents, index names, ids): mimalloc
 /// serves them faster than the system allocator (docs/benchmarks.md has the figures).
@@ -33,17 +35,29 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Sends Lambda events (CloudWatch Logs, Kinesis or on-failure records) again, from files
-    /// or stdin: one JSON event per line, or one per file.
+    /// Sends Lambda events (CloudWatch Logs, Kinesis, SQS or S3 notifications, on-failure
+    /// records) again, from files or stdin: one JSON event per line, or one per file. An
+    /// s3://BUCKET/PREFIX instead reads every object under the prefix (a backfill; running it
+    /// twice adds no document).
     Replay {
         /// Write the `_bulk` NDJSON that would be sent to stdout and send nothing.
         #[arg(long)]
         dry_run: bool,
-        /// Files to read; stdin when none.
+        /// For s3:// inputs: only objects last modified at or after this time
+        /// (2026-11-01 or 2026-11-01T12:00:00Z).
+        #[arg(long, value_parser = parse_time)]
+        since: Option<i64>,
+        /// For s3:// inputs: only objects last modified before this time.
+        #[arg(long, value_parser = parse_time)]
+        until: Option<i64>,
+        /// Files or s3://BUCKET[/PREFIX] to read; stdin when none.
         files: Vec<PathBuf>,
         #[command(flatten)]
         settings: RawConfig,
     },
+    /// Sends a bucket's new objects to the forwarder's queue: adds an s3:ObjectCreated:* queue
+    /// configuration to the bucket's notification configuration, keeping the ones it has.
+    S3Notify(notify::NotifyArgs),
 }
 
 fn main() -> ExitCode {
@@ -56,19 +70,47 @@ fn main() -> ExitCode {
             }
         };
     }
-    match Cli::parse().command {
+    let result = match Cli::parse().command {
         Command::Replay {
             dry_run,
+            since,
+            until,
             files,
             settings,
-        } => match replay(settings, dry_run, &files) {
-            Ok(code) => code,
-            Err(err) => {
-                eprintln!("sluice-forwarder: {err:#}");
-                ExitCode::from(2)
-            }
-        },
+        } => replay(settings, dry_run, (since, until), &files),
+        Command::S3Notify(args) => s3_notify(args),
+    };
+    match result {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("sluice-forwarder: {err:#}");
+            ExitCode::from(2)
+        }
     }
+}
+
+/// A date (`2026-11-01`, midnight UTC) or an RFC 3339 time, in milliseconds since the epoch.
+fn parse_time(text: &str) -> Result<i64, String> {
+    if let Ok(date) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(date.and_time(chrono::NaiveTime::MIN).and_utc().timestamp_millis());
+    }
+    chrono::DateTime::parse_from_rfc3339(text)
+        .map(|time| time.timestamp_millis())
+        .map_err(|err| format!("expected 2026-11-01 or 2026-11-01T12:00:00Z ({err})"))
+}
+
+fn s3_notify(args: notify::NotifyArgs) -> anyhow::Result<ExitCode> {
+    sluice_edge::init_tracing("warn", LogFormat::Terminal);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let sdk = aws_config::load_from_env().await;
+        let outcome = notify::run(&sdk, &args).await?;
+        println!("{}", serde_json::to_string_pretty(&outcome.configuration)?);
+        eprintln!("sluice-forwarder: {}", outcome.said);
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 fn run_lambda() -> anyhow::Result<()> {
@@ -95,7 +137,12 @@ fn run_lambda() -> anyhow::Result<()> {
 }
 
 /// One replay: every event of every input, then one JSON summary line on stderr.
-fn replay(settings: RawConfig, dry_run: bool, files: &[PathBuf]) -> anyhow::Result<ExitCode> {
+fn replay(
+    settings: RawConfig,
+    dry_run: bool,
+    (since, until): (Option<i64>, Option<i64>),
+    files: &[PathBuf],
+) -> anyhow::Result<ExitCode> {
     let purpose = if dry_run {
         Purpose::DryRun
     } else {
@@ -111,6 +158,38 @@ fn replay(settings: RawConfig, dry_run: bool, files: &[PathBuf]) -> anyhow::Resu
         .enable_all()
         .build()?;
     let forwarder = runtime.block_on(Forwarder::new(config))?;
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
+    let buckets: Vec<BucketUrl> = files
+        .iter()
+        .filter_map(|path| BucketUrl::parse(&path.to_string_lossy()))
+        .collect();
+    if !buckets.is_empty() {
+        anyhow::ensure!(
+            buckets.len() == files.len(),
+            "replay reads either s3:// prefixes or files, not both at once"
+        );
+        let mut total = replay::ReplaySummary::default();
+        for url in &buckets {
+            let one = runtime.block_on(replay::replay_bucket(
+                &forwarder,
+                url,
+                since,
+                until,
+                dry_run,
+                &mut out,
+                &mut std::io::stderr(),
+            ))?;
+            total.summary.add(&one.summary);
+            total.failed_items.extend(one.failed_items);
+            total.dry_run = dry_run;
+        }
+        return finish(&total);
+    }
+    anyhow::ensure!(
+        since.is_none() && until.is_none(),
+        "--since and --until apply to s3:// inputs only"
+    );
     let mut sources: Vec<(String, Box<dyn BufRead>)> = Vec::new();
     for path in files {
         let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
@@ -122,8 +201,6 @@ fn replay(settings: RawConfig, dry_run: bool, files: &[PathBuf]) -> anyhow::Resu
     if files.is_empty() {
         sources.push(("stdin".to_string(), Box::new(BufReader::new(std::io::stdin()))));
     }
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let total = runtime.block_on(replay::replay(
         &forwarder,
         sources,
@@ -131,7 +208,12 @@ fn replay(settings: RawConfig, dry_run: bool, files: &[PathBuf]) -> anyhow::Resu
         &mut out,
         &mut std::io::stderr(),
     ))?;
-    eprintln!("{}", serde_json::to_string(&total)?);
+    finish(&total)
+}
+
+/// Prints the summary line; success when everything went.
+fn finish(total: &replay::ReplaySummary) -> anyhow::Result<ExitCode> {
+    eprintln!("{}", serde_json::to_string(total)?);
     Ok(if total.ok() {
         ExitCode::SUCCESS
     } else {
@@ -160,7 +242,11 @@ mod tests {
             dry_run,
             files,
             settings,
-        } = cli.command;
+            ..
+        } = cli.command
+        else {
+            panic!("expected replay");
+        };
         assert!(dry_run);
         assert_eq!(files, [PathBuf::from("a.json")]);
         assert_eq!(settings.index_prefix.as_deref(), Some("app"));
@@ -169,6 +255,14 @@ mod tests {
             .expect("replay")
             .render_help()
             .to_string();
+        let cli =
+            Cli::try_parse_from(["sluice-forwarder", "replay", "--since", "2026-11-01", "s3://b/p"]).unwrap();
+        let Command::Replay { since, .. } = cli.command else {
+            panic!("expected replay");
+        };
+        assert_eq!(since, Some(1_793_491_200_000));
+        let err = Cli::try_parse_from(["sluice-forwarder", "replay", "--until", "yesterday"]).unwrap_err();
+        assert!(err.to_string().contains("2026-11-01"), "{err}");
         for name in sluice_edge::settings::names::<RawConfig>() {
             let flag = format!("--{}", name.to_ascii_lowercase().replace('_', "-"));
             assert!(help.contains(&flag), "{flag} missing from replay --help");

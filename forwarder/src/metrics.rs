@@ -40,6 +40,8 @@ pub fn emf_at(
         ("DeadLettered", counts.dead_lettered),
         ("Failed", counts.failed),
         ("Skipped", counts.skipped),
+        ("ObjectsRead", counts.objects),
+        ("ObjectsFailed", counts.objects_failed),
     ];
     let mut definitions: Vec<Value> = count_metrics
         .iter()
@@ -106,7 +108,7 @@ mod tests {
         assert_eq!(value["FunctionName"], "sluice-forwarder");
         // Every declared metric has a value at the root, as the specification requires.
         let metrics = directive["Metrics"].as_array().expect("metrics");
-        assert_eq!(metrics.len(), 8);
+        assert_eq!(metrics.len(), 10);
         for metric in metrics {
             let name = metric["Name"].as_str().expect("name");
             assert!(!value[name].is_null(), "{name} has no value");
@@ -123,7 +125,7 @@ mod tests {
             value["_aws"]["CloudWatchMetrics"][0]["Metrics"]
                 .as_array()
                 .map(Vec::len),
-            Some(7)
+            Some(9)
         );
     }
 }

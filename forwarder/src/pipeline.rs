@@ -2,9 +2,17 @@
 //! documents ([`crate::document`]), which are delivered to OpenSearch ([`crate::opensearch`]);
 //! what comes back is an outcome per acknowledgement. The edges ([`crate::handler`] for Lambda,
 //! [`crate::replay`] for the CLI) turn that into their answer.
+//!
+//! Objects named by S3 notifications are streams: a few are read at once, each on a blocking
+//! thread that parses its records and builds their documents a chunk at a time
+//! ([`Pipeline::read_objects`]), while the documents already built are delivered. A bounded
+//! channel between the two holds the readers back, so memory does not grow with an object.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use tokio::sync::mpsc;
 
 use crate::config::Config;
 use crate::document::{Document, DocumentBuilder, JsonMode, mapping};
@@ -13,16 +21,35 @@ use crate::opensearch::bulk;
 use crate::opensearch::deliver::{Delivered, Delivery};
 use crate::opensearch::setup::ClusterSetup;
 use crate::opensearch::sink::Sink;
-use crate::source::{Decoded, Reply};
+use crate::source::s3::read::{ObjectError, ObjectRead, ObjectReader, Stopped};
+use crate::source::s3::{Chunk, ObjectTask};
+use crate::source::{Ack, Decoded, Reply};
 use crate::summary::Summary;
 
-/// The documents of one event, ready to deliver.
+/// Objects read at once.
+pub const OBJECT_CONCURRENCY: usize = 4;
+/// Chunks of documents built ahead of delivery, per object being read.
+const CHUNKS_AHEAD: usize = 2;
+
+/// The documents of one event, ready to deliver, and the objects it names, still to read.
 #[derive(Debug)]
 pub struct Prepared {
     pub reply: Reply,
     pub docs: Vec<Document>,
     /// `batches`, `events` and `skipped`.
     pub summary: Summary,
+    pub objects: Vec<ObjectTask>,
+}
+
+/// What reading objects yields, as it comes.
+#[derive(Debug)]
+pub enum ObjectEvent {
+    /// The documents of a chunk of an object, with its `batches`, `events` and `skipped`.
+    Docs { docs: Vec<Document>, summary: Summary },
+    /// An object read to the end.
+    Read { task: ObjectTask, read: ObjectRead },
+    /// An object that could not be read (to the end).
+    Failed { task: ObjectTask, error: ObjectError },
 }
 
 /// Why a pipeline cannot deliver.
@@ -30,25 +57,37 @@ pub struct Prepared {
 #[error("no OPENSEARCH_ENDPOINT: this forwarder can only prepare documents (dry run)")]
 pub struct NoSink;
 
-/// The document builder and, unless this is a dry run, the delivery and the cluster setup.
+/// The document builder, the object reader and, unless this is a dry run, the delivery and the
+/// cluster setup.
 #[derive(Debug)]
 pub struct Pipeline {
-    builder: DocumentBuilder,
+    builder: Arc<DocumentBuilder>,
     delivery: Option<(Delivery, ClusterSetup)>,
+    objects: Option<ObjectReader>,
 }
 
 impl Pipeline {
     /// The pipeline of `config`; `signer` authenticates requests when an endpoint is set.
     pub fn new(config: &Config, signer: Option<Signer>) -> Pipeline {
-        let builder = DocumentBuilder::new(config.documents.clone(), config.region.clone());
+        let builder = Arc::new(DocumentBuilder::new(
+            config.documents.clone(),
+            config.region.clone(),
+        ));
         let delivery = match (&config.sink, signer) {
             (Some(sink), Some(signer)) => {
                 let json_field = match &config.documents.json {
                     JsonMode::Field(field) => field.as_str(),
                     JsonMode::Root | JsonMode::Off => crate::document::DEFAULT_JSON_FIELD,
                 };
-                let prefix = config.documents.index.prefix();
-                let template = mapping::index_template_with_json_field(prefix, json_field);
+                let prefixes = std::iter::once(config.documents.index.prefix())
+                    .chain(config.documents.objects.prefixes())
+                    .map(|prefix| {
+                        (
+                            prefix,
+                            mapping::index_template_with_json_field(prefix, json_field),
+                        )
+                    })
+                    .collect::<Vec<_>>();
                 Some((
                     Delivery {
                         sink: Arc::new(Sink::new(sink.endpoint.clone(), signer, sink.gzip)),
@@ -56,12 +95,26 @@ impl Pipeline {
                         concurrency: sink.concurrency,
                         retry: config.retry,
                     },
-                    ClusterSetup::new(prefix, &template, sink.retention_days),
+                    ClusterSetup::new(&prefixes, sink.retention_days),
                 ))
             }
             _ => None,
         };
-        Pipeline { builder, delivery }
+        Pipeline {
+            builder,
+            delivery,
+            objects: None,
+        }
+    }
+
+    /// Reads the objects notifications name with `reader`.
+    pub fn with_objects(mut self, reader: ObjectReader) -> Pipeline {
+        self.objects = Some(reader);
+        self
+    }
+
+    pub fn object_reader(&self) -> Option<&ObjectReader> {
+        self.objects.as_ref()
     }
 
     pub fn builder(&self) -> &DocumentBuilder {
@@ -75,6 +128,7 @@ impl Pipeline {
             reply: decoded.reply,
             docs: Vec::new(),
             summary: Summary::default(),
+            objects: decoded.objects,
         };
         for input in &decoded.unreadable {
             prepared.summary.events += 1;
@@ -107,8 +161,154 @@ impl Pipeline {
         setup.ensure(&delivery.sink, setup_timeout).await;
         let mut delivered = delivery.deliver(&self.builder, prepared.docs, deadline).await;
         delivered.summary.add(&prepared.summary);
+        if !prepared.objects.is_empty() {
+            delivered.merge(self.deliver_objects(delivery, prepared.objects, deadline).await);
+        }
         Ok(delivered)
     }
+
+    /// Reads `objects` and delivers their documents as they come, in requests of `max_bytes`
+    /// with `concurrency` of them in flight. An object that could not be read to the end fails
+    /// its acknowledgement, and so does one not read before the deadline.
+    async fn deliver_objects(
+        &self,
+        delivery: &Delivery,
+        objects: Vec<ObjectTask>,
+        deadline: Instant,
+    ) -> Delivered {
+        let flush_bytes = delivery.max_bytes.saturating_mul(delivery.concurrency);
+        let stop_at = deadline
+            .checked_sub(delivery.retry.deadline_margin)
+            .unwrap_or_else(Instant::now);
+        let mut unfinished: BTreeSet<(Ack, String, String)> = objects
+            .iter()
+            .map(|task| (task.ack.clone(), task.bucket.clone(), task.key.clone()))
+            .collect();
+        let mut events = self.read_objects(objects);
+        let mut delivered = Delivered::default();
+        let mut pending = Vec::new();
+        let mut pending_bytes = 0;
+        loop {
+            let event = match tokio::time::timeout_at(stop_at.into(), events.recv()).await {
+                Ok(Some(event)) => event,
+                Ok(None) => break,
+                Err(_elapsed) => {
+                    delivered.last_error = Some("the deadline came before every object was read".into());
+                    break;
+                }
+            };
+            match event {
+                ObjectEvent::Docs { docs, summary } => {
+                    delivered.summary.add(&summary);
+                    pending_bytes += docs.iter().map(|doc| doc.source.len()).sum::<usize>();
+                    pending.extend(docs);
+                    if pending_bytes >= flush_bytes {
+                        let docs = std::mem::take(&mut pending);
+                        pending_bytes = 0;
+                        delivered.merge(delivery.deliver(&self.builder, docs, deadline).await);
+                    }
+                }
+                ObjectEvent::Read { task, read } => {
+                    delivered.summary.objects += 1;
+                    unfinished.remove(&(task.ack.clone(), task.bucket.clone(), task.key.clone()));
+                    tracing::info!(
+                        object = %task.url(),
+                        format = %read.meta.format,
+                        records = read.records,
+                        bytes = read.bytes,
+                        "object read"
+                    );
+                }
+                ObjectEvent::Failed { task, error } => {
+                    delivered.summary.objects += 1;
+                    delivered.summary.objects_failed += 1;
+                    unfinished.remove(&(task.ack.clone(), task.bucket.clone(), task.key.clone()));
+                    tracing::warn!(error = %error, "object not read: its notification is reported failed");
+                    delivered.failed.insert(task.ack);
+                    delivered.last_error = Some(error.to_string());
+                }
+            }
+        }
+        drop(events);
+        if !pending.is_empty() {
+            delivered.merge(delivery.deliver(&self.builder, pending, deadline).await);
+        }
+        for (ack, bucket, key) in unfinished {
+            tracing::warn!(object = %format!("s3://{bucket}/{key}"), "object not read before the deadline");
+            delivered.summary.objects += 1;
+            delivered.summary.objects_failed += 1;
+            delivered.failed.insert(ack);
+        }
+        delivered
+    }
+
+    /// Reads `objects`, [`OBJECT_CONCURRENCY`] at a time, building their documents a chunk at a
+    /// time on the reading threads. Dropping the receiver stops the reading.
+    pub fn read_objects(&self, objects: Vec<ObjectTask>) -> mpsc::Receiver<ObjectEvent> {
+        let (sender, receiver) = mpsc::channel(CHUNKS_AHEAD * OBJECT_CONCURRENCY);
+        let reader = self.objects.clone();
+        let builder = Arc::clone(&self.builder);
+        tokio::spawn(async move {
+            let mut reading = tokio::task::JoinSet::new();
+            for task in objects {
+                while reading.len() >= OBJECT_CONCURRENCY {
+                    reading.join_next().await;
+                }
+                let (sender, builder, reader) = (sender.clone(), Arc::clone(&builder), reader.clone());
+                reading.spawn(async move {
+                    let event = match reader {
+                        None => ObjectEvent::Failed {
+                            error: ObjectError::Corrupt {
+                                url: task.url(),
+                                reason: "this forwarder has no S3 client".into(),
+                            },
+                            task,
+                        },
+                        Some(reader) => {
+                            let chunks = sender.clone();
+                            let emit = move |chunk: Chunk| {
+                                let (docs, summary) = documents(&builder, chunk);
+                                chunks
+                                    .blocking_send(ObjectEvent::Docs { docs, summary })
+                                    .map_err(|_| Stopped)
+                            };
+                            match reader.read(&task, emit).await {
+                                Ok(read) => ObjectEvent::Read { task, read },
+                                Err(error) => ObjectEvent::Failed { task, error },
+                            }
+                        }
+                    };
+                    let _receiver_gone = sender.send(event).await;
+                });
+            }
+            while reading.join_next().await.is_some() {}
+        });
+        receiver
+    }
+}
+
+/// The documents of one chunk of an object, and its counts.
+fn documents(builder: &DocumentBuilder, chunk: Chunk) -> (Vec<Document>, Summary) {
+    let mut summary = Summary {
+        batches: 1,
+        ..Summary::default()
+    };
+    let documents = match chunk {
+        Chunk::Logs(batch) => {
+            summary.events = batch.data.log_events.len() as u64;
+            if batch.data.is_control() {
+                summary.skipped = summary.events;
+                return (Vec::new(), summary);
+            }
+            builder.documents(&Arc::new(batch))
+        }
+        Chunk::Records(records) => {
+            summary.events = records.records.len() as u64;
+            builder.record_documents(&Arc::new(records))
+        }
+    };
+    summary.skipped += documents.skipped as u64;
+    (documents.docs, summary)
 }
 
 /// Writes the `_bulk` NDJSON of prepared documents (the dry run's output).

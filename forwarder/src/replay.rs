@@ -1,17 +1,25 @@
 //! `sluice-forwarder replay`: Lambda events read back from files or stdin (CloudWatch Logs
-//! subscription events, Kinesis events, Lambda's on-failure records), sent again with the same
-//! settings as the function, or written as the `_bulk` NDJSON they would send (`--dry-run`).
+//! subscription events, Kinesis events, SQS events of S3 notifications, Lambda's on-failure
+//! records), or every object under an S3 prefix, sent again with the same settings as the
+//! function, or written as the `_bulk` NDJSON they would send (`--dry-run`).
 
-use std::io::{BufRead, Write};
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::Value;
 
 use crate::handler::{Forwarder, HandlerError};
-use crate::pipeline;
+use crate::pipeline::{self, ObjectEvent, Prepared};
 use crate::source::lambda::Input;
+use crate::source::s3::ObjectTask;
+use crate::source::s3::read::ObjectError;
+use crate::source::{Ack, Reply};
 use crate::summary::Summary;
+
+/// Objects of a bucket replayed per delivery round (each round has [`REPLAY_DEADLINE`]).
+pub const OBJECTS_PER_ROUND: usize = 16;
 
 /// How long a replay keeps retrying one event (Lambda's own limit is 15 minutes).
 pub const REPLAY_DEADLINE: Duration = Duration::from_secs(15 * 60);
@@ -30,22 +38,33 @@ pub enum ReplayError {
         #[source]
         source: HandlerError,
     },
+    /// The bucket could not be listed.
+    #[error("listing the objects: {0}")]
+    List(#[source] ObjectError),
 }
 
 /// The counts of a whole replay: the one JSON line `sluice-forwarder replay` prints on stderr.
-#[derive(Debug, Clone, Copy, Default, Serialize)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct ReplaySummary {
     #[serde(flatten)]
     pub summary: Summary,
     /// Inputs that were not events (not JSON, not a known event, undecodable payload).
     pub malformed: u64,
     pub dry_run: bool,
+    /// The batch items (SQS message ids, Kinesis sequence numbers; keys in a replay of a
+    /// bucket) that the function would report in `batchItemFailures`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub failed_items: Vec<String>,
 }
 
 impl ReplaySummary {
-    /// Whether every event was delivered (or written) and every input understood.
+    /// Whether every event was delivered (or written), every object read and every input
+    /// understood.
     pub fn ok(&self) -> bool {
-        self.summary.failed == 0 && self.malformed == 0
+        self.summary.failed == 0
+            && self.summary.objects_failed == 0
+            && self.malformed == 0
+            && self.failed_items.is_empty()
     }
 }
 
@@ -80,25 +99,174 @@ pub async fn replay(
                     continue;
                 }
             };
-            if dry_run {
-                total.summary.add(&prepared.summary);
-                pipeline::write_dry_run(&prepared, out).map_err(ReplayError::Write)?;
-                continue;
-            }
-            let deadline = Instant::now() + REPLAY_DEADLINE;
-            match forwarder.deliver(prepared, deadline).await {
-                Ok(handled) => total.summary.add(&handled.summary),
-                Err(HandlerError::Undelivered { summary, reason }) => {
-                    let _ = writeln!(
-                        errors,
-                        "sluice-forwarder: {what}: {} events not delivered: {reason}",
-                        summary.failed
-                    );
-                    total.summary.add(&summary);
-                }
-                Err(source) => return Err(ReplayError::Deliver { what, source }),
+            send(forwarder, prepared, &what, dry_run, out, errors, &mut total).await?;
+        }
+    }
+    out.flush().map_err(ReplayError::Write)?;
+    Ok(total)
+}
+
+/// Sends (or writes) one event's documents and reads the objects it names, adding the outcome
+/// to `total`.
+async fn send(
+    forwarder: &Forwarder,
+    mut prepared: Prepared,
+    what: &str,
+    dry_run: bool,
+    out: &mut dyn Write,
+    errors: &mut dyn Write,
+    total: &mut ReplaySummary,
+) -> Result<(), ReplayError> {
+    if dry_run {
+        total.summary.add(&prepared.summary);
+        pipeline::write_dry_run(&prepared, out).map_err(ReplayError::Write)?;
+        let objects = std::mem::take(&mut prepared.objects);
+        return write_objects(forwarder, objects, out, errors, total).await;
+    }
+    let deadline = Instant::now() + REPLAY_DEADLINE;
+    match forwarder.deliver(prepared, deadline).await {
+        Ok(handled) => {
+            total.summary.add(&handled.summary);
+            let failed = handled.response["batchItemFailures"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            for item in failed {
+                let id = item["itemIdentifier"].as_str().unwrap_or_default().to_string();
+                let _ = writeln!(errors, "sluice-forwarder: {what}: item {id} would be retried");
+                total.failed_items.push(id);
             }
         }
+        Err(HandlerError::Undelivered { summary, reason }) => {
+            let _ = writeln!(
+                errors,
+                "sluice-forwarder: {what}: {} events not delivered: {reason}",
+                summary.failed
+            );
+            total.summary.add(&summary);
+        }
+        Err(source) => {
+            return Err(ReplayError::Deliver {
+                what: what.to_string(),
+                source,
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Reads `objects` and writes their `_bulk` NDJSON (the dry run of objects).
+async fn write_objects(
+    forwarder: &Forwarder,
+    objects: Vec<ObjectTask>,
+    out: &mut dyn Write,
+    errors: &mut dyn Write,
+    total: &mut ReplaySummary,
+) -> Result<(), ReplayError> {
+    if objects.is_empty() {
+        return Ok(());
+    }
+    let mut events = forwarder.pipeline().read_objects(objects);
+    while let Some(event) = events.recv().await {
+        match event {
+            ObjectEvent::Docs { docs, summary } => {
+                total.summary.add(&summary);
+                let prepared = Prepared {
+                    reply: Reply::Summary,
+                    docs,
+                    summary,
+                    objects: Vec::new(),
+                };
+                pipeline::write_dry_run(&prepared, out).map_err(ReplayError::Write)?;
+            }
+            ObjectEvent::Read { .. } => total.summary.objects += 1,
+            ObjectEvent::Failed { task, error } => {
+                total.summary.objects += 1;
+                total.summary.objects_failed += 1;
+                let _ = writeln!(errors, "sluice-forwarder: {error}");
+                if let Ack::Item(id) = task.ack {
+                    total.failed_items.push(id.to_string());
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `s3://BUCKET[/PREFIX]`, split.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BucketUrl {
+    pub bucket: String,
+    pub prefix: String,
+}
+
+impl BucketUrl {
+    /// `None` when `text` is not an `s3://` URL.
+    pub fn parse(text: &str) -> Option<BucketUrl> {
+        let rest = text.strip_prefix("s3://")?;
+        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
+        (!bucket.is_empty()).then(|| BucketUrl {
+            bucket: bucket.to_string(),
+            prefix: prefix.to_string(),
+        })
+    }
+}
+
+/// Replays every object under a prefix whose `LastModified` is within `[since, until)`, a
+/// round of [`OBJECTS_PER_ROUND`] at a time, each object acknowledged by its key. On a terminal,
+/// `errors` gets a progress line after each round.
+#[allow(clippy::too_many_arguments)]
+pub async fn replay_bucket(
+    forwarder: &Forwarder,
+    url: &BucketUrl,
+    since_ms: Option<i64>,
+    until_ms: Option<i64>,
+    dry_run: bool,
+    out: &mut dyn Write,
+    errors: &mut dyn Write,
+) -> Result<ReplaySummary, ReplayError> {
+    let mut total = ReplaySummary {
+        dry_run,
+        ..ReplaySummary::default()
+    };
+    let Some(reader) = forwarder.pipeline().object_reader() else {
+        return Ok(total);
+    };
+    let listed = reader
+        .list(&url.bucket, &url.prefix, since_ms, until_ms)
+        .await
+        .map_err(ReplayError::List)?;
+    let progress = std::io::stderr().is_terminal();
+    let count = listed.len();
+    for (round, keys) in listed.chunks(OBJECTS_PER_ROUND).enumerate() {
+        let objects = keys
+            .iter()
+            .map(|listed| ObjectTask {
+                ack: Ack::Item(Arc::from(listed.key.as_str())),
+                bucket: url.bucket.clone(),
+                key: listed.key.clone(),
+            })
+            .collect();
+        let prepared = Prepared {
+            reply: Reply::BatchItemFailures,
+            docs: Vec::new(),
+            summary: Summary::default(),
+            objects,
+        };
+        let what = format!("s3://{}/{}", url.bucket, url.prefix);
+        send(forwarder, prepared, &what, dry_run, out, errors, &mut total).await?;
+        if progress {
+            let done = (round * OBJECTS_PER_ROUND + keys.len()).min(count);
+            let s = &total.summary;
+            let _ = write!(
+                errors,
+                "\r{done}/{count} objects, {} events, {} indexed, {} duplicates, {} failed ",
+                s.events, s.indexed, s.duplicates, s.failed
+            );
+        }
+    }
+    if progress && count > 0 {
+        let _ = writeln!(errors);
     }
     out.flush().map_err(ReplayError::Write)?;
     Ok(total)

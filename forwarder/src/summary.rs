@@ -21,6 +21,16 @@ pub struct Summary {
     pub bulk_requests: u64,
     /// Total time spent waiting for `_bulk` answers, in milliseconds.
     pub bulk_ms: u64,
+    /// Objects read from S3 (to the end or not).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub objects: u64,
+    /// Objects that could not be read to the end: their notification is reported failed.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub objects_failed: u64,
+}
+
+fn is_zero(count: &u64) -> bool {
+    *count == 0
 }
 
 impl Summary {
@@ -37,6 +47,8 @@ impl Summary {
         self.fallbacks += other.fallbacks;
         self.bulk_requests += other.bulk_requests;
         self.bulk_ms += other.bulk_ms;
+        self.objects += other.objects;
+        self.objects_failed += other.objects_failed;
     }
 }
 
@@ -58,10 +70,13 @@ mod tests {
             fallbacks: 1,
             bulk_requests: 2,
             bulk_ms: 40,
+            objects: 2,
+            objects_failed: 1,
         };
         let mut total = one;
         total.add(&one);
         assert_eq!(total.events, 20);
+        assert_eq!((total.objects, total.objects_failed), (4, 2));
         assert_eq!(total.indexed, 14);
         assert_eq!(total.retried, 6);
         assert_eq!(total.bulk_ms, 80);

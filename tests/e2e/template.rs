@@ -7,6 +7,9 @@
 
 mod deploy_sweep;
 mod event_pattern;
+mod iam;
+mod resolve;
+mod s3_sources;
 mod wiring;
 
 use std::path::PathBuf;

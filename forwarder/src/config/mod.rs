@@ -10,10 +10,11 @@ use reqwest::Url;
 
 use crate::document::index::{Granularity, IndexNaming, validate_index_name};
 use crate::document::redact::Redactor;
-use crate::document::{DocumentFormat, DocumentOptions, IdMode, JsonMode, MessageFilter};
+use crate::document::{DocumentFormat, DocumentOptions, IdMode, JsonMode, MessageFilter, ObjectIndices};
 use crate::opensearch::SinkConfig;
 use crate::opensearch::auth::{AuthMode, BasicSource, SigningService};
 use crate::opensearch::deliver::RetryConfig;
+use crate::source::s3::format::{self, Format, S3Options};
 
 /// The settings as strings, before validation: each field is an environment variable (Lambda) and
 /// a flag of the same name in lower-kebab-case (CLI, the flag winning), in the order the
@@ -122,6 +123,33 @@ pub struct RawConfig {
         help = "delete indices older than this (ISM); empty = keep"
     )]
     pub index_retention_days: Option<String>,
+    #[arg(
+        long,
+        env = "S3_FORMATS",
+        help = "S3 objects: GLOB=FORMAT rules on the key, first match wins (formats: \
+                cloudwatch-firehose, cloudtrail, json-lines, text-lines; default: detected)"
+    )]
+    pub s3_formats: Option<String>,
+    #[arg(
+        long,
+        env = "S3_KEY_REGEX",
+        help = "S3 objects: regex on the key whose named captures become document fields"
+    )]
+    pub s3_key_regex: Option<String>,
+    #[arg(
+        long,
+        env = "S3_TIMESTAMP_FIELDS",
+        help = "S3 JSON lines: fields holding the time, first found wins \
+                (default @timestamp,timestamp,time; else the object's LastModified)"
+    )]
+    pub s3_timestamp_fields: Option<String>,
+    #[arg(
+        long,
+        env = "S3_INDEX_PREFIXES",
+        help = "S3 objects: FORMAT=PREFIX index prefixes \
+                (default cloudtrail=cloudtrail,json-lines=s3,text-lines=s3)"
+    )]
+    pub s3_index_prefixes: Option<String>,
     /// `AWS_REGION`, set by Lambda and the AWS tools: the region documents are stamped with, and
     /// the signing region when `OPENSEARCH_REGION` is unset. An environment variable, not a flag.
     #[arg(skip)]
@@ -176,6 +204,8 @@ pub struct Config {
     pub bulk_max_bytes: usize,
     pub retry: RetryConfig,
     pub log_level: String,
+    /// How objects read from S3 are parsed.
+    pub s3: S3Options,
 }
 
 /// Whether the config will be used to send (an endpoint is required) or only to print.
@@ -241,6 +271,7 @@ impl Config {
             bulk_max_bytes,
             retry,
             log_level: get(&raw.log_level).unwrap_or_else(|| "info".to_string()),
+            s3: s3_options(raw)?,
         })
     }
 }
@@ -323,6 +354,30 @@ fn document_options(raw: &RawConfig) -> Result<DocumentOptions, ConfigError> {
         };
         invalid(setting, &err.pattern, &err.source)
     })?;
+    let mut prefixes = Vec::new();
+    for pair in get(&raw.s3_index_prefixes)
+        .iter()
+        .flat_map(|value| value.split(','))
+    {
+        let pair = pair.trim();
+        let (format, prefix) = pair
+            .split_once('=')
+            .ok_or_else(|| invalid("S3_INDEX_PREFIXES", pair, "expected FORMAT=PREFIX"))?;
+        let format: Format = format
+            .trim()
+            .parse()
+            .map_err(|err| invalid("S3_INDEX_PREFIXES", pair, err))?;
+        if format == Format::CloudwatchFirehose {
+            return Err(invalid(
+                "S3_INDEX_PREFIXES",
+                pair,
+                "CloudWatch Logs events from Firehose files go where subscribed events go (INDEX_PREFIX)",
+            ));
+        }
+        prefixes.push((format, prefix.trim().to_string()));
+    }
+    let objects = ObjectIndices::new(&prefixes, granularity)
+        .map_err(|(prefix, err)| invalid("S3_INDEX_PREFIXES", &prefix, err))?;
     Ok(DocumentOptions {
         format,
         json,
@@ -331,7 +386,46 @@ fn document_options(raw: &RawConfig) -> Result<DocumentOptions, ConfigError> {
         index,
         dead_letter_index,
         id,
+        objects,
     })
+}
+
+/// `S3_FORMATS`, `S3_KEY_REGEX` and `S3_TIMESTAMP_FIELDS`.
+fn s3_options(raw: &RawConfig) -> Result<S3Options, ConfigError> {
+    let mut options = S3Options::default();
+    if let Some(rules) = get(&raw.s3_formats) {
+        options.rules = format::parse_rules(&rules).map_err(|err| invalid("S3_FORMATS", &rules, err))?;
+    }
+    if let Some(pattern) = get(&raw.s3_key_regex) {
+        let regex = regex::Regex::new(&pattern).map_err(|err| invalid("S3_KEY_REGEX", &pattern, err))?;
+        let taken = regex.capture_names().flatten().find(|name| {
+            crate::document::RESERVED.contains(name) || crate::document::RECORD_FIELDS.contains(name)
+        });
+        if let Some(name) = taken {
+            return Err(invalid(
+                "S3_KEY_REGEX",
+                &pattern,
+                format!("the capture {name:?} would replace a field of the document"),
+            ));
+        }
+        if regex.capture_names().flatten().next().is_none() {
+            return Err(invalid(
+                "S3_KEY_REGEX",
+                &pattern,
+                "it has no named capture, e.g. ^(?P<environment>[^/]+)/",
+            ));
+        }
+        options.key_regex = Some(regex);
+    }
+    if let Some(fields) = get(&raw.s3_timestamp_fields) {
+        options.timestamp_fields = fields
+            .split(',')
+            .map(str::trim)
+            .filter(|field| !field.is_empty())
+            .map(|field| field.split('.').map(str::to_string).collect())
+            .collect();
+    }
+    Ok(options)
 }
 
 fn sink_config(endpoint: &str, raw: &RawConfig) -> Result<SinkConfig, ConfigError> {

@@ -12,6 +12,7 @@
 mod blueprint;
 pub mod index;
 pub mod mapping;
+mod object;
 mod options;
 pub mod parse;
 pub mod redact;
@@ -23,10 +24,13 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
-pub use self::options::{DocumentFormat, DocumentOptions, IdMode, JsonMode, MessageFilter};
+pub use self::object::RECORD_FIELDS;
+pub use self::options::{DocumentFormat, DocumentOptions, IdMode, JsonMode, MessageFilter, ObjectIndices};
 use self::redact::Redactor;
+use self::sluice::Fields;
 pub use self::sluice::RESERVED;
 use self::write::{push_key, push_str, push_string_fields, push_timestamp};
+use crate::source::s3::{ObjectMeta, Record, Records};
 use crate::source::{Ack, Batch, LogEvent, LogsData, Unreadable};
 
 /// The field parsed JSON lands under by default (`JSON_FIELD`).
@@ -48,6 +52,8 @@ pub enum Stage {
 pub enum Origin {
     /// One log event of a batch.
     Event(EventRef),
+    /// One line or record of an object.
+    Record(RecordRef),
     /// Input that could not be decoded; its dead-letter document is all there is of it.
     Unreadable { ack: Ack },
 }
@@ -75,11 +81,29 @@ impl EventRef {
     }
 }
 
+/// One record of a shared chunk of an object's records, made only by [`DocumentBuilder`].
+#[derive(Debug, Clone)]
+pub struct RecordRef {
+    records: Arc<Records>,
+    position: usize,
+}
+
+impl RecordRef {
+    pub fn object(&self) -> &ObjectMeta {
+        &self.records.object
+    }
+
+    pub fn record(&self) -> &Record {
+        &self.records.records[self.position]
+    }
+}
+
 impl Origin {
     /// What the document acknowledges once it is done.
     pub fn ack(&self) -> &Ack {
         match self {
             Origin::Event(event) => &event.batch.ack,
+            Origin::Record(record) => &record.records.ack,
             Origin::Unreadable { ack } => ack,
         }
     }
@@ -159,7 +183,9 @@ impl DocumentBuilder {
             let message = self.redacted(&event.message);
             let parsed = parse::parse(&message);
             let source = match self.options.format {
-                DocumentFormat::Sluice => self.sluice_source(&header, event, &message, Some(&parsed)),
+                DocumentFormat::Sluice => {
+                    self.sluice_source(&header, &Fields::of(event), &message, Some(&parsed))
+                }
                 DocumentFormat::Blueprint => self.blueprint_source(data, event, &message, Some(&parsed)),
             };
             out.docs.push(Document {
@@ -180,13 +206,17 @@ impl DocumentBuilder {
     /// what is retried after OpenSearch rejects a document for a mapping conflict. `None` for a
     /// document that is not of a log event.
     pub fn fallback(&self, doc: &Document) -> Option<Document> {
-        let Origin::Event(origin) = &doc.origin else {
-            return None;
+        let origin = match &doc.origin {
+            Origin::Event(origin) => origin,
+            Origin::Record(record) => return Some(self.record_fallback(record, doc.origin.clone())),
+            Origin::Unreadable { .. } => return None,
         };
         let (data, log_event) = (origin.batch(), origin.event());
         let message = self.redacted(&log_event.message);
         let source = match self.options.format {
-            DocumentFormat::Sluice => self.sluice_source(&self.header(data), log_event, &message, None),
+            DocumentFormat::Sluice => {
+                self.sluice_source(&self.header(data), &Fields::of(log_event), &message, None)
+            }
             DocumentFormat::Blueprint => self.blueprint_source(data, log_event, &message, None),
         };
         Some(Document {
@@ -203,8 +233,12 @@ impl DocumentBuilder {
     /// is the event id too, so replaying a batch does not dead-letter an event twice. `None` for
     /// a document that is not of a log event.
     pub fn dead_letter(&self, doc: &Document, reason: &str) -> Option<Document> {
-        let Origin::Event(origin) = &doc.origin else {
-            return None;
+        let origin = match &doc.origin {
+            Origin::Event(origin) => origin,
+            Origin::Record(record) => {
+                return Some(self.record_dead_letter(record, doc.origin.clone(), reason));
+            }
+            Origin::Unreadable { .. } => return None,
         };
         let (data, log_event) = (origin.batch(), origin.event());
         let message = self.redacted(&log_event.message);

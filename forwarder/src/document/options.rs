@@ -2,8 +2,9 @@
 
 use regex::RegexSet;
 
-use super::index::IndexNaming;
+use super::index::{Granularity, IndexNameError, IndexNaming};
 use super::redact::{PatternError, Redactor, compile_patterns};
+use crate::source::s3::Format;
 
 /// The document shape (`DOCUMENT_FORMAT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -92,6 +93,71 @@ pub struct DocumentOptions {
     /// [`super::index::validate_index_name`].
     pub dead_letter_index: Option<String>,
     pub id: IdMode,
+    /// Where the records of objects read from S3 go, by format.
+    pub objects: ObjectIndices,
+}
+
+/// The index naming of each format of object records (`S3_INDEX_PREFIXES`), with the
+/// granularity of `INDEX_GRANULARITY` and no log-group segment. CloudWatch Logs payloads of
+/// Firehose files are not records: they go where a subscription's events go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectIndices {
+    namings: Vec<(Format, IndexNaming)>,
+}
+
+/// The index prefix of each format of object records when `S3_INDEX_PREFIXES` does not say.
+pub const DEFAULT_OBJECT_PREFIXES: &[(Format, &str)] = &[
+    (Format::Cloudtrail, "cloudtrail"),
+    (Format::JsonLines, "s3"),
+    (Format::TextLines, "s3"),
+];
+
+impl ObjectIndices {
+    /// The default prefixes, overridden by `prefixes`.
+    pub fn new(
+        prefixes: &[(Format, String)],
+        granularity: Granularity,
+    ) -> Result<Self, (String, IndexNameError)> {
+        let mut namings = Vec::new();
+        for (format, default) in DEFAULT_OBJECT_PREFIXES {
+            let prefix = prefixes
+                .iter()
+                .rev()
+                .find(|(given, _)| given == format)
+                .map_or(*default, |(_, prefix)| prefix.as_str());
+            let naming =
+                IndexNaming::new(prefix, granularity, false).map_err(|err| (prefix.to_string(), err))?;
+            namings.push((*format, naming));
+        }
+        Ok(ObjectIndices { namings })
+    }
+
+    /// The naming of a format's records (text lines' for a format that has no records).
+    pub fn naming(&self, format: Format) -> &IndexNaming {
+        self.namings
+            .iter()
+            .find(|(given, _)| *given == format)
+            .or(self.namings.last())
+            .map(|(_, naming)| naming)
+            .expect("every record format has a naming")
+    }
+
+    /// The distinct prefixes, in order.
+    pub fn prefixes(&self) -> Vec<&str> {
+        let mut prefixes: Vec<&str> = Vec::new();
+        for (_, naming) in &self.namings {
+            if !prefixes.contains(&naming.prefix()) {
+                prefixes.push(naming.prefix());
+            }
+        }
+        prefixes
+    }
+}
+
+impl Default for ObjectIndices {
+    fn default() -> Self {
+        ObjectIndices::new(&[], Granularity::Day).expect("the default prefixes are valid")
+    }
 }
 
 impl DocumentOptions {
@@ -128,6 +194,26 @@ mod tests {
     fn invalid_filter_pattern_is_named() {
         let err = MessageFilter::new(&[], &strings(&["[unclosed"])).expect_err("invalid");
         assert_eq!(err.pattern, "[unclosed");
+    }
+
+    #[test]
+    fn object_records_go_to_their_format_s_prefix() {
+        let indices =
+            ObjectIndices::new(&[(Format::JsonLines, "app-json".to_owned())], Granularity::Month).unwrap();
+        assert_eq!(
+            indices.naming(Format::JsonLines).index_for("", 1_795_946_400_000),
+            "app-json-2026.11"
+        );
+        assert_eq!(
+            indices
+                .naming(Format::Cloudtrail)
+                .index_for("", 1_795_946_400_000),
+            "cloudtrail-2026.11"
+        );
+        assert_eq!(indices.prefixes(), ["cloudtrail", "app-json", "s3"]);
+        let (prefix, _) =
+            ObjectIndices::new(&[(Format::TextLines, "Bad".to_owned())], Granularity::Day).unwrap_err();
+        assert_eq!(prefix, "Bad");
     }
 
     #[test]

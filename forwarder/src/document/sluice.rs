@@ -1,12 +1,35 @@
 //! Sluice's document shape: `@timestamp`, `message`, the batch's fields, and what the message
 //! says (level, request id, Lambda platform fields, extracted fields, parsed JSON).
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
 
 use super::parse::{Parsed, Platform};
 use super::write::{push_f64, push_key, push_raw_json, push_str, push_timestamp};
 use super::{DocumentBuilder, JsonMode};
 use crate::source::LogEvent;
+
+/// What a Sluice document says of its event beyond the message and the batch's header.
+pub(super) struct Fields<'a> {
+    /// Milliseconds since the epoch.
+    pub timestamp: i64,
+    pub id: &'a str,
+    pub extracted_fields: Option<&'a BTreeMap<String, String>>,
+    /// Fields the header holds that JSON merged at the root may not replace, beyond [`RESERVED`].
+    pub reserved: &'a [String],
+}
+
+impl<'a> Fields<'a> {
+    pub fn of(event: &'a LogEvent) -> Self {
+        Fields {
+            timestamp: event.timestamp,
+            id: &event.id,
+            extracted_fields: event.extracted_fields.as_ref(),
+            reserved: &[],
+        }
+    }
+}
 
 /// Fields of a Sluice document that JSON merged at the root (`JSON_MODE=root`) cannot replace,
 /// and that `JSON_FIELD` may not name.
@@ -31,7 +54,7 @@ impl DocumentBuilder {
     pub(super) fn sluice_source(
         &self,
         header: &str,
-        event: &LogEvent,
+        event: &Fields<'_>,
         message: &str,
         parsed: Option<&Parsed<'_>>,
     ) -> String {
@@ -43,7 +66,7 @@ impl DocumentBuilder {
         push_str(&mut out, message);
         out.push_str(header);
         out.push_str(",\"event_id\":");
-        push_str(&mut out, &event.id);
+        push_str(&mut out, event.id);
         let Some(parsed) = parsed else {
             out.push_str(",\"fallback\":true}");
             return out;
@@ -60,7 +83,7 @@ impl DocumentBuilder {
         if let Some(platform) = &parsed.platform {
             push_platform(&mut out, platform);
         }
-        if let Some(fields) = &event.extracted_fields {
+        if let Some(fields) = event.extracted_fields {
             out.push(',');
             push_key(&mut out, "extracted_fields");
             out.push('{');
@@ -83,7 +106,9 @@ impl DocumentBuilder {
                 }
                 JsonMode::Root => {
                     if let Ok(fields) = serde_json::from_str::<Map<String, Value>>(json) {
-                        for (key, value) in fields.iter().filter(|(k, _)| !RESERVED.contains(&k.as_str())) {
+                        let free =
+                            |key: &str| !RESERVED.contains(&key) && !event.reserved.iter().any(|r| r == key);
+                        for (key, value) in fields.iter().filter(|(k, _)| free(k)) {
                             out.push(',');
                             push_key(&mut out, key);
                             out.push_str(&value.to_string());

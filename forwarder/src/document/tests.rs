@@ -35,7 +35,7 @@ fn batch(messages: &[&str]) -> Arc<Batch> {
 fn position(doc: &Document) -> usize {
     match &doc.origin {
         Origin::Event(event) => event.position(),
-        Origin::Unreadable { .. } => panic!("not a log event's document"),
+        Origin::Record(_) | Origin::Unreadable { .. } => panic!("not a log event's document"),
     }
 }
 

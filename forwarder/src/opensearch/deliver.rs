@@ -50,6 +50,18 @@ pub struct Delivered {
     pub latencies_ms: Vec<f64>,
 }
 
+impl Delivered {
+    /// Adds the outcome of a later delivery of the same event.
+    pub fn merge(&mut self, other: Delivered) {
+        self.summary.add(&other.summary);
+        self.failed.extend(other.failed);
+        if other.last_error.is_some() {
+            self.last_error = other.last_error;
+        }
+        self.latencies_ms.extend(other.latencies_ms);
+    }
+}
+
 /// Delivery settings and the shared sink.
 #[derive(Debug, Clone)]
 pub struct Delivery {

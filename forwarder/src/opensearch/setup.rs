@@ -14,37 +14,48 @@ use super::sink::Sink;
 /// The setup requests, built once from the settings, and whether they have been answered.
 #[derive(Debug)]
 pub struct ClusterSetup {
-    /// `PUT _index_template/<prefix>` and its body.
-    template: (String, Vec<u8>),
-    /// `PUT _plugins/_ism/policies/<prefix>-retention` and its body, when retention is set.
-    retention: Option<(u32, String, Vec<u8>)>,
+    /// `PUT _index_template/<prefix>` and its body, for each prefix.
+    templates: Vec<(String, Vec<u8>)>,
+    /// `PUT _plugins/_ism/policies/<prefix>-retention` and its body for each prefix, when
+    /// retention is set.
+    retention: Option<(u32, Vec<(String, Vec<u8>)>)>,
     answered: OnceCell<()>,
 }
 
 impl ClusterSetup {
-    /// The setup for indices `<prefix>-*` with the given index template.
-    pub fn new(prefix: &str, template: &Value, retention_days: Option<u32>) -> ClusterSetup {
+    /// The setup for indices `<prefix>-*` of each prefix with its index template.
+    pub fn new(templates: &[(&str, Value)], retention_days: Option<u32>) -> ClusterSetup {
         ClusterSetup {
-            template: (
-                format!("/_index_template/{prefix}"),
-                template.to_string().into_bytes(),
-            ),
+            templates: templates
+                .iter()
+                .map(|(prefix, template)| {
+                    (
+                        format!("/_index_template/{prefix}"),
+                        template.to_string().into_bytes(),
+                    )
+                })
+                .collect(),
             retention: retention_days.map(|days| {
-                (
-                    days,
-                    format!("/_plugins/_ism/policies/{prefix}-retention"),
-                    ism_policy(prefix, days).to_string().into_bytes(),
-                )
+                let policies = templates
+                    .iter()
+                    .map(|(prefix, _)| {
+                        (
+                            format!("/_plugins/_ism/policies/{prefix}-retention"),
+                            ism_policy(prefix, days).to_string().into_bytes(),
+                        )
+                    })
+                    .collect();
+                (days, policies)
             }),
             answered: OnceCell::new(),
         }
     }
 
-    /// Installs the index template (and the ISM retention policy) once per process, each request
-    /// given at most `timeout` so that setup cannot eat the invocation's deadline. A cluster that
-    /// refuses either is logged as a warning, never fatal: documents can still be indexed with
-    /// dynamic mappings and kept forever. A cluster that did not answer (unreachable, timed out)
-    /// is tried again by the next invocation.
+    /// Installs the index templates (and the ISM retention policies) once per process, each
+    /// request given at most `timeout` so that setup cannot eat the invocation's deadline. A
+    /// cluster that refuses one is logged as a warning, never fatal: documents can still be
+    /// indexed with dynamic mappings and kept forever. A cluster that did not answer (unreachable,
+    /// timed out) is tried again by the next invocation.
     pub async fn ensure(&self, sink: &Sink, timeout: Duration) {
         let _unanswered = self
             .answered
@@ -59,11 +70,12 @@ impl ClusterSetup {
 
     /// Whether the cluster answered every setup request (whatever it answered).
     async fn install(&self, sink: &Sink, timeout: Duration) -> bool {
-        let (path, body) = &self.template;
-        if !put_tolerated(sink, path, body.clone(), timeout, "index template").await {
-            return false;
+        for (path, body) in &self.templates {
+            if !put_tolerated(sink, path, body.clone(), timeout, "index template").await {
+                return false;
+            }
         }
-        let Some((days, path, policy)) = &self.retention else {
+        let Some((days, policies)) = &self.retention else {
             return true;
         };
         let probe = sink
@@ -90,7 +102,12 @@ impl ClusterSetup {
             }
             Ok(_) => {}
         }
-        put_tolerated(sink, path, policy.clone(), timeout, "ISM retention policy").await
+        for (path, policy) in policies {
+            if !put_tolerated(sink, path, policy.clone(), timeout, "ISM retention policy").await {
+                return false;
+            }
+        }
+        true
     }
 }
 

@@ -4,6 +4,10 @@
 //!   (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html#LambdaFunctionExample>);
 //! - a Kinesis Data Streams event whose records each carry one gzip subscription payload
 //!   (<https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html>);
+//! - an SQS event whose messages are S3 notifications (plain, wrapped by SNS, or EventBridge
+//!   "Object Created" events, [`super::s3::notification`])
+//!   (<https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html>);
+//! - an S3 notification or EventBridge S3 event sent straight to the function;
 //! - Lambda's asynchronous invocation record from an on-failure destination, whose
 //!   `requestPayload` holds one of the above
 //!   (<https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html>).
@@ -14,6 +18,8 @@ use aws_lambda_events::kinesis::{KinesisEvent, KinesisEventRecord};
 use serde::Deserialize;
 use serde_json::Value;
 
+use super::s3::ObjectTask;
+use super::s3::notification::{self, NotANotification, Notice};
 use super::subscription::{self, DecodeError, LogsData};
 use super::{Ack, Batch, Decoded, Reply, Unreadable};
 
@@ -23,13 +29,15 @@ pub enum InputError {
     #[error("{what} is not JSON: {source}")]
     NotJson { what: String, source: serde_json::Error },
     #[error(
-        "{what} is not a CloudWatch Logs, Kinesis or Lambda invocation-record event (top-level keys: {keys})"
+        "{what} is not a CloudWatch Logs, Kinesis, SQS, S3 or Lambda invocation-record event (top-level keys: {keys})"
     )]
     UnknownEvent { what: String, keys: String },
     #[error("{what}: {source}")]
     Malformed { what: String, source: serde_json::Error },
     #[error("{what}: awslogs.data: {source}")]
     Decode { what: String, source: DecodeError },
+    #[error("{what}: {source}")]
+    Notification { what: String, source: NotANotification },
 }
 
 /// One Lambda event, by kind.
@@ -40,6 +48,37 @@ pub enum Input {
     /// A Kinesis Data Streams event; each record is decoded on its own so one bad record never
     /// fails the others.
     Kinesis(KinesisEvent),
+    /// An SQS event: each message names objects (or is kept whole when it does not).
+    Sqs(Vec<SqsMessage>),
+    /// An S3 notification or an EventBridge S3 event sent straight to the function.
+    S3(Value),
+}
+
+/// One message of an SQS event (the fields the forwarder uses).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SqsMessage {
+    pub message_id: String,
+    #[serde(default)]
+    pub body: String,
+    #[serde(default, rename = "eventSourceARN")]
+    pub event_source_arn: Option<String>,
+    #[serde(default)]
+    pub attributes: SqsAttributes,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SqsAttributes {
+    #[serde(default, rename = "SentTimestamp")]
+    pub sent_timestamp: Option<String>,
+    #[serde(default, rename = "ApproximateReceiveCount")]
+    pub approximate_receive_count: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct SqsEvent {
+    #[serde(rename = "Records")]
+    records: Vec<SqsMessage>,
 }
 
 #[derive(Deserialize)]
@@ -69,9 +108,25 @@ impl Input {
                 data: event.awslogs.data,
             });
         }
-        if value.get("Records").is_some() {
-            let event: KinesisEvent = serde_json::from_value(value).map_err(malformed)?;
-            return Ok(Input::Kinesis(event));
+        if let Some(records) = value.get("Records") {
+            let source = records
+                .pointer("/0/eventSource")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            return match source {
+                "aws:sqs" => {
+                    let event: SqsEvent = serde_json::from_value(value).map_err(malformed)?;
+                    Ok(Input::Sqs(event.records))
+                }
+                "aws:s3" => Ok(Input::S3(value)),
+                _ => {
+                    let event: KinesisEvent = serde_json::from_value(value).map_err(malformed)?;
+                    Ok(Input::Kinesis(event))
+                }
+            };
+        }
+        if value.get("source").and_then(Value::as_str) == Some("aws.s3") {
+            return Ok(Input::S3(value));
         }
         if depth == 0
             && let Some(payload) = value.get_mut("requestPayload")
@@ -112,12 +167,27 @@ impl Input {
                     data: decode_awslogs(&data, what)?,
                 }],
                 unreadable: Vec::new(),
+                objects: Vec::new(),
             }),
+            Input::Sqs(messages) => Ok(decode_sqs(messages, what)),
+            Input::S3(value) => {
+                let notice = notification::notice(&value).map_err(|source| InputError::Notification {
+                    what: what.to_string(),
+                    source,
+                })?;
+                Ok(Decoded {
+                    reply: Reply::Summary,
+                    batches: Vec::new(),
+                    unreadable: Vec::new(),
+                    objects: tasks(notice, &Ack::Invocation, what),
+                })
+            }
             Input::Kinesis(event) => {
                 let mut decoded = Decoded {
                     reply: Reply::BatchItemFailures,
                     batches: Vec::with_capacity(event.records.len()),
                     unreadable: Vec::new(),
+                    objects: Vec::new(),
                 };
                 for (position, record) in event.records.iter().enumerate() {
                     let ack = Ack::Item(Arc::from(record.kinesis.sequence_number.as_str()));
@@ -137,6 +207,84 @@ impl Input {
                 Ok(decoded)
             }
         }
+    }
+}
+
+/// The objects each message names, acknowledged per message; a message that is not a
+/// notification is kept whole as an [`Unreadable`], so it is preserved and never blocks the queue.
+fn decode_sqs(messages: Vec<SqsMessage>, what: &str) -> Decoded {
+    let mut decoded = Decoded {
+        reply: Reply::BatchItemFailures,
+        batches: Vec::new(),
+        unreadable: Vec::new(),
+        objects: Vec::new(),
+    };
+    for message in messages {
+        let ack = Ack::Item(Arc::from(message.message_id.as_str()));
+        let notice = serde_json::from_str::<Value>(&message.body)
+            .map_err(|err| format!("the body is not JSON: {err}"))
+            .and_then(|body| notification::notice(&body).map_err(|err| err.to_string()));
+        match notice {
+            Ok(notice) => {
+                let what = format!("{what}: SQS message {}", message.message_id);
+                decoded.objects.extend(tasks(notice, &ack, &what));
+            }
+            Err(err) => {
+                tracing::warn!(
+                    message_id = %message.message_id,
+                    error = %err,
+                    "SQS message is not an S3 notification: preserving it in the dead-letter index"
+                );
+                let reason = format!("{what}: SQS message {}: {err}", message.message_id);
+                decoded.unreadable.push(unreadable_message(message, ack, reason));
+            }
+        }
+    }
+    decoded
+}
+
+/// The objects of a notice, each acknowledging `ack`.
+fn tasks(notice: Notice, ack: &Ack, what: &str) -> Vec<ObjectTask> {
+    match notice {
+        Notice::Objects(objects) => objects
+            .into_iter()
+            .map(|(bucket, key)| ObjectTask {
+                ack: ack.clone(),
+                bucket,
+                key,
+            })
+            .collect(),
+        Notice::Nothing(why) => {
+            tracing::debug!(what, why, "nothing to read");
+            Vec::new()
+        }
+    }
+}
+
+/// An SQS message that names no object: its body, why, and where it came from, with the
+/// message id in its `_id` so a redelivered message is not stored twice.
+fn unreadable_message(message: SqsMessage, ack: Ack, reason: String) -> Unreadable {
+    let mut origin = serde_json::Map::new();
+    origin.insert(
+        "sqs".to_string(),
+        serde_json::json!({
+            "messageId": message.message_id,
+            "eventSourceARN": message.event_source_arn,
+        }),
+    );
+    let arrived_ms = message
+        .attributes
+        .sent_timestamp
+        .as_deref()
+        .and_then(|sent| sent.parse().ok())
+        .unwrap_or_else(|| chrono::Utc::now().timestamp_millis());
+    Unreadable {
+        ack,
+        arrived_ms,
+        reason,
+        origin,
+        id: format!("sqs-{}", message.message_id),
+        raw: message.body.into_bytes(),
     }
 }
 
@@ -195,6 +343,10 @@ mod tests {
 
     const KINESIS: &str = include_str!("../../../tests/fixtures/forwarder/kinesis-event.json");
     const ASYNC_RECORD: &str = include_str!("../../../tests/fixtures/forwarder/async-invocation-record.json");
+    const SQS: &str = include_str!("../../../tests/fixtures/forwarder/sqs-event.json");
+    const S3_EVENT: &str = include_str!("../../../tests/fixtures/forwarder/s3-notification.json");
+    const EVENTBRIDGE: &str =
+        include_str!("../../../tests/fixtures/forwarder/eventbridge-object-created.json");
 
     #[test]
     fn awslogs_event_is_recognised_and_extra_fields_ignored() {
@@ -277,6 +429,56 @@ mod tests {
             first.reason.starts_with("fixture: Kinesis record 0: "),
             "{}",
             first.reason
+        );
+    }
+
+    #[test]
+    fn sqs_messages_are_acknowledged_one_by_one() {
+        let mut event: Value = serde_json::from_str(SQS).unwrap();
+        // A third message carrying the documented S3 notification.
+        let mut third = event["Records"][0].clone();
+        third["messageId"] = "c80e8021-a70a-42c7-a470-796e1186f753".into();
+        third["body"] = S3_EVENT.into();
+        event["Records"].as_array_mut().unwrap().push(third);
+        let input = Input::from_value(event, "sqs").unwrap();
+        let decoded = input.decode("sqs").unwrap();
+        assert_eq!(decoded.reply, Reply::BatchItemFailures);
+        // The test event names nothing; the plain-text body is kept whole.
+        assert_eq!(decoded.unreadable.len(), 1);
+        let kept = &decoded.unreadable[0];
+        assert_eq!(
+            kept.ack,
+            Ack::Item(Arc::from("2e1424d4-f796-459a-8184-9c92662be6da"))
+        );
+        assert_eq!(kept.raw, b"Test message.");
+        assert_eq!(kept.arrived_ms, 1_545_082_650_636);
+        assert!(kept.reason.contains("not JSON"), "{}", kept.reason);
+        assert_eq!(
+            decoded.objects,
+            [ObjectTask {
+                ack: Ack::Item(Arc::from("c80e8021-a70a-42c7-a470-796e1186f753")),
+                bucket: "amzn-s3-demo-bucket".into(),
+                key: "logs/2026/11/29/red flower.log".into(),
+            }]
+        );
+    }
+
+    #[test]
+    fn s3_and_eventbridge_events_sent_straight_acknowledge_the_invocation() {
+        for (name, text) in [("s3", S3_EVENT), ("eventbridge", EVENTBRIDGE)] {
+            let decoded = Input::from_json(text, name).unwrap().decode(name).unwrap();
+            assert_eq!(decoded.reply, Reply::Summary, "{name}");
+            assert_eq!(decoded.objects.len(), 1, "{name}");
+            assert_eq!(decoded.objects[0].ack, Ack::Invocation, "{name}");
+        }
+        let broken = r#"{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{}}]}"#;
+        let err = Input::from_json(broken, "event 3")
+            .unwrap()
+            .decode("event 3")
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("event 3") && err.to_string().contains("s3.bucket.name"),
+            "{err}"
         );
     }
 }

@@ -4,9 +4,12 @@
 //!
 //! - [`subscription`]: the CloudWatch Logs subscription payload (base64, gzip, JSON), the format
 //!   every source of log events decodes into;
-//! - [`lambda`]: the Lambda events (`awslogs`, Kinesis, on-failure records) into a [`Decoded`].
+//! - [`lambda`]: the Lambda events (`awslogs`, Kinesis, SQS, S3 notifications, on-failure
+//!   records) into a [`Decoded`];
+//! - [`s3`]: the objects notifications name, read as streams of records.
 
 pub mod lambda;
+pub mod s3;
 pub mod subscription;
 
 use std::sync::Arc;
@@ -21,7 +24,8 @@ pub enum Ack {
     /// whole event (then keeps it in the on-failure destination).
     Invocation,
     /// One item of a batch event, by the identifier Lambda's `batchItemFailures` takes (a Kinesis
-    /// sequence number): only the items whose documents failed are retried.
+    /// sequence number, an SQS message id; a key in a replay of a bucket): only the items whose
+    /// documents failed are retried.
     Item(Arc<str>),
 }
 
@@ -58,10 +62,12 @@ pub enum Reply {
     BatchItemFailures,
 }
 
-/// One event, decoded: its batches, what could not be decoded, and how to answer.
+/// One event, decoded: its batches, what could not be decoded, the objects it names (read
+/// later, as streams), and how to answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Decoded {
     pub reply: Reply,
     pub batches: Vec<Batch>,
     pub unreadable: Vec<Unreadable>,
+    pub objects: Vec<s3::ObjectTask>,
 }

@@ -8,7 +8,7 @@ use sluice_harness::workspace_root;
 use super::{resource, template};
 
 /// The forwarder's settings as the team agreed them; `config::RawConfig` must declare them too.
-const FORWARDER_SETTINGS: [&str; 25] = [
+const FORWARDER_SETTINGS: [&str; 29] = [
     "OPENSEARCH_ENDPOINT",
     "OPENSEARCH_AUTH",
     "OPENSEARCH_SERVICE",
@@ -33,6 +33,10 @@ const FORWARDER_SETTINGS: [&str; 25] = [
     "BULK_GZIP",
     "RETRY_BASE_MS",
     "DEADLINE_MARGIN_MS",
+    "S3_FORMATS",
+    "S3_KEY_REGEX",
+    "S3_TIMESTAMP_FIELDS",
+    "S3_INDEX_PREFIXES",
     "LOG_LEVEL",
 ];
 

@@ -1,0 +1,172 @@
+//! Documents of the records of objects read from S3 (lines and CloudTrail records): Sluice's
+//! shape (whatever `DOCUMENT_FORMAT` says, the blueprint has no place for them), with where the
+//! record came from, `"s3":{"bucket","key","line"}` (`"record"` for CloudTrail), its `"format"`,
+//! the fields `S3_KEY_REGEX` takes from the key, and an `_id` that hashes the object and the
+//! record's position. A CloudWatch Logs payload of a Firehose file is not a record: it becomes the
+//! documents a subscription makes.
+
+use std::sync::Arc;
+
+use super::sluice::Fields;
+use super::write::{push_key, push_str, push_string_fields, push_timestamp};
+use super::{Document, DocumentBuilder, Documents, IdMode, Origin, RecordRef, Stage, parse, write};
+use crate::source::s3::{Format, ObjectMeta, Record, Records};
+
+/// The fields a record's document adds, which JSON merged at the root may not replace (nor may
+/// `S3_KEY_REGEX` name them).
+pub const RECORD_FIELDS: &[&str] = &["s3", "format"];
+
+impl DocumentBuilder {
+    /// One document per record kept by the message filter.
+    pub fn record_documents(&self, records: &Arc<Records>) -> Documents {
+        let mut out = Documents::default();
+        let object = &records.object;
+        let reserved = reserved_fields(object);
+        let mut indices = self.options.objects.naming(object.format).for_batch("");
+        out.docs.reserve(records.records.len());
+        for (position, record) in records.records.iter().enumerate() {
+            if !self.options.filter.keeps(&record.text) {
+                out.skipped += 1;
+                continue;
+            }
+            let origin = RecordRef {
+                records: Arc::clone(records),
+                position,
+            };
+            let message = self.redacted(&record.text);
+            let parsed = parse::parse(&message);
+            let id = object.record_id(record.number);
+            let source = self.sluice_source(
+                &record_header(object, record),
+                &record_fields(record, &id, &reserved),
+                &message,
+                Some(&parsed),
+            );
+            out.docs.push(Document {
+                index: indices.index_for(record.timestamp),
+                id: self.record_id(object, record),
+                source,
+                stage: Stage::Primary,
+                origin: Origin::Record(origin),
+            });
+        }
+        out
+    }
+
+    /// The record's document without its parsed fields, after a mapping conflict.
+    pub(super) fn record_fallback(&self, origin: &RecordRef, from: Origin) -> Document {
+        let (object, record) = (origin.object(), origin.record());
+        let message = self.redacted(&record.text);
+        let id = object.record_id(record.number);
+        let reserved = reserved_fields(object);
+        let fields = record_fields(record, &id, &reserved);
+        Document {
+            index: self.record_index(object, record),
+            id: self.record_id(object, record),
+            source: self.sluice_source(&record_header(object, record), &fields, &message, None),
+            stage: Stage::Fallback,
+            origin: from,
+        }
+    }
+
+    /// The dead-letter document of a record: why, its (redacted) text, and where it came from.
+    pub(super) fn record_dead_letter(&self, origin: &RecordRef, from: Origin, reason: &str) -> Document {
+        let (object, record) = (origin.object(), origin.record());
+        let message = self.redacted(&record.text);
+        let mut out = String::with_capacity(message.len() + reason.len() + 256);
+        out.push('{');
+        if write::in_date_range(record.timestamp) {
+            push_key(&mut out, "@timestamp");
+            push_timestamp(&mut out, record.timestamp);
+            out.push(',');
+        }
+        push_key(&mut out, "reason");
+        push_str(&mut out, &self.options.redactor.redact(reason));
+        let index = self.record_index(object, record);
+        push_string_fields(
+            &mut out,
+            &[
+                ("message", message.as_ref()),
+                ("format", object.format.name()),
+                ("event_id", &object.record_id(record.number)),
+                ("index", &index),
+            ],
+        );
+        out.push_str(&s3_field(object, record));
+        out.push_str(",\"event_timestamp_ms\":");
+        out.push_str(&record.timestamp.to_string());
+        out.push('}');
+        Document {
+            index: self.dead_letter_index.clone(),
+            id: self.record_id(object, record),
+            source: out,
+            stage: Stage::DeadLetter,
+            origin: from,
+        }
+    }
+
+    fn record_index(&self, object: &ObjectMeta, record: &Record) -> String {
+        self.options
+            .objects
+            .naming(object.format)
+            .index_for("", record.timestamp)
+    }
+
+    fn record_id(&self, object: &ObjectMeta, record: &Record) -> Option<String> {
+        match self.options.id {
+            IdMode::Event => Some(object.record_id(record.number)),
+            IdMode::None => None,
+        }
+    }
+}
+
+fn record_fields<'a>(record: &Record, id: &'a str, reserved: &'a [String]) -> Fields<'a> {
+    Fields {
+        timestamp: record.timestamp,
+        id,
+        extracted_fields: None,
+        reserved,
+    }
+}
+
+fn reserved_fields(object: &ObjectMeta) -> Vec<String> {
+    RECORD_FIELDS
+        .iter()
+        .map(|field| field.to_string())
+        .chain(object.key_fields.iter().map(|(name, _)| name.clone()))
+        .collect()
+}
+
+/// `,"format":…,"s3":{…}` and the key's fields.
+fn record_header(object: &ObjectMeta, record: &Record) -> String {
+    let mut out = String::with_capacity(object.key.len() + 128);
+    out.push_str(",\"format\":\"");
+    out.push_str(object.format.name());
+    out.push('"');
+    out.push_str(&s3_field(object, record));
+    for (name, value) in &object.key_fields {
+        out.push(',');
+        push_key(&mut out, name);
+        push_str(&mut out, value);
+    }
+    out
+}
+
+/// `,"s3":{"bucket":…,"key":…,"line":N}` (`"record"` for CloudTrail).
+fn s3_field(object: &ObjectMeta, record: &Record) -> String {
+    let mut out = String::with_capacity(object.key.len() + 64);
+    out.push_str(",\"s3\":{\"bucket\":");
+    push_str(&mut out, &object.bucket);
+    out.push_str(",\"key\":");
+    push_str(&mut out, &object.key);
+    let position = match object.format {
+        Format::Cloudtrail => "record",
+        _ => "line",
+    };
+    out.push_str(",\"");
+    out.push_str(position);
+    out.push_str("\":");
+    out.push_str(&record.number.to_string());
+    out.push('}');
+    out
+}

@@ -1,0 +1,560 @@
+//! Reading one object as a stream: `GetObject`'s body is handed, as it downloads, to a blocking
+//! thread that decompresses it (gzip told from the bytes, not the name; several members, or gzip
+//! inside gzip, are read whole) and parses it in its format, sending records on in [`Chunk`]s of
+//! about [`CHUNK_BYTES`]. The chunk callback may block: that is how a slow delivery holds the
+//! download back, so memory does not grow with the object.
+
+use std::io::{BufRead, BufReader, Cursor, Read};
+use std::sync::Arc;
+
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use bytes::{Buf, Bytes};
+use flate2::bufread::MultiGzDecoder;
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+use super::format::{Format, S3Options, format_of_content, rfc3339_ms};
+use super::{Chunk, ObjectMeta, ObjectTask, Record, Records};
+use crate::source::{Ack, Batch, LogsData};
+
+/// About how many bytes of record text a chunk holds.
+pub const CHUNK_BYTES: usize = 1 << 20;
+/// How many decompressed bytes the format is told from.
+const HEAD_BYTES: u64 = 4096;
+/// Download buffers in flight between the network and the parsing thread.
+const BODY_BUFFERS: usize = 16;
+
+/// Why an object could not be read (whole or in part).
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectError {
+    /// `GetObject` failed: the object is gone, access is denied, or S3 could not be reached.
+    #[error("{url}: GetObject failed ({code}): {message}")]
+    Get {
+        url: String,
+        code: String,
+        message: String,
+    },
+    /// The download broke off, or the bytes are not what they claim (corrupt gzip, bad JSON).
+    #[error("{url}: {reason}")]
+    Corrupt { url: String, reason: String },
+    /// The receiver of the chunks went away (the deadline passed).
+    #[error("{url}: reading stopped before the end")]
+    Stopped { url: String },
+}
+
+/// The chunk callback's way of saying stop.
+#[derive(Debug, Clone, Copy)]
+pub struct Stopped;
+
+/// What reading a whole object found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ObjectRead {
+    pub meta: Arc<ObjectMeta>,
+    /// Lines, CloudTrail records, or CloudWatch Logs payloads.
+    pub records: u64,
+    /// Bytes after decompression.
+    pub bytes: u64,
+}
+
+/// Reads objects with the S3 API.
+#[derive(Debug, Clone)]
+pub struct ObjectReader {
+    client: aws_sdk_s3::Client,
+    options: Arc<S3Options>,
+}
+
+/// One object of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub key: String,
+    pub last_modified_ms: i64,
+    pub size: i64,
+}
+
+impl ObjectReader {
+    /// A reader with the SDK's settings; the endpoint of `AWS_ENDPOINT_URL` is addressed by path
+    /// (`http://host/bucket/key`), as local emulators need.
+    pub fn new(sdk: &aws_config::SdkConfig, options: S3Options) -> ObjectReader {
+        let config = aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(sdk.endpoint_url().is_some())
+            .build();
+        ObjectReader {
+            client: aws_sdk_s3::Client::from_conf(config),
+            options: Arc::new(options),
+        }
+    }
+
+    pub fn client(&self) -> &aws_sdk_s3::Client {
+        &self.client
+    }
+
+    /// Lists the objects under `prefix` whose `LastModified` is within `[since, until)`.
+    pub async fn list(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        since_ms: Option<i64>,
+        until_ms: Option<i64>,
+    ) -> Result<Vec<Listed>, ObjectError> {
+        let mut pages = self
+            .client
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        let mut listed = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page.map_err(|err| ObjectError::Get {
+                url: format!("s3://{bucket}/{prefix}"),
+                code: err.code().unwrap_or("unreachable").to_string(),
+                message: DisplayErrorContext(&err).to_string(),
+            })?;
+            for object in page.contents() {
+                let (Some(key), Some(modified)) = (object.key(), object.last_modified()) else {
+                    continue;
+                };
+                let modified = modified.to_millis().unwrap_or_default();
+                if since_ms.is_some_and(|since| modified < since)
+                    || until_ms.is_some_and(|until| modified >= until)
+                {
+                    continue;
+                }
+                listed.push(Listed {
+                    key: key.to_string(),
+                    last_modified_ms: modified,
+                    size: object.size().unwrap_or_default(),
+                });
+            }
+        }
+        Ok(listed)
+    }
+
+    /// Downloads and parses one object, handing its records to `emit` as they come.
+    pub async fn read(
+        &self,
+        task: &ObjectTask,
+        emit: impl FnMut(Chunk) -> Result<(), Stopped> + Send + 'static,
+    ) -> Result<ObjectRead, ObjectError> {
+        let url = task.url();
+        let output = self
+            .client
+            .get_object()
+            .bucket(&task.bucket)
+            .key(&task.key)
+            .send()
+            .await
+            .map_err(|err| ObjectError::Get {
+                url: url.clone(),
+                code: err.code().unwrap_or("unreachable").to_string(),
+                message: DisplayErrorContext(&err).to_string(),
+            })?;
+        let meta = ObjectMeta {
+            bucket: task.bucket.clone(),
+            key: task.key.clone(),
+            etag: output.e_tag().unwrap_or_default().trim_matches('"').to_string(),
+            last_modified_ms: output
+                .last_modified()
+                .and_then(|time| time.to_millis().ok())
+                .unwrap_or_default(),
+            format: Format::TextLines,
+            key_fields: self.options.key_fields(&task.key),
+        };
+        let (sender, receiver) = tokio::sync::mpsc::channel(BODY_BUFFERS);
+        let options = Arc::clone(&self.options);
+        let ack = task.ack.clone();
+        let parse = tokio::task::spawn_blocking(move || {
+            parse_object(ChannelReader::new(receiver), meta, ack, &options, emit)
+        });
+        let mut body = output.body;
+        loop {
+            let next = match body.try_next().await {
+                Ok(Some(bytes)) => Ok(bytes),
+                Ok(None) => break,
+                Err(err) => Err(std::io::Error::other(format!("the download broke off: {err}"))),
+            };
+            let failed = next.is_err();
+            if sender.send(next).await.is_err() || failed {
+                break;
+            }
+        }
+        drop(sender);
+        match parse.await {
+            Ok(Ok(read)) => Ok(read),
+            Ok(Err(ParseError::Stopped)) => Err(ObjectError::Stopped { url }),
+            Ok(Err(ParseError::Corrupt(reason))) => Err(ObjectError::Corrupt { url, reason }),
+            Err(panicked) => Err(ObjectError::Corrupt {
+                url,
+                reason: format!("the parser failed: {panicked}"),
+            }),
+        }
+    }
+}
+
+/// The blocking side of the download: a `Read` over the buffers the network sends.
+struct ChannelReader {
+    receiver: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
+    current: Bytes,
+}
+
+impl ChannelReader {
+    fn new(receiver: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>) -> Self {
+        ChannelReader {
+            receiver,
+            current: Bytes::new(),
+        }
+    }
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.receiver.blocking_recv() {
+                Some(Ok(bytes)) => self.current = bytes,
+                Some(Err(err)) => return Err(err),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current[..n]);
+        self.current.advance(n);
+        Ok(n)
+    }
+}
+
+/// Why parsing stopped.
+#[derive(Debug)]
+pub enum ParseError {
+    Corrupt(String),
+    Stopped,
+}
+
+/// Parses a whole object from `body`: decompresses it, finds its format (a rule or the key
+/// layout, else its first bytes) and sends its records to `emit`. `meta.format` is replaced by
+/// the format found.
+pub fn parse_object(
+    body: impl Read,
+    mut meta: ObjectMeta,
+    ack: Ack,
+    options: &S3Options,
+    mut emit: impl FnMut(Chunk) -> Result<(), Stopped>,
+) -> Result<ObjectRead, ParseError> {
+    let corrupt = |what: &str, err: &dyn std::fmt::Display| ParseError::Corrupt(format!("{what}: {err}"));
+    let mut stream: Box<dyn BufRead> = Box::new(BufReader::with_capacity(256 * 1024, body));
+    // Firehose may gzip records that CloudWatch Logs had gzipped already: up to two layers.
+    for _ in 0..2 {
+        let head = stream
+            .fill_buf()
+            .map_err(|err| corrupt("reading the object", &err))?;
+        if !head.starts_with(&[0x1f, 0x8b]) {
+            break;
+        }
+        stream = Box::new(BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(stream)));
+    }
+    let mut head = Vec::with_capacity(HEAD_BYTES as usize);
+    (&mut stream)
+        .take(HEAD_BYTES)
+        .read_to_end(&mut head)
+        .map_err(|err| corrupt("not a readable gzip stream", &err))?;
+    meta.format = options
+        .format_of_key(&meta.key)
+        .unwrap_or_else(|| format_of_content(&head));
+    let stream = Read::chain(Cursor::new(head), stream);
+    let meta = Arc::new(meta);
+    let mut out = Output {
+        meta: Arc::clone(&meta),
+        ack,
+        pending: Vec::new(),
+        pending_bytes: 0,
+        emit: &mut emit,
+        bytes: 0,
+        records: 0,
+    };
+    match meta.format {
+        Format::CloudwatchFirehose => read_payloads(stream, &mut out)?,
+        Format::Cloudtrail => read_cloudtrail(stream, &mut out)?,
+        Format::JsonLines | Format::TextLines => read_lines(stream, options, &mut out)?,
+    }
+    out.flush()?;
+    Ok(ObjectRead {
+        meta,
+        records: out.records,
+        bytes: out.bytes,
+    })
+}
+
+/// Records on their way out, in chunks.
+struct Output<'a, F> {
+    meta: Arc<ObjectMeta>,
+    ack: Ack,
+    pending: Vec<Record>,
+    pending_bytes: usize,
+    emit: &'a mut F,
+    bytes: u64,
+    records: u64,
+}
+
+impl<F: FnMut(Chunk) -> Result<(), Stopped>> Output<'_, F> {
+    fn push(&mut self, record: Record) -> Result<(), ParseError> {
+        self.records += 1;
+        self.pending_bytes += record.text.len() + 64;
+        self.pending.push(record);
+        if self.pending_bytes >= CHUNK_BYTES {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), ParseError> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let records = std::mem::take(&mut self.pending);
+        self.pending_bytes = 0;
+        (self.emit)(Chunk::Records(Records {
+            ack: self.ack.clone(),
+            object: Arc::clone(&self.meta),
+            records,
+        }))
+        .map_err(|Stopped| ParseError::Stopped)
+    }
+
+    fn payload(&mut self, data: LogsData) -> Result<(), ParseError> {
+        self.records += 1;
+        (self.emit)(Chunk::Logs(Batch {
+            ack: self.ack.clone(),
+            data,
+        }))
+        .map_err(|Stopped| ParseError::Stopped)
+    }
+}
+
+/// CloudWatch Logs payloads back to back (`{…}{…}`, with or without whitespace between),
+/// parsed from a buffer that holds at least one whole payload.
+fn read_payloads<F: FnMut(Chunk) -> Result<(), Stopped>>(
+    mut stream: impl Read,
+    out: &mut Output<'_, F>,
+) -> Result<(), ParseError> {
+    let mut buffer: Vec<u8> = Vec::with_capacity(2 * CHUNK_BYTES);
+    let mut payload = 0u64;
+    loop {
+        let start = buffer.len();
+        buffer.resize(start + CHUNK_BYTES, 0);
+        let read = read_full(&mut stream, &mut buffer[start..]).map_err(|err| {
+            ParseError::Corrupt(format!("reading CloudWatch Logs payload {payload}: {err}"))
+        })?;
+        buffer.truncate(start + read);
+        out.bytes += read as u64;
+        let end = read == 0;
+        let mut payloads = serde_json::Deserializer::from_slice(&buffer).into_iter::<LogsData>();
+        let mut consumed = 0;
+        loop {
+            match payloads.next() {
+                Some(Ok(data)) => {
+                    consumed = payloads.byte_offset();
+                    payload += 1;
+                    out.payload(data)?;
+                }
+                Some(Err(err)) if err.is_eof() && !end => break,
+                Some(Err(err)) => {
+                    return Err(ParseError::Corrupt(format!(
+                        "CloudWatch Logs payload {} is not a subscription payload: {err}",
+                        payload + 1
+                    )));
+                }
+                None => {
+                    consumed = buffer.len();
+                    break;
+                }
+            }
+        }
+        buffer.drain(..consumed);
+        if end {
+            return Ok(());
+        }
+    }
+}
+
+/// Reads until `buf` is full or the stream ends.
+fn read_full(stream: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buf.len() {
+        match stream.read(&mut buf[filled..]) {
+            Ok(0) => break,
+            Ok(n) => filled += n,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(err) => return Err(err),
+        }
+    }
+    Ok(filled)
+}
+
+/// One record per line: the line's own time if it shows one, else the object's.
+fn read_lines<F: FnMut(Chunk) -> Result<(), Stopped>>(
+    mut stream: impl BufRead,
+    options: &S3Options,
+    out: &mut Output<'_, F>,
+) -> Result<(), ParseError> {
+    let mut line = Vec::new();
+    let mut number = 0u64;
+    let json = out.meta.format == Format::JsonLines;
+    loop {
+        line.clear();
+        let read = stream
+            .read_until(b'\n', &mut line)
+            .map_err(|err| ParseError::Corrupt(format!("reading line {}: {err}", number + 1)))?;
+        if read == 0 {
+            return Ok(());
+        }
+        number += 1;
+        out.bytes += read as u64;
+        while matches!(line.last(), Some(b'\n' | b'\r')) {
+            line.pop();
+        }
+        if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        // A line that is not UTF-8 is kept, its bad bytes replaced.
+        let text = String::from_utf8_lossy(&line).into_owned();
+        let time = match json {
+            true => options.json_line_time(&text),
+            false => text.split_whitespace().next().and_then(rfc3339_ms),
+        };
+        out.push(Record {
+            number,
+            timestamp: time.unwrap_or(out.meta.last_modified_ms),
+            text,
+        })?;
+    }
+}
+
+/// A CloudTrail file, `{"Records":[…]}`, one record at a time.
+fn read_cloudtrail<F: FnMut(Chunk) -> Result<(), Stopped>>(
+    stream: impl Read,
+    out: &mut Output<'_, F>,
+) -> Result<(), ParseError> {
+    let mut reader = Counting {
+        inner: stream,
+        bytes: 0,
+    };
+    let mut deserializer = serde_json::Deserializer::from_reader(&mut reader);
+    let mut stopped = false;
+    let result = TrailFile {
+        out: &mut *out,
+        stopped: &mut stopped,
+    }
+    .deserialize(&mut deserializer)
+    .and_then(|()| deserializer.end());
+    out.bytes += reader.bytes;
+    match result {
+        Ok(()) => Ok(()),
+        Err(_) if stopped => Err(ParseError::Stopped),
+        Err(err) => Err(ParseError::Corrupt(format!("not a CloudTrail log file: {err}"))),
+    }
+}
+
+struct Counting<R> {
+    inner: R,
+    bytes: u64,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+struct TrailFile<'o, 'a, F> {
+    out: &'o mut Output<'a, F>,
+    stopped: &'o mut bool,
+}
+
+impl<'de, F: FnMut(Chunk) -> Result<(), Stopped>> DeserializeSeed<'de> for TrailFile<'_, '_, F> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, F: FnMut(Chunk) -> Result<(), Stopped>> Visitor<'de> for TrailFile<'_, '_, F> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object {\"Records\":[…]}")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut found = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "Records" {
+                found = true;
+                map.next_value_seed(TrailRecords {
+                    out: &mut *self.out,
+                    stopped: &mut *self.stopped,
+                })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        match found {
+            true => Ok(()),
+            false => Err(de::Error::missing_field("Records")),
+        }
+    }
+}
+
+struct TrailRecords<'o, 'a, F> {
+    out: &'o mut Output<'a, F>,
+    stopped: &'o mut bool,
+}
+
+impl<'de, F: FnMut(Chunk) -> Result<(), Stopped>> DeserializeSeed<'de> for TrailRecords<'_, '_, F> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de, F: FnMut(Chunk) -> Result<(), Stopped>> Visitor<'de> for TrailRecords<'_, '_, F> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of CloudTrail records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        #[derive(serde::Deserialize)]
+        struct Time<'a> {
+            #[serde(rename = "eventTime", borrow)]
+            event_time: Option<&'a str>,
+        }
+        let mut number = 0;
+        while let Some(record) = seq.next_element::<Box<RawValue>>()? {
+            number += 1;
+            let text = record.get();
+            let time = serde_json::from_str::<Time>(text)
+                .ok()
+                .and_then(|time| time.event_time.and_then(rfc3339_ms));
+            let record = Record {
+                number,
+                timestamp: time.unwrap_or(self.out.meta.last_modified_ms),
+                text: text.to_string(),
+            };
+            if let Err(err) = self.out.push(record) {
+                *self.stopped = matches!(err, ParseError::Stopped);
+                return Err(de::Error::custom(match err {
+                    ParseError::Corrupt(reason) => reason,
+                    ParseError::Stopped => "stopped".to_string(),
+                }));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

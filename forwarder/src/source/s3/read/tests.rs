@@ -1,0 +1,245 @@
+use std::io::Write;
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use serde_json::json;
+
+use super::*;
+
+fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::fast());
+    encoder.write_all(bytes).unwrap();
+    encoder.finish().unwrap()
+}
+
+fn meta(key: &str) -> ObjectMeta {
+    ObjectMeta {
+        bucket: "logs".into(),
+        key: key.into(),
+        etag: "abc".into(),
+        last_modified_ms: 1_795_946_400_000,
+        format: Format::TextLines,
+        key_fields: Vec::new(),
+    }
+}
+
+/// Parses `body` and returns what was read and every chunk.
+fn parse(body: &[u8], key: &str) -> (Result<ObjectRead, ParseError>, Vec<Chunk>) {
+    let mut chunks = Vec::new();
+    let result = parse_object(body, meta(key), Ack::Invocation, &S3Options::default(), |chunk| {
+        chunks.push(chunk);
+        Ok(())
+    });
+    (result, chunks)
+}
+
+fn payload(group: &str, ids: &[&str]) -> String {
+    let events: Vec<_> = ids
+        .iter()
+        .map(|id| json!({"id": id, "timestamp": 1_795_946_400_000_i64, "message": format!("event {id}")}))
+        .collect();
+    json!({"messageType": "DATA_MESSAGE", "owner": "111122223333", "logGroup": group,
+        "logStream": "s", "subscriptionFilters": ["f"], "logEvents": events})
+    .to_string()
+}
+
+fn logs(chunks: &[Chunk]) -> Vec<(String, usize)> {
+    chunks
+        .iter()
+        .map(|chunk| match chunk {
+            Chunk::Logs(batch) => (batch.data.log_group.clone(), batch.data.log_events.len()),
+            Chunk::Records(_) => panic!("expected payloads"),
+        })
+        .collect()
+}
+
+fn records(chunks: &[Chunk]) -> Vec<Record> {
+    chunks
+        .iter()
+        .flat_map(|chunk| match chunk {
+            Chunk::Records(records) => records.records.clone(),
+            Chunk::Logs(_) => panic!("expected records"),
+        })
+        .collect()
+}
+
+#[test]
+fn firehose_files_are_read_with_one_gzip_member_per_payload_or_one_for_all() {
+    let control = json!({"messageType": "CONTROL_MESSAGE", "owner": "CloudwatchLogs",
+        "logGroup": "", "logStream": "", "subscriptionFilters": [], "logEvents": [
+            {"id": "", "timestamp": 1_795_946_400_000_i64, "message": "CWL CONTROL MESSAGE: Checking health of destination Firehose."}]})
+    .to_string();
+    let payloads = [control, payload("/a", &["1", "2"]), payload("/b", &["3"])];
+    // As Firehose writes CloudWatch's records: each already gzip, concatenated.
+    let members: Vec<u8> = payloads.iter().flat_map(|p| gzip(p.as_bytes())).collect();
+    // One stream, back to back without a delimiter.
+    let single = gzip(payloads.concat().as_bytes());
+    // Firehose's own GZIP on top of the gzip records.
+    let nested = gzip(&members);
+    // Not compressed at all, with newlines between.
+    let plain = payloads.join("\n").into_bytes();
+    for (name, body) in [
+        ("members", members),
+        ("single", single),
+        ("nested", nested),
+        ("plain", plain),
+    ] {
+        let (result, chunks) = parse(&body, "firehose/2026/11/29/x");
+        let read = result.unwrap_or_else(|err| panic!("{name}: {err:?}"));
+        assert_eq!(read.meta.format, Format::CloudwatchFirehose, "{name}");
+        assert_eq!(read.records, 3, "{name}");
+        assert_eq!(
+            logs(&chunks),
+            [("".to_string(), 1), ("/a".to_string(), 2), ("/b".to_string(), 1)],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn a_payload_larger_than_a_read_is_read_whole() {
+    let ids: Vec<String> = (0..30_000).map(|i| format!("{i:056}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let big = payload("/big", &ids);
+    assert!(big.len() > 2 * CHUNK_BYTES);
+    let body = [
+        gzip(payload("/a", &["1"]).as_bytes()),
+        gzip(big.as_bytes()),
+        gzip(payload("/c", &["2"]).as_bytes()),
+    ]
+    .concat();
+    let (result, chunks) = parse(&body, "x");
+    result.unwrap();
+    assert_eq!(
+        logs(&chunks),
+        [
+            ("/a".to_string(), 1),
+            ("/big".to_string(), 30_000),
+            ("/c".to_string(), 1)
+        ]
+    );
+}
+
+#[test]
+fn corrupt_objects_say_what_is_wrong() {
+    let mut broken = gzip(payload("/a", &["1"]).as_bytes());
+    let middle = broken.len() / 2;
+    broken[middle] ^= 0xff;
+    broken.truncate(broken.len() - 4);
+    let (result, _) = parse(&broken, "x");
+    let Err(ParseError::Corrupt(reason)) = result else {
+        panic!("expected a corrupt object, got {result:?}");
+    };
+    assert!(!reason.is_empty());
+
+    let cut = format!("{}{}", payload("/a", &["1"]), &payload("/b", &["2"])[..40]);
+    let (result, chunks) = parse(cut.as_bytes(), "x");
+    let Err(ParseError::Corrupt(reason)) = result else {
+        panic!("expected a cut payload to fail, got {result:?}");
+    };
+    assert!(reason.contains("payload 2"), "{reason}");
+    assert_eq!(chunks.len(), 1, "the whole first payload was still read");
+}
+
+#[test]
+fn cloudtrail_records_are_read_one_at_a_time_with_their_event_time() {
+    // Shape from https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-examples.html
+    let file = json!({"Records": [
+        {"eventVersion": "1.08", "eventTime": "2026-11-29T10:00:01Z", "eventSource": "iam.amazonaws.com",
+         "eventName": "CreateUser", "awsRegion": "us-east-1", "requestParameters": {"userName": "Bob"}},
+        {"eventVersion": "1.08", "eventSource": "s3.amazonaws.com", "eventName": "GetObject"},
+    ]})
+    .to_string();
+    let key = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/29/111122223333_CloudTrail_us-east-1_20261129T1000Z_x.json.gz";
+    let (result, chunks) = parse(&gzip(file.as_bytes()), key);
+    assert_eq!(result.unwrap().meta.format, Format::Cloudtrail);
+    let records = records(&chunks);
+    assert_eq!(records.len(), 2);
+    assert_eq!((records[0].number, records[0].timestamp), (1, 1_795_946_401_000));
+    assert_eq!(
+        (records[1].number, records[1].timestamp),
+        (2, 1_795_946_400_000),
+        "a record without eventTime takes LastModified"
+    );
+    let first: serde_json::Value = serde_json::from_str(&records[0].text).unwrap();
+    assert_eq!(first["requestParameters"]["userName"], "Bob");
+
+    let (result, _) = parse(br#"{"NotRecords": []}"#, key);
+    assert!(matches!(result, Err(ParseError::Corrupt(reason)) if reason.contains("Records")));
+}
+
+#[test]
+fn lines_keep_their_numbers_and_bytes_that_are_not_utf8() {
+    let body = b"2026-11-29T10:00:05Z first\r\n\n  \nsecond \xff line\nlast without newline";
+    let (result, chunks) = parse(&gzip(body), "app/x.log.gz");
+    let read = result.unwrap();
+    assert_eq!(read.meta.format, Format::TextLines);
+    let records = records(&chunks);
+    let summary: Vec<(u64, i64, &str)> = records
+        .iter()
+        .map(|r| (r.number, r.timestamp, r.text.as_str()))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            (1, 1_795_946_405_000, "2026-11-29T10:00:05Z first"),
+            (4, 1_795_946_400_000, "second \u{fffd} line"),
+            (5, 1_795_946_400_000, "last without newline"),
+        ]
+    );
+}
+
+#[test]
+fn json_lines_take_the_time_they_hold() {
+    let body = b"{\"timestamp\":\"2026-11-29T11:00:00Z\",\"msg\":\"a\"}\n{\"msg\":\"b\"}\nnot json\n";
+    let (result, chunks) = parse(body, "app/x.json");
+    assert_eq!(result.unwrap().meta.format, Format::JsonLines);
+    let times: Vec<i64> = records(&chunks).iter().map(|r| r.timestamp).collect();
+    assert_eq!(times, [1_795_950_000_000, 1_795_946_400_000, 1_795_946_400_000]);
+}
+
+#[test]
+fn records_leave_in_chunks_and_a_stop_ends_reading() {
+    let line = "x".repeat(1000);
+    let body: String = (0..3000).map(|_| format!("{line}\n")).collect();
+    let (result, chunks) = parse(body.as_bytes(), "big.log");
+    assert_eq!(result.unwrap().records, 3000);
+    assert!(chunks.len() >= 2, "{} chunks", chunks.len());
+    assert_eq!(records(&chunks).len(), 3000);
+
+    let mut taken = 0;
+    let result = parse_object(
+        body.as_bytes(),
+        meta("big.log"),
+        Ack::Invocation,
+        &S3Options::default(),
+        |_| {
+            taken += 1;
+            Err(Stopped)
+        },
+    );
+    assert!(matches!(result, Err(ParseError::Stopped)));
+    assert_eq!(taken, 1);
+}
+
+#[test]
+fn a_rule_overrides_what_the_content_says() {
+    let options = S3Options {
+        rules: super::super::format::parse_rules("raw/*=text-lines").unwrap(),
+        ..S3Options::default()
+    };
+    let mut chunks = Vec::new();
+    let read = parse_object(
+        payload("/a", &["1"]).as_bytes(),
+        meta("raw/x"),
+        Ack::Invocation,
+        &options,
+        |chunk| {
+            chunks.push(chunk);
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert_eq!(read.meta.format, Format::TextLines);
+    assert_eq!(records(&chunks).len(), 1);
+}
