@@ -7,17 +7,23 @@ mod auth;
 mod faults;
 mod osmem;
 mod replay;
+mod s3;
 mod server;
 
 use std::collections::HashMap;
 use std::io::Write;
 use std::time::{Duration, Instant};
 
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_sdk_cloudwatchlogs::config::{BehaviorVersion, Region};
 use base64::Engine;
 use serde_json::{Value, json};
 use sluice_forwarder::Summary;
 use sluice_forwarder::config::{Config, Purpose};
 use sluice_forwarder::handler::Forwarder;
+use sluice_forwarder::opensearch::auth::SdkConfig;
+use sluice_harness::REGION;
 
 /// 2026-11-22T10:00:00Z in milliseconds.
 pub const NOV_22_10H: i64 = 1_795_341_600_000;
@@ -113,6 +119,24 @@ pub async fn forwarder(endpoint: &str, extra: &[(&str, &str)]) -> Forwarder {
     let config =
         Config::from_lookup(|name| settings.get(name).cloned(), Purpose::Deliver).expect("valid settings");
     Forwarder::new(config).await.expect("forwarder")
+}
+
+/// The AWS SDK settings of the tests: static credentials, `REGION`, and `endpoint` (moto) if given.
+pub fn sdk_config(endpoint: Option<&str>) -> SdkConfig {
+    let mut builder = SdkConfig::builder()
+        .behavior_version(BehaviorVersion::latest())
+        .region(Region::new(REGION))
+        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
+            "testing",
+            "testing",
+            None,
+            None,
+            "sluice-tests",
+        )));
+    if let Some(endpoint) = endpoint {
+        builder = builder.endpoint_url(endpoint);
+    }
+    builder.build()
 }
 
 /// A deadline `secs` seconds from now.

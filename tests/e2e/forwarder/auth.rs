@@ -4,35 +4,14 @@
 use std::io::Write;
 use std::process::{Command, Stdio};
 
-use aws_credential_types::Credentials;
-use aws_credential_types::provider::SharedCredentialsProvider;
-use aws_sdk_cloudwatchlogs::config::{BehaviorVersion, Region};
 use serde_json::json;
 use sluice_forwarder::ErrorType;
 use sluice_forwarder::config::{Config, Purpose};
 use sluice_forwarder::handler::Forwarder;
-use sluice_forwarder::opensearch::auth::SdkConfig;
-use sluice_harness::{Moto, REGION};
+use sluice_harness::Moto;
 
 use super::server::{Reply, ScriptedServer};
 use super::*;
-
-fn sdk_config(endpoint: Option<&str>) -> SdkConfig {
-    let mut builder = SdkConfig::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new(REGION))
-        .credentials_provider(SharedCredentialsProvider::new(Credentials::new(
-            "testing",
-            "testing",
-            None,
-            None,
-            "sluice-tests",
-        )));
-    if let Some(endpoint) = endpoint {
-        builder = builder.endpoint_url(endpoint);
-    }
-    builder.build()
-}
 
 fn settings(pairs: &[(&str, &str)]) -> Config {
     let map: HashMap<&str, &str> = pairs.iter().copied().collect();
