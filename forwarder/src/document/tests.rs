@@ -322,3 +322,118 @@ fn input_that_cannot_be_decoded_is_kept_whole_in_the_dead_letter_index() {
     // Nothing to rebuild it from: it has no fallback and no second dead-letter form.
     assert!(builder(DocumentOptions::default()).fallback(&doc).is_none());
 }
+
+/// Lines of an object, as the S3 reader hands them over.
+fn records(format: crate::source::s3::Format, lines: &[&str]) -> Arc<crate::source::s3::Records> {
+    use crate::source::s3::{ObjectMeta, Record, Records};
+    Arc::new(Records {
+        ack: Ack::Item(Arc::from("059f36b4-87a3-44ab-83d2-661975830a7d")),
+        object: Arc::new(ObjectMeta {
+            bucket: "central-logs".into(),
+            key: "apps/prod-billing/app.log".into(),
+            etag: "b21b84d653bb07b05b1e6b33684dc11b".into(),
+            last_modified_ms: 1_795_946_400_000,
+            format,
+            key_fields: vec![("environment".into(), "prod".into())],
+        }),
+        records: lines
+            .iter()
+            .enumerate()
+            .map(|(i, text)| Record {
+                number: i as u64 + 3,
+                timestamp: 1_795_946_400_000 + i as i64,
+                text: text.to_string(),
+            })
+            .collect(),
+    })
+}
+
+#[test]
+fn object_records_say_where_they_came_from() {
+    use crate::source::s3::Format;
+    let records = records(
+        Format::JsonLines,
+        &[r#"{"level":"WARN","msg":"slow","password":"hunter2"}"#],
+    );
+    let docs = builder(DocumentOptions::default())
+        .record_documents(&records)
+        .docs;
+    assert_eq!(docs.len(), 1);
+    let doc = &docs[0];
+    assert_eq!(doc.index, "s3-2026.11.29");
+    assert_eq!(doc.id.as_deref(), Some(records.object.record_id(3).as_str()));
+    assert_eq!(
+        doc.ack(),
+        &Ack::Item(Arc::from("059f36b4-87a3-44ab-83d2-661975830a7d"))
+    );
+    let source = source(doc);
+    assert_eq!(source["@timestamp"], "2026-11-29T10:00:00.000Z");
+    assert_eq!(
+        source["s3"],
+        json!({"bucket": "central-logs", "key": "apps/prod-billing/app.log", "line": 3})
+    );
+    assert_eq!(source["format"], "json-lines");
+    assert_eq!(source["environment"], "prod");
+    assert_eq!(source["level"], "WARN");
+    assert_eq!(source["json"]["msg"], "slow");
+    assert_ne!(source["json"]["password"], "hunter2", "redacted like any message");
+
+    let trail = self::records(Format::Cloudtrail, &[r#"{"eventName":"CreateUser"}"#]);
+    let options = DocumentOptions {
+        id: IdMode::None,
+        ..DocumentOptions::default()
+    };
+    let docs = builder(options).record_documents(&trail).docs;
+    assert_eq!(docs[0].index, "cloudtrail-2026.11.29");
+    assert_eq!(docs[0].id, None);
+    assert_eq!(self::source(&docs[0])["s3"]["record"], 3);
+}
+
+#[test]
+fn root_json_cannot_replace_where_a_record_came_from() {
+    use crate::source::s3::Format;
+    let records = records(
+        Format::JsonLines,
+        &[r#"{"s3":"x","format":"y","environment":"z","user":"ann"}"#],
+    );
+    let options = DocumentOptions {
+        json: JsonMode::Root,
+        ..DocumentOptions::default()
+    };
+    let docs = builder(options).record_documents(&records).docs;
+    let source = source(&docs[0]);
+    assert_eq!(source["s3"]["bucket"], "central-logs");
+    assert_eq!(source["format"], "json-lines");
+    assert_eq!(source["environment"], "prod");
+    assert_eq!(source["user"], "ann");
+}
+
+#[test]
+fn a_rejected_record_falls_back_then_is_dead_lettered_with_its_origin() {
+    use crate::source::s3::Format;
+    let records = records(Format::TextLines, &["ERROR disk full", r#"{"n":1}"#]);
+    let builder = builder(DocumentOptions::default());
+    let docs = builder.record_documents(&records).docs;
+    let fallback = builder.fallback(&docs[1]).expect("a record has a fallback");
+    assert_eq!(fallback.stage, Stage::Fallback);
+    assert_eq!(
+        (fallback.index.as_str(), &fallback.id),
+        (docs[1].index.as_str(), &docs[1].id)
+    );
+    let source = self::source(&fallback);
+    assert_eq!(source["fallback"], true);
+    assert!(source.get("json").is_none());
+    assert_eq!(source["s3"]["line"], 4);
+
+    let dead = builder
+        .dead_letter(&docs[0], "mapper_parsing_exception")
+        .expect("dead letter");
+    assert_eq!(dead.index, "cwl-dead-letter");
+    assert_eq!(dead.id, docs[0].id);
+    assert_eq!(dead.ack(), docs[0].ack());
+    let source = self::source(&dead);
+    assert_eq!(source["reason"], "mapper_parsing_exception");
+    assert_eq!(source["message"], "ERROR disk full");
+    assert_eq!(source["s3"]["key"], "apps/prod-billing/app.log");
+    assert_eq!(source["index"], "s3-2026.11.29");
+}

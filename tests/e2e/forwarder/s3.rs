@@ -432,8 +432,9 @@ async fn objects_announced_through_sqs_are_indexed_once_and_failures_name_their_
         .handle(json!({ "Records": batch }), deadline_in(60.0))
         .await
         .expect("SQS event");
+    let expected_deleted = deleted["messageId"].as_str().expect("id").to_string();
     let mut expected = vec![
-        deleted["messageId"].as_str().expect("id").to_string(),
+        expected_deleted.clone(),
         message_for(&fresh, "cut.json.gz")["messageId"]
             .as_str()
             .expect("id")
@@ -446,6 +447,26 @@ async fn objects_announced_through_sqs_are_indexed_once_and_failures_name_their_
         .search("s3-2026.11.29", json!({"term": {"environment": "dev"}}))
         .await;
     assert_eq!(late.len(), 5, "the good object of the batch is indexed");
+
+    // `replay FILE` takes the same SQS event and says which messages would be reported failed.
+    let file = format!(
+        "{}\n",
+        json!({ "Records": [deleted, message_for(&records, "CloudTrail")] })
+    );
+    let sources: Vec<(String, Box<dyn std::io::BufRead>)> =
+        vec![("sqs.ndjson".to_string(), Box::new(std::io::Cursor::new(file)))];
+    let (mut out, mut errors) = (Vec::new(), Vec::new());
+    let replayed = sluice_forwarder::replay::replay(&forwarder, sources, false, &mut out, &mut errors)
+        .await
+        .expect("replay");
+    assert_eq!(replayed.failed_items, [expected_deleted]);
+    assert_eq!(
+        replayed.summary.duplicates, 20,
+        "the CloudTrail object is all there already"
+    );
+    assert!(!replayed.ok());
+    let errors = String::from_utf8(errors).expect("UTF-8");
+    assert!(errors.contains("would be retried"), "{errors}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
