@@ -3,9 +3,11 @@
 //! Starts moto_server and osmem-server, creates a realistic account's log groups, shows the
 //! subscriber's backfill plan and applies it, delivers a CloudTrail CreateLogGroup event through
 //! the subscriber's real handler, pushes log batches through the forwarder's real handler into
-//! OpenSearch, and shows what landed.
+//! OpenSearch, has it read a Firehose file and a CloudTrail file announced through SQS, and shows
+//! what landed.
 
 mod account;
+mod objects;
 mod subscribe;
 
 use std::time::{Duration, Instant};
@@ -86,7 +88,10 @@ async fn main() -> anyhow::Result<()> {
     subscribe::created(&moto, &config, "/aws/lambda/gift-cards").await?;
 
     step("Log batches through the forwarder's Lambda handler");
-    let summary = forward(&osmem).await?;
+    let mut summary = forward(&osmem).await?;
+
+    step("Logs that land in S3: Firehose and CloudTrail files, announced through SQS");
+    summary.add(&objects::land_in_s3(&moto, &osmem).await?);
 
     step("What landed in OpenSearch");
     show_indices(&osmem, &summary).await?;
@@ -159,9 +164,9 @@ fn counts(summary: &Summary) -> String {
 
 /// Documents per dated index, a sample search, and the check that nothing was lost.
 async fn show_indices(osmem: &OsMem, summary: &Summary) -> anyhow::Result<()> {
-    osmem.refresh("cwl-*").await?;
+    osmem.refresh("cwl-*,cloudtrail-*").await?;
     let indices = osmem
-        .request("GET", "/_cat/indices/cwl-*?format=json", None)
+        .request("GET", "/_cat/indices/cwl-*,cloudtrail-*?format=json", None)
         .await?;
     let mut rows: Vec<(String, u64)> = indices
         .as_array()
@@ -198,7 +203,7 @@ async fn show_indices(osmem: &OsMem, summary: &Summary) -> anyhow::Result<()> {
         println!("{}", indent(&serde_json::to_string_pretty(&hit["_source"])?));
     }
 
-    let stored = osmem.count("cwl-*").await?;
+    let stored = osmem.count("cwl-*,cloudtrail-*").await?;
     let dead = osmem.count("cwl-dead-letter").await.unwrap_or(0);
     println!(
         "\n  events sent {}, indexed {}, duplicates {}, skipped {}, dead-lettered {}, failed {}",

@@ -1,10 +1,11 @@
 //! Starts the emulators Sluice is tested and demonstrated against, on free loopback ports.
 //!
-//! [`Moto`] runs `moto_server` (CloudWatch Logs, Lambda, IAM, Kinesis) and [`OsMem`] runs
+//! [`Moto`] runs `moto_server` (CloudWatch Logs, Lambda, IAM, Kinesis, S3, SQS) and [`OsMem`] runs
 //! `osmem-server` (OpenSearch), both from the project-local virtualenv that `tools/setup.sh`
 //! installs. Each value owns its process: dropping it, also while a test panics, stops the server.
 //! Each server writes its output to a file under `target/emulators/`; a failing test names it.
 
+mod objects;
 mod process;
 
 use std::path::{Path, PathBuf};

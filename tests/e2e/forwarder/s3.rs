@@ -22,26 +22,17 @@ struct World {
     osmem: OsMem,
     sdk: SdkConfig,
     s3: aws_sdk_s3::Client,
-    sqs: aws_sdk_sqs::Client,
 }
 
 impl World {
     async fn start() -> World {
         let moto = Moto::start();
         let osmem = OsMem::start();
-        let sdk = sdk_config(Some(moto.url()));
-        let s3 = aws_sdk_s3::Client::from_conf(
-            aws_sdk_s3::config::Builder::from(&sdk)
-                .force_path_style(true)
-                .build(),
-        );
-        let sqs = aws_sdk_sqs::Client::new(&sdk);
         World {
+            sdk: moto.sdk_config(),
+            s3: moto.s3_client(),
             moto,
             osmem,
-            sdk,
-            s3,
-            sqs,
         }
     }
 
@@ -70,26 +61,11 @@ impl World {
             .send()
             .await
             .expect("bucket");
-        let url = self
-            .sqs
-            .create_queue()
-            .queue_name(format!("{bucket}-objects"))
-            .send()
+        let (url, arn) = self
+            .moto
+            .create_queue(&format!("{bucket}-objects"))
             .await
-            .expect("queue")
-            .queue_url
-            .expect("queue URL");
-        let attributes = self
-            .sqs
-            .get_queue_attributes()
-            .queue_url(&url)
-            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-            .send()
-            .await
-            .expect("queue attributes");
-        let arn = attributes.attributes().expect("attributes")
-            [&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-            .clone();
+            .expect("queue");
         // The bucket already tells another queue of deletions: s3-notify must keep that.
         let deletions = aws_sdk_s3::types::QueueConfiguration::builder()
             .id("audit-deletions")
@@ -138,54 +114,8 @@ impl World {
             .unwrap_or_else(|err| panic!("PutObject {key}: {err:?}"));
     }
 
-    /// Takes every message on the queue (at least `at_least`), as an SQS event would carry them.
     async fn receive(&self, url: &str, arn: &str, at_least: usize) -> Vec<Value> {
-        let mut records = Vec::new();
-        for _ in 0..20 {
-            let answer = self
-                .sqs
-                .receive_message()
-                .queue_url(url)
-                .max_number_of_messages(10)
-                .wait_time_seconds(0)
-                .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::All)
-                .send()
-                .await
-                .expect("ReceiveMessage");
-            let messages = answer.messages();
-            for message in messages {
-                let sent = message
-                    .attributes()
-                    .and_then(|attributes| {
-                        attributes.get(&aws_sdk_sqs::types::MessageSystemAttributeName::SentTimestamp)
-                    })
-                    .cloned()
-                    .unwrap_or_default();
-                records.push(json!({
-                    "messageId": message.message_id(),
-                    "receiptHandle": message.receipt_handle(),
-                    "body": message.body(),
-                    "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": sent},
-                    "messageAttributes": {},
-                    "md5OfBody": message.md5_of_body(),
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": arn,
-                    "awsRegion": REGION,
-                }));
-            }
-            if messages.is_empty() && records.len() >= at_least {
-                break;
-            }
-            if messages.is_empty() {
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-        }
-        assert!(
-            records.len() >= at_least,
-            "only {} messages on the queue",
-            records.len()
-        );
-        records
+        self.moto.sqs_records(url, arn, at_least).await.expect("messages")
     }
 
     async fn search(&self, index: &str, query: Value) -> Vec<Value> {

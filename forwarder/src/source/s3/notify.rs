@@ -7,6 +7,7 @@
 //! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/ways-to-add-notification-config-to-bucket.html>
 
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::operation::get_bucket_notification_configuration::GetBucketNotificationConfigurationOutput;
 use aws_sdk_s3::types::{
     Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter,
     QueueConfiguration, S3KeyFilter,
@@ -58,12 +59,22 @@ pub async fn run(sdk: &aws_config::SdkConfig, args: &NotifyArgs) -> Result<Outco
         .force_path_style(sdk.endpoint_url().is_some())
         .build();
     let client = aws_sdk_s3::Client::from_conf(config);
-    let current = client
+    let current = match client
         .get_bucket_notification_configuration()
         .bucket(&args.bucket)
         .send()
         .await
-        .map_err(|err| notify_error("GetBucketNotificationConfiguration", &args.bucket, err))?;
+    {
+        Ok(current) => current,
+        Err(err) if answered_empty(&err) => GetBucketNotificationConfigurationOutput::builder().build(),
+        Err(err) => {
+            return Err(notify_error(
+                "GetBucketNotificationConfiguration",
+                &args.bucket,
+                err,
+            ));
+        }
+    };
     let mut queues = current.queue_configurations().to_vec();
     let present = queues.iter().any(|queue| queue.queue_arn() == args.queue_arn);
     if !present {
@@ -100,6 +111,24 @@ pub async fn run(sdk: &aws_config::SdkConfig, args: &NotifyArgs) -> Result<Outco
         }
     };
     Ok(Outcome { configuration, said })
+}
+
+/// Whether the answer was a 200 with an empty `<GetBucketNotificationResponse/>`, which some
+/// S3-compatible servers (moto among them) send for a bucket without configuration where S3 sends
+/// an empty `<NotificationConfiguration/>`.
+fn answered_empty<E>(err: &aws_sdk_s3::error::SdkError<E, aws_sdk_s3::config::http::HttpResponse>) -> bool {
+    let Some(response) = err.raw_response() else {
+        return false;
+    };
+    let body = response
+        .body()
+        .bytes()
+        .map(String::from_utf8_lossy)
+        .unwrap_or_default();
+    response.status().as_u16() == 200
+        && body.contains("<GetBucketNotificationResponse")
+        && body.trim_end().ends_with("/>")
+        && !body.contains("Configuration>")
 }
 
 fn notify_error<E, R>(
