@@ -38,7 +38,7 @@ pub enum HandlerError {
          error: {reason}. Lambda retries the invocation and its on-failure destination keeps the payload",
         summary.failed, summary.events, summary.indexed, summary.duplicates, summary.dead_lettered
     )]
-    Undelivered { summary: Summary, reason: String },
+    Undelivered { summary: Box<Summary>, reason: String },
     #[error(transparent)]
     NoSink(#[from] NoSink),
 }
@@ -142,7 +142,7 @@ fn answer(reply: Reply, outcome: Delivered) -> Result<Handled, HandlerError> {
         ..
     } = outcome;
     let undelivered = || HandlerError::Undelivered {
-        summary,
+        summary: Box::new(summary),
         reason: last_error.clone().unwrap_or_else(|| "unknown".to_string()),
     };
     if failed.contains(&Ack::Invocation) {

@@ -33,6 +33,8 @@ struct Cli {
     command: Command,
 }
 
+// Parsed once per run: the size of the settings variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Sends Lambda events (CloudWatch Logs, Kinesis, SQS or S3 notifications, on-failure

@@ -11,14 +11,17 @@ use tokio::sync::OnceCell;
 
 use super::sink::Sink;
 
+/// `PUT` requests: paths and bodies.
+type Puts = Vec<(String, Vec<u8>)>;
+
 /// The setup requests, built once from the settings, and whether they have been answered.
 #[derive(Debug)]
 pub struct ClusterSetup {
     /// `PUT _index_template/<prefix>` and its body, for each prefix.
-    templates: Vec<(String, Vec<u8>)>,
+    templates: Puts,
     /// `PUT _plugins/_ism/policies/<prefix>-retention` and its body for each prefix, when
     /// retention is set.
-    retention: Option<(u32, Vec<(String, Vec<u8>)>)>,
+    retention: Option<(u32, Puts)>,
     answered: OnceCell<()>,
 }
 
