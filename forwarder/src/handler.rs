@@ -71,10 +71,15 @@ pub struct Forwarder {
 }
 
 impl Forwarder {
-    /// Builds the forwarder, its S3 client and, when an endpoint is set, its credentials
-    /// (fetched once here, at cold start).
+    /// Builds the forwarder and, when an endpoint is set, its credentials (fetched once here, at
+    /// cold start). The S3 client is made when the first object is read.
     pub async fn new(config: Config) -> Result<Forwarder, HandlerError> {
-        Forwarder::with_sdk(config, &aws_config::load_from_env().await).await
+        let signer = match &config.sink {
+            Some(sink) => Some(Signer::load(&sink.auth).await?),
+            None => None,
+        };
+        let reader = ObjectReader::from_env(config.s3.clone());
+        Ok(Forwarder::with_parts(config, signer, reader))
     }
 
     /// Like [`Forwarder::new`] with a given AWS SDK configuration (tests point it at moto).
@@ -84,11 +89,15 @@ impl Forwarder {
             None => None,
         };
         let reader = ObjectReader::new(sdk, config.s3.clone());
-        Ok(Forwarder {
+        Ok(Forwarder::with_parts(config, signer, reader))
+    }
+
+    fn with_parts(config: Config, signer: Option<Signer>, reader: ObjectReader) -> Forwarder {
+        Forwarder {
             pipeline: Pipeline::new(&config, signer).with_objects(reader),
             config,
             metrics: None,
-        })
+        }
     }
 
     /// Prints one EMF metrics line per event to stdout, with the function name as dimension.

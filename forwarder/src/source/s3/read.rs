@@ -56,10 +56,13 @@ pub struct ObjectRead {
     pub bytes: u64,
 }
 
-/// Reads objects with the S3 API.
+/// Reads objects with the S3 API. The client is made on first use, so a forwarder that never
+/// reads an object never loads the SDK's settings (which can mean asking the instance metadata
+/// service for a region).
 #[derive(Debug, Clone)]
 pub struct ObjectReader {
-    client: aws_sdk_s3::Client,
+    client: Arc<tokio::sync::OnceCell<aws_sdk_s3::Client>>,
+    sdk: Option<aws_config::SdkConfig>,
     options: Arc<S3Options>,
 }
 
@@ -72,20 +75,38 @@ pub struct Listed {
 }
 
 impl ObjectReader {
-    /// A reader with the SDK's settings; the endpoint of `AWS_ENDPOINT_URL` is addressed by path
-    /// (`http://host/bucket/key`), as local emulators need.
-    pub fn new(sdk: &aws_config::SdkConfig, options: S3Options) -> ObjectReader {
-        let config = aws_sdk_s3::config::Builder::from(sdk)
-            .force_path_style(sdk.endpoint_url().is_some())
-            .build();
+    /// A reader with the SDK's settings from the environment, loaded on first use.
+    pub fn from_env(options: S3Options) -> ObjectReader {
         ObjectReader {
-            client: aws_sdk_s3::Client::from_conf(config),
+            client: Arc::default(),
+            sdk: None,
             options: Arc::new(options),
         }
     }
 
-    pub fn client(&self) -> &aws_sdk_s3::Client {
-        &self.client
+    /// A reader with given SDK settings (tests point them at moto).
+    pub fn new(sdk: &aws_config::SdkConfig, options: S3Options) -> ObjectReader {
+        ObjectReader {
+            sdk: Some(sdk.clone()),
+            ..ObjectReader::from_env(options)
+        }
+    }
+
+    /// The S3 client; an `AWS_ENDPOINT_URL` endpoint is addressed by path
+    /// (`http://host/bucket/key`), as local emulators need.
+    pub async fn client(&self) -> &aws_sdk_s3::Client {
+        self.client
+            .get_or_init(|| async {
+                let sdk = match &self.sdk {
+                    Some(sdk) => sdk.clone(),
+                    None => aws_config::load_from_env().await,
+                };
+                let config = aws_sdk_s3::config::Builder::from(&sdk)
+                    .force_path_style(sdk.endpoint_url().is_some())
+                    .build();
+                aws_sdk_s3::Client::from_conf(config)
+            })
+            .await
     }
 
     /// Lists the objects under `prefix` whose `LastModified` is within `[since, until)`.
@@ -97,7 +118,8 @@ impl ObjectReader {
         until_ms: Option<i64>,
     ) -> Result<Vec<Listed>, ObjectError> {
         let mut pages = self
-            .client
+            .client()
+            .await
             .list_objects_v2()
             .bucket(bucket)
             .prefix(prefix)
@@ -138,7 +160,8 @@ impl ObjectReader {
     ) -> Result<ObjectRead, ObjectError> {
         let url = task.url();
         let output = self
-            .client
+            .client()
+            .await
             .get_object()
             .bucket(&task.bucket)
             .key(&task.key)

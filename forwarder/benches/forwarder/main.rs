@@ -15,17 +15,27 @@
 //! - one batch of about 1 MB compressed, for the 128 MB Lambda;
 //! - `sluice-forwarder replay FILE` end to end into an in-bench `_bulk` server on loopback that
 //!   accepts everything: events/s, and the share of the time spent in `_bulk` requests
-//!   (compressing, sending, waiting) and in compressing alone.
+//!   (compressing, sending, waiting) and in compressing alone;
+//! - objects in S3 ([`s3`]): the same events as a Firehose file read in-process, in the same
+//!   rounds as the floor and the direct path; and `sluice-forwarder replay s3://…` of a 1 GiB
+//!   object (`SLUICE_BENCH_OBJECT_MB`) from an in-bench S3 on loopback, for its peak RSS.
+
+mod bulk_server;
+mod child;
+mod s3;
 
 use std::borrow::Cow;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use std::sync::Arc;
+
+use self::bulk_server::BulkServer;
+use self::child::{best_child, child_command, run_child};
 
 use sluice_forwarder::document::redact::Redactor;
 use sluice_forwarder::document::{DocumentBuilder, DocumentOptions};
@@ -79,6 +89,7 @@ fn main() {
         lines.len()
     );
     let (label, command) = child_command();
+    let firehose_file = s3::FirehoseFile::of(&lines);
     let unredacted_options = DocumentOptions {
         redactor: Redactor::none(),
         ..DocumentOptions::default()
@@ -89,9 +100,10 @@ fn main() {
     let mut floor_whole = Duration::MAX;
     let mut pipeline = Duration::MAX;
     let mut unredacted = Duration::MAX;
+    let mut firehose = Duration::MAX;
     let mut child_time = Duration::MAX;
     let mut child_rss = 0;
-    let (mut raw_bytes, mut ndjson_bytes) = (0, 0);
+    let (mut raw_bytes, mut ndjson_bytes, mut firehose_ndjson) = (0, 0, 0);
     for _ in 0..ROUNDS {
         let (time, bytes) = timed(|| floor_pass(&lines, streaming_gunzip));
         (floor, raw_bytes) = (floor.min(time), bytes);
@@ -100,6 +112,8 @@ fn main() {
         let (time, bytes) = timed(|| run_pipeline(&lines, DocumentOptions::default()));
         (pipeline, ndjson_bytes) = (pipeline.min(time), bytes);
         unredacted = unredacted.min(timed(|| run_pipeline(&lines, unredacted_options.clone())).0);
+        let (time, bytes) = timed(|| s3::firehose_pass(&firehose_file.bytes, DocumentOptions::default()));
+        (firehose, firehose_ndjson) = (firehose.min(time), bytes);
         let (time, rss) = run_child(&command, &payloads);
         (child_time, child_rss) = (child_time.min(time), child_rss.max(rss));
     }
@@ -119,6 +133,17 @@ fn main() {
         unredacted,
     );
     println!("  pipeline NDJSON output: {:.1} MB", ndjson_bytes as f64 / 1e6);
+    report("Firehose file in-process (parse_object)", events, mb, firehose);
+    println!(
+        "  the Firehose file: {} gzip members, {:.1} MB ({:.1} MB/s of gzip); its NDJSON is the direct path's, byte for byte",
+        firehose_file.members.len(),
+        firehose_file.bytes.len() as f64 / 1e6,
+        firehose_file.bytes.len() as f64 / 1e6 / firehose.as_secs_f64()
+    );
+    assert_eq!(
+        firehose_ndjson, ndjson_bytes,
+        "the Firehose file gives other documents"
+    );
     report(&format!("{label} (child process)"), events, mb, child_time);
     println!(
         "  peak RSS {label}: {:.1} MB (target <= 24 MB)",
@@ -135,6 +160,11 @@ fn main() {
         floor_whole.as_secs_f64() / child_time.as_secs_f64(),
         floor_whole.as_secs_f64() / pipeline.as_secs_f64(),
     );
+    println!(
+        "Firehose file in-process: ratio to floor {:.2}, to the direct path in-process {:.2}",
+        floor.as_secs_f64() / firehose.as_secs_f64(),
+        pipeline.as_secs_f64() / firehose.as_secs_f64(),
+    );
 
     let big = dir.join("forwarder-1mb.ndjson");
     generate_one_megabyte(&big);
@@ -149,7 +179,9 @@ fn main() {
     );
 
     end_to_end(&payloads, events, mb, &lines);
+    s3::big_objects(&lines, &firehose_file);
 }
+
 /// The library pipeline over a file of events, NDJSON to stdout: what `replay --dry-run` does.
 fn worker(file: &Path) -> io::Result<()> {
     let builder = DocumentBuilder::new(DocumentOptions::default(), "us-east-1".to_owned());
@@ -225,85 +257,6 @@ fn report(label: &str, events: usize, mb: f64, time: Duration) {
     );
 }
 
-/// `replay --dry-run` of the release binary when it works, else this benchmark as a worker.
-fn child_command() -> (String, Command) {
-    let binary = PathBuf::from(env!("CARGO_BIN_EXE_sluice-forwarder"));
-    let probe = Command::new(&binary)
-        .args(["replay", "--help"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status();
-    if matches!(probe, Ok(status) if status.success()) {
-        let mut command = Command::new(binary);
-        command
-            .args(["replay", "--dry-run"])
-            .env("AWS_REGION", "us-east-1");
-        return ("replay --dry-run".to_owned(), command);
-    }
-    println!(
-        "  (sluice-forwarder has no working `replay` yet: measuring the library pipeline in a child process)"
-    );
-    let command = Command::new(std::env::current_exe().expect("the benchmark knows its own path"));
-    ("library pipeline".to_owned(), command)
-}
-
-fn best_child(command: &Command, file: &Path) -> (Duration, u64) {
-    let mut fastest = Duration::MAX;
-    let mut peak_kb = 0;
-    for _ in 0..ROUNDS {
-        let (time, rss) = run_child(command, file);
-        fastest = fastest.min(time);
-        peak_kb = peak_kb.max(rss);
-    }
-    (fastest, peak_kb)
-}
-
-/// Runs the command on `file` with stdout discarded; its wall time and peak RSS in KiB.
-fn run_child(template: &Command, file: &Path) -> (Duration, u64) {
-    let mut command = Command::new(template.get_program());
-    command.args(template.get_args());
-    for (key, value) in template.get_envs() {
-        if let Some(value) = value {
-            command.env(key, value);
-        }
-    }
-    if template.get_args().next().is_some() {
-        command.arg(file);
-    } else {
-        command.env(WORKER_ENV, file);
-    }
-    let start = Instant::now();
-    #[expect(
-        clippy::zombie_processes,
-        reason = "reaped by wait4 below, which also reports the peak RSS that std's wait does not"
-    )]
-    let child = command
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start the child");
-    let pid = child.id() as libc::pid_t;
-    let mut status = 0;
-    // SAFETY: a zeroed rusage is a valid value for wait4 to fill in.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: waits for our own child; both pointers are valid for the call.
-    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let elapsed = start.elapsed();
-    assert_eq!(waited, pid, "wait4 failed: {}", io::Error::last_os_error());
-    if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
-        let mut stderr = String::new();
-        if let Some(mut pipe) = child.stderr {
-            let _ = io::Read::read_to_string(&mut pipe, &mut stderr);
-        }
-        panic!(
-            "{:?} failed with status {status}: {stderr}",
-            command.get_program()
-        );
-    }
-    // Linux reports ru_maxrss in KiB.
-    (elapsed, usage.ru_maxrss as u64)
-}
-
 /// `replay FILE` into the in-bench `_bulk` server: the whole way, HTTP and gzip included.
 fn end_to_end(payloads: &Path, events: usize, mb: f64, lines: &[String]) {
     let server = BulkServer::start();
@@ -372,95 +325,6 @@ fn end_to_end(payloads: &Path, events: usize, mb: f64, lines: &[String]) {
         "  the server received {received} documents in {} requests over {ROUNDS} rounds",
         server.requests.load(std::sync::atomic::Ordering::Relaxed)
     );
-}
-
-/// A `_bulk` endpoint on loopback that accepts every document (`201 created`): HTTP/1.1 with
-/// keep-alive, gzip bodies, one thread per connection. Setup requests (index template, ISM) get
-/// `200 {}`.
-struct BulkServer {
-    address: std::net::SocketAddr,
-    documents: Arc<std::sync::atomic::AtomicU64>,
-    requests: Arc<std::sync::atomic::AtomicU64>,
-}
-
-impl BulkServer {
-    fn start() -> BulkServer {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        let server = BulkServer {
-            address: listener.local_addr().expect("address"),
-            documents: Arc::default(),
-            requests: Arc::default(),
-        };
-        let (documents, requests) = (Arc::clone(&server.documents), Arc::clone(&server.requests));
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let (documents, requests) = (Arc::clone(&documents), Arc::clone(&requests));
-                std::thread::spawn(move || {
-                    let _ = serve(stream, &documents, &requests);
-                });
-            }
-        });
-        server
-    }
-}
-
-fn serve(
-    stream: std::net::TcpStream,
-    documents: &std::sync::atomic::AtomicU64,
-    requests: &std::sync::atomic::AtomicU64,
-) -> io::Result<()> {
-    use std::sync::atomic::Ordering::Relaxed;
-    stream.set_nodelay(true)?;
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut writer = stream;
-    loop {
-        let mut request_line = String::new();
-        if reader.read_line(&mut request_line)? == 0 {
-            return Ok(());
-        }
-        let (mut length, mut gzip) = (0usize, false);
-        loop {
-            let mut header = String::new();
-            reader.read_line(&mut header)?;
-            let header = header.trim_end();
-            if header.is_empty() {
-                break;
-            }
-            let (name, value) = header.split_once(':').unwrap_or((header, ""));
-            match name.to_ascii_lowercase().as_str() {
-                "content-length" => length = value.trim().parse().unwrap_or(0),
-                "content-encoding" => gzip = value.trim() == "gzip",
-                _ => {}
-            }
-        }
-        let mut body = vec![0; length];
-        io::Read::read_exact(&mut reader, &mut body)?;
-        let answer = if request_line.contains(" /_bulk") {
-            if gzip {
-                body = streaming_gunzip(&body);
-            }
-            let items = body.iter().filter(|&&b| b == b'\n').count() / 2;
-            documents.fetch_add(items as u64, Relaxed);
-            requests.fetch_add(1, Relaxed);
-            let mut answer = String::with_capacity(items * 36 + 40);
-            answer.push_str(r#"{"took":1,"errors":false,"items":["#);
-            for i in 0..items {
-                if i > 0 {
-                    answer.push(',');
-                }
-                answer.push_str(r#"{"create":{"status":201}}"#);
-            }
-            answer.push_str("]}");
-            answer
-        } else {
-            "{}".to_owned()
-        };
-        let response = format!(
-            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{answer}",
-            answer.len()
-        );
-        writer.write_all(response.as_bytes())?;
-    }
 }
 
 fn target_dir() -> PathBuf {
