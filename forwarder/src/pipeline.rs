@@ -79,15 +79,22 @@ impl Pipeline {
                     JsonMode::Field(field) => field.as_str(),
                     JsonMode::Root | JsonMode::Off => crate::document::DEFAULT_JSON_FIELD,
                 };
-                let prefixes = std::iter::once(config.documents.index.prefix())
-                    .chain(config.documents.objects.prefixes())
-                    .map(|prefix| {
+                let cwl = config.documents.index.prefix();
+                let objects = config
+                    .documents
+                    .objects
+                    .by_prefix()
+                    .into_iter()
+                    .map(|(prefix, formats)| {
                         (
                             prefix,
-                            mapping::index_template_with_json_field(prefix, json_field),
+                            mapping::index_template_for_formats(prefix, json_field, &formats),
                         )
-                    })
-                    .collect::<Vec<_>>();
+                    });
+                let prefixes =
+                    std::iter::once((cwl, mapping::index_template_with_json_field(cwl, json_field)))
+                        .chain(objects)
+                        .collect::<Vec<_>>();
                 Some((
                     Delivery {
                         sink: Arc::new(Sink::new(sink.endpoint.clone(), signer, sink.gzip)),
@@ -308,6 +315,7 @@ fn documents(builder: &DocumentBuilder, chunk: Chunk) -> (Vec<Document>, Summary
         }
     };
     summary.skipped += documents.skipped as u64;
+    summary.unparsed += documents.unparsed as u64;
     (documents.docs, summary)
 }
 

@@ -21,6 +21,10 @@ pub struct Summary {
     pub bulk_requests: u64,
     /// Total time spent waiting for `_bulk` answers, in milliseconds.
     pub bulk_ms: u64,
+    /// Access log lines that did not parse, indexed as text with a `parse_error` (part of
+    /// `indexed`).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub unparsed: u64,
     /// Objects read from S3 (to the end or not).
     #[serde(skip_serializing_if = "is_zero")]
     pub objects: u64,
@@ -47,6 +51,7 @@ impl Summary {
         self.fallbacks += other.fallbacks;
         self.bulk_requests += other.bulk_requests;
         self.bulk_ms += other.bulk_ms;
+        self.unparsed += other.unparsed;
         self.objects += other.objects;
         self.objects_failed += other.objects_failed;
     }
@@ -70,6 +75,7 @@ mod tests {
             fallbacks: 1,
             bulk_requests: 2,
             bulk_ms: 40,
+            unparsed: 3,
             objects: 2,
             objects_failed: 1,
         };

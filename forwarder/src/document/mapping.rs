@@ -6,6 +6,8 @@
 use serde_json::{Value, json};
 
 use super::DEFAULT_JSON_FIELD;
+use super::access::{self, FieldType};
+use crate::source::s3::Format;
 
 /// The composable index template (`PUT _index_template/<prefix>`) for `<prefix>-*`, with the
 /// JSON field at its default name.
@@ -76,9 +78,69 @@ pub fn index_template_with_json_field(prefix: &str, json_field: &str) -> Value {
     })
 }
 
+/// The index template for `<prefix>-*` when records of `formats` go there: the template above,
+/// plus the typed fields of each access log format (`alb.elb_status_code` a long, addresses `ip`)
+/// and the fields they share (`client.ip`, `http.status_code`, …).
+pub fn index_template_for_formats(prefix: &str, json_field: &str, formats: &[Format]) -> Value {
+    let mut template = index_template_with_json_field(prefix, json_field);
+    let properties = &mut template["template"]["mappings"]["properties"];
+    let mut typed = false;
+    for format in formats {
+        let (Some(object), Some(fields)) = (format.field(), access::fields(*format)) else {
+            continue;
+        };
+        typed = true;
+        let mut inner = serde_json::Map::new();
+        for (name, kind) in fields {
+            inner.insert(name.to_string(), mapping_of(*kind));
+        }
+        properties[object] = json!({"properties": inner});
+    }
+    if typed {
+        let keyword = mapping_of(FieldType::Keyword);
+        properties["format"] = keyword.clone();
+        properties["parse_error"] = json!({"type": "text"});
+        properties["client"] = json!({"properties": {"ip": {"type": "ip"}, "port": {"type": "long"}}});
+        properties["http"] = json!({"properties": {"method": keyword, "status_code": {"type": "long"}}});
+        properties["url"] = json!({"properties": {"original": {"type": "keyword", "ignore_above": 8192}}});
+        properties["user_agent"] = json!({"type": "keyword", "ignore_above": 2048});
+        properties["bytes"] = json!({"type": "long"});
+    }
+    template
+}
+
+fn mapping_of(kind: FieldType) -> Value {
+    match kind {
+        FieldType::Keyword => json!({"type": "keyword", "ignore_above": 1024}),
+        FieldType::Text => json!({"type": "text"}),
+        FieldType::Long => json!({"type": "long"}),
+        FieldType::Double => json!({"type": "double"}),
+        FieldType::Ip => json!({"type": "ip"}),
+        FieldType::Date => json!({"type": "date"}),
+        FieldType::Boolean => json!({"type": "boolean"}),
+        FieldType::Object => json!({"type": "object", "dynamic": true}),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn access_log_templates_type_the_shared_fields() {
+        let template = index_template_for_formats("alb", "json", &[Format::Alb]);
+        assert_eq!(template["index_patterns"], json!(["alb-*"]));
+        let properties = &template["template"]["mappings"]["properties"];
+        assert_eq!(properties["client"]["properties"]["ip"]["type"], "ip");
+        assert_eq!(properties["http"]["properties"]["status_code"]["type"], "long");
+        assert!(properties["alb"]["properties"].is_object());
+        let plain = index_template_for_formats("s3", "json", &[Format::JsonLines, Format::TextLines]);
+        assert!(
+            plain["template"]["mappings"]["properties"]
+                .get("client")
+                .is_none()
+        );
+    }
 
     #[test]
     fn template_covers_the_prefix_and_types_the_fixed_fields() {

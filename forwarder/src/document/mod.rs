@@ -9,6 +9,7 @@
 //! acknowledges. Delivery rebuilds a rejected document from it ([`DocumentBuilder::fallback`],
 //! [`DocumentBuilder::dead_letter`]) without any index into a table kept elsewhere.
 
+pub mod access;
 mod blueprint;
 pub mod index;
 pub mod mapping;
@@ -136,6 +137,8 @@ pub struct Documents {
     pub docs: Vec<Document>,
     /// Events left out by the include/exclude message patterns.
     pub skipped: usize,
+    /// Access log lines that did not parse: indexed as text with a `parse_error`.
+    pub unparsed: usize,
 }
 
 /// Turns batches into documents with fixed options and the function's region.

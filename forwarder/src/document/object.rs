@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use super::access::{self, AccessRecord};
 use super::sluice::Fields;
 use super::write::{push_key, push_str, push_string_fields, push_timestamp};
 use super::{Document, DocumentBuilder, Documents, IdMode, Origin, RecordRef, Stage, parse, write};
@@ -24,6 +25,9 @@ impl DocumentBuilder {
         let reserved = reserved_fields(object);
         let mut indices = self.options.objects.naming(object.format).for_batch("");
         out.docs.reserve(records.records.len());
+        let context = access::Context {
+            header: records.header.as_deref().map(Vec::as_slice),
+        };
         for (position, record) in records.records.iter().enumerate() {
             if !self.options.filter.keeps(&record.text) {
                 out.skipped += 1;
@@ -34,16 +38,25 @@ impl DocumentBuilder {
                 position,
             };
             let message = self.redacted(&record.text);
-            let parsed = parse::parse(&message);
             let id = object.record_id(record.number);
-            let source = self.sluice_source(
-                &record_header(object, record),
-                &record_fields(record, &id, &reserved),
-                &message,
-                Some(&parsed),
-            );
+            let (source, time) = match access::parse(object.format, &message, context) {
+                Some(parsed) => {
+                    out.unparsed += usize::from(parsed.is_err());
+                    let (source, time) = access_source(object, record, &id, &message, parsed);
+                    (source, time.unwrap_or(record.timestamp))
+                }
+                None => {
+                    let parsed = parse::parse(&message);
+                    let fields = record_fields(record, &id, &reserved);
+                    let header = record_header(object, record);
+                    (
+                        self.sluice_source(&header, &fields, &message, Some(&parsed)),
+                        record.timestamp,
+                    )
+                }
+            };
             out.docs.push(Document {
-                index: indices.index_for(record.timestamp),
+                index: indices.index_for(time),
                 id: self.record_id(object, record),
                 source,
                 stage: Stage::Primary,
@@ -117,6 +130,89 @@ impl DocumentBuilder {
             IdMode::Event => Some(object.record_id(record.number)),
             IdMode::None => None,
         }
+    }
+}
+
+/// The document of an access log line: `@timestamp` its own time, `message` the raw (redacted)
+/// line, where it came from, the format's typed fields under the format's object (`alb`, …) and
+/// the shared ones; or, for a line that does not parse, the line with `parse_error`. Also the
+/// time the line gave (`None` when it did not parse or held none).
+fn access_source(
+    object: &ObjectMeta,
+    record: &Record,
+    id: &str,
+    message: &str,
+    parsed: Result<AccessRecord, String>,
+) -> (String, Option<i64>) {
+    let mut out = String::with_capacity(message.len() * 3 + 256);
+    let time = parsed.as_ref().ok().and_then(|parsed| parsed.time_ms);
+    out.push_str("{\"@timestamp\":");
+    push_timestamp(&mut out, time.unwrap_or(record.timestamp));
+    out.push_str(",\"message\":");
+    push_str(&mut out, message);
+    out.push_str(&record_header(object, record));
+    out.push_str(",\"event_id\":");
+    push_str(&mut out, id);
+    match parsed {
+        Err(reason) => {
+            out.push_str(",\"parse_error\":");
+            push_str(&mut out, &reason);
+        }
+        Ok(parsed) => {
+            if let Some(field) = object.format.field() {
+                out.push(',');
+                push_key(&mut out, field);
+                out.push('{');
+                out.push_str(&parsed.fields);
+                out.push('}');
+            }
+            push_shared(&mut out, &parsed.shared);
+        }
+    }
+    out.push('}');
+    (out, time)
+}
+
+/// `client`, `http`, `url`, `user_agent` and `bytes`, where the line has them.
+fn push_shared(out: &mut String, shared: &access::Shared) {
+    if let Some(ip) = &shared.client_ip {
+        out.push_str(",\"client\":{\"ip\":");
+        push_str(out, ip);
+        if let Some(port) = shared.client_port {
+            out.push_str(",\"port\":");
+            out.push_str(&port.to_string());
+        }
+        out.push('}');
+    }
+    if shared.http_method.is_some() || shared.http_status_code.is_some() {
+        out.push_str(",\"http\":{");
+        let mut first = true;
+        if let Some(method) = &shared.http_method {
+            out.push_str("\"method\":");
+            push_str(out, method);
+            first = false;
+        }
+        if let Some(status) = shared.http_status_code {
+            if !first {
+                out.push(',');
+            }
+            out.push_str("\"status_code\":");
+            out.push_str(&status.to_string());
+        }
+        out.push('}');
+    }
+    if let Some(url) = &shared.url_original {
+        out.push_str(",\"url\":{\"original\":");
+        push_str(out, url);
+        out.push('}');
+    }
+    if let Some(agent) = &shared.user_agent {
+        out.push_str(",\"user_agent\":");
+        push_str(out, agent);
+    }
+    if let Some(bytes) = shared.bytes {
+        out.push_str(",\"bytes\":");
+        out.push_str(&bytes.to_string());
     }
 }
 

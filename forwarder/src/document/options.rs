@@ -110,6 +110,14 @@ pub const DEFAULT_OBJECT_PREFIXES: &[(Format, &str)] = &[
     (Format::Cloudtrail, "cloudtrail"),
     (Format::JsonLines, "s3"),
     (Format::TextLines, "s3"),
+    (Format::Alb, "alb"),
+    (Format::AlbConnection, "albconn"),
+    (Format::Nlb, "nlb"),
+    (Format::Elb, "elb"),
+    (Format::Cloudfront, "cloudfront"),
+    (Format::Waf, "waf"),
+    (Format::S3Access, "s3access"),
+    (Format::VpcFlow, "vpcflow"),
 ];
 
 impl ObjectIndices {
@@ -134,23 +142,25 @@ impl ObjectIndices {
 
     /// The naming of a format's records (text lines' for a format that has no records).
     pub fn naming(&self, format: Format) -> &IndexNaming {
+        let text = self.namings.iter().find(|(given, _)| *given == Format::TextLines);
         self.namings
             .iter()
             .find(|(given, _)| *given == format)
-            .or(self.namings.last())
+            .or(text)
             .map(|(_, naming)| naming)
             .expect("every record format has a naming")
     }
 
-    /// The distinct prefixes, in order.
-    pub fn prefixes(&self) -> Vec<&str> {
-        let mut prefixes: Vec<&str> = Vec::new();
-        for (_, naming) in &self.namings {
-            if !prefixes.contains(&naming.prefix()) {
-                prefixes.push(naming.prefix());
+    /// Each distinct prefix with the formats whose records go there.
+    pub fn by_prefix(&self) -> Vec<(&str, Vec<Format>)> {
+        let mut out: Vec<(&str, Vec<Format>)> = Vec::new();
+        for (format, naming) in &self.namings {
+            match out.iter_mut().find(|(prefix, _)| *prefix == naming.prefix()) {
+                Some((_, formats)) => formats.push(*format),
+                None => out.push((naming.prefix(), vec![*format])),
             }
         }
-        prefixes
+        out
     }
 }
 
@@ -210,7 +220,8 @@ mod tests {
                 .index_for("", 1_795_946_400_000),
             "cloudtrail-2026.11"
         );
-        assert_eq!(indices.prefixes(), ["cloudtrail", "app-json", "s3"]);
+        assert_eq!(indices.prefixes()[..3], ["cloudtrail", "app-json", "s3"]);
+        assert_eq!(indices.naming(Format::Alb).prefix(), "alb");
         let (prefix, _) =
             ObjectIndices::new(&[(Format::TextLines, "Bad".to_owned())], Granularity::Day).unwrap_err();
         assert_eq!(prefix, "Bad");

@@ -336,6 +336,7 @@ fn records(format: crate::source::s3::Format, lines: &[&str]) -> Arc<crate::sour
             format,
             key_fields: vec![("environment".into(), "prod".into())],
         }),
+        header: None,
         records: lines
             .iter()
             .enumerate()

@@ -21,14 +21,38 @@ pub enum Format {
     JsonLines,
     /// One log line per line.
     TextLines,
+    /// Application Load Balancer access logs.
+    Alb,
+    /// Application Load Balancer connection logs.
+    AlbConnection,
+    /// Network Load Balancer access logs (TLS listeners).
+    Nlb,
+    /// Classic Load Balancer access logs.
+    Elb,
+    /// CloudFront standard logs.
+    Cloudfront,
+    /// AWS WAF logs.
+    Waf,
+    /// S3 server access logs.
+    S3Access,
+    /// VPC flow logs.
+    VpcFlow,
 }
 
 impl Format {
-    pub const ALL: [Format; 4] = [
+    pub const ALL: [Format; 12] = [
         Format::CloudwatchFirehose,
         Format::Cloudtrail,
         Format::JsonLines,
         Format::TextLines,
+        Format::Alb,
+        Format::AlbConnection,
+        Format::Nlb,
+        Format::Elb,
+        Format::Cloudfront,
+        Format::Waf,
+        Format::S3Access,
+        Format::VpcFlow,
     ];
 
     pub fn name(self) -> &'static str {
@@ -37,7 +61,39 @@ impl Format {
             Format::Cloudtrail => "cloudtrail",
             Format::JsonLines => "json-lines",
             Format::TextLines => "text-lines",
+            Format::Alb => "alb",
+            Format::AlbConnection => "alb-connection",
+            Format::Nlb => "nlb",
+            Format::Elb => "elb",
+            Format::Cloudfront => "cloudfront",
+            Format::Waf => "waf",
+            Format::S3Access => "s3-access",
+            Format::VpcFlow => "vpc-flow",
         }
+    }
+
+    /// Whether the format is read a line at a time (every format but Firehose's payloads and
+    /// CloudTrail's `{"Records":[…]}`).
+    pub fn is_lines(self) -> bool {
+        !matches!(self, Format::CloudwatchFirehose | Format::Cloudtrail)
+    }
+
+    /// The object of a record's document that holds the format's typed fields (`alb`,
+    /// `vpc_flow`, …); `None` for the formats without typed fields.
+    pub fn field(self) -> Option<&'static str> {
+        Some(match self {
+            Format::Alb => "alb",
+            Format::AlbConnection => "alb_connection",
+            Format::Nlb => "nlb",
+            Format::Elb => "elb",
+            Format::Cloudfront => "cloudfront",
+            Format::Waf => "waf",
+            Format::S3Access => "s3_access",
+            Format::VpcFlow => "vpc_flow",
+            Format::CloudwatchFirehose | Format::Cloudtrail | Format::JsonLines | Format::TextLines => {
+                return None;
+            }
+        })
     }
 }
 
@@ -128,7 +184,7 @@ impl S3Options {
         {
             return Some(*format);
         }
-        is_cloudtrail_key(key).then_some(Format::Cloudtrail)
+        format_of_layout(key)
     }
 
     /// The named captures of `S3_KEY_REGEX` on `key`, in the regex's order.
@@ -159,19 +215,79 @@ impl S3Options {
     }
 }
 
-/// CloudTrail's own layout: `[prefix/]AWSLogs/[o-org/]ACCOUNT/CloudTrail/REGION/YYYY/MM/DD/…`
-/// (<https://docs.aws.amazon.com/awscloudtrail/latest/userguide/get-and-view-cloudtrail-log-files.html>).
-fn is_cloudtrail_key(key: &str) -> bool {
+/// The format AWS's own key layouts say, under `[prefix/]AWSLogs/[o-org/]ACCOUNT/SERVICE/…`:
+/// - CloudTrail: `…/CloudTrail/REGION/YYYY/MM/DD/…`
+///   (<https://docs.aws.amazon.com/awscloudtrail/latest/userguide/get-and-view-cloudtrail-log-files.html>);
+/// - load balancers: `…/elasticloadbalancing/REGION/YYYY/MM/DD/FILE`, the file telling which:
+///   `…_app.NAME_…` an ALB, `conn_log.…_app.NAME_…` its connection log, `…_net.NAME_…` an NLB,
+///   anything else a Classic Load Balancer
+///   (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html>,
+///   <https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-access-logs.html>,
+///   <https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/access-log-collection.html>);
+/// - WAF: `…/WAFLogs/REGION/WEBACL/…`
+///   (<https://docs.aws.amazon.com/waf/latest/developerguide/logging-s3.html>);
+/// - VPC flow logs: `…/vpcflowlogs/REGION/…`
+///   (<https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-path.html>);
+///
+/// and CloudFront's file names `DISTRIBUTION.YYYY-MM-DD-HH.UNIQUE.gz`
+/// (<https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging-legacy-s3.html>).
+pub fn format_of_layout(key: &str) -> Option<Format> {
     let parts: Vec<&str> = key.split('/').collect();
-    parts
-        .windows(3)
-        .any(|window| window[0] == "AWSLogs" && is_account(window[1]) && window[2] == "CloudTrail")
-        || parts.windows(4).any(|window| {
-            window[0] == "AWSLogs"
-                && window[1].starts_with("o-")
-                && is_account(window[2])
-                && window[3] == "CloudTrail"
+    let file = parts.last().copied().unwrap_or_default();
+    let service = parts.iter().enumerate().find_map(|(i, part)| {
+        if *part != "AWSLogs" {
+            return None;
+        }
+        let mut rest = parts[i + 1..].iter();
+        let mut account = rest.next()?;
+        if account.starts_with("o-") {
+            account = rest.next()?;
+        }
+        is_account(account).then(|| rest.next().copied()).flatten()
+    });
+    match service {
+        Some("CloudTrail") => return Some(Format::Cloudtrail),
+        Some("elasticloadbalancing") => {
+            return Some(if file.starts_with("conn_log.") {
+                Format::AlbConnection
+            } else if file.contains("_app.") {
+                Format::Alb
+            } else if file.contains("_net.") {
+                Format::Nlb
+            } else {
+                Format::Elb
+            });
+        }
+        Some("WAFLogs") => return Some(Format::Waf),
+        Some("vpcflowlogs") => return Some(Format::VpcFlow),
+        _ => {}
+    }
+    is_cloudfront_file(file).then_some(Format::Cloudfront)
+}
+
+/// `E2EXAMPLE12345.2026-11-29-10.a1b2c3d4.gz`: a distribution id (upper-case letters and
+/// digits), the hour, a unique id.
+fn is_cloudfront_file(file: &str) -> bool {
+    let mut parts = file.split('.');
+    let (Some(distribution), Some(hour), Some(unique), Some("gz"), None) = (
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+        parts.next(),
+    ) else {
+        return false;
+    };
+    distribution.len() >= 8
+        && distribution
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && hour.len() == 13
+        && hour.bytes().enumerate().all(|(i, b)| match i {
+            4 | 7 | 10 => b == b'-',
+            _ => b.is_ascii_digit(),
         })
+        && !unique.is_empty()
 }
 
 fn is_account(part: &str) -> bool {
@@ -250,6 +366,55 @@ mod tests {
             None
         );
         assert_eq!(options.format_of_key("firehose/2026/11/29/x"), None);
+    }
+
+    #[test]
+    fn aws_key_layouts_name_the_access_log_formats() {
+        // Key layouts from the pages cited on `format_of_layout`.
+        let layout = |key: &str| format_of_layout(key);
+        let elb = "logs/AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/29";
+        assert_eq!(
+            layout(&format!(
+                "{elb}/123456789012_elasticloadbalancing_us-east-2_app.my-alb.1234567890abcdef_20261129T0005Z_198.51.100.1_1abc.log.gz"
+            )),
+            Some(Format::Alb)
+        );
+        assert_eq!(
+            layout(&format!(
+                "{elb}/conn_log.123456789012_elasticloadbalancing_us-east-2_app.my-alb.1234567890abcdef_20261129T0005Z_198.51.100.1_1abc.log.gz"
+            )),
+            Some(Format::AlbConnection)
+        );
+        assert_eq!(
+            layout(&format!(
+                "{elb}/123456789012_elasticloadbalancing_us-east-2_net.my-nlb.1234567890abcdef_20261129T0005Z_5d2e.log.gz"
+            )),
+            Some(Format::Nlb)
+        );
+        assert_eq!(
+            layout(&format!(
+                "{elb}/123456789012_elasticloadbalancing_us-east-2_my-loadbalancer_20261129T0005Z_172.160.001.192_20sg8hgm.log"
+            )),
+            Some(Format::Elb)
+        );
+        assert_eq!(
+            layout(
+                "AWSLogs/123456789012/WAFLogs/us-east-1/my-acl/2026/11/29/10/05/123456789012_waflogs_us-east-1_my-acl_20261129T1005Z_a1b2.log.gz"
+            ),
+            Some(Format::Waf)
+        );
+        assert_eq!(
+            layout(
+                "AWSLogs/o-abc123/123456789012/vpcflowlogs/us-east-1/2026/11/29/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20261129T1005Z_a1b2.log.gz"
+            ),
+            Some(Format::VpcFlow)
+        );
+        assert_eq!(
+            layout("cf/E2EXAMPLE12345.2026-11-29-10.a1b2c3d4.gz"),
+            Some(Format::Cloudfront)
+        );
+        assert_eq!(layout("cf/e2example.2026-11-29-10.a1b2c3d4.gz"), None);
+        assert_eq!(layout("access/2026-11-29-10-05-12-ABCDEF0123456789"), None);
     }
 
     #[test]

@@ -82,6 +82,9 @@ pub struct Record {
 pub struct Records {
     pub ack: Ack,
     pub object: Arc<ObjectMeta>,
+    /// The field names of the header line these records follow (CloudFront's `#Fields:`, a VPC
+    /// flow log's first line), when the format has one.
+    pub header: Option<Arc<Vec<String>>>,
     pub records: Vec<Record>,
 }
 

@@ -287,6 +287,7 @@ pub fn parse_object(
     let mut out = Output {
         meta: Arc::clone(&meta),
         ack,
+        header: None,
         pending: Vec::new(),
         pending_bytes: 0,
         emit: &mut emit,
@@ -296,7 +297,7 @@ pub fn parse_object(
     match meta.format {
         Format::CloudwatchFirehose => read_payloads(stream, &mut out)?,
         Format::Cloudtrail => read_cloudtrail(stream, &mut out)?,
-        Format::JsonLines | Format::TextLines => read_lines(stream, options, &mut out)?,
+        _ => read_lines(stream, options, &mut out)?,
     }
     out.flush()?;
     Ok(ObjectRead {
@@ -310,6 +311,7 @@ pub fn parse_object(
 struct Output<'a, F> {
     meta: Arc<ObjectMeta>,
     ack: Ack,
+    header: Option<Arc<Vec<String>>>,
     pending: Vec<Record>,
     pending_bytes: usize,
     emit: &'a mut F,
@@ -337,6 +339,7 @@ impl<F: FnMut(Chunk) -> Result<(), Stopped>> Output<'_, F> {
         (self.emit)(Chunk::Records(Records {
             ack: self.ack.clone(),
             object: Arc::clone(&self.meta),
+            header: self.header.clone(),
             records,
         }))
         .map_err(|Stopped| ParseError::Stopped)
@@ -420,7 +423,7 @@ fn read_lines<F: FnMut(Chunk) -> Result<(), Stopped>>(
 ) -> Result<(), ParseError> {
     let mut line = Vec::new();
     let mut number = 0u64;
-    let json = out.meta.format == Format::JsonLines;
+    let format = out.meta.format;
     loop {
         line.clear();
         let read = stream
@@ -439,15 +442,50 @@ fn read_lines<F: FnMut(Chunk) -> Result<(), Stopped>>(
         }
         // A line that is not UTF-8 is kept, its bad bytes replaced.
         let text = String::from_utf8_lossy(&line).into_owned();
-        let time = match json {
-            true => options.json_line_time(&text),
-            false => text.split_whitespace().next().and_then(rfc3339_ms),
+        if let Some(fields) = header_fields(format, number, &text) {
+            // The records that follow are read by these names: a new chunk starts here.
+            out.flush()?;
+            out.header = Some(Arc::new(fields));
+            continue;
+        }
+        if format == Format::Cloudfront && text.starts_with('#') {
+            continue;
+        }
+        let time = match format {
+            Format::JsonLines => options.json_line_time(&text),
+            Format::TextLines => text.split_whitespace().next().and_then(rfc3339_ms),
+            // Access logs: the parser of the format reads the line's time.
+            _ => None,
         };
         out.push(Record {
             number,
             timestamp: time.unwrap_or(out.meta.last_modified_ms),
             text,
         })?;
+    }
+}
+
+/// The field names a header line gives: CloudFront's `#Fields: date time …`
+/// (<https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html>),
+/// or the first line of a VPC flow log file, `version account-id interface-id …`, every name a
+/// lower-case word (<https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-records-examples.html>).
+fn header_fields(format: Format, number: u64, line: &str) -> Option<Vec<String>> {
+    match format {
+        Format::Cloudfront => {
+            let names = line.strip_prefix("#Fields:")?;
+            Some(names.split_whitespace().map(str::to_string).collect())
+        }
+        Format::VpcFlow if number == 1 => {
+            let names: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+            let is_name = |name: &String| {
+                name.starts_with(|c: char| c.is_ascii_lowercase())
+                    && name
+                        .bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+            };
+            names.iter().all(is_name).then_some(names)
+        }
+        _ => None,
     }
 }
 

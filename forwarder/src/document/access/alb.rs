@@ -1,0 +1,15 @@
+//! (being written)
+
+use super::{AccessRecord, FieldType};
+
+pub const FIELDS: &[(&str, FieldType)] = &[];
+
+pub fn parse(_line: &str) -> Result<AccessRecord, String> {
+    Err("not parsed yet".to_string())
+}
+
+pub const CONNECTION_FIELDS: &[(&str, FieldType)] = &[];
+
+pub fn parse_connection(_line: &str) -> Result<AccessRecord, String> {
+    Err("not parsed yet".to_string())
+}

@@ -1,0 +1,299 @@
+//! Access logs that AWS services write to S3, parsed into typed fields: each format in its own
+//! module, as AWS documents it (the module cites the page).
+//!
+//! A parser reads one line and writes the format's own fields (AWS's names in snake_case, numbers
+//! as numbers, `-` left out) with a [`FieldWriter`], and fills the [`Shared`] fields every access
+//! log has in some form, so one dashboard can show them all. A line that does not parse is an
+//! error naming why: its document keeps the raw line with a `parse_error`, never dropped.
+
+pub mod alb;
+pub mod cloudfront;
+pub mod elb;
+pub mod nlb;
+pub mod s3access;
+pub mod vpcflow;
+pub mod waf;
+
+use std::fmt::Write as _;
+
+use super::write::{push_f64, push_key, push_str};
+use crate::source::s3::Format;
+
+/// What one access log line says.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AccessRecord {
+    /// The record's own time, in milliseconds since the epoch.
+    pub time_ms: Option<i64>,
+    /// The format's fields: the inside of a JSON object (`"a":1,"b":"x"`), no braces.
+    pub fields: String,
+    pub shared: Shared,
+}
+
+/// The fields every access log fills where it has them (`client.ip`, `http.status_code`, …).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Shared {
+    pub client_ip: Option<String>,
+    pub client_port: Option<u16>,
+    pub http_method: Option<String>,
+    pub http_status_code: Option<u16>,
+    pub url_original: Option<String>,
+    pub user_agent: Option<String>,
+    /// Bytes sent to the client (or transferred, for flow logs).
+    pub bytes: Option<u64>,
+}
+
+/// The mapping type of a format's field, for its index template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Keyword,
+    Text,
+    Long,
+    Double,
+    Ip,
+    Date,
+    Boolean,
+    /// A JSON object kept as it is (WAF's nested structures).
+    Object,
+}
+
+/// Context a parser may need beyond the line: the field names of the header line that came
+/// before it (CloudFront's `#Fields:`, a VPC flow log's first line).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context<'a> {
+    pub header: Option<&'a [String]>,
+}
+
+/// Parses one line of `format`. `None` for a format that is not an access log.
+pub fn parse(format: Format, line: &str, context: Context<'_>) -> Option<Result<AccessRecord, String>> {
+    Some(match format {
+        Format::Alb => alb::parse(line),
+        Format::AlbConnection => alb::parse_connection(line),
+        Format::Nlb => nlb::parse(line),
+        Format::Elb => elb::parse(line),
+        Format::Cloudfront => cloudfront::parse(line, context),
+        Format::Waf => waf::parse(line),
+        Format::S3Access => s3access::parse(line),
+        Format::VpcFlow => vpcflow::parse(line, context),
+        Format::CloudwatchFirehose | Format::Cloudtrail | Format::JsonLines | Format::TextLines => {
+            return None;
+        }
+    })
+}
+
+/// The typed fields of an access log format, for its index template. `None` for a format that is
+/// not an access log.
+pub fn fields(format: Format) -> Option<&'static [(&'static str, FieldType)]> {
+    Some(match format {
+        Format::Alb => alb::FIELDS,
+        Format::AlbConnection => alb::CONNECTION_FIELDS,
+        Format::Nlb => nlb::FIELDS,
+        Format::Elb => elb::FIELDS,
+        Format::Cloudfront => cloudfront::FIELDS,
+        Format::Waf => waf::FIELDS,
+        Format::S3Access => s3access::FIELDS,
+        Format::VpcFlow => vpcflow::FIELDS,
+        Format::CloudwatchFirehose | Format::Cloudtrail | Format::JsonLines | Format::TextLines => {
+            return None;
+        }
+    })
+}
+
+/// Writes the fields of a JSON object into a string, escaped, without the braces.
+#[derive(Debug, Default)]
+pub struct FieldWriter {
+    out: String,
+}
+
+impl FieldWriter {
+    pub fn with_capacity(capacity: usize) -> Self {
+        FieldWriter {
+            out: String::with_capacity(capacity),
+        }
+    }
+
+    fn key(&mut self, key: &str) {
+        if !self.out.is_empty() {
+            self.out.push(',');
+        }
+        push_key(&mut self.out, key);
+    }
+
+    /// A string field; AWS's `-` (no value) and the empty string leave it out.
+    pub fn str(&mut self, key: &str, value: &str) {
+        if value != "-" && !value.is_empty() {
+            self.key(key);
+            push_str(&mut self.out, value);
+        }
+    }
+
+    /// A whole number field, parsed from text; `-` and empty leave it out, anything else that is
+    /// not a number is an error naming the field.
+    pub fn int(&mut self, key: &str, value: &str) -> Result<Option<i64>, String> {
+        if value == "-" || value.is_empty() {
+            return Ok(None);
+        }
+        let number: i64 = value
+            .parse()
+            .map_err(|_| format!("{key} is not a whole number: {value:?}"))?;
+        self.key(key);
+        let _ = write!(self.out, "{number}");
+        Ok(Some(number))
+    }
+
+    /// A number field (times in seconds, ratios), parsed from text; `-` and empty leave it out.
+    pub fn float(&mut self, key: &str, value: &str) -> Result<Option<f64>, String> {
+        if value == "-" || value.is_empty() {
+            return Ok(None);
+        }
+        let number: f64 = value
+            .parse()
+            .ok()
+            .filter(|n: &f64| n.is_finite())
+            .ok_or_else(|| format!("{key} is not a number: {value:?}"))?;
+        self.key(key);
+        push_f64(&mut self.out, number);
+        Ok(Some(number))
+    }
+
+    /// A field whose value is already JSON (an object or array kept as it is).
+    pub fn raw_json(&mut self, key: &str, json: &str) {
+        self.key(key);
+        self.out.push_str(json);
+    }
+
+    /// A boolean field.
+    pub fn bool(&mut self, key: &str, value: bool) {
+        self.key(key);
+        self.out.push_str(if value { "true" } else { "false" });
+    }
+
+    /// The fields written so far: the inside of a JSON object.
+    pub fn finish(self) -> String {
+        self.out
+    }
+}
+
+/// Splits a line of space-separated fields where a field may be `"quoted"` (with `\"` inside);
+/// quotes are removed and `\"` unescaped.
+pub fn split_quoted(line: &str) -> Result<Vec<std::borrow::Cow<'_, str>>, String> {
+    use std::borrow::Cow;
+    let bytes = line.as_bytes();
+    let mut fields = Vec::with_capacity(32);
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b' ' => i += 1,
+            b'"' => {
+                let start = i + 1;
+                let mut end = start;
+                let mut escaped = false;
+                loop {
+                    match bytes.get(end) {
+                        None => return Err(format!("a quoted field that starts at byte {i} never ends")),
+                        Some(b'\\') => {
+                            escaped = true;
+                            end += 2;
+                        }
+                        Some(b'"') => break,
+                        Some(_) => end += 1,
+                    }
+                }
+                let end = end.min(bytes.len());
+                let inner = &line[start..end];
+                fields.push(match escaped {
+                    true => Cow::Owned(inner.replace("\\\"", "\"").replace("\\\\", "\\")),
+                    false => Cow::Borrowed(inner),
+                });
+                i = end + 1;
+            }
+            _ => {
+                let start = i;
+                while i < bytes.len() && bytes[i] != b' ' {
+                    i += 1;
+                }
+                fields.push(Cow::Borrowed(&line[start..i]));
+            }
+        }
+    }
+    Ok(fields)
+}
+
+/// Splits `address:port` (IPv4 `10.0.0.1:443`, IPv6 `2001:db8::1:443` or `[2001:db8::1]:443`)
+/// into its address and port; `None` for `-`.
+pub fn split_address(value: &str) -> Option<(&str, Option<u16>)> {
+    if value == "-" || value.is_empty() {
+        return None;
+    }
+    if let Some(rest) = value.strip_prefix('[') {
+        let (address, port) = rest.split_once("]:").unwrap_or((rest.trim_end_matches(']'), ""));
+        return Some((address, port.parse().ok()));
+    }
+    match value.rsplit_once(':') {
+        Some((address, port)) if port.bytes().all(|b| b.is_ascii_digit()) && !port.is_empty() => {
+            Some((address, port.parse().ok()))
+        }
+        _ => Some((value, None)),
+    }
+}
+
+/// Splits a request line `GET https://example.com:443/path?q=1 HTTP/1.1` into method, URL and
+/// protocol; a part that is missing is `None`.
+pub fn split_request(request: &str) -> (Option<&str>, Option<&str>, Option<&str>) {
+    let mut parts = request.splitn(3, ' ');
+    let method = parts.next().filter(|part| !part.is_empty() && *part != "-");
+    let url = parts.next().filter(|part| !part.is_empty() && *part != "-");
+    let protocol = parts.next().filter(|part| !part.is_empty() && *part != "-");
+    (method, url, protocol)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_fields_keep_their_spaces_and_quotes() {
+        let fields = split_quoted(r#"a "b c" "d \"e\"" - "" f"#).unwrap();
+        let fields: Vec<&str> = fields.iter().map(|f| f.as_ref()).collect();
+        assert_eq!(fields, ["a", "b c", "d \"e\"", "-", "", "f"]);
+        assert!(split_quoted(r#"a "never ends"#).is_err());
+    }
+
+    #[test]
+    fn addresses_split_into_ip_and_port() {
+        assert_eq!(
+            split_address("192.168.131.39:2817"),
+            Some(("192.168.131.39", Some(2817)))
+        );
+        assert_eq!(split_address("2001:db8::1:443"), Some(("2001:db8::1", Some(443))));
+        assert_eq!(
+            split_address("[2001:db8::1]:443"),
+            Some(("2001:db8::1", Some(443)))
+        );
+        assert_eq!(split_address("10.0.0.1"), Some(("10.0.0.1", None)));
+        assert_eq!(split_address("-"), None);
+    }
+
+    #[test]
+    fn requests_split_into_method_url_and_protocol() {
+        assert_eq!(
+            split_request("GET http://www.example.com:80/ HTTP/1.1"),
+            (Some("GET"), Some("http://www.example.com:80/"), Some("HTTP/1.1"))
+        );
+        assert_eq!(split_request("- - - "), (None, None, None));
+    }
+
+    #[test]
+    fn the_writer_leaves_out_what_aws_writes_as_a_dash() {
+        let mut out = FieldWriter::default();
+        out.str("a", "-");
+        out.str("b", "x\"y");
+        assert_eq!(out.int("c", "-1").unwrap(), Some(-1));
+        assert_eq!(out.float("d", "0.001").unwrap(), Some(0.001));
+        assert!(
+            out.int("e", "abc")
+                .unwrap_err()
+                .contains("e is not a whole number")
+        );
+        assert_eq!(out.finish(), r#""b":"x\"y","c":-1,"d":0.001"#);
+    }
+}
