@@ -220,7 +220,8 @@ mod tests {
                 .index_for("", 1_795_946_400_000),
             "cloudtrail-2026.11"
         );
-        assert_eq!(indices.prefixes()[..3], ["cloudtrail", "app-json", "s3"]);
+        let prefixes: Vec<&str> = indices.by_prefix().iter().map(|(prefix, _)| *prefix).collect();
+        assert_eq!(prefixes[..3], ["cloudtrail", "app-json", "s3"]);
         assert_eq!(indices.naming(Format::Alb).prefix(), "alb");
         let (prefix, _) =
             ObjectIndices::new(&[(Format::TextLines, "Bad".to_owned())], Granularity::Day).unwrap_err();

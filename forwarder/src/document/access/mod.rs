@@ -239,10 +239,11 @@ pub fn split_address(value: &str) -> Option<(&str, Option<u16>)> {
 /// Splits a request line `GET https://example.com:443/path?q=1 HTTP/1.1` into method, URL and
 /// protocol; a part that is missing is `None`.
 pub fn split_request(request: &str) -> (Option<&str>, Option<&str>, Option<&str>) {
-    let mut parts = request.splitn(3, ' ');
-    let method = parts.next().filter(|part| !part.is_empty() && *part != "-");
-    let url = parts.next().filter(|part| !part.is_empty() && *part != "-");
-    let protocol = parts.next().filter(|part| !part.is_empty() && *part != "-");
+    let mut parts = request.splitn(3, ' ').map(str::trim);
+    let mut next = || parts.next().filter(|part| !part.is_empty() && *part != "-");
+    let method = next();
+    let url = next();
+    let protocol = next();
     (method, url, protocol)
 }
 
