@@ -127,7 +127,8 @@ pub struct RawConfig {
         long,
         env = "S3_FORMATS",
         help = "S3 objects: GLOB=FORMAT rules on the key, first match wins (formats: \
-                cloudwatch-firehose, cloudtrail, json-lines, text-lines; default: detected)"
+                cloudwatch-firehose, cloudtrail, json-lines, text-lines, alb, alb-connection, nlb, \
+                elb, cloudfront, waf, s3-access, vpc-flow; default: detected)"
     )]
     pub s3_formats: Option<String>,
     #[arg(
@@ -146,8 +147,8 @@ pub struct RawConfig {
     #[arg(
         long,
         env = "S3_INDEX_PREFIXES",
-        help = "S3 objects: FORMAT=PREFIX index prefixes \
-                (default cloudtrail=cloudtrail,json-lines=s3,text-lines=s3)"
+        help = "S3 objects: FORMAT=PREFIX index prefixes (defaults: cloudtrail=cloudtrail, \
+                json-lines=s3, text-lines=s3, and each access log format its own, e.g. alb=alb)"
     )]
     pub s3_index_prefixes: Option<String>,
     /// `AWS_REGION`, set by Lambda and the AWS tools: the region documents are stamped with, and
