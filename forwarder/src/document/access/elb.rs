@@ -13,7 +13,7 @@
 //! `"request"`: a line needs the fields up to it. Fields after `ssl_protocol` are kept in
 //! `extra_fields`.
 
-use super::alb::{Layout, Share, address, decimal, request, text, time, user_agent, whole};
+use super::positional::{Layout, Share, address, decimal, request, text, time, user_agent, whole};
 use super::{AccessRecord, FieldType};
 
 /// Every field the parser writes under `elb`.
@@ -72,7 +72,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::super::Shared;
-    use super::super::alb::check::{covers, typed};
+    use super::super::positional::check::{covers, typed};
     use super::*;
 
     /// The page's four examples (HTTP, HTTPS, TCP, SSL): see tests/fixtures/access/README.md.

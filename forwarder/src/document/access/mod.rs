@@ -10,6 +10,7 @@ pub mod alb;
 pub mod cloudfront;
 pub mod elb;
 pub mod nlb;
+mod positional;
 pub mod s3access;
 pub mod vpcflow;
 pub mod waf;

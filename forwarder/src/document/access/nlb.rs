@@ -12,7 +12,7 @@
 //! written before AWS added the later fields is parsed as far as it goes, as long as it reaches
 //! `sent_bytes`.
 
-use super::alb::{Layout, Share, address, date, decimal, list, text, time, whole};
+use super::positional::{Layout, Share, address, date, decimal, list, text, time, whole};
 use super::{AccessRecord, FieldType};
 
 /// Every field the parser writes under `nlb`.
@@ -84,7 +84,7 @@ mod tests {
     use serde_json::{Value, json};
 
     use super::super::Shared;
-    use super::super::alb::check::{covers, typed};
+    use super::super::positional::check::{covers, typed};
     use super::*;
 
     /// The page's two examples as AWS published them in 2020 (21 fields, before

@@ -1,0 +1,533 @@
+//! The reader of positional lines: fields in a documented order, separated by spaces, a field
+//! in `"quotes"` holding spaces (`\"` inside is a quote), `-` for "no value". The Elastic Load
+//! Balancing logs (ALB access and connection logs, NLB, Classic) are read with it: each declares
+//! its columns as a [`Layout`], and a line is read one field at a time, borrowed from the line
+//! and written straight into the [`FieldWriter`].
+
+use std::borrow::Cow;
+use std::fmt::Write as _;
+use std::net::IpAddr;
+
+use super::{AccessRecord, FieldWriter, Shared, split_address};
+use crate::document::write::push_str;
+use crate::source::s3::format::rfc3339_ms;
+
+/// A log whose lines are fields in a fixed order (the Elastic Load Balancing logs).
+#[derive(Debug)]
+pub(super) struct Layout {
+    /// What a line is, for messages: "an ALB access log line".
+    pub what: &'static str,
+    /// Whether a field may be `"quoted"`; otherwise fields are split on spaces alone.
+    pub quoted: bool,
+    /// How many fields a line needs at least: the format as AWS first shipped it.
+    pub required: usize,
+    pub columns: &'static [Column],
+}
+
+/// One field of a [`Layout`]: AWS's name (in messages, and the key unless the kind says
+/// otherwise), how to read it, and which shared field it fills.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Column {
+    pub name: &'static str,
+    pub kind: Kind,
+    pub share: Option<Share>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    /// A string, as written.
+    Text,
+    /// The record's own time: `@timestamp`, not a field.
+    Time,
+    /// `address:port`, into an IP address field and a port field.
+    Address {
+        ip: &'static str,
+        port: &'static str,
+    },
+    /// An IP address.
+    Ip,
+    Whole,
+    Decimal,
+    /// A time kept as a date field.
+    Date,
+    /// `METHOD URL PROTOCOL`, into `request_method`, `request_url` and `request_protocol`.
+    Request,
+    /// The shared `user_agent`, nothing under the format's object.
+    UserAgent,
+    /// A list of strings split on the character (quotes around an item removed).
+    List(char),
+    /// A list of whole numbers split on the character.
+    WholeList(char),
+    /// A certificate's `NotBefore=…;NotAfter=…`: kept, and read into two dates.
+    Validity {
+        not_before: &'static str,
+        not_after: &'static str,
+    },
+}
+
+/// The shared field a column fills.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Share {
+    /// `client.ip` and `client.port`, from an address column.
+    Client,
+    ClientIp,
+    ClientPort,
+    StatusCode,
+    Bytes,
+}
+
+impl Column {
+    pub const fn new(name: &'static str, kind: Kind) -> Column {
+        Column {
+            name,
+            kind,
+            share: None,
+        }
+    }
+
+    pub const fn shared(self, share: Share) -> Column {
+        Column {
+            share: Some(share),
+            ..self
+        }
+    }
+}
+
+pub(super) const fn text(name: &'static str) -> Column {
+    Column::new(name, Kind::Text)
+}
+pub(super) const fn time(name: &'static str) -> Column {
+    Column::new(name, Kind::Time)
+}
+pub(super) const fn address(name: &'static str, ip: &'static str, port: &'static str) -> Column {
+    Column::new(name, Kind::Address { ip, port })
+}
+pub(super) const fn ip(name: &'static str) -> Column {
+    Column::new(name, Kind::Ip)
+}
+pub(super) const fn whole(name: &'static str) -> Column {
+    Column::new(name, Kind::Whole)
+}
+pub(super) const fn decimal(name: &'static str) -> Column {
+    Column::new(name, Kind::Decimal)
+}
+pub(super) const fn date(name: &'static str) -> Column {
+    Column::new(name, Kind::Date)
+}
+pub(super) const fn request(name: &'static str) -> Column {
+    Column::new(name, Kind::Request)
+}
+pub(super) const fn user_agent(name: &'static str) -> Column {
+    Column::new(name, Kind::UserAgent)
+}
+pub(super) const fn list(name: &'static str, separator: char) -> Column {
+    Column::new(name, Kind::List(separator))
+}
+pub(super) const fn whole_list(name: &'static str, separator: char) -> Column {
+    Column::new(name, Kind::WholeList(separator))
+}
+
+impl Layout {
+    /// Reads a line field by field. A line with fewer than [`Layout::required`] fields is an
+    /// error saying so; otherwise the first field that does not read is.
+    pub fn parse(&self, line: &str) -> Result<AccessRecord, String> {
+        if line.trim().is_empty() {
+            return Err("an empty line".to_string());
+        }
+        let mut reader = Reader {
+            layout: self,
+            out: FieldWriter::with_capacity(line.len() + 768),
+            shared: Shared::default(),
+            time_ms: None,
+            scratch: String::new(),
+            extra: String::new(),
+            extra_values: false,
+        };
+        let mut count = 0;
+        let mut failed = None;
+        for field in Fields::new(line, self.quoted) {
+            let field = field?;
+            if failed.is_none() {
+                failed = reader.field(count, &field).err();
+            }
+            count += 1;
+        }
+        if count < self.required {
+            return Err(format!(
+                "{count} field{s}, {what} has at least {required} ({first} to {last})",
+                s = if count == 1 { "" } else { "s" },
+                what = self.what,
+                required = self.required,
+                first = self.columns[0].name,
+                last = self.columns[self.required - 1].name,
+            ));
+        }
+        match failed {
+            Some(reason) => Err(reason),
+            None => Ok(reader.finish()),
+        }
+    }
+}
+
+/// The state of one line being read.
+struct Reader<'a> {
+    layout: &'a Layout,
+    out: FieldWriter,
+    shared: Shared,
+    time_ms: Option<i64>,
+    /// A list's JSON array, reused from one list to the next.
+    scratch: String,
+    /// The JSON array of the fields after the known ones.
+    extra: String,
+    /// Whether one of them is not `-`.
+    extra_values: bool,
+}
+
+impl Reader<'_> {
+    /// Reads the field at `index` (from 0) of the line.
+    fn field(&mut self, index: usize, value: &str) -> Result<(), String> {
+        let Some(column) = self.layout.columns.get(index) else {
+            self.extra.push(if self.extra.is_empty() { '[' } else { ',' });
+            push_str(&mut self.extra, value);
+            self.extra_values |= present(value).is_some();
+            return Ok(());
+        };
+        let name = column.name;
+        let wrong = |what: &str| format!("field {} ({name}) is not {what}: {value:?}", index + 1);
+        match column.kind {
+            Kind::Text => self.out.str(name, value),
+            Kind::Time => self.time_ms = Some(time_ms(value).ok_or_else(|| wrong("an ISO 8601 time"))?),
+            Kind::Date => {
+                if present(value).is_some() {
+                    if !is_date(value) {
+                        return Err(wrong("an ISO 8601 time"));
+                    }
+                    self.out.str(name, value);
+                }
+            }
+            Kind::Address { ip, port } => {
+                let Some((address, number)) = split_address(value) else {
+                    return Ok(());
+                };
+                if address.parse::<IpAddr>().is_err() {
+                    return Err(wrong("an IP address and port"));
+                }
+                self.out.str(ip, address);
+                if number.is_some() {
+                    // The digits after the last `:`, already read as a port.
+                    let digits = value.rsplit(':').next().unwrap_or_default();
+                    self.out
+                        .int(port, digits)
+                        .map_err(|_| wrong("an IP address and port"))?;
+                }
+                if column.share == Some(Share::Client) {
+                    self.shared.client_ip = Some(address.to_owned());
+                    self.shared.client_port = number;
+                }
+            }
+            Kind::Ip => {
+                if let Some(address) = present(value) {
+                    address.parse::<IpAddr>().map_err(|_| wrong("an IP address"))?;
+                    self.out.str(name, address);
+                    if column.share == Some(Share::ClientIp) {
+                        self.shared.client_ip = Some(address.to_owned());
+                    }
+                }
+            }
+            Kind::Whole => {
+                let number = self.out.int(name, value).map_err(|_| wrong("a whole number"))?;
+                if let Some(number) = number {
+                    match column.share {
+                        Some(Share::ClientPort) => self.shared.client_port = u16::try_from(number).ok(),
+                        Some(Share::StatusCode) => self.shared.http_status_code = u16::try_from(number).ok(),
+                        Some(Share::Bytes) => self.shared.bytes = u64::try_from(number).ok(),
+                        _ => {}
+                    }
+                }
+            }
+            Kind::Decimal => {
+                self.out.float(name, value).map_err(|_| wrong("a number"))?;
+            }
+            Kind::Request => {
+                let (method, url, protocol) = request_parts(value);
+                if let Some(method) = method {
+                    self.out.str("request_method", method);
+                    self.shared.http_method = Some(method.to_owned());
+                }
+                if let Some(url) = url {
+                    self.out.str("request_url", url);
+                    self.shared.url_original = Some(url.to_owned());
+                }
+                if let Some(protocol) = protocol {
+                    self.out.str("request_protocol", protocol);
+                }
+            }
+            Kind::UserAgent => self.shared.user_agent = present(value).map(str::to_owned),
+            Kind::List(separator) | Kind::WholeList(separator) => {
+                let numbers = matches!(column.kind, Kind::WholeList(_));
+                self.list(name, value, separator, numbers)
+                    .map_err(|()| wrong("a list of whole numbers"))?;
+            }
+            Kind::Validity {
+                not_before,
+                not_after,
+            } => {
+                self.out.str(name, value);
+                let dates = value
+                    .strip_prefix("NotBefore=")
+                    .and_then(|rest| rest.split_once(";NotAfter="))
+                    .filter(|(before, after)| is_date(before) && is_date(after));
+                if let Some((before, after)) = dates {
+                    self.out.str(not_before, before);
+                    self.out.str(not_after, after);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes a list as a JSON array; `Err` for an item that is not a whole number when
+    /// `numbers`.
+    fn list(&mut self, name: &str, value: &str, separator: char, numbers: bool) -> Result<(), ()> {
+        self.scratch.clear();
+        let items = value
+            .split(separator)
+            .map(|item| item.trim().trim_matches('"'))
+            .filter_map(present);
+        for item in items {
+            self.scratch.push(if self.scratch.is_empty() { '[' } else { ',' });
+            if numbers {
+                let number: i64 = item.parse().map_err(|_| ())?;
+                let _ = write!(self.scratch, "{number}");
+            } else {
+                push_str(&mut self.scratch, item);
+            }
+        }
+        if !self.scratch.is_empty() {
+            self.scratch.push(']');
+            self.out.raw_json(name, &self.scratch);
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> AccessRecord {
+        if self.extra_values {
+            self.extra.push(']');
+            self.out.raw_json("extra_fields", &self.extra);
+        }
+        AccessRecord {
+            time_ms: self.time_ms,
+            fields: self.out.finish(),
+            shared: self.shared,
+        }
+    }
+}
+
+/// The value, unless it is AWS's `-` (no value) or empty.
+fn present(value: &str) -> Option<&str> {
+    (value != "-" && !value.is_empty()).then_some(value)
+}
+
+/// An ISO 8601 time in milliseconds since the epoch: RFC 3339 (`2018-07-02T22:23:00.186641Z`), or
+/// without a zone, read as UTC (the NLB's `2018-12-20T02:59:40`).
+fn time_ms(text: &str) -> Option<i64> {
+    rfc3339_ms(text).or_else(|| {
+        chrono::NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+            .ok()
+            .map(|time| time.and_utc().timestamp_millis())
+    })
+}
+
+/// Whether a date field's text is a time OpenSearch reads as its default date format does
+/// (`T` between date and time, which RFC 3339 leaves optional).
+fn is_date(text: &str) -> bool {
+    text.as_bytes().get(10) == Some(&b'T') && time_ms(text).is_some()
+}
+
+/// Splits a request line into method (before the first space), URL and protocol (after the
+/// last space); `-` parts are `None`.
+fn request_parts(request: &str) -> (Option<&str>, Option<&str>, Option<&str>) {
+    let request = request.trim();
+    let Some((method, rest)) = request.split_once(' ') else {
+        return (present(request), None, None);
+    };
+    match rest.trim().rsplit_once(' ') {
+        Some((url, protocol)) => (present(method), present(url.trim()), present(protocol)),
+        None => (present(method), present(rest.trim()), None),
+    }
+}
+
+/// The fields of a line, one at a time. Fields are separated by spaces; with `quoted`, a field
+/// that starts with `"` runs to the next `"` that is not escaped, its quotes removed and `\"` and
+/// `\\` unescaped. A field borrows from the line unless it had escapes.
+struct Fields<'a> {
+    line: &'a str,
+    at: usize,
+    quoted: bool,
+}
+
+impl<'a> Fields<'a> {
+    fn new(line: &'a str, quoted: bool) -> Self {
+        Fields { line, at: 0, quoted }
+    }
+}
+
+impl<'a> Iterator for Fields<'a> {
+    type Item = Result<Cow<'a, str>, String>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let bytes = self.line.as_bytes();
+        while bytes.get(self.at) == Some(&b' ') {
+            self.at += 1;
+        }
+        let start = self.at;
+        if start >= bytes.len() {
+            return None;
+        }
+        if !(self.quoted && bytes[start] == b'"') {
+            let end = memchr::memchr(b' ', &bytes[start..]).map_or(bytes.len(), |at| start + at);
+            self.at = end;
+            return Some(Ok(Cow::Borrowed(&self.line[start..end])));
+        }
+        let mut end = start + 1;
+        let mut escaped = false;
+        loop {
+            let Some(found) = bytes
+                .get(end..)
+                .and_then(|rest| memchr::memchr2(b'"', b'\\', rest))
+            else {
+                self.at = bytes.len();
+                return Some(Err(format!("the quoted field at byte {start} never ends")));
+            };
+            end += found;
+            if bytes[end] == b'"' {
+                break;
+            }
+            escaped = true;
+            end += 2;
+        }
+        self.at = end + 1;
+        let inner = &self.line[start + 1..end];
+        Some(Ok(match escaped {
+            true => Cow::Owned(unescape(inner)),
+            false => Cow::Borrowed(inner),
+        }))
+    }
+}
+
+/// `\"` becomes `"` and `\\` becomes `\`; any other backslash is kept.
+fn unescape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some(next @ ('"' | '\\')) => out.push(next),
+            Some(next) => {
+                out.push('\\');
+                out.push(next);
+            }
+            None => out.push('\\'),
+        }
+    }
+    out
+}
+
+/// Test helpers the NLB and Classic Load Balancer tests share.
+#[cfg(test)]
+pub(super) mod check {
+    use serde_json::{Map, Value};
+
+    use super::super::FieldType;
+    use super::{Kind, Layout, is_date};
+
+    /// The fields of a record as a JSON object; panics unless every key written is in `table`
+    /// with a type its value (or each item of its list) fits.
+    pub fn typed(fields: &str, table: &[(&str, FieldType)]) -> Value {
+        let object: Map<String, Value> =
+            serde_json::from_str(&format!("{{{fields}}}")).expect("the fields are a JSON object");
+        for (key, value) in &object {
+            let (_, kind) = table
+                .iter()
+                .find(|(name, _)| name == key)
+                .unwrap_or_else(|| panic!("{key} is written but not in FIELDS"));
+            let items = match value {
+                Value::Array(items) => items.as_slice(),
+                value => std::slice::from_ref(value),
+            };
+            for item in items {
+                assert!(fits(item, *kind), "{key}: {item} does not fit {kind:?}");
+            }
+        }
+        Value::Object(object)
+    }
+
+    fn fits(value: &Value, kind: FieldType) -> bool {
+        match (kind, value) {
+            (FieldType::Keyword | FieldType::Text, Value::String(_)) => true,
+            (FieldType::Ip, Value::String(text)) => text.parse::<std::net::IpAddr>().is_ok(),
+            (FieldType::Date, Value::String(text)) => is_date(text),
+            (FieldType::Long, Value::Number(number)) => number.is_i64() || number.is_u64(),
+            (FieldType::Double, Value::Number(_)) => true,
+            (FieldType::Boolean, Value::Bool(_)) => true,
+            (FieldType::Object, Value::Object(_)) => true,
+            _ => false,
+        }
+    }
+
+    /// Panics unless `table` lists exactly the keys `layout` can write, with the types their
+    /// kinds give them.
+    pub fn covers(layout: &Layout, table: &[(&str, FieldType)]) {
+        let mut writable = vec![("extra_fields", FieldType::Keyword)];
+        for column in layout.columns {
+            let name = column.name;
+            match column.kind {
+                Kind::Time | Kind::UserAgent => {}
+                Kind::Text | Kind::List(_) => writable.push((name, FieldType::Keyword)),
+                Kind::Ip => writable.push((name, FieldType::Ip)),
+                Kind::Whole | Kind::WholeList(_) => writable.push((name, FieldType::Long)),
+                Kind::Decimal => writable.push((name, FieldType::Double)),
+                Kind::Date => writable.push((name, FieldType::Date)),
+                Kind::Address { ip, port } => writable.extend([(ip, FieldType::Ip), (port, FieldType::Long)]),
+                Kind::Request => writable.extend(
+                    ["request_method", "request_url", "request_protocol"]
+                        .map(|key| (key, FieldType::Keyword)),
+                ),
+                Kind::Validity {
+                    not_before,
+                    not_after,
+                } => writable.extend([
+                    (name, FieldType::Keyword),
+                    (not_before, FieldType::Date),
+                    (not_after, FieldType::Date),
+                ]),
+            }
+        }
+        let mut listed = table.to_vec();
+        listed.sort_by_key(|(name, _)| *name);
+        writable.sort_by_key(|(name, _)| *name);
+        assert_eq!(listed, writable, "FIELDS of {}", layout.what);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_are_read_one_at_a_time_borrowing_from_the_line() {
+        let line = r#"a  "b c" "d \"e\" \\ \x" - "" f"#;
+        let fields: Vec<Cow<'_, str>> = Fields::new(line, true).map(Result::unwrap).collect();
+        assert_eq!(fields, ["a", "b c", r#"d "e" \ \x"#, "-", "", "f"]);
+        assert!(matches!(fields[1], Cow::Borrowed(_)));
+        assert!(matches!(fields[2], Cow::Owned(_)));
+        // Without quoting, a quote is an ordinary character (the NLB's ALPN list).
+        let plain: Vec<Cow<'_, str>> = Fields::new(r#"h2 "h2","http/1.1""#, false)
+            .map(Result::unwrap)
+            .collect();
+        assert_eq!(plain, ["h2", r#""h2","http/1.1""#]);
+    }
+}
