@@ -3,6 +3,7 @@
 //! (`forwarder::faults`): every event is indexed, dead-lettered, or the invocation fails with
 //! the payload preserved, and the summary says which.
 
+mod access;
 mod auth;
 mod faults;
 mod osmem;

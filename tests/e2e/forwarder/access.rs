@@ -1,0 +1,269 @@
+//! Access logs end to end: AWS's documented sample files, under the key layouts AWS writes them
+//! to, in a bucket in moto, backfilled with `replay s3://` into osmem-server. Every line is
+//! indexed once into its format's index with typed fields, and a second run adds nothing.
+//!
+//! The fixtures, and the pages they come from: `tests/fixtures/access/README.md`.
+
+use std::collections::BTreeMap;
+
+use sluice_forwarder::replay::{BucketUrl, ReplaySummary, replay_bucket};
+use sluice_harness::{Moto, OsMem};
+
+use super::*;
+
+const BUCKET: &str = "access-logs";
+const ELB: &str = "AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/29";
+
+/// (fixture, key, gzip, index pattern, data lines)
+fn objects() -> Vec<(&'static str, String, bool, &'static str, u64)> {
+    vec![
+        (
+            "alb-access-docs.log",
+            format!("{ELB}/123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.50dc6c495c0c9188_20261129T1005Z_198.51.100.1_2kfx.log.gz"),
+            true,
+            "alb-*",
+            7,
+        ),
+        (
+            "alb-connection-docs.log",
+            format!("{ELB}/conn_log.123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.50dc6c495c0c9188_20261129T1005Z_198.51.100.1_2kfx.log.gz"),
+            true,
+            "albconn-*",
+            2,
+        ),
+        (
+            "nlb-access-docs.log",
+            format!("{ELB}/123456789012_elasticloadbalancing_us-east-2_net.my-network-loadbalancer.c6e77e28c25b2234_20261129T1005Z_5d2e.log.gz"),
+            true,
+            "nlb-*",
+            2,
+        ),
+        (
+            "elb-access-docs.log",
+            format!("{ELB}/123456789012_elasticloadbalancing_us-east-2_my-loadbalancer_20261129T1005Z_172.160.001.192_20sg8hgm.log"),
+            false,
+            "elb-*",
+            4,
+        ),
+        (
+            "cloudfront-standard.log",
+            "cloudfront/E2EXAMPLE12345.2026-11-29-10.a1b2c3d4.gz".to_string(),
+            true,
+            "cloudfront-*",
+            6,
+        ),
+        (
+            "waf-examples.jsonl",
+            "AWSLogs/123456789012/WAFLogs/us-east-1/my-acl/2026/11/29/10/05/123456789012_waflogs_us-east-1_my-acl_20261129T1005Z_a1b2.log.gz".to_string(),
+            true,
+            "waf-*",
+            6,
+        ),
+        (
+            "s3access-2019.log",
+            "s3-access-logs/2019-02-06-00-00-38-5A4FB2ECDB8FE5D6".to_string(),
+            false,
+            "s3access-*",
+            5,
+        ),
+        (
+            "s3access-current.log",
+            "s3-access-logs/2026-11-29-10-05-12-ABCDEF0123456789".to_string(),
+            false,
+            "s3access-*",
+            2,
+        ),
+        (
+            "vpcflow-default.log",
+            "AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/29/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20261129T1005Z_a1b2.log.gz".to_string(),
+            true,
+            "vpcflow-*",
+            7,
+        ),
+        (
+            "vpcflow-tcp-flags.log",
+            "AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/29/123456789012_vpcflowlogs_us-east-1_fl-5678efgh_20261129T1010Z_c3d4.log.gz".to_string(),
+            true,
+            "vpcflow-*",
+            8,
+        ),
+    ]
+}
+
+fn fixture(name: &str) -> Vec<u8> {
+    let path = sluice_harness::workspace_root()
+        .join("tests/fixtures/access")
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()))
+}
+
+async fn search(osmem: &OsMem, index: &str, query: Value) -> Vec<Value> {
+    osmem.refresh(index).await.expect("refresh");
+    let answer = osmem
+        .request(
+            "POST",
+            &format!("/{index}/_search"),
+            Some(json!({"size": 100, "query": query})),
+        )
+        .await
+        .expect("search");
+    answer["hits"]["hits"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|hit| hit["_source"].clone())
+        .collect()
+}
+
+async fn backfill(forwarder: &Forwarder) -> ReplaySummary {
+    let url = BucketUrl::parse(&format!("s3://{BUCKET}")).expect("s3 URL");
+    let (mut out, mut errors) = (Vec::new(), Vec::new());
+    let summary = replay_bucket(forwarder, &url, None, None, false, &mut out, &mut errors)
+        .await
+        .expect("replay");
+    assert!(summary.ok(), "{summary:?}: {}", String::from_utf8_lossy(&errors));
+    summary
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn access_logs_under_aws_key_layouts_become_typed_documents_once() {
+    let moto = Moto::start();
+    let osmem = OsMem::start();
+    let s3 = moto.s3_client();
+    s3.create_bucket().bucket(BUCKET).send().await.expect("bucket");
+    let mut expected: BTreeMap<&str, u64> = BTreeMap::new();
+    for (name, key, gzip, index, lines) in objects() {
+        let body = match gzip {
+            true => gzip_bytes(&fixture(name)),
+            false => fixture(name),
+        };
+        s3.put_object()
+            .bucket(BUCKET)
+            .key(&key)
+            .body(body.into())
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("PutObject {key}: {err:?}"));
+        *expected.entry(index).or_default() += lines;
+    }
+    let total: u64 = expected.values().sum();
+
+    let settings: HashMap<&str, &str> = [
+        ("OPENSEARCH_ENDPOINT", osmem.url()),
+        ("OPENSEARCH_AUTH", "none"),
+        ("AWS_REGION", REGION),
+        ("RETRY_BASE_MS", "5"),
+        // S3 server access logs have no layout of their own: a rule says which keys they are.
+        ("S3_FORMATS", "s3-access-logs/*=s3-access"),
+    ]
+    .into_iter()
+    .collect();
+    let config = Config::from_lookup(|name| settings.get(name).map(|v| v.to_string()), Purpose::Deliver)
+        .expect("valid settings");
+    let forwarder = Forwarder::with_sdk(config, &moto.sdk_config())
+        .await
+        .expect("forwarder");
+
+    let first = backfill(&forwarder).await;
+    assert_eq!(first.summary.objects, 10);
+    assert_eq!(first.summary.indexed, total, "{:?}", first.summary);
+    assert_eq!(first.summary.unparsed, 0, "every documented sample line parses");
+    for (index, lines) in &expected {
+        assert_eq!(osmem.count(index).await.expect("count"), *lines, "{index}");
+    }
+
+    // Typed fields, and the shared ones every access log fills.
+    let alb = search(&osmem, "alb-*", json!({"term": {"alb.type": "h2"}})).await;
+    assert_eq!(alb.len(), 1, "the HTTP/2 entry");
+    let alb = &alb[0];
+    assert_eq!(alb["@timestamp"], "2018-07-02T22:23:00.186Z");
+    assert_eq!(alb["alb"]["elb_status_code"], 200);
+    assert_eq!(alb["alb"]["target_processing_time"], 0.002);
+    assert_eq!(alb["alb"]["target_port"], 9000);
+    assert_eq!(alb["client"]["ip"], "10.0.1.252");
+    assert_eq!(alb["http"]["method"], "GET");
+    assert_eq!(alb["http"]["status_code"], 200);
+    assert_eq!(alb["format"], "alb");
+    assert!(
+        alb["message"]
+            .as_str()
+            .expect("the raw line")
+            .starts_with("h2 2018-07-02T22:23:00.186641Z")
+    );
+
+    let flows = search(
+        &osmem,
+        "vpcflow-*",
+        json!({"term": {"vpc_flow.log_status": "NODATA"}}),
+    )
+    .await;
+    assert_eq!(flows.len(), 1, "a NODATA record is kept");
+    let rejected = search(
+        &osmem,
+        "vpcflow-*",
+        json!({"term": {"vpc_flow.action": "REJECT"}}),
+    )
+    .await;
+    assert!(!rejected.is_empty());
+    assert!(
+        rejected
+            .iter()
+            .all(|flow| flow["bytes"].is_u64() && flow["client"]["ip"].is_string())
+    );
+
+    let cloudfront = search(&osmem, "cloudfront-*", json!({"match_all": {}})).await;
+    assert_eq!(cloudfront.len(), 6);
+    assert!(
+        cloudfront
+            .iter()
+            .all(|hit| hit["http"]["status_code"].is_u64() || hit["cloudfront"]["sc_status"] == 0)
+    );
+    assert!(
+        cloudfront
+            .iter()
+            .all(|hit| !hit["user_agent"].as_str().unwrap_or_default().contains("%20")),
+        "CloudFront's URL-encoded user agents are decoded"
+    );
+
+    let waf = search(&osmem, "waf-*", json!({"match_all": {}})).await;
+    assert_eq!(waf.len(), 6);
+    assert!(
+        waf.iter()
+            .all(|hit| hit["client"]["ip"].is_string() && hit["waf"]["action"].is_string())
+    );
+
+    let s3 = search(
+        &osmem,
+        "s3access-*",
+        json!({"term": {"s3_access.operation": "REST.GET.VERSIONING"}}),
+    )
+    .await;
+    assert!(!s3.is_empty());
+    assert!(s3.iter().all(|hit| hit["http"]["status_code"] == 200));
+
+    // The index templates map addresses as `ip` and status codes as numbers.
+    let mapping = osmem
+        .request("GET", "/alb-*/_mapping", None)
+        .await
+        .expect("mapping");
+    let (_, alb_mapping) = mapping
+        .as_object()
+        .and_then(|m| m.iter().next())
+        .expect("an alb index");
+    let properties = &alb_mapping["mappings"]["properties"];
+    assert_eq!(properties["client"]["properties"]["ip"]["type"], "ip");
+    assert_eq!(properties["alb"]["properties"]["elb_status_code"]["type"], "long");
+
+    // A second run finds every document there: same ids.
+    let second = backfill(&forwarder).await;
+    assert_eq!((second.summary.indexed, second.summary.duplicates), (0, total));
+    let all: Vec<&str> = expected.keys().copied().collect();
+    assert_eq!(osmem.count(&all.join(",")).await.expect("count"), total);
+}
+
+fn gzip_bytes(bytes: &[u8]) -> Vec<u8> {
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(bytes).expect("gzip");
+    encoder.finish().expect("gzip")
+}
