@@ -277,7 +277,7 @@ pub async fn replay_bucket(
 /// reported with its number and the lines after it are read again, so one bad line loses no other.
 fn events(reader: impl BufRead) -> impl Iterator<Item = (usize, Result<Value, serde_json::Error>)> {
     use std::collections::VecDeque;
-    let mut lines = reader.lines();
+    let mut lines = byte_lines(reader);
     let mut number = 0;
     // Lines to read (again) before the stream's next one.
     let mut again: VecDeque<(usize, String)> = VecDeque::new();
@@ -290,9 +290,15 @@ fn events(reader: impl BufRead) -> impl Iterator<Item = (usize, Result<Value, se
                 Some(line) => Some(line),
                 None if done => None,
                 None => match lines.next() {
-                    Some(Ok(line)) => {
+                    Some(Ok(Ok(line))) => {
                         number += 1;
                         Some((number, line))
+                    }
+                    Some(Ok(Err(not_utf8))) => {
+                        // Named and counted; the lines after it are still read.
+                        number += 1;
+                        let err = std::io::Error::new(std::io::ErrorKind::InvalidData, not_utf8);
+                        return Some((number, Err(serde_json::Error::io(err))));
                     }
                     Some(Err(err)) => {
                         done = true;
@@ -332,6 +338,26 @@ fn events(reader: impl BufRead) -> impl Iterator<Item = (usize, Result<Value, se
                 }
                 Err(err) => return Some(give_up(&mut pending, &mut again, Err(err))),
             }
+        }
+    })
+}
+
+/// The lines of a stream, each checked for UTF-8 on its own, so a line that is not UTF-8 is one
+/// error and not the end of the stream (as `BufRead::lines` makes it).
+fn byte_lines(
+    mut reader: impl BufRead,
+) -> impl Iterator<Item = std::io::Result<Result<String, std::string::FromUtf8Error>>> {
+    std::iter::from_fn(move || {
+        let mut line = Vec::new();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) => None,
+            Ok(_) => {
+                while matches!(line.last(), Some(b'\n' | b'\r')) {
+                    line.pop();
+                }
+                Some(Ok(String::from_utf8(line)))
+            }
+            Err(err) => Some(Err(err)),
         }
     })
 }
@@ -391,6 +417,15 @@ mod tests {
             results,
             [(1, true), (2, false), (3, true), (4, false), (5, true), (6, true)]
         );
+    }
+
+    #[test]
+    fn a_line_that_is_not_utf8_is_named_and_the_lines_after_it_are_read() {
+        let bytes: &[u8] = b"{\"a\":1}\n{\"b\":\"\xff\"}\r\n{\"a\":3}\n";
+        let results: Vec<(usize, bool)> = events(bytes).map(|(line, value)| (line, value.is_ok())).collect();
+        assert_eq!(results, [(1, true), (2, false), (3, true)]);
+        let (_, err) = events(bytes).nth(1).unwrap();
+        assert!(err.unwrap_err().to_string().contains("utf-8"));
     }
 
     #[test]
