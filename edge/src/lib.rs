@@ -54,14 +54,29 @@ pub fn in_lambda() -> bool {
     std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some()
 }
 
-/// The invocation's deadline (Lambda gives it as wall-clock time) as a monotonic `Instant`; a
-/// deadline already past is now.
+/// How long an invocation may run when its deadline cannot be right: Lambda's longest timeout.
+pub const UNKNOWN_DEADLINE: Duration = Duration::from_secs(15 * 60);
+
+/// The invocation's deadline (Lambda gives it as wall-clock time) as a monotonic `Instant`,
+/// taken when the invocation starts. A deadline already past then is impossible (some local
+/// emulators send a duration, not a time): it is treated as unknown, [`UNKNOWN_DEADLINE`] from
+/// now, with a warning.
 pub fn deadline(at: SystemTime) -> Instant {
     deadline_from(at, SystemTime::now(), Instant::now())
 }
 
 fn deadline_from(at: SystemTime, now: SystemTime, monotonic_now: Instant) -> Instant {
-    monotonic_now + at.duration_since(now).unwrap_or(Duration::ZERO)
+    match at.duration_since(now) {
+        Ok(left) if !left.is_zero() => monotonic_now + left,
+        _ => {
+            let at_ms = at.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+            tracing::warn!(
+                deadline_ms = at_ms as u64,
+                "the invocation's deadline has passed before it started; taking it as unknown (15 minutes)"
+            );
+            monotonic_now + UNKNOWN_DEADLINE
+        }
+    }
 }
 
 #[cfg(test)]
@@ -69,7 +84,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_deadline_keeps_the_time_left_and_a_past_one_is_now() {
+    fn the_deadline_keeps_the_time_left_and_an_impossible_one_is_unknown() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         let monotonic = Instant::now();
         let later = now + Duration::from_millis(2_500);
@@ -77,8 +92,9 @@ mod tests {
             deadline_from(later, now, monotonic),
             monotonic + Duration::from_millis(2_500)
         );
-        let earlier = now - Duration::from_secs(3);
-        assert_eq!(deadline_from(earlier, now, monotonic), monotonic);
+        // A duration sent where a time belongs: 1970 plus a few seconds.
+        let earlier = SystemTime::UNIX_EPOCH + Duration::from_secs(3);
+        assert_eq!(deadline_from(earlier, now, monotonic), monotonic + UNKNOWN_DEADLINE);
     }
 
     #[derive(Debug)]
