@@ -102,7 +102,13 @@ impl Input {
             what: what.to_string(),
             source,
         };
-        if value.get("awslogs").is_some() {
+        if let Some(awslogs) = value.get("awslogs") {
+            if let Some(data) = awslogs.get("data").filter(|data| !data.is_string()) {
+                return Err(InputError::Malformed {
+                    what: format!("{what}: awslogs.data"),
+                    source: serde::de::Error::custom(format!("expected a string, found {}", json_kind(data))),
+                });
+            }
             let event: AwslogsEvent = serde_json::from_value(value).map_err(malformed)?;
             return Ok(Input::Awslogs {
                 data: event.awslogs.data,
@@ -120,7 +126,20 @@ impl Input {
                 }
                 "aws:s3" => Ok(Input::S3(value)),
                 _ => {
-                    let event: KinesisEvent = serde_json::from_value(value).map_err(malformed)?;
+                    // Record by record, so an error names the record it is in.
+                    let mut event = KinesisEvent::default();
+                    let records = match value.get_mut("Records").map(Value::take) {
+                        Some(Value::Array(records)) => records,
+                        _ => return Err(malformed(serde::de::Error::custom("Records is not a list"))),
+                    };
+                    for (position, record) in records.into_iter().enumerate() {
+                        let record =
+                            serde_json::from_value(record).map_err(|source| InputError::Malformed {
+                                what: format!("{what}: Records[{position}]"),
+                                source,
+                            })?;
+                        event.records.push(record);
+                    }
                     Ok(Input::Kinesis(event))
                 }
             };
@@ -395,6 +414,19 @@ mod tests {
         assert!(err.to_string().contains("an array"), "{err}");
         let err = Input::from_json("{not json", "file b.json").unwrap_err();
         assert!(matches!(err, InputError::NotJson { .. }), "{err}");
+    }
+
+    #[test]
+    fn wrongly_typed_fields_name_their_path() {
+        let err = Input::from_json(r#"{"awslogs":{"data":123}}"#, "the event").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the event: awslogs.data: expected a string, found a number"
+        );
+        let mut event: Value = serde_json::from_str(KINESIS).unwrap();
+        event["Records"][1]["kinesis"]["data"] = "@@not base64@@".into();
+        let err = Input::from_value(event, "the event").unwrap_err();
+        assert!(err.to_string().starts_with("the event: Records[1]: "), "{err}");
     }
 
     #[test]
