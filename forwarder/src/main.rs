@@ -155,7 +155,13 @@ fn replay(
         ..settings
     };
     let config = Config::from_raw(&settings, purpose)?;
-    sluice_edge::init_tracing(&config.log_level, LogFormat::Terminal);
+    // At a terminal only warnings by default: the one JSON summary at the end is the answer,
+    // not a log line per event (LOG_LEVEL=info shows them).
+    let level = match settings.log_level.as_deref().map(str::trim) {
+        None | Some("") => "warn",
+        Some(_) => config.log_level.as_str(),
+    };
+    sluice_edge::init_tracing(level, LogFormat::Terminal);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
