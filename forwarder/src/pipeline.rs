@@ -28,8 +28,13 @@ use crate::summary::Summary;
 
 /// Objects read at once.
 pub const OBJECT_CONCURRENCY: usize = 4;
-/// Chunks of documents built ahead of delivery, per object being read.
+/// Chunks of documents (about 1 MB of records each) built ahead of delivery, whatever the number
+/// of objects being read: the readers wait while these are delivered.
 const CHUNKS_AHEAD: usize = 2;
+/// Requests' worth of object documents gathered before a delivery: two keeps two requests in
+/// flight while memory stays near four times `BULK_MAX_BYTES` (the documents, their request
+/// bodies, and the records they are made of), whatever the object's size.
+const REQUESTS_PER_FLUSH: usize = 2;
 
 /// The documents of one event, ready to deliver, and the objects it names, still to read.
 #[derive(Debug)]
@@ -183,7 +188,9 @@ impl Pipeline {
         objects: Vec<ObjectTask>,
         deadline: Instant,
     ) -> Delivered {
-        let flush_bytes = delivery.max_bytes.saturating_mul(delivery.concurrency);
+        let flush_bytes = delivery
+            .max_bytes
+            .saturating_mul(delivery.concurrency.min(REQUESTS_PER_FLUSH));
         let stop_at = deadline
             .checked_sub(delivery.retry.deadline_margin)
             .unwrap_or_else(Instant::now);
@@ -252,7 +259,7 @@ impl Pipeline {
     /// Reads `objects`, [`OBJECT_CONCURRENCY`] at a time, building their documents a chunk at a
     /// time on the reading threads. Dropping the receiver stops the reading.
     pub fn read_objects(&self, objects: Vec<ObjectTask>) -> mpsc::Receiver<ObjectEvent> {
-        let (sender, receiver) = mpsc::channel(CHUNKS_AHEAD * OBJECT_CONCURRENCY);
+        let (sender, receiver) = mpsc::channel(CHUNKS_AHEAD);
         let reader = self.objects.clone();
         let builder = Arc::clone(&self.builder);
         tokio::spawn(async move {

@@ -85,10 +85,7 @@ pub struct Measured {
 /// `wait4`.
 pub fn measure(command: &mut Command, stderr: Stdio) -> Measured {
     let start = Instant::now();
-    #[expect(
-        clippy::zombie_processes,
-        reason = "reaped by wait4 below, which also reports the peak RSS that std's wait does not"
-    )]
+    // Reaped by wait4 below, which also reports the peak RSS that std's wait does not.
     let child = command
         .stdout(Stdio::null())
         .stderr(stderr)

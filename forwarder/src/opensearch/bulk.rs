@@ -41,10 +41,26 @@ fn encode_action(doc: &Document, body: &mut Vec<u8>) {
 
 /// Takes documents from the front of `queue` into one request whose body is at most `max_bytes`;
 /// a document larger than that on its own goes alone. `None` when the queue is empty.
+/// The bytes of a `create` action line and the source's newline, beyond the index and id:
+/// `{"create":{"_index":"","_id":""}}\n` and `\n`, with room for escapes.
+const ACTION_BYTES: usize = 48;
+
 pub fn next_request(queue: &mut VecDeque<Document>, max_bytes: usize) -> Option<Request> {
+    // The body's size, known before writing it: a body grown by doubling would hold up to twice
+    // `max_bytes` while it is sent.
+    let mut estimate = 0;
+    let mut count = 0;
+    for doc in queue.iter() {
+        let size = doc.source.len() + doc.index.len() + doc.id.as_ref().map_or(0, String::len) + ACTION_BYTES;
+        if estimate + size > max_bytes && count > 0 {
+            break;
+        }
+        estimate += size;
+        count += 1;
+    }
     let mut request = Request {
-        body: Vec::new(),
-        docs: Vec::new(),
+        body: Vec::with_capacity(estimate),
+        docs: Vec::with_capacity(count),
     };
     while let Some(doc) = queue.pop_front() {
         let before = request.body.len();

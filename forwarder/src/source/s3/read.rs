@@ -21,8 +21,9 @@ use crate::source::{Ack, Batch, LogsData};
 pub const CHUNK_BYTES: usize = 1 << 20;
 /// How many decompressed bytes the format is told from.
 const HEAD_BYTES: u64 = 4096;
-/// Download buffers in flight between the network and the parsing thread.
-const BODY_BUFFERS: usize = 16;
+/// Download buffers in flight between the network and the parsing thread (each may pin a read
+/// buffer of the HTTP client of a few hundred KB).
+const BODY_BUFFERS: usize = 4;
 
 /// Why an object could not be read (whole or in part).
 #[derive(Debug, thiserror::Error)]
