@@ -62,7 +62,23 @@ enum Command {
     S3Notify(notify::NotifyArgs),
 }
 
+/// `mi_option_purge_delay` in mimalloc's `mi_option_e` (`mimalloc.h`, v3 as vendored by
+/// libmimalloc-sys 0.1.49; the same index in v2).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// mimalloc keeps freed memory for a while before giving it back (10 ms, more for arenas).
+/// Documents are built on the threads that read objects and freed on the one that delivers them,
+/// so while an object streams through, that delay held 20 to 40 MB more than the heap needs
+/// (docs/benchmarks.md): give it back at once, unless `MIMALLOC_PURGE_DELAY` says otherwise.
+fn release_freed_memory_at_once() {
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: sets one integer option; mimalloc reads options with atomic loads.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) }
+    }
+}
+
 fn main() -> ExitCode {
+    release_freed_memory_at_once();
     if sluice_edge::in_lambda() {
         return match run_lambda() {
             Ok(()) => ExitCode::SUCCESS,
