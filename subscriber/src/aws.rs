@@ -3,15 +3,19 @@
 //! `ThrottlingException`s that still happen. Calls that are idempotent absorb the error that only
 //! says the work is already done.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_sdk_cloudwatchlogs::Client;
 use aws_sdk_cloudwatchlogs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_cloudwatchlogs::types::Distribution as ApiDistribution;
+use aws_sdk_cloudwatchlogs::operation::put_subscription_filter::PutSubscriptionFilterError;
+use aws_sdk_cloudwatchlogs::types::{Distribution as ApiDistribution, PolicyType, Scope};
+use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
+use aws_smithy_runtime_api::client::retries::classifiers::{ClassifyRetry, RetryAction};
 use tokio::time::Instant;
 
+use crate::account::AccountPolicy;
 use crate::config::Config;
 use crate::error::SubscriberError;
 use crate::plan::{Filter, LogGroup};
@@ -22,6 +26,42 @@ pub const PAGE_SIZE: i32 = 50;
 /// Attempts per call, including the first: enough for the SDK's standard backoff to ride out a
 /// burst of throttling from other tools sharing the account's quota.
 pub const MAX_ATTEMPTS: u32 = 8;
+
+/// What became of a `PutSubscriptionFilter`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FilterPut {
+    /// The filter is in place.
+    Attached,
+    /// CloudWatch Logs answered `LimitExceededException`: the group has no free filter slot.
+    LimitExceeded,
+}
+
+/// Forbids the SDK's retries of `LimitExceededException`. The SDK counts that code as throttling
+/// and would retry it with backoff, but on `PutSubscriptionFilter` it means "no free filter slot on
+/// this group", which no retry changes.
+#[derive(Debug)]
+struct NoRetryOnLimit;
+
+impl ClassifyRetry for NoRetryOnLimit {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        let code = ctx
+            .output_or_error()
+            .and_then(Result::err)
+            .and_then(|err| err.as_operation_error())
+            .and_then(|err| err.downcast_ref::<PutSubscriptionFilterError>())
+            .and_then(ProvideErrorMetadata::code);
+        match code {
+            Some(LIMIT_EXCEEDED) => RetryAction::RetryForbidden,
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "no retry on LimitExceededException"
+    }
+}
+
+const LIMIT_EXCEEDED: &str = "LimitExceededException";
 
 /// Spaces calls to one API at most `rate` per second.
 #[derive(Debug)]
@@ -68,12 +108,17 @@ pub struct Logs {
     calls: Mutex<HashMap<&'static str, u64>>,
 }
 
-const APIS: [&str; 5] = [
+const APIS: [&str; 10] = [
     "DescribeLogGroups",
     "DescribeSubscriptionFilters",
     "PutSubscriptionFilter",
     "DeleteSubscriptionFilter",
     "PutRetentionPolicy",
+    "ListTagsForResource",
+    "TagResource",
+    "DescribeAccountPolicies",
+    "PutAccountPolicy",
+    "DeleteAccountPolicy",
 ];
 
 impl Logs {
@@ -124,6 +169,11 @@ impl Logs {
                     name: group.log_group_name()?.to_string(),
                     retention_days: group.retention_in_days(),
                     class: group.log_group_class().map(|class| class.as_str().to_string()),
+                    arn: group
+                        .log_group_arn()
+                        .or_else(|| group.arn().map(|arn| arn.trim_end_matches(":*")))
+                        .map(str::to_string),
+                    tags: None,
                 })
             })
             .collect();
@@ -167,11 +217,12 @@ impl Logs {
     }
 
     /// Puts Sluice's filter on `log_group` (creates it, or replaces the one with the same name).
+    /// A `LimitExceededException` is an answer, not an error, and is never retried.
     pub async fn put_subscription_filter(
         &self,
         config: &Config,
         log_group: &str,
-    ) -> Result<(), SubscriberError> {
+    ) -> Result<FilterPut, SubscriberError> {
         self.slot("PutSubscriptionFilter").await;
         let mut request = self
             .client
@@ -184,11 +235,16 @@ impl Logs {
         if config.destination.kind.needs_role() {
             request = request.distribution(ApiDistribution::from(config.distribution.as_str()));
         }
-        request
+        match request
+            .customize()
+            .config_override(aws_sdk_cloudwatchlogs::Config::builder().retry_classifier(NoRetryOnLimit))
             .send()
             .await
-            .map(|_| ())
-            .map_err(|err| logs_error("PutSubscriptionFilter", Some(log_group), err))
+        {
+            Ok(_) => Ok(FilterPut::Attached),
+            Err(err) if code(&err) == Some(LIMIT_EXCEEDED) => Ok(FilterPut::LimitExceeded),
+            Err(err) => Err(logs_error("PutSubscriptionFilter", Some(log_group), err)),
+        }
     }
 
     /// Deletes Sluice's filter from `log_group`; a filter or group already gone is success.
@@ -223,6 +279,107 @@ impl Logs {
             .await
             .map(|_| ())
             .map_err(|err| logs_error("PutRetentionPolicy", Some(log_group), err))
+    }
+}
+
+impl Logs {
+    /// The tags of the log group `arn`; `None` when the group is gone.
+    pub async fn list_tags(&self, arn: &str) -> Result<Option<BTreeMap<String, String>>, SubscriberError> {
+        self.slot("ListTagsForResource").await;
+        match self
+            .client
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+        {
+            Ok(output) => Ok(Some(
+                output
+                    .tags()
+                    .map(|tags| tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect())
+                    .unwrap_or_default(),
+            )),
+            Err(err) if code(&err) == Some("ResourceNotFoundException") => Ok(None),
+            Err(err) => Err(logs_error("ListTagsForResource", Some(arn), err)),
+        }
+    }
+
+    /// Sets `tags` on the log group `arn`.
+    pub async fn tag(&self, arn: &str, tags: &[(&str, String)]) -> Result<(), SubscriberError> {
+        self.slot("TagResource").await;
+        let mut request = self.client.tag_resource().resource_arn(arn);
+        for (key, value) in tags {
+            request = request.tags(*key, value);
+        }
+        request
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|err| logs_error("TagResource", Some(arn), err))
+    }
+}
+
+impl Logs {
+    /// The account's subscription filter policy named `name`, if there is one.
+    pub async fn describe_account_policy(
+        &self,
+        name: &str,
+    ) -> Result<Option<AccountPolicy>, SubscriberError> {
+        self.slot("DescribeAccountPolicies").await;
+        let output = match self
+            .client
+            .describe_account_policies()
+            .policy_type(PolicyType::SubscriptionFilterPolicy)
+            .policy_name(name)
+            .send()
+            .await
+        {
+            Ok(output) => output,
+            Err(err) if code(&err) == Some("ResourceNotFoundException") => return Ok(None),
+            Err(err) => return Err(logs_error("DescribeAccountPolicies", None, err)),
+        };
+        Ok(output
+            .account_policies()
+            .iter()
+            .find(|policy| policy.policy_name() == Some(name))
+            .map(|policy| AccountPolicy {
+                name: name.to_string(),
+                document: policy.policy_document().unwrap_or_default().to_string(),
+                selection_criteria: policy.selection_criteria().map(str::to_string),
+            }))
+    }
+
+    /// Writes `policy` (creates it or replaces the one with its name), for every log group.
+    pub async fn put_account_policy(&self, policy: &AccountPolicy) -> Result<(), SubscriberError> {
+        self.slot("PutAccountPolicy").await;
+        self.client
+            .put_account_policy()
+            .policy_name(&policy.name)
+            .policy_type(PolicyType::SubscriptionFilterPolicy)
+            .policy_document(&policy.document)
+            .scope(Scope::All)
+            .set_selection_criteria(policy.selection_criteria.clone())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|err| logs_error("PutAccountPolicy", None, err))
+    }
+
+    /// Deletes the subscription filter policy `name`; one already gone is success.
+    pub async fn delete_account_policy(&self, name: &str) -> Result<(), SubscriberError> {
+        self.slot("DeleteAccountPolicy").await;
+        match self
+            .client
+            .delete_account_policy()
+            .policy_name(name)
+            .policy_type(PolicyType::SubscriptionFilterPolicy)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(err) if code(&err) == Some("ResourceNotFoundException") => Ok(()),
+            Err(err) => Err(logs_error("DeleteAccountPolicy", None, err)),
+        }
     }
 }
 

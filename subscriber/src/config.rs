@@ -12,9 +12,19 @@ pub const RETENTION_DAYS_ACCEPTED: [i32; 22] = [
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
 ];
 
-/// Default `API_RATE_LIMIT`: CloudWatch Logs' documented control-plane quota for the describe and
+/// Default `API_RATE_BUDGET`: CloudWatch Logs' documented control-plane quota for the describe and
 /// put calls the subscriber makes is 5 transactions per second per account and region.
-pub const DEFAULT_API_RATE_LIMIT: f64 = 5.0;
+pub const DEFAULT_API_RATE_BUDGET: f64 = 5.0;
+
+/// The per-invocation rate with the default budget and one invocation (the command line).
+pub const DEFAULT_API_RATE_LIMIT: f64 = DEFAULT_API_RATE_BUDGET;
+
+/// Default `MAX_FILTERS_PER_GROUP`: every account and region allows at least two subscription
+/// filters per log group, so two never claims a slot that is not there.
+pub const DEFAULT_MAX_FILTERS_PER_GROUP: usize = 2;
+
+/// The highest `MAX_FILTERS_PER_GROUP` accepted: the largest per-group quota CloudWatch Logs lists.
+pub const MAX_FILTERS_PER_GROUP_LIMIT: usize = 5;
 
 /// The settings as strings, before validation. Each field is an environment variable and a flag.
 #[derive(Debug, Clone, Default, clap::Args)]
@@ -41,15 +51,39 @@ pub struct RawConfig {
     /// Comma-separated globs of log group names never to subscribe; exclude wins.
     #[arg(long, env = "EXCLUDE_PATTERNS")]
     pub exclude_patterns: Option<String>,
+    /// Comma-separated tag rules a log group must match one of, `key=value-glob` or `key` (any
+    /// value); combined with the name patterns. Tags are read only when a tag rule is set.
+    #[arg(long, env = "INCLUDE_TAGS")]
+    pub include_tags: Option<String>,
+    /// Comma-separated tag rules that exclude a log group, `key=value-glob` or `key`; exclude wins.
+    #[arg(long, env = "EXCLUDE_TAGS")]
+    pub exclude_tags: Option<String>,
     /// Retention in days to set; empty leaves retention alone.
     #[arg(long, env = "RETENTION_DAYS")]
     pub retention_days: Option<String>,
     /// `missing` (only groups that never expire) or `enforce` (every selected group).
     #[arg(long, env = "RETENTION_MODE")]
     pub retention_mode: Option<String>,
-    /// Calls per second per CloudWatch Logs API (default 5).
+    /// Calls per second per CloudWatch Logs API for one invocation (default API_RATE_BUDGET /
+    /// SUBSCRIBER_CONCURRENCY); times SUBSCRIBER_CONCURRENCY it may not exceed API_RATE_BUDGET.
     #[arg(long, env = "API_RATE_LIMIT")]
     pub api_rate_limit: Option<String>,
+    /// Calls per second per CloudWatch Logs API for all of the subscriber's invocations together
+    /// (default 5): the share of the account's quota the subscriber may use.
+    #[arg(long, env = "API_RATE_BUDGET")]
+    pub api_rate_budget: Option<String>,
+    /// How many invocations of the subscriber may run at once (the function's reserved
+    /// concurrency; default 1, one process on the command line).
+    #[arg(long, env = "SUBSCRIBER_CONCURRENCY")]
+    pub subscriber_concurrency: Option<String>,
+    /// `log-group` (default: a subscription filter on each selected group) or `account` (one
+    /// account-level subscription filter policy, `LogGroupName NOT IN [...]` the excluded groups).
+    #[arg(long, env = "SUBSCRIPTION_SCOPE")]
+    pub subscription_scope: Option<String>,
+    /// Subscription filters CloudWatch Logs allows per log group in this account and region
+    /// (default 2; at most 5): a group whose filters that are not Sluice's fill them is a conflict.
+    #[arg(long, env = "MAX_FILTERS_PER_GROUP")]
+    pub max_filters_per_group: Option<String>,
     /// The subscriber's own function name, set by Lambda; its log group is always left alone.
     #[arg(skip)]
     pub own_function_name: Option<String>,
@@ -131,6 +165,8 @@ impl RawConfig {
             "EXCLUDE_PATTERNS",
             non_empty(&self.exclude_patterns).unwrap_or(""),
         )?;
+        let include_tags = tag_rules("INCLUDE_TAGS", non_empty(&self.include_tags).unwrap_or(""))?;
+        let exclude_tags = tag_rules("EXCLUDE_TAGS", non_empty(&self.exclude_tags).unwrap_or(""))?;
         let retention_days = match non_empty(&self.retention_days) {
             None => None,
             Some(text) => {
@@ -152,32 +188,113 @@ impl RawConfig {
             "enforce" => RetentionMode::Enforce,
             other => return Err(invalid("RETENTION_MODE", other, "expected missing or enforce")),
         };
-        let api_rate_limit = match non_empty(&self.api_rate_limit) {
-            None => DEFAULT_API_RATE_LIMIT,
-            Some(text) => match text.parse::<f64>() {
-                Ok(rate) if rate.is_finite() && rate > 0.0 => rate,
-                _ => return Err(invalid("API_RATE_LIMIT", text, "expected calls per second > 0")),
+        let api_rate_budget = match non_empty(&self.api_rate_budget) {
+            None => DEFAULT_API_RATE_BUDGET,
+            Some(text) => positive_rate("API_RATE_BUDGET", text)?,
+        };
+        let concurrency = match non_empty(&self.subscriber_concurrency) {
+            None => 1,
+            Some(text) => match text.parse::<u32>() {
+                Ok(n) if (1..=1000).contains(&n) => n,
+                _ => {
+                    return Err(invalid(
+                        "SUBSCRIBER_CONCURRENCY",
+                        text,
+                        "expected the function's reserved concurrency, 1 to 1000",
+                    ));
+                }
             },
         };
+        let api_rate_limit = match non_empty(&self.api_rate_limit) {
+            None => api_rate_budget / f64::from(concurrency),
+            Some(text) => {
+                let rate = positive_rate("API_RATE_LIMIT", text)?;
+                // A little slack for decimal fractions such as 5 / 3.
+                if rate * f64::from(concurrency) > api_rate_budget * (1.0 + 1e-9) {
+                    return Err(invalid(
+                        "API_RATE_LIMIT",
+                        text,
+                        &format!(
+                            "{concurrency} invocation(s) at once (SUBSCRIBER_CONCURRENCY) at {rate} \
+                             calls/s each would exceed API_RATE_BUDGET={api_rate_budget} calls/s; \
+                             use at most {:.3}, or leave it unset",
+                            api_rate_budget / f64::from(concurrency)
+                        ),
+                    ));
+                }
+                rate
+            }
+        };
+        let max_filters_per_group = match non_empty(&self.max_filters_per_group) {
+            None => DEFAULT_MAX_FILTERS_PER_GROUP,
+            Some(text) => match text.parse::<usize>() {
+                Ok(n) if (1..=MAX_FILTERS_PER_GROUP_LIMIT).contains(&n) => n,
+                _ => {
+                    return Err(invalid(
+                        "MAX_FILTERS_PER_GROUP",
+                        text,
+                        &format!(
+                            "expected 1 to {MAX_FILTERS_PER_GROUP_LIMIT}, the subscription filters per \
+                             log group your account's CloudWatch Logs quota allows"
+                        ),
+                    ));
+                }
+            },
+        };
+        let scope = match non_empty(&self.subscription_scope).unwrap_or("log-group") {
+            "log-group" => SubscriptionScope::LogGroup,
+            "account" => SubscriptionScope::Account,
+            other => {
+                return Err(invalid(
+                    "SUBSCRIPTION_SCOPE",
+                    other,
+                    "expected log-group or account",
+                ));
+            }
+        };
+        if scope == SubscriptionScope::Account && !(include_tags.is_empty() && exclude_tags.is_empty()) {
+            return Err(invalid(
+                "SUBSCRIPTION_SCOPE",
+                "account",
+                "an account policy selects log groups by exact name only; INCLUDE_TAGS and \
+                 EXCLUDE_TAGS need SUBSCRIPTION_SCOPE=log-group",
+            ));
+        }
         Ok(Config {
             destination,
+            scope,
             role_arn,
             filter_name,
             filter_pattern,
             distribution,
             include,
             exclude,
+            include_tags,
+            exclude_tags,
             retention_days,
             retention_mode,
             api_rate_limit,
+            max_filters_per_group,
             own_function_name: non_empty(&self.own_function_name).map(str::to_string),
         })
     }
 }
 
+/// Where Sluice subscribes: each log group, or the account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SubscriptionScope {
+    /// A subscription filter on each selected log group.
+    LogGroup,
+    /// One account-level subscription filter policy for every group but the excluded ones.
+    Account,
+}
+
 /// The validated settings.
 #[derive(Debug, Clone)]
 pub struct Config {
+    /// Per log group or per account.
+    pub scope: SubscriptionScope,
     /// Where Sluice's filter sends events.
     pub destination: Destination,
     /// The role for Kinesis and Firehose destinations.
@@ -192,12 +309,18 @@ pub struct Config {
     pub include: Vec<Pattern>,
     /// Globs that exclude a log group (exclude wins).
     pub exclude: Vec<Pattern>,
+    /// Tag rules a log group must match one of (none: tags do not matter).
+    pub include_tags: Vec<TagRule>,
+    /// Tag rules that exclude a log group (exclude wins).
+    pub exclude_tags: Vec<TagRule>,
     /// Retention to set, if any.
     pub retention_days: Option<i32>,
     /// When retention is set.
     pub retention_mode: RetentionMode,
     /// Calls per second per CloudWatch Logs API.
     pub api_rate_limit: f64,
+    /// Subscription filters allowed per log group.
+    pub max_filters_per_group: usize,
     /// The subscriber's own Lambda function name, when running in Lambda.
     pub own_function_name: Option<String>,
 }
@@ -330,6 +453,66 @@ pub enum RetentionMode {
     Enforce,
 }
 
+/// One tag rule: a key, and a glob its value must match (`None`: any value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagRule {
+    /// The tag key, matched exactly.
+    pub key: String,
+    /// The glob the value must match; `None` matches any value.
+    pub value: Option<Pattern>,
+}
+
+impl TagRule {
+    /// Whether `tags` has this key with a matching value.
+    pub fn matches(&self, tags: &std::collections::BTreeMap<String, String>) -> bool {
+        tags.get(&self.key)
+            .is_some_and(|value| self.value.as_ref().is_none_or(|glob| glob.matches(value)))
+    }
+}
+
+impl std::fmt::Display for TagRule {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.value {
+            Some(glob) => write!(f, "{}={}", self.key, glob.as_str()),
+            None => f.write_str(&self.key),
+        }
+    }
+}
+
+fn tag_rules(setting: &'static str, text: &str) -> Result<Vec<TagRule>, SubscriberError> {
+    text.split(',')
+        .map(str::trim)
+        .filter(|rule| !rule.is_empty())
+        .map(|rule| {
+            let (key, value) = match rule.split_once('=') {
+                Some((key, value)) => (key.trim(), Some(value.trim())),
+                None => (rule, None),
+            };
+            if key.is_empty() || key.len() > 128 {
+                return Err(invalid(
+                    setting,
+                    rule,
+                    "expected key=value-glob or key, with a key of 1 to 128 characters",
+                ));
+            }
+            let value = value
+                .map(|glob| Pattern::new(glob).map_err(|err| invalid(setting, rule, &err.to_string())))
+                .transpose()?;
+            Ok(TagRule {
+                key: key.to_string(),
+                value,
+            })
+        })
+        .collect()
+}
+
+fn positive_rate(setting: &'static str, text: &str) -> Result<f64, SubscriberError> {
+    match text.parse::<f64>() {
+        Ok(rate) if rate.is_finite() && rate > 0.0 => Ok(rate),
+        _ => Err(invalid(setting, text, "expected calls per second > 0")),
+    }
+}
+
 fn non_empty(value: &Option<String>) -> Option<&str> {
     value.as_deref().map(str::trim).filter(|v| !v.is_empty())
 }
@@ -351,155 +534,4 @@ fn globs(setting: &'static str, text: &str) -> Result<Vec<Pattern>, SubscriberEr
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    const FORWARDER: &str = "arn:aws:lambda:eu-west-1:123456789012:function:sluice-forwarder";
-
-    fn config(pairs: &[(&str, &str)]) -> Result<Config, SubscriberError> {
-        RawConfig::from_pairs(pairs).validate()
-    }
-
-    fn setting_of(err: SubscriberError) -> &'static str {
-        match err {
-            SubscriberError::MissingSetting { setting } | SubscriberError::InvalidSetting { setting, .. } => {
-                setting
-            }
-            other => panic!("not a config error: {other}"),
-        }
-    }
-
-    #[test]
-    fn flags_are_the_env_names_in_kebab_case() {
-        let command = <RawConfig as clap::Args>::augment_args(clap::Command::new("settings"));
-        for arg in command.get_arguments() {
-            let name = arg.get_env().and_then(|name| name.to_str()).expect("an env name");
-            let flag = name.to_ascii_lowercase().replace('_', "-");
-            assert_eq!(arg.get_long(), Some(flag.as_str()), "{name}");
-        }
-    }
-
-    #[test]
-    fn defaults_with_only_a_lambda_destination() {
-        let config = config(&[("DESTINATION_ARN", FORWARDER)]).expect("valid");
-        assert_eq!(
-            config.destination.kind,
-            DestinationKind::LambdaFunction {
-                function: "sluice-forwarder".into()
-            }
-        );
-        assert_eq!(config.filter_name, "sluice");
-        assert_eq!(config.filter_pattern, "");
-        assert_eq!(config.distribution, Distribution::ByLogStream);
-        assert_eq!(config.include.len(), 1);
-        assert!(config.include[0].matches("/aws/lambda/anything"));
-        assert!(config.exclude.is_empty());
-        assert_eq!(config.retention_days, None);
-        assert_eq!(config.retention_mode, RetentionMode::Missing);
-        assert_eq!(config.api_rate_limit, 5.0);
-        assert_eq!(config.filter_role_arn(), None);
-    }
-
-    #[test]
-    fn every_destination_kind_parses() {
-        let role = ("ROLE_ARN", "arn:aws:iam::123456789012:role/cwl-to-kinesis");
-        let cases = [
-            (
-                "arn:aws:lambda:eu-west-1:123456789012:function:fwd:live",
-                DestinationKind::LambdaFunction {
-                    function: "fwd".into(),
-                },
-            ),
-            (
-                "arn:aws:kinesis:eu-west-1:123456789012:stream/logs",
-                DestinationKind::KinesisStream,
-            ),
-            (
-                "arn:aws:firehose:eu-west-1:123456789012:deliverystream/logs",
-                DestinationKind::FirehoseDeliveryStream,
-            ),
-            (
-                "arn:aws:logs:eu-west-1:210987654321:destination:central",
-                DestinationKind::LogsDestination,
-            ),
-        ];
-        for (arn, kind) in cases {
-            let config = config(&[("DESTINATION_ARN", arn), role]).expect(arn);
-            assert_eq!(config.destination.kind, kind, "{arn}");
-            assert_eq!(config.filter_role_arn().is_some(), kind.needs_role(), "{arn}");
-        }
-    }
-
-    #[test]
-    fn refuses_what_cloudwatch_would_refuse() {
-        let cases: [(&[(&str, &str)], &str); 10] = [
-            (&[], "DESTINATION_ARN"),
-            (&[("DESTINATION_ARN", "not-an-arn")], "DESTINATION_ARN"),
-            (
-                &[("DESTINATION_ARN", "arn:aws:s3:eu-west-1:123456789012:bucket/x")],
-                "DESTINATION_ARN",
-            ),
-            (
-                &[("DESTINATION_ARN", "arn:aws:lambda:eu-west-1:1234:function:x")],
-                "DESTINATION_ARN",
-            ),
-            (
-                &[(
-                    "DESTINATION_ARN",
-                    "arn:aws:kinesis:eu-west-1:123456789012:stream/logs",
-                )],
-                "ROLE_ARN",
-            ),
-            (
-                &[("DESTINATION_ARN", FORWARDER), ("RETENTION_DAYS", "10")],
-                "RETENTION_DAYS",
-            ),
-            (
-                &[("DESTINATION_ARN", FORWARDER), ("RETENTION_MODE", "always")],
-                "RETENTION_MODE",
-            ),
-            (
-                &[("DESTINATION_ARN", FORWARDER), ("DISTRIBUTION", "random")],
-                "DISTRIBUTION",
-            ),
-            (
-                &[("DESTINATION_ARN", FORWARDER), ("API_RATE_LIMIT", "0")],
-                "API_RATE_LIMIT",
-            ),
-            (
-                &[
-                    ("DESTINATION_ARN", FORWARDER),
-                    ("INCLUDE_PATTERNS", "/aws/[lambda"),
-                ],
-                "INCLUDE_PATTERNS",
-            ),
-        ];
-        for (pairs, setting) in cases {
-            let err = config(pairs).expect_err(setting);
-            assert_eq!(setting_of(err), setting, "{pairs:?}");
-        }
-    }
-
-    #[test]
-    fn patterns_retention_and_rate_as_the_template_sends_them() {
-        let config = config(&[
-            ("DESTINATION_ARN", FORWARDER),
-            ("INCLUDE_PATTERNS", "/aws/lambda/*, /ecs/*"),
-            ("EXCLUDE_PATTERNS", "/aws/lambda/test-*"),
-            ("RETENTION_DAYS", "30"),
-            ("RETENTION_MODE", "enforce"),
-            ("API_RATE_LIMIT", "2"),
-            ("FILTER_PATTERN", "[level=ERROR]"),
-            ("AWS_LAMBDA_FUNCTION_NAME", "sluice-Subscriber-1"),
-        ])
-        .expect("valid");
-        let names: Vec<&str> = config.include.iter().map(Pattern::as_str).collect();
-        assert_eq!(names, ["/aws/lambda/*", "/ecs/*"]);
-        assert_eq!(config.exclude[0].as_str(), "/aws/lambda/test-*");
-        assert_eq!(config.retention_days, Some(30));
-        assert_eq!(config.retention_mode, RetentionMode::Enforce);
-        assert_eq!(config.api_rate_limit, 2.0);
-        assert_eq!(config.filter_pattern, "[level=ERROR]");
-        assert_eq!(config.own_function_name.as_deref(), Some("sluice-Subscriber-1"));
-    }
-}
+mod tests;

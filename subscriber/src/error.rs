@@ -54,6 +54,19 @@ pub enum SubscriberError {
         /// What was missing or unexpected.
         reason: String,
     },
+    /// The account policy's `NOT IN` list would not fit CloudWatch Logs' limit.
+    #[error(
+        "the account policy would exclude {names} log group names in {bytes} bytes of selectionCriteria, \
+         over CloudWatch Logs' limit of {limit} bytes: exclude fewer groups, or use SUBSCRIPTION_SCOPE=log-group"
+    )]
+    PolicyTooLarge {
+        /// How many names the list would hold.
+        names: usize,
+        /// The size of the selection criteria.
+        bytes: usize,
+        /// The limit.
+        limit: usize,
+    },
     /// Some log groups failed; the others were handled.
     #[error("{failed} log group(s) failed, first: {first}")]
     GroupsFailed {
@@ -74,6 +87,7 @@ impl sluice_edge::ErrorType for SubscriberError {
             SubscriberError::Continue { .. } => "Continue",
             SubscriberError::UnrecognisedEvent { .. } => "UnrecognisedEvent",
             SubscriberError::GroupsFailed { .. } => "GroupsFailed",
+            SubscriberError::PolicyTooLarge { .. } => "PolicyTooLarge",
         }
     }
 }

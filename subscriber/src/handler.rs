@@ -8,9 +8,10 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
+use crate::config::SubscriptionScope;
 use crate::error::SubscriberError;
 use crate::metrics;
-use crate::plan::{Mode, Totals};
+use crate::plan::{Action, Mode, Totals};
 use crate::sweep::{Continuation, LateGroupRetry, Sweeper};
 
 /// What an invocation asks for.
@@ -19,6 +20,12 @@ pub enum Request {
     /// A CloudTrail CreateLogGroup event for this group.
     Created {
         /// The new log group.
+        log_group: String,
+    },
+    /// A CloudTrail tagging call (`TagResource`, `UntagResource`, `TagLogGroup`, `UntagLogGroup`)
+    /// on this group: planned again, so a group tagged out of the rules loses Sluice's filter.
+    Retagged {
+        /// The log group whose tags changed.
         log_group: String,
     },
     /// An event that needs nothing done (a failed call, another API), with why.
@@ -31,6 +38,8 @@ pub enum Request {
         dry_run: bool,
         /// Where to resume.
         continuation: Continuation,
+        /// Started by the schedule: skipped while another pass is running.
+        scheduled: bool,
     },
 }
 
@@ -52,15 +61,30 @@ impl Request {
             Some("AWS API Call via CloudTrail") => {
                 let detail = &payload["detail"];
                 let event = detail["eventName"].as_str().unwrap_or_default();
-                if event != "CreateLogGroup" {
+                if ![
+                    "CreateLogGroup",
+                    "TagResource",
+                    "UntagResource",
+                    "TagLogGroup",
+                    "UntagLogGroup",
+                ]
+                .contains(&event)
+                {
                     return Ok(Request::Ignore(format!(
-                        "CloudTrail event {event:?} is not CreateLogGroup"
+                        "CloudTrail event {event:?} is neither CreateLogGroup nor a tagging call"
                     )));
                 }
                 if let Some(code) = detail.get("errorCode").and_then(Value::as_str) {
-                    return Ok(Request::Ignore(format!("CreateLogGroup failed with {code}")));
+                    return Ok(Request::Ignore(format!("{event} failed with {code}")));
                 }
-                detail["requestParameters"]["logGroupName"]
+                let parameters = &detail["requestParameters"];
+                if event != "CreateLogGroup" {
+                    return tagged_group(event, parameters).map(|found| match found {
+                        Ok(log_group) => Request::Retagged { log_group },
+                        Err(why) => Request::Ignore(why),
+                    });
+                }
+                parameters["logGroupName"]
                     .as_str()
                     .filter(|name| !name.is_empty())
                     .map(|name| Request::Created {
@@ -74,6 +98,7 @@ impl Request {
                 mode: Mode::Subscribe,
                 dry_run: false,
                 continuation: Continuation::default(),
+                scheduled: true,
             }),
             Some(other) => Err(unrecognised(format!("detail-type {other:?}"))),
             None => {
@@ -93,10 +118,38 @@ impl Request {
                     mode,
                     dry_run: direct.dry_run,
                     continuation: direct.continuation,
+                    scheduled: false,
                 })
             }
         }
     }
+}
+
+/// The log group a tagging call names: `logGroupName` (`TagLogGroup`, `UntagLogGroup`) or the
+/// log group in `resourceArn` (`TagResource`, `UntagResource`, which also tag other resources:
+/// those are `Err` with why they need nothing).
+fn tagged_group(event: &str, parameters: &Value) -> Result<Result<String, String>, SubscriberError> {
+    if let Some(name) = parameters["logGroupName"]
+        .as_str()
+        .filter(|name| !name.is_empty())
+    {
+        return Ok(Ok(name.to_string()));
+    }
+    let Some(arn) = parameters["resourceArn"].as_str() else {
+        return Err(SubscriberError::UnrecognisedEvent {
+            reason: format!("{event} event without requestParameters.logGroupName or resourceArn"),
+        });
+    };
+    Ok(match arn.split_once(":log-group:") {
+        Some((_, name)) if !name.is_empty() => Ok(name.trim_end_matches(":*").to_string()),
+        _ => Err(format!("{event} on {arn}, which is not a log group")),
+    })
+}
+
+/// Whether a complete pass may delete the account policy: a dry run shows the step, a real pass
+/// takes it only when every group succeeded (their filters are in place).
+fn continuation_deletes(outcome: &crate::sweep::Outcome, dry_run: bool) -> bool {
+    dry_run || outcome.totals.errors == 0
 }
 
 /// The direct payload that continues a sweep in a fresh invocation.
@@ -145,34 +198,97 @@ impl Handler {
                 tracing::info!(reason = %reason, "event ignored");
                 Ok(json!({"ignored": reason}))
             }
+            Request::Retagged { log_group } => {
+                let once = LateGroupRetry {
+                    attempts: 1,
+                    delay: Duration::ZERO,
+                };
+                match self.sweeper.handle_named(&log_group, false, true, once).await {
+                    Ok(row) => self.one_group(row, "tags changed"),
+                    Err(SubscriberError::LogGroupNotFound { .. }) => {
+                        tracing::info!(log_group = %log_group, "tagged log group no longer exists");
+                        Ok(json!({"ignored": format!("{log_group} no longer exists")}))
+                    }
+                    Err(err) => Err(err),
+                }
+            }
             Request::Created { log_group } => {
                 let row = self
                     .sweeper
                     .handle_created(&log_group, false, self.late_group)
                     .await?;
-                tracing::info!(log_group = %row.log_group, action = row.action.as_str(), reason = %row.reason, "new log group");
-                let mut totals = Totals::default();
-                totals.add(&row);
-                metrics::report(
-                    &self.function_name,
-                    Mode::Subscribe,
-                    &totals,
-                    None,
-                    self.emit_metrics,
-                );
-                match &row.error {
-                    Some(error) => Err(SubscriberError::GroupsFailed {
-                        failed: 1,
-                        first: format!("{}: {error}", row.log_group),
-                    }),
-                    None => Ok(serde_json::to_value(&row).unwrap_or_default()),
+                // In account scope a new group the rules exclude joins the policy's NOT IN list;
+                // a selected one is covered already.
+                let excluded = matches!(row.action, Action::Excluded | Action::Unsupported);
+                let policy = if self.sweeper.config().scope == SubscriptionScope::Account && excluded {
+                    self.sweeper.exclude_from_policy(&log_group, false).await?
+                } else {
+                    None
+                };
+                let mut answer = self.one_group(row, "new log group")?;
+                if let Some(policy) = policy {
+                    answer["policy"] = serde_json::to_value(&policy).unwrap_or_default();
                 }
+                Ok(answer)
             }
             Request::Sweep {
                 mode,
                 dry_run,
-                continuation,
+                mut continuation,
+                scheduled,
             } => {
+                let fresh = continuation.invocation == 0 && continuation.next_token.is_none();
+                let account = self.sweeper.config().scope == SubscriptionScope::Account;
+                let mut policy_before = None;
+                if fresh {
+                    let state = self.sweeper.pass_state().await?;
+                    // Back to log-group scope (or unsubscribing): the policy goes only after the
+                    // pass, so no group is without a subscription in between.
+                    continuation.delete_policy_after = if account {
+                        mode == Mode::Unsubscribe
+                    } else {
+                        state.account_policy
+                    };
+                    if mode == Mode::Subscribe && account {
+                        // First the policy, so every group is covered before its own filter goes.
+                        policy_before = Some(self.sweeper.policy_step(dry_run).await?);
+                    }
+                    // One pass at a time from the schedule, so passes never fill the reserved
+                    // concurrency that CreateLogGroup events need.
+                    if scheduled && state.running_at(chrono::Utc::now()) {
+                        let since = state
+                            .running_since
+                            .map(|time| time.to_rfc3339())
+                            .unwrap_or_default();
+                        tracing::info!(running_since = %since, "a pass is running: this scheduled pass is skipped");
+                        return Ok(
+                            json!({"skipped": format!("a pass is running (its latest invocation started {since})")}),
+                        );
+                    }
+                    // A new pass looks at excluded groups too when the rules changed since the
+                    // last complete pass that did; a continued pass keeps what its first chose.
+                    if mode == Mode::Subscribe {
+                        continuation.check_excluded |= state.rules_changed;
+                    }
+                }
+                // In account scope with nothing to move and no retention to set, the policy
+                // step was the whole pass: no call per group.
+                if mode == Mode::Subscribe
+                    && account
+                    && !continuation.check_excluded
+                    && self.sweeper.config().retention_days.is_none()
+                {
+                    let mut answer = json!({"complete": true, "totals": continuation.totals});
+                    answer["policy_before"] = serde_json::to_value(&policy_before).unwrap_or_default();
+                    return Ok(answer);
+                }
+                let tracked = mode == Mode::Subscribe && !dry_run;
+                if tracked && let Err(err) = self.sweeper.mark_pass(Some(chrono::Utc::now()), false).await {
+                    tracing::warn!(error = %err, "could not mark the pass as running");
+                }
+                let check_excluded = continuation.check_excluded;
+                let delete_policy_after = continuation.delete_policy_after;
+                tracing::info!(mode = ?mode, dry_run, check_excluded, invocation = continuation.invocation, "sweep");
                 let stop_by = deadline.checked_sub(self.margin).unwrap_or(deadline);
                 let before = continuation.totals;
                 let mut first_failure: Option<String> = None;
@@ -203,14 +319,53 @@ impl Handler {
                 if let Some(next) = &outcome.continuation {
                     self.continue_in_new_invocation(mode, dry_run, next).await?;
                 }
+                let mut policy_after = None;
+                if complete && continuation_deletes(&outcome, dry_run) && delete_policy_after {
+                    policy_after = Some(self.sweeper.delete_policy_step(dry_run).await?);
+                }
+                if tracked && complete {
+                    // The rules are recorded only after a pass that looked at every group and
+                    // removed every filter it had to; otherwise the next pass looks again.
+                    let record = check_excluded && outcome.totals.errors == 0;
+                    if let Err(err) = self.sweeper.mark_pass(None, record).await {
+                        tracing::warn!(error = %err, "could not record the end of the pass");
+                    }
+                }
                 if let Some(first) = first_failure {
                     return Err(SubscriberError::GroupsFailed {
                         failed: outcome.totals.errors,
                         first,
                     });
                 }
-                Ok(json!({"complete": complete, "totals": outcome.totals}))
+                let mut answer = json!({"complete": complete, "totals": outcome.totals});
+                for (key, step) in [("policy_before", policy_before), ("policy_after", policy_after)] {
+                    if let Some(step) = step {
+                        answer[key] = serde_json::to_value(&step).unwrap_or_default();
+                    }
+                }
+                Ok(answer)
             }
+        }
+    }
+
+    /// Reports the row of an event about one group; its failed write fails the invocation.
+    fn one_group(&self, row: crate::plan::GroupPlan, what: &str) -> Result<Value, SubscriberError> {
+        tracing::info!(log_group = %row.log_group, action = row.action.as_str(), reason = %row.reason, "{what}");
+        let mut totals = Totals::default();
+        totals.add(&row);
+        metrics::report(
+            &self.function_name,
+            Mode::Subscribe,
+            &totals,
+            None,
+            self.emit_metrics,
+        );
+        match &row.error {
+            Some(error) => Err(SubscriberError::GroupsFailed {
+                failed: 1,
+                first: format!("{}: {error}", row.log_group),
+            }),
+            None => Ok(serde_json::to_value(&row).unwrap_or_default()),
         }
     }
 
@@ -238,90 +393,4 @@ impl Handler {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn fixture(name: &str) -> Value {
-        let path = format!(
-            "{}/../tests/fixtures/subscriber/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        let text = std::fs::read_to_string(&path).expect("fixture readable");
-        serde_json::from_str(&text).expect("fixture is JSON")
-    }
-
-    #[test]
-    fn a_cloudtrail_create_log_group_names_the_group() {
-        assert_eq!(
-            Request::parse(&fixture("create-log-group.json")).expect("parsed"),
-            Request::Created {
-                log_group: "/aws/lambda/checkout-api".into()
-            }
-        );
-    }
-
-    #[test]
-    fn a_failed_create_log_group_is_ignored() {
-        let request = Request::parse(&fixture("create-log-group-failed.json")).expect("parsed");
-        assert!(
-            matches!(&request, Request::Ignore(why) if why.contains("ResourceAlreadyExistsException")),
-            "{request:?}"
-        );
-    }
-
-    #[test]
-    fn a_scheduled_event_starts_a_full_sweep() {
-        assert_eq!(
-            Request::parse(&fixture("scheduled-event.json")).expect("parsed"),
-            Request::Sweep {
-                mode: Mode::Subscribe,
-                dry_run: false,
-                continuation: Continuation::default()
-            }
-        );
-    }
-
-    #[test]
-    fn direct_payloads_and_continuations_round_trip() {
-        assert_eq!(
-            Request::parse(&json!({"action": "unsubscribe", "dry_run": true})).expect("parsed"),
-            Request::Sweep {
-                mode: Mode::Unsubscribe,
-                dry_run: true,
-                continuation: Continuation::default()
-            }
-        );
-        let mut continuation = Continuation {
-            next_token: Some("token-7".into()),
-            invocation: 3,
-            ..Continuation::default()
-        };
-        continuation.totals.seen = 350;
-        continuation.totals.subscribe = 12;
-        let payload = continuation_payload(Mode::Subscribe, false, &continuation);
-        assert_eq!(payload["action"], "sweep");
-        assert_eq!(
-            Request::parse(&payload).expect("parsed"),
-            Request::Sweep {
-                mode: Mode::Subscribe,
-                dry_run: false,
-                continuation
-            }
-        );
-    }
-
-    #[test]
-    fn unknown_payloads_are_refused_with_a_reason() {
-        for payload in [
-            json!({"action": "delete-everything"}),
-            json!({"detail-type": "EC2 Instance State-change Notification"}),
-            json!([1, 2]),
-        ] {
-            let err = Request::parse(&payload).expect_err("refused");
-            assert!(
-                matches!(err, SubscriberError::UnrecognisedEvent { .. }),
-                "{payload}"
-            );
-        }
-    }
-}
+mod tests;

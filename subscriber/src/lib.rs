@@ -4,6 +4,7 @@
 //! Pure core: [`config`], [`rules`], [`plan`]. Edges: [`aws`] (CloudWatch Logs calls, rate limited),
 //! [`sweep`] (plan + apply per page, with a deadline and a continuation), [`metrics`], [`handler`] (Lambda events).
 
+pub mod account;
 pub mod aws;
 pub mod config;
 pub mod error;

@@ -24,7 +24,29 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Subscribes every selected log group (and sets retention), as the scheduled sweep does.
+    /// Subscribes every selected log group (and sets retention), as the scheduled sweep does, and
+    /// removes Sluice's filter from groups the rules no longer select.
+    ///
+    /// Prints one row per log group with its action and why:
+    ///   subscribe    Sluice's filter is put: the group has none and a slot is free
+    ///   update       Sluice's filter has another destination, pattern, distribution or role
+    ///   unchanged    Sluice's filter is as configured
+    ///   remove       the group carries Sluice's filter but the rules no longer select it
+    ///   excluded     the rules leave the group alone (name patterns, Sluice's own groups)
+    ///   conflict     filters that are not Sluice's take every slot (MAX_FILTERS_PER_GROUP), or
+    ///                CloudWatch Logs refused the filter with LimitExceededException
+    ///   unsupported  the group's class takes no subscription filter
+    /// Filters that are not Sluice's (another FILTER_NAME) are never changed. Unlike the scheduled
+    /// sweep, which looks at excluded groups only after the rules changed, a backfill looks at
+    /// every group.
+    ///
+    /// With SUBSCRIPTION_SCOPE=account the plan has two steps: first the account policy (put,
+    /// unchanged), printed with its policyDocument, its selectionCriteria
+    /// `LogGroupName NOT IN [...]` (the groups the rules exclude, classes without subscriptions,
+    /// Sluice's own groups) and its size against the 25 KB limit; a list over it is refused,
+    /// naming how many names it holds. Then the groups: `unchanged` (covered by the policy) or
+    /// `remove` (Sluice's own filter, which would deliver every event twice), retention as usual.
+    #[command(verbatim_doc_comment)]
     Backfill {
         /// Print the plan and change nothing.
         #[arg(long)]
@@ -38,7 +60,8 @@ enum Command {
         #[arg(long, env = "LOG_LEVEL", default_value = "warn")]
         log_level: String,
     },
-    /// Removes Sluice's own subscription filters (by `FILTER_NAME`) from every log group.
+    /// Removes Sluice's own subscription filters (by `FILTER_NAME`) from every log group, and with
+    /// SUBSCRIPTION_SCOPE=account then deletes Sluice's account policy (named `FILTER_NAME`).
     Unsubscribe {
         /// Print the plan and change nothing.
         #[arg(long)]

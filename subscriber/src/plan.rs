@@ -1,15 +1,14 @@
 //! The decision for each log group, from its existing filters and the rules: a [`GroupPlan`]
 //! per group and a [`Plan`] that prints as a table (Display) or JSON (Serialize).
 
+use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::config::{Config, RetentionMode};
+use crate::account::PolicyPlan;
+use crate::config::{Config, RetentionMode, SubscriptionScope};
 use crate::rules::{Rules, Selection};
-
-/// CloudWatch Logs allows this many subscription filters per log group.
-pub const FILTER_SLOTS: usize = 2;
 
 /// A log group as DescribeLogGroups reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +19,10 @@ pub struct LogGroup {
     pub retention_days: Option<i32>,
     /// Its class (`STANDARD`, `INFREQUENT_ACCESS`, `DELIVERY`); `None` when not reported.
     pub class: Option<String>,
+    /// Its ARN without the trailing `:*` (`logGroupArn`), for the tagging APIs; `None` when not reported.
+    pub arn: Option<String>,
+    /// Its tags, read only when tag rules are set and the name rules select it.
+    pub tags: Option<BTreeMap<String, String>>,
 }
 
 /// A subscription filter as DescribeSubscriptionFilters reports it.
@@ -60,11 +63,12 @@ pub enum Action {
     Unchanged,
     /// The rules leave it alone.
     Excluded,
-    /// Both filter slots are taken by filters that are not Sluice's.
+    /// Every filter slot (`MAX_FILTERS_PER_GROUP`) is taken by filters that are not Sluice's, or
+    /// CloudWatch Logs refused Sluice's filter with `LimitExceededException`.
     Conflict,
     /// Its class takes no subscription filter.
     Unsupported,
-    /// Unsubscribe: delete Sluice's filter.
+    /// Delete Sluice's filter: on unsubscribe, or when the rules no longer select the group.
     Remove,
 }
 
@@ -131,12 +135,30 @@ pub fn plan_group(
             None => plan(Action::Unchanged, "no Sluice filter".into(), None),
         };
     }
-    match rules.select(&group.name, group.class.as_deref()) {
+    let mut selection = rules.select(&group.name, group.class.as_deref());
+    if selection == Selection::Selected && rules.has_tag_rules() {
+        selection = rules.select_tags(group.tags.as_ref().unwrap_or(&BTreeMap::new()));
+    }
+    match selection {
+        Selection::Excluded(why) if ours.is_some() => {
+            return plan(Action::Remove, format!("no longer selected: {why}"), None);
+        }
         Selection::Excluded(why) => return plan(Action::Excluded, why, None),
         Selection::Unsupported(why) => return plan(Action::Unsupported, why, None),
         Selection::Selected => {}
     }
     let retention = retention_to_set(config, group.retention_days);
+    if config.scope == SubscriptionScope::Account {
+        // The account policy delivers this group's events; a filter of its own would repeat them.
+        let (action, reason) = match ours {
+            Some(_) => (
+                Action::Remove,
+                "covered by the account policy: Sluice's own filter would deliver every event twice",
+            ),
+            None => (Action::Unchanged, "covered by the account policy"),
+        };
+        return plan(action, reason.to_string(), retention);
+    }
     let (action, reason) = match ours {
         Some(filter) => match differences(config, filter) {
             differs if differs.is_empty() => (Action::Unchanged, "Sluice's filter is as configured".into()),
@@ -145,16 +167,32 @@ pub fn plan_group(
                 format!("Sluice's filter has another {}", differs.join(", ")),
             ),
         },
-        None if filters.len() >= FILTER_SLOTS => {
+        None if filters.len() >= config.max_filters_per_group => {
             let names: Vec<&str> = filters.iter().map(|f| f.name.as_str()).collect();
             (
                 Action::Conflict,
-                format!("both filter slots are taken by {}", names.join(", ")),
+                format!(
+                    "all {} filter slots (MAX_FILTERS_PER_GROUP) are taken by {}",
+                    config.max_filters_per_group,
+                    names.join(", ")
+                ),
             )
         }
         None => (Action::Subscribe, "no Sluice filter and a slot is free".into()),
     };
     plan(action, reason, retention)
+}
+
+impl GroupPlan {
+    /// Turns a planned `subscribe` into a `conflict` once CloudWatch Logs refused the filter with
+    /// `LimitExceededException`: the account allows fewer filters per group than configured.
+    pub fn refused_by_limit(&mut self, max_filters_per_group: usize) {
+        self.action = Action::Conflict;
+        self.reason = format!(
+            "CloudWatch Logs refused another filter (LimitExceededException): this account allows \
+             fewer than MAX_FILTERS_PER_GROUP={max_filters_per_group} filters per group"
+        );
+    }
 }
 
 /// Which settings of our existing filter differ from the configuration.
@@ -281,8 +319,16 @@ pub struct Plan {
     pub mode: Mode,
     /// Whether writes were skipped.
     pub dry_run: bool,
+    /// The account policy step that comes before the groups (`SUBSCRIPTION_SCOPE=account`: the
+    /// policy is in place before Sluice's per-group filters go).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_before: Option<PolicyPlan>,
     /// One row per log group, in DescribeLogGroups order.
     pub groups: Vec<GroupPlan>,
+    /// The account policy step that comes after the groups (unsubscribe, or back to `log-group`
+    /// once the per-group filters are in place).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub policy_after: Option<PolicyPlan>,
     /// Counts over `groups`.
     pub totals: Totals,
 }
@@ -304,6 +350,9 @@ impl fmt::Display for Plan {
             .max()
             .unwrap_or(0)
             .max("LOG GROUP".len());
+        if let Some(policy) = &self.policy_before {
+            write!(f, "step 1, {policy}")?;
+        }
         writeln!(
             f,
             "{:<11}  {:<9}  {:<width$}  REASON",
@@ -327,6 +376,9 @@ impl fmt::Display for Plan {
             }
             writeln!(f)?;
         }
+        if let Some(policy) = &self.policy_after {
+            write!(f, "then, {policy}")?;
+        }
         let verb = if self.dry_run {
             "planned (dry run, nothing changed)"
         } else {
@@ -337,157 +389,4 @@ impl fmt::Display for Plan {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::config::RawConfig;
-
-    const FORWARDER: &str = "arn:aws:lambda:us-east-1:123456789012:function:fwd";
-
-    fn config(retention: Option<&str>, mode: Option<&str>) -> Config {
-        RawConfig {
-            destination_arn: Some(FORWARDER.into()),
-            exclude_patterns: Some("/test/*".into()),
-            retention_days: retention.map(Into::into),
-            retention_mode: mode.map(Into::into),
-            ..RawConfig::default()
-        }
-        .validate()
-        .expect("valid")
-    }
-
-    fn group(name: &str, retention: Option<i32>) -> LogGroup {
-        LogGroup {
-            name: name.into(),
-            retention_days: retention,
-            class: None,
-        }
-    }
-
-    fn filter(name: &str, destination: &str, pattern: &str) -> Filter {
-        Filter {
-            name: name.into(),
-            destination_arn: destination.into(),
-            filter_pattern: pattern.into(),
-            distribution: Some("ByLogStream".into()),
-            role_arn: None,
-        }
-    }
-
-    fn action(config: &Config, group: &LogGroup, filters: &[Filter]) -> GroupPlan {
-        plan_group(config, &Rules::new(config), Mode::Subscribe, group, filters)
-    }
-
-    #[test]
-    fn one_action_per_situation() {
-        let config = config(None, None);
-        let g = group("/aws/lambda/app", Some(7));
-        let elsewhere = "arn:aws:lambda:us-east-1:123456789012:function:old";
-        let cases = [
-            (vec![], Action::Subscribe),
-            (vec![filter("blueprint", elsewhere, "")], Action::Subscribe),
-            (vec![filter("sluice", FORWARDER, "")], Action::Unchanged),
-            (vec![filter("sluice", elsewhere, "")], Action::Update),
-            (vec![filter("sluice", FORWARDER, "ERROR")], Action::Update),
-            (
-                vec![filter("a", elsewhere, ""), filter("b", elsewhere, "")],
-                Action::Conflict,
-            ),
-            (
-                vec![filter("a", elsewhere, ""), filter("sluice", FORWARDER, "")],
-                Action::Unchanged,
-            ),
-        ];
-        for (filters, expected) in cases {
-            assert_eq!(action(&config, &g, &filters).action, expected, "{filters:?}");
-        }
-        assert_eq!(
-            action(&config, &group("/test/x", None), &[]).action,
-            Action::Excluded
-        );
-        assert_eq!(
-            action(&config, &group("/aws/lambda/fwd", None), &[]).action,
-            Action::Excluded
-        );
-        let delivery = LogGroup {
-            class: Some("DELIVERY".into()),
-            ..g.clone()
-        };
-        assert_eq!(action(&config, &delivery, &[]).action, Action::Unsupported);
-    }
-
-    #[test]
-    fn retention_is_never_shortened_unless_enforced() {
-        let missing = config(Some("30"), None);
-        assert_eq!(
-            action(&missing, &group("/a", None), &[]).set_retention_days,
-            Some(30)
-        );
-        assert_eq!(
-            action(&missing, &group("/a", Some(3653)), &[]).set_retention_days,
-            None
-        );
-        assert_eq!(
-            action(&missing, &group("/a", Some(1)), &[]).set_retention_days,
-            None
-        );
-        let enforce = config(Some("30"), Some("enforce"));
-        assert_eq!(
-            action(&enforce, &group("/a", Some(3653)), &[]).set_retention_days,
-            Some(30)
-        );
-        assert_eq!(
-            action(&enforce, &group("/a", Some(30)), &[]).set_retention_days,
-            None
-        );
-        assert_eq!(
-            action(&enforce, &group("/test/a", None), &[]).set_retention_days,
-            None
-        );
-        let none = config(None, Some("enforce"));
-        assert_eq!(action(&none, &group("/a", None), &[]).set_retention_days, None);
-    }
-
-    #[test]
-    fn unsubscribe_removes_only_filters_named_ours() {
-        let config = config(None, None);
-        let rules = Rules::new(&config);
-        let other = filter("other", FORWARDER, "");
-        let ours = filter("sluice", "arn:aws:lambda:us-east-1:123456789012:function:old", "");
-        let g = group("/test/excluded-but-ours", None);
-        let remove = plan_group(&config, &rules, Mode::Unsubscribe, &g, &[other.clone(), ours]);
-        assert_eq!(remove.action, Action::Remove);
-        let keep = plan_group(&config, &rules, Mode::Unsubscribe, &g, &[other]);
-        assert_eq!(keep.action, Action::Unchanged);
-    }
-
-    #[test]
-    fn plan_prints_a_table_with_totals_and_serialises() {
-        let config = config(Some("14"), None);
-        let mut plan = Plan {
-            dry_run: true,
-            ..Plan::default()
-        };
-        plan.push(action(&config, &group("/aws/lambda/app", None), &[]));
-        plan.push(action(&config, &group("/test/x", None), &[]));
-        let text = plan.to_string();
-        let lines: Vec<&str> = text.lines().collect();
-        assert!(lines[0].starts_with("ACTION"), "{text}");
-        assert!(
-            lines[1].starts_with("subscribe    14d") && lines[1].contains("/aws/lambda/app"),
-            "{text}"
-        );
-        assert!(
-            lines[2].starts_with("excluded") && lines[2].contains("EXCLUDE_PATTERNS /test/*"),
-            "{text}"
-        );
-        assert!(
-            lines[3].contains("2 log groups: 1 subscribe") && lines[3].contains("retention set on 1"),
-            "{text}"
-        );
-        let json = serde_json::to_value(&plan).expect("json");
-        assert_eq!(json["groups"][0]["action"], "subscribe");
-        assert_eq!(json["groups"][0]["set_retention_days"], 14);
-        assert_eq!(json["totals"]["excluded"], 1);
-        assert_eq!(json["mode"], "subscribe");
-    }
-}
+mod tests;

@@ -1,7 +1,9 @@
 //! Which log groups Sluice may subscribe: include and exclude globs (exclude wins), and the groups
 //! it always leaves alone whatever the globs say.
 
-use crate::config::{Config, DestinationKind};
+use std::collections::BTreeMap;
+
+use crate::config::{Config, DestinationKind, SubscriptionScope, TagRule};
 
 /// Log group classes that take no subscription filter: `DELIVERY` groups only deliver Lambda logs
 /// to S3 or Firehose, and `INFREQUENT_ACCESS` groups offer a subset of features without
@@ -24,6 +26,9 @@ pub enum Selection {
 pub struct Rules {
     include: Vec<glob::Pattern>,
     exclude: Vec<glob::Pattern>,
+    include_tags: Vec<TagRule>,
+    exclude_tags: Vec<TagRule>,
+    scope: SubscriptionScope,
     /// Groups always left alone, with why.
     left_alone: Vec<(String, &'static str)>,
 }
@@ -44,8 +49,71 @@ impl Rules {
         Rules {
             include: config.include.clone(),
             exclude: config.exclude.clone(),
+            include_tags: config.include_tags.clone(),
+            exclude_tags: config.exclude_tags.clone(),
+            scope: config.scope,
             left_alone,
         }
+    }
+
+    /// A short, stable digest of what selects a group (the patterns and the groups always left
+    /// alone): when it differs from the one recorded after the last complete pass, the rules
+    /// changed and a sweep must look at excluded groups too. FNV-1a, stable across builds.
+    pub fn fingerprint(&self) -> String {
+        let mut text = String::new();
+        for (label, globs) in [("include", &self.include), ("exclude", &self.exclude)] {
+            text.push_str(label);
+            for glob in globs {
+                text.push('\n');
+                text.push_str(glob.as_str());
+            }
+            text.push('\0');
+        }
+        for (label, rules) in [
+            ("include_tags", &self.include_tags),
+            ("exclude_tags", &self.exclude_tags),
+        ] {
+            text.push_str(label);
+            for rule in rules {
+                text.push('\n');
+                text.push_str(&rule.to_string());
+            }
+            text.push('\0');
+        }
+        for (group, _) in &self.left_alone {
+            text.push_str(group);
+            text.push('\0');
+        }
+        // Switching scopes moves Sluice's filters, so it counts as a change of the rules.
+        text.push_str(match self.scope {
+            SubscriptionScope::LogGroup => "scope log-group",
+            SubscriptionScope::Account => "scope account",
+        });
+        let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+            (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+        });
+        format!("{hash:016x}")
+    }
+
+    /// The groups always left alone (the forwarder's and the subscriber's own), by exact name.
+    pub fn left_alone_names(&self) -> impl Iterator<Item = &str> {
+        self.left_alone.iter().map(|(group, _)| group.as_str())
+    }
+
+    /// Whether any tag rule is set: only then are a group's tags read.
+    pub fn has_tag_rules(&self) -> bool {
+        !self.include_tags.is_empty() || !self.exclude_tags.is_empty()
+    }
+
+    /// Decides by the tag rules for a group the name rules select (exclude wins).
+    pub fn select_tags(&self, tags: &BTreeMap<String, String>) -> Selection {
+        if let Some(rule) = self.exclude_tags.iter().find(|rule| rule.matches(tags)) {
+            return Selection::Excluded(format!("matches EXCLUDE_TAGS {rule}"));
+        }
+        if !self.include_tags.is_empty() && !self.include_tags.iter().any(|rule| rule.matches(tags)) {
+            return Selection::Excluded("matches no INCLUDE_TAGS".to_string());
+        }
+        Selection::Selected
     }
 
     /// Decides for the group `name` of class `class` (`None`: the API did not say, i.e. STANDARD).
@@ -98,6 +166,63 @@ mod tests {
             rules.select("/ecs/web", None),
             Selection::Excluded("matches no INCLUDE_PATTERNS".into())
         );
+    }
+
+    #[test]
+    fn tag_rules_combine_with_the_name_rules_and_exclude_wins() {
+        let raw = RawConfig {
+            destination_arn: Some("arn:aws:lambda:us-east-1:123456789012:function:fwd".into()),
+            include_tags: Some("team=pay*,team=search".into()),
+            exclude_tags: Some("sluice=off".into()),
+            ..RawConfig::default()
+        };
+        let rules = Rules::new(&raw.validate().expect("valid"));
+        assert!(rules.has_tag_rules());
+        let tags = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
+            pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect()
+        };
+        assert_eq!(
+            rules.select_tags(&tags(&[("team", "payments")])),
+            Selection::Selected
+        );
+        assert_eq!(
+            rules.select_tags(&tags(&[("team", "search")])),
+            Selection::Selected
+        );
+        assert_eq!(
+            rules.select_tags(&tags(&[("team", "payments"), ("sluice", "off")])),
+            Selection::Excluded("matches EXCLUDE_TAGS sluice=off".into())
+        );
+        assert_eq!(
+            rules.select_tags(&tags(&[("team", "ads")])),
+            Selection::Excluded("matches no INCLUDE_TAGS".into())
+        );
+        assert_eq!(
+            rules.select_tags(&tags(&[])),
+            Selection::Excluded("matches no INCLUDE_TAGS".into())
+        );
+        assert!(!self::rules("*", "").has_tag_rules());
+        assert_ne!(rules.fingerprint(), self::rules("*", "").fingerprint());
+    }
+
+    #[test]
+    fn the_fingerprint_changes_with_the_rules_and_only_with_them() {
+        let base = rules("/aws/lambda/*", "/aws/lambda/test-*");
+        assert_eq!(
+            base.fingerprint(),
+            rules("/aws/lambda/*", "/aws/lambda/test-*").fingerprint()
+        );
+        assert_eq!(base.fingerprint().len(), 16);
+        for other in [
+            rules("/aws/lambda/*", ""),
+            rules("/aws/lambda/*,/ecs/*", "/aws/lambda/test-*"),
+            rules("/aws/lambda/test-*", "/aws/lambda/*"),
+        ] {
+            assert_ne!(base.fingerprint(), other.fingerprint());
+        }
     }
 
     #[test]

@@ -13,6 +13,11 @@ use sluice_subscriber::handler::Request;
 use sluice_subscriber::plan::{Action, Mode, Plan};
 use sluice_subscriber::sweep::{LateGroupRetry, Sweeper};
 
+mod budget;
+mod limits;
+mod rules_change;
+mod tags;
+
 const WRITES: [&str; 3] = [
     "PutSubscriptionFilter",
     "DeleteSubscriptionFilter",

@@ -2,16 +2,19 @@
 //! a deadline: before it, the sweep stops at a page boundary and returns a [`Continuation`] (the
 //! page token and the counts so far) that a fresh invocation resumes from.
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
-use crate::aws::Logs;
+use crate::account::{AccountPolicy, PolicyAction, PolicyPlan};
+use crate::aws::{FilterPut, Logs};
 use crate::config::Config;
+use crate::config::SubscriptionScope;
 use crate::error::SubscriberError;
 use crate::plan::{Action, GroupPlan, LogGroup, Mode, Plan, Totals, plan_group};
-use crate::rules::Rules;
+use crate::rules::{Rules, Selection};
 
 /// Where a pass stopped: enough for another invocation to carry on without redoing any group.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +27,50 @@ pub struct Continuation {
     /// How many invocations the pass has used so far (1 for the first).
     #[serde(default)]
     pub invocation: u32,
+    /// Whether the pass also looks at excluded groups, to remove Sluice's filter from those no
+    /// longer selected (the rules changed since the last complete pass, or the CLI's backfill).
+    #[serde(default)]
+    pub check_excluded: bool,
+    /// Delete Sluice's account policy once the pass is complete (back to `log-group` scope).
+    #[serde(default)]
+    pub delete_policy_after: bool,
+}
+
+/// The tag on the subscriber's own log group that says which scope Sluice's filters are in:
+/// `account` from the moment its account policy is written, `log-group` once it is gone.
+pub const SCOPE_TAG: &str = "sluice:scope";
+
+/// The tag on the subscriber's own log group that holds the [`Rules::fingerprint`] of the last
+/// complete pass that looked at every group.
+pub const RULES_TAG: &str = "sluice:rules";
+
+/// The tag on the subscriber's own log group that says a pass is running: the start time
+/// (RFC 3339) of its latest invocation, or `done`.
+pub const SWEEP_TAG: &str = "sluice:sweep";
+
+/// A pass whose latest invocation started longer ago than this is taken as dead: an invocation
+/// lasts at most 15 minutes, and each one of a pass renews [`SWEEP_TAG`].
+pub const PASS_STALE: Duration = Duration::from_secs(20 * 60);
+
+/// What the subscriber's own log group says about earlier passes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PassState {
+    /// The rules differ from those of the last complete pass that looked at every group (or
+    /// none was recorded).
+    pub rules_changed: bool,
+    /// When the latest invocation of a pass still running started.
+    pub running_since: Option<chrono::DateTime<chrono::Utc>>,
+    /// Sluice's account policy may be in place ([`SCOPE_TAG`] says `account`).
+    pub account_policy: bool,
+}
+
+impl PassState {
+    /// Whether a pass is running at `now`: its latest invocation started less than
+    /// [`PASS_STALE`] ago.
+    pub fn running_at(&self, now: chrono::DateTime<chrono::Utc>) -> bool {
+        self.running_since
+            .is_some_and(|since| (now - since).to_std().is_ok_and(|age| age < PASS_STALE) || since > now)
+    }
 }
 
 /// The result of one call to [`Sweeper::sweep`].
@@ -80,24 +127,47 @@ impl Sweeper {
 
     /// Plans `group` from its current filters and, unless `dry_run`, makes only the write calls
     /// the plan asks for. A failed write is recorded on the row, not returned: one group's failure
-    /// never stops a sweep. `None` when the group no longer exists.
+    /// never stops a sweep. `None` when the group no longer exists. Without `check_excluded`, an
+    /// excluded group costs no call (and keeps a filter of Sluice's it may still carry).
     pub async fn handle_group(
         &self,
         mode: Mode,
         dry_run: bool,
+        check_excluded: bool,
         group: &LogGroup,
     ) -> Result<Option<GroupPlan>, SubscriberError> {
         let mut plan = match mode {
             Mode::Subscribe => {
-                // Excluded and unsupported groups need no DescribeSubscriptionFilters call.
-                let skipped = plan_group(&self.config, &self.rules, mode, group, &[]);
-                if matches!(skipped.action, Action::Excluded | Action::Unsupported) {
+                let by_name = self.rules.select(&group.name, group.class.as_deref());
+                let mut group = group.clone();
+                if by_name == Selection::Selected && self.rules.has_tag_rules() {
+                    // One call per group the name rules select, and only when tag rules are set.
+                    let arn = group.arn.clone().ok_or_else(|| SubscriberError::Logs {
+                        api: "DescribeLogGroups",
+                        log_group: Some(group.name.clone()),
+                        message: "no logGroupArn in the answer, needed to read the tags".into(),
+                    })?;
+                    let Some(tags) = self.logs.list_tags(&arn).await? else {
+                        return Ok(None);
+                    };
+                    group.tags = Some(tags);
+                }
+                let skipped = plan_group(&self.config, &self.rules, mode, &group, &[]);
+                // Tags change without the rules changing, so a group excluded by its tags is
+                // always checked for Sluice's filter; one excluded by its name only when asked.
+                let skip = match skipped.action {
+                    Action::Unsupported => true,
+                    Action::Excluded => !check_excluded && by_name != Selection::Selected,
+                    // In account scope a selected group needs a look only when filters move.
+                    _ => self.config.scope == SubscriptionScope::Account && !check_excluded,
+                };
+                if skip {
                     return Ok(Some(skipped));
                 }
                 let Some(filters) = self.logs.describe_subscription_filters(&group.name).await? else {
                     return Ok(None);
                 };
-                plan_group(&self.config, &self.rules, mode, group, &filters)
+                plan_group(&self.config, &self.rules, mode, &group, &filters)
             }
             Mode::Unsubscribe => {
                 let Some(filters) = self.logs.describe_subscription_filters(&group.name).await? else {
@@ -106,19 +176,26 @@ impl Sweeper {
                 plan_group(&self.config, &self.rules, mode, group, &filters)
             }
         };
-        if !dry_run && let Err(err) = self.apply(&plan).await {
+        if !dry_run && let Err(err) = self.apply(&mut plan).await {
             tracing::warn!(log_group = %plan.log_group, action = plan.action.as_str(), error = %err, "write failed");
             plan.error = Some(err.to_string());
         }
         Ok(Some(plan))
     }
 
-    async fn apply(&self, plan: &GroupPlan) -> Result<(), SubscriberError> {
+    /// Makes the plan's write calls. A `LimitExceededException` turns the row into a `conflict`
+    /// (retention is still set): the group has no free slot, whatever the setting said.
+    async fn apply(&self, plan: &mut GroupPlan) -> Result<(), SubscriberError> {
         match plan.action {
             Action::Subscribe | Action::Update => {
-                self.logs
+                let put = self
+                    .logs
                     .put_subscription_filter(&self.config, &plan.log_group)
-                    .await?
+                    .await?;
+                if put == FilterPut::LimitExceeded {
+                    tracing::warn!(log_group = %plan.log_group, max_filters_per_group = self.config.max_filters_per_group, "LimitExceededException: no free filter slot");
+                    plan.refused_by_limit(self.config.max_filters_per_group);
+                }
             }
             Action::Remove => {
                 self.logs
@@ -155,13 +232,18 @@ impl Sweeper {
                         next_token: token,
                         totals,
                         invocation: start.invocation.max(1) + 1,
+                        check_excluded: start.check_excluded,
+                        delete_policy_after: start.delete_policy_after,
                     }),
                 });
             }
             first = false;
             let page = self.logs.describe_log_groups(token.take(), None).await?;
             for group in &page.groups {
-                if let Some(row) = self.handle_group(mode, dry_run, group).await? {
+                if let Some(row) = self
+                    .handle_group(mode, dry_run, start.check_excluded, group)
+                    .await?
+                {
                     totals.add(&row);
                     on_group(&row);
                 }
@@ -180,7 +262,8 @@ impl Sweeper {
     }
 
     /// A whole pass with no deadline (the CLI's `backfill` and `unsubscribe`), collected into a
-    /// [`Plan`]; `progress` sees the plan after each group.
+    /// [`Plan`]; `progress` sees the plan after each group. It looks at every group, excluded
+    /// ones included, so a backfill removes Sluice's filter wherever the rules no longer select.
     pub async fn plan(
         &self,
         mode: Mode,
@@ -196,8 +279,21 @@ impl Sweeper {
             plan.push(row.clone());
             progress(&plan);
         };
-        self.sweep(mode, dry_run, Continuation::default(), None, &mut on_group)
-            .await?;
+        let account = self.config.scope == SubscriptionScope::Account;
+        let policy_before = if account && mode == Mode::Subscribe {
+            Some(self.policy_step(dry_run).await?)
+        } else {
+            None
+        };
+        let start = Continuation {
+            check_excluded: true,
+            ..Continuation::default()
+        };
+        self.sweep(mode, dry_run, start, None, &mut on_group).await?;
+        plan.policy_before = policy_before;
+        if account && mode == Mode::Unsubscribe && plan.totals.errors == 0 {
+            plan.policy_after = Some(self.delete_policy_step(dry_run).await?);
+        }
         Ok(plan)
     }
 
@@ -208,10 +304,24 @@ impl Sweeper {
         dry_run: bool,
         retry: LateGroupRetry,
     ) -> Result<GroupPlan, SubscriberError> {
+        self.handle_named(name, dry_run, false, retry).await
+    }
+
+    /// Handles the one group `name`, looking it up until it is visible; with `check_excluded`,
+    /// removes Sluice's filter if the rules no longer select it.
+    pub async fn handle_named(
+        &self,
+        name: &str,
+        dry_run: bool,
+        check_excluded: bool,
+        retry: LateGroupRetry,
+    ) -> Result<GroupPlan, SubscriberError> {
         for attempt in 1..=retry.attempts.max(1) {
             let page = self.logs.describe_log_groups(None, Some(name)).await?;
             if let Some(group) = page.groups.iter().find(|group| group.name == name)
-                && let Some(row) = self.handle_group(Mode::Subscribe, dry_run, group).await?
+                && let Some(row) = self
+                    .handle_group(Mode::Subscribe, dry_run, check_excluded, group)
+                    .await?
             {
                 return Ok(row);
             }
@@ -227,5 +337,152 @@ impl Sweeper {
     }
 }
 
+impl Sweeper {
+    /// The account policy step of `SUBSCRIPTION_SCOPE=account`: reads every page of log groups
+    /// (no call per group), computes the `NOT IN` list (groups the rules exclude, classes without
+    /// subscriptions, Sluice's own groups) and writes the policy unless it is already right or
+    /// `dry_run`. Fails with [`SubscriberError::PolicyTooLarge`] before writing anything.
+    pub async fn policy_step(&self, dry_run: bool) -> Result<PolicyPlan, SubscriberError> {
+        let mut excluded: BTreeSet<String> = self.rules.left_alone_names().map(str::to_string).collect();
+        let mut token = None;
+        loop {
+            let page = self.logs.describe_log_groups(token.take(), None).await?;
+            for group in &page.groups {
+                if self.rules.select(&group.name, group.class.as_deref()) != Selection::Selected {
+                    excluded.insert(group.name.clone());
+                }
+            }
+            match page.next_token {
+                Some(next) => token = Some(next),
+                None => break,
+            }
+        }
+        let wanted = AccountPolicy::wanted(&self.config, &excluded)?;
+        let existing = self
+            .logs
+            .describe_account_policy(&self.config.filter_name)
+            .await?;
+        let mut plan = PolicyPlan::decide(Some(wanted), existing);
+        tracing::info!(action = ?plan.action, excluded = plan.excluded_names, bytes = plan.selection_criteria_bytes, reason = %plan.reason, "account policy");
+        if !dry_run && plan.action == PolicyAction::Put {
+            self.write_policy(&mut plan).await?;
+        }
+        Ok(plan)
+    }
+
+    /// Adds the new group `name`, which the rules exclude, to the account policy's `NOT IN` list
+    /// when it is not there yet; no write when it is. `None` when Sluice has no policy yet (the
+    /// next sweep writes it whole).
+    pub async fn exclude_from_policy(
+        &self,
+        name: &str,
+        dry_run: bool,
+    ) -> Result<Option<PolicyPlan>, SubscriberError> {
+        let Some(existing) = self
+            .logs
+            .describe_account_policy(&self.config.filter_name)
+            .await?
+        else {
+            tracing::warn!(
+                log_group = name,
+                "no account policy yet: the next sweep writes it"
+            );
+            return Ok(None);
+        };
+        let mut excluded = existing.excluded();
+        excluded.insert(name.to_string());
+        let wanted = AccountPolicy::wanted(&self.config, &excluded)?;
+        let mut plan = PolicyPlan::decide(Some(wanted), Some(existing));
+        if !dry_run && plan.action == PolicyAction::Put {
+            self.write_policy(&mut plan).await?;
+        }
+        Ok(Some(plan))
+    }
+
+    /// Deletes Sluice's account policy, if there is one (after the per-group filters are in
+    /// place, or on unsubscribe).
+    pub async fn delete_policy_step(&self, dry_run: bool) -> Result<PolicyPlan, SubscriberError> {
+        let existing = self
+            .logs
+            .describe_account_policy(&self.config.filter_name)
+            .await?;
+        let plan = PolicyPlan::decide(None, existing);
+        if !dry_run && plan.action == PolicyAction::Delete {
+            self.logs.delete_account_policy(&self.config.filter_name).await?;
+            self.mark_scope(SubscriptionScope::LogGroup).await?;
+        }
+        Ok(plan)
+    }
+
+    async fn write_policy(&self, plan: &mut PolicyPlan) -> Result<(), SubscriberError> {
+        if let Some(policy) = &plan.policy {
+            // Marked first: a pass that dies after the write still knows to delete it later.
+            self.mark_scope(SubscriptionScope::Account).await?;
+            self.logs.put_account_policy(policy).await?;
+        }
+        Ok(())
+    }
+
+    async fn mark_scope(&self, scope: SubscriptionScope) -> Result<(), SubscriberError> {
+        if let Some(arn) = self.own_log_group().await?.and_then(|group| group.arn) {
+            let value = match scope {
+                SubscriptionScope::LogGroup => "log-group",
+                SubscriptionScope::Account => "account",
+            };
+            self.logs.tag(&arn, &[(SCOPE_TAG, value.to_string())]).await?;
+        }
+        Ok(())
+    }
+
+    /// The subscriber's own log group (where [`RULES_TAG`] lives), when it runs in Lambda and
+    /// the group exists.
+    async fn own_log_group(&self) -> Result<Option<LogGroup>, SubscriberError> {
+        let Some(function) = &self.config.own_function_name else {
+            return Ok(None);
+        };
+        let name = format!("/aws/lambda/{function}");
+        let page = self.logs.describe_log_groups(None, Some(&name)).await?;
+        Ok(page.groups.into_iter().find(|group| group.name == name))
+    }
+
+    /// Reads [`RULES_TAG`] and [`SWEEP_TAG`] from the subscriber's own log group. Without one
+    /// (not in Lambda, or the group is missing) the rules count as changed and no pass as running.
+    pub async fn pass_state(&self) -> Result<PassState, SubscriberError> {
+        let tags = match self.own_log_group().await?.and_then(|group| group.arn) {
+            Some(arn) => self.logs.list_tags(&arn).await?.unwrap_or_default(),
+            None => Default::default(),
+        };
+        Ok(PassState {
+            account_policy: tags.get(SCOPE_TAG).is_some_and(|scope| scope == "account"),
+            rules_changed: tags.get(RULES_TAG) != Some(&self.rules.fingerprint()),
+            running_since: tags
+                .get(SWEEP_TAG)
+                .and_then(|value| chrono::DateTime::parse_from_rfc3339(value).ok())
+                .map(|time| time.with_timezone(&chrono::Utc)),
+        })
+    }
+
+    /// Marks a pass as running since `started` (`None`: finished) and, with `record_rules`, records
+    /// the current rules as those of a complete pass over every group. One `TagResource`.
+    pub async fn mark_pass(
+        &self,
+        started: Option<chrono::DateTime<chrono::Utc>>,
+        record_rules: bool,
+    ) -> Result<(), SubscriberError> {
+        let Some(arn) = self.own_log_group().await?.and_then(|group| group.arn) else {
+            return Ok(());
+        };
+        let sweep = started.map_or_else(|| "done".to_string(), |time| time.to_rfc3339());
+        let mut tags = vec![(SWEEP_TAG, sweep)];
+        if record_rules {
+            tags.push((RULES_TAG, self.rules.fingerprint()));
+        }
+        self.logs.tag(&arn, &tags).await
+    }
+}
+
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod account_tests;

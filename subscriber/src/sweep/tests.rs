@@ -21,18 +21,24 @@ use crate::aws::{Logs, MAX_ATTEMPTS, PAGE_SIZE};
 use crate::config::RawConfig;
 use crate::handler::Handler;
 
-const FORWARDER: &str = "arn:aws:lambda:us-east-1:123456789012:function:sluice-forwarder";
-const FOREIGN: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/audit";
-const SUBSCRIBER: &str = "sluice-subscriber";
+pub(super) const FORWARDER: &str = "arn:aws:lambda:us-east-1:123456789012:function:sluice-forwarder";
+pub(super) const FOREIGN: &str = "arn:aws:kinesis:us-east-1:123456789012:stream/audit";
+pub(super) const SUBSCRIBER: &str = "sluice-subscriber";
 /// Every this-many-th call to CloudWatch Logs is throttled.
 const THROTTLE_EVERY: u64 = 4;
 
 /// The account behind the server.
 #[derive(Default)]
-struct Account {
-    groups: Vec<String>,
+pub(super) struct Account {
+    pub(super) groups: Vec<String>,
     /// Filters per group: (name, destination).
-    filters: BTreeMap<String, Vec<(String, String)>>,
+    pub(super) filters: BTreeMap<String, Vec<(String, String)>>,
+    /// Tags per log group ARN.
+    pub(super) tags: BTreeMap<String, BTreeMap<String, String>>,
+    /// The subscription filter policy, as PutAccountPolicy's request body.
+    pub(super) policy: Option<Value>,
+    /// Write calls that reached the account, in order: `Operation group-or-policy`.
+    pub(super) writes: Vec<String>,
     /// PutSubscriptionFilter calls that reached the account, per group.
     puts: BTreeMap<String, u32>,
     /// PutRetentionPolicy calls that reached the account, per group.
@@ -42,7 +48,7 @@ struct Account {
 }
 
 impl Account {
-    fn new(groups: usize) -> Account {
+    pub(super) fn new(groups: usize) -> Account {
         let groups: Vec<String> = (0..groups).map(|i| format!("/aws/lambda/fn-{i:05}")).collect();
         // Every tenth group already has another team's filter: ours goes beside it.
         let filters = groups
@@ -64,6 +70,9 @@ impl Account {
             self.throttled += 1;
             return Err("ThrottlingException");
         }
+        if let Some(answer) = super::account_tests::answer(self, operation, request) {
+            return answer;
+        }
         let group = request["logGroupName"].as_str().unwrap_or_default().to_string();
         match operation {
             "DescribeLogGroups" => {
@@ -79,7 +88,10 @@ impl Account {
                     .iter()
                     .skip(from)
                     .take(limit)
-                    .map(|name| json!({"logGroupName": name, "storedBytes": 0}))
+                    .map(|name| {
+                        json!({"logGroupName": name, "storedBytes": 0,
+                               "arn": format!("{}:*", arn(name)), "logGroupArn": arn(name)})
+                    })
                     .collect();
                 let mut body = json!({"logGroups": page});
                 if from + limit < matching.len() {
@@ -102,6 +114,7 @@ impl Account {
             }
             "PutSubscriptionFilter" => {
                 *self.puts.entry(group.clone()).or_default() += 1;
+                self.writes.push(format!("PutSubscriptionFilter {group}"));
                 let name = request["filterName"].as_str().unwrap_or_default().to_string();
                 let destination = request["destinationArn"].as_str().unwrap_or_default().to_string();
                 let filters = self.filters.entry(group).or_default();
@@ -118,8 +131,13 @@ impl Account {
     }
 }
 
+/// The ARN of a log group of the account (no trailing `:*`, as `logGroupArn`).
+pub(super) fn arn(group: &str) -> String {
+    format!("arn:aws:logs:us-east-1:123456789012:log-group:{group}")
+}
+
 /// Serves `account` over HTTP/1.1 with keep-alive until the test ends; returns its URL.
-async fn serve(account: Arc<Mutex<Account>>) -> String {
+pub(super) async fn serve(account: Arc<Mutex<Account>>) -> String {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let url = format!("http://{}", listener.local_addr().expect("address"));
     tokio::spawn(async move {
@@ -181,7 +199,7 @@ async fn connection(stream: TcpStream, account: Arc<Mutex<Account>>) {
 
 /// A CloudWatch Logs client for the server, with the subscriber's retry settings but short
 /// backoffs so the test spends no real time waiting.
-fn logs_client(url: &str) -> aws_sdk_cloudwatchlogs::Client {
+pub(super) fn logs_client(url: &str) -> aws_sdk_cloudwatchlogs::Client {
     let config = aws_sdk_cloudwatchlogs::Config::builder()
         .with_test_defaults_v2()
         .endpoint_url(url)
@@ -196,7 +214,7 @@ fn logs_client(url: &str) -> aws_sdk_cloudwatchlogs::Client {
 }
 
 /// A Lambda client whose `Invoke` records the payloads the handler hands to its next invocation.
-fn lambda(payloads: Arc<Mutex<Vec<Value>>>) -> aws_sdk_lambda::Client {
+pub(super) fn lambda(payloads: Arc<Mutex<Vec<Value>>>) -> aws_sdk_lambda::Client {
     let invoke = mock!(aws_sdk_lambda::Client::invoke).then_compute_output(move |input| {
         assert_eq!(input.function_name(), Some(SUBSCRIBER), "continues in itself");
         assert_eq!(
@@ -300,4 +318,25 @@ async fn a_throttled_pass_continues_invocation_after_invocation_until_every_grou
             "{foreign} kept its foreign filter"
         );
     }
+}
+
+#[test]
+fn a_pass_counts_as_running_until_its_latest_invocation_is_stale() {
+    use super::{PASS_STALE, PassState};
+    let now = chrono::Utc::now();
+    let state = |minutes_ago: i64| PassState {
+        rules_changed: false,
+        account_policy: false,
+        running_since: Some(now - chrono::Duration::minutes(minutes_ago)),
+    };
+    assert!(state(0).running_at(now));
+    assert!(state(14).running_at(now), "an invocation lasts up to 15 minutes");
+    assert!(!state(PASS_STALE.as_secs() as i64 / 60 + 1).running_at(now));
+    assert!(state(-1).running_at(now), "a clock slightly ahead still counts");
+    let done = PassState {
+        rules_changed: false,
+        account_policy: false,
+        running_since: None,
+    };
+    assert!(!done.running_at(now));
 }

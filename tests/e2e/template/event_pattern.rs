@@ -2,7 +2,8 @@
 //!
 //! `matches` implements the part of EventBridge's pattern language the template uses: objects
 //! nest, and a list of literals matches when the event's value (or any element of an array value)
-//! equals one of them. That is enough to prove the rule selects `CreateLogGroup` and nothing else.
+//! equals one of them. That is enough to prove the rule selects `CreateLogGroup` and the tagging
+//! calls (tag rules re-plan a retagged group) and nothing else.
 
 use serde_json::{Value, json};
 
@@ -110,6 +111,17 @@ fn the_rule_selects_cloudtrail_create_log_group_calls() {
 }
 
 #[test]
+fn the_rule_selects_the_tagging_calls_that_change_what_tag_rules_select() {
+    let pattern = create_log_group_pattern();
+    for name in ["TagResource", "UntagResource", "TagLogGroup", "UntagLogGroup"] {
+        assert!(
+            matches(pattern, &cloudtrail_event(name, None)),
+            "{name} must re-plan the group: {pattern:#}"
+        );
+    }
+}
+
+#[test]
 fn the_rule_ignores_other_cloudwatch_logs_calls_and_other_services() {
     let pattern = create_log_group_pattern();
     for name in ["CreateLogStream", "PutSubscriptionFilter", "DeleteLogGroup"] {
@@ -140,7 +152,7 @@ fn the_pattern_is_exactly_the_documented_one() {
             "detail-type": ["AWS API Call via CloudTrail"],
             "detail": {
                 "eventSource": ["logs.amazonaws.com"],
-                "eventName": ["CreateLogGroup"]
+                "eventName": ["CreateLogGroup", "TagResource", "UntagResource", "TagLogGroup", "UntagLogGroup"]
             }
         })
     );

@@ -41,17 +41,22 @@ const FORWARDER_SETTINGS: [&str; 29] = [
 ];
 
 /// The subscriber's settings (subscriber/src/config.rs).
-const SUBSCRIBER_SETTINGS: [&str; 11] = [
+const SUBSCRIBER_SETTINGS: [&str; 16] = [
     "DESTINATION_ARN",
     "ROLE_ARN",
     "FILTER_NAME",
     "FILTER_PATTERN",
     "DISTRIBUTION",
+    "SUBSCRIPTION_SCOPE",
     "INCLUDE_PATTERNS",
     "EXCLUDE_PATTERNS",
+    "INCLUDE_TAGS",
+    "EXCLUDE_TAGS",
     "RETENTION_DAYS",
     "RETENTION_MODE",
-    "API_RATE_LIMIT",
+    "API_RATE_BUDGET",
+    "SUBSCRIBER_CONCURRENCY",
+    "MAX_FILTERS_PER_GROUP",
     "LOG_LEVEL",
 ];
 
@@ -164,6 +169,7 @@ fn the_subscriber_may_only_describe_and_manage_filters_and_retention() {
             "logs:PutSubscriptionFilter",
             "logs:DeleteSubscriptionFilter",
             "logs:PutRetentionPolicy",
+            "logs:ListTagsForResource",
         ]
     );
     let (condition, pass_role) = statement_with_sid(&all, "PassRoleToLogs");
@@ -174,17 +180,40 @@ fn the_subscriber_may_only_describe_and_manage_filters_and_retention() {
     );
     assert_eq!(actions(&pass_role), ["iam:PassRole"]);
     assert_eq!(pass_role["Resource"], json!({"Ref": "RoleArn"}));
-    assert_eq!(all.len(), 2, "nothing else in the subscriber's role: {all:#?}");
+    let (condition, account_policy) = statement_with_sid(&all, "AccountPolicy");
+    assert_eq!(
+        condition, None,
+        "needed both ways: to write the policy and to delete it"
+    );
+    assert_eq!(
+        actions(&account_policy),
+        [
+            "logs:DescribeAccountPolicies",
+            "logs:PutAccountPolicy",
+            "logs:DeleteAccountPolicy"
+        ]
+    );
+    assert_eq!(all.len(), 3, "nothing else in the subscriber's role: {all:#?}");
 
     let continuation = &resource("SubscriberContinuationPolicy")["Properties"];
     assert_eq!(continuation["Roles"], json!([{"Ref": "SubscriberRole"}]));
     let continuation = statements(&[&continuation["PolicyDocument"]]);
-    assert_eq!(continuation.len(), 1);
-    assert_eq!(actions(&continuation[0].1), ["lambda:InvokeFunction"]);
+    assert_eq!(continuation.len(), 2, "{continuation:#?}");
+    let (_, invoke) = statement_with_sid(&continuation, "ContinueSweep");
+    assert_eq!(actions(&invoke), ["lambda:InvokeFunction"]);
     assert_eq!(
-        continuation[0].1["Resource"],
+        invoke["Resource"],
         json!({"Fn::GetAtt": ["Subscriber", "Arn"]}),
         "the subscriber may invoke itself (sweep continuation) and nothing else"
+    );
+    let (_, record) = statement_with_sid(&continuation, "RecordRules");
+    assert_eq!(actions(&record), ["logs:TagResource"]);
+    let own =
+        "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/aws/lambda/${Subscriber}";
+    assert_eq!(
+        record["Resource"],
+        json!([{"Fn::Sub": own}, {"Fn::Sub": format!("{own}:*")}]),
+        "the subscriber tags its own log group (the rules of its last complete pass) and no other"
     );
 }
 
@@ -290,6 +319,39 @@ fn function_environments_use_the_settings_names_of_both_functions() {
     );
     let subscriber: BTreeSet<&str> = environment("Subscriber").keys().map(String::as_str).collect();
     assert_eq!(subscriber, SUBSCRIBER_SETTINGS.into_iter().collect());
+    let names = sluice_edge::settings::names::<sluice_subscriber::config::RawConfig>();
+    for name in subscriber.iter().filter(|name| **name != "LOG_LEVEL") {
+        assert!(
+            names.iter().any(|declared| declared == name),
+            "the stack sets {name}, which subscriber/src/config.rs does not declare"
+        );
+    }
+}
+
+#[test]
+fn every_subscriber_invocation_together_stays_within_the_api_budget() {
+    let subscriber = resource("Subscriber");
+    let environment = environment("Subscriber");
+    assert_eq!(
+        subscriber["Properties"]["ReservedConcurrentExecutions"],
+        json!({"Ref": "SubscriberConcurrency"}),
+        "reserved concurrency bounds how many invocations share the budget"
+    );
+    assert_eq!(
+        environment["SUBSCRIBER_CONCURRENCY"],
+        json!({"Ref": "SubscriberConcurrency"}),
+        "each invocation divides the budget by the same number the reservation allows"
+    );
+    assert_eq!(environment["API_RATE_BUDGET"], json!({"Ref": "ApiRateLimit"}));
+    assert!(
+        environment.get("API_RATE_LIMIT").is_none(),
+        "the per-invocation rate is derived (API_RATE_BUDGET / SUBSCRIBER_CONCURRENCY), never set apart"
+    );
+    let concurrency = &template()["Parameters"]["SubscriberConcurrency"];
+    assert!(
+        concurrency["MinValue"].as_u64() >= Some(2),
+        "a pass must leave room for CreateLogGroup events: {concurrency}"
+    );
 }
 
 #[test]

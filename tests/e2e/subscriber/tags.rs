@@ -1,0 +1,171 @@
+//! `INCLUDE_TAGS` / `EXCLUDE_TAGS` against moto: tags read only for groups the name rules select
+//! and only when tag rules are set; a `TagResource` event re-plans its group.
+
+use std::time::Duration;
+
+use serde_json::json;
+use sluice_harness::Moto;
+use sluice_subscriber::aws::Logs;
+use sluice_subscriber::handler::Handler;
+use sluice_subscriber::plan::{Action, Mode};
+use sluice_subscriber::sweep::Sweeper;
+use tokio::time::Instant;
+
+use super::{config, filters, fixture, pass};
+
+async fn tag(moto: &Moto, group: &str, tags: &[(&str, &str)]) -> String {
+    let logs = moto.logs_client();
+    let described = logs
+        .describe_log_groups()
+        .log_group_name_prefix(group)
+        .send()
+        .await
+        .expect("describe");
+    let arn = described.log_groups()[0]
+        .log_group_arn()
+        .expect("arn")
+        .to_string();
+    let mut request = logs.tag_resource().resource_arn(&arn);
+    for (key, value) in tags {
+        request = request.tags(*key, *value);
+    }
+    request.send().await.expect("tag");
+    arn
+}
+
+async fn tags_read(moto: &Moto) -> usize {
+    moto.recorded_actions()
+        .await
+        .expect("recording")
+        .iter()
+        .filter(|action| *action == "ListTagsForResource")
+        .count()
+}
+
+#[tokio::test]
+async fn tag_rules_select_with_the_name_rules_and_a_tag_event_unsubscribes_within_one_call() {
+    let moto = Moto::start();
+    let logs = moto.logs_client();
+    let forwarder = moto
+        .create_lambda_function("sluice-forwarder")
+        .await
+        .expect("forwarder");
+    let groups: Vec<String> = [
+        "/aws/lambda/pay-0",
+        "/aws/lambda/pay-1",
+        "/aws/lambda/search-0",
+        "/aws/lambda/untagged",
+        "/test/pay-scratch",
+    ]
+    .map(String::from)
+    .to_vec();
+    for group in &groups {
+        logs.create_log_group()
+            .log_group_name(group)
+            .send()
+            .await
+            .expect("create");
+    }
+    let pay_0 = tag(&moto, "/aws/lambda/pay-0", &[("team", "payments")]).await;
+    tag(
+        &moto,
+        "/aws/lambda/pay-1",
+        &[("team", "payments"), ("sluice", "off")],
+    )
+    .await;
+    tag(&moto, "/aws/lambda/search-0", &[("team", "search")]).await;
+    tag(&moto, "/test/pay-scratch", &[("team", "payments")]).await;
+    let settings = [
+        ("DESTINATION_ARN", forwarder.as_str()),
+        ("EXCLUDE_PATTERNS", "/test/*"),
+        ("INCLUDE_TAGS", "team=pay*"),
+        ("EXCLUDE_TAGS", "sluice=off"),
+        ("AWS_LAMBDA_FUNCTION_NAME", "sluice-subscriber"),
+    ];
+    let sweeper = Sweeper::new(Logs::new(moto.logs_client(), 1000.0), config(&settings));
+
+    moto.reset_recording().await.expect("reset");
+    let plan = pass(&sweeper, Mode::Subscribe, false).await;
+    let rows: Vec<(&str, Action, &str)> = plan
+        .groups
+        .iter()
+        .map(|row| (row.log_group.as_str(), row.action, row.reason.as_str()))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            (
+                "/aws/lambda/pay-0",
+                Action::Subscribe,
+                "no Sluice filter and a slot is free"
+            ),
+            (
+                "/aws/lambda/pay-1",
+                Action::Excluded,
+                "matches EXCLUDE_TAGS sluice=off"
+            ),
+            (
+                "/aws/lambda/search-0",
+                Action::Excluded,
+                "matches no INCLUDE_TAGS"
+            ),
+            (
+                "/aws/lambda/untagged",
+                Action::Excluded,
+                "matches no INCLUDE_TAGS"
+            ),
+            (
+                "/test/pay-scratch",
+                Action::Excluded,
+                "matches EXCLUDE_PATTERNS /test/*"
+            ),
+        ]
+    );
+    assert_eq!(
+        tags_read(&moto).await,
+        4,
+        "one tag read per group the name rules select"
+    );
+
+    // Without tag rules no tag is read at all.
+    let plain = Sweeper::new(
+        Logs::new(moto.logs_client(), 1000.0),
+        config(&[("DESTINATION_ARN", &forwarder), ("EXCLUDE_PATTERNS", "/test/*")]),
+    );
+    moto.reset_recording().await.expect("reset");
+    pass(&plain, Mode::Subscribe, true).await;
+    assert_eq!(tags_read(&moto).await, 0);
+
+    // Someone tags pay-0 sluice=off; CloudTrail's TagResource event reaches the handler.
+    tag(&moto, "/aws/lambda/pay-0", &[("sluice", "off")]).await;
+    let mut handler = Handler::new(
+        Sweeper::new(Logs::new(moto.logs_client(), 1000.0), config(&settings)),
+        moto.lambda_client(),
+        "sluice-subscriber".into(),
+    );
+    handler.emit_metrics = false;
+    let mut event = fixture("tag-resource.json");
+    event["detail"]["requestParameters"] = json!({"resourceArn": pay_0, "tags": {"sluice": "off"}});
+    moto.reset_recording().await.expect("reset");
+    let answer = handler
+        .handle(event, Instant::now() + Duration::from_secs(60))
+        .await
+        .expect("handled");
+    assert_eq!(answer["action"], "remove", "{answer}");
+    assert_eq!(
+        answer["reason"],
+        "no longer selected: matches EXCLUDE_TAGS sluice=off"
+    );
+    let calls = moto.recorded_actions().await.expect("recording");
+    assert_eq!(
+        calls,
+        [
+            "DescribeLogGroups",
+            "ListTagsForResource",
+            "DescribeSubscriptionFilters",
+            "DeleteSubscriptionFilter"
+        ],
+        "the one group, nothing else"
+    );
+    assert_eq!(filters(&moto, &groups).await["/aws/lambda/pay-0"], []);
+}
