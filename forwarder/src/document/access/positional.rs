@@ -439,43 +439,15 @@ fn unescape(text: &str) -> String {
 /// Test helpers the NLB and Classic Load Balancer tests share.
 #[cfg(test)]
 pub(super) mod check {
-    use serde_json::{Map, Value};
+    use serde_json::Value;
 
     use super::super::FieldType;
-    use super::{Kind, Layout, is_date};
+    use super::{Kind, Layout};
 
-    /// The fields of a record as a JSON object; panics unless every key written is in `table`
-    /// with a type its value (or each item of its list) fits.
+    /// The fields of a record as a JSON object, checked against `table`
+    /// ([`super::super::check::typed`]).
     pub fn typed(fields: &str, table: &[(&str, FieldType)]) -> Value {
-        let object: Map<String, Value> =
-            serde_json::from_str(&format!("{{{fields}}}")).expect("the fields are a JSON object");
-        for (key, value) in &object {
-            let (_, kind) = table
-                .iter()
-                .find(|(name, _)| name == key)
-                .unwrap_or_else(|| panic!("{key} is written but not in FIELDS"));
-            let items = match value {
-                Value::Array(items) => items.as_slice(),
-                value => std::slice::from_ref(value),
-            };
-            for item in items {
-                assert!(fits(item, *kind), "{key}: {item} does not fit {kind:?}");
-            }
-        }
-        Value::Object(object)
-    }
-
-    fn fits(value: &Value, kind: FieldType) -> bool {
-        match (kind, value) {
-            (FieldType::Keyword | FieldType::Text, Value::String(_)) => true,
-            (FieldType::Ip, Value::String(text)) => text.parse::<std::net::IpAddr>().is_ok(),
-            (FieldType::Date, Value::String(text)) => is_date(text),
-            (FieldType::Long, Value::Number(number)) => number.is_i64() || number.is_u64(),
-            (FieldType::Double, Value::Number(_)) => true,
-            (FieldType::Boolean, Value::Bool(_)) => true,
-            (FieldType::Object, Value::Object(_)) => true,
-            _ => false,
-        }
+        Value::Object(super::super::check::typed(fields, table))
     }
 
     /// Panics unless `table` lists exactly the keys `layout` can write, with the types their

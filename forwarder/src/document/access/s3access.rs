@@ -138,6 +138,7 @@ fn truncated(text: &str) -> &str {
 mod tests {
     use serde_json::{Map, Value, json};
 
+    use super::super::check;
     use super::*;
 
     /// The five records of the page's example log as it stood in 2019–2022, before the
@@ -147,32 +148,12 @@ mod tests {
     const SAMPLE_CURRENT: &str = include_str!("../../../../tests/fixtures/access/s3access-current.log");
 
     fn object(record: &AccessRecord) -> Map<String, Value> {
-        match serde_json::from_str(&format!("{{{}}}", record.fields)).unwrap() {
-            Value::Object(map) => map,
-            other => panic!("not an object: {other}"),
-        }
+        check::object(&record.fields)
     }
 
     /// Every key written is in FIELDS, with a value of its mapping type.
     fn assert_typed(record: &AccessRecord) {
-        for (key, value) in object(record) {
-            let (_, kind) = FIELDS
-                .iter()
-                .find(|(name, _)| *name == key)
-                .unwrap_or_else(|| panic!("{key} is written but not in FIELDS"));
-            let fits = match kind {
-                FieldType::Long => value.is_i64(),
-                FieldType::Ip => value
-                    .as_str()
-                    .is_some_and(|s| s.parse::<std::net::IpAddr>().is_ok()),
-                FieldType::Date => value
-                    .as_str()
-                    .is_some_and(|s| chrono::DateTime::parse_from_rfc3339(s).is_ok()),
-                FieldType::Keyword | FieldType::Text => value.is_string(),
-                other => panic!("{key}: no {other:?} fields here"),
-            };
-            assert!(fits, "{key} = {value} is not a {kind:?}");
-        }
+        check::typed(&record.fields, FIELDS);
     }
 
     #[test]
