@@ -69,7 +69,9 @@ fn deadline_from(at: SystemTime, now: SystemTime, monotonic_now: Instant) -> Ins
     match at.duration_since(now) {
         Ok(left) if !left.is_zero() => monotonic_now + left,
         _ => {
-            let at_ms = at.duration_since(SystemTime::UNIX_EPOCH).map_or(0, |d| d.as_millis());
+            let at_ms = at
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map_or(0, |d| d.as_millis());
             tracing::warn!(
                 deadline_ms = at_ms as u64,
                 "the invocation's deadline has passed before it started; taking it as unknown (15 minutes)"
@@ -94,7 +96,10 @@ mod tests {
         );
         // A duration sent where a time belongs: 1970 plus a few seconds.
         let earlier = SystemTime::UNIX_EPOCH + Duration::from_secs(3);
-        assert_eq!(deadline_from(earlier, now, monotonic), monotonic + UNKNOWN_DEADLINE);
+        assert_eq!(
+            deadline_from(earlier, now, monotonic),
+            monotonic + UNKNOWN_DEADLINE
+        );
     }
 
     #[derive(Debug)]
