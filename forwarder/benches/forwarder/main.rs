@@ -20,6 +20,7 @@
 //!   rounds as the floor and the direct path; and `sluice-forwarder replay s3://…` of a 1 GiB
 //!   object (`SLUICE_BENCH_OBJECT_MB`) from an in-bench S3 on loopback, for its peak RSS.
 
+mod alb;
 mod bulk_server;
 mod child;
 mod s3;
@@ -180,6 +181,7 @@ fn main() {
 
     end_to_end(&payloads, events, mb, &lines);
     s3::big_objects(&lines, &firehose_file);
+    alb::access_logs();
 }
 
 /// The library pipeline over a file of events, NDJSON to stdout: what `replay --dry-run` does.

@@ -57,7 +57,10 @@ impl DocumentBuilder {
             };
             out.docs.push(Document {
                 index: indices.index_for(time),
-                id: self.record_id(object, record),
+                id: match self.options.id {
+                    IdMode::Event => Some(id),
+                    IdMode::None => None,
+                },
                 source,
                 stage: Stage::Primary,
                 origin: Origin::Record(origin),

@@ -59,9 +59,11 @@ impl ObjectMeta {
         }
         hash.update(number.to_be_bytes());
         let digest = hash.finalize();
+        const HEX: &[u8; 16] = b"0123456789abcdef";
         let mut id = String::with_capacity(32);
         for byte in &digest[..16] {
-            id.push_str(&format!("{byte:02x}"));
+            id.push(HEX[usize::from(byte >> 4)] as char);
+            id.push(HEX[usize::from(byte & 0xf)] as char);
         }
         id
     }
