@@ -46,6 +46,16 @@ async fn writes(moto: &Moto) -> Vec<String> {
         .collect()
 }
 
+/// How many calls of `action` moto recorded.
+async fn calls(moto: &Moto, action: &str) -> usize {
+    moto.recorded_actions()
+        .await
+        .expect("recording")
+        .iter()
+        .filter(|recorded| *recorded == action)
+        .count()
+}
+
 /// Every filter of every group: group → [(filter name, destination)].
 async fn filters(moto: &Moto, groups: &[String]) -> BTreeMap<String, Vec<(String, String)>> {
     let logs = moto.logs_client();

@@ -9,7 +9,7 @@ use sluice_subscriber::aws::{Logs, MAX_ATTEMPTS};
 use sluice_subscriber::plan::{Action, Mode};
 use sluice_subscriber::sweep::Sweeper;
 
-use super::{config, filters, pass};
+use super::{calls, config, filters, pass};
 
 /// Three groups whose two slots other tools hold, and one with a free slot.
 async fn account(moto: &Moto) -> (String, String, Vec<String>) {
@@ -102,13 +102,7 @@ async fn a_limit_set_too_high_ends_in_counted_conflicts_refused_once_each() {
     }
     let text = applied.to_string();
     assert!(text.contains("3 conflict"), "{text}");
-    let puts = moto
-        .recorded_actions()
-        .await
-        .expect("recording")
-        .into_iter()
-        .filter(|action| action == "PutSubscriptionFilter")
-        .count();
+    let puts = calls(&moto, "PutSubscriptionFilter").await;
     assert_eq!(
         puts, 4,
         "one PutSubscriptionFilter per group: a refusal is never retried"
@@ -149,12 +143,6 @@ async fn the_default_limit_of_two_plans_the_conflict_without_a_write() {
         row.reason,
         "all 2 filter slots (MAX_FILTERS_PER_GROUP) are taken by audit, siem"
     );
-    let puts = moto
-        .recorded_actions()
-        .await
-        .expect("recording")
-        .into_iter()
-        .filter(|action| action == "PutSubscriptionFilter")
-        .count();
+    let puts = calls(&moto, "PutSubscriptionFilter").await;
     assert_eq!(puts, 1, "only the group with a free slot is written");
 }

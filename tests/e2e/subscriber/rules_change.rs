@@ -12,7 +12,7 @@ use sluice_subscriber::plan::{Action, Mode};
 use sluice_subscriber::sweep::{RULES_TAG, Sweeper};
 use tokio::time::Instant;
 
-use super::{config, filters, fixture, pass, writes};
+use super::{calls, config, filters, fixture, pass, writes};
 
 const SUBSCRIBER: &str = "sluice-subscriber";
 
@@ -36,15 +36,6 @@ async fn invoke(handler: &Handler, event: Value) -> Value {
         .expect("invocation");
     assert_eq!(answer["complete"], true, "{answer}");
     answer
-}
-
-async fn described(moto: &Moto) -> usize {
-    moto.recorded_actions()
-        .await
-        .expect("recording")
-        .iter()
-        .filter(|action| *action == "DescribeSubscriptionFilters")
-        .count()
 }
 
 async fn recorded_rules(moto: &Moto) -> Option<String> {
@@ -115,7 +106,7 @@ async fn groups_no_longer_selected_lose_our_filter_once_and_unchanged_rules_cost
     let again = invoke(&everything, scheduled.clone()).await;
     assert_eq!(again["totals"]["excluded"], 1, "{again}");
     assert_eq!(
-        described(&moto).await,
+        calls(&moto, "DescribeSubscriptionFilters").await,
         15,
         "one call per selected group, none for excluded ones"
     );
@@ -159,7 +150,7 @@ async fn groups_no_longer_selected_lose_our_filter_once_and_unchanged_rules_cost
     moto.reset_recording().await.expect("reset");
     let quiet = invoke(&fewer, scheduled.clone()).await;
     assert_eq!(quiet["totals"]["excluded"], 6, "{quiet}");
-    assert_eq!(described(&moto).await, 10);
+    assert_eq!(calls(&moto, "DescribeSubscriptionFilters").await, 10);
     assert_eq!(writes(&moto).await, Vec::<String>::new());
 
     // Someone puts our filter back on a canary by hand: the backfill always looks, and removes it.

@@ -11,7 +11,7 @@ use sluice_subscriber::plan::{Action, Mode};
 use sluice_subscriber::sweep::Sweeper;
 use tokio::time::Instant;
 
-use super::{config, filters, fixture, pass};
+use super::{calls, config, filters, fixture, pass};
 
 async fn tag(moto: &Moto, group: &str, tags: &[(&str, &str)]) -> String {
     let logs = moto.logs_client();
@@ -31,15 +31,6 @@ async fn tag(moto: &Moto, group: &str, tags: &[(&str, &str)]) -> String {
     }
     request.send().await.expect("tag");
     arn
-}
-
-async fn tags_read(moto: &Moto) -> usize {
-    moto.recorded_actions()
-        .await
-        .expect("recording")
-        .iter()
-        .filter(|action| *action == "ListTagsForResource")
-        .count()
 }
 
 #[tokio::test]
@@ -122,7 +113,7 @@ async fn tag_rules_select_with_the_name_rules_and_a_tag_event_unsubscribes_withi
         ]
     );
     assert_eq!(
-        tags_read(&moto).await,
+        calls(&moto, "ListTagsForResource").await,
         4,
         "one tag read per group the name rules select"
     );
@@ -134,7 +125,7 @@ async fn tag_rules_select_with_the_name_rules_and_a_tag_event_unsubscribes_withi
     );
     moto.reset_recording().await.expect("reset");
     pass(&plain, Mode::Subscribe, true).await;
-    assert_eq!(tags_read(&moto).await, 0);
+    assert_eq!(calls(&moto, "ListTagsForResource").await, 0);
 
     // Someone tags pay-0 sluice=off; CloudTrail's TagResource event reaches the handler.
     tag(&moto, "/aws/lambda/pay-0", &[("sluice", "off")]).await;
