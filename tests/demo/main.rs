@@ -101,19 +101,9 @@ async fn main() -> anyhow::Result<()> {
 /// Sends generated batches (and one of them a second time, as Lambda's retry would) through
 /// [`Forwarder::handle`], the function the Lambda runtime calls.
 async fn forward(osmem: &OsMem) -> anyhow::Result<Summary> {
-    let settings = [
-        ("OPENSEARCH_ENDPOINT", osmem.url().to_string()),
-        ("OPENSEARCH_AUTH", "none".to_string()),
-        ("AWS_REGION", sluice_harness::REGION.to_string()),
-    ];
-    let lookup = |name: &str| {
-        settings
-            .iter()
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.clone())
-    };
-    let config = Config::from_lookup(lookup, Purpose::Deliver).context("forwarder settings")?;
-    let forwarder = Forwarder::new(config).await.context("starting the forwarder")?;
+    let forwarder = Forwarder::new(forwarder_config(osmem)?)
+        .await
+        .context("starting the forwarder")?;
 
     let mut dice = Dice::new(7);
     let lambda_groups: Vec<String> = account::log_groups()
@@ -138,6 +128,22 @@ async fn forward(osmem: &OsMem) -> anyhow::Result<Summary> {
     println!("  the first batch again (a Lambda retry): {}", counts(&again));
     total.add(&again);
     Ok(total)
+}
+
+/// The forwarder's settings for the demo: osmem-server, no authentication.
+fn forwarder_config(osmem: &OsMem) -> anyhow::Result<Config> {
+    let settings = [
+        ("OPENSEARCH_ENDPOINT", osmem.url().to_string()),
+        ("OPENSEARCH_AUTH", "none".to_string()),
+        ("AWS_REGION", sluice_harness::REGION.to_string()),
+    ];
+    let lookup = |name: &str| {
+        settings
+            .iter()
+            .find(|(key, _)| *key == name)
+            .map(|(_, value)| value.clone())
+    };
+    Config::from_lookup(lookup, Purpose::Deliver).context("forwarder settings")
 }
 
 async fn handle(forwarder: &Forwarder, event: Value) -> anyhow::Result<Summary> {

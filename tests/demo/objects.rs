@@ -10,7 +10,6 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use sluice_forwarder::Summary;
-use sluice_forwarder::config::{Config, Purpose};
 use sluice_forwarder::handler::Forwarder;
 use sluice_forwarder::replay::{BucketUrl, replay_bucket};
 use sluice_forwarder::source::s3::notify::{self, NotifyArgs};
@@ -74,18 +73,7 @@ pub async fn land_in_s3(moto: &Moto, osmem: &OsMem) -> anyhow::Result<Summary> {
         records.len()
     );
 
-    let settings = [
-        ("OPENSEARCH_ENDPOINT", osmem.url().to_string()),
-        ("OPENSEARCH_AUTH", "none".to_string()),
-        ("AWS_REGION", sluice_harness::REGION.to_string()),
-    ];
-    let lookup = |name: &str| {
-        settings
-            .iter()
-            .find(|(key, _)| *key == name)
-            .map(|(_, value)| value.clone())
-    };
-    let config = Config::from_lookup(lookup, Purpose::Deliver).context("forwarder settings")?;
+    let config = crate::forwarder_config(osmem)?;
     let forwarder = Forwarder::with_sdk(config, &moto.sdk_config())
         .await
         .context("starting the forwarder")?;
