@@ -2,7 +2,10 @@
 //! reading [`settings`], tracing setup, the error a failed invocation reports, the invocation
 //! deadline, and the metrics namespace.
 
+pub mod sdk_error;
 pub mod settings;
+
+pub use sdk_error::sdk_error;
 
 use std::io::IsTerminal;
 use std::time::{Duration, Instant, SystemTime};

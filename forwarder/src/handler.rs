@@ -23,6 +23,7 @@ use crate::opensearch::deliver::Delivered;
 use crate::pipeline::{NoSink, Pipeline, Prepared};
 use crate::source::lambda::{Input, InputError};
 use crate::source::s3::read::ObjectReader;
+use crate::source::tags::TagCache;
 use crate::source::{Ack, Reply};
 use crate::summary::Summary;
 
@@ -72,14 +73,18 @@ pub struct Forwarder {
 
 impl Forwarder {
     /// Builds the forwarder and, when an endpoint is set, its credentials (fetched once here, at
-    /// cold start). The S3 client is made when the first object is read.
+    /// cold start). The S3 client is made when the first object is read, the CloudWatch Logs
+    /// client when the first tags are looked up.
     pub async fn new(config: Config) -> Result<Forwarder, HandlerError> {
         let signer = match &config.sink {
             Some(sink) => Some(Signer::load(&sink.auth).await?),
             None => None,
         };
         let reader = ObjectReader::from_env(config.s3.clone());
-        Ok(Forwarder::with_parts(config, signer, reader))
+        let tags = config
+            .tags
+            .map(|settings| TagCache::from_env(settings, &config.region));
+        Ok(Forwarder::with_parts(config, signer, reader, tags))
     }
 
     /// Like [`Forwarder::new`] with a given AWS SDK configuration (tests point it at moto).
@@ -89,12 +94,24 @@ impl Forwarder {
             None => None,
         };
         let reader = ObjectReader::new(sdk, config.s3.clone());
-        Ok(Forwarder::with_parts(config, signer, reader))
+        let tags = config
+            .tags
+            .map(|settings| TagCache::new(sdk, settings, &config.region));
+        Ok(Forwarder::with_parts(config, signer, reader, tags))
     }
 
-    fn with_parts(config: Config, signer: Option<Signer>, reader: ObjectReader) -> Forwarder {
+    fn with_parts(
+        config: Config,
+        signer: Option<Signer>,
+        reader: ObjectReader,
+        tags: Option<TagCache>,
+    ) -> Forwarder {
+        let mut pipeline = Pipeline::new(&config, signer).with_objects(reader);
+        if let Some(tags) = tags {
+            pipeline = pipeline.with_tags(tags);
+        }
         Forwarder {
-            pipeline: Pipeline::new(&config, signer).with_objects(reader),
+            pipeline,
             config,
             metrics: None,
         }
@@ -119,10 +136,25 @@ impl Forwarder {
         Ok(self.pipeline.prepare(input.decode(what)?))
     }
 
+    /// Like [`Forwarder::prepare`], with the log groups' tags looked up first (when
+    /// `LOG_GROUP_TAGS` is on), within a short part of the time left before `deadline`.
+    pub async fn prepare_tagged(
+        &self,
+        input: Input,
+        what: &str,
+        deadline: Instant,
+    ) -> Result<Prepared, HandlerError> {
+        let mut decoded = input.decode(what)?;
+        let failed = self.pipeline.tag(&mut decoded, deadline).await;
+        let mut prepared = self.pipeline.prepare(decoded);
+        prepared.summary.tag_lookups_failed += failed;
+        Ok(prepared)
+    }
+
     /// Handles one Lambda event: prepare, deliver before `deadline`, answer.
     pub async fn handle(&self, event: Value, deadline: Instant) -> Result<Handled, HandlerError> {
         let input = Input::from_value(event, "the event")?;
-        let prepared = self.prepare(input, "the event")?;
+        let prepared = self.prepare_tagged(input, "the event", deadline).await?;
         self.deliver(prepared, deadline).await
     }
 
@@ -190,6 +222,7 @@ pub fn log_summary(summary: &Summary) {
         fallbacks = summary.fallbacks,
         bulk_requests = summary.bulk_requests,
         bulk_ms = summary.bulk_ms,
+        tag_lookups_failed = summary.tag_lookups_failed,
         "invocation summary"
     );
 }

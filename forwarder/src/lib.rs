@@ -11,9 +11,11 @@
 //!        └─ opensearch/                bulk encoding, classification, retries, HTTP, auth, setup
 //! ```
 //!
-//! Beside it: `config` (every setting, validated), `metrics` (EMF) and `summary` (the counts).
+//! Beside it: `config` (every setting, validated), `metrics` (EMF), `summary` (the counts) and
+//! `dashboards` (OpenSearch Dashboards saved objects for what it writes).
 
 pub mod config;
+pub mod dashboards;
 pub mod document;
 pub mod handler;
 pub mod metrics;

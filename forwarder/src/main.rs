@@ -2,7 +2,8 @@
 //!
 //! With `AWS_LAMBDA_RUNTIME_API` set (inside Lambda) it runs the Lambda runtime; otherwise it is
 //! the CLI: `sluice-forwarder replay [--dry-run] [FILE | s3://BUCKET/PREFIX ...]` and
-//! `sluice-forwarder s3-notify --bucket B --queue-arn ARN`.
+//! `sluice-forwarder s3-notify --bucket B --queue-arn ARN` and
+//! `sluice-forwarder dashboards [--url DASHBOARDS_URL] [--output FILE]`.
 
 use std::io::{BufRead, BufReader, BufWriter};
 use std::path::PathBuf;
@@ -60,6 +61,20 @@ enum Command {
     /// Sends a bucket's new objects to the forwarder's queue: adds an s3:ObjectCreated:* queue
     /// configuration to the bucket's notification configuration, keeping the ones it has.
     S3Notify(notify::NotifyArgs),
+    /// Imports OpenSearch Dashboards saved objects for the indices this configuration writes
+    /// (index patterns, the "Lambda" and "Access logs" dashboards, the "Errors" search), or
+    /// writes them as an .ndjson file. Authenticates as the forwarder does (--opensearch-auth).
+    Dashboards {
+        /// The OpenSearch Dashboards URL, e.g. https://DOMAIN-ENDPOINT/_dashboards for Amazon
+        /// OpenSearch Service.
+        #[arg(long, required_unless_present = "output")]
+        url: Option<String>,
+        /// Write the .ndjson file that is imported to FILE ("-" for stdout).
+        #[arg(long)]
+        output: Option<PathBuf>,
+        #[command(flatten)]
+        settings: RawConfig,
+    },
 }
 
 /// `mi_option_purge_delay` in mimalloc's `mi_option_e` (`mimalloc.h`, v3 as vendored by
@@ -97,6 +112,11 @@ fn main() -> ExitCode {
             settings,
         } => replay(settings, dry_run, (since, until), &files),
         Command::S3Notify(args) => s3_notify(args),
+        Command::Dashboards {
+            url,
+            output,
+            settings,
+        } => dashboards(settings, url, output),
     };
     match result {
         Ok(code) => code,
@@ -129,6 +149,54 @@ fn s3_notify(args: notify::NotifyArgs) -> anyhow::Result<ExitCode> {
         eprintln!("sluice-forwarder: {}", outcome.said);
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Writes the saved objects to `output`, imports them into the Dashboards at `url`, or both.
+fn dashboards(settings: RawConfig, url: Option<String>, output: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    use sluice_forwarder::dashboards::{import, saved_objects, to_ndjson};
+    sluice_edge::init_tracing("warn", LogFormat::Terminal);
+    // The Dashboards URL takes the endpoint's place, so the auth settings (and SigV4's service,
+    // from the host) are read and checked exactly as for the forwarder.
+    let purpose = if url.is_some() {
+        Purpose::Deliver
+    } else {
+        Purpose::DryRun
+    };
+    let settings = RawConfig {
+        opensearch_endpoint: url,
+        aws_region: std::env::var("AWS_REGION").ok(),
+        ..settings
+    };
+    let config = Config::from_raw(&settings, purpose)
+        .context("the settings (--url is checked as OPENSEARCH_ENDPOINT)")?;
+    let objects = saved_objects(&config.documents);
+    if let Some(path) = &output {
+        let ndjson = to_ndjson(&objects);
+        if path.as_os_str() == "-" {
+            std::io::Write::write_all(&mut std::io::stdout(), ndjson.as_bytes())?;
+        } else {
+            std::fs::write(path, ndjson).with_context(|| format!("writing {}", path.display()))?;
+            eprintln!(
+                "sluice-forwarder: wrote {} saved objects to {}",
+                objects.len(),
+                path.display()
+            );
+        }
+    }
+    let Some(dashboards) = &config.sink else {
+        return Ok(ExitCode::SUCCESS);
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let imported = runtime.block_on(import::import_for(dashboards, &config.documents))?;
+    eprintln!(
+        "sluice-forwarder: imported {} of {} saved objects into {}",
+        imported.count,
+        objects.len(),
+        dashboards.endpoint
+    );
+    Ok(ExitCode::SUCCESS)
 }
 
 fn run_lambda() -> anyhow::Result<()> {
@@ -291,5 +359,29 @@ mod tests {
             let flag = format!("--{}", name.to_ascii_lowercase().replace('_', "-"));
             assert!(help.contains(&flag), "{flag} missing from replay --help");
         }
+    }
+
+    #[test]
+    fn dashboards_takes_a_url_or_an_output_and_the_forwarder_settings() {
+        let cli = Cli::try_parse_from([
+            "sluice-forwarder",
+            "dashboards",
+            "--url",
+            "https://search-logs.eu-west-1.es.amazonaws.com/_dashboards",
+            "--opensearch-auth",
+            "basic",
+            "--index-prefix",
+            "app",
+        ])
+        .unwrap();
+        let Command::Dashboards { url, settings, .. } = cli.command else {
+            panic!("expected dashboards");
+        };
+        assert!(url.unwrap().ends_with("/_dashboards"));
+        assert_eq!(settings.opensearch_auth.as_deref(), Some("basic"));
+        assert_eq!(settings.index_prefix.as_deref(), Some("app"));
+        let err = Cli::try_parse_from(["sluice-forwarder", "dashboards"]).unwrap_err();
+        assert!(err.to_string().contains("--url"), "{err}");
+        assert!(Cli::try_parse_from(["sluice-forwarder", "dashboards", "--output", "-"]).is_ok());
     }
 }

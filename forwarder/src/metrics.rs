@@ -54,6 +54,14 @@ pub fn emf_at(
     for (name, value) in count_metrics {
         root.insert(name.to_owned(), Value::from(value));
     }
+    // Only where tags are read, and only when a lookup failed: most lines never carry it.
+    if counts.tag_lookups_failed > 0 {
+        definitions.push(json!({"Name": "TagLookupsFailed", "Unit": "Count"}));
+        root.insert(
+            "TagLookupsFailed".to_owned(),
+            Value::from(counts.tag_lookups_failed),
+        );
+    }
     let latencies: Vec<f64> = bulk_latency_ms
         .iter()
         .copied()
@@ -115,6 +123,26 @@ mod tests {
         }
         assert_eq!(value["Indexed"], 7);
         assert_eq!(value["BulkLatencyMs"], json!([12.5, 30.0]));
+    }
+
+    #[test]
+    fn failed_tag_lookups_are_a_metric_only_when_there_are_some() {
+        let counts = Summary {
+            tag_lookups_failed: 2,
+            ..Default::default()
+        };
+        let value: Value = serde_json::from_str(&emf_at(0, &[], &counts, &[])).expect("JSON");
+        assert_eq!(value["TagLookupsFailed"], 2);
+        let metrics = &value["_aws"]["CloudWatchMetrics"][0]["Metrics"];
+        assert!(
+            metrics
+                .as_array()
+                .expect("metrics")
+                .iter()
+                .any(|m| m["Name"] == "TagLookupsFailed")
+        );
+        let none: Value = serde_json::from_str(&emf_at(0, &[], &Summary::default(), &[])).expect("JSON");
+        assert!(none.get("TagLookupsFailed").is_none());
     }
 
     #[test]

@@ -19,10 +19,11 @@ use crate::document::{Document, DocumentBuilder, JsonMode, mapping};
 use crate::opensearch::auth::Signer;
 use crate::opensearch::bulk;
 use crate::opensearch::deliver::{Delivered, Delivery};
-use crate::opensearch::setup::ClusterSetup;
+use crate::opensearch::setup::{ClusterSetup, Lifecycle};
 use crate::opensearch::sink::Sink;
 use crate::source::s3::read::{ObjectError, ObjectRead, ObjectReader, Stopped};
 use crate::source::s3::{Chunk, ObjectTask};
+use crate::source::tags::TagCache;
 use crate::source::{Ack, Decoded, Reply};
 use crate::summary::Summary;
 
@@ -62,13 +63,14 @@ pub enum ObjectEvent {
 #[error("no OPENSEARCH_ENDPOINT: this forwarder can only prepare documents (dry run)")]
 pub struct NoSink;
 
-/// The document builder, the object reader and, unless this is a dry run, the delivery and the
-/// cluster setup.
+/// The document builder, the object reader, the log-group tags (when `LOG_GROUP_TAGS` is on)
+/// and, unless this is a dry run, the delivery and the cluster setup.
 #[derive(Debug)]
 pub struct Pipeline {
     builder: Arc<DocumentBuilder>,
     delivery: Option<(Delivery, ClusterSetup)>,
     objects: Option<ObjectReader>,
+    tags: Option<TagCache>,
 }
 
 impl Pipeline {
@@ -84,7 +86,13 @@ impl Pipeline {
                     JsonMode::Field(field) => field.as_str(),
                     JsonMode::Root | JsonMode::Off => crate::document::DEFAULT_JSON_FIELD,
                 };
-                let cwl = config.documents.index.prefix();
+                let naming = &config.documents.index;
+                let routed = naming.prefixes().into_iter().map(|prefix| {
+                    (
+                        prefix,
+                        mapping::index_template_with_json_field(prefix, json_field),
+                    )
+                });
                 let objects = config
                     .documents
                     .objects
@@ -96,10 +104,12 @@ impl Pipeline {
                             mapping::index_template_for_formats(prefix, json_field, &formats),
                         )
                     });
-                let prefixes =
-                    std::iter::once((cwl, mapping::index_template_with_json_field(cwl, json_field)))
-                        .chain(objects)
-                        .collect::<Vec<_>>();
+                let prefixes = routed.chain(objects).collect::<Vec<_>>();
+                let lifecycle = Lifecycle {
+                    mode: naming.mode(),
+                    granularity: naming.granularity(),
+                    retention_days: sink.retention_days,
+                };
                 Some((
                     Delivery {
                         sink: Arc::new(Sink::new(sink.endpoint.clone(), signer, sink.gzip)),
@@ -107,7 +117,7 @@ impl Pipeline {
                         concurrency: sink.concurrency,
                         retry: config.retry,
                     },
-                    ClusterSetup::new(&prefixes, sink.retention_days),
+                    ClusterSetup::new(&prefixes, builder.dead_letter_index(), lifecycle),
                 ))
             }
             _ => None,
@@ -116,6 +126,23 @@ impl Pipeline {
             builder,
             delivery,
             objects: None,
+            tags: None,
+        }
+    }
+
+    /// Adds the log groups' tags to the documents of subscription batches, from `cache`.
+    pub fn with_tags(mut self, cache: TagCache) -> Pipeline {
+        self.tags = Some(cache);
+        self
+    }
+
+    /// Sets the tags of every batch's log group, when tags are on, before [`Pipeline::prepare`]
+    /// builds the documents; never fails (see [`crate::source::tags`]). Returns the number of
+    /// lookups that failed, for `tag_lookups_failed`.
+    pub async fn tag(&self, decoded: &mut Decoded, deadline: Instant) -> u64 {
+        match &self.tags {
+            Some(cache) if !decoded.batches.is_empty() => cache.tag(&mut decoded.batches, deadline).await,
+            _ => 0,
         }
     }
 

@@ -84,11 +84,12 @@ pub async fn replay(
     for (name, reader) in sources {
         for (line, value) in events(reader) {
             let what = format!("{name} line {line}");
-            let prepared = match value {
+            let prepared = match value.map(|value| Input::from_value(value, &what)) {
                 Err(err) => Err(format!("{what} is not JSON: {err}")),
-                Ok(value) => Input::from_value(value, &what)
-                    .map_err(HandlerError::from)
-                    .and_then(|input| forwarder.prepare(input, &what))
+                Ok(Err(err)) => Err(HandlerError::from(err).to_string()),
+                Ok(Ok(input)) => forwarder
+                    .prepare_tagged(input, &what, Instant::now() + REPLAY_DEADLINE)
+                    .await
                     .map_err(|err| err.to_string()),
             };
             let prepared = match prepared {

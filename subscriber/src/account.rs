@@ -37,13 +37,13 @@ impl AccountPolicy {
     /// Refuses a `NOT IN` list over [`SELECTION_CRITERIA_MAX_BYTES`].
     pub fn wanted(config: &Config, excluded: &BTreeSet<String>) -> Result<AccountPolicy, SubscriberError> {
         let mut document = json!({
-            "DestinationArn": config.destination.arn,
+            "DestinationArn": config.destination()?.arn,
             "FilterPattern": config.filter_pattern,
         });
         if let Some(role) = config.filter_role_arn() {
             document["RoleArn"] = json!(role);
         }
-        if config.destination.kind.needs_role() {
+        if config.needs_role() {
             document["Distribution"] = json!(config.distribution.as_str());
         }
         let selection_criteria = (!excluded.is_empty()).then(|| not_in(excluded));

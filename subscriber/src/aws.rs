@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use aws_sdk_cloudwatchlogs::Client;
-use aws_sdk_cloudwatchlogs::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_cloudwatchlogs::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudwatchlogs::operation::put_subscription_filter::PutSubscriptionFilterError;
 use aws_sdk_cloudwatchlogs::types::{Distribution as ApiDistribution, PolicyType, Scope};
 use aws_smithy_runtime_api::client::interceptors::context::InterceptorContext;
@@ -62,6 +62,31 @@ impl ClassifyRetry for NoRetryOnLimit {
 }
 
 const LIMIT_EXCEEDED: &str = "LimitExceededException";
+
+/// Forbids retries of a call that never got an answer (connection refused, unknown host,
+/// connect or read timeout). Used for the command line's first call only: against an endpoint
+/// that is not there the SDK's eight attempts would keep a person waiting a minute in silence,
+/// while a pass that has started keeps riding out a dropped connection.
+#[derive(Debug)]
+struct NoRetryWhenUnreachable;
+
+impl ClassifyRetry for NoRetryWhenUnreachable {
+    fn classify_retry(&self, ctx: &InterceptorContext) -> RetryAction {
+        let unreachable = ctx
+            .output_or_error()
+            .and_then(Result::err)
+            .is_some_and(|err| err.is_timeout_error() || err.as_connector_error().is_some());
+        if unreachable {
+            RetryAction::RetryForbidden
+        } else {
+            RetryAction::NoActionIndicated
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "no retry when unreachable"
+    }
+}
 
 /// Spaces calls to one API at most `rate` per second.
 #[derive(Debug)]
@@ -145,6 +170,24 @@ impl Logs {
         }
     }
 
+    /// One call that says whether CloudWatch Logs answers these credentials at all (a one-group
+    /// DescribeLogGroups), without retrying a connection that fails: the command line's check
+    /// before a pass.
+    pub async fn check_reachable(&self) -> Result<(), SubscriberError> {
+        self.slot("DescribeLogGroups").await;
+        self.client
+            .describe_log_groups()
+            .limit(1)
+            .customize()
+            .config_override(
+                aws_sdk_cloudwatchlogs::Config::builder().retry_classifier(NoRetryWhenUnreachable),
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|err| logs_error("DescribeLogGroups", None, err))
+    }
+
     /// One page of log groups, from `next_token` (or the first page), optionally by name prefix.
     pub async fn describe_log_groups(
         &self,
@@ -223,6 +266,7 @@ impl Logs {
         config: &Config,
         log_group: &str,
     ) -> Result<FilterPut, SubscriberError> {
+        let destination = config.destination()?;
         self.slot("PutSubscriptionFilter").await;
         let mut request = self
             .client
@@ -230,9 +274,9 @@ impl Logs {
             .log_group_name(log_group)
             .filter_name(&config.filter_name)
             .filter_pattern(&config.filter_pattern)
-            .destination_arn(&config.destination.arn)
+            .destination_arn(&destination.arn)
             .set_role_arn(config.filter_role_arn().map(str::to_string));
-        if config.destination.kind.needs_role() {
+        if config.needs_role() {
             request = request.distribution(ApiDistribution::from(config.distribution.as_str()));
         }
         match request
@@ -389,13 +433,19 @@ fn code<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> Option<&str> {
 
 fn logs_error<E, R>(api: &'static str, log_group: Option<&str>, err: SdkError<E, R>) -> SubscriberError
 where
-    E: std::error::Error + 'static,
+    E: std::error::Error + ProvideErrorMetadata + 'static,
     R: std::fmt::Debug,
 {
-    SubscriberError::Logs {
-        api,
-        log_group: log_group.map(str::to_string),
-        message: DisplayErrorContext(&err).to_string(),
+    match err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => SubscriberError::Unreachable {
+            api,
+            message: sluice_edge::sdk_error(&err),
+        },
+        _ => SubscriberError::Logs {
+            api,
+            log_group: log_group.map(str::to_string),
+            message: sluice_edge::sdk_error(&err),
+        },
     }
 }
 

@@ -84,6 +84,10 @@ pub struct RawConfig {
     /// (default 2; at most 5): a group whose filters that are not Sluice's fill them is a conflict.
     #[arg(long, env = "MAX_FILTERS_PER_GROUP")]
     pub max_filters_per_group: Option<String>,
+    /// The subscriber's function in the stack (its output SubscriberFunctionName): its log group
+    /// is left alone, as the function itself does, so the command line plans what Lambda plans.
+    #[arg(long, env = "SUBSCRIBER_FUNCTION_NAME")]
+    pub subscriber_function_name: Option<String>,
     /// The subscriber's own function name, set by Lambda; its log group is always left alone.
     #[arg(skip)]
     pub own_function_name: Option<String>,
@@ -110,12 +114,23 @@ impl RawConfig {
         })
     }
 
-    /// Validates every setting.
+    /// Validates every setting; a subscribing pass needs `DESTINATION_ARN`.
     pub fn validate(&self) -> Result<Config, SubscriberError> {
-        let destination_arn = non_empty(&self.destination_arn).ok_or(SubscriberError::MissingSetting {
-            setting: "DESTINATION_ARN",
-        })?;
-        let destination = Destination::parse(destination_arn)?;
+        if non_empty(&self.destination_arn).is_none() {
+            return Err(SubscriberError::MissingSetting {
+                setting: "DESTINATION_ARN",
+            });
+        }
+        self.validate_for_unsubscribe()
+    }
+
+    /// Validates every setting but requires no `DESTINATION_ARN`: removing Sluice's filters
+    /// finds them by `FILTER_NAME` alone.
+    pub fn validate_for_unsubscribe(&self) -> Result<Config, SubscriberError> {
+        let destination = non_empty(&self.destination_arn)
+            .map(Destination::parse)
+            .transpose()?;
+        let needs_role = destination.as_ref().is_some_and(|d| d.kind.needs_role());
         let role_arn = non_empty(&self.role_arn).map(str::to_string);
         if let Some(role) = &role_arn
             && !(role.starts_with("arn:aws") && role.contains(":iam::") && role.contains(":role/"))
@@ -126,7 +141,7 @@ impl RawConfig {
                 "expected arn:aws:iam::<account>:role/<name>",
             ));
         }
-        if destination.kind.needs_role() && role_arn.is_none() {
+        if let Some(destination) = destination.as_ref().filter(|_| needs_role && role_arn.is_none()) {
             return Err(SubscriberError::InvalidSetting {
                 setting: "ROLE_ARN",
                 value: String::new(),
@@ -275,7 +290,7 @@ impl RawConfig {
             retention_mode,
             api_rate_limit,
             max_filters_per_group,
-            own_function_name: non_empty(&self.own_function_name).map(str::to_string),
+            own_function: own_function(self),
         })
     }
 }
@@ -295,8 +310,8 @@ pub enum SubscriptionScope {
 pub struct Config {
     /// Per log group or per account.
     pub scope: SubscriptionScope,
-    /// Where Sluice's filter sends events.
-    pub destination: Destination,
+    /// Where Sluice's filter sends events; `None` only for an unsubscribe, which needs none.
+    pub destination: Option<Destination>,
     /// The role for Kinesis and Firehose destinations.
     pub role_arn: Option<String>,
     /// The name that marks a filter as Sluice's.
@@ -321,16 +336,54 @@ pub struct Config {
     pub api_rate_limit: f64,
     /// Subscription filters allowed per log group.
     pub max_filters_per_group: usize,
-    /// The subscriber's own Lambda function name, when running in Lambda.
-    pub own_function_name: Option<String>,
+    /// The subscriber's own Lambda function, and which setting named it: Lambda's
+    /// `AWS_LAMBDA_FUNCTION_NAME`, or `SUBSCRIBER_FUNCTION_NAME` on the command line.
+    pub own_function: Option<OwnFunction>,
+}
+
+/// The subscriber's own function, whose log group Sluice leaves alone.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct OwnFunction {
+    /// The function name.
+    pub name: String,
+    /// The setting it came from.
+    pub from: &'static str,
+}
+
+fn own_function(raw: &RawConfig) -> Option<OwnFunction> {
+    let named = |value: &Option<String>, from| {
+        non_empty(value).map(|name| OwnFunction {
+            name: name.to_string(),
+            from,
+        })
+    };
+    named(&raw.own_function_name, "AWS_LAMBDA_FUNCTION_NAME")
+        .or_else(|| named(&raw.subscriber_function_name, "SUBSCRIBER_FUNCTION_NAME"))
 }
 
 impl Config {
     /// The role to send with `PutSubscriptionFilter`: only Kinesis and Firehose destinations take one.
     pub fn filter_role_arn(&self) -> Option<&str> {
-        self.role_arn
-            .as_deref()
-            .filter(|_| self.destination.kind.needs_role())
+        self.role_arn.as_deref().filter(|_| self.needs_role())
+    }
+
+    /// Whether the destination is one CloudWatch Logs needs a role (and a distribution) for.
+    pub fn needs_role(&self) -> bool {
+        self.destination
+            .as_ref()
+            .is_some_and(|destination| destination.kind.needs_role())
+    }
+
+    /// The destination, which every subscribing call needs.
+    pub fn destination(&self) -> Result<&Destination, SubscriberError> {
+        self.destination.as_ref().ok_or(SubscriberError::MissingSetting {
+            setting: "DESTINATION_ARN",
+        })
+    }
+
+    /// The subscriber's own function name, when known.
+    pub fn own_function_name(&self) -> Option<&str> {
+        self.own_function.as_ref().map(|own| own.name.as_str())
     }
 }
 
@@ -341,6 +394,9 @@ pub struct Destination {
     pub arn: String,
     /// What it names.
     pub kind: DestinationKind,
+    /// Its region: the command line's region when none is configured, since log groups can
+    /// only subscribe to a destination in their own region.
+    pub region: String,
 }
 
 /// The four kinds of subscription filter destination CloudWatch Logs accepts.
@@ -420,6 +476,7 @@ impl Destination {
         Ok(Destination {
             arn: arn.to_string(),
             kind,
+            region: region.to_string(),
         })
     }
 }

@@ -32,6 +32,15 @@ pub enum SubscriberError {
         /// The SDK's error, with its code.
         message: String,
     },
+    /// A CloudWatch Logs call got no answer: the endpoint is unreachable, refused the connection
+    /// or timed out (after the SDK's retries, if any).
+    #[error("CloudWatch Logs {api} got no answer: {message}")]
+    Unreachable {
+        /// The API, e.g. `DescribeLogGroups`.
+        api: &'static str,
+        /// What stopped the call, one line.
+        message: String,
+    },
     /// The log group named by a CreateLogGroup event did not become visible in time.
     #[error("log group {log_group} is still not visible after {attempts} attempts")]
     LogGroupNotFound {
@@ -83,6 +92,7 @@ impl sluice_edge::ErrorType for SubscriberError {
         match self {
             SubscriberError::MissingSetting { .. } | SubscriberError::InvalidSetting { .. } => "Config",
             SubscriberError::Logs { .. } => "CloudWatchLogs",
+            SubscriberError::Unreachable { .. } => "Unreachable",
             SubscriberError::LogGroupNotFound { .. } => "LogGroupNotFound",
             SubscriberError::Continue { .. } => "Continue",
             SubscriberError::UnrecognisedEvent { .. } => "UnrecognisedEvent",

@@ -2,6 +2,7 @@
 //! it ([`Handler::handle`]): one group on CreateLogGroup, a sweep on a schedule or a direct call,
 //! continued in a fresh asynchronous invocation of this function when the deadline nears.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -176,6 +177,19 @@ pub struct Handler {
     /// Print the EMF metrics line on stdout (Lambda turns it into metrics); off where stdout is
     /// a person's terminal.
     pub emit_metrics: bool,
+    /// Where tests and the demo collect each invocation's EMF document (printed or not).
+    pub metrics_sink: Option<Arc<Mutex<Vec<Value>>>>,
+}
+
+/// What one invocation has counted so far, so that its metrics go out exactly once on every
+/// path: a sweep that fails as a whole (DescribeLogGroups denied, endpoint unreachable) must
+/// still report `Errors`, or the alarm never sees the subscriber broken.
+#[derive(Debug, Default)]
+struct Tally {
+    mode: Mode,
+    totals: Totals,
+    pass: Option<metrics::Progress>,
+    reported: bool,
 }
 
 impl Handler {
@@ -188,11 +202,46 @@ impl Handler {
             margin: Duration::from_secs(60),
             late_group: LateGroupRetry::default(),
             emit_metrics: true,
+            metrics_sink: None,
         }
     }
 
-    /// Handles one invocation that must finish by `deadline`; answers a JSON summary.
+    /// Handles one invocation that must finish by `deadline`; answers a JSON summary. Every
+    /// invocation that acted on log groups or failed reports its metrics, a failed one with
+    /// `Errors` counting the failure itself on top of the groups that failed before it.
     pub async fn handle(&self, payload: Value, deadline: Instant) -> Result<Value, SubscriberError> {
+        let mut tally = Tally::default();
+        let result = self.serve(payload, deadline, &mut tally).await;
+        if result.is_err() && !tally.reported {
+            tally.totals.errors += 1;
+            self.report(&mut tally);
+        }
+        result
+    }
+
+    /// Emits the invocation's metrics (once).
+    fn report(&self, tally: &mut Tally) {
+        tally.reported = true;
+        let document = metrics::report(
+            &self.function_name,
+            tally.mode,
+            &tally.totals,
+            tally.pass,
+            self.emit_metrics,
+        );
+        if let Some(sink) = &self.metrics_sink
+            && let Ok(mut sink) = sink.lock()
+        {
+            sink.push(document);
+        }
+    }
+
+    async fn serve(
+        &self,
+        payload: Value,
+        deadline: Instant,
+        tally: &mut Tally,
+    ) -> Result<Value, SubscriberError> {
         match Request::parse(&payload)? {
             Request::Ignore(reason) => {
                 tracing::info!(reason = %reason, "event ignored");
@@ -204,7 +253,7 @@ impl Handler {
                     delay: Duration::ZERO,
                 };
                 match self.sweeper.handle_named(&log_group, false, true, once).await {
-                    Ok(row) => self.one_group(row, "tags changed"),
+                    Ok(row) => self.one_group(row, "tags changed", tally),
                     Err(SubscriberError::LogGroupNotFound { .. }) => {
                         tracing::info!(log_group = %log_group, "tagged log group no longer exists");
                         Ok(json!({"ignored": format!("{log_group} no longer exists")}))
@@ -225,7 +274,7 @@ impl Handler {
                 } else {
                     None
                 };
-                let mut answer = self.one_group(row, "new log group")?;
+                let mut answer = self.one_group(row, "new log group", tally)?;
                 if let Some(policy) = policy {
                     answer["policy"] = serde_json::to_value(&policy).unwrap_or_default();
                 }
@@ -237,6 +286,11 @@ impl Handler {
                 mut continuation,
                 scheduled,
             } => {
+                tally.mode = mode;
+                tally.pass = Some(metrics::Progress {
+                    seen: continuation.totals.seen,
+                    complete: false,
+                });
                 let fresh = continuation.invocation == 0 && continuation.next_token.is_none();
                 let account = self.sweeper.config().scope == SubscriptionScope::Account;
                 let mut policy_before = None;
@@ -292,7 +346,9 @@ impl Handler {
                 let stop_by = deadline.checked_sub(self.margin).unwrap_or(deadline);
                 let before = continuation.totals;
                 let mut first_failure: Option<String> = None;
+                let counted = &mut tally.totals;
                 let mut on_group = |row: &crate::plan::GroupPlan| {
+                    counted.add(row);
                     if let Some(error) = &row.error
                         && first_failure.is_none()
                     {
@@ -308,14 +364,9 @@ impl Handler {
                     seen: outcome.totals.seen,
                     complete,
                 };
-                let this_invocation = outcome.totals.since(&before);
-                metrics::report(
-                    &self.function_name,
-                    mode,
-                    &this_invocation,
-                    Some(progress),
-                    self.emit_metrics,
-                );
+                tally.totals = outcome.totals.since(&before);
+                tally.pass = Some(progress);
+                self.report(tally);
                 if let Some(next) = &outcome.continuation {
                     self.continue_in_new_invocation(mode, dry_run, next).await?;
                 }
@@ -349,17 +400,15 @@ impl Handler {
     }
 
     /// Reports the row of an event about one group; its failed write fails the invocation.
-    fn one_group(&self, row: crate::plan::GroupPlan, what: &str) -> Result<Value, SubscriberError> {
+    fn one_group(
+        &self,
+        row: crate::plan::GroupPlan,
+        what: &str,
+        tally: &mut Tally,
+    ) -> Result<Value, SubscriberError> {
         tracing::info!(log_group = %row.log_group, action = row.action.as_str(), reason = %row.reason, "{what}");
-        let mut totals = Totals::default();
-        totals.add(&row);
-        metrics::report(
-            &self.function_name,
-            Mode::Subscribe,
-            &totals,
-            None,
-            self.emit_metrics,
-        );
+        tally.totals.add(&row);
+        self.report(tally);
         match &row.error {
             Some(error) => Err(SubscriberError::GroupsFailed {
                 failed: 1,
@@ -387,7 +436,7 @@ impl Handler {
             .map(|_| ())
             .map_err(|err| SubscriberError::Continue {
                 function: self.function_name.clone(),
-                message: aws_sdk_lambda::error::DisplayErrorContext(&err).to_string(),
+                message: sluice_edge::sdk_error(&err),
             })
     }
 }

@@ -2,10 +2,11 @@
 //! and retention policy, and applies that plan.
 //!
 //! Pure core: [`config`], [`rules`], [`plan`]. Edges: [`aws`] (CloudWatch Logs calls, rate limited),
-//! [`sweep`] (plan + apply per page, with a deadline and a continuation), [`metrics`], [`handler`] (Lambda events).
+//! [`sweep`] (plan + apply per page, with a deadline and a continuation), [`metrics`], [`handler`] (Lambda events), [`cli`] (the command line).
 
 pub mod account;
 pub mod aws;
+pub mod cli;
 pub mod config;
 pub mod error;
 pub mod handler;

@@ -54,8 +54,9 @@ pub fn emf(
 }
 
 /// Logs the counts as structured fields and, with `emit`, prints the EMF line on stdout (Lambda
-/// ships stdout to the function's log group, where CloudWatch extracts the metrics).
-pub fn report(function: &str, mode: Mode, invocation: &Totals, pass: Option<Progress>, emit: bool) {
+/// ships stdout to the function's log group, where CloudWatch extracts the metrics). Returns the
+/// EMF document.
+pub fn report(function: &str, mode: Mode, invocation: &Totals, pass: Option<Progress>, emit: bool) -> Value {
     tracing::info!(
         mode = ?mode,
         complete = pass.map(|pass| pass.complete),
@@ -72,10 +73,17 @@ pub fn report(function: &str, mode: Mode, invocation: &Totals, pass: Option<Prog
         errors = invocation.errors,
         "subscriber counts"
     );
+    let document = emf(
+        function,
+        mode,
+        invocation,
+        pass,
+        chrono::Utc::now().timestamp_millis(),
+    );
     if emit {
-        let now = chrono::Utc::now().timestamp_millis();
-        println!("{}", emf(function, mode, invocation, pass, now));
+        println!("{document}");
     }
+    document
 }
 
 fn counts(totals: &Totals) -> [(&'static str, u64); 10] {

@@ -183,6 +183,26 @@ pub fn plan_group(
     plan(action, reason, retention)
 }
 
+/// What a subscribing pass assumes about the groups it always leaves alone, for the plan's
+/// reader: the command line knows the subscriber's function only from a setting, and without it
+/// would plan `subscribe` where the function plans `excluded`.
+pub fn plan_notes(rules: &Rules, own_function_known: bool) -> Vec<String> {
+    let mut notes: Vec<String> = rules
+        .left_alone()
+        .iter()
+        .map(|(group, why)| format!("{group} is left alone whatever the rules: {why}"))
+        .collect();
+    if !own_function_known {
+        notes.push(
+            "the subscriber's own log group is unknown, so the rules decide for it: set \
+             SUBSCRIBER_FUNCTION_NAME (--subscriber-function-name; the stack's output \
+             SubscriberFunctionName) to leave it alone as the subscriber function does"
+                .to_string(),
+        );
+    }
+    notes
+}
+
 impl GroupPlan {
     /// Turns a planned `subscribe` into a `conflict` once CloudWatch Logs refused the filter with
     /// `LimitExceededException`: the account allows fewer filters per group than configured.
@@ -198,14 +218,14 @@ impl GroupPlan {
 /// Which settings of our existing filter differ from the configuration.
 fn differences(config: &Config, filter: &Filter) -> Vec<&'static str> {
     let mut differs = Vec::new();
-    if filter.destination_arn != config.destination.arn {
+    if Some(filter.destination_arn.as_str()) != config.destination.as_ref().map(|d| d.arn.as_str()) {
         differs.push("destination");
     }
     if filter.filter_pattern != config.filter_pattern {
         differs.push("pattern");
     }
     // Distribution only matters for Kinesis; when the API does not report it, leave it be.
-    if config.destination.kind.needs_role()
+    if config.needs_role()
         && filter
             .distribution
             .as_deref()
@@ -213,7 +233,7 @@ fn differences(config: &Config, filter: &Filter) -> Vec<&'static str> {
     {
         differs.push("distribution");
     }
-    if filter.role_arn.as_deref() != config.filter_role_arn() && config.destination.kind.needs_role() {
+    if filter.role_arn.as_deref() != config.filter_role_arn() && config.needs_role() {
         differs.push("role");
     }
     differs
@@ -319,6 +339,10 @@ pub struct Plan {
     pub mode: Mode,
     /// Whether writes were skipped.
     pub dry_run: bool,
+    /// What the plan assumed, printed above the rows: the log groups Sluice leaves alone
+    /// whatever the rules and which setting named them, or that one is unknown.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// The account policy step that comes before the groups (`SUBSCRIPTION_SCOPE=account`: the
     /// policy is in place before Sluice's per-group filters go).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -350,6 +374,9 @@ impl fmt::Display for Plan {
             .max()
             .unwrap_or(0)
             .max("LOG GROUP".len());
+        for note in &self.notes {
+            writeln!(f, "note: {note}")?;
+        }
         if let Some(policy) = &self.policy_before {
             write!(f, "step 1, {policy}")?;
         }

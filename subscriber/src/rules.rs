@@ -30,21 +30,29 @@ pub struct Rules {
     exclude_tags: Vec<TagRule>,
     scope: SubscriptionScope,
     /// Groups always left alone, with why.
-    left_alone: Vec<(String, &'static str)>,
+    left_alone: Vec<(String, String)>,
 }
 
 impl Rules {
     /// The rules of a validated configuration.
     pub fn new(config: &Config) -> Rules {
         let mut left_alone = Vec::new();
-        if let DestinationKind::LambdaFunction { function } = &config.destination.kind {
+        if let Some(DestinationKind::LambdaFunction { function }) =
+            config.destination.as_ref().map(|destination| &destination.kind)
+        {
             left_alone.push((
                 format!("/aws/lambda/{function}"),
-                "the forwarder's own log group (it would ship its own logs in a loop)",
+                "the forwarder's own log group (it would ship its own logs in a loop)".to_string(),
             ));
         }
-        if let Some(own) = &config.own_function_name {
-            left_alone.push((format!("/aws/lambda/{own}"), "the subscriber's own log group"));
+        if let Some(own) = &config.own_function {
+            left_alone.push((
+                format!("/aws/lambda/{}", own.name),
+                format!(
+                    "the subscriber's own log group (function {}, {})",
+                    own.name, own.from
+                ),
+            ));
         }
         Rules {
             include: config.include.clone(),
@@ -100,6 +108,11 @@ impl Rules {
         self.left_alone.iter().map(|(group, _)| group.as_str())
     }
 
+    /// The groups always left alone, each with why.
+    pub fn left_alone(&self) -> &[(String, String)] {
+        &self.left_alone
+    }
+
     /// Whether any tag rule is set: only then are a group's tags read.
     pub fn has_tag_rules(&self) -> bool {
         !self.include_tags.is_empty() || !self.exclude_tags.is_empty()
@@ -119,7 +132,7 @@ impl Rules {
     /// Decides for the group `name` of class `class` (`None`: the API did not say, i.e. STANDARD).
     pub fn select(&self, name: &str, class: Option<&str>) -> Selection {
         if let Some((_, why)) = self.left_alone.iter().find(|(group, _)| group == name) {
-            return Selection::Excluded((*why).to_string());
+            return Selection::Excluded(why.clone());
         }
         if let Some(class) = class.filter(|class| UNSUPPORTED_CLASSES.contains(class)) {
             return Selection::Unsupported(format!("class {class} takes no subscription filter"));

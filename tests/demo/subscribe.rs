@@ -55,7 +55,7 @@ pub async fn backfill(moto: &Moto, config: &Config) -> anyhow::Result<()> {
     let sweeper = sweeper(moto, config.clone());
     let command = format!(
         "sluice-subscriber backfill --dry-run --destination-arn {} --exclude-patterns '{}' --retention-days 30",
-        config.destination.arn,
+        config.destination().map(|d| d.arn.as_str()).unwrap_or_default(),
         account::EXCLUDED
     );
     println!("  $ {command}\n");

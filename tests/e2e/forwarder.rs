@@ -5,11 +5,15 @@
 
 mod access;
 mod auth;
+mod datastream;
 mod faults;
+mod multiline;
 mod osmem;
 mod replay;
+mod routing;
 mod s3;
 mod server;
+mod tags;
 
 use std::collections::HashMap;
 use std::io::Write;

@@ -14,6 +14,8 @@ use sluice_subscriber::plan::{Action, Mode, Plan};
 use sluice_subscriber::sweep::{LateGroupRetry, Sweeper};
 
 mod budget;
+mod cli;
+mod failures;
 mod limits;
 mod rules_change;
 mod tags;

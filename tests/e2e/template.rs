@@ -8,6 +8,7 @@
 mod deploy_sweep;
 mod event_pattern;
 mod iam;
+mod onboarding;
 mod resolve;
 mod s3_sources;
 mod wiring;

@@ -18,7 +18,9 @@
 //!   (compressing, sending, waiting) and in compressing alone;
 //! - objects in S3 ([`s3`]): the same events as a Firehose file read in-process, in the same
 //!   rounds as the floor and the direct path; and `sluice-forwarder replay s3://…` of a 1 GiB
-//!   object (`SLUICE_BENCH_OBJECT_MB`) from an in-bench S3 on loopback, for its peak RSS.
+//!   object (`SLUICE_BENCH_OBJECT_MB`) from an in-bench S3 on loopback, for its peak RSS;
+//! - access logs ([`alb`]): a generated ALB log against its own floor. `SLUICE_BENCH_ONLY=access-logs`
+//!   runs this section alone.
 
 mod alb;
 mod bulk_server;
@@ -43,6 +45,11 @@ use sluice_forwarder::document::{DocumentBuilder, DocumentOptions};
 use sluice_forwarder::opensearch::bulk;
 use sluice_forwarder::source::subscription::{self as batch, LogsData};
 use sluice_forwarder::source::{Ack, Batch};
+
+/// The allocator `sluice-forwarder` itself uses, so in-process figures are those of the binary's
+/// code path.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// Set in the child process this benchmark starts to measure the library pipeline's memory.
 const WORKER_ENV: &str = "SLUICE_BENCH_WORKER";
@@ -78,6 +85,10 @@ fn main() {
         return;
     }
     // `cargo bench` passes `--bench`; a filter argument is accepted and ignored.
+    if std::env::var("SLUICE_BENCH_ONLY").as_deref() == Ok("access-logs") {
+        alb::access_logs();
+        return;
+    }
     let dir = target_dir().join("bench");
     std::fs::create_dir_all(&dir).expect("create target/bench");
     let payloads = dir.join("forwarder-200x500.ndjson");

@@ -8,13 +8,16 @@ use std::time::Duration;
 
 use reqwest::Url;
 
-use crate::document::index::{Granularity, IndexNaming, validate_index_name};
+use crate::document::index::{Granularity, IndexMode, IndexNaming, parse_rules, validate_index_name};
 use crate::document::redact::Redactor;
-use crate::document::{DocumentFormat, DocumentOptions, IdMode, JsonMode, MessageFilter, ObjectIndices};
+use crate::document::{
+    DocumentFormat, DocumentOptions, IdMode, JsonMode, MessageFilter, Multiline, ObjectIndices,
+};
 use crate::opensearch::SinkConfig;
 use crate::opensearch::auth::{AuthMode, BasicSource, SigningService};
 use crate::opensearch::deliver::RetryConfig;
 use crate::source::s3::format::{self, Format, S3Options};
+use crate::source::tags::TagSettings;
 
 /// The settings as strings, before validation: each field is an environment variable (Lambda) and
 /// a flag of the same name in lower-kebab-case (CLI, the flag winning), in the order the
@@ -65,6 +68,19 @@ pub struct RawConfig {
     pub index_log_group: Option<String>,
     #[arg(
         long,
+        env = "INDEX_RULES",
+        help = "LOG_GROUP_GLOB=PREFIX,…: the first rule whose glob matches a log group names its \
+                index prefix (default: INDEX_PREFIX)"
+    )]
+    pub index_rules: Option<String>,
+    #[arg(
+        long,
+        env = "INDEX_MODE",
+        help = "index (default): dated indices | data-stream: one data stream per prefix"
+    )]
+    pub index_mode: Option<String>,
+    #[arg(
+        long,
         env = "DEAD_LETTER_INDEX",
         help = "index for rejected documents (default <prefix>-dead-letter)"
     )]
@@ -81,6 +97,12 @@ pub struct RawConfig {
         help = "field that holds parsed JSON (default json)"
     )]
     pub json_field: Option<String>,
+    #[arg(
+        long,
+        env = "MULTILINE",
+        help = "auto (default): a stack trace's events make one document | off"
+    )]
+    pub multiline: Option<String>,
     #[arg(long, env = "REDACT_BUILTIN", help = "true (default) | false")]
     pub redact_builtin: Option<String>,
     #[arg(long, env = "REDACT_PATTERNS", help = "JSON array of extra regexes to redact")]
@@ -151,6 +173,19 @@ pub struct RawConfig {
                 json-lines=s3, text-lines=s3, and each access log format its own, e.g. alb=alb)"
     )]
     pub s3_index_prefixes: Option<String>,
+    #[arg(
+        long,
+        env = "LOG_GROUP_TAGS",
+        help = "true | false (default; the stack sets true): the log group's tags as document \
+                fields under `tags`, read with logs:ListTagsForResource"
+    )]
+    pub log_group_tags: Option<String>,
+    #[arg(
+        long,
+        env = "LOG_GROUP_TAGS_TTL",
+        help = "seconds a log group's tags (or a failed lookup) are kept (default 900)"
+    )]
+    pub log_group_tags_ttl: Option<String>,
     /// `AWS_REGION`, set by Lambda and the AWS tools: the region documents are stamped with, and
     /// the signing region when `OPENSEARCH_REGION` is unset. An environment variable, not a flag.
     #[arg(skip)]
@@ -207,6 +242,9 @@ pub struct Config {
     pub log_level: String,
     /// How objects read from S3 are parsed.
     pub s3: S3Options,
+    /// Log-group tags as document fields: `None` when `LOG_GROUP_TAGS` is off, or with
+    /// `DOCUMENT_FORMAT=blueprint`, whose documents keep the AWS blueprint's shape.
+    pub tags: Option<TagSettings>,
 }
 
 /// Whether the config will be used to send (an endpoint is required) or only to print.
@@ -233,6 +271,7 @@ impl Config {
     /// Validates every setting; a value that is empty once trimmed counts as unset.
     pub fn from_raw(raw: &RawConfig, purpose: Purpose) -> Result<Config, ConfigError> {
         let documents = document_options(raw)?;
+        let documents_format = documents.format;
         let index_prefix = documents.index.prefix().to_string();
         let region = get(&raw.aws_region)
             .or_else(|| get(&raw.opensearch_region))
@@ -273,6 +312,7 @@ impl Config {
             retry,
             log_level: get(&raw.log_level).unwrap_or_else(|| "info".to_string()),
             s3: s3_options(raw)?,
+            tags: tag_settings(raw, documents_format)?,
         })
     }
 }
@@ -299,6 +339,7 @@ fn document_options(raw: &RawConfig) -> Result<DocumentOptions, ConfigError> {
         boolean(&raw.index_log_group, "INDEX_LOG_GROUP", false)?,
     )
     .map_err(|err| invalid("INDEX_PREFIX", &prefix, err))?;
+    let index = index_routing(raw, index)?;
     let dead_letter_index = get(&raw.dead_letter_index);
     if let Some(name) = &dead_letter_index {
         validate_index_name(name).map_err(|err| invalid("DEAD_LETTER_INDEX", name, err))?;
@@ -339,6 +380,11 @@ fn document_options(raw: &RawConfig) -> Result<DocumentOptions, ConfigError> {
         Some("off") => JsonMode::Off,
         Some(other) => return Err(invalid("JSON_MODE", other, "expected one of field, root, off")),
     };
+    let multiline = match get(&raw.multiline).as_deref() {
+        None | Some("auto") => Multiline::Auto,
+        Some("off") => Multiline::Off,
+        Some(other) => return Err(invalid("MULTILINE", other, "expected one of auto, off")),
+    };
     let redact_patterns = string_list(&raw.redact_patterns, "REDACT_PATTERNS")?;
     let redactor = Redactor::new(
         boolean(&raw.redact_builtin, "REDACT_BUILTIN", true)?,
@@ -378,7 +424,8 @@ fn document_options(raw: &RawConfig) -> Result<DocumentOptions, ConfigError> {
         prefixes.push((format, prefix.trim().to_string()));
     }
     let objects = ObjectIndices::new(&prefixes, granularity)
-        .map_err(|(prefix, err)| invalid("S3_INDEX_PREFIXES", &prefix, err))?;
+        .map_err(|(prefix, err)| invalid("S3_INDEX_PREFIXES", &prefix, err))?
+        .with_mode(index.mode());
     Ok(DocumentOptions {
         format,
         json,
@@ -388,7 +435,30 @@ fn document_options(raw: &RawConfig) -> Result<DocumentOptions, ConfigError> {
         dead_letter_index,
         id,
         objects,
+        multiline,
     })
+}
+
+/// `INDEX_RULES` and `INDEX_MODE` on top of the naming of `INDEX_PREFIX`.
+fn index_routing(raw: &RawConfig, naming: IndexNaming) -> Result<IndexNaming, ConfigError> {
+    let mode = match get(&raw.index_mode).as_deref() {
+        None | Some("index") => IndexMode::Index,
+        Some("data-stream") => IndexMode::DataStream,
+        Some(other) => return Err(invalid("INDEX_MODE", other, "expected one of index, data-stream")),
+    };
+    if mode == IndexMode::DataStream && boolean(&raw.index_log_group, "INDEX_LOG_GROUP", false)? {
+        return Err(invalid(
+            "INDEX_LOG_GROUP",
+            "true",
+            "a data stream is named by its prefix alone: with INDEX_MODE=data-stream, give log \
+             groups streams of their own with INDEX_RULES",
+        ));
+    }
+    let rules = match get(&raw.index_rules) {
+        None => Vec::new(),
+        Some(text) => parse_rules(&text).map_err(|err| invalid("INDEX_RULES", err.rule(), &err))?,
+    };
+    Ok(naming.with_rules(rules).with_mode(mode))
 }
 
 /// `S3_FORMATS`, `S3_KEY_REGEX` and `S3_TIMESTAMP_FIELDS`.
@@ -427,6 +497,19 @@ fn s3_options(raw: &RawConfig) -> Result<S3Options, ConfigError> {
             .collect();
     }
     Ok(options)
+}
+
+/// `LOG_GROUP_TAGS` and `LOG_GROUP_TAGS_TTL`. Off by default: a CLI replay's host may have
+/// no `logs:ListTagsForResource` permission; the stack turns it on (`LogGroupTags`).
+fn tag_settings(raw: &RawConfig, format: DocumentFormat) -> Result<Option<TagSettings>, ConfigError> {
+    let ttl = Duration::from_secs(number(
+        &raw.log_group_tags_ttl,
+        "LOG_GROUP_TAGS_TTL",
+        900,
+        10..=86_400,
+    )?);
+    let on = boolean(&raw.log_group_tags, "LOG_GROUP_TAGS", false)?;
+    Ok((on && format == DocumentFormat::Sluice).then_some(TagSettings { ttl }))
 }
 
 fn sink_config(endpoint: &str, raw: &RawConfig) -> Result<SinkConfig, ConfigError> {

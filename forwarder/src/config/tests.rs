@@ -48,6 +48,13 @@ fn defaults_apply_when_only_the_endpoint_is_set() {
     assert_eq!(config.documents.dead_letter_index(), "cwl-dead-letter");
     assert_eq!(config.documents.id, IdMode::Event);
     assert_eq!(config.documents.json, JsonMode::Field("json".to_string()));
+    assert_eq!(config.documents.multiline, Multiline::Auto);
+}
+
+#[test]
+fn multiline_off_is_read() {
+    let config = config(&[("MULTILINE", "off")], Purpose::DryRun).unwrap();
+    assert_eq!(config.documents.multiline, Multiline::Off);
 }
 
 #[test]
@@ -123,6 +130,7 @@ fn every_error_names_the_setting_and_the_value() {
         ),
         (&[("INDEX_GRANULARITY", "week")], "INDEX_GRANULARITY", "week"),
         (&[("JSON_MODE", "deep")], "JSON_MODE", "deep"),
+        (&[("MULTILINE", "java")], "MULTILINE", "java"),
         (&[("JSON_FIELD", "message")], "JSON_FIELD", "message"),
         (&[("JSON_FIELD", "app.json")], "JSON_FIELD", "app.json"),
         (&[("DOCUMENT_FORMAT", "ecs")], "DOCUMENT_FORMAT", "ecs"),
@@ -186,5 +194,115 @@ fn pattern_lists_are_json_arrays_of_regexes() {
             text.contains(setting) && text.contains(named),
             "{setting}: {text}"
         );
+    }
+}
+
+#[test]
+fn index_rules_route_log_groups_and_index_mode_applies_to_every_prefix() {
+    let streams = config(
+        &[
+            ("INDEX_RULES", "/aws/lambda/payments-*=payments, /aws/rds/*=rds"),
+            ("INDEX_MODE", "data-stream"),
+            ("S3_INDEX_PREFIXES", "json-lines=apps"),
+        ],
+        Purpose::DryRun,
+    )
+    .unwrap();
+    let index = &streams.documents.index;
+    assert_eq!(index.mode(), IndexMode::DataStream);
+    assert_eq!(index.index_for("/aws/lambda/payments-api", 0), "payments");
+    assert_eq!(index.index_for("/aws/rds/db", 0), "rds");
+    assert_eq!(index.index_for("/ecs/web", 0), "cwl");
+    assert_eq!(
+        streams
+            .documents
+            .objects
+            .naming(Format::JsonLines)
+            .index_for("", 0),
+        "apps",
+        "object prefixes are data streams too"
+    );
+    assert_eq!(streams.documents.dead_letter_index(), "cwl-dead-letter");
+
+    let dated = config(&[("INDEX_RULES", "/aws/rds/*=rds")], Purpose::DryRun).unwrap();
+    assert_eq!(dated.documents.index.mode(), IndexMode::Index);
+    assert_eq!(
+        dated.documents.index.index_for("/aws/rds/db", 0),
+        "rds-1970.01.01"
+    );
+}
+
+/// Settings, the one an error must name, and what else it must say.
+type ErrorCase<'a> = (&'a [(&'a str, &'a str)], &'a str, &'a str);
+
+#[test]
+fn routing_errors_name_the_bad_rule() {
+    let cases: &[ErrorCase<'_>] = &[
+        (
+            &[("INDEX_RULES", "/aws/a*=a,/aws/b*")],
+            "INDEX_RULES",
+            "\"/aws/b*\"",
+        ),
+        (
+            &[("INDEX_RULES", "/aws/a*=a,/aws/b*=B")],
+            "INDEX_RULES",
+            "/aws/b*=B",
+        ),
+        (&[("INDEX_RULES", "/aws/[b=b")], "INDEX_RULES", "/aws/[b=b"),
+        (&[("INDEX_RULES", "/aws/b*=_b")], "INDEX_RULES", "/aws/b*=_b"),
+        (&[("INDEX_MODE", "stream")], "INDEX_MODE", "stream"),
+        (
+            &[("INDEX_MODE", "data-stream"), ("INDEX_LOG_GROUP", "true")],
+            "INDEX_LOG_GROUP",
+            "INDEX_RULES",
+        ),
+    ];
+    for (pairs, setting, named) in cases {
+        let text = config(pairs, Purpose::DryRun).expect_err(setting).to_string();
+        assert!(
+            text.contains(setting) && text.contains(named),
+            "{setting}: {text}"
+        );
+    }
+    assert!(
+        !config(&[("INDEX_RULES", "/aws/a*=a,/aws/b*")], Purpose::DryRun)
+            .unwrap_err()
+            .to_string()
+            .contains("/aws/a*"),
+        "only the bad rule is named"
+    );
+}
+
+#[test]
+fn log_group_tags_are_off_unless_asked_and_their_ttl_is_checked() {
+    assert_eq!(
+        config(&[], Purpose::DryRun).unwrap().tags,
+        None,
+        "off outside the stack"
+    );
+    let on = config(&[("LOG_GROUP_TAGS", "true")], Purpose::DryRun).unwrap();
+    assert_eq!(on.tags.map(|tags| tags.ttl), Some(Duration::from_secs(900)));
+    let hour = config(
+        &[("LOG_GROUP_TAGS", "TRUE"), ("LOG_GROUP_TAGS_TTL", "3600")],
+        Purpose::DryRun,
+    )
+    .unwrap();
+    assert_eq!(hour.tags.map(|tags| tags.ttl), Some(Duration::from_secs(3600)));
+    let blueprint = config(
+        &[("LOG_GROUP_TAGS", "true"), ("DOCUMENT_FORMAT", "blueprint")],
+        Purpose::DryRun,
+    )
+    .unwrap();
+    assert_eq!(blueprint.tags, None, "the blueprint's shape has no tags");
+    for (pairs, setting) in [
+        (&[("LOG_GROUP_TAGS", "yes")][..], "LOG_GROUP_TAGS"),
+        (
+            &[("LOG_GROUP_TAGS", "true"), ("LOG_GROUP_TAGS_TTL", "0")][..],
+            "LOG_GROUP_TAGS_TTL",
+        ),
+        (&[("LOG_GROUP_TAGS_TTL", "15m")][..], "LOG_GROUP_TAGS_TTL"),
+    ] {
+        let text = config(pairs, Purpose::DryRun).expect_err(setting).to_string();
+        assert!(text.contains(setting), "{setting}: {text}");
     }
 }

@@ -44,7 +44,11 @@ pub fn index_template_with_json_field(prefix: &str, json_field: &str) -> Value {
             "timeout_s": {"type": "double"},
         }},
         "extracted_fields": {"type": "object", "dynamic": true},
+        // The log group's tags (LOG_GROUP_TAGS): strings, kept as keywords by `tags_as_keywords`.
+        "tags": {"type": "object", "dynamic": true},
         "fallback": {"type": "boolean"},
+        // A stack trace's events merged into one document (MULTILINE).
+        "multiline": {"properties": {"events": {"type": "long"}}},
         // Dead-letter documents.
         "reason": {"type": "text"},
         "index": keyword,
@@ -70,6 +74,7 @@ pub fn index_template_with_json_field(prefix: &str, json_field: &str) -> Value {
                 "date_detection": false,
                 "numeric_detection": false,
                 "dynamic_templates": [
+                    {"tags_as_keywords": {"path_match": "tags.*", "mapping": keyword}},
                     {"strings_as_keywords": {"match_mapping_type": "string", "mapping": keyword}},
                 ],
                 "properties": properties,
@@ -156,6 +161,15 @@ mod tests {
         );
         assert_eq!(properties["json"]["type"], "object");
         assert_eq!(template["template"]["mappings"]["date_detection"], false);
+    }
+
+    #[test]
+    fn log_group_tags_are_keywords_whatever_their_value_looks_like() {
+        let mappings = &index_template("cwl")["template"]["mappings"];
+        assert_eq!(mappings["properties"]["tags"]["type"], "object");
+        let first = &mappings["dynamic_templates"][0]["tags_as_keywords"];
+        assert_eq!(first["path_match"], "tags.*");
+        assert_eq!(first["mapping"]["type"], "keyword");
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod access;
 mod blueprint;
 pub mod index;
 pub mod mapping;
+pub mod multiline;
 mod object;
 mod options;
 pub mod parse;
@@ -25,6 +26,7 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+pub use self::multiline::Multiline;
 pub use self::object::RECORD_FIELDS;
 pub use self::options::{DocumentFormat, DocumentOptions, IdMode, JsonMode, MessageFilter, ObjectIndices};
 use self::redact::Redactor;
@@ -59,12 +61,18 @@ pub enum Origin {
     Unreadable { ack: Ack },
 }
 
-/// One log event of a shared batch. Made only by [`DocumentBuilder`] from the batch's own events,
-/// so it always names an event that exists.
+/// One log event of a shared batch, or the run of consecutive events merged into its document
+/// (a stack trace, see [`multiline`]). Made only by [`DocumentBuilder`] from the batch's own
+/// events, so it always names events that exist.
 #[derive(Debug, Clone)]
 pub struct EventRef {
     batch: Arc<Batch>,
     position: usize,
+    /// Batch positions the document covers, from `position`: events the message filter
+    /// skipped in between included (they are not in the message).
+    span: usize,
+    /// Events whose messages the document holds.
+    merged: usize,
 }
 
 impl EventRef {
@@ -72,6 +80,7 @@ impl EventRef {
         &self.batch.data
     }
 
+    /// The event the document is of: the first of a merged run, whose time and id it has.
     pub fn event(&self) -> &LogEvent {
         &self.batch.data.log_events[self.position]
     }
@@ -79,6 +88,16 @@ impl EventRef {
     /// The event's position in its batch.
     pub fn position(&self) -> usize {
         self.position
+    }
+
+    /// The events the document covers: one, or a merged run (with any the filter skipped).
+    pub fn events(&self) -> &[LogEvent] {
+        &self.batch.data.log_events[self.position..self.position + self.span]
+    }
+
+    /// How many events the document holds: more than one for a merged stack trace.
+    pub fn merged(&self) -> usize {
+        self.merged
     }
 }
 
@@ -113,7 +132,7 @@ impl Origin {
 /// A document ready for a `_bulk` `create` action.
 #[derive(Debug, Clone)]
 pub struct Document {
-    /// The dated index, e.g. `cwl-2026.11.22`.
+    /// The dated index, e.g. `cwl-2026.11.22`, or the data stream, e.g. `cwl`.
     pub index: String,
     /// Deterministic `_id` from the CloudWatch event id; `None` for OpenSearch Serverless
     /// time-series collections, which reject client ids.
@@ -128,6 +147,15 @@ impl Document {
     /// What the document acknowledges once it is done.
     pub fn ack(&self) -> &Ack {
         self.origin.ack()
+    }
+
+    /// How many input events the document accounts for in the counts: those of a merged run,
+    /// else one.
+    pub fn events(&self) -> u64 {
+        match &self.origin {
+            Origin::Event(event) => event.merged as u64,
+            Origin::Record(_) | Origin::Unreadable { .. } => 1,
+        }
     }
 }
 
@@ -168,7 +196,8 @@ impl DocumentBuilder {
         &self.dead_letter_index
     }
 
-    /// One document per event kept by the message filter; none for a `CONTROL_MESSAGE`.
+    /// One document per event kept by the message filter, or per run of them that continues a
+    /// stack trace (`MULTILINE`); none for a `CONTROL_MESSAGE`.
     pub fn documents(&self, batch: &Arc<Batch>) -> Documents {
         let data = &batch.data;
         let mut out = Documents::default();
@@ -178,16 +207,25 @@ impl DocumentBuilder {
         let header = self.header(data);
         let mut indices = self.options.index.for_batch(&data.log_group);
         out.docs.reserve(data.log_events.len());
-        for (position, event) in data.log_events.iter().enumerate() {
-            if !self.options.filter.keeps(&event.message) {
-                out.skipped += 1;
-                continue;
-            }
-            let message = self.redacted(&event.message);
-            let parsed = parse::parse(&message);
+        let filter = &self.options.filter;
+        let mut skipped = 0;
+        let kept = (data.log_events.iter().enumerate())
+            .filter(|(_, event)| {
+                let keep = filter.keeps(&event.message);
+                skipped += usize::from(!keep);
+                keep
+            })
+            .map(|(position, event)| (position, event.message.as_str()));
+        for run in multiline::runs(self.options.multiline, kept) {
+            let events = &data.log_events[run.start..run.end];
+            let event = &events[0];
+            let message = self.run_message(events, run.lines);
+            let parsed = parse::parse(multiline::head(&message, run.lines));
             let source = match self.options.format {
                 DocumentFormat::Sluice => {
-                    self.sluice_source(&header, &Fields::of(event), &message, Some(&parsed))
+                    let mut source = self.sluice_source(&header, &Fields::of(event), &message, Some(&parsed));
+                    multiline::push_events(&mut source, run.lines);
+                    source
                 }
                 DocumentFormat::Blueprint => self.blueprint_source(data, event, &message, Some(&parsed)),
             };
@@ -198,10 +236,13 @@ impl DocumentBuilder {
                 stage: Stage::Primary,
                 origin: Origin::Event(EventRef {
                     batch: Arc::clone(batch),
-                    position,
+                    position: run.start,
+                    span: events.len(),
+                    merged: run.lines,
                 }),
             });
         }
+        out.skipped = skipped;
         out
     }
 
@@ -215,10 +256,13 @@ impl DocumentBuilder {
             Origin::Unreadable { .. } => return None,
         };
         let (data, log_event) = (origin.batch(), origin.event());
-        let message = self.redacted(&log_event.message);
+        let message = self.run_message(origin.events(), origin.merged);
         let source = match self.options.format {
             DocumentFormat::Sluice => {
-                self.sluice_source(&self.header(data), &Fields::of(log_event), &message, None)
+                let mut source =
+                    self.sluice_source(&self.header(data), &Fields::of(log_event), &message, None);
+                multiline::push_events(&mut source, origin.merged);
+                source
             }
             DocumentFormat::Blueprint => self.blueprint_source(data, log_event, &message, None),
         };
@@ -244,7 +288,7 @@ impl DocumentBuilder {
             Origin::Unreadable { .. } => return None,
         };
         let (data, log_event) = (origin.batch(), origin.event());
-        let message = self.redacted(&log_event.message);
+        let message = self.run_message(origin.events(), origin.merged);
         let mut out = String::with_capacity(message.len() + reason.len() + 256);
         out.push('{');
         if write::in_date_range(log_event.timestamp) {
@@ -271,6 +315,7 @@ impl DocumentBuilder {
         push_key(&mut out, "event_timestamp_ms");
         out.push_str(&log_event.timestamp.to_string());
         out.push('}');
+        multiline::push_events(&mut out, origin.merged);
         Some(Document {
             index: self.dead_letter_index.clone(),
             id: self.id(log_event),
@@ -321,16 +366,44 @@ impl DocumentBuilder {
 
     /// The message with secrets replaced, including inside JSON values that are objects.
     fn redacted<'a>(&self, raw: &'a str) -> Cow<'a, str> {
+        self.redacted_lines(raw, 1)
+    }
+
+    /// [`Self::redacted`] for a message of `lines` merged events: the text rules see the whole
+    /// trace, the JSON rules its first line (where a JSON body is, see [`multiline::head`]).
+    fn redacted_lines<'a>(&self, raw: &'a str, lines: usize) -> Cow<'a, str> {
         let redactor = &self.options.redactor;
         let (message, structural) = redactor.redact_message(raw);
-        if structural && let Some(rewritten) = redact_structurally(&message, redactor) {
+        if structural && let Some(rewritten) = redact_structurally(&message, lines, redactor) {
             return Cow::Owned(rewritten);
         }
         message
     }
 
-    /// `,"log_group":…,"log_stream":…,"owner":…,"region":…,"subscription_filters":[…]`,
-    /// escaped once per batch.
+    /// The (redacted) message of a document's `events`: the one event's message, or the
+    /// messages of the `lines` events of a merged run that the message filter keeps, joined by
+    /// `\n`. The same events always give the same text, so a rebuilt document matches its
+    /// primary.
+    fn run_message<'a>(&self, events: &'a [LogEvent], lines: usize) -> Cow<'a, str> {
+        if let [event] = events {
+            return self.redacted(&event.message);
+        }
+        let filter = &self.options.filter;
+        let joined = multiline::join(
+            events
+                .iter()
+                .map(|e| e.message.as_str())
+                .filter(|m| filter.keeps(m)),
+        );
+        let redacted = match self.redacted_lines(&joined, lines) {
+            Cow::Owned(redacted) => Some(redacted),
+            Cow::Borrowed(_) => None,
+        };
+        Cow::Owned(redacted.unwrap_or(joined))
+    }
+
+    /// `,"log_group":…,"log_stream":…,"owner":…,"region":…,"subscription_filters":[…]` and,
+    /// when the log group has tags, `,"tags":{…}`, escaped once per batch.
     fn header(&self, data: &LogsData) -> String {
         let mut out = String::with_capacity(256);
         push_string_fields(
@@ -352,14 +425,27 @@ impl DocumentBuilder {
             push_str(&mut out, filter);
         }
         out.push(']');
+        if let Some(tags) = data.tags.as_deref().filter(|tags| !tags.is_empty()) {
+            out.push(',');
+            push_key(&mut out, "tags");
+            out.push('{');
+            for (i, (key, value)) in tags.iter().enumerate() {
+                if i > 0 {
+                    out.push(',');
+                }
+                push_key(&mut out, key);
+                push_str(&mut out, value);
+            }
+            out.push('}');
+        }
         out
     }
 }
 
 /// Rewrites the JSON part of a message with sensitive fields redacted whatever their value;
 /// `None` when the message holds no valid JSON.
-fn redact_structurally(message: &str, redactor: &Redactor) -> Option<String> {
-    let range = parse::parse(message).json?;
+fn redact_structurally(message: &str, lines: usize, redactor: &Redactor) -> Option<String> {
+    let range = parse::parse(multiline::head(message, lines)).json?;
     let mut value: Value = serde_json::from_str(&message[range.clone()]).ok()?;
     redactor.redact_value(&mut value);
     Some(format!(

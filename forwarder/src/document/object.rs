@@ -5,6 +5,7 @@
 //! record's position. A CloudWatch Logs payload of a Firehose file is not a record: it becomes the
 //! documents a subscription makes.
 
+use std::fmt::Write as _;
 use std::sync::Arc;
 
 use super::access::{self, AccessRecord};
@@ -23,6 +24,9 @@ impl DocumentBuilder {
         let mut out = Documents::default();
         let object = &records.object;
         let reserved = reserved_fields(object);
+        let ids = object.record_ids();
+        let header = RecordHeader::of(object);
+        let mut head = String::with_capacity(header.len() + 24);
         let mut indices = self.options.objects.naming(object.format).for_batch("");
         out.docs.reserve(records.records.len());
         let context = access::Context {
@@ -38,19 +42,19 @@ impl DocumentBuilder {
                 position,
             };
             let message = self.redacted(&record.text);
-            let id = object.record_id(record.number);
+            let id = ids.id(record.number);
+            header.write(&mut head, record.number);
             let (source, time) = match access::parse(object.format, &message, context) {
                 Some(parsed) => {
                     out.unparsed += usize::from(parsed.is_err());
-                    let (source, time) = access_source(object, record, &id, &message, parsed);
+                    let (source, time) = access_source(object, record, &head, &id, &message, parsed);
                     (source, time.unwrap_or(record.timestamp))
                 }
                 None => {
                     let parsed = parse::parse(&message);
                     let fields = record_fields(record, &id, &reserved);
-                    let header = record_header(object, record);
                     (
-                        self.sluice_source(&header, &fields, &message, Some(&parsed)),
+                        self.sluice_source(&head, &fields, &message, Some(&parsed)),
                         record.timestamp,
                     )
                 }
@@ -79,7 +83,12 @@ impl DocumentBuilder {
         Document {
             index: self.record_index(object, record),
             id: self.record_id(object, record),
-            source: self.sluice_source(&record_header(object, record), &fields, &message, None),
+            source: self.sluice_source(
+                &RecordHeader::of(object).to_string(record.number),
+                &fields,
+                &message,
+                None,
+            ),
             stage: Stage::Fallback,
             origin: from,
         }
@@ -143,6 +152,7 @@ impl DocumentBuilder {
 fn access_source(
     object: &ObjectMeta,
     record: &Record,
+    header: &str,
     id: &str,
     message: &str,
     parsed: Result<AccessRecord, String>,
@@ -153,7 +163,7 @@ fn access_source(
     push_timestamp(&mut out, time.unwrap_or(record.timestamp));
     out.push_str(",\"message\":");
     push_str(&mut out, message);
-    out.push_str(&record_header(object, record));
+    out.push_str(header);
     out.push_str(",\"event_id\":");
     push_str(&mut out, id);
     match parsed {
@@ -183,7 +193,7 @@ fn push_shared(out: &mut String, shared: &access::Shared) {
         push_str(out, ip);
         if let Some(port) = shared.client_port {
             out.push_str(",\"port\":");
-            out.push_str(&port.to_string());
+            let _ = write!(out, "{port}");
         }
         out.push('}');
     }
@@ -200,7 +210,7 @@ fn push_shared(out: &mut String, shared: &access::Shared) {
                 out.push(',');
             }
             out.push_str("\"status_code\":");
-            out.push_str(&status.to_string());
+            let _ = write!(out, "{status}");
         }
         out.push('}');
     }
@@ -215,7 +225,7 @@ fn push_shared(out: &mut String, shared: &access::Shared) {
     }
     if let Some(bytes) = shared.bytes {
         out.push_str(",\"bytes\":");
-        out.push_str(&bytes.to_string());
+        let _ = write!(out, "{bytes}");
     }
 }
 
@@ -236,19 +246,54 @@ fn reserved_fields(object: &ObjectMeta) -> Vec<String> {
         .collect()
 }
 
-/// `,"format":…,"s3":{…}` and the key's fields.
-fn record_header(object: &ObjectMeta, record: &Record) -> String {
-    let mut out = String::with_capacity(object.key.len() + 128);
-    out.push_str(",\"format\":\"");
-    out.push_str(object.format.name());
-    out.push('"');
-    out.push_str(&s3_field(object, record));
-    for (name, value) in &object.key_fields {
-        out.push(',');
-        push_key(&mut out, name);
-        push_str(&mut out, value);
+/// `,"format":…,"s3":{"bucket":…,"key":…,"line":N}` and the key's fields: escaped once per chunk,
+/// around the one part that changes from record to record.
+struct RecordHeader {
+    /// Up to the record's number: `,"format":"alb","s3":{"bucket":…,"key":…,"line":`.
+    before: String,
+    /// After it: `}` and the key's fields.
+    after: String,
+}
+
+impl RecordHeader {
+    fn of(object: &ObjectMeta) -> RecordHeader {
+        let mut before = String::with_capacity(object.key.len() + 96);
+        before.push_str(",\"format\":\"");
+        before.push_str(object.format.name());
+        before.push_str("\",\"s3\":{\"bucket\":");
+        push_str(&mut before, &object.bucket);
+        before.push_str(",\"key\":");
+        push_str(&mut before, &object.key);
+        before.push_str(match object.format {
+            Format::Cloudtrail => ",\"record\":",
+            _ => ",\"line\":",
+        });
+        let mut after = String::from("}");
+        for (name, value) in &object.key_fields {
+            after.push(',');
+            push_key(&mut after, name);
+            push_str(&mut after, value);
+        }
+        RecordHeader { before, after }
     }
-    out
+
+    fn len(&self) -> usize {
+        self.before.len() + self.after.len()
+    }
+
+    /// The header of the record at `number`, in place of what `out` held.
+    fn write(&self, out: &mut String, number: u64) {
+        out.clear();
+        out.push_str(&self.before);
+        let _ = write!(out, "{number}");
+        out.push_str(&self.after);
+    }
+
+    fn to_string(&self, number: u64) -> String {
+        let mut out = String::with_capacity(self.len() + 24);
+        self.write(&mut out, number);
+        out
+    }
 }
 
 /// `,"s3":{"bucket":…,"key":…,"line":N}` (`"record"` for CloudTrail).

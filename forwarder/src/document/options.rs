@@ -2,7 +2,7 @@
 
 use regex::RegexSet;
 
-use super::index::{Granularity, IndexNameError, IndexNaming};
+use super::index::{Granularity, IndexMode, IndexNameError, IndexNaming};
 use super::redact::{PatternError, Redactor, compile_patterns};
 use crate::source::s3::Format;
 
@@ -95,6 +95,9 @@ pub struct DocumentOptions {
     pub id: IdMode,
     /// Where the records of objects read from S3 go, by format.
     pub objects: ObjectIndices,
+    /// Whether the lines of a stack trace sent as consecutive events make one document
+    /// (`MULTILINE`).
+    pub multiline: super::Multiline,
 }
 
 /// The index naming of each format of object records (`S3_INDEX_PREFIXES`), with the
@@ -138,6 +141,14 @@ impl ObjectIndices {
             namings.push((*format, naming));
         }
         Ok(ObjectIndices { namings })
+    }
+
+    /// The same prefixes written into `mode` (`INDEX_MODE` applies to every prefix).
+    pub fn with_mode(mut self, mode: IndexMode) -> Self {
+        for (_, naming) in &mut self.namings {
+            *naming = naming.clone().with_mode(mode);
+        }
+        self
     }
 
     /// The naming of a format's records (text lines' for a format that has no records).

@@ -41,12 +41,14 @@ pub const RESERVED: &[&str] = &[
     "owner",
     "region",
     "subscription_filters",
+    "tags",
     "event_id",
     "level",
     "request_id",
     "lambda",
     "extracted_fields",
     "fallback",
+    "multiline",
 ];
 
 impl DocumentBuilder {

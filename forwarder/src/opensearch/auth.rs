@@ -217,9 +217,7 @@ async fn fetch_basic(
                 .secret_id(id)
                 .send()
                 .await
-                .map_err(|err| {
-                    fetch_error(aws_sdk_secretsmanager::error::DisplayErrorContext(err).to_string())
-                })?;
+                .map_err(|err| fetch_error(sluice_edge::sdk_error(&err)))?;
             let text = answer.secret_string().unwrap_or_default();
             parse_secret_json(text).ok_or_else(|| AuthError::SecretFormat {
                 source_name: "Secrets Manager secret",
@@ -239,7 +237,7 @@ async fn fetch_basic(
                 .with_decryption(true)
                 .send()
                 .await
-                .map_err(|err| fetch_error(aws_sdk_ssm::error::DisplayErrorContext(err).to_string()))?;
+                .map_err(|err| fetch_error(sluice_edge::sdk_error(&err)))?;
             let value = answer.parameter().and_then(|p| p.value()).unwrap_or_default();
             parse_ssm_value(value).ok_or_else(|| AuthError::SecretFormat {
                 source_name: "SSM parameter",

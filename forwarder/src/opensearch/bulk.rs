@@ -4,7 +4,9 @@
 //!
 //! Format: <https://opensearch.org/docs/latest/api-reference/document-apis/bulk/>. `create`
 //! (not `index`) so a document that already exists answers 409 and is never rewritten: a
-//! replayed batch is counted as duplicates.
+//! replayed batch is counted as duplicates. It is also the one action a data stream accepts
+//! (<https://opensearch.org/docs/latest/im-plugin/data-streams/>), `_id` included, so
+//! `INDEX_MODE=data-stream` needs nothing else here: the document's index is the stream's name.
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
@@ -130,6 +132,19 @@ mod tests {
         let mut written = Vec::new();
         write_ndjson(&docs, &mut written).expect("writes to a Vec");
         assert_eq!(written, requests[0].body);
+    }
+
+    #[test]
+    fn data_stream_documents_are_created_in_the_stream_with_their_id() {
+        use crate::document::index::{IndexMode, IndexNaming};
+        let naming = IndexNaming::default().with_mode(IndexMode::DataStream);
+        let stream = naming.index_for("/aws/lambda/x", 1_795_355_100_123);
+        let mut body = Vec::new();
+        encode(&doc(&stream, Some("3195"), "{}"), &mut body);
+        assert_eq!(
+            String::from_utf8(body).expect("utf-8"),
+            "{\"create\":{\"_index\":\"cwl\",\"_id\":\"3195\"}}\n{}\n"
+        );
     }
 
     #[test]

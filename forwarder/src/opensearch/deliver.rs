@@ -275,7 +275,7 @@ fn route(next: Next, delivered: &mut Delivered, retry: &mut Vec<Document>, now: 
 
 fn fail_all(docs: impl IntoIterator<Item = Document>, delivered: &mut Delivered) {
     for doc in docs {
-        delivered.summary.failed += 1;
+        delivered.summary.failed += doc.events();
         if !delivered.failed.contains(doc.ack()) {
             delivered.failed.insert(doc.ack().clone());
         }
@@ -305,14 +305,16 @@ fn item_next(
     let summary = &mut delivered.summary;
     match outcome {
         ItemOutcome::Indexed | ItemOutcome::Duplicate => {
+            // Counts are of events: a merged stack trace's document stands for all of them.
+            let events = doc.events();
             match doc.stage {
-                Stage::DeadLetter => summary.dead_lettered += 1,
-                _ if outcome == ItemOutcome::Duplicate => summary.duplicates += 1,
+                Stage::DeadLetter => summary.dead_lettered += events,
+                _ if outcome == ItemOutcome::Duplicate => summary.duplicates += events,
                 Stage::Fallback => {
-                    summary.indexed += 1;
-                    summary.fallbacks += 1;
+                    summary.indexed += events;
+                    summary.fallbacks += events;
                 }
-                Stage::Primary => summary.indexed += 1,
+                Stage::Primary => summary.indexed += events,
             }
             Next::Done
         }

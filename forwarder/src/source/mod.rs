@@ -11,6 +11,7 @@
 pub mod lambda;
 pub mod s3;
 pub mod subscription;
+pub mod tags;
 
 use std::sync::Arc;
 

@@ -60,6 +60,11 @@ pub struct LogsData {
     pub log_events: Vec<LogEvent>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_level: Option<String>,
+    /// The log group's tags (`LOG_GROUP_TAGS`): not part of the payload, set by the pipeline
+    /// ([`super::tags::TagCache`]) before documents are built, so that every document of the
+    /// batch, a fallback too, carries them.
+    #[serde(skip)]
+    pub tags: Option<std::sync::Arc<super::tags::LogGroupTags>>,
 }
 
 impl LogsData {

@@ -28,8 +28,10 @@ fn flags_are_the_env_names_in_kebab_case() {
 #[test]
 fn defaults_with_only_a_lambda_destination() {
     let config = config(&[("DESTINATION_ARN", FORWARDER)]).expect("valid");
+    let destination = config.destination().expect("destination");
+    assert_eq!(destination.region, "eu-west-1");
     assert_eq!(
-        config.destination.kind,
+        destination.kind,
         DestinationKind::LambdaFunction {
             function: "sluice-forwarder".into()
         }
@@ -73,7 +75,7 @@ fn every_destination_kind_parses() {
     ];
     for (arn, kind) in cases {
         let config = config(&[("DESTINATION_ARN", arn), role]).expect(arn);
-        assert_eq!(config.destination.kind, kind, "{arn}");
+        assert_eq!(config.destination().expect(arn).kind, kind, "{arn}");
         assert_eq!(config.filter_role_arn().is_some(), kind.needs_role(), "{arn}");
     }
 }
@@ -279,5 +281,40 @@ fn patterns_retention_and_rate_as_the_template_sends_them() {
     assert_eq!(config.api_rate_limit, 2.0);
     assert_eq!(config.max_filters_per_group, 5);
     assert_eq!(config.filter_pattern, "[level=ERROR]");
-    assert_eq!(config.own_function_name.as_deref(), Some("sluice-Subscriber-1"));
+    assert_eq!(config.own_function_name(), Some("sluice-Subscriber-1"));
+}
+
+#[test]
+fn an_unsubscribe_needs_no_destination_and_a_backfill_does() {
+    let raw = RawConfig::from_pairs(&[("FILTER_NAME", "ours")]);
+    let config = raw.validate_for_unsubscribe().expect("no destination needed");
+    assert_eq!(config.filter_name, "ours");
+    assert!(config.destination.is_none());
+    assert!(matches!(
+        raw.validate(),
+        Err(SubscriberError::MissingSetting {
+            setting: "DESTINATION_ARN"
+        })
+    ));
+}
+
+#[test]
+fn the_command_line_names_the_subscriber_function_and_lambda_wins() {
+    let cli = config(&[
+        ("DESTINATION_ARN", FORWARDER),
+        ("SUBSCRIBER_FUNCTION_NAME", "sluice-Subscriber-9"),
+    ])
+    .expect("valid");
+    let own = cli.own_function.expect("named");
+    assert_eq!(
+        (own.name.as_str(), own.from),
+        ("sluice-Subscriber-9", "SUBSCRIBER_FUNCTION_NAME")
+    );
+    let lambda = config(&[
+        ("DESTINATION_ARN", FORWARDER),
+        ("SUBSCRIBER_FUNCTION_NAME", "stale"),
+        ("AWS_LAMBDA_FUNCTION_NAME", "sluice-Subscriber-1"),
+    ])
+    .expect("valid");
+    assert_eq!(lambda.own_function_name(), Some("sluice-Subscriber-1"));
 }

@@ -215,3 +215,36 @@ fn plan_prints_a_table_with_totals_and_serialises() {
     assert_eq!(json["totals"]["excluded"], 1);
     assert_eq!(json["mode"], "subscribe");
 }
+
+#[test]
+fn the_plan_says_first_which_groups_it_leaves_alone_and_what_it_does_not_know() {
+    let unnamed = config(None, None);
+    let notes = plan_notes(&Rules::new(&unnamed), unnamed.own_function.is_some());
+    assert_eq!(notes.len(), 2, "{notes:?}");
+    assert!(notes[0].starts_with("/aws/lambda/fwd is left alone"), "{notes:?}");
+    assert!(notes[1].contains("set SUBSCRIBER_FUNCTION_NAME"), "{notes:?}");
+
+    let named = RawConfig {
+        destination_arn: Some(FORWARDER.into()),
+        subscriber_function_name: Some("sub".into()),
+        ..RawConfig::default()
+    }
+    .validate()
+    .expect("valid");
+    let notes = plan_notes(&Rules::new(&named), named.own_function.is_some());
+    assert_eq!(
+        notes[1],
+        "/aws/lambda/sub is left alone whatever the rules: the subscriber's own log group \
+         (function sub, SUBSCRIBER_FUNCTION_NAME)"
+    );
+    let plan = Plan {
+        notes,
+        ..Plan::default()
+    };
+    let text = plan.to_string();
+    assert!(text.starts_with("note: /aws/lambda/fwd is left alone"), "{text}");
+    assert!(
+        text.find("note: /aws/lambda/sub").expect("second note") < text.find("ACTION").expect("header"),
+        "{text}"
+    );
+}

@@ -13,7 +13,7 @@ use crate::aws::{FilterPut, Logs};
 use crate::config::Config;
 use crate::config::SubscriptionScope;
 use crate::error::SubscriberError;
-use crate::plan::{Action, GroupPlan, LogGroup, Mode, Plan, Totals, plan_group};
+use crate::plan::{Action, GroupPlan, LogGroup, Mode, Plan, Totals, plan_group, plan_notes};
 use crate::rules::{Rules, Selection};
 
 /// Where a pass stopped: enough for another invocation to carry on without redoing any group.
@@ -273,6 +273,10 @@ impl Sweeper {
         let mut plan = Plan {
             mode,
             dry_run,
+            notes: match mode {
+                Mode::Subscribe => plan_notes(&self.rules, self.config.own_function.is_some()),
+                Mode::Unsubscribe => Vec::new(),
+            },
             ..Plan::default()
         };
         let mut on_group = |row: &GroupPlan| {
@@ -437,7 +441,7 @@ impl Sweeper {
     /// The subscriber's own log group (where [`RULES_TAG`] lives), when it runs in Lambda and
     /// the group exists.
     async fn own_log_group(&self) -> Result<Option<LogGroup>, SubscriberError> {
-        let Some(function) = &self.config.own_function_name else {
+        let Some(function) = self.config.own_function_name() else {
             return Ok(None);
         };
         let name = format!("/aws/lambda/{function}");

@@ -20,8 +20,14 @@ const BUCKETS: (&str, &str) = ("S3Buckets", "firehose-logs, trail-logs");
 const PREFIX: (&str, &str) = ("S3KeyPrefix", "cwl/");
 const KMS_KEY: &str = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
+/// The stack for `overrides`, with a domain for the forwarder's SigV4 role to write to.
 fn deploy(overrides: &[(&str, &str)]) -> Stack {
-    Stack::deploy(overrides).unwrap_or_else(|why| panic!("the stack is refused: {why}"))
+    let mut overrides = overrides.to_vec();
+    overrides.push((
+        "OpenSearchDomainArn",
+        "arn:aws:es:eu-west-1:123456789012:domain/logs",
+    ));
+    Stack::deploy(&overrides).unwrap_or_else(|why| panic!("the stack is refused: {why}"))
 }
 
 /// The stack with the two buckets and `extra` parameters.

@@ -8,7 +8,7 @@ use sluice_harness::workspace_root;
 use super::{resource, template};
 
 /// The forwarder's settings as the team agreed them; `config::RawConfig` must declare them too.
-const FORWARDER_SETTINGS: [&str; 29] = [
+const FORWARDER_SETTINGS: [&str; 34] = [
     "OPENSEARCH_ENDPOINT",
     "OPENSEARCH_AUTH",
     "OPENSEARCH_SERVICE",
@@ -18,12 +18,15 @@ const FORWARDER_SETTINGS: [&str; 29] = [
     "INDEX_PREFIX",
     "INDEX_GRANULARITY",
     "INDEX_LOG_GROUP",
+    "INDEX_RULES",
+    "INDEX_MODE",
     "INDEX_RETENTION_DAYS",
     "DEAD_LETTER_INDEX",
     "DOCUMENT_ID",
     "DOCUMENT_FORMAT",
     "JSON_MODE",
     "JSON_FIELD",
+    "MULTILINE",
     "REDACT_BUILTIN",
     "REDACT_PATTERNS",
     "INCLUDE_MESSAGE_PATTERNS",
@@ -37,6 +40,8 @@ const FORWARDER_SETTINGS: [&str; 29] = [
     "S3_KEY_REGEX",
     "S3_TIMESTAMP_FIELDS",
     "S3_INDEX_PREFIXES",
+    "LOG_GROUP_TAGS",
+    "LOG_GROUP_TAGS_TTL",
     "LOG_LEVEL",
 ];
 
@@ -236,6 +241,25 @@ fn the_forwarder_reaches_only_its_opensearch_domain_or_collection_and_its_secret
     let (condition, parameter) = statement_with_sid(&all, "BasicAuthParameter");
     assert_eq!(condition.as_deref(), Some("HasSsmParameter"));
     assert_eq!(actions(&parameter), ["ssm:GetParameter"]);
+
+    let (condition, tags) = statement_with_sid(&all, "LogGroupTags");
+    assert_eq!(condition.as_deref(), Some("ReadsLogGroupTags"));
+    assert_eq!(actions(&tags), ["logs:ListTagsForResource"]);
+    assert_eq!(
+        tags["Resource"],
+        json!({"Fn::Sub": "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:*"}),
+        "this account's log groups only"
+    );
+    let logs_actions: Vec<String> = all
+        .iter()
+        .flat_map(|(_, statement)| actions(statement))
+        .filter(|action| action.starts_with("logs:"))
+        .collect();
+    assert_eq!(
+        logs_actions,
+        ["logs:ListTagsForResource"],
+        "no other CloudWatch Logs permission"
+    );
 
     for (_, statement) in &all {
         assert_ne!(

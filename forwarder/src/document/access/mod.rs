@@ -137,14 +137,27 @@ impl FieldWriter {
             .parse()
             .map_err(|_| format!("{key} is not a whole number: {value:?}"))?;
         self.key(key);
-        let _ = write!(self.out, "{number}");
+        if is_json_number(value) {
+            // Already the number's JSON text: copied, not formatted again.
+            self.out.push_str(value);
+        } else {
+            let _ = write!(self.out, "{number}");
+        }
         Ok(Some(number))
     }
 
     /// A number field (times in seconds, ratios), parsed from text; `-` and empty leave it out.
-    pub fn float(&mut self, key: &str, value: &str) -> Result<Option<f64>, String> {
+    /// Returns whether it was written.
+    pub fn float(&mut self, key: &str, value: &str) -> Result<bool, String> {
         if value == "-" || value.is_empty() {
-            return Ok(None);
+            return Ok(false);
+        }
+        if is_json_number(value) {
+            // The text is the number as JSON writes it (`0.001`, `-1`): copied as it is, which
+            // is the same number and saves a parse and a format on every field of every line.
+            self.key(key);
+            self.out.push_str(value);
+            return Ok(true);
         }
         let number: f64 = value
             .parse()
@@ -153,7 +166,7 @@ impl FieldWriter {
             .ok_or_else(|| format!("{key} is not a number: {value:?}"))?;
         self.key(key);
         push_f64(&mut self.out, number);
-        Ok(Some(number))
+        Ok(true)
     }
 
     /// A field whose value is already JSON (an object or array kept as it is).
@@ -172,6 +185,42 @@ impl FieldWriter {
     pub fn finish(self) -> String {
         self.out
     }
+}
+
+/// Whether `text` is a number in JSON's own grammar (`-?(0|[1-9][0-9]*)(.[0-9]+)?([eE][+-]?[0-9]+)?`),
+/// so it can be written as it is.
+fn is_json_number(text: &str) -> bool {
+    let bytes = text.as_bytes();
+    let mut i = usize::from(bytes.first() == Some(&b'-'));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while bytes.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - start
+    };
+    let whole_start = i;
+    match digits(&mut i) {
+        0 => return false,
+        n if n > 1 && bytes[whole_start] == b'0' => return false,
+        _ => {}
+    }
+    if bytes.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    if matches!(bytes.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(bytes.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == bytes.len()
 }
 
 /// Splits a line of space-separated fields where a field may be `"quoted"` (with `\"` inside);
@@ -337,12 +386,30 @@ mod tests {
     }
 
     #[test]
+    fn numbers_in_json_grammar_are_copied_and_others_rewritten() {
+        for number in ["0", "-1", "0.001", "12.5", "1e3", "2.5E-4", "-0.0"] {
+            assert!(is_json_number(number), "{number}");
+        }
+        for text in [
+            "", "-", "007", "1.", ".5", "+1", "1e", "0x1", "1.2.3", "NaN", "1 ",
+        ] {
+            assert!(!is_json_number(text), "{text}");
+        }
+        let mut out = FieldWriter::default();
+        assert!(out.float("a", "1.").unwrap());
+        assert!(out.float("b", "+0.5").unwrap());
+        assert_eq!(out.int("c", "007").unwrap(), Some(7));
+        assert!(out.float("d", "inf").is_err());
+        assert_eq!(out.finish(), r#""a":1,"b":0.5,"c":7"#);
+    }
+
+    #[test]
     fn the_writer_leaves_out_what_aws_writes_as_a_dash() {
         let mut out = FieldWriter::default();
         out.str("a", "-");
         out.str("b", "x\"y");
         assert_eq!(out.int("c", "-1").unwrap(), Some(-1));
-        assert_eq!(out.float("d", "0.001").unwrap(), Some(0.001));
+        assert!(out.float("d", "0.001").unwrap());
         assert!(
             out.int("e", "abc")
                 .unwrap_err()

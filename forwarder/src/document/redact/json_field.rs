@@ -4,7 +4,7 @@
 
 use std::ops::Range;
 
-use super::JSON_FIELD;
+use super::{JSON_FIELD, Rules};
 
 /// What [`json_field_at`] matches, as a regular expression: the rule's definition, and the
 /// oracle its tests compare the hand-written matcher with.
@@ -26,7 +26,7 @@ pub(super) struct Field {
 
 /// The sensitive JSON fields whose keys hold the JSON_FIELD trigger words of `hits`, in order
 /// and not overlapping: what the first keyword rule's regular expression matches.
-pub(super) fn json_fields(text: &str, hits: &[(Range<usize>, u8)]) -> Vec<Field> {
+pub(super) fn json_fields(text: &str, hits: &[(Range<usize>, Rules)]) -> Vec<Field> {
     let mut fields: Vec<Field> = Vec::new();
     for (hit, rules) in hits {
         if rules & JSON_FIELD == 0 || fields.last().is_some_and(|last| hit.start < last.end) {

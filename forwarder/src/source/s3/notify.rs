@@ -6,7 +6,7 @@
 //! when the queue has none yet, and writes the whole back, keeping every other configuration.
 //! <https://docs.aws.amazon.com/AmazonS3/latest/userguide/ways-to-add-notification-config-to-bucket.html>
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use aws_sdk_s3::operation::get_bucket_notification_configuration::GetBucketNotificationConfigurationOutput;
 use aws_sdk_s3::types::{
     Event, FilterRule, FilterRuleName, NotificationConfiguration, NotificationConfigurationFilter,
@@ -144,7 +144,7 @@ where
         action,
         bucket: bucket.to_string(),
         code: err.code().unwrap_or("unreachable").to_string(),
-        message: DisplayErrorContext(&err).to_string(),
+        message: sluice_edge::sdk_error::sdk_message(&err),
     }
 }
 

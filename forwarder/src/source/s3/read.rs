@@ -7,7 +7,7 @@
 use std::io::{BufRead, BufReader, Cursor, Read};
 use std::sync::Arc;
 
-use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata};
+use aws_sdk_s3::error::ProvideErrorMetadata;
 use bytes::{Buf, Bytes};
 use flate2::bufread::MultiGzDecoder;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -131,7 +131,7 @@ impl ObjectReader {
             let page = page.map_err(|err| ObjectError::Get {
                 url: format!("s3://{bucket}/{prefix}"),
                 code: err.code().unwrap_or("unreachable").to_string(),
-                message: DisplayErrorContext(&err).to_string(),
+                message: sluice_edge::sdk_error::sdk_message(&err),
             })?;
             for object in page.contents() {
                 let (Some(key), Some(modified)) = (object.key(), object.last_modified()) else {
@@ -171,7 +171,7 @@ impl ObjectReader {
             .map_err(|err| ObjectError::Get {
                 url: url.clone(),
                 code: err.code().unwrap_or("unreachable").to_string(),
-                message: DisplayErrorContext(&err).to_string(),
+                message: sluice_edge::sdk_error::sdk_message(&err),
             })?;
         let meta = ObjectMeta {
             bucket: task.bucket.clone(),
@@ -442,7 +442,11 @@ fn read_lines<F: FnMut(Chunk) -> Result<(), Stopped>>(
             continue;
         }
         // A line that is not UTF-8 is kept, its bad bytes replaced.
-        let text = String::from_utf8_lossy(&line).into_owned();
+        let text = match std::str::from_utf8(&line) {
+            // Checked with the standard library's fast path for ASCII, not character by character.
+            Ok(text) => text.to_owned(),
+            Err(_) => String::from_utf8_lossy(&line).into_owned(),
+        };
         if let Some(fields) = header_fields(format, number, &text) {
             // The records that follow are read by these names: a new chunk starts here.
             out.flush()?;

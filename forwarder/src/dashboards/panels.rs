@@ -1,0 +1,245 @@
+//! What the dashboards show: each visualization's query and aggregations, in the order of its
+//! dashboard. docs/dashboards.md describes every panel in words; keep the two together.
+
+use super::SavedObject;
+use super::visual::{Agg, Chart, Query, Spec, dashboard, search, visualization};
+
+/// A REPORT line (or `platform.report` record): one per invocation.
+const REPORT: Query = Query::Is("lambda.event", &["report"]);
+
+/// How many functions a chart splits its series into (the busiest, or slowest, first).
+const FUNCTIONS: usize = 10;
+
+const PERCENTS: &[f64] = &[50.0, 95.0, 99.0];
+
+/// The "Errors" saved search, the Lambda visualizations and the "Lambda" dashboard, on the index
+/// pattern `pattern` of the log events' prefix `prefix` (in every id, so configurations with
+/// different prefixes keep their own objects in one Dashboards).
+pub(super) fn lambda(pattern: &str, prefix: &str) -> Vec<SavedObject> {
+    let id = |name: &str| format!("sluice-{prefix}-{name}");
+    let per_function = |agg: Agg, label: &'static str| {
+        vec![
+            (agg, label),
+            (Agg::OverTime, ""),
+            (Agg::Top("log_group", FUNCTIONS), "Log group"),
+        ]
+    };
+    let cold_start = Query::And(vec![REPORT, Query::Exists("lambda.init_duration_ms")]);
+    let specs = [
+        Spec {
+            id: id("lambda-invocations"),
+            title: "Lambda invocations",
+            description: "REPORT lines per function: one per invocation.",
+            chart: Chart::Bars("Invocations"),
+            query: REPORT,
+            aggs: per_function(Agg::Count, "Invocations"),
+        },
+        Spec {
+            id: id("lambda-errors"),
+            title: "Lambda errors",
+            description: "Log lines at level ERROR or FATAL per function, timeouts included.",
+            chart: Chart::Bars("Error lines"),
+            query: errors(),
+            aggs: per_function(Agg::Count, "Error lines"),
+        },
+        Spec {
+            id: id("lambda-timeouts"),
+            title: "Lambda timeouts",
+            description: "\"Task timed out\" lines per function.",
+            chart: Chart::Bars("Timeouts"),
+            query: Query::Is("lambda.event", &["timeout"]),
+            aggs: per_function(Agg::Count, "Timeouts"),
+        },
+        Spec {
+            id: id("lambda-duration"),
+            title: "Lambda duration",
+            description: "Average Duration of the REPORT lines per function, in milliseconds.",
+            chart: Chart::Line("Duration (ms)"),
+            query: REPORT,
+            aggs: per_function(Agg::Avg("lambda.duration_ms"), "Average duration"),
+        },
+        Spec {
+            id: id("lambda-memory"),
+            title: "Lambda max memory used",
+            description: "Highest Max Memory Used of the REPORT lines per function, in MB.",
+            chart: Chart::Line("Memory (MB)"),
+            query: REPORT,
+            aggs: per_function(Agg::Max("lambda.max_memory_used_mb"), "Max memory used"),
+        },
+        Spec {
+            id: id("lambda-cold-starts"),
+            title: "Lambda cold starts",
+            description: "REPORT lines with an Init Duration (a new execution environment) per function.",
+            chart: Chart::Bars("Cold starts"),
+            query: cold_start.clone(),
+            aggs: per_function(Agg::Count, "Cold starts"),
+        },
+        Spec {
+            id: id("lambda-init-duration"),
+            title: "Lambda init duration",
+            description: "Average Init Duration of cold starts per function, in milliseconds.",
+            chart: Chart::Line("Init duration (ms)"),
+            query: cold_start,
+            aggs: per_function(Agg::Avg("lambda.init_duration_ms"), "Average init duration"),
+        },
+        Spec {
+            id: id("lambda-functions"),
+            title: "Lambda functions",
+            description: "One row per function: invocations, duration, memory and init duration \
+                          from its REPORT lines.",
+            chart: Chart::Table,
+            query: REPORT,
+            aggs: vec![
+                (Agg::Count, "Invocations"),
+                (Agg::Avg("lambda.duration_ms"), "Average duration (ms)"),
+                (Agg::Percentiles("lambda.duration_ms", &[99.0]), "Duration (ms)"),
+                (Agg::Max("lambda.max_memory_used_mb"), "Max memory used (MB)"),
+                (Agg::Max("lambda.memory_size_mb"), "Memory size (MB)"),
+                (Agg::Avg("lambda.init_duration_ms"), "Average init duration (ms)"),
+                (Agg::Top("log_group", 50), "Log group"),
+            ],
+        },
+    ];
+    let mut objects: Vec<SavedObject> = specs
+        .into_iter()
+        .map(|spec| visualization(spec, pattern))
+        .collect();
+    objects.push(search(
+        id("errors"),
+        (
+            "Errors",
+            "Log lines at level ERROR or FATAL and Lambda timeouts, newest first.",
+        ),
+        pattern,
+        errors(),
+        &["log_group", "level", "request_id", "message"],
+    ));
+    let board = dashboard(
+        id("lambda"),
+        (
+            "Lambda",
+            "Invocations, errors, timeouts, duration, memory and cold starts of every Lambda \
+             function, from the log lines Sluice forwards.",
+        ),
+        &objects.iter().collect::<Vec<_>>(),
+    );
+    objects.push(board);
+    objects
+}
+
+/// Log lines at level ERROR or FATAL (a runtime's error lines, JSON logs' `level`, and the
+/// `Task timed out` lines, which Sluice marks ERROR), and timeouts however their level was read.
+fn errors() -> Query {
+    Query::Or(vec![
+        Query::Is("level", &["ERROR", "FATAL"]),
+        Query::Is("lambda.event", &["timeout"]),
+    ])
+}
+
+/// The "Access logs" visualizations and dashboard on the index pattern `pattern` that spans the
+/// HTTP access logs' prefixes; they read the fields every access log shares (`http.status_code`,
+/// `client.ip`, `url.original`, `bytes`) and each format's own timings.
+pub(super) fn access_logs(pattern: &str) -> Vec<SavedObject> {
+    let id = |name: &str| format!("sluice-access-{name}");
+    let specs = [
+        Spec {
+            id: id("status-codes"),
+            title: "Access logs: status codes",
+            description: "Requests over time, one series per HTTP status code.",
+            chart: Chart::Bars("Requests"),
+            query: Query::All,
+            aggs: vec![
+                (Agg::Count, "Requests"),
+                (Agg::OverTime, ""),
+                (Agg::Top("http.status_code", 10), "Status code"),
+            ],
+        },
+        Spec {
+            id: id("latency"),
+            title: "Access logs: latency percentiles",
+            description: "50th, 95th and 99th percentiles of the ALB target processing time, the \
+                          Classic ELB backend processing time and CloudFront's time taken, in \
+                          seconds.",
+            chart: Chart::Line("Seconds"),
+            query: Query::All,
+            aggs: vec![
+                (
+                    Agg::Percentiles("alb.target_processing_time", PERCENTS),
+                    "ALB target",
+                ),
+                (
+                    Agg::Percentiles("elb.backend_processing_time", PERCENTS),
+                    "ELB backend",
+                ),
+                (Agg::Percentiles("cloudfront.time_taken", PERCENTS), "CloudFront"),
+                (Agg::OverTime, ""),
+            ],
+        },
+        Spec {
+            id: id("s3-latency"),
+            title: "Access logs: S3 request time percentiles",
+            description: "50th, 95th and 99th percentiles of S3 server access logs' Total Time, \
+                          in milliseconds.",
+            chart: Chart::Line("Milliseconds"),
+            query: Query::All,
+            aggs: vec![
+                (
+                    Agg::Percentiles("s3_access.total_time", PERCENTS),
+                    "S3 total time",
+                ),
+                (Agg::OverTime, ""),
+            ],
+        },
+        Spec {
+            id: id("sources"),
+            title: "Access logs: requests by source",
+            description: "Requests over time, one series per log format.",
+            chart: Chart::Bars("Requests"),
+            query: Query::All,
+            aggs: vec![
+                (Agg::Count, "Requests"),
+                (Agg::OverTime, ""),
+                (Agg::Top("format", 10), "Format"),
+            ],
+        },
+        Spec {
+            id: id("top-clients"),
+            title: "Access logs: top clients",
+            description: "The 20 client addresses with the most requests, with the bytes sent to them.",
+            chart: Chart::Table,
+            query: Query::All,
+            aggs: vec![
+                (Agg::Count, "Requests"),
+                (Agg::Sum("bytes"), "Bytes sent"),
+                (Agg::Top("client.ip", 20), "Client"),
+            ],
+        },
+        Spec {
+            id: id("top-urls"),
+            title: "Access logs: top URLs",
+            description: "The 20 URLs with the most requests, with the bytes sent for them.",
+            chart: Chart::Table,
+            query: Query::All,
+            aggs: vec![
+                (Agg::Count, "Requests"),
+                (Agg::Sum("bytes"), "Bytes sent"),
+                (Agg::Top("url.original", 20), "URL"),
+            ],
+        },
+    ];
+    let mut objects: Vec<SavedObject> = specs
+        .into_iter()
+        .map(|spec| visualization(spec, pattern))
+        .collect();
+    let board = dashboard(
+        id("logs"),
+        (
+            "Access logs",
+            "HTTP requests of ALB, Classic ELB, CloudFront and S3 server access logs: status \
+             codes, latency, top clients and URLs.",
+        ),
+        &objects.iter().collect::<Vec<_>>(),
+    );
+    objects.push(board);
+    objects
+}
