@@ -360,7 +360,8 @@ mod tests {
             .map(|l| serde_json::from_str(l).unwrap())
             .collect();
         assert_eq!(lines.len(), 4);
-        assert_eq!(lines[0]["create"]["_id"], "e0");
+        let id = lines[0]["create"]["_id"].as_str().expect("an _id");
+        assert!(id.ends_with("-e0"), "the event id, scoped by its log group: {id}");
         assert_eq!(lines[1]["message"], "one");
         assert_eq!(lines[3]["message"], "two");
     }

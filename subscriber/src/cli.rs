@@ -129,6 +129,16 @@ pub enum Output {
 }
 
 impl Cli {
+    /// Parses `args` (the program's name first) as `main` parses the real ones: for tests and
+    /// tools that drive the command line without depending on clap.
+    pub fn try_from_args<I, T>(args: I) -> Result<Cli, clap::Error>
+    where
+        I: IntoIterator<Item = T>,
+        T: Into<std::ffi::OsString> + Clone,
+    {
+        Cli::try_parse_from(args)
+    }
+
     /// The log level the command asks for.
     pub fn log_level(&self) -> &str {
         match &self.command {

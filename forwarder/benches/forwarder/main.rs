@@ -41,9 +41,10 @@ use self::bulk_server::BulkServer;
 use self::child::{best_child, child_command, run_child};
 
 use sluice_forwarder::document::redact::Redactor;
-use sluice_forwarder::document::{DocumentBuilder, DocumentOptions};
+use sluice_forwarder::document::{DocumentBuilder, DocumentOptions, Multiline};
 use sluice_forwarder::opensearch::bulk;
 use sluice_forwarder::source::subscription::{self as batch, LogsData};
+use sluice_forwarder::source::tags::LogGroupTags;
 use sluice_forwarder::source::{Ack, Batch};
 
 /// The allocator `sluice-forwarder` itself uses, so in-process figures are those of the binary's
@@ -113,6 +114,19 @@ fn main() {
     let mut pipeline = Duration::MAX;
     let mut unredacted = Duration::MAX;
     let mut firehose = Duration::MAX;
+    // Issue 13's cost: MULTILINE=off and no tags, against MULTILINE=auto (the default) with four
+    // tags on every batch.
+    let plain_options = DocumentOptions {
+        multiline: Multiline::Off,
+        ..DocumentOptions::default()
+    };
+    let tags = Arc::new(LogGroupTags::new([
+        ("team", "payments"),
+        ("service", "checkout"),
+        ("env", "prod"),
+        ("aws:cloudformation:stack-name", "payments-prod"),
+    ]));
+    let (mut plain, mut tagged) = (Duration::MAX, Duration::MAX);
     let mut child_time = Duration::MAX;
     let mut child_rss = 0;
     let (mut raw_bytes, mut ndjson_bytes, mut firehose_ndjson) = (0, 0, 0);
@@ -121,9 +135,11 @@ fn main() {
         (floor, raw_bytes) = (floor.min(time), bytes);
         floor_whole =
             floor_whole.min(timed(|| floor_pass(&lines, |bytes| batch::gunzip(bytes).expect("gzip"))).0);
-        let (time, bytes) = timed(|| run_pipeline(&lines, DocumentOptions::default()));
+        let (time, bytes) = timed(|| run_pipeline(&lines, DocumentOptions::default(), None));
         (pipeline, ndjson_bytes) = (pipeline.min(time), bytes);
-        unredacted = unredacted.min(timed(|| run_pipeline(&lines, unredacted_options.clone())).0);
+        unredacted = unredacted.min(timed(|| run_pipeline(&lines, unredacted_options.clone(), None)).0);
+        plain = plain.min(timed(|| run_pipeline(&lines, plain_options.clone(), None)).0);
+        tagged = tagged.min(timed(|| run_pipeline(&lines, DocumentOptions::default(), Some(&tags))).0);
         let (time, bytes) = timed(|| s3::firehose_pass(&firehose_file.bytes, DocumentOptions::default()));
         (firehose, firehose_ndjson) = (firehose.min(time), bytes);
         let (time, rss) = run_child(&command, &payloads);
@@ -145,6 +161,14 @@ fn main() {
         unredacted,
     );
     println!("  pipeline NDJSON output: {:.1} MB", ndjson_bytes as f64 / 1e6);
+    report("pipeline in-process, MULTILINE=off, no tags", events, mb, plain);
+    report("pipeline in-process, MULTILINE=auto, 4 tags", events, mb, tagged);
+    let cost = tagged.as_secs_f64() / plain.as_secs_f64() - 1.0;
+    println!(
+        "  cost of tags and multiline together: {:+.1} % (target < 10 %: {})",
+        cost * 100.0,
+        if cost < 0.10 { "met" } else { "not met" }
+    );
     report("Firehose file in-process (parse_object)", events, mb, firehose);
     println!(
         "  the Firehose file: {} gzip members, {:.1} MB ({:.1} MB/s of gzip); its NDJSON is the direct path's, byte for byte",
@@ -230,12 +254,16 @@ fn floor_pass(lines: &[String], gunzip: impl Fn(&[u8]) -> Vec<u8>) -> usize {
     raw_bytes
 }
 
-fn run_pipeline(lines: &[String], options: DocumentOptions) -> usize {
+/// The library pipeline over the events; with `tags`, every batch carries them as the
+/// `LOG_GROUP_TAGS` lookup would have set them (the lookup itself is once per group per TTL).
+fn run_pipeline(lines: &[String], options: DocumentOptions, tags: Option<&Arc<LogGroupTags>>) -> usize {
     let builder = DocumentBuilder::new(options, "us-east-1".to_owned());
     let mut written = 0;
     let mut out = Vec::new();
     for line in lines {
-        let docs = builder.documents(&batch_of(decode_line(line)));
+        let mut data = decode_line(line);
+        data.tags = tags.cloned();
+        let docs = builder.documents(&batch_of(data));
         out.clear();
         bulk::write_ndjson(&docs.docs, &mut out).expect("writes to a Vec");
         written += out.len();

@@ -205,6 +205,7 @@ impl DocumentBuilder {
             return out;
         }
         let header = self.header(data);
+        let scope = self.id_scope(data);
         let mut indices = self.options.index.for_batch(&data.log_group);
         out.docs.reserve(data.log_events.len());
         let filter = &self.options.filter;
@@ -231,7 +232,7 @@ impl DocumentBuilder {
             };
             out.docs.push(Document {
                 index: indices.index_for(event.timestamp),
-                id: self.id(event),
+                id: self.id(&scope, event),
                 source,
                 stage: Stage::Primary,
                 origin: Origin::Event(EventRef {
@@ -268,7 +269,7 @@ impl DocumentBuilder {
         };
         Some(Document {
             index: self.options.index.index_for(&data.log_group, log_event.timestamp),
-            id: self.id(log_event),
+            id: self.id(&self.id_scope(data), log_event),
             source,
             stage: Stage::Fallback,
             origin: doc.origin.clone(),
@@ -318,7 +319,7 @@ impl DocumentBuilder {
         multiline::push_events(&mut out, origin.merged);
         Some(Document {
             index: self.dead_letter_index.clone(),
-            id: self.id(log_event),
+            id: self.id(&self.id_scope(data), log_event),
             source: out,
             stage: Stage::DeadLetter,
             origin: doc.origin.clone(),
@@ -357,9 +358,23 @@ impl DocumentBuilder {
         }
     }
 
-    fn id(&self, event: &LogEvent) -> Option<String> {
+    /// What comes before the event id in the batch's `_id`s: the log group's scope in Sluice's
+    /// shape, nothing in the blueprint's (which keeps the blueprint's `_id`).
+    fn id_scope(&self, data: &LogsData) -> String {
+        match self.options.format {
+            DocumentFormat::Sluice => id_scope(&data.owner, &data.log_group),
+            DocumentFormat::Blueprint => String::new(),
+        }
+    }
+
+    fn id(&self, scope: &str, event: &LogEvent) -> Option<String> {
         match self.options.id {
-            IdMode::Event if !event.id.is_empty() => Some(event.id.clone()),
+            IdMode::Event if !event.id.is_empty() => {
+                let mut id = String::with_capacity(scope.len() + event.id.len());
+                id.push_str(scope);
+                id.push_str(&event.id);
+                Some(id)
+            }
             IdMode::Event | IdMode::None => None,
         }
     }
@@ -440,6 +455,29 @@ impl DocumentBuilder {
         }
         out
     }
+}
+
+/// The `_id` of a CloudWatch Logs event in Sluice's shape: `<scope>-<event id>`, the scope being
+/// 64 bits of SHA-256 over the owner account and the log group (hex). CloudWatch event ids are
+/// unique within a log group; a central account that receives many accounts' logs must not depend
+/// on them never meeting across groups. The event id stays readable at the end (and whole in
+/// `event_id`).
+pub fn scoped_event_id(owner: &str, log_group: &str, event_id: &str) -> String {
+    format!("{}{event_id}", id_scope(owner, log_group))
+}
+
+/// `<16 hex digits>-`, taken once per batch.
+fn id_scope(owner: &str, log_group: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    for part in [owner, log_group] {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part.as_bytes());
+    }
+    let digest = hash.finalize();
+    let mut scope: String = digest[..8].iter().map(|byte| format!("{byte:02x}")).collect();
+    scope.push('-');
+    scope
 }
 
 /// Rewrites the JSON part of a message with sensitive fields redacted whatever their value;

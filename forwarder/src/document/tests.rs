@@ -43,8 +43,40 @@ fn builder(options: DocumentOptions) -> DocumentBuilder {
     DocumentBuilder::new(options, "eu-west-1".to_owned())
 }
 
+/// The `_id` Sluice's shape gives the event at `position`.
+fn event_doc_id(data: &LogsData, position: usize) -> String {
+    scoped_event_id(&data.owner, &data.log_group, &data.log_events[position].id)
+}
+
 fn source(doc: &Document) -> Value {
     serde_json::from_str(&doc.source).unwrap_or_else(|e| panic!("invalid JSON {e}: {}", doc.source))
+}
+
+/// Issue 12, item 3: CloudWatch event ids are unique within a log group only, so the `_id` is
+/// scoped by owner and log group; the blueprint's shape keeps the blueprint's bare id.
+#[test]
+fn ids_are_scoped_by_owner_and_log_group_except_in_the_blueprint_shape() {
+    let data = batch(&["hello"]);
+    let event_id = data.data.log_events[0].id.clone();
+    let sluice = builder(DocumentOptions::default())
+        .documents(&data)
+        .docs
+        .remove(0);
+    let id = sluice.id.clone().expect("an _id");
+    assert!(id.ends_with(&format!("-{event_id}")), "{id}");
+    assert_eq!(id.len(), 17 + event_id.len());
+    assert_ne!(id, scoped_event_id(&data.data.owner, "/other/group", &event_id));
+    assert_ne!(
+        id,
+        scoped_event_id("210987654321", &data.data.log_group, &event_id)
+    );
+    assert_eq!(source(&sluice)["event_id"], event_id.as_str());
+    let blueprint = DocumentOptions {
+        format: DocumentFormat::Blueprint,
+        ..DocumentOptions::default()
+    };
+    let doc = builder(blueprint).documents(&data).docs.remove(0);
+    assert_eq!(doc.id.as_deref(), Some(event_id.as_str()));
 }
 
 #[test]
@@ -55,7 +87,7 @@ fn one_document_per_event_with_the_batch_fields() {
     assert_eq!(out.docs.len(), 2);
     let doc = &out.docs[1];
     assert_eq!(doc.index, "cwl-2026.11.22");
-    assert_eq!(doc.id.as_deref(), Some(data.data.log_events[1].id.as_str()));
+    assert_eq!(doc.id, Some(event_doc_id(&data.data, 1)));
     assert_eq!(position(doc), 1);
     assert!(!doc.source.contains('\n'));
     assert_eq!(
@@ -240,7 +272,7 @@ fn fallback_drops_parsed_fields_and_keeps_the_redacted_message() {
     let primary = builder.documents(&data).docs.remove(0);
     let doc = builder.fallback(&primary).expect("a log event's document");
     assert_eq!(doc.stage, Stage::Fallback);
-    assert_eq!(doc.id.as_deref(), Some(data.data.log_events[0].id.as_str()));
+    assert_eq!(doc.id, Some(event_doc_id(&data.data, 0)));
     assert_eq!(doc.index, "cwl-2026.11.22");
     let source = source(&doc);
     assert_eq!(source["fallback"], true);

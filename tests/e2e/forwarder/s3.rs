@@ -291,7 +291,9 @@ async fn objects_announced_through_sqs_are_indexed_once_and_failures_name_their_
         .search("cwl-2026.11.29", json!({"term": {"event_id": "fh-b-7"}}))
         .await;
     assert_eq!(hits.len(), 1);
-    assert_eq!(hits[0]["_id"], "fh-b-7");
+    let owner = hits[0]["_source"]["owner"].as_str().expect("an owner");
+    let id = sluice_forwarder::document::scoped_event_id(owner, "/aws/lambda/payments", "fh-b-7");
+    assert_eq!(hits[0]["_id"], id.as_str());
     assert_eq!(hits[0]["_source"]["log_group"], "/aws/lambda/payments");
     assert_eq!(hits[0]["_source"]["json"]["n"], 7);
 

@@ -6,7 +6,6 @@
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
-use clap::Parser;
 use serde_json::{Value, json};
 use sluice_harness::Moto;
 use sluice_subscriber::aws::Logs;
@@ -30,7 +29,7 @@ struct Ran {
 async fn run(args: &[&str], base: SdkConfig) -> Ran {
     let mut argv = vec!["sluice-subscriber"];
     argv.extend_from_slice(args);
-    let cli = Cli::try_parse_from(&argv).unwrap_or_else(|err| panic!("{argv:?}: {err}"));
+    let cli = Cli::try_from_args(&argv).unwrap_or_else(|err| panic!("{argv:?}: {err}"));
     let mut out = Vec::new();
     let mut status = Vec::new();
     let terminal: &mut (dyn std::io::Write + Send) = &mut status;
@@ -179,7 +178,7 @@ async fn unsubscribe_needs_no_destination_takes_no_rules_and_removes_every_sluic
     }
 
     // The rules are not offered: a person who passes them learns it at once.
-    let refused = Cli::try_parse_from(["sluice-subscriber", "unsubscribe", "--include-patterns", "/ecs/*"])
+    let refused = Cli::try_from_args(["sluice-subscriber", "unsubscribe", "--include-patterns", "/ecs/*"])
         .expect_err("unsubscribe takes no patterns");
     assert!(refused.to_string().contains("--include-patterns"), "{refused}");
 

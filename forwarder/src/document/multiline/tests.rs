@@ -30,6 +30,11 @@ fn grouped(mode: Multiline, messages: &[&str]) -> Vec<(usize, usize, usize)> {
 /// A subscription batch of one stream, as CloudWatch Logs sends it
 /// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html#LambdaFunctionExample>),
 /// one event per message, ids `<prefix>-<i>`.
+/// The `_id` of the event `event_id` of [`batch`]'s log group.
+fn id(event_id: &str) -> String {
+    crate::document::scoped_event_id("123456789012", "/ecs/orders", event_id)
+}
+
 fn batch(prefix: &str, messages: &[&str]) -> Arc<Batch> {
     let events: Vec<Value> = (messages.iter().enumerate())
         .map(|(i, message)| {
@@ -154,7 +159,7 @@ fn a_merged_document_has_the_first_event_s_time_and_id_the_whole_trace_and_its_c
     let out = builder(DocumentOptions::default()).documents(&data);
     assert_eq!(out.docs.len(), 5);
     let doc = &out.docs[3];
-    assert_eq!(doc.id.as_deref(), Some("node-6"));
+    assert_eq!(doc.id, Some(id("node-6")));
     let source = source(doc);
     assert_eq!(source["@timestamp"], "2026-11-22T13:45:00.006Z");
     assert_eq!(source["event_id"], "node-6");
@@ -178,7 +183,7 @@ fn a_retried_batch_gives_the_same_documents() {
         docs.iter().map(|d| (d.id.clone(), d.source.clone())).collect()
     };
     assert_eq!(key(&first.docs), key(&retried.docs));
-    assert_eq!(first.docs[1].id.as_deref(), Some("java-1"));
+    assert_eq!(first.docs[1].id, Some(id("java-1")));
 }
 
 #[test]
@@ -193,8 +198,8 @@ fn fallback_and_dead_letter_rebuild_the_merged_message() {
 
     let fallback = builder.fallback(&primary).expect("a log event's document");
     assert_eq!(
-        (fallback.stage, fallback.id.as_deref()),
-        (Stage::Fallback, Some("py-1"))
+        (fallback.stage, fallback.id.clone()),
+        (Stage::Fallback, Some(id("py-1")))
     );
     assert_eq!(source(&fallback)["message"], expected);
     assert_eq!(source(&fallback)["multiline"]["events"], 16);
@@ -202,7 +207,7 @@ fn fallback_and_dead_letter_rebuild_the_merged_message() {
     let dead = builder
         .dead_letter(&primary, "mapper_parsing_exception")
         .expect("an event");
-    assert_eq!(dead.id.as_deref(), Some("py-1"));
+    assert_eq!(dead.id, Some(id("py-1")));
     assert_eq!(source(&dead)["message"], expected);
     assert_eq!(source(&dead)["multiline"]["events"], 16);
     assert_eq!(dead.events(), 16);
