@@ -52,6 +52,24 @@ pub fn init_tracing(level: &str, format: LogFormat) {
     }
 }
 
+/// Checks a `LOG_LEVEL`: a level (`trace`, `debug`, `info`, `warn`, `error`, `off`) or `tracing`
+/// directives (`sluice_forwarder=debug,info`). `Err` says what is expected: a lone word that is not
+/// a level (`verbose`) would otherwise be read as the name of a module to log, silently.
+pub fn check_log_level(level: &str) -> Result<(), String> {
+    const LEVELS: [&str; 6] = ["trace", "debug", "info", "warn", "error", "off"];
+    let expected = "expected one of trace, debug, info, warn, error, off, or tracing directives such as sluice_forwarder=debug";
+    let directives = level.split(',').map(str::trim).filter(|part| !part.is_empty());
+    for directive in directives {
+        let word = directive.rsplit('=').next().unwrap_or(directive);
+        if !LEVELS.contains(&word.to_ascii_lowercase().as_str()) {
+            return Err(expected.to_string());
+        }
+    }
+    tracing_subscriber::EnvFilter::try_new(level)
+        .map(drop)
+        .map_err(|err| format!("{expected} ({err})"))
+}
+
 /// Whether this process runs inside Lambda (the runtime API is set) rather than as a CLI.
 pub fn in_lambda() -> bool {
     std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_some()
@@ -86,6 +104,23 @@ fn deadline_from(at: SystemTime, now: SystemTime, monotonic_now: Instant) -> Ins
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn log_levels_are_levels_or_directives_with_levels() {
+        for level in [
+            "info",
+            "WARN",
+            "off",
+            "sluice_forwarder=debug",
+            "sluice_forwarder=debug,warn",
+        ] {
+            assert_eq!(super::check_log_level(level), Ok(()), "{level}");
+        }
+        for level in ["verbose", "sluice_forwarder=loud", "info,chatty"] {
+            let err = super::check_log_level(level).unwrap_err();
+            assert!(err.contains("expected one of trace"), "{level}: {err}");
+        }
+    }
+
     use super::*;
 
     #[test]

@@ -5,7 +5,7 @@
 //! `sluice-forwarder s3-notify --bucket B --queue-arn ARN` and
 //! `sluice-forwarder dashboards [--url DASHBOARDS_URL] [--output FILE]`.
 
-use std::io::{BufRead, BufReader, BufWriter};
+use std::io::{BufRead, BufReader, BufWriter, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -282,17 +282,7 @@ fn replay(
         since.is_none() && until.is_none(),
         "--since and --until apply to s3:// inputs only"
     );
-    let mut sources: Vec<(String, Box<dyn BufRead>)> = Vec::new();
-    for path in files {
-        let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
-        sources.push((
-            path.display().to_string(),
-            Box::new(BufReader::with_capacity(1 << 16, file)),
-        ));
-    }
-    if files.is_empty() {
-        sources.push(("stdin".to_string(), Box::new(BufReader::new(std::io::stdin()))));
-    }
+    let sources = open_sources(files, &mut std::io::stderr())?;
     let total = runtime.block_on(replay::replay(
         &forwarder,
         sources,
@@ -301,6 +291,44 @@ fn replay(
         &mut std::io::stderr(),
     ))?;
     finish(&total)
+}
+
+/// The files to replay, opened, or stdin when there are none. A directory is refused (exit 2, as
+/// for a file that cannot be opened); an empty file and reading a terminal get a line on `notes`.
+fn open_sources(
+    files: &[PathBuf],
+    notes: &mut dyn std::io::Write,
+) -> anyhow::Result<Vec<(String, Box<dyn BufRead>)>> {
+    let mut sources: Vec<(String, Box<dyn BufRead>)> = Vec::new();
+    for path in files {
+        anyhow::ensure!(
+            !path.is_dir(),
+            "{} is a directory: name the files in it (e.g. {}/*.json)",
+            path.display(),
+            path.display()
+        );
+        let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
+        if file
+            .metadata()
+            .is_ok_and(|meta| meta.is_file() && meta.len() == 0)
+        {
+            let _ = writeln!(notes, "sluice-forwarder: warning: {} is empty", path.display());
+        }
+        sources.push((
+            path.display().to_string(),
+            Box::new(BufReader::with_capacity(1 << 16, file)),
+        ));
+    }
+    if files.is_empty() {
+        if std::io::stdin().is_terminal() {
+            let _ = writeln!(
+                notes,
+                "sluice-forwarder: reading events from standard input, one JSON event per line (Ctrl-D ends)"
+            );
+        }
+        sources.push(("stdin".to_string(), Box::new(BufReader::new(std::io::stdin()))));
+    }
+    Ok(sources)
 }
 
 /// Prints the summary line; success when everything went.
@@ -318,6 +346,24 @@ mod tests {
     use clap::CommandFactory;
 
     use super::*;
+
+    #[test]
+    fn a_directory_is_refused_and_an_empty_file_noted() {
+        let dir = std::env::temp_dir().join(format!("sluice-replay-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let empty = dir.join("empty.json");
+        std::fs::write(&empty, "").unwrap();
+        let mut notes = Vec::new();
+        let err = open_sources(std::slice::from_ref(&dir), &mut notes)
+            .err()
+            .expect("a directory is not a file of events");
+        assert!(err.to_string().contains("is a directory"), "{err}");
+        let sources = open_sources(std::slice::from_ref(&empty), &mut notes).unwrap();
+        assert_eq!(sources.len(), 1);
+        let notes = String::from_utf8(notes).unwrap();
+        assert!(notes.contains("empty.json is empty"), "{notes}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 
     #[test]
     fn every_setting_is_a_flag_of_replay() {

@@ -279,7 +279,11 @@ impl Config {
 
         let sink = match (get(&raw.opensearch_endpoint), purpose) {
             (Some(endpoint), _) => Some(sink_config(&endpoint, raw)?),
-            (None, Purpose::DryRun) => None,
+            (None, Purpose::DryRun) => {
+                // Nothing is sent, but a setting that would refuse the real run refuses this one.
+                delivery_settings(raw)?;
+                None
+            }
             (None, Purpose::Deliver) => {
                 return Err(ConfigError::Missing {
                     setting: "OPENSEARCH_ENDPOINT",
@@ -310,7 +314,7 @@ impl Config {
             region,
             bulk_max_bytes,
             retry,
-            log_level: get(&raw.log_level).unwrap_or_else(|| "info".to_string()),
+            log_level: log_level(raw)?,
             s3: s3_options(raw)?,
             tags: tag_settings(raw, documents_format)?,
         })
@@ -512,7 +516,41 @@ fn tag_settings(raw: &RawConfig, format: DocumentFormat) -> Result<Option<TagSet
     Ok((on && format == DocumentFormat::Sluice).then_some(TagSettings { ttl }))
 }
 
+/// `LOG_LEVEL`, `info` when unset.
+fn log_level(raw: &RawConfig) -> Result<String, ConfigError> {
+    let level = get(&raw.log_level).unwrap_or_else(|| "info".to_string());
+    sluice_edge::check_log_level(&level).map_err(|reason| invalid("LOG_LEVEL", &level, reason))?;
+    Ok(level)
+}
+
+/// The delivery settings that do not need an endpoint: `BULK_GZIP`, `BULK_CONCURRENCY`,
+/// `INDEX_RETENTION_DAYS`.
+fn delivery_settings(raw: &RawConfig) -> Result<(bool, usize, Option<u32>), ConfigError> {
+    let retention_days = match get(&raw.index_retention_days) {
+        None => None,
+        Some(_) => Some(number(
+            &raw.index_retention_days,
+            "INDEX_RETENTION_DAYS",
+            0,
+            1..=36_500,
+        )?),
+    };
+    Ok((
+        boolean(&raw.bulk_gzip, "BULK_GZIP", true)?,
+        number(&raw.bulk_concurrency, "BULK_CONCURRENCY", 4, 1..=64)?,
+        retention_days,
+    ))
+}
+
 fn sink_config(endpoint: &str, raw: &RawConfig) -> Result<SinkConfig, ConfigError> {
+    if !endpoint.contains("://") {
+        // What the console shows is the bare host name.
+        return Err(invalid(
+            "OPENSEARCH_ENDPOINT",
+            endpoint,
+            format_args!("a URL needs its scheme: add https:// (https://{endpoint})"),
+        ));
+    }
     let url = Url::parse(endpoint).map_err(|err| invalid("OPENSEARCH_ENDPOINT", endpoint, err))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(invalid(
@@ -564,20 +602,12 @@ fn sink_config(endpoint: &str, raw: &RawConfig) -> Result<SinkConfig, ConfigErro
             ));
         }
     };
-    let retention_days = match get(&raw.index_retention_days) {
-        None => None,
-        Some(_) => Some(number(
-            &raw.index_retention_days,
-            "INDEX_RETENTION_DAYS",
-            0,
-            1..=36_500,
-        )?),
-    };
+    let (gzip, concurrency, retention_days) = delivery_settings(raw)?;
     Ok(SinkConfig {
         endpoint: url,
         auth,
-        gzip: boolean(&raw.bulk_gzip, "BULK_GZIP", true)?,
-        concurrency: number(&raw.bulk_concurrency, "BULK_CONCURRENCY", 4, 1..=64)?,
+        gzip,
+        concurrency,
         retention_days,
     })
 }

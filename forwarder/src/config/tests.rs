@@ -306,3 +306,34 @@ fn log_group_tags_are_off_unless_asked_and_their_ttl_is_checked() {
         assert!(text.contains(setting), "{setting}: {text}");
     }
 }
+
+/// Issue 12, item 11: settings a real run refuses are refused in a dry run too, and the errors
+/// say what to do.
+#[test]
+fn a_dry_run_checks_what_a_real_run_checks() {
+    for (setting, value) in [
+        ("BULK_CONCURRENCY", "0"),
+        ("INDEX_RETENTION_DAYS", "abc"),
+        ("BULK_GZIP", "maybe"),
+        ("LOG_LEVEL", "verbose"),
+    ] {
+        let err = config(&[(setting, value)], Purpose::DryRun).expect_err(setting);
+        let text = err.to_string();
+        assert!(text.contains(setting) && text.contains(value), "{text}");
+    }
+    let level = config(&[("LOG_LEVEL", "sluice_forwarder=debug")], Purpose::DryRun).unwrap();
+    assert_eq!(level.log_level, "sluice_forwarder=debug");
+}
+
+#[test]
+fn a_bare_host_name_is_told_to_add_its_scheme() {
+    let host = "search-logs-abc.us-east-1.es.amazonaws.com";
+    let text = config(
+        &[("OPENSEARCH_ENDPOINT", host), ("AWS_REGION", "us-east-1")],
+        Purpose::Deliver,
+    )
+    .expect_err("a host is not a URL")
+    .to_string();
+    assert!(text.contains(&format!("add https:// (https://{host})")), "{text}");
+    assert!(!text.contains("relative URL"), "{text}");
+}
