@@ -2,9 +2,11 @@
 //! reading [`settings`], tracing setup, the error a failed invocation reports, the invocation
 //! deadline, and the metrics namespace.
 
+pub mod init_error;
 pub mod sdk_error;
 pub mod settings;
 
+pub use init_error::report_init_error;
 pub use sdk_error::sdk_error;
 
 use std::io::IsTerminal;
@@ -46,11 +48,25 @@ pub fn init_tracing(level: &str, format: LogFormat) {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);
+    let terminal = std::io::stderr().is_terminal();
     match format {
         LogFormat::Json => builder.json().with_current_span(false).without_time().init(),
-        LogFormat::Terminal => builder.with_ansi(std::io::stderr().is_terminal()).init(),
+        LogFormat::Terminal if terminal => builder.with_ansi(true).with_writer(line_start).init(),
+        LogFormat::Terminal => builder.with_ansi(false).init(),
     }
 }
+
+/// Stderr, after clearing the terminal's current line: a CLI's progress line (`\r`, no newline)
+/// would otherwise have the log line glued onto it.
+fn line_start() -> std::io::Stderr {
+    use std::io::Write as _;
+    let mut stderr = std::io::stderr();
+    let _ = stderr.write_all(CLEAR_LINE);
+    stderr
+}
+
+/// Back to the start of the line, then erase it (ANSI "erase in line", all of it).
+pub const CLEAR_LINE: &[u8] = b"\r\x1b[2K";
 
 /// Checks a `LOG_LEVEL`: a level (`trace`, `debug`, `info`, `warn`, `error`, `off`) or `tracing`
 /// directives (`sluice_forwarder=debug,info`). `Err` says what is expected: a lone word that is not

@@ -200,13 +200,16 @@ fn dashboards(settings: RawConfig, url: Option<String>, output: Option<PathBuf>)
 }
 
 fn run_lambda() -> anyhow::Result<()> {
-    let config = Config::from_env(Purpose::Deliver)?;
+    let config = Config::from_env(Purpose::Deliver).inspect_err(|err| report_init_error(err))?;
     sluice_edge::init_tracing(&config.log_level, LogFormat::Json);
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let function =
             std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "sluice-forwarder".into());
-        let forwarder = Forwarder::new(config).await?.with_metrics(function);
+        let forwarder = Forwarder::new(config)
+            .await
+            .inspect_err(|err| report_init_error(err))?
+            .with_metrics(function);
         let forwarder = &forwarder;
         lambda_runtime::run(lambda_runtime::service_fn(
             move |event: lambda_runtime::LambdaEvent<Value>| async move {
@@ -220,6 +223,11 @@ fn run_lambda() -> anyhow::Result<()> {
         .await
         .map_err(|err| anyhow::anyhow!("Lambda runtime: {err}"))
     })
+}
+
+/// Tells the Runtime API why the function cannot start, in the words the log gets too.
+fn report_init_error(err: &dyn std::fmt::Display) {
+    sluice_edge::report_init_error(&format!("{err:#}"));
 }
 
 /// One replay: every event of every input, then one JSON summary line on stderr.

@@ -207,16 +207,28 @@ fn pattern_accepts(parameter: &str, values: &[String]) -> Vec<bool> {
         .collect()
 }
 
-fn forwarder_accepts(setting: &str, value: &str) -> bool {
+/// Whether the forwarder's settings take `setting=value`; the error says why not.
+fn forwarder_takes(setting: &str, value: &str) -> Result<(), String> {
     sluice_forwarder::config::Config::from_lookup(
         |name| match name {
             "OPENSEARCH_ENDPOINT" => Some(ENDPOINT.1.to_string()),
+            // Lambda sets it; the stack's region.
+            "AWS_REGION" => Some("eu-west-1".to_string()),
             name if name == setting => Some(value.to_string()),
             _ => None,
         },
         sluice_forwarder::config::Purpose::Deliver,
     )
-    .is_ok()
+    .map(|_| ())
+    .map_err(|err| err.to_string())
+}
+
+fn forwarder_accepts(setting: &str, value: &str) -> bool {
+    let taken = forwarder_takes(setting, value);
+    if let Err(why) = &taken {
+        eprintln!("{setting}={value:.20}: {why}");
+    }
+    taken.is_ok()
 }
 
 #[test]
