@@ -54,8 +54,9 @@ pub enum Command {
     Backfill {
         #[command(flatten)]
         common: Common,
+        /// Boxed: the settings are far larger than `unsubscribe`'s.
         #[command(flatten)]
-        settings: RawConfig,
+        settings: Box<RawConfig>,
     },
     /// Removes Sluice's own subscription filters (named FILTER_NAME) from every log group, and
     /// with SUBSCRIPTION_SCOPE=account then deletes Sluice's account policy (named FILTER_NAME).

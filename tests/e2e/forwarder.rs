@@ -38,6 +38,13 @@ pub fn event(id: &str, timestamp: i64, message: &str) -> Value {
     json!({"id": id, "timestamp": timestamp, "message": message})
 }
 
+/// The path of the document of the event `event_id` of a [`logs_data`] batch of `log_group`:
+/// its `_id` is scoped by owner and log group.
+pub fn event_doc(index: &str, log_group: &str, event_id: &str) -> String {
+    let id = sluice_forwarder::document::scoped_event_id("123456789012", log_group, event_id);
+    format!("/{index}/_doc/{id}")
+}
+
 /// A subscription batch (`LogsData`) as CloudWatch Logs sends it.
 /// Format: <https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html#LambdaFunctionExample>.
 pub fn logs_data(log_group: &str, events: Vec<Value>) -> Value {

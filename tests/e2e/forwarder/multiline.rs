@@ -42,7 +42,7 @@ async fn a_java_trace_split_into_events_is_one_document_with_its_count() {
         "the line before, the trace, the line after"
     );
     let doc = osmem
-        .request("GET", "/cwl-2026.11.22/_doc/java-1", None)
+        .request("GET", &event_doc("cwl-2026.11.22", "/ecs/orders", "java-1"), None)
         .await
         .expect("the trace's document, under its first event's id");
     let source = &doc["_source"];
@@ -53,7 +53,11 @@ async fn a_java_trace_split_into_events_is_one_document_with_its_count() {
     assert!(message.contains("Caused by: java.sql.SQLTransientConnectionException"));
     assert!(message.ends_with("\t... 12 more"));
     let after = osmem
-        .request("GET", "/cwl-2026.11.22/_doc/java-23", None)
+        .request(
+            "GET",
+            &event_doc("cwl-2026.11.22", "/ecs/orders", "java-23"),
+            None,
+        )
         .await
         .expect("the line after the trace");
     assert!(after["_source"].get("multiline").is_none());
@@ -88,7 +92,7 @@ async fn multiline_off_indexes_every_line_apart() {
     assert_eq!(handled.summary.indexed, 24);
     assert_eq!(osmem.count("cwl-2026.11.22").await.expect("count"), 24);
     let frame = osmem
-        .request("GET", "/cwl-2026.11.22/_doc/java-3", None)
+        .request("GET", &event_doc("cwl-2026.11.22", "/ecs/orders", "java-3"), None)
         .await
         .expect("a frame's own document");
     assert_eq!(frame["_source"]["message"], lines[3].as_str());

@@ -34,7 +34,11 @@ async fn every_event_lands_in_its_dated_index_with_its_fields() {
     assert_eq!(osmem.count("cwl-2026.11.21").await.expect("count"), 2);
     assert_eq!(osmem.count("cwl-2026.11.22").await.expect("count"), 4);
     let doc = osmem
-        .request("GET", "/cwl-2026.11.21/_doc/day-0", None)
+        .request(
+            "GET",
+            &event_doc("cwl-2026.11.21", "/aws/lambda/checkout-api", "day-0"),
+            None,
+        )
         .await
         .expect("document");
     let source = &doc["_source"];
@@ -48,7 +52,11 @@ async fn every_event_lands_in_its_dated_index_with_its_fields() {
     assert_eq!(source["event_id"], "day-0");
     assert_eq!(source["json"]["message"], "request 0 handled");
     let report = osmem
-        .request("GET", "/cwl-2026.11.22/_doc/report-1", None)
+        .request(
+            "GET",
+            &event_doc("cwl-2026.11.22", "/aws/lambda/checkout-api", "report-1"),
+            None,
+        )
         .await
         .expect("document");
     assert!(
@@ -151,7 +159,11 @@ async fn a_mapping_conflict_ends_in_the_fallback_document_never_lost() {
     assert_eq!(handled.summary.indexed, 1);
     assert_eq!(handled.summary.fallbacks, 1, "indexed as its fallback");
     let doc = osmem
-        .request("GET", "/cwl-2026.11.22/_doc/text", None)
+        .request(
+            "GET",
+            &event_doc("cwl-2026.11.22", "/aws/lambda/api", "text"),
+            None,
+        )
         .await
         .expect("document");
     assert_eq!(

@@ -39,7 +39,15 @@ async fn log_groups_land_in_the_indices_of_their_first_matching_rule() {
         assert_eq!(osmem.count(index).await.expect("count"), count, "{index}");
     }
     let doc = osmem
-        .request("GET", "/rds-2026.11.22/_doc/rds-0", None)
+        .request(
+            "GET",
+            &event_doc(
+                "rds-2026.11.22",
+                "/aws/rds/instance/orders-db/postgresql",
+                "rds-0",
+            ),
+            None,
+        )
         .await
         .expect("document");
     assert_eq!(

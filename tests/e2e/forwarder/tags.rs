@@ -35,9 +35,9 @@ async fn create_log_group(moto: &Moto, name: &str, tags: &[(&str, &str)]) {
     request.send().await.expect("log group");
 }
 
-async fn document(osmem: &OsMem, id: &str) -> Value {
+async fn document(osmem: &OsMem, group: &str, id: &str) -> Value {
     osmem
-        .request("GET", &format!("/cwl-2026.11.22/_doc/{id}"), None)
+        .request("GET", &event_doc("cwl-2026.11.22", group, id), None)
         .await
         .expect("document")["_source"]
         .clone()
@@ -76,7 +76,7 @@ async fn a_tagged_groups_documents_carry_its_tags_looked_up_once_per_ttl() {
         .expect("delivered");
     assert_eq!(handled.summary.indexed, 3);
     assert_eq!(handled.summary.tag_lookups_failed, 0);
-    let source = document(&osmem, "first-0").await;
+    let source = document(&osmem, group, "first-0").await;
     assert_eq!(source["tags"]["team"], "payments");
     assert_eq!(source["tags"]["service"], "checkout");
     assert_eq!(
@@ -91,7 +91,10 @@ async fn a_tagged_groups_documents_carry_its_tags_looked_up_once_per_ttl() {
         .handle(awslogs_event(&second), deadline_in(60.0))
         .await
         .expect("delivered");
-    assert_eq!(document(&osmem, "second-1").await["tags"]["team"], "payments");
+    assert_eq!(
+        document(&osmem, group, "second-1").await["tags"]["team"],
+        "payments"
+    );
     assert_eq!(
         tag_lookups(&moto).await,
         1,
@@ -133,8 +136,11 @@ async fn an_untagged_or_unknown_group_gives_documents_without_tags_and_no_failur
         (handled.summary.indexed, handled.summary.tag_lookups_failed),
         (4, 0)
     );
-    for id in ["plain-0", "unknown-1"] {
-        let source = document(&osmem, id).await;
+    for (group, id) in [
+        ("/aws/lambda/untagged", "plain-0"),
+        ("/aws/lambda/never-created", "unknown-1"),
+    ] {
+        let source = document(&osmem, group, id).await;
         assert_eq!(source["event_id"], id);
         assert!(source.get("tags").is_none(), "{id}: {source}");
     }
@@ -153,7 +159,12 @@ async fn an_unreachable_logs_api_costs_the_tags_not_the_batch() {
         .expect("delivered without tags");
     assert_eq!(handled.summary.indexed, 2);
     assert_eq!(handled.summary.tag_lookups_failed, 1);
-    assert!(document(&osmem, "lost-tags-0").await.get("tags").is_none());
+    assert!(
+        document(&osmem, "/aws/lambda/a", "lost-tags-0")
+            .await
+            .get("tags")
+            .is_none()
+    );
 
     // The failure is kept for the TTL: the next batch neither waits nor counts it again.
     let again = logs_data("/aws/lambda/a", numbered_events("again", NOV_22_10H, 1));
@@ -176,6 +187,11 @@ async fn with_tags_off_the_forwarder_makes_no_logs_call() {
         .handle(awslogs_event(&batch), deadline_in(60.0))
         .await
         .expect("delivered");
-    assert!(document(&osmem, "off-0").await.get("tags").is_none());
+    assert!(
+        document(&osmem, "/aws/lambda/tagged", "off-0")
+            .await
+            .get("tags")
+            .is_none()
+    );
     assert_eq!(tag_lookups(&moto).await, 0, "LOG_GROUP_TAGS is off by default");
 }
