@@ -86,7 +86,7 @@ pub struct Common {
     #[arg(long)]
     pub region: Option<String>,
     /// Log level.
-    #[arg(long, env = "LOG_LEVEL", default_value = "warn")]
+    #[arg(long, env = "LOG_LEVEL", default_value = "warn", value_parser = log_level)]
     pub log_level: String,
 }
 
@@ -233,9 +233,29 @@ pub async fn run(
     Ok(plan.totals.errors == 0)
 }
 
+/// A `LOG_LEVEL` the forwarder would take too ([`sluice_edge::check_log_level`]).
+fn log_level(level: &str) -> Result<String, String> {
+    sluice_edge::check_log_level(level).map(|()| level.to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Issue 12, item 11: `LOG_LEVEL=verbose` was taken silently as the name of a module to log.
+    #[test]
+    fn a_log_level_that_is_not_a_level_is_refused() {
+        use clap::Parser as _;
+        let err = Cli::try_parse_from([
+            "sluice-subscriber",
+            "backfill",
+            "--dry-run",
+            "--log-level",
+            "verbose",
+        ])
+        .expect_err("verbose is not a level");
+        assert!(err.to_string().contains("expected one of trace"), "{err}");
+    }
 
     #[test]
     fn the_region_comes_from_the_flag_then_the_aws_settings_then_the_destination() {

@@ -32,15 +32,21 @@ fn main() -> ExitCode {
 }
 
 fn run_lambda() -> anyhow::Result<()> {
-    let config = RawConfig::from_lookup(|name| std::env::var(name).ok()).validate()?;
-    sluice_edge::init_tracing(
-        &std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".into()),
-        LogFormat::Json,
-    );
+    let config = RawConfig::from_lookup(|name| std::env::var(name).ok())
+        .validate()
+        .inspect_err(|err| sluice_edge::report_init_error(&format!("{err:#}")))?;
+    let level = std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".into());
+    if let Err(reason) = sluice_edge::check_log_level(&level) {
+        let message = format!("LOG_LEVEL={level:?} is not valid: {reason}");
+        sluice_edge::report_init_error(&message);
+        anyhow::bail!(message);
+    }
+    sluice_edge::init_tracing(&level, LogFormat::Json);
     let function = config
         .own_function_name()
         .map(str::to_string)
-        .context("AWS_LAMBDA_FUNCTION_NAME is not set (Lambda sets it)")?;
+        .context("AWS_LAMBDA_FUNCTION_NAME is not set (Lambda sets it)")
+        .inspect_err(|err| sluice_edge::report_init_error(&format!("{err:#}")))?;
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let sdk = sdk_config().await;
