@@ -12,10 +12,11 @@ mod subscribe;
 
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, ensure};
+use anyhow::{Context, bail, ensure};
 use serde_json::Value;
 use sluice_forwarder::Summary;
 use sluice_forwarder::config::{Config, Purpose};
+use sluice_forwarder::document::scoped_event_id;
 use sluice_forwarder::handler::Forwarder;
 use sluice_harness::{Moto, OsMem};
 
@@ -88,19 +89,20 @@ async fn main() -> anyhow::Result<()> {
     subscribe::created(&moto, &config, "/aws/lambda/gift-cards").await?;
 
     step("Log batches through the forwarder's Lambda handler");
-    let mut summary = forward(&osmem).await?;
+    let (mut summary, sent) = forward(&osmem).await?;
 
     step("Logs that land in S3: Firehose and CloudTrail files, announced through SQS");
     summary.add(&objects::land_in_s3(&moto, &osmem).await?);
 
     step("What landed in OpenSearch");
     show_indices(&osmem, &summary).await?;
+    every_event_once(&osmem, &sent).await?;
     Ok(())
 }
 
 /// Sends generated batches (and one of them a second time, as Lambda's retry would) through
 /// [`Forwarder::handle`], the function the Lambda runtime calls.
-async fn forward(osmem: &OsMem) -> anyhow::Result<Summary> {
+async fn forward(osmem: &OsMem) -> anyhow::Result<(Summary, Vec<Sent>)> {
     let forwarder = Forwarder::new(forwarder_config(osmem)?)
         .await
         .context("starting the forwarder")?;
@@ -114,10 +116,16 @@ async fn forward(osmem: &OsMem) -> anyhow::Result<Summary> {
     let mut next_id = 0;
     let mut total = Summary::default();
     let mut first_event = None;
+    let mut sent = Vec::new();
     for n in 0..BATCHES {
         let group = &lambda_groups[n % lambda_groups.len()];
         let at = start + chrono::Duration::seconds(60 * n as i64);
+        let first = next_id + 1;
         let (event, _) = account::lambda_batch(&mut dice, group, at, INVOCATIONS, &mut next_id);
+        sent.push(Sent {
+            group: group.clone(),
+            ids: first..=next_id,
+        });
         first_event.get_or_insert_with(|| event.clone());
         total.add(&handle(&forwarder, event).await?);
     }
@@ -126,8 +134,74 @@ async fn forward(osmem: &OsMem) -> anyhow::Result<Summary> {
     let retried = first_event.expect("at least one batch");
     let again = handle(&forwarder, retried).await?;
     println!("  the first batch again (a Lambda retry): {}", counts(&again));
+    ensure!(
+        again.indexed == 0 && again.duplicates + again.skipped == again.events,
+        "the retried batch added documents: {}",
+        counts(&again)
+    );
     total.add(&again);
-    Ok(total)
+    Ok((total, sent))
+}
+
+/// The events of one generated batch: its log group and its event ids (numbered in order).
+struct Sent {
+    group: String,
+    ids: std::ops::RangeInclusive<u64>,
+}
+
+/// The proof that nothing was lost and nothing doubled, from what OpenSearch holds rather than
+/// from the forwarder's own counts: every generated event is found exactly once, by the `_id`
+/// Sluice gives it, either as its own document or inside the stack trace it continued
+/// (`multiline.events`).
+async fn every_event_once(osmem: &OsMem, sent: &[Sent]) -> anyhow::Result<()> {
+    let mut events = 0;
+    for batch in sent {
+        let id = |n: u64| format!("{n:056}");
+        let found = osmem
+            .request(
+                "POST",
+                "/cwl-*/_search",
+                Some(serde_json::json!({
+                    "size": 10_000,
+                    "_source": ["event_id", "multiline"],
+                    "query": {"bool": {"filter": [
+                        {"term": {"log_group": batch.group}},
+                        {"range": {"event_id": {"gte": id(*batch.ids.start()), "lte": id(*batch.ids.end())}}}
+                    ]}}
+                })),
+            )
+            .await?;
+        let mut seen = vec![0u32; batch.ids.clone().count()];
+        for hit in found["hits"]["hits"].as_array().context("a list of hits")? {
+            let event_id = hit["_source"]["event_id"].as_str().context("an event_id")?;
+            let expected = scoped_event_id(sluice_harness::ACCOUNT_ID, &batch.group, event_id);
+            ensure!(
+                hit["_id"] == expected.as_str(),
+                "{event_id} is stored under _id {}, not {expected}",
+                hit["_id"]
+            );
+            let first: u64 = event_id.parse().context("a generated event id")?;
+            let merged = hit["_source"]["multiline"]["events"].as_u64().unwrap_or(1);
+            for n in first..first + merged {
+                let slot = (n - batch.ids.start()) as usize;
+                ensure!(slot < seen.len(), "{event_id} covers events it was not sent with");
+                seen[slot] += 1;
+            }
+        }
+        if let Some(slot) = seen.iter().position(|&count| count != 1) {
+            bail!(
+                "event {} of {} is stored {} times",
+                id(batch.ids.start() + slot as u64),
+                batch.group,
+                seen[slot]
+            );
+        }
+        events += seen.len();
+    }
+    println!(
+        "  every one of the {events} generated events found exactly once by its _id in OpenSearch; the resent batch added no document: no duplicates, nothing lost."
+    );
+    Ok(())
 }
 
 /// The forwarder's settings for the demo: osmem-server, no authentication.
