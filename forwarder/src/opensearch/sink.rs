@@ -134,23 +134,11 @@ impl Sink {
             method: method_name,
             url: url.clone(),
             timeout: err.is_timeout(),
-            reason: error_chain(&err),
+            reason: sluice_edge::sdk_error::error_chain(&err),
         };
         let response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
         let body = response.bytes().await.map_err(transport)?.to_vec();
         Ok(Answer { status, body })
     }
-}
-
-/// An error with its causes, e.g. `error sending request: connection refused`.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }

@@ -322,7 +322,7 @@ async fn list_tags(client: &aws_sdk_cloudwatchlogs::Client, arn: &str) -> Answer
             let code = err.as_service_error().and_then(ProvideErrorMetadata::code);
             let reason = match code {
                 Some(code) => code.to_string(),
-                None => error_chain(&err),
+                None => sluice_edge::sdk_error::error_chain(&err),
             };
             match code {
                 Some("ResourceNotFoundException") => Answer::Gone,
@@ -333,18 +333,6 @@ async fn list_tags(client: &aws_sdk_cloudwatchlogs::Client, arn: &str) -> Answer
             }
         }
     }
-}
-
-/// An SDK error without a service code (timeout, connection), with its sources.
-fn error_chain(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 #[cfg(test)]
