@@ -12,7 +12,7 @@
 //!   delivered, so only those are retried; a record that cannot be decoded is preserved as a
 //!   dead-letter document holding its raw base64 and is then acknowledged.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::streams::KinesisEventResponse;
 use serde_json::Value;
@@ -69,6 +69,8 @@ pub struct Forwarder {
     pipeline: Pipeline,
     /// The function name, when EMF metrics lines are printed to stdout (inside Lambda).
     metrics: Option<String>,
+    /// How long `replay` keeps retrying one event (the CLI's `--event-timeout`).
+    replay_timeout: Option<Duration>,
 }
 
 impl Forwarder {
@@ -114,7 +116,19 @@ impl Forwarder {
             pipeline,
             config,
             metrics: None,
+            replay_timeout: None,
         }
+    }
+
+    /// Bounds how long `replay` keeps retrying one event (or one round of a bucket's objects).
+    pub fn with_replay_timeout(mut self, timeout: Duration) -> Forwarder {
+        self.replay_timeout = Some(timeout);
+        self
+    }
+
+    /// The bound set by [`Forwarder::with_replay_timeout`], if any.
+    pub fn replay_timeout(&self) -> Option<Duration> {
+        self.replay_timeout
     }
 
     /// Prints one EMF metrics line per event to stdout, with the function name as dimension.

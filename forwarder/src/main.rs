@@ -8,6 +8,7 @@
 use std::io::{BufRead, BufReader, BufWriter, IsTerminal};
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -53,6 +54,10 @@ enum Command {
         /// For s3:// inputs: only objects last modified before this time.
         #[arg(long, value_parser = parse_time)]
         until: Option<i64>,
+        /// How many seconds to keep retrying one event before counting it failed [default: 120;
+        /// for s3:// inputs, each round of 16 objects: 900].
+        #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        event_timeout: Option<u64>,
         /// Files or s3://BUCKET[/PREFIX] to read; stdin when none.
         files: Vec<PathBuf>,
         #[command(flatten)]
@@ -108,9 +113,10 @@ fn main() -> ExitCode {
             dry_run,
             since,
             until,
+            event_timeout,
             files,
             settings,
-        } => replay(settings, dry_run, (since, until), &files),
+        } => replay(settings, dry_run, (since, until), event_timeout, &files),
         Command::S3Notify(args) => s3_notify(args),
         Command::Dashboards {
             url,
@@ -225,6 +231,32 @@ fn run_lambda() -> anyhow::Result<()> {
     })
 }
 
+/// How long `replay` retries one event from a file by default: long enough for OpenSearch's own
+/// hiccups, short enough that a person at a terminal hears of an outage.
+const EVENT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Fails at once, naming the endpoint, when nothing listens there (a mistyped or unreachable
+/// endpoint), instead of retrying every event until its timeout.
+fn reachable(endpoint: &reqwest::Url) -> anyhow::Result<()> {
+    let host = endpoint.host_str().unwrap_or_default();
+    let port = endpoint.port_or_known_default().unwrap_or(443);
+    let cannot = |reason: &dyn std::fmt::Display| anyhow::anyhow!("cannot connect to {endpoint}: {reason}");
+    let addresses: Vec<_> = std::net::ToSocketAddrs::to_socket_addrs(&(host, port))
+        .map_err(|err| cannot(&err))?
+        .collect();
+    let mut last = None;
+    for address in &addresses {
+        match std::net::TcpStream::connect_timeout(address, Duration::from_secs(5)) {
+            Ok(_) => return Ok(()),
+            Err(err) => last = Some(err),
+        }
+    }
+    Err(match last {
+        Some(err) => cannot(&err),
+        None => cannot(&"the host name has no address"),
+    })
+}
+
 /// Tells the Runtime API why the function cannot start, in the words the log gets too.
 fn report_init_error(err: &dyn std::fmt::Display) {
     sluice_edge::report_init_error(&format!("{err:#}"));
@@ -235,6 +267,7 @@ fn replay(
     settings: RawConfig,
     dry_run: bool,
     (since, until): (Option<i64>, Option<i64>),
+    event_timeout: Option<u64>,
     files: &[PathBuf],
 ) -> anyhow::Result<ExitCode> {
     let purpose = if dry_run {
@@ -257,7 +290,20 @@ fn replay(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let forwarder = runtime.block_on(Forwarder::new(config))?;
+    if let Some(sink) = &config.sink {
+        reachable(&sink.endpoint)?;
+    }
+    let from_buckets = files
+        .iter()
+        .any(|path| BucketUrl::parse(&path.to_string_lossy()).is_some());
+    let timeout = match (event_timeout, from_buckets) {
+        (Some(seconds), _) => Duration::from_secs(seconds),
+        (None, false) => EVENT_TIMEOUT,
+        (None, true) => replay::REPLAY_DEADLINE,
+    };
+    let forwarder = runtime
+        .block_on(Forwarder::new(config))?
+        .with_replay_timeout(timeout);
     let stdout = std::io::stdout();
     let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
     let buckets: Vec<BucketUrl> = files
@@ -354,6 +400,26 @@ mod tests {
     use clap::CommandFactory;
 
     use super::*;
+
+    /// Issue 12, item 4: a mistyped or unreachable endpoint fails at once, naming it, instead of
+    /// each event retrying for its whole timeout.
+    #[test]
+    fn an_endpoint_nobody_listens_on_fails_at_once() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let open: reqwest::Url = format!("http://{}", listener.local_addr().unwrap())
+            .parse()
+            .unwrap();
+        reachable(&open).expect("something listens");
+        drop(listener);
+        let started = std::time::Instant::now();
+        let err = reachable(&open).expect_err("nothing listens any more");
+        assert!(
+            err.to_string()
+                .starts_with(&format!("cannot connect to {open}: ")),
+            "{err}"
+        );
+        assert!(started.elapsed() < Duration::from_secs(5));
+    }
 
     #[test]
     fn a_directory_is_refused_and_an_empty_file_noted() {

@@ -88,7 +88,7 @@ pub async fn replay(
                 Err(err) => Err(format!("{what} is not JSON: {err}")),
                 Ok(Err(err)) => Err(HandlerError::from(err).to_string()),
                 Ok(Ok(input)) => forwarder
-                    .prepare_tagged(input, &what, Instant::now() + REPLAY_DEADLINE)
+                    .prepare_tagged(input, &what, deadline(forwarder))
                     .await
                     .map_err(|err| err.to_string()),
             };
@@ -105,6 +105,12 @@ pub async fn replay(
     }
     out.flush().map_err(ReplayError::Write)?;
     Ok(total)
+}
+
+/// When retrying the event (or round) that starts now stops: the forwarder's replay timeout, else
+/// [`REPLAY_DEADLINE`].
+fn deadline(forwarder: &Forwarder) -> Instant {
+    Instant::now() + forwarder.replay_timeout().unwrap_or(REPLAY_DEADLINE)
 }
 
 /// Sends (or writes) one event's documents and reads the objects it names, adding the outcome
@@ -124,8 +130,7 @@ async fn send(
         let objects = std::mem::take(&mut prepared.objects);
         return write_objects(forwarder, objects, out, errors, total).await;
     }
-    let deadline = Instant::now() + REPLAY_DEADLINE;
-    match forwarder.deliver(prepared, deadline).await {
+    match forwarder.deliver(prepared, deadline(forwarder)).await {
         Ok(handled) => {
             total.summary.add(&handled.summary);
             let failed = handled.response["batchItemFailures"]
