@@ -262,6 +262,7 @@ mod tests {
             pipeline: Pipeline::new(&config, None),
             config,
             metrics: None,
+            replay_timeout: None,
         }
     }
 
