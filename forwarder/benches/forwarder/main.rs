@@ -47,11 +47,6 @@ use sluice_forwarder::source::subscription::{self as batch, LogsData};
 use sluice_forwarder::source::tags::LogGroupTags;
 use sluice_forwarder::source::{Ack, Batch};
 
-/// The allocator `sluice-forwarder` itself uses, so in-process figures are those of the binary's
-/// code path.
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 /// Set in the child process this benchmark starts to measure the library pipeline's memory.
 const WORKER_ENV: &str = "SLUICE_BENCH_WORKER";
 const ROUNDS: usize = 5;
