@@ -9,8 +9,7 @@
 //!   with the object.
 
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::io::{self, BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::Arc;
@@ -27,6 +26,7 @@ use sluice_forwarder::source::Ack;
 use sluice_forwarder::source::s3::read::{Stopped, parse_object};
 use sluice_forwarder::source::s3::{Chunk, Format, ObjectMeta, S3Options};
 
+use crate::s3::{Object, S3Server};
 use crate::{ROUNDS, target_dir};
 
 const BUCKET: &str = "bench";
@@ -257,9 +257,9 @@ fn row(label: &str, docs: usize, megabytes: f64, time: Duration) {
 
 /// `replay --dry-run s3://bench/KEY` of the object and of its first eighth, from an in-bench S3.
 fn peak_memory(log: &AlbLog) {
-    let s3 = S3::start(vec![
-        (KEY.to_owned(), log.gzip.clone()),
-        (SMALL_KEY.to_owned(), log.small_gzip.clone()),
+    let s3 = S3Server::start(vec![
+        Object::whole(KEY, log.gzip.clone()),
+        Object::whole(SMALL_KEY, log.small_gzip.clone()),
     ]);
     println!("  replay --dry-run s3://{BUCKET}/KEY > /dev/null from an in-bench S3 (one run each):");
     let mut peaks = Vec::new();
@@ -299,7 +299,7 @@ struct Run {
 /// memory, read from `/proc` every 2 ms until it exits, not `wait4`'s `ru_maxrss`: a child that
 /// execs straight after `vfork` (std's `Command` does) starts with the parent's peak RSS as its
 /// own in Linux, so `ru_maxrss` reads at least this benchmark's size.
-fn replay_dry_run(s3: &S3, key: &str, lines: usize) -> Run {
+fn replay_dry_run(s3: &S3Server, key: &str, lines: usize) -> Run {
     let log = target_dir().join("bench").join("replay-alb.stderr");
     let stderr = File::create(&log).expect("create the child's stderr file");
     let start = Instant::now();
@@ -673,112 +673,4 @@ fn iso_time(micros: i64) -> String {
         .expect("a time of 2026")
         .format("%Y-%m-%dT%H:%M:%S%.6fZ")
         .to_string()
-}
-
-/// A minimal S3 on loopback for the bench bucket, its objects held in memory: `ListObjectsV2`
-/// (path-style, with `prefix`) and `GetObject`, answered as s3.rs's server answers them (which
-/// streams generated objects and is private to that module).
-struct S3 {
-    address: SocketAddr,
-}
-
-impl S3 {
-    fn start(objects: Vec<(String, Vec<u8>)>) -> S3 {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
-        let address = listener.local_addr().expect("address");
-        let objects = Arc::new(objects);
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                let objects = Arc::clone(&objects);
-                std::thread::spawn(move || serve(stream, &objects));
-            }
-        });
-        S3 { address }
-    }
-}
-
-fn serve(stream: TcpStream, objects: &[(String, Vec<u8>)]) -> io::Result<()> {
-    let mut reader = BufReader::new(stream.try_clone()?);
-    let mut writer = stream;
-    loop {
-        let mut request = String::new();
-        if reader.read_line(&mut request)? == 0 {
-            return Ok(());
-        }
-        let mut length = 0;
-        loop {
-            let mut header = String::new();
-            reader.read_line(&mut header)?;
-            let Some((name, value)) = header.trim_end().split_once(':') else {
-                break;
-            };
-            if name.eq_ignore_ascii_case("content-length") {
-                length = value.trim().parse().unwrap_or(0);
-            }
-        }
-        io::copy(&mut (&mut reader).take(length), &mut io::sink())?;
-        let target = request.split_whitespace().nth(1).unwrap_or("/");
-        let (path, query) = target.split_once('?').unwrap_or((target, ""));
-        let key = decode(
-            path.strip_prefix(&format!("/{BUCKET}"))
-                .unwrap_or("")
-                .trim_start_matches('/'),
-        );
-        let etag = |bytes: &[u8]| format!("{:032x}", bytes.len());
-        let listing;
-        let (body, content_type) = match objects.iter().find(|(name, _)| *name == key) {
-            Some((_, bytes)) => (&bytes[..], "application/octet-stream"),
-            None => {
-                let prefix = query
-                    .split('&')
-                    .find_map(|pair| pair.strip_prefix("prefix="))
-                    .map(decode);
-                let prefix = prefix.unwrap_or_default();
-                let contents: String = objects
-                    .iter()
-                    .filter(|(name, _)| name.starts_with(&prefix))
-                    .map(|(name, bytes)| {
-                        format!(
-                            "<Contents><Key>{name}</Key><LastModified>2026-11-29T10:05:00.000Z</LastModified><ETag>&quot;{}&quot;</ETag><Size>{}</Size><StorageClass>STANDARD</StorageClass></Contents>",
-                            etag(bytes),
-                            bytes.len()
-                        )
-                    })
-                    .collect();
-                listing = format!(
-                    "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\"><Name>{BUCKET}</Name><Prefix>{prefix}</Prefix><MaxKeys>1000</MaxKeys><IsTruncated>false</IsTruncated>{contents}</ListBucketResult>"
-                );
-                (listing.as_bytes(), "application/xml")
-            }
-        };
-        write!(
-            writer,
-            "HTTP/1.1 200 OK\r\nx-amz-request-id: BENCH\r\nLast-Modified: Sun, 29 Nov 2026 10:05:00 GMT\r\nETag: \"{}\"\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
-            etag(body),
-            body.len()
-        )?;
-        writer.write_all(body)?;
-        writer.flush()?;
-    }
-}
-
-/// `%XX` escapes decoded (the keys here are ASCII).
-fn decode(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut rest = text;
-    while let Some((before, after)) = rest.split_once('%') {
-        out.push_str(before);
-        match after.get(..2).and_then(|hex| u8::from_str_radix(hex, 16).ok()) {
-            Some(byte) => {
-                out.push(char::from(byte));
-                rest = &after[2..];
-            }
-            None => {
-                out.push('%');
-                rest = after;
-            }
-        }
-    }
-    out.push_str(rest);
-    out
 }

@@ -102,7 +102,7 @@ pub fn firehose_pass(file: &[u8], options: DocumentOptions) -> usize {
 }
 
 /// An object the in-bench S3 serves: `unit` repeated (and cut) to `len` bytes.
-struct Object {
+pub(crate) struct Object {
     key: String,
     content_type: &'static str,
     unit: Arc<Vec<u8>>,
@@ -114,6 +114,19 @@ struct Object {
 }
 
 impl Object {
+    /// An object served as `bytes`, once.
+    pub(crate) fn whole(key: &str, bytes: Vec<u8>) -> Object {
+        let len = bytes.len() as u64;
+        Object {
+            key: key.to_owned(),
+            content_type: "application/octet-stream",
+            unit: Arc::new(bytes),
+            len,
+            decompressed: len,
+            events: 0,
+        }
+    }
+
     fn etag(&self) -> String {
         format!("{:016x}{:016x}", self.len, self.events)
     }
@@ -290,13 +303,13 @@ fn replay_object(s3: &S3Server, bulk: &BulkServer, key: &str) -> Run {
 /// A tiny S3 on loopback for one bucket: `ListObjectsV2` (path-style, `GET /bench?list-type=2`)
 /// and `GetObject` (`GET /bench/KEY`), whose body it writes as it goes. Unknown query
 /// parameters (`x-id`, …) and headers (checksum mode, …) are ignored.
-struct S3Server {
-    address: std::net::SocketAddr,
+pub(crate) struct S3Server {
+    pub(crate) address: std::net::SocketAddr,
     objects: Arc<Vec<Object>>,
 }
 
 impl S3Server {
-    fn start(objects: Vec<Object>) -> S3Server {
+    pub(crate) fn start(objects: Vec<Object>) -> S3Server {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let server = S3Server {
             address: listener.local_addr().expect("address"),
