@@ -359,7 +359,7 @@ fn open_sources(
             !path.is_dir(),
             "{} is a directory: name the files in it (e.g. {}/*.json)",
             path.display(),
-            path.display()
+            path.display().to_string().trim_end_matches('/')
         );
         let file = std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?;
         if file
