@@ -5,7 +5,7 @@
 //! `sluice-forwarder s3-notify --bucket B --queue-arn ARN` and
 //! `sluice-forwarder dashboards [--url DASHBOARDS_URL] [--output FILE]`.
 
-use std::io::{BufRead, BufReader, BufWriter, IsTerminal};
+use std::io::{BufReader, BufWriter, IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -310,50 +310,86 @@ fn replay(
         .iter()
         .filter_map(|path| BucketUrl::parse(&path.to_string_lossy()))
         .collect();
-    if !buckets.is_empty() {
+    let inputs = if buckets.is_empty() {
+        anyhow::ensure!(
+            since.is_none() && until.is_none(),
+            "--since and --until apply to s3:// inputs only"
+        );
+        Inputs::Files(open_sources(files, &mut std::io::stderr())?)
+    } else {
         anyhow::ensure!(
             buckets.len() == files.len(),
             "replay reads either s3:// prefixes or files, not both at once"
         );
-        let mut total = replay::ReplaySummary::default();
-        for url in &buckets {
-            let one = runtime.block_on(replay::replay_bucket(
-                &forwarder,
-                url,
-                since,
-                until,
-                dry_run,
-                &mut out,
-                &mut std::io::stderr(),
-            ))?;
-            total.summary.add(&one.summary);
-            total.failed_items.extend(one.failed_items);
-            total.dry_run = dry_run;
-        }
-        return finish(&total);
-    }
-    anyhow::ensure!(
-        since.is_none() && until.is_none(),
-        "--since and --until apply to s3:// inputs only"
-    );
-    let sources = open_sources(files, &mut std::io::stderr())?;
-    let total = runtime.block_on(replay::replay(
-        &forwarder,
-        sources,
+        Inputs::Buckets(buckets, (since, until))
+    };
+    let mut total = replay::ReplaySummary {
         dry_run,
-        &mut out,
-        &mut std::io::stderr(),
+        ..replay::ReplaySummary::default()
+    };
+    runtime.block_on(replay_until(
+        &forwarder,
+        inputs,
+        &mut total,
+        (&mut out, &mut std::io::stderr()),
+        ctrl_c(),
     ))?;
+    out.flush()?;
     finish(&total)
+}
+
+/// Ctrl-C; never, when its handler cannot be installed (then Ctrl-C ends the process as before).
+async fn ctrl_c() {
+    if tokio::signal::ctrl_c().await.is_err() {
+        std::future::pending::<()>().await;
+    }
+}
+
+/// What `replay` reads: files (or stdin), or the objects under `s3://` prefixes.
+enum Inputs {
+    Files(Vec<replay::Source>),
+    Buckets(Vec<BucketUrl>, (Option<i64>, Option<i64>)),
+}
+
+/// Replays `inputs` into `total` until they are done or `interrupt` comes (Ctrl-C); then
+/// `total` holds the counts of the events finished before it and names the one it stopped.
+async fn replay_until(
+    forwarder: &Forwarder,
+    inputs: Inputs,
+    total: &mut replay::ReplaySummary,
+    (out, errors): (&mut dyn Write, &mut dyn Write),
+    interrupt: impl Future<Output = ()>,
+) -> Result<(), replay::ReplayError> {
+    let run = async {
+        match inputs {
+            Inputs::Files(sources) => replay::replay_into(forwarder, sources, total, out, errors).await,
+            Inputs::Buckets(buckets, window) => {
+                for url in &buckets {
+                    replay::replay_bucket_into(forwarder, url, window, total, out, errors).await?;
+                }
+                Ok(())
+            }
+        }
+    };
+    let interrupted = tokio::select! {
+        result = run => { result?; false }
+        () = interrupt => true,
+    };
+    if interrupted {
+        total.interrupt();
+        let _ = writeln!(
+            errors,
+            "sluice-forwarder: interrupted {}: the summary counts the events finished before; replaying them again is safe (documents keep their ids)",
+            total.interrupted_at.as_deref().unwrap_or_default()
+        );
+    }
+    Ok(())
 }
 
 /// The files to replay, opened, or stdin when there are none. A directory is refused (exit 2, as
 /// for a file that cannot be opened); an empty file and reading a terminal get a line on `notes`.
-fn open_sources(
-    files: &[PathBuf],
-    notes: &mut dyn std::io::Write,
-) -> anyhow::Result<Vec<(String, Box<dyn BufRead>)>> {
-    let mut sources: Vec<(String, Box<dyn BufRead>)> = Vec::new();
+fn open_sources(files: &[PathBuf], notes: &mut dyn std::io::Write) -> anyhow::Result<Vec<replay::Source>> {
+    let mut sources: Vec<replay::Source> = Vec::new();
     for path in files {
         anyhow::ensure!(
             !path.is_dir(),
@@ -388,7 +424,10 @@ fn open_sources(
 /// Prints the summary line; success when everything went.
 fn finish(total: &replay::ReplaySummary) -> anyhow::Result<ExitCode> {
     eprintln!("{}", serde_json::to_string(total)?);
-    Ok(if total.ok() {
+    Ok(if total.interrupted_at.is_some() {
+        // What a shell reports for a command ended by SIGINT.
+        ExitCode::from(130)
+    } else if total.ok() {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
@@ -419,6 +458,79 @@ mod tests {
             "{err}"
         );
         assert!(started.elapsed() < Duration::from_secs(5));
+    }
+
+    /// Issue 12, item 4: Ctrl-C while `replay` waits for its next line (a pipe here, a terminal
+    /// alike) stops it at once; the summary has the events finished before, says where it
+    /// stopped, and the exit code is a shell's for SIGINT.
+    #[test]
+    fn ctrl_c_stops_a_replay_and_prints_the_counts_so_far() {
+        use std::io::BufRead;
+
+        let config = Config::from_lookup(
+            |name| (name == "AWS_REGION").then(|| "us-east-1".to_string()),
+            Purpose::DryRun,
+        )
+        .unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let forwarder = runtime.block_on(Forwarder::new(config)).unwrap();
+        let (reader, mut writer) = std::io::pipe().unwrap();
+        let data = serde_json::json!({
+            "messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/aws/lambda/orders",
+            "logStream": "s", "subscriptionFilters": ["sluice"],
+            "logEvents": [
+                {"id": "1", "timestamp": 1_764_400_000_000_i64, "message": "one"},
+                {"id": "2", "timestamp": 1_764_400_000_001_i64, "message": "two"}
+            ]
+        });
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        serde_json::to_writer(&mut gzip, &data).unwrap();
+        use base64::Engine as _;
+        let encoded = base64::engine::general_purpose::STANDARD.encode(gzip.finish().unwrap());
+        writeln!(writer, "{}", serde_json::json!({"awslogs": {"data": encoded}})).unwrap();
+        // `writer` stays open: the replay waits for a second line that never comes.
+        let sources: Vec<replay::Source> = vec![(
+            "stdin".to_string(),
+            Box::new(BufReader::new(reader)) as Box<dyn BufRead + Send>,
+        )];
+        // The real signal, once the replay has had time to finish the first event.
+        std::thread::spawn(|| {
+            std::thread::sleep(Duration::from_secs(1));
+            // SAFETY: sending a signal to this process; tokio's handler (installed by then) takes it.
+            unsafe { libc::kill(libc::getpid(), libc::SIGINT) };
+        });
+        let mut total = replay::ReplaySummary {
+            dry_run: true,
+            ..replay::ReplaySummary::default()
+        };
+        let (mut out, mut errors) = (Vec::new(), Vec::new());
+        let started = std::time::Instant::now();
+        runtime
+            .block_on(replay_until(
+                &forwarder,
+                Inputs::Files(sources),
+                &mut total,
+                (&mut out, &mut errors),
+                ctrl_c(),
+            ))
+            .unwrap();
+        assert!(started.elapsed() < Duration::from_secs(30));
+        drop(writer);
+        assert_eq!(total.summary.events, 2, "{total:?}");
+        assert_eq!(total.interrupted_at.as_deref(), Some("after stdin line 1"));
+        assert_eq!(
+            String::from_utf8(out).unwrap().lines().count(),
+            4,
+            "two documents"
+        );
+        let errors = String::from_utf8(errors).unwrap();
+        assert!(errors.contains("interrupted after stdin line 1"), "{errors}");
+        assert_eq!(finish(&total).unwrap(), ExitCode::from(130));
+        let summary: Value = serde_json::to_value(&total).unwrap();
+        assert_eq!(summary["interrupted_at"], "after stdin line 1");
     }
 
     #[test]

@@ -55,7 +55,18 @@ pub struct ReplaySummary {
     /// bucket) that the function would report in `batchItemFailures`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed_items: Vec<String>,
+    /// Set when Ctrl-C stopped the replay: "during" the event (or round of objects) being
+    /// handled then, whose outcome is unknown, or "after" the last one finished. The counts are
+    /// those of the events finished before it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub interrupted_at: Option<String>,
+    /// Where the replay is: "during" or "after" an event (or round); empty before the first.
+    #[serde(skip)]
+    pub position: String,
 }
+
+/// One input of a replay: its name for messages, and its lines, read on a thread of their own.
+pub type Source = (String, Box<dyn BufRead + Send>);
 
 impl ReplaySummary {
     /// Whether every event was delivered (or written), every object read and every input
@@ -65,6 +76,17 @@ impl ReplaySummary {
             && self.summary.objects_failed == 0
             && self.malformed == 0
             && self.failed_items.is_empty()
+            && self.interrupted_at.is_none()
+    }
+
+    /// Marks the replay as stopped by Ctrl-C at the event it was handling.
+    pub fn interrupt(&mut self) {
+        let position = std::mem::take(&mut self.position);
+        self.interrupted_at = Some(if position.is_empty() {
+            "before the first event".to_string()
+        } else {
+            position
+        });
     }
 }
 
@@ -72,7 +94,7 @@ impl ReplaySummary {
 /// `errors` one line per event that is malformed or not delivered, naming the source and line.
 pub async fn replay(
     forwarder: &Forwarder,
-    sources: Vec<(String, Box<dyn BufRead>)>,
+    sources: Vec<Source>,
     dry_run: bool,
     out: &mut dyn Write,
     errors: &mut dyn Write,
@@ -81,30 +103,66 @@ pub async fn replay(
         dry_run,
         ..ReplaySummary::default()
     };
-    for (name, reader) in sources {
-        for (line, value) in events(reader) {
-            let what = format!("{name} line {line}");
-            let prepared = match value.map(|value| Input::from_value(value, &what)) {
-                Err(err) => Err(format!("{what} is not JSON: {err}")),
-                Ok(Err(err)) => Err(HandlerError::from(err).to_string()),
-                Ok(Ok(input)) => forwarder
-                    .prepare_tagged(input, &what, deadline(forwarder))
-                    .await
-                    .map_err(|err| err.to_string()),
-            };
-            let prepared = match prepared {
-                Ok(prepared) => prepared,
-                Err(message) => {
-                    let _ = writeln!(errors, "sluice-forwarder: {message}");
-                    total.malformed += 1;
-                    continue;
-                }
-            };
-            send(forwarder, prepared, &what, dry_run, out, errors, &mut total).await?;
-        }
-    }
-    out.flush().map_err(ReplayError::Write)?;
+    replay_into(forwarder, sources, &mut total, out, errors).await?;
     Ok(total)
+}
+
+/// [`replay`], counting into `total` as it goes, so that a replay stopped half way (the future
+/// dropped at Ctrl-C) leaves the counts of the events it finished. The sources are read on a
+/// thread of their own, so that waiting for a line (a terminal, a pipe) never holds up the stop.
+pub async fn replay_into(
+    forwarder: &Forwarder,
+    sources: Vec<Source>,
+    total: &mut ReplaySummary,
+    out: &mut dyn Write,
+    errors: &mut dyn Write,
+) -> Result<(), ReplayError> {
+    let mut lines = read_on_a_thread(sources);
+    while let Some((what, value)) = lines.recv().await {
+        total.position = format!("during {what}");
+        let prepared = match value.map(|value| Input::from_value(value, &what)) {
+            Err(err) => Err(format!("{what} is not JSON: {err}")),
+            Ok(Err(err)) => Err(HandlerError::from(err).to_string()),
+            Ok(Ok(input)) => forwarder
+                .prepare_tagged(input, &what, deadline(forwarder))
+                .await
+                .map_err(|err| err.to_string()),
+        };
+        let prepared = match prepared {
+            Ok(prepared) => prepared,
+            Err(message) => {
+                let _ = writeln!(errors, "sluice-forwarder: {message}");
+                total.malformed += 1;
+                total.position = format!("after {what}");
+                continue;
+            }
+        };
+        let dry_run = total.dry_run;
+        send(forwarder, prepared, &what, dry_run, out, errors, total).await?;
+        total.position = format!("after {what}");
+    }
+    out.flush().map_err(ReplayError::Write)
+}
+
+/// The events of every source, in order, each named by its source and line, read by a thread
+/// that stops when the receiver is dropped.
+fn read_on_a_thread(
+    sources: Vec<Source>,
+) -> tokio::sync::mpsc::Receiver<(String, Result<Value, serde_json::Error>)> {
+    let (sender, receiver) = tokio::sync::mpsc::channel(2);
+    std::thread::spawn(move || {
+        for (name, reader) in sources {
+            for (line, value) in events(reader) {
+                if sender
+                    .blocking_send((format!("{name} line {line}"), value))
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        }
+    });
+    receiver
 }
 
 /// When retrying the event (or round) that starts now stops: the forwarder's replay timeout, else
@@ -235,8 +293,21 @@ pub async fn replay_bucket(
         dry_run,
         ..ReplaySummary::default()
     };
+    replay_bucket_into(forwarder, url, (since_ms, until_ms), &mut total, out, errors).await?;
+    Ok(total)
+}
+
+/// [`replay_bucket`], counting into `total` as it goes (see [`replay_into`]).
+pub async fn replay_bucket_into(
+    forwarder: &Forwarder,
+    url: &BucketUrl,
+    (since_ms, until_ms): (Option<i64>, Option<i64>),
+    total: &mut ReplaySummary,
+    out: &mut dyn Write,
+    errors: &mut dyn Write,
+) -> Result<(), ReplayError> {
     let Some(reader) = forwarder.pipeline().object_reader() else {
-        return Ok(total);
+        return Ok(());
     };
     let listed = reader
         .list(&url.bucket, &url.prefix, since_ms, until_ms)
@@ -260,7 +331,15 @@ pub async fn replay_bucket(
             objects,
         };
         let what = format!("s3://{}/{}", url.bucket, url.prefix);
-        send(forwarder, prepared, &what, dry_run, out, errors, &mut total).await?;
+        let objects = format!(
+            "{what} (objects {} to {} of {count})",
+            round * OBJECTS_PER_ROUND + 1,
+            round * OBJECTS_PER_ROUND + keys.len()
+        );
+        total.position = format!("during {objects}");
+        let dry_run = total.dry_run;
+        send(forwarder, prepared, &what, dry_run, out, errors, total).await?;
+        total.position = format!("after {objects}");
         if progress {
             let done = (round * OBJECTS_PER_ROUND + keys.len()).min(count);
             let s = &total.summary;
@@ -274,8 +353,7 @@ pub async fn replay_bucket(
     if progress && count > 0 {
         let _ = writeln!(errors);
     }
-    out.flush().map_err(ReplayError::Write)?;
-    Ok(total)
+    out.flush().map_err(ReplayError::Write)
 }
 
 /// The JSON documents of a stream with the line each starts on: one per line (NDJSON), or

@@ -46,7 +46,7 @@ fn input_file() -> String {
 }
 
 async fn run(forwarder: &Forwarder, text: &str, dry_run: bool) -> (ReplaySummary, String, String) {
-    let sources: Vec<(String, Box<dyn BufRead>)> = vec![(
+    let sources: Vec<(String, Box<dyn BufRead + Send>)> = vec![(
         "failed.ndjson".to_string(),
         Box::new(Cursor::new(text.to_string())),
     )];
