@@ -51,18 +51,24 @@ pub fn init_tracing(level: &str, format: LogFormat) {
     let terminal = std::io::stderr().is_terminal();
     match format {
         LogFormat::Json => builder.json().with_current_span(false).without_time().init(),
-        LogFormat::Terminal if terminal => builder.with_ansi(true).with_writer(line_start).init(),
+        LogFormat::Terminal if terminal => builder.with_ansi(true).with_writer(LineStart(std::io::stderr)).init(),
         LogFormat::Terminal => builder.with_ansi(false).init(),
     }
 }
 
-/// Stderr, after clearing the terminal's current line: a CLI's progress line (`\r`, no newline)
-/// would otherwise have the log line glued onto it.
-fn line_start() -> std::io::Stderr {
-    use std::io::Write as _;
-    let mut stderr = std::io::stderr();
-    let _ = stderr.write_all(CLEAR_LINE);
-    stderr
+/// A writer that clears the terminal's current line before each log line: a CLI's progress line
+/// (`\r`, no newline) would otherwise have the log line glued onto it.
+struct LineStart<M>(M);
+
+impl<'a, M: tracing_subscriber::fmt::MakeWriter<'a>> tracing_subscriber::fmt::MakeWriter<'a> for LineStart<M> {
+    type Writer = M::Writer;
+
+    fn make_writer(&'a self) -> M::Writer {
+        use std::io::Write as _;
+        let mut writer = self.0.make_writer();
+        let _ = writer.write_all(CLEAR_LINE);
+        writer
+    }
 }
 
 /// Back to the start of the line, then erase it (ANSI "erase in line", all of it).
@@ -120,6 +126,40 @@ fn deadline_from(at: SystemTime, now: SystemTime, monotonic_now: Instant) -> Ins
 
 #[cfg(test)]
 mod tests {
+    /// Issue 12, item 10: on a terminal, a log line starts on a cleared line, not glued onto the
+    /// progress line (`3/10 objects…`, ended by `\r`, not a newline) before it.
+    #[test]
+    fn a_log_line_clears_the_progress_line_first() {
+        use std::io::Write;
+        use std::sync::{Arc, Mutex};
+
+        #[derive(Clone)]
+        struct Screen(Arc<Mutex<Vec<u8>>>);
+        impl Write for Screen {
+            fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let screen = Screen(Arc::new(Mutex::new(Vec::new())));
+        let writer = screen.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .without_time()
+            .with_writer(LineStart(move || writer.clone()))
+            .finish();
+        screen.clone().write_all(b"\r3/10 objects, 200 events ").unwrap();
+        tracing::subscriber::with_default(subscriber, || tracing::warn!("throttled, retrying"));
+        let text = String::from_utf8(screen.0.lock().unwrap().clone()).unwrap();
+        assert!(
+            text.starts_with("\r3/10 objects, 200 events \r\x1b[2K") && text.ends_with("throttled, retrying\n"),
+            "{text:?}"
+        );
+    }
+
     #[test]
     fn log_levels_are_levels_or_directives_with_levels() {
         for level in [
