@@ -51,7 +51,10 @@ pub fn init_tracing(level: &str, format: LogFormat) {
     let terminal = std::io::stderr().is_terminal();
     match format {
         LogFormat::Json => builder.json().with_current_span(false).without_time().init(),
-        LogFormat::Terminal if terminal => builder.with_ansi(true).with_writer(LineStart(std::io::stderr)).init(),
+        LogFormat::Terminal if terminal => builder
+            .with_ansi(true)
+            .with_writer(LineStart(std::io::stderr))
+            .init(),
         LogFormat::Terminal => builder.with_ansi(false).init(),
     }
 }
@@ -60,7 +63,9 @@ pub fn init_tracing(level: &str, format: LogFormat) {
 /// (`\r`, no newline) would otherwise have the log line glued onto it.
 struct LineStart<M>(M);
 
-impl<'a, M: tracing_subscriber::fmt::MakeWriter<'a>> tracing_subscriber::fmt::MakeWriter<'a> for LineStart<M> {
+impl<'a, M: tracing_subscriber::fmt::MakeWriter<'a>> tracing_subscriber::fmt::MakeWriter<'a>
+    for LineStart<M>
+{
     type Writer = M::Writer;
 
     fn make_writer(&'a self) -> M::Writer {
@@ -155,7 +160,8 @@ mod tests {
         tracing::subscriber::with_default(subscriber, || tracing::warn!("throttled, retrying"));
         let text = String::from_utf8(screen.0.lock().unwrap().clone()).unwrap();
         assert!(
-            text.starts_with("\r3/10 objects, 200 events \r\x1b[2K") && text.ends_with("throttled, retrying\n"),
+            text.starts_with("\r3/10 objects, 200 events \r\x1b[2K")
+                && text.ends_with("throttled, retrying\n"),
             "{text:?}"
         );
     }

@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
-use super::access::{self, AccessRecord};
+use super::access;
 use super::sluice::Fields;
 use super::write::{push_key, push_str, push_string_fields, push_timestamp};
 use super::{Document, DocumentBuilder, Documents, IdMode, Origin, RecordRef, Stage, parse, write};
@@ -44,11 +44,12 @@ impl DocumentBuilder {
             let message = self.redacted(&record.text);
             let id = ids.id(record.number);
             header.write(&mut head, record.number);
-            let (source, time) = match access::parse(object.format, &message, context) {
-                Some(parsed) => {
-                    out.unparsed += usize::from(parsed.is_err());
-                    let (source, time) = access_source(object, record, &head, &id, &message, parsed);
-                    (source, time.unwrap_or(record.timestamp))
+            let (source, time) = match object.format.field() {
+                Some(field) => {
+                    let (source, time) =
+                        access_source(field, object, record, (&head, &id), &message, context);
+                    out.unparsed += usize::from(time.is_err());
+                    (source, time.ok().flatten().unwrap_or(record.timestamp))
                 }
                 None => {
                     let parsed = parse::parse(&message);
@@ -145,42 +146,47 @@ impl DocumentBuilder {
     }
 }
 
-/// The document of an access log line: `@timestamp` its own time, `message` the raw (redacted)
-/// line, where it came from, the format's typed fields under the format's object (`alb`, …) and
-/// the shared ones; or, for a line that does not parse, the line with `parse_error`. Also the
-/// time the line gave (`None` when it did not parse or held none).
+/// The document of an access log line: the format's typed fields under its object (`field`:
+/// `alb`, …), written by the parser straight into the document, `@timestamp` the line's own time,
+/// `message` the raw (redacted) line, where it came from, and the shared fields; or, for a line
+/// that does not parse, the line with `parse_error`. Also the time the line gave (`Ok(None)` when
+/// it held none), or `Err` when it did not parse.
 fn access_source(
+    field: &str,
     object: &ObjectMeta,
     record: &Record,
-    header: &str,
-    id: &str,
+    (header, id): (&str, &str),
     message: &str,
-    parsed: Result<AccessRecord, String>,
-) -> (String, Option<i64>) {
-    let mut out = String::with_capacity(message.len() * 3 + 256);
-    let time = parsed.as_ref().ok().and_then(|parsed| parsed.time_ms);
-    out.push_str("{\"@timestamp\":");
-    push_timestamp(&mut out, time.unwrap_or(record.timestamp));
+    context: access::Context<'_>,
+) -> (String, Result<Option<i64>, ()>) {
+    let mut out = String::with_capacity(message.len() * 4 + header.len() + 128);
+    out.push('{');
+    push_key(&mut out, field);
+    out.push('{');
+    let parsed = access::parse_into(object.format, message, context, &mut out)
+        .unwrap_or_else(|| Err(format!("{} is not an access log format", object.format)));
+    let (time, shared) = match parsed {
+        Ok(parsed) => {
+            out.push_str("},");
+            (Ok(parsed.time_ms), Some(parsed.shared))
+        }
+        Err(reason) => {
+            out.truncate(1);
+            out.push_str("\"parse_error\":");
+            push_str(&mut out, &reason);
+            out.push(',');
+            (Err(()), None)
+        }
+    };
+    out.push_str("\"@timestamp\":");
+    push_timestamp(&mut out, time.ok().flatten().unwrap_or(record.timestamp));
     out.push_str(",\"message\":");
     push_str(&mut out, message);
     out.push_str(header);
     out.push_str(",\"event_id\":");
     push_str(&mut out, id);
-    match parsed {
-        Err(reason) => {
-            out.push_str(",\"parse_error\":");
-            push_str(&mut out, &reason);
-        }
-        Ok(parsed) => {
-            if let Some(field) = object.format.field() {
-                out.push(',');
-                push_key(&mut out, field);
-                out.push('{');
-                out.push_str(&parsed.fields);
-                out.push('}');
-            }
-            push_shared(&mut out, &parsed.shared);
-        }
+    if let Some(shared) = &shared {
+        push_shared(&mut out, shared);
     }
     out.push('}');
     (out, time)

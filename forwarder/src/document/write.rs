@@ -123,10 +123,18 @@ pub fn push_string_fields(out: &mut String, fields: &[(&str, &str)]) {
     }
 }
 
-/// Appends `"key":`.
+/// Appends `"key":`. Keys are nearly always names that need no escaping (the formats' own field
+/// names): those are copied whole.
 pub fn push_key(out: &mut String, key: &str) {
-    push_str(out, key);
-    out.push(':');
+    if key.bytes().all(|byte| ESCAPE[usize::from(byte)] == 0) {
+        out.reserve(key.len() + 3);
+        out.push('"');
+        out.push_str(key);
+        out.push_str("\":");
+    } else {
+        push_str(out, key);
+        out.push(':');
+    }
 }
 
 /// Appends a number, or `null` for a value JSON cannot hold (infinity, NaN).

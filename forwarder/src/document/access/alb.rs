@@ -80,7 +80,7 @@ pub const FIELDS: &[(&str, FieldType)] = &[
 ];
 
 /// The access log fields, in AWS's order.
-const ACCESS: Layout = Layout {
+pub(super) const ACCESS: Layout = Layout {
     what: "an ALB access log line",
     quoted: true,
     required: 14,
@@ -122,7 +122,7 @@ const ACCESS: Layout = Layout {
 };
 
 /// Parses one line of an ALB access log.
-pub fn parse(line: &str) -> Result<AccessRecord, String> {
+pub fn parse(line: &str) -> Result<AccessRecord<'_>, String> {
     ACCESS.parse(line)
 }
 
@@ -147,7 +147,7 @@ pub const CONNECTION_FIELDS: &[(&str, FieldType)] = &[
 
 /// The connection log fields, in AWS's order. `leaf_client_cert_validity`
 /// (`NotBefore=…;NotAfter=…`) is kept as written and also read into two dates.
-const CONNECTION: Layout = Layout {
+pub(super) const CONNECTION: Layout = Layout {
     what: "an ALB connection log line",
     quoted: true,
     required: 11,
@@ -175,7 +175,7 @@ const CONNECTION: Layout = Layout {
 };
 
 /// Parses one line of an ALB connection log.
-pub fn parse_connection(line: &str) -> Result<AccessRecord, String> {
+pub fn parse_connection(line: &str) -> Result<AccessRecord<'_>, String> {
     CONNECTION.parse(line)
 }
 
@@ -201,7 +201,7 @@ mod tests {
         typed(&record.fields, FIELDS)
     }
 
-    fn docs(number: usize) -> AccessRecord {
+    fn docs(number: usize) -> AccessRecord<'static> {
         parse(DOCS.lines().nth(number - 1).unwrap()).unwrap()
     }
 
@@ -241,12 +241,12 @@ mod tests {
         assert_eq!(
             record.shared,
             Shared {
-                client_ip: Some("192.168.131.39".to_string()),
+                client_ip: Some("192.168.131.39".into()),
                 client_port: Some(2817),
-                http_method: Some("GET".to_string()),
+                http_method: Some("GET".into()),
                 http_status_code: Some(200),
-                url_original: Some("http://www.example.com:80/".to_string()),
-                user_agent: Some("curl/7.46.0".to_string()),
+                url_original: Some("http://www.example.com:80/".into()),
+                user_agent: Some("curl/7.46.0".into()),
                 bytes: Some(366),
             }
         );
@@ -312,7 +312,9 @@ mod tests {
         assert!(transformed.get("extra_fields").is_none());
 
         // A trailing `-` ahead of a field's release is not worth keeping.
-        let dashes = parse(&format!(r#"{HTTP} "-" "-" "-" - "-""#)).unwrap();
+        let dashes = parse(&format!(r#"{HTTP} "-" "-" "-" - "-""#))
+            .unwrap()
+            .into_owned();
         assert!(!dashes.fields.contains("extra_fields"));
     }
 
@@ -377,7 +379,9 @@ mod tests {
         assert_eq!(record.shared.client_port, Some(57934));
         assert_eq!(fields(&record)["client_ip"], "2001:db8:85a3::8a2e:370:7334");
 
-        let bracketed = parse(&HTTP.replace("10.0.0.1:80 0.000", "[2001:db8::1]:8080 0.000")).unwrap();
+        let bracketed = parse(&HTTP.replace("10.0.0.1:80 0.000", "[2001:db8::1]:8080 0.000"))
+            .unwrap()
+            .into_owned();
         let target = fields(&bracketed);
         assert_eq!(target["target_ip"], "2001:db8::1");
         assert_eq!(target["target_port"], 8080);
@@ -489,7 +493,7 @@ mod tests {
         assert_eq!(
             record.shared,
             Shared {
-                client_ip: Some("203.0.113.1".to_string()),
+                client_ip: Some("203.0.113.1".into()),
                 client_port: Some(36280),
                 ..Shared::default()
             }
@@ -505,7 +509,9 @@ mod tests {
     fn connection_lines_old_and_new_parse() {
         let line = CONNECTION_DOCS.lines().next().unwrap();
         // `tls_keyexchange`, the 13th field the page lists today, and one after it.
-        let record = parse_connection(&format!("{line} X25519 future")).unwrap();
+        let record = parse_connection(&format!("{line} X25519 future"))
+            .unwrap()
+            .into_owned();
         let fields = typed(&record.fields, CONNECTION_FIELDS);
         assert_eq!(fields["tls_keyexchange"], "X25519");
         assert_eq!(fields["extra_fields"], json!(["future"]));

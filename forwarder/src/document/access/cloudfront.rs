@@ -113,7 +113,7 @@ fn position(name: &str) -> Option<usize> {
 }
 
 /// Parses one data line; `context.header` holds the names of the file's `#Fields:` line.
-pub fn parse(line: &str, context: Context<'_>) -> Result<AccessRecord, String> {
+pub fn parse(line: &str, context: Context<'_>) -> Result<AccessRecord<'static>, String> {
     if line.trim().is_empty() {
         return Err("empty line".to_string());
     }
@@ -182,7 +182,7 @@ impl<'a> Line<'a> {
 
     /// The record; `need_time` for a line read by the documented order, whose first values
     /// must be a date and a time (which tells a line of this format from any other text).
-    fn finish(self, need_time: bool) -> Result<AccessRecord, String> {
+    fn finish(self, need_time: bool) -> Result<AccessRecord<'static>, String> {
         let value = |index: usize| {
             self.known[index]
                 .as_deref()
@@ -206,15 +206,15 @@ impl<'a> Line<'a> {
             None => stem.to_string(),
         });
         let shared = Shared {
-            client_ip: value(C_IP).map(str::to_string),
+            client_ip: value(C_IP).map(|value| Cow::Owned(value.to_string())),
             client_port: number(C_PORT).and_then(|port| u16::try_from(port).ok()),
-            http_method: value(CS_METHOD).map(str::to_string),
+            http_method: value(CS_METHOD).map(|value| Cow::Owned(value.to_string())),
             // `000`: the viewer closed the connection before the server could respond.
             http_status_code: number(SC_STATUS)
                 .filter(|status| *status > 0)
                 .and_then(|status| u16::try_from(status).ok()),
-            url_original,
-            user_agent: value(CS_USER_AGENT).map(str::to_string),
+            url_original: url_original.map(Cow::Owned),
+            user_agent: value(CS_USER_AGENT).map(|value| Cow::Owned(value.to_string())),
             bytes: number(SC_BYTES).and_then(|bytes| u64::try_from(bytes).ok()),
         };
         Ok(AccessRecord {
@@ -318,7 +318,7 @@ mod tests {
 
     /// The file read as the S3 reader reads it: the `#Fields:` line names the values of the lines
     /// after it, other `#` lines are skipped.
-    fn parse_file(text: &str) -> Vec<Result<AccessRecord, String>> {
+    fn parse_file(text: &str) -> Vec<Result<AccessRecord<'static>, String>> {
         let mut header: Option<Vec<String>> = None;
         let mut out = Vec::new();
         for line in text.lines() {

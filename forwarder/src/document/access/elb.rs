@@ -39,7 +39,7 @@ pub const FIELDS: &[(&str, FieldType)] = &[
 ];
 
 /// The fields, in AWS's order.
-const LAYOUT: Layout = Layout {
+pub(super) const LAYOUT: Layout = Layout {
     what: "a Classic Load Balancer access log line",
     quoted: true,
     required: 12,
@@ -63,7 +63,7 @@ const LAYOUT: Layout = Layout {
 };
 
 /// Parses one line of a Classic Load Balancer access log.
-pub fn parse(line: &str) -> Result<AccessRecord, String> {
+pub fn parse(line: &str) -> Result<AccessRecord<'_>, String> {
     LAYOUT.parse(line)
 }
 
@@ -78,7 +78,7 @@ mod tests {
     /// The page's four examples (HTTP, HTTPS, TCP, SSL): see tests/fixtures/access/README.md.
     const DOCS: &str = include_str!("../../../../tests/fixtures/access/elb-access-docs.log");
 
-    fn docs(number: usize) -> AccessRecord {
+    fn docs(number: usize) -> AccessRecord<'static> {
         parse(DOCS.lines().nth(number - 1).unwrap()).unwrap()
     }
 
@@ -113,12 +113,12 @@ mod tests {
         assert_eq!(
             record.shared,
             Shared {
-                client_ip: Some("192.168.131.39".to_string()),
+                client_ip: Some("192.168.131.39".into()),
                 client_port: Some(2817),
-                http_method: Some("GET".to_string()),
+                http_method: Some("GET".into()),
                 http_status_code: Some(200),
-                url_original: Some("http://www.example.com:80/".to_string()),
-                user_agent: Some("curl/7.38.0".to_string()),
+                url_original: Some("http://www.example.com:80/".into()),
+                user_agent: Some("curl/7.38.0".into()),
                 bytes: Some(29),
             }
         );
@@ -166,7 +166,8 @@ mod tests {
             "{} TLS_AES_128_GCM_SHA256 -",
             DOCS.lines().next().unwrap()
         ))
-        .unwrap();
+        .unwrap()
+        .into_owned();
         assert_eq!(
             fields(&later)["extra_fields"],
             json!(["TLS_AES_128_GCM_SHA256", "-"])

@@ -15,6 +15,7 @@ pub mod s3access;
 pub mod vpcflow;
 pub mod waf;
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use super::write::{push_f64, push_key, push_str};
@@ -22,23 +23,51 @@ use crate::source::s3::Format;
 
 /// What one access log line says.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct AccessRecord {
+pub struct AccessRecord<'a> {
     /// The record's own time, in milliseconds since the epoch.
     pub time_ms: Option<i64>,
     /// The format's fields: the inside of a JSON object (`"a":1,"b":"x"`), no braces.
     pub fields: String,
-    pub shared: Shared,
+    pub shared: Shared<'a>,
 }
 
-/// The fields every access log fills where it has them (`client.ip`, `http.status_code`, …).
+impl AccessRecord<'_> {
+    /// The record with nothing borrowed from its line.
+    pub fn into_owned(self) -> AccessRecord<'static> {
+        AccessRecord {
+            time_ms: self.time_ms,
+            fields: self.fields,
+            shared: self.shared.into_owned(),
+        }
+    }
+}
+
+impl Shared<'_> {
+    /// The shared fields with nothing borrowed from the line.
+    pub fn into_owned(self) -> Shared<'static> {
+        let owned = |text: Option<Cow<'_, str>>| text.map(|text| Cow::Owned(text.into_owned()));
+        Shared {
+            client_ip: owned(self.client_ip),
+            client_port: self.client_port,
+            http_method: owned(self.http_method),
+            http_status_code: self.http_status_code,
+            url_original: owned(self.url_original),
+            user_agent: owned(self.user_agent),
+            bytes: self.bytes,
+        }
+    }
+}
+
+/// The fields every access log fills where it has them (`client.ip`, `http.status_code`, …);
+/// the text ones borrowed from the line where it holds them as they are.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Shared {
-    pub client_ip: Option<String>,
+pub struct Shared<'a> {
+    pub client_ip: Option<Cow<'a, str>>,
     pub client_port: Option<u16>,
-    pub http_method: Option<String>,
+    pub http_method: Option<Cow<'a, str>>,
     pub http_status_code: Option<u16>,
-    pub url_original: Option<String>,
-    pub user_agent: Option<String>,
+    pub url_original: Option<Cow<'a, str>>,
+    pub user_agent: Option<Cow<'a, str>>,
     /// Bytes sent to the client (or transferred, for flow logs).
     pub bytes: Option<u64>,
 }
@@ -64,8 +93,49 @@ pub struct Context<'a> {
     pub header: Option<&'a [String]>,
 }
 
+/// What [`parse_into`] gives besides the fields it writes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Parsed<'a> {
+    /// The record's own time, in milliseconds since the epoch.
+    pub time_ms: Option<i64>,
+    pub shared: Shared<'a>,
+}
+
+/// Parses one line of `format`, writing the format's fields at the end of `out` (the inside of
+/// a JSON object, no braces). `None` for a format that is not an access log. On an error, what
+/// was written is left for the caller to cut.
+pub fn parse_into<'a>(
+    format: Format,
+    line: &'a str,
+    context: Context<'_>,
+    out: &mut String,
+) -> Option<Result<Parsed<'a>, String>> {
+    let layout = match format {
+        Format::Alb => &alb::ACCESS,
+        Format::AlbConnection => &alb::CONNECTION,
+        Format::Nlb => &nlb::LAYOUT,
+        Format::Elb => &elb::LAYOUT,
+        _ => {
+            return parse(format, line, context).map(|parsed| {
+                parsed.map(|record| {
+                    out.push_str(&record.fields);
+                    Parsed {
+                        time_ms: record.time_ms,
+                        shared: record.shared,
+                    }
+                })
+            });
+        }
+    };
+    Some(layout.parse_into(line, out))
+}
+
 /// Parses one line of `format`. `None` for a format that is not an access log.
-pub fn parse(format: Format, line: &str, context: Context<'_>) -> Option<Result<AccessRecord, String>> {
+pub fn parse<'a>(
+    format: Format,
+    line: &'a str,
+    context: Context<'_>,
+) -> Option<Result<AccessRecord<'a>, String>> {
     Some(match format {
         Format::Alb => alb::parse(line),
         Format::AlbConnection => alb::parse_connection(line),
@@ -99,24 +169,48 @@ pub fn fields(format: Format) -> Option<&'static [(&'static str, FieldType)]> {
     })
 }
 
-/// Writes the fields of a JSON object into a string, escaped, without the braces.
+/// Writes the fields of a JSON object into a string, escaped, without the braces: a string of
+/// its own, or the end of a document being written ([`FieldWriter::after`]).
 #[derive(Debug, Default)]
 pub struct FieldWriter {
     out: String,
+    /// Where the fields start in `out`.
+    start: usize,
 }
 
 impl FieldWriter {
     pub fn with_capacity(capacity: usize) -> Self {
         FieldWriter {
             out: String::with_capacity(capacity),
+            start: 0,
+        }
+    }
+
+    /// Writes after what `out` holds (taken back with [`FieldWriter::finish`]), so that a
+    /// document's fields need no string of their own.
+    pub fn after(out: String) -> Self {
+        FieldWriter {
+            start: out.len(),
+            out,
         }
     }
 
     fn key(&mut self, key: &str) {
-        if !self.out.is_empty() {
+        if self.out.len() > self.start {
             self.out.push(',');
         }
         push_key(&mut self.out, key);
+    }
+
+    /// Starts a field whose value the caller writes into the string returned.
+    fn raw_key(&mut self, key: &str) -> &mut String {
+        self.key(key);
+        &mut self.out
+    }
+
+    /// The string written into, to go on with a value begun after [`FieldWriter::raw_key`].
+    fn raw(&mut self) -> &mut String {
+        &mut self.out
     }
 
     /// A string field; AWS's `-` (no value) and the empty string leave it out.

@@ -44,7 +44,7 @@ pub const FIELDS: &[(&str, FieldType)] = &[
 ];
 
 /// The fields, in AWS's order.
-const LAYOUT: Layout = Layout {
+pub(super) const LAYOUT: Layout = Layout {
     what: "an NLB access log line",
     quoted: false,
     required: 11,
@@ -75,7 +75,7 @@ const LAYOUT: Layout = Layout {
 };
 
 /// Parses one line of an NLB access log.
-pub fn parse(line: &str) -> Result<AccessRecord, String> {
+pub fn parse(line: &str) -> Result<AccessRecord<'_>, String> {
     LAYOUT.parse(line)
 }
 
@@ -130,7 +130,7 @@ mod tests {
         assert_eq!(
             record.shared,
             Shared {
-                client_ip: Some("72.21.218.154".to_string()),
+                client_ip: Some("72.21.218.154".into()),
                 client_port: Some(51341),
                 bytes: Some(246),
                 ..Shared::default()
@@ -164,7 +164,7 @@ mod tests {
 
     #[test]
     fn fields_aws_adds_later_are_kept_in_extra_fields() {
-        let record = parse(&format!("{TODAY} x25519 -")).unwrap();
+        let record = parse(&format!("{TODAY} x25519 -")).unwrap().into_owned();
         assert_eq!(fields(&record)["extra_fields"], json!(["x25519", "-"]));
         assert!(
             !parse(&format!("{TODAY} -"))

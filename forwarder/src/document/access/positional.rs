@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use super::{AccessRecord, FieldWriter, Shared, split_address};
+use super::{AccessRecord, FieldWriter, Parsed, Shared, split_address};
 use crate::document::write::push_str;
 use crate::source::s3::format::rfc3339_ms;
 
@@ -130,29 +130,46 @@ pub(super) const fn whole_list(name: &'static str, separator: char) -> Column {
 impl Layout {
     /// Reads a line field by field. A line with fewer than [`Layout::required`] fields is an
     /// error saying so; otherwise the first field that does not read is.
-    pub fn parse(&self, line: &str) -> Result<AccessRecord, String> {
+    pub fn parse<'l>(&self, line: &'l str) -> Result<AccessRecord<'l>, String> {
+        let mut fields = String::with_capacity(line.len() + 768);
+        let parsed = self.parse_into(line, &mut fields)?;
+        Ok(AccessRecord {
+            time_ms: parsed.time_ms,
+            fields,
+            shared: parsed.shared,
+        })
+    }
+
+    /// [`Layout::parse`], writing the fields at the end of `out` (see [`super::parse_into`]).
+    pub fn parse_into<'l>(&self, line: &'l str, out: &mut String) -> Result<Parsed<'l>, String> {
         if line.trim().is_empty() {
             return Err("an empty line".to_string());
         }
         let mut reader = Reader {
             layout: self,
-            out: FieldWriter::with_capacity(line.len() + 768),
+            out: FieldWriter::after(std::mem::take(out)),
             shared: Shared::default(),
             time_ms: None,
-            scratch: String::new(),
             extra: String::new(),
             extra_values: false,
         };
         let mut count = 0;
         let mut failed = None;
         for field in Fields::new(line, self.quoted) {
-            let field = field?;
+            let field = match field {
+                Ok(field) => field,
+                Err(reason) => {
+                    *out = reader.out.finish();
+                    return Err(reason);
+                }
+            };
             if failed.is_none() {
                 failed = reader.field(count, &field).err();
             }
             count += 1;
         }
         if count < self.required {
+            *out = reader.out.finish();
             return Err(format!(
                 "{count} field{s}, {what} has at least {required} ({first} to {last})",
                 s = if count == 1 { "" } else { "s" },
@@ -162,30 +179,33 @@ impl Layout {
                 last = self.columns[self.required - 1].name,
             ));
         }
-        match failed {
-            Some(reason) => Err(reason),
-            None => Ok(reader.finish()),
+        if let Some(reason) = failed {
+            *out = reader.out.finish();
+            return Err(reason);
         }
+        let (fields, parsed) = reader.finish();
+        *out = fields;
+        Ok(parsed)
     }
 }
 
 /// The state of one line being read.
-struct Reader<'a> {
+struct Reader<'a, 'l> {
     layout: &'a Layout,
     out: FieldWriter,
-    shared: Shared,
+    /// Borrowed from the line `'l`.
+    shared: Shared<'l>,
     time_ms: Option<i64>,
-    /// A list's JSON array, reused from one list to the next.
-    scratch: String,
     /// The JSON array of the fields after the known ones.
     extra: String,
     /// Whether one of them is not `-`.
     extra_values: bool,
 }
 
-impl Reader<'_> {
+impl<'l> Reader<'_, 'l> {
     /// Reads the field at `index` (from 0) of the line.
-    fn field(&mut self, index: usize, value: &str) -> Result<(), String> {
+    fn field(&mut self, index: usize, field: &Cow<'l, str>) -> Result<(), String> {
+        let value: &str = field;
         let Some(column) = self.layout.columns.get(index) else {
             self.extra.push(if self.extra.is_empty() { '[' } else { ',' });
             push_str(&mut self.extra, value);
@@ -221,7 +241,7 @@ impl Reader<'_> {
                         .map_err(|_| wrong("an IP address and port"))?;
                 }
                 if column.share == Some(Share::Client) {
-                    self.shared.client_ip = Some(address.to_owned());
+                    self.shared.client_ip = Some(part_of(field, address));
                     self.shared.client_port = number;
                 }
             }
@@ -230,7 +250,7 @@ impl Reader<'_> {
                     address.parse::<IpAddr>().map_err(|_| wrong("an IP address"))?;
                     self.out.str(name, address);
                     if column.share == Some(Share::ClientIp) {
-                        self.shared.client_ip = Some(address.to_owned());
+                        self.shared.client_ip = Some(part_of(field, address));
                     }
                 }
             }
@@ -252,17 +272,17 @@ impl Reader<'_> {
                 let (method, url, protocol) = request_parts(value);
                 if let Some(method) = method {
                     self.out.str("request_method", method);
-                    self.shared.http_method = Some(method.to_owned());
+                    self.shared.http_method = Some(part_of(field, method));
                 }
                 if let Some(url) = url {
                     self.out.str("request_url", url);
-                    self.shared.url_original = Some(url.to_owned());
+                    self.shared.url_original = Some(part_of(field, url));
                 }
                 if let Some(protocol) = protocol {
                     self.out.str("request_protocol", protocol);
                 }
             }
-            Kind::UserAgent => self.shared.user_agent = present(value).map(str::to_owned),
+            Kind::UserAgent => self.shared.user_agent = present(value).map(|agent| part_of(field, agent)),
             Kind::List(separator) | Kind::WholeList(separator) => {
                 let numbers = matches!(column.kind, Kind::WholeList(_));
                 self.list(name, value, separator, numbers)
@@ -286,40 +306,68 @@ impl Reader<'_> {
         Ok(())
     }
 
-    /// Writes a list as a JSON array; `Err` for an item that is not a whole number when
-    /// `numbers`.
+    /// Writes a list as a JSON array (nothing for an empty one); `Err` for an item that is not a
+    /// whole number when `numbers`.
     fn list(&mut self, name: &str, value: &str, separator: char, numbers: bool) -> Result<(), ()> {
-        self.scratch.clear();
         let items = value
             .split(separator)
             .map(|item| item.trim().trim_matches('"'))
             .filter_map(present);
+        let mut open = false;
         for item in items {
-            self.scratch.push(if self.scratch.is_empty() { '[' } else { ',' });
-            if numbers {
-                let number: i64 = item.parse().map_err(|_| ())?;
-                let _ = write!(self.scratch, "{number}");
+            let number = match numbers {
+                true => Some(item.parse::<i64>().map_err(|_| ())?),
+                false => None,
+            };
+            let out = if open {
+                let out = self.out.raw();
+                out.push(',');
+                out
             } else {
-                push_str(&mut self.scratch, item);
+                open = true;
+                let out = self.out.raw_key(name);
+                out.push('[');
+                out
+            };
+            match number {
+                Some(number) => {
+                    let _ = write!(out, "{number}");
+                }
+                None => push_str(out, item),
             }
         }
-        if !self.scratch.is_empty() {
-            self.scratch.push(']');
-            self.out.raw_json(name, &self.scratch);
+        if open {
+            self.out.raw().push(']');
         }
         Ok(())
     }
 
-    fn finish(mut self) -> AccessRecord {
+    fn finish(mut self) -> (String, Parsed<'l>) {
         if self.extra_values {
             self.extra.push(']');
             self.out.raw_json("extra_fields", &self.extra);
         }
-        AccessRecord {
+        let parsed = Parsed {
             time_ms: self.time_ms,
-            fields: self.out.finish(),
             shared: self.shared,
+        };
+        (self.out.finish(), parsed)
+    }
+}
+
+/// `part`, a slice of `field`, borrowed from the line as `field` is, or a copy of it when `field`
+/// is not the line's own text (a quoted field that had escapes).
+fn part_of<'l>(field: &Cow<'l, str>, part: &str) -> Cow<'l, str> {
+    match field {
+        Cow::Borrowed(whole) => {
+            let start = (part.as_ptr() as usize).wrapping_sub(whole.as_ptr() as usize);
+            let inner = start
+                .checked_add(part.len())
+                .and_then(|end| whole.get(start..end))
+                .filter(|inner| inner.as_ptr() == part.as_ptr());
+            inner.map_or_else(|| Cow::Owned(part.to_owned()), Cow::Borrowed)
         }
+        Cow::Owned(_) => Cow::Owned(part.to_owned()),
     }
 }
 

@@ -14,6 +14,7 @@
 
 use super::{AccessRecord, FieldType, FieldWriter, Shared, split_quoted, split_request};
 use crate::document::write::push_timestamp;
+use std::borrow::Cow;
 
 /// The fields in the order of a line.
 pub const FIELDS: &[(&str, FieldType)] = &[
@@ -56,7 +57,7 @@ const BYTES_SENT: usize = 11;
 const USER_AGENT: usize = 16;
 
 /// Parses one line.
-pub fn parse(line: &str) -> Result<AccessRecord, String> {
+pub fn parse(line: &str) -> Result<AccessRecord<'static>, String> {
     if line.trim().is_empty() {
         return Err("empty line".to_string());
     }
@@ -109,13 +110,13 @@ pub fn parse(line: &str) -> Result<AccessRecord, String> {
         }
         let given = Some(value).filter(|v| *v != "-" && !v.is_empty());
         match index {
-            REMOTE_IP => shared.client_ip = given.map(str::to_string),
+            REMOTE_IP => shared.client_ip = given.map(|value| Cow::Owned(value.to_string())),
             REQUEST_URI => {
                 let (method, url, _) = split_request(value);
-                shared.http_method = method.map(str::to_string);
-                shared.url_original = url.map(str::to_string);
+                shared.http_method = method.map(|value| Cow::Owned(value.to_string()));
+                shared.url_original = url.map(|value| Cow::Owned(value.to_string()));
             }
-            USER_AGENT => shared.user_agent = given.map(str::to_string),
+            USER_AGENT => shared.user_agent = given.map(|value| Cow::Owned(value.to_string())),
             _ => {}
         }
     }

@@ -16,6 +16,7 @@
 
 use super::{AccessRecord, Context, FieldType, FieldWriter, Shared};
 use crate::document::write::push_timestamp;
+use std::borrow::Cow;
 
 /// The documented fields, by the version that brought them; the first 14 are the default format.
 pub const FIELDS: &[(&str, FieldType)] = &[
@@ -123,7 +124,7 @@ fn position(name: &str) -> Option<usize> {
 }
 
 /// Parses one record; `context.header` holds the names of the file's first line.
-pub fn parse(line: &str, context: Context<'_>) -> Result<AccessRecord, String> {
+pub fn parse(line: &str, context: Context<'_>) -> Result<AccessRecord<'static>, String> {
     let values: Vec<&str> = line.split_ascii_whitespace().collect();
     if values.is_empty() {
         return Err("empty line".to_string());
@@ -171,7 +172,7 @@ pub fn parse(line: &str, context: Context<'_>) -> Result<AccessRecord, String> {
 /// A record being written.
 struct Record {
     out: FieldWriter,
-    shared: Shared,
+    shared: Shared<'static>,
     time_ms: Option<i64>,
 }
 
@@ -204,7 +205,7 @@ impl Record {
             _ => {
                 self.out.str(key, value);
                 if index == SRCADDR && value != "-" {
-                    self.shared.client_ip = Some(value.to_string());
+                    self.shared.client_ip = Some(Cow::Owned(value.to_string()));
                 }
             }
         }
@@ -236,7 +237,7 @@ mod tests {
     const TRAFFIC_PATH: &str = include_str!("../../../../tests/fixtures/access/vpcflow-traffic-path.log");
 
     /// A file read as the S3 reader reads it: its first line names the fields of the others.
-    fn parse_file(text: &str) -> Vec<AccessRecord> {
+    fn parse_file(text: &str) -> Vec<AccessRecord<'static>> {
         let mut lines = text.lines();
         let header: Vec<String> = lines
             .next()

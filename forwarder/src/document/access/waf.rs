@@ -58,7 +58,7 @@ pub const FIELDS: &[(&str, FieldType)] = &[
 ];
 
 /// Parses one line.
-pub fn parse(line: &str) -> Result<AccessRecord, String> {
+pub fn parse(line: &str) -> Result<AccessRecord<'static>, String> {
     if line.trim().is_empty() {
         return Err("empty line".to_string());
     }
@@ -100,13 +100,13 @@ pub fn parse(line: &str) -> Result<AccessRecord, String> {
         time_ms,
         fields: out.finish(),
         shared: Shared {
-            client_ip: request.client_ip,
+            client_ip: request.client_ip.map(Cow::Owned),
             client_port: None,
-            http_method: request.method,
+            http_method: request.method.map(Cow::Owned),
             // Only a custom response says what was sent.
             http_status_code: request.status,
-            url_original,
-            user_agent: request.user_agent,
+            url_original: url_original.map(Cow::Owned),
+            user_agent: request.user_agent.map(Cow::Owned),
             bytes: None,
         },
     })
