@@ -164,7 +164,7 @@ impl Layout {
                 }
             };
             if failed.is_none() {
-                failed = reader.field(count, &field).err();
+                failed = reader.field(count, field).err();
             }
             count += 1;
         }
@@ -204,8 +204,8 @@ struct Reader<'a, 'l> {
 
 impl<'l> Reader<'_, 'l> {
     /// Reads the field at `index` (from 0) of the line.
-    fn field(&mut self, index: usize, field: &Cow<'l, str>) -> Result<(), String> {
-        let value: &str = field;
+    fn field(&mut self, index: usize, field: Cow<'l, str>) -> Result<(), String> {
+        let value: &str = &field;
         let Some(column) = self.layout.columns.get(index) else {
             self.extra.push(if self.extra.is_empty() { '[' } else { ',' });
             push_str(&mut self.extra, value);
@@ -241,7 +241,7 @@ impl<'l> Reader<'_, 'l> {
                         .map_err(|_| wrong("an IP address and port"))?;
                 }
                 if column.share == Some(Share::Client) {
-                    self.shared.client_ip = Some(part_of(field, address));
+                    self.shared.client_ip = Some(part_of(&field, address));
                     self.shared.client_port = number;
                 }
             }
@@ -250,7 +250,7 @@ impl<'l> Reader<'_, 'l> {
                     address.parse::<IpAddr>().map_err(|_| wrong("an IP address"))?;
                     self.out.str(name, address);
                     if column.share == Some(Share::ClientIp) {
-                        self.shared.client_ip = Some(part_of(field, address));
+                        self.shared.client_ip = Some(part_of(&field, address));
                     }
                 }
             }
@@ -272,17 +272,17 @@ impl<'l> Reader<'_, 'l> {
                 let (method, url, protocol) = request_parts(value);
                 if let Some(method) = method {
                     self.out.str("request_method", method);
-                    self.shared.http_method = Some(part_of(field, method));
+                    self.shared.http_method = Some(part_of(&field, method));
                 }
                 if let Some(url) = url {
                     self.out.str("request_url", url);
-                    self.shared.url_original = Some(part_of(field, url));
+                    self.shared.url_original = Some(part_of(&field, url));
                 }
                 if let Some(protocol) = protocol {
                     self.out.str("request_protocol", protocol);
                 }
             }
-            Kind::UserAgent => self.shared.user_agent = present(value).map(|agent| part_of(field, agent)),
+            Kind::UserAgent => self.shared.user_agent = present(value).map(|agent| part_of(&field, agent)),
             Kind::List(separator) | Kind::WholeList(separator) => {
                 let numbers = matches!(column.kind, Kind::WholeList(_));
                 self.list(name, value, separator, numbers)
