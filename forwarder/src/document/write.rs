@@ -22,15 +22,37 @@ static ESCAPE: [u8; 256] = {
     table
 };
 
-/// Whether any of the eight bytes of `word` needs escaping in a JSON string: a control byte
-/// (below 0x20), a quote or a backslash. Bit tricks on a `u64`, exact for every byte value
-/// (<https://graphics.stanford.edu/~seander/bithacks.html#HasLessInWord>).
-fn needs_escape(word: u64) -> bool {
+/// The bytes of `word` that need escaping in a JSON string: a control byte (below 0x20), a quote
+/// or a backslash, each marked by its high bit. Bit tricks on a `u64`
+/// (<https://graphics.stanford.edu/~seander/bithacks.html#HasLessInWord>): a word with no such
+/// byte gives 0, and otherwise the lowest mark is exact (marks above it may be false).
+fn escape_marks(word: u64) -> u64 {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     let has_zero = |x: u64| x.wrapping_sub(ONES) & !x & HIGH;
     let below_0x20 = word.wrapping_sub(ONES * 0x20) & !word & HIGH;
-    (below_0x20 | has_zero(word ^ (ONES * u64::from(b'"'))) | has_zero(word ^ (ONES * u64::from(b'\\')))) != 0
+    below_0x20 | has_zero(word ^ (ONES * u64::from(b'"'))) | has_zero(word ^ (ONES * u64::from(b'\\')))
+}
+
+/// From `at`, the position of the first byte of `bytes` that may need escaping, 16 bytes at a
+/// time; within 16 bytes of the end, where the byte-by-byte loop takes over.
+fn skip_plain(bytes: &[u8], mut at: usize) -> usize {
+    while let Some(chunk) = bytes.get(at..at + 16) {
+        let (low, high) = chunk.split_at(8);
+        let low = escape_marks(u64::from_le_bytes(low.try_into().expect("eight bytes")));
+        let high = escape_marks(u64::from_le_bytes(high.try_into().expect("eight bytes")));
+        if low | high == 0 {
+            at += 16;
+            continue;
+        }
+        return at
+            + if low != 0 {
+                (low.trailing_zeros() / 8) as usize
+            } else {
+                8 + (high.trailing_zeros() / 8) as usize
+            };
+    }
+    at
 }
 
 /// Where escaped JSON text goes: a `String` (document sources) or bytes (`_bulk` bodies).
@@ -77,16 +99,12 @@ fn escape_into(out: &mut impl Out, text: &str) {
     let bytes = text.as_bytes();
     let mut start = 0;
     let mut at = 0;
-    while at < bytes.len() {
-        // Eight bytes at a time while none needs escaping: most of a log line.
-        if let Some(chunk) = bytes.get(at..at + 8) {
-            let word = u64::from_le_bytes(chunk.try_into().expect("eight bytes"));
-            if !needs_escape(word) {
-                at += 8;
-                continue;
-            }
-        }
-        let byte = bytes[at];
+    loop {
+        // Most of a log line needs no escaping: skipped 16 bytes at a time.
+        at = skip_plain(bytes, at);
+        let Some(&byte) = bytes.get(at) else {
+            break;
+        };
         let escape = ESCAPE[usize::from(byte)];
         at += 1;
         if escape == 0 {
@@ -302,6 +320,23 @@ mod escape_tests {
             let back: String = serde_json::from_str(&out).expect("valid JSON string");
             assert_eq!(back, text);
             assert_eq!(out, serde_json::to_string(text).expect("serialises"), "{text:?}");
+        }
+    }
+
+    /// The 16-byte skip finds a byte to escape wherever it is, and next to multi-byte characters.
+    #[test]
+    fn every_escape_is_found_at_every_position() {
+        for special in (0u8..0x20).chain([b'"', b'\\']) {
+            for at in 0..40 {
+                for filler in ["a", "é"] {
+                    let mut text: String = filler.repeat(40);
+                    let position = text.char_indices().nth(at).map_or(text.len(), |(i, _)| i);
+                    text.insert(position, char::from(special));
+                    let mut out = String::new();
+                    push_str(&mut out, &text);
+                    assert_eq!(out, serde_json::to_string(&text).expect("serialises"), "{text:?}");
+                }
+            }
         }
     }
 }

@@ -17,6 +17,9 @@ use super::{Rules, TOKEN, TRIGGERS};
 
 /// Bytes lowercased and searched at a time.
 const BLOCK: usize = 4096;
+/// Messages up to this long are lowercased into a buffer of this size, which costs less to zero
+/// than a whole block.
+const SHORT: usize = 512;
 
 /// Every trigger word and the rules it enables: [`TRIGGERS`], then the tokens' prefixes.
 pub(super) fn words() -> Vec<(&'static str, Rules)> {
@@ -78,38 +81,15 @@ impl Triggers {
             Search::Packed { searcher, longest } => (searcher, *longest),
         };
         let bytes = text.as_bytes();
-        let mut lower = [0u8; BLOCK];
-        let mut offset = 0;
-        // Matches are reported once: the blocks overlap by `longest - 1` bytes.
-        let mut reported = 0;
-        loop {
-            let end = (offset + BLOCK).min(bytes.len());
-            let block = &mut lower[..end - offset];
-            for (low, byte) in block.iter_mut().zip(&bytes[offset..end]) {
-                *low = byte.to_ascii_lowercase();
-            }
-            let last = end == bytes.len();
-            // A word starting this close to the end of the block may be cut: the next block,
-            // which starts here, sees it whole.
-            let limit = if last {
-                block.len()
-            } else {
-                block.len() - (longest - 1)
-            };
-            for m in searcher.find_iter(&block[..]) {
-                if m.start() >= limit {
-                    break;
-                }
-                let start = offset + m.start();
-                if start >= reported {
-                    hit(start..offset + m.end(), self.rules[m.pattern().as_usize()]);
-                    reported = offset + m.end();
-                }
-            }
-            if last {
-                return;
-            }
-            offset += limit;
+        // Most messages are short: a small buffer to zero for them, not a whole block.
+        if bytes.len() <= SHORT {
+            scan_blocks(searcher, longest, bytes, &mut [0u8; SHORT], |range, id| {
+                hit(range, self.rules[id]);
+            });
+        } else {
+            scan_blocks(searcher, longest, bytes, &mut [0u8; BLOCK], |range, id| {
+                hit(range, self.rules[id]);
+            });
         }
     }
 
@@ -118,6 +98,49 @@ impl Triggers {
         let mut mask = 0;
         self.scan(text, |_, rules| mask |= rules);
         mask
+    }
+}
+
+/// The matches of `searcher` in `bytes` lowercased, a block of `lower.len()` bytes at a time:
+/// each match's range and pattern id, in order and not overlapping.
+fn scan_blocks(
+    searcher: &packed::Searcher,
+    longest: usize,
+    bytes: &[u8],
+    lower: &mut [u8],
+    mut hit: impl FnMut(Range<usize>, usize),
+) {
+    let mut offset = 0;
+    // Matches are reported once: the blocks overlap by `longest - 1` bytes.
+    let mut reported = 0;
+    loop {
+        let end = (offset + lower.len()).min(bytes.len());
+        let block = &mut lower[..end - offset];
+        for (low, byte) in block.iter_mut().zip(&bytes[offset..end]) {
+            *low = byte.to_ascii_lowercase();
+        }
+        let last = end == bytes.len();
+        // A word starting this close to the end of the block may be cut: the next block,
+        // which starts here, sees it whole.
+        let limit = if last {
+            block.len()
+        } else {
+            block.len() - (longest - 1)
+        };
+        for m in searcher.find_iter(&block[..]) {
+            if m.start() >= limit {
+                break;
+            }
+            let start = offset + m.start();
+            if start >= reported {
+                hit(start..offset + m.end(), m.pattern().as_usize());
+                reported = offset + m.end();
+            }
+        }
+        if last {
+            return;
+        }
+        offset += limit;
     }
 }
 
