@@ -404,9 +404,9 @@ fn open_sources(files: &[PathBuf], notes: &mut dyn std::io::Write) -> anyhow::Re
         {
             let _ = writeln!(notes, "sluice-forwarder: warning: {} is empty", path.display());
         }
-        sources.push((
+        sources.push(replay::Source::file(
             path.display().to_string(),
-            Box::new(BufReader::with_capacity(1 << 16, file)),
+            BufReader::with_capacity(1 << 16, file),
         ));
     }
     if files.is_empty() {
@@ -416,7 +416,11 @@ fn open_sources(files: &[PathBuf], notes: &mut dyn std::io::Write) -> anyhow::Re
                 "sluice-forwarder: reading events from standard input, one JSON event per line (Ctrl-D ends)"
             );
         }
-        sources.push(("stdin".to_string(), Box::new(BufReader::new(std::io::stdin()))));
+        sources.push(replay::Source {
+            name: "stdin".to_string(),
+            reader: Box::new(BufReader::new(std::io::stdin())),
+            may_wait: true,
+        });
     }
     Ok(sources)
 }
@@ -465,8 +469,6 @@ mod tests {
     /// stopped, and the exit code is a shell's for SIGINT.
     #[test]
     fn ctrl_c_stops_a_replay_and_prints_the_counts_so_far() {
-        use std::io::BufRead;
-
         let config = Config::from_lookup(
             |name| (name == "AWS_REGION").then(|| "us-east-1".to_string()),
             Purpose::DryRun,
@@ -492,10 +494,11 @@ mod tests {
         let encoded = base64::engine::general_purpose::STANDARD.encode(gzip.finish().unwrap());
         writeln!(writer, "{}", serde_json::json!({"awslogs": {"data": encoded}})).unwrap();
         // `writer` stays open: the replay waits for a second line that never comes.
-        let sources: Vec<replay::Source> = vec![(
-            "stdin".to_string(),
-            Box::new(BufReader::new(reader)) as Box<dyn BufRead + Send>,
-        )];
+        let sources = vec![replay::Source {
+            name: "stdin".to_string(),
+            reader: Box::new(BufReader::new(reader)),
+            may_wait: true,
+        }];
         // The real signal, once the replay has had time to finish the first event.
         std::thread::spawn(|| {
             std::thread::sleep(Duration::from_secs(1));

@@ -65,8 +65,26 @@ pub struct ReplaySummary {
     pub position: String,
 }
 
-/// One input of a replay: its name for messages, and its lines, read on a thread of their own.
-pub type Source = (String, Box<dyn BufRead + Send>);
+/// One input of a replay.
+pub struct Source {
+    /// Its name in messages: a path, `stdin`.
+    pub name: String,
+    pub reader: Box<dyn BufRead + Send>,
+    /// Whether reading may wait for the next line (stdin: a terminal, a pipe), rather than
+    /// always find it at once (a file).
+    pub may_wait: bool,
+}
+
+impl Source {
+    /// A file, or anything else whose lines never keep a reader waiting.
+    pub fn file(name: impl Into<String>, reader: impl BufRead + Send + 'static) -> Source {
+        Source {
+            name: name.into(),
+            reader: Box::new(reader),
+            may_wait: false,
+        }
+    }
+}
 
 impl ReplaySummary {
     /// Whether every event was delivered (or written), every object read and every input
@@ -108,8 +126,9 @@ pub async fn replay(
 }
 
 /// [`replay`], counting into `total` as it goes, so that a replay stopped half way (the future
-/// dropped at Ctrl-C) leaves the counts of the events it finished. The sources are read on a
-/// thread of their own, so that waiting for a line (a terminal, a pipe) never holds up the stop.
+/// dropped at Ctrl-C) leaves the counts of the events it finished. A source that may wait for its
+/// next line (stdin: a terminal, a pipe) is read on a thread of its own, so that the wait never
+/// holds up the stop; a file is read in place, yielding after each event for the same reason.
 pub async fn replay_into(
     forwarder: &Forwarder,
     sources: Vec<Source>,
@@ -117,48 +136,66 @@ pub async fn replay_into(
     out: &mut dyn Write,
     errors: &mut dyn Write,
 ) -> Result<(), ReplayError> {
-    let mut lines = read_on_a_thread(sources);
-    while let Some((what, value)) = lines.recv().await {
-        total.position = format!("during {what}");
-        let prepared = match value.map(|value| Input::from_value(value, &what)) {
-            Err(err) => Err(format!("{what} is not JSON: {err}")),
-            Ok(Err(err)) => Err(HandlerError::from(err).to_string()),
-            Ok(Ok(input)) => forwarder
-                .prepare_tagged(input, &what, deadline(forwarder))
-                .await
-                .map_err(|err| err.to_string()),
-        };
-        let prepared = match prepared {
-            Ok(prepared) => prepared,
-            Err(message) => {
-                let _ = writeln!(errors, "sluice-forwarder: {message}");
-                total.malformed += 1;
-                total.position = format!("after {what}");
-                continue;
+    for source in sources {
+        if source.may_wait {
+            let mut lines = read_on_a_thread(source);
+            while let Some((what, value)) = lines.recv().await {
+                replay_event(forwarder, &what, value, total, out, errors).await?;
             }
-        };
-        let dry_run = total.dry_run;
-        send(forwarder, prepared, &what, dry_run, out, errors, total).await?;
-        total.position = format!("after {what}");
+        } else {
+            for (line, value) in events(source.reader) {
+                let what = format!("{} line {line}", source.name);
+                replay_event(forwarder, &what, value, total, out, errors).await?;
+                tokio::task::yield_now().await;
+            }
+        }
     }
     out.flush().map_err(ReplayError::Write)
 }
 
-/// The events of every source, in order, each named by its source and line, read by a thread
-/// that stops when the receiver is dropped.
+/// One event of a replay, named `what` (its source and line).
+async fn replay_event(
+    forwarder: &Forwarder,
+    what: &str,
+    value: Result<Value, serde_json::Error>,
+    total: &mut ReplaySummary,
+    out: &mut dyn Write,
+    errors: &mut dyn Write,
+) -> Result<(), ReplayError> {
+    total.position = format!("during {what}");
+    let prepared = match value.map(|value| Input::from_value(value, what)) {
+        Err(err) => Err(format!("{what} is not JSON: {err}")),
+        Ok(Err(err)) => Err(HandlerError::from(err).to_string()),
+        Ok(Ok(input)) => forwarder
+            .prepare_tagged(input, what, deadline(forwarder))
+            .await
+            .map_err(|err| err.to_string()),
+    };
+    match prepared {
+        Ok(prepared) => {
+            let dry_run = total.dry_run;
+            send(forwarder, prepared, what, dry_run, out, errors, total).await?;
+        }
+        Err(message) => {
+            let _ = writeln!(errors, "sluice-forwarder: {message}");
+            total.malformed += 1;
+        }
+    }
+    total.position = format!("after {what}");
+    Ok(())
+}
+
+/// The events of `source`, each named by its source and line, read by a thread that stops when
+/// the receiver is dropped.
 fn read_on_a_thread(
-    sources: Vec<Source>,
+    source: Source,
 ) -> tokio::sync::mpsc::Receiver<(String, Result<Value, serde_json::Error>)> {
-    let (sender, receiver) = tokio::sync::mpsc::channel(2);
+    let (sender, receiver) = tokio::sync::mpsc::channel(1);
     std::thread::spawn(move || {
-        for (name, reader) in sources {
-            for (line, value) in events(reader) {
-                if sender
-                    .blocking_send((format!("{name} line {line}"), value))
-                    .is_err()
-                {
-                    return;
-                }
+        for (line, value) in events(source.reader) {
+            let what = format!("{} line {line}", source.name);
+            if sender.blocking_send((what, value)).is_err() {
+                return;
             }
         }
     });

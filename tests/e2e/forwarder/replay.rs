@@ -1,10 +1,10 @@
 //! `sluice-forwarder replay` (the library routine the CLI runs) against osmem-server: a file of
 //! mixed inputs with a bad line in the middle, replayed twice, then as a dry run.
 
-use std::io::{BufRead, Cursor};
+use std::io::Cursor;
 
 use serde_json::json;
-use sluice_forwarder::replay::{ReplaySummary, replay};
+use sluice_forwarder::replay::{ReplaySummary, Source, replay};
 use sluice_harness::OsMem;
 
 use super::*;
@@ -46,10 +46,7 @@ fn input_file() -> String {
 }
 
 async fn run(forwarder: &Forwarder, text: &str, dry_run: bool) -> (ReplaySummary, String, String) {
-    let sources: Vec<(String, Box<dyn BufRead + Send>)> = vec![(
-        "failed.ndjson".to_string(),
-        Box::new(Cursor::new(text.to_string())),
-    )];
+    let sources = vec![Source::file("failed.ndjson", Cursor::new(text.to_string()))];
     let mut out = Vec::new();
     let mut errors = Vec::new();
     let summary = replay(forwarder, sources, dry_run, &mut out, &mut errors)

@@ -385,8 +385,10 @@ async fn objects_announced_through_sqs_are_indexed_once_and_failures_name_their_
         "{}\n",
         json!({ "Records": [deleted, message_for(&records, "CloudTrail")] })
     );
-    let sources: Vec<(String, Box<dyn std::io::BufRead + Send>)> =
-        vec![("sqs.ndjson".to_string(), Box::new(std::io::Cursor::new(file)))];
+    let sources = vec![sluice_forwarder::replay::Source::file(
+        "sqs.ndjson",
+        std::io::Cursor::new(file),
+    )];
     let (mut out, mut errors) = (Vec::new(), Vec::new());
     let replayed = sluice_forwarder::replay::replay(&forwarder, sources, false, &mut out, &mut errors)
         .await
