@@ -26,6 +26,7 @@ use sluice_forwarder::source::Ack;
 use sluice_forwarder::source::s3::read::{Stopped, parse_object};
 use sluice_forwarder::source::s3::{Chunk, Format, ObjectMeta, S3Options};
 
+use crate::child::{field_kb, measure};
 use crate::s3::{Object, S3Server};
 use crate::{ROUNDS, target_dir};
 
@@ -295,16 +296,13 @@ struct Run {
     maxrss_kb: u64,
 }
 
-/// One dry run as a child, stdout discarded. Its peak RSS is the high-water mark of its own
-/// memory, read from `/proc` every 2 ms until it exits, not `wait4`'s `ru_maxrss`: a child that
-/// execs straight after `vfork` (std's `Command` does) starts with the parent's peak RSS as its
-/// own in Linux, so `ru_maxrss` reads at least this benchmark's size.
+/// One dry run as a child, stdout discarded, measured by [`measure`]: its own peak RSS, not
+/// `wait4`'s (see [`crate::child`]).
 fn replay_dry_run(s3: &S3Server, key: &str, lines: usize) -> Run {
     let log = target_dir().join("bench").join("replay-alb.stderr");
     let stderr = File::create(&log).expect("create the child's stderr file");
-    let start = Instant::now();
-    #[expect(clippy::zombie_processes, reason = "reaped by wait4 below")]
-    let child = Command::new(PathBuf::from(env!("CARGO_BIN_EXE_sluice-forwarder")))
+    let mut command = Command::new(PathBuf::from(env!("CARGO_BIN_EXE_sluice-forwarder")));
+    command
         .args(["replay", "--dry-run", &format!("s3://{BUCKET}/{key}")])
         .env("AWS_ENDPOINT_URL", format!("http://{}", s3.address))
         .env("AWS_REGION", "us-east-1")
@@ -313,31 +311,11 @@ fn replay_dry_run(s3: &S3Server, key: &str, lines: usize) -> Run {
         .env("AWS_EC2_METADATA_DISABLED", "true")
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_SESSION_TOKEN")
-        .env("LOG_LEVEL", "warn")
-        .stdout(Stdio::null())
-        .stderr(stderr)
-        .spawn()
-        .expect("start replay --dry-run");
-    let pid = child.id() as libc::pid_t;
-    let status_file = format!("/proc/{pid}/status");
-    let (mut peak_kb, mut status) = (0, 0);
-    // SAFETY: a zeroed rusage is a valid value for wait4 to fill in.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    loop {
-        if let Ok(text) = std::fs::read_to_string(&status_file) {
-            peak_kb = peak_kb.max(field_kb(&text, "VmHWM:"));
-        }
-        // SAFETY: polls our own child, reaped here (not by `Child`); both pointers are valid.
-        match unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) } {
-            0 => std::thread::sleep(Duration::from_millis(2)),
-            waited if waited == pid => break,
-            _ => panic!("wait4 failed: {}", io::Error::last_os_error()),
-        }
-    }
-    let elapsed = start.elapsed();
+        .env("LOG_LEVEL", "warn");
+    let measured = measure(&mut command, Stdio::from(stderr));
     let stderr = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(
-        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        measured.success,
         "replay --dry-run s3://{BUCKET}/{key} failed: {stderr}"
     );
     let summary: serde_json::Value = stderr
@@ -349,19 +327,10 @@ fn replay_dry_run(s3: &S3Server, key: &str, lines: usize) -> Run {
     assert_eq!(summary["objects"].as_u64(), Some(1), "{summary}");
     assert!(summary.get("unparsed").is_none(), "{summary}");
     Run {
-        elapsed,
-        peak_kb,
-        maxrss_kb: usage.ru_maxrss as u64,
+        elapsed: measured.elapsed,
+        peak_kb: measured.peak_kb,
+        maxrss_kb: measured.maxrss_kb,
     }
-}
-
-/// A `kB` field of a `/proc/PID/status` text (`VmHWM:    23456 kB`); 0 when it is not there.
-fn field_kb(status: &str, name: &str) -> u64 {
-    status
-        .lines()
-        .find_map(|line| line.strip_prefix(name))
-        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }
 
 /// A `kB` field of this process's own `/proc/self/status`.

@@ -8,10 +8,10 @@
 //!   pipeline's own whole-buffer gunzip, to show what that choice is worth;
 //! - the pipeline in-process: the same decode, then documents and `_bulk` NDJSON, with the
 //!   default settings and again without the built-in redaction rules (where the time goes);
-//! - `sluice-forwarder replay --dry-run FILE` as a child process (wall time and peak RSS from
-//!   `wait4`), when the binary has a working `replay`; otherwise this benchmark re-runs itself
-//!   as a child that streams the library pipeline over the file, so peak memory is still that of
-//!   a separate process;
+//! - `sluice-forwarder replay --dry-run FILE` as a child process (wall time, and peak RSS read
+//!   from the child's `/proc/PID/status`: [`child`]), when the binary has a working `replay`;
+//!   otherwise this benchmark re-runs itself as a child that streams the library pipeline over
+//!   the file, so peak memory is still that of a separate process;
 //! - one batch of about 1 MB compressed, for the 128 MB Lambda;
 //! - `sluice-forwarder replay FILE` end to end into an in-bench `_bulk` server on loopback that
 //!   accepts everything: events/s, and the share of the time spent in `_bulk` requests
