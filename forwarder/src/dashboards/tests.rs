@@ -5,16 +5,15 @@
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::*;
 use crate::config::{Config, Purpose};
+use crate::document::tests::{REQ, batch};
 use crate::document::{DocumentBuilder, mapping};
+use crate::source::Ack;
 use crate::source::s3::read::parse_object;
 use crate::source::s3::{Chunk, ObjectMeta, S3Options, format};
-use crate::source::{Ack, Batch, LogsData};
-
-const REQ: &str = "c0b7a9d4-51c4-4c5b-9d3e-2f1e8a6b7c01";
 
 pub(super) fn config(settings: &[(&str, &str)]) -> Config {
     let settings: BTreeMap<String, String> = settings
@@ -48,23 +47,8 @@ fn lambda_samples(builder: &DocumentBuilder) -> Vec<Sample> {
         ),
         format!("2026-11-22T13:45:30.030Z {REQ} Task timed out after 30.03 seconds\n"),
     ];
-    let events: Vec<Value> = messages
-        .iter()
-        .enumerate()
-        .map(|(i, message)| {
-            json!({"id": format!("3195310660696698337880902507980421114328961542429822156{i}"),
-                                   "timestamp": 1_795_355_100_123_i64 + i as i64, "message": message})
-        })
-        .collect();
-    let data: LogsData = serde_json::from_value(json!({
-        "messageType": "DATA_MESSAGE", "owner": "123456789012", "logGroup": "/aws/lambda/checkout-api",
-        "logStream": "2026/11/22/[$LATEST]abc", "subscriptionFilters": ["sluice"], "logEvents": events
-    }))
-    .expect("a subscription batch");
-    let batch = Arc::new(Batch {
-        ack: Ack::Invocation,
-        data,
-    });
+    let messages: Vec<&str> = messages.iter().map(String::as_str).collect();
+    let batch = batch(&messages);
     samples(builder.documents(&batch).docs)
 }
 

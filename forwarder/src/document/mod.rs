@@ -441,17 +441,7 @@ impl DocumentBuilder {
         }
         out.push(']');
         if let Some(tags) = data.tags.as_deref().filter(|tags| !tags.is_empty()) {
-            out.push(',');
-            push_key(&mut out, "tags");
-            out.push('{');
-            for (i, (key, value)) in tags.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                push_key(&mut out, key);
-                push_str(&mut out, value);
-            }
-            out.push('}');
+            write::push_string_object(&mut out, "tags", tags.iter());
         }
         out
     }
@@ -495,4 +485,4 @@ fn redact_structurally(message: &str, lines: usize, redactor: &Redactor) -> Opti
 }
 
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::parse::{Parsed, Platform};
-use super::write::{push_f64, push_key, push_raw_json, push_str, push_timestamp};
+use super::write::{push_f64, push_key, push_raw_json, push_str, push_string_object, push_timestamp};
 use super::{DocumentBuilder, JsonMode};
 use crate::source::LogEvent;
 
@@ -86,17 +86,10 @@ impl DocumentBuilder {
             push_platform(&mut out, platform);
         }
         if let Some(fields) = event.extracted_fields {
-            out.push(',');
-            push_key(&mut out, "extracted_fields");
-            out.push('{');
-            for (i, (key, value)) in fields.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                push_key(&mut out, key);
-                push_str(&mut out, &self.options.redactor.redact(value));
-            }
-            out.push('}');
+            let redacted = fields
+                .iter()
+                .map(|(key, value)| (key, self.options.redactor.redact(value)));
+            push_string_object(&mut out, "extracted_fields", redacted);
         }
         if let Some(range) = parsed.json.clone() {
             let json = &message[range];

@@ -6,12 +6,12 @@ use super::index::{Granularity, IndexNaming};
 use super::*;
 use crate::source::{Ack, Batch, LogsData};
 
-const REQ: &str = "c0b7a9d4-51c4-4c5b-9d3e-2f1e8a6b7c01";
+pub(crate) const REQ: &str = "c0b7a9d4-51c4-4c5b-9d3e-2f1e8a6b7c01";
 
 /// A batch shaped like the CloudWatch Logs documentation's example
 /// (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html#LambdaFunctionExample>),
 /// with messages a Node.js Lambda function writes.
-fn batch(messages: &[&str]) -> Arc<Batch> {
+pub(crate) fn batch(messages: &[&str]) -> Arc<Batch> {
     let events: Vec<_> = messages
         .iter()
         .enumerate()

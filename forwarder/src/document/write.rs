@@ -141,6 +141,25 @@ pub fn push_string_fields(out: &mut String, fields: &[(&str, &str)]) {
     }
 }
 
+/// Appends `,"name":{"key":"value",…}`, every key and value escaped.
+pub fn push_string_object<K: AsRef<str>, V: AsRef<str>>(
+    out: &mut String,
+    name: &str,
+    pairs: impl IntoIterator<Item = (K, V)>,
+) {
+    out.push(',');
+    push_key(out, name);
+    out.push('{');
+    for (i, (key, value)) in pairs.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        push_key(out, key.as_ref());
+        push_str(out, value.as_ref());
+    }
+    out.push('}');
+}
+
 /// Appends `"key":`. Keys are nearly always names that need no escaping (the formats' own field
 /// names): those are copied whole.
 pub fn push_key(out: &mut String, key: &str) {

@@ -14,6 +14,7 @@ use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+use super::server::{Item, parse_bulk};
 use super::*;
 
 /// One `_bulk` item as received and answered.
@@ -54,9 +55,13 @@ impl Cluster {
     }
 
     /// The answer to one `_bulk` item.
-    fn write(&mut self, action: &str, meta: &Value, source: Value) -> Value {
-        let target = meta["_index"].as_str().unwrap_or_default().to_string();
-        let id = meta["_id"].as_str().map(str::to_string);
+    fn write(&mut self, item: Item) -> Value {
+        let Item {
+            action,
+            index: target,
+            id,
+            source,
+        } = item;
         let stream = self
             .template_for(&target)
             .is_some_and(|template| template.get("data_stream").is_some());
@@ -118,18 +123,11 @@ impl Cluster {
         json!({ action: item })
     }
 
-    fn bulk(&mut self, body: &str) -> Value {
-        let mut lines = body.lines().filter(|line| !line.trim().is_empty());
-        let mut items = Vec::new();
-        while let Some(action_line) = lines.next() {
-            let action: Value = serde_json::from_str(action_line).expect("action line is JSON");
-            let (name, meta) = action
-                .as_object()
-                .and_then(|m| m.iter().next())
-                .expect("one action");
-            let source = serde_json::from_str(lines.next().expect("source line")).expect("source is JSON");
-            items.push(self.write(name, meta, source));
-        }
+    fn bulk(&mut self, body: &[u8]) -> Value {
+        let items: Vec<Value> = parse_bulk(body)
+            .into_iter()
+            .map(|item| self.write(item))
+            .collect();
         let errors = items.iter().any(|item| {
             item.as_object()
                 .and_then(|m| m.values().next())
@@ -141,7 +139,7 @@ impl Cluster {
     fn answer(&mut self, method: &str, path: &str, body: &[u8]) -> (u16, Value) {
         let json = || serde_json::from_slice::<Value>(body).expect("setup body is JSON");
         match (method, path) {
-            ("POST", "/_bulk") => (200, self.bulk(&String::from_utf8_lossy(body))),
+            ("POST", "/_bulk") => (200, self.bulk(body)),
             ("GET", "/_plugins/_ism/policies") => (200, json!({"policies": [], "total_policies": 0})),
             ("PUT", _) => {
                 if let Some(name) = path.strip_prefix("/_index_template/") {

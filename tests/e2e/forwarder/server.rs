@@ -197,7 +197,8 @@ fn bulk_answer(request: &Seen, statuses: &[u16]) -> Value {
     json!({"took": 1, "errors": errors, "items": items})
 }
 
-fn parse_bulk(body: &[u8]) -> Vec<Item> {
+/// The items of a `_bulk` body: each action with its index, `_id` and source.
+pub fn parse_bulk(body: &[u8]) -> Vec<Item> {
     let text = String::from_utf8_lossy(body);
     let mut lines = text.lines().filter(|l| !l.trim().is_empty());
     let mut items = Vec::new();
