@@ -70,6 +70,10 @@ pub fn access_logs() {
         log.lines,
         log.gzip.len() as f64 / 1e6
     );
+    if let Ok(pass) = std::env::var("SLUICE_BENCH_ALB_PASS") {
+        one_pass(&pass, &log);
+        return;
+    }
     let unredacted = DocumentOptions {
         redactor: Redactor::none(),
         ..DocumentOptions::default()
@@ -143,6 +147,19 @@ pub fn access_logs() {
         row(&format!("  {label}"), log.lines, megabytes, time);
     }
     peak_memory(&log);
+}
+
+/// One pass over the log and nothing else, for counting its instructions under valgrind
+/// (`SLUICE_BENCH_ALB_PASS=floor|dry-run|none`; `none` counts the generating of the log, which
+/// the other two include).
+fn one_pass(pass: &str, log: &AlbLog) {
+    let done = match pass {
+        "floor" => floor_pass(&log.gzip),
+        "dry-run" => documents_pass(&log.gzip, DocumentOptions::default(), true),
+        "none" => Pass::default(),
+        other => panic!("SLUICE_BENCH_ALB_PASS={other}: floor, dry-run or none"),
+    };
+    println!("{pass}: {} documents, {} bytes written", done.docs, done.bytes);
 }
 
 /// `{"message":"<line>"}` and a newline per line, into a reused buffer: the least a forwarder of

@@ -168,7 +168,7 @@ fn access_source(
     let (time, shared) = match parsed {
         Ok(parsed) => {
             out.push_str("},");
-            (Ok(parsed.time_ms), Some(parsed.shared))
+            (Ok(parsed.time_ms), Some((parsed.shared, parsed.plain)))
         }
         Err(reason) => {
             out.truncate(1);
@@ -185,15 +185,24 @@ fn access_source(
     out.push_str(header);
     out.push_str(",\"event_id\":");
     push_str(&mut out, id);
-    if let Some(shared) = &shared {
-        push_shared(&mut out, shared);
+    if let Some((shared, plain)) = &shared {
+        push_shared(&mut out, shared, *plain);
     }
     out.push('}');
     (out, time)
 }
 
-/// `client`, `http`, `url`, `user_agent` and `bytes`, where the line has them.
-fn push_shared(out: &mut String, shared: &access::Shared) {
+/// `client`, `http`, `url`, `user_agent` and `bytes`, where the line has them; `plain` when their
+/// texts are known to need no escaping.
+fn push_shared(out: &mut String, shared: &access::Shared, plain: bool) {
+    let push_str = |out: &mut String, text: &str| match plain {
+        true => {
+            out.push('"');
+            out.push_str(text);
+            out.push('"');
+        }
+        false => push_str(out, text),
+    };
     if let Some(ip) = &shared.client_ip {
         out.push_str(",\"client\":{\"ip\":");
         push_str(out, ip);

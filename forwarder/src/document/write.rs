@@ -34,25 +34,37 @@ fn escape_marks(word: u64) -> u64 {
     below_0x20 | has_zero(word ^ (ONES * u64::from(b'"'))) | has_zero(word ^ (ONES * u64::from(b'\\')))
 }
 
-/// From `at`, the position of the first byte of `bytes` that may need escaping, 16 bytes at a
-/// time; within 16 bytes of the end, where the byte-by-byte loop takes over.
+/// From `at`, the position of the first byte of `bytes` that may need escaping (the length when
+/// none does), 16 bytes at a time. The last bytes, fewer than 16, are checked as one block padded
+/// with spaces, so a short string (a field's value, a key) costs one check, not a loop.
 fn skip_plain(bytes: &[u8], mut at: usize) -> usize {
     while let Some(chunk) = bytes.get(at..at + 16) {
-        let (low, high) = chunk.split_at(8);
-        let low = escape_marks(u64::from_le_bytes(low.try_into().expect("eight bytes")));
-        let high = escape_marks(u64::from_le_bytes(high.try_into().expect("eight bytes")));
-        if low | high == 0 {
-            at += 16;
-            continue;
+        match first_mark(chunk.try_into().expect("sixteen bytes")) {
+            Some(mark) => return at + mark,
+            None => at += 16,
         }
-        return at
-            + if low != 0 {
-                (low.trailing_zeros() / 8) as usize
-            } else {
-                8 + (high.trailing_zeros() / 8) as usize
-            };
     }
-    at
+    let rest = &bytes[at.min(bytes.len())..];
+    let mut block = [b' '; 16];
+    block[..rest.len()].copy_from_slice(rest);
+    first_mark(&block).map_or(bytes.len(), |mark| at + mark)
+}
+
+/// Whether `text` needs no escaping in a JSON string.
+pub fn is_plain(text: &str) -> bool {
+    skip_plain(text.as_bytes(), 0) == text.len()
+}
+
+/// The position of the first byte of `block` that may need escaping.
+fn first_mark(block: &[u8; 16]) -> Option<usize> {
+    let (low, high) = block.split_at(8);
+    let low = escape_marks(u64::from_le_bytes(low.try_into().expect("eight bytes")));
+    let high = escape_marks(u64::from_le_bytes(high.try_into().expect("eight bytes")));
+    match (low, high) {
+        (0, 0) => None,
+        (0, high) => Some(8 + (high.trailing_zeros() / 8) as usize),
+        (low, _) => Some((low.trailing_zeros() / 8) as usize),
+    }
 }
 
 /// Where escaped JSON text goes: a `String` (document sources) or bytes (`_bulk` bodies).
@@ -163,7 +175,7 @@ pub fn push_string_object<K: AsRef<str>, V: AsRef<str>>(
 /// Appends `"key":`. Keys are nearly always names that need no escaping (the formats' own field
 /// names): those are copied whole.
 pub fn push_key(out: &mut String, key: &str) {
-    if key.bytes().all(|byte| ESCAPE[usize::from(byte)] == 0) {
+    if is_plain(key) {
         out.reserve(key.len() + 3);
         out.push('"');
         out.push_str(key);

@@ -18,7 +18,7 @@ pub mod waf;
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use super::write::{push_f64, push_key, push_str};
+use super::write::{self, push_f64, push_key, push_str};
 use crate::source::s3::Format;
 
 /// What one access log line says.
@@ -99,6 +99,8 @@ pub struct Parsed<'a> {
     /// The record's own time, in milliseconds since the epoch.
     pub time_ms: Option<i64>,
     pub shared: Shared<'a>,
+    /// Whether the shared texts are known to need no JSON escaping.
+    pub plain: bool,
 }
 
 /// Parses one line of `format`, writing the format's fields at the end of `out` (the inside of
@@ -122,6 +124,7 @@ pub fn parse_into<'a>(
                     Parsed {
                         time_ms: record.time_ms,
                         shared: record.shared,
+                        plain: false,
                     }
                 })
             });
@@ -176,6 +179,9 @@ pub struct FieldWriter {
     out: String,
     /// Where the fields start in `out`.
     start: usize,
+    /// Whether every key is one of a layout's own column names, which need no escaping (each
+    /// layout's test checks them): copied without looking.
+    known_keys: bool,
 }
 
 impl FieldWriter {
@@ -183,15 +189,18 @@ impl FieldWriter {
         FieldWriter {
             out: String::with_capacity(capacity),
             start: 0,
+            known_keys: false,
         }
     }
 
-    /// Writes after what `out` holds (taken back with [`FieldWriter::finish`]), so that a
-    /// document's fields need no string of their own.
-    pub fn after(out: String) -> Self {
+    /// Writes a layout's columns after what `out` holds (taken back with
+    /// [`FieldWriter::finish`]), so that a document's fields need no string of their own. Every
+    /// key must be one of the layout's own names.
+    fn after_known_keys(out: String) -> Self {
         FieldWriter {
             start: out.len(),
             out,
+            known_keys: true,
         }
     }
 
@@ -199,7 +208,26 @@ impl FieldWriter {
         if self.out.len() > self.start {
             self.out.push(',');
         }
-        push_key(&mut self.out, key);
+        if self.known_keys {
+            debug_assert!(write::is_plain(key), "{key:?} is not a plain key");
+            self.out.push('"');
+            self.out.push_str(key);
+            self.out.push_str("\":");
+        } else {
+            push_key(&mut self.out, key);
+        }
+    }
+
+    /// A string field whose value is known to need no escaping (see
+    /// [`positional`]'s fields); `-` and empty leave it out.
+    fn plain_str(&mut self, key: &str, value: &str) {
+        if value != "-" && !value.is_empty() {
+            debug_assert!(write::is_plain(value), "{value:?} is not plain");
+            self.key(key);
+            self.out.push('"');
+            self.out.push_str(value);
+            self.out.push('"');
+        }
     }
 
     /// Starts a field whose value the caller writes into the string returned.

@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use super::{AccessRecord, FieldWriter, Parsed, Shared, split_address};
+use super::{AccessRecord, FieldWriter, Parsed, Shared, is_json_number, split_address};
 use crate::document::write::push_str;
 use crate::source::s3::format::rfc3339_ms;
 
@@ -147,8 +147,9 @@ impl Layout {
         }
         let mut reader = Reader {
             layout: self,
-            out: FieldWriter::after(std::mem::take(out)),
+            out: FieldWriter::after_known_keys(std::mem::take(out)),
             shared: Shared::default(),
+            shared_plain: true,
             time_ms: None,
             extra: String::new(),
             extra_values: false,
@@ -156,15 +157,15 @@ impl Layout {
         let mut count = 0;
         let mut failed = None;
         for field in Fields::new(line, self.quoted) {
-            let field = match field {
-                Ok(field) => field,
+            let (field, plain) = match field {
+                Ok(Field { text, plain }) => (text, plain),
                 Err(reason) => {
                     *out = reader.out.finish();
                     return Err(reason);
                 }
             };
             if failed.is_none() {
-                failed = reader.field(count, field).err();
+                failed = reader.field(count, field, plain).err();
             }
             count += 1;
         }
@@ -195,6 +196,8 @@ struct Reader<'a, 'l> {
     out: FieldWriter,
     /// Borrowed from the line `'l`.
     shared: Shared<'l>,
+    /// Whether the shared texts need no escaping: the fields they come from need none.
+    shared_plain: bool,
     time_ms: Option<i64>,
     /// The JSON array of the fields after the known ones.
     extra: String,
@@ -203,8 +206,9 @@ struct Reader<'a, 'l> {
 }
 
 impl<'l> Reader<'_, 'l> {
-    /// Reads the field at `index` (from 0) of the line.
-    fn field(&mut self, index: usize, field: Cow<'l, str>) -> Result<(), String> {
+    /// Reads the field at `index` (from 0) of the line; `plain` when it is known to need no
+    /// escaping, and so every part of it.
+    fn field(&mut self, index: usize, field: Cow<'l, str>, plain: bool) -> Result<(), String> {
         let value: &str = &field;
         let Some(column) = self.layout.columns.get(index) else {
             self.extra.push(if self.extra.is_empty() { '[' } else { ',' });
@@ -214,15 +218,23 @@ impl<'l> Reader<'_, 'l> {
         };
         let name = column.name;
         let wrong = |what: &str| format!("field {} ({name}) is not {what}: {value:?}", index + 1);
+        if column.share.is_some() || matches!(column.kind, Kind::Request | Kind::UserAgent) {
+            self.shared_plain &= plain;
+        }
+        let out = &mut self.out;
+        let mut text = |key: &str, value: &str| match plain {
+            true => out.plain_str(key, value),
+            false => out.str(key, value),
+        };
         match column.kind {
-            Kind::Text => self.out.str(name, value),
+            Kind::Text => text(name, value),
             Kind::Time => self.time_ms = Some(time_ms(value).ok_or_else(|| wrong("an ISO 8601 time"))?),
             Kind::Date => {
                 if present(value).is_some() {
                     if !is_date(value) {
                         return Err(wrong("an ISO 8601 time"));
                     }
-                    self.out.str(name, value);
+                    text(name, value);
                 }
             }
             Kind::Address { ip, port } => {
@@ -232,7 +244,7 @@ impl<'l> Reader<'_, 'l> {
                 if address.parse::<IpAddr>().is_err() {
                     return Err(wrong("an IP address and port"));
                 }
-                self.out.str(ip, address);
+                text(ip, address);
                 if number.is_some() {
                     // The digits after the last `:`, already read as a port.
                     let digits = value.rsplit(':').next().unwrap_or_default();
@@ -248,7 +260,7 @@ impl<'l> Reader<'_, 'l> {
             Kind::Ip => {
                 if let Some(address) = present(value) {
                     address.parse::<IpAddr>().map_err(|_| wrong("an IP address"))?;
-                    self.out.str(name, address);
+                    text(name, address);
                     if column.share == Some(Share::ClientIp) {
                         self.shared.client_ip = Some(part_of(&field, address));
                     }
@@ -271,35 +283,35 @@ impl<'l> Reader<'_, 'l> {
             Kind::Request => {
                 let (method, url, protocol) = request_parts(value);
                 if let Some(method) = method {
-                    self.out.str("request_method", method);
+                    text("request_method", method);
                     self.shared.http_method = Some(part_of(&field, method));
                 }
                 if let Some(url) = url {
-                    self.out.str("request_url", url);
+                    text("request_url", url);
                     self.shared.url_original = Some(part_of(&field, url));
                 }
                 if let Some(protocol) = protocol {
-                    self.out.str("request_protocol", protocol);
+                    text("request_protocol", protocol);
                 }
             }
             Kind::UserAgent => self.shared.user_agent = present(value).map(|agent| part_of(&field, agent)),
             Kind::List(separator) | Kind::WholeList(separator) => {
                 let numbers = matches!(column.kind, Kind::WholeList(_));
-                self.list(name, value, separator, numbers)
+                self.list(name, value, separator, numbers, plain)
                     .map_err(|()| wrong("a list of whole numbers"))?;
             }
             Kind::Validity {
                 not_before,
                 not_after,
             } => {
-                self.out.str(name, value);
+                text(name, value);
                 let dates = value
                     .strip_prefix("NotBefore=")
                     .and_then(|rest| rest.split_once(";NotAfter="))
                     .filter(|(before, after)| is_date(before) && is_date(after));
                 if let Some((before, after)) = dates {
-                    self.out.str(not_before, before);
-                    self.out.str(not_after, after);
+                    text(not_before, before);
+                    text(not_after, after);
                 }
             }
         }
@@ -307,18 +319,24 @@ impl<'l> Reader<'_, 'l> {
     }
 
     /// Writes a list as a JSON array (nothing for an empty one); `Err` for an item that is not a
-    /// whole number when `numbers`.
-    fn list(&mut self, name: &str, value: &str, separator: char, numbers: bool) -> Result<(), ()> {
+    /// whole number when `numbers`. `plain` when the list needs no escaping.
+    fn list(
+        &mut self,
+        name: &str,
+        value: &str,
+        separator: char,
+        numbers: bool,
+        plain: bool,
+    ) -> Result<(), ()> {
         let items = value
             .split(separator)
             .map(|item| item.trim().trim_matches('"'))
             .filter_map(present);
         let mut open = false;
         for item in items {
-            let number = match numbers {
-                true => Some(item.parse::<i64>().map_err(|_| ())?),
-                false => None,
-            };
+            if numbers {
+                item.parse::<i64>().map_err(|_| ())?;
+            }
             let out = if open {
                 let out = self.out.raw();
                 out.push(',');
@@ -329,11 +347,19 @@ impl<'l> Reader<'_, 'l> {
                 out.push('[');
                 out
             };
-            match number {
-                Some(number) => {
-                    let _ = write!(out, "{number}");
+            match numbers {
+                // A whole number's text as JSON writes it (`200`) is copied; `+1` or `007` is
+                // written again.
+                true if is_json_number(item) => out.push_str(item),
+                true => {
+                    let _ = write!(out, "{}", item.parse::<i64>().unwrap_or_default());
                 }
-                None => push_str(out, item),
+                false if plain => {
+                    out.push('"');
+                    out.push_str(item);
+                    out.push('"');
+                }
+                false => push_str(out, item),
             }
         }
         if open {
@@ -350,6 +376,7 @@ impl<'l> Reader<'_, 'l> {
         let parsed = Parsed {
             time_ms: self.time_ms,
             shared: self.shared,
+            plain: self.shared_plain,
         };
         (self.out.finish(), parsed)
     }
@@ -412,16 +439,36 @@ struct Fields<'a> {
     line: &'a str,
     at: usize,
     quoted: bool,
+    /// Whether the line has no backslash and no control byte: then a field without a quote
+    /// needs no JSON escaping, and neither does any part of it.
+    plain: bool,
+}
+
+/// One field of a line, and whether it needs no JSON escaping (most do not: that saves looking
+/// at each one again as it is written).
+#[derive(Debug, PartialEq)]
+struct Field<'a> {
+    text: Cow<'a, str>,
+    plain: bool,
 }
 
 impl<'a> Fields<'a> {
     fn new(line: &'a str, quoted: bool) -> Self {
-        Fields { line, at: 0, quoted }
+        let bytes = line.as_bytes();
+        // The smallest byte, without stopping early, so that the loop runs many bytes at a time.
+        let lowest = bytes.iter().fold(u8::MAX, |lowest, &byte| lowest.min(byte));
+        let plain = lowest >= 0x20 && memchr::memchr(b'\\', bytes).is_none();
+        Fields {
+            line,
+            at: 0,
+            quoted,
+            plain,
+        }
     }
 }
 
 impl<'a> Iterator for Fields<'a> {
-    type Item = Result<Cow<'a, str>, String>;
+    type Item = Result<Field<'a>, String>;
 
     fn next(&mut self) -> Option<Self::Item> {
         let bytes = self.line.as_bytes();
@@ -433,9 +480,17 @@ impl<'a> Iterator for Fields<'a> {
             return None;
         }
         if !(self.quoted && bytes[start] == b'"') {
-            let end = memchr::memchr(b' ', &bytes[start..]).map_or(bytes.len(), |at| start + at);
+            let rest = &bytes[start..];
+            let (end, quote) = match memchr::memchr2(b' ', b'"', rest) {
+                Some(at) if rest[at] == b'"' => (memchr::memchr(b' ', &rest[at..]).map(|end| at + end), true),
+                found => (found, false),
+            };
+            let end = end.map_or(bytes.len(), |end| start + end);
             self.at = end;
-            return Some(Ok(Cow::Borrowed(&self.line[start..end])));
+            return Some(Ok(Field {
+                text: Cow::Borrowed(&self.line[start..end]),
+                plain: self.plain && !quote,
+            }));
         }
         let mut end = start + 1;
         let mut escaped = false;
@@ -457,8 +512,15 @@ impl<'a> Iterator for Fields<'a> {
         self.at = end + 1;
         let inner = &self.line[start + 1..end];
         Some(Ok(match escaped {
-            true => Cow::Owned(unescape(inner)),
-            false => Cow::Borrowed(inner),
+            true => Field {
+                text: Cow::Owned(unescape(inner)),
+                plain: false,
+            },
+            // Without a backslash the field ends at the first quote: none is left inside it.
+            false => Field {
+                text: Cow::Borrowed(inner),
+                plain: self.plain,
+            },
         }))
     }
 }
@@ -537,17 +599,76 @@ pub(super) mod check {
 mod tests {
     use super::*;
 
+    fn texts(fields: &[Field<'_>]) -> Vec<String> {
+        fields.iter().map(|field| field.text.to_string()).collect()
+    }
+
     #[test]
     fn fields_are_read_one_at_a_time_borrowing_from_the_line() {
         let line = r#"a  "b c" "d \"e\" \\ \x" - "" f"#;
-        let fields: Vec<Cow<'_, str>> = Fields::new(line, true).map(Result::unwrap).collect();
-        assert_eq!(fields, ["a", "b c", r#"d "e" \ \x"#, "-", "", "f"]);
-        assert!(matches!(fields[1], Cow::Borrowed(_)));
-        assert!(matches!(fields[2], Cow::Owned(_)));
+        let fields: Vec<Field<'_>> = Fields::new(line, true).map(Result::unwrap).collect();
+        assert_eq!(texts(&fields), ["a", "b c", r#"d "e" \ \x"#, "-", "", "f"]);
+        assert!(matches!(fields[1].text, Cow::Borrowed(_)));
+        assert!(matches!(fields[2].text, Cow::Owned(_)));
         // Without quoting, a quote is an ordinary character (the NLB's ALPN list).
-        let plain: Vec<Cow<'_, str>> = Fields::new(r#"h2 "h2","http/1.1""#, false)
+        let unquoted: Vec<Field<'_>> = Fields::new(r#"h2 "h2","http/1.1""#, false)
             .map(Result::unwrap)
             .collect();
-        assert_eq!(plain, ["h2", r#""h2","http/1.1""#]);
+        assert_eq!(texts(&unquoted), ["h2", r#""h2","http/1.1""#]);
+    }
+
+    /// A field is plain (written without escaping) only when it holds no quote, backslash or
+    /// control byte; the check is the line's, so a backslash anywhere makes every field be
+    /// escaped, and every field's text is what JSON escaping would leave as it is.
+    #[test]
+    fn fields_are_plain_only_when_nothing_in_them_needs_escaping() {
+        let cases: [(&str, bool, &[bool]); 6] = [
+            (r#"a "b c" d-e "-""#, true, &[true, true, true, true]),
+            (r#"a b"c "d" e"#, true, &[true, false, true, true]),
+            (r#"h2 "h2","http/1.1""#, false, &[true, false]),
+            (r#"a "b \"c\"" d"#, true, &[false, false, false]),
+            ("a\tb c", true, &[false, false]),
+            ("a é \u{7f}", true, &[true, true, true]),
+        ];
+        for (line, quoted, expected) in cases {
+            let fields: Vec<Field<'_>> = Fields::new(line, quoted).map(Result::unwrap).collect();
+            let plain: Vec<bool> = fields.iter().map(|field| field.plain).collect();
+            assert_eq!(plain, expected, "{line:?}");
+            for field in fields.iter().filter(|field| field.plain) {
+                assert!(
+                    crate::document::write::is_plain(&field.text),
+                    "{line:?}: {field:?}"
+                );
+            }
+        }
+    }
+
+    /// Keys are written without a check ([`FieldWriter::after_known_keys`]): every name a
+    /// layout can write needs no escaping.
+    #[test]
+    fn every_layout_writes_plain_keys() {
+        use crate::document::write::is_plain;
+        for layout in [
+            &super::super::alb::ACCESS,
+            &super::super::alb::CONNECTION,
+            &super::super::nlb::LAYOUT,
+            &super::super::elb::LAYOUT,
+        ] {
+            for column in layout.columns {
+                let names: Vec<&str> = match column.kind {
+                    Kind::Address { ip, port } => vec![ip, port],
+                    Kind::Validity {
+                        not_before,
+                        not_after,
+                    } => vec![column.name, not_before, not_after],
+                    Kind::Request => vec!["request_method", "request_url", "request_protocol"],
+                    _ => vec![column.name],
+                };
+                for name in names {
+                    assert!(is_plain(name), "{}: {name:?}", layout.what);
+                }
+            }
+        }
+        assert!(is_plain("extra_fields"));
     }
 }
