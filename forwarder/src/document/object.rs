@@ -5,12 +5,11 @@
 //! record's position. A CloudWatch Logs payload of a Firehose file is not a record: it becomes the
 //! documents a subscription makes.
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 
 use super::access;
 use super::sluice::Fields;
-use super::write::{push_key, push_str, push_string_fields, push_timestamp};
+use super::write::{push_key, push_str, push_string_fields, push_timestamp, push_u64};
 use super::{Document, DocumentBuilder, Documents, IdMode, Origin, RecordRef, Stage, parse, write};
 use crate::source::s3::{Format, ObjectMeta, Record, Records};
 
@@ -208,7 +207,7 @@ fn push_shared(out: &mut String, shared: &access::Shared, plain: bool) {
         push_str(out, ip);
         if let Some(port) = shared.client_port {
             out.push_str(",\"port\":");
-            let _ = write!(out, "{port}");
+            push_u64(out, u64::from(port));
         }
         out.push('}');
     }
@@ -225,7 +224,7 @@ fn push_shared(out: &mut String, shared: &access::Shared, plain: bool) {
                 out.push(',');
             }
             out.push_str("\"status_code\":");
-            let _ = write!(out, "{status}");
+            push_u64(out, u64::from(status));
         }
         out.push('}');
     }
@@ -240,7 +239,7 @@ fn push_shared(out: &mut String, shared: &access::Shared, plain: bool) {
     }
     if let Some(bytes) = shared.bytes {
         out.push_str(",\"bytes\":");
-        let _ = write!(out, "{bytes}");
+        push_u64(out, bytes);
     }
 }
 
@@ -300,7 +299,7 @@ impl RecordHeader {
     fn write(&self, out: &mut String, number: u64) {
         out.clear();
         out.push_str(&self.before);
-        let _ = write!(out, "{number}");
+        push_u64(out, number);
         out.push_str(&self.after);
     }
 

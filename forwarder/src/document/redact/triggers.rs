@@ -19,7 +19,7 @@ use super::{Rules, TOKEN, TRIGGERS};
 const BLOCK: usize = 4096;
 /// Messages up to this long are lowercased into a buffer of this size, which costs less to zero
 /// than a whole block.
-const SHORT: usize = 512;
+const SHORT: usize = 1024;
 
 /// Every trigger word and the rules it enables: [`TRIGGERS`], then the tokens' prefixes.
 pub(super) fn words() -> Vec<(&'static str, Rules)> {
