@@ -9,7 +9,7 @@ use std::fmt::Write as _;
 use std::net::IpAddr;
 
 use super::{AccessRecord, FieldWriter, Parsed, Shared, is_json_number, split_address};
-use crate::document::write::push_str;
+use crate::document::write::{push_str, push_u64};
 use crate::source::s3::format::rfc3339_ms;
 
 /// A log whose lines are fields in a fixed order (the Elastic Load Balancing logs).
@@ -245,12 +245,8 @@ impl<'l> Reader<'_, 'l> {
                     return Err(wrong("an IP address and port"));
                 }
                 text(ip, address);
-                if number.is_some() {
-                    // The digits after the last `:`, already read as a port.
-                    let digits = value.rsplit(':').next().unwrap_or_default();
-                    self.out
-                        .int(port, digits)
-                        .map_err(|_| wrong("an IP address and port"))?;
+                if let Some(number) = number {
+                    push_u64(self.out.raw_key(port), u64::from(number));
                 }
                 if column.share == Some(Share::Client) {
                     self.shared.client_ip = Some(part_of(&field, address));
@@ -330,7 +326,7 @@ impl<'l> Reader<'_, 'l> {
     ) -> Result<(), ()> {
         let items = value
             .split(separator)
-            .map(|item| item.trim().trim_matches('"'))
+            .map(|item| item.trim_ascii().trim_matches(|c| c == '"'))
             .filter_map(present);
         let mut open = false;
         for item in items {
