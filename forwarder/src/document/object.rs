@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use super::access;
 use super::sluice::Fields;
-use super::write::{push_key, push_str, push_string_fields, push_timestamp, push_u64};
+use super::write::{push_key, push_str, push_str_quotes_only, push_string_fields, push_timestamp, push_u64};
 use super::{Document, DocumentBuilder, Documents, IdMode, Origin, RecordRef, Stage, parse, write};
 use crate::source::s3::{Format, ObjectMeta, Record, Records};
 
@@ -164,23 +164,31 @@ fn access_source(
     out.push('{');
     let parsed = access::parse_into(object.format, message, context, &mut out)
         .unwrap_or_else(|| Err(format!("{} is not an access log format", object.format)));
-    let (time, shared) = match parsed {
+    let (time, shared, quotes_only) = match parsed {
         Ok(parsed) => {
             out.push_str("},");
-            (Ok(parsed.time_ms), Some((parsed.shared, parsed.plain)))
+            let quotes_only = parsed.quotes_only;
+            (
+                Ok(parsed.time_ms),
+                Some((parsed.shared, parsed.shared_plain)),
+                quotes_only,
+            )
         }
         Err(reason) => {
             out.truncate(1);
             out.push_str("\"parse_error\":");
             push_str(&mut out, &reason);
             out.push(',');
-            (Err(()), None)
+            (Err(()), None, false)
         }
     };
     out.push_str("\"@timestamp\":");
     push_timestamp(&mut out, time.ok().flatten().unwrap_or(record.timestamp));
     out.push_str(",\"message\":");
-    push_str(&mut out, message);
+    match quotes_only {
+        true => push_str_quotes_only(&mut out, message),
+        false => push_str(&mut out, message),
+    }
     out.push_str(header);
     out.push_str(",\"event_id\":");
     push_str(&mut out, id);

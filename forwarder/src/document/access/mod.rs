@@ -100,7 +100,10 @@ pub struct Parsed<'a> {
     pub time_ms: Option<i64>,
     pub shared: Shared<'a>,
     /// Whether the shared texts are known to need no JSON escaping.
-    pub plain: bool,
+    pub shared_plain: bool,
+    /// Whether the line is known to hold no backslash and no control byte: its quotes are then
+    /// all that JSON escaping changes.
+    pub quotes_only: bool,
 }
 
 /// Parses one line of `format`, writing the format's fields at the end of `out` (the inside of
@@ -124,7 +127,8 @@ pub fn parse_into<'a>(
                     Parsed {
                         time_ms: record.time_ms,
                         shared: record.shared,
-                        plain: false,
+                        shared_plain: false,
+                        quotes_only: false,
                     }
                 })
             });

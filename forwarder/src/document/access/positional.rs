@@ -156,7 +156,9 @@ impl Layout {
         };
         let mut count = 0;
         let mut failed = None;
-        for field in Fields::new(line, self.quoted) {
+        let fields = Fields::new(line, self.quoted);
+        let quotes_only = fields.plain;
+        for field in fields {
             let (field, plain) = match field {
                 Ok(Field { text, plain }) => (text, plain),
                 Err(reason) => {
@@ -186,7 +188,10 @@ impl Layout {
         }
         let (fields, parsed) = reader.finish();
         *out = fields;
-        Ok(parsed)
+        Ok(Parsed {
+            quotes_only,
+            ..parsed
+        })
     }
 }
 
@@ -372,7 +377,8 @@ impl<'l> Reader<'_, 'l> {
         let parsed = Parsed {
             time_ms: self.time_ms,
             shared: self.shared,
-            plain: self.shared_plain,
+            shared_plain: self.shared_plain,
+            quotes_only: false,
         };
         (self.out.finish(), parsed)
     }
