@@ -11,9 +11,11 @@
 //!        └─ opensearch/                bulk encoding, classification, retries, HTTP, auth, setup
 //! ```
 //!
-//! Beside it: `config` (every setting, validated), `metrics` (EMF), `summary` (the counts) and
-//! `dashboards` (OpenSearch Dashboards saved objects for what it writes).
+//! Beside it: `config` (every setting, validated), `metrics` (EMF), `summary` (the counts),
+//! `dashboards` (OpenSearch Dashboards saved objects for what it writes) and `civil` (the
+//! calendar, for timestamps and index names).
 
+pub mod civil;
 pub mod config;
 pub mod dashboards;
 pub mod document;

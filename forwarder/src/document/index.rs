@@ -328,7 +328,7 @@ impl BatchIndex {
             return name.clone();
         }
         let mut name = self.stem.clone();
-        let (date, hour) = super::write::civil_from_ms(timestamp_ms);
+        let (date, hour) = crate::civil::civil_from_ms(timestamp_ms);
         let _ = match granularity {
             Granularity::Hour => write!(name, "{:04}.{:02}.{:02}.{:02}", date.0, date.1, date.2, hour),
             Granularity::Day => write!(name, "{:04}.{:02}.{:02}", date.0, date.1, date.2),

@@ -9,7 +9,9 @@ use std::sync::Arc;
 
 use super::access;
 use super::sluice::Fields;
-use super::write::{push_key, push_str, push_str_quotes_only, push_string_fields, push_timestamp, push_u64};
+use super::write::{
+    push_key, push_str, push_str_quotes_only, push_string_fields, push_text, push_timestamp, push_u64,
+};
 use super::{Document, DocumentBuilder, Documents, IdMode, Origin, RecordRef, Stage, parse, write};
 use crate::source::s3::{Format, ObjectMeta, Record, Records};
 
@@ -202,14 +204,7 @@ fn access_source(
 /// `client`, `http`, `url`, `user_agent` and `bytes`, where the line has them; `plain` when their
 /// texts are known to need no escaping.
 fn push_shared(out: &mut String, shared: &access::Shared, plain: bool) {
-    let push_str = |out: &mut String, text: &str| match plain {
-        true => {
-            out.push('"');
-            out.push_str(text);
-            out.push('"');
-        }
-        false => push_str(out, text),
-    };
+    let push_str = |out: &mut String, text: &str| push_text(out, text, plain);
     if let Some(ip) = &shared.client_ip {
         out.push_str(",\"client\":{\"ip\":");
         push_str(out, ip);

@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use crate::civil::civil_from_ms;
+
 /// What a byte becomes inside a JSON string: 0 stays as it is, `u` is written `\u00XX`, any
 /// other value is the letter after a backslash (the table serde_json uses).
 static ESCAPE: [u8; 256] = {
@@ -125,6 +127,19 @@ impl Out for Vec<u8> {
 pub fn push_str(out: &mut String, text: &str) {
     out.reserve(text.len() + 2);
     escape_into(out, text);
+}
+
+/// [`push_str`], or, when the caller knows that `text` needs no escaping (`plain`; checked in
+/// debug builds), a copy between quotes.
+pub fn push_text(out: &mut String, text: &str, plain: bool) {
+    if !plain {
+        return push_str(out, text);
+    }
+    debug_assert!(is_plain(text), "{text:?} needs escaping");
+    out.reserve(text.len() + 2);
+    out.push('"');
+    out.push_str(text);
+    out.push('"');
 }
 
 /// [`push_str`] for a text known to hold no backslash and no control byte (an access log line
@@ -252,27 +267,6 @@ pub fn push_raw_json(out: &mut String, json: &str) {
     }
 }
 
-/// `(year, month, day)` and hour of a millisecond timestamp, UTC, proleptic Gregorian.
-pub fn civil_from_ms(ms: i64) -> ((i64, u32, u32), u32) {
-    let days = ms.div_euclid(86_400_000);
-    let hour = (ms.rem_euclid(86_400_000) / 3_600_000) as u32;
-    (civil_from_days(days), hour)
-}
-
-/// Howard Hinnant's `civil_from_days` (<https://howardhinnant.github.io/date_algorithms.html>).
-fn civil_from_days(days: i64) -> (i64, u32, u32) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
-    let month = (if mp < 10 { mp + 3 } else { mp - 9 }) as u32;
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    (year, month, day)
-}
-
 /// Whether OpenSearch's `date` type (`strict_date_optional_time`) accepts the timestamp's
 /// four-digit year.
 pub fn in_date_range(ms: i64) -> bool {
@@ -306,7 +300,6 @@ pub fn push_timestamp(out: &mut String, ms: i64) {
     out.push_str("Z\"");
 }
 
-/// Appends `value` as exactly `width` decimal digits (zero-padded; `value` fits).
 /// Appends a whole number's digits, without the formatting machinery of `write!` (it runs for
 /// several numbers of every document).
 pub fn push_u64(out: &mut String, mut value: u64) {
@@ -323,6 +316,7 @@ pub fn push_u64(out: &mut String, mut value: u64) {
     out.push_str(std::str::from_utf8(&digits[start..]).expect("ASCII digits"));
 }
 
+/// Appends `value` as exactly `width` decimal digits (zero-padded; `value` fits).
 fn push_digits(out: &mut String, value: u32, width: u32) {
     let mut divisor = 10u32.pow(width - 1);
     while divisor > 0 {

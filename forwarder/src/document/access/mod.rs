@@ -18,7 +18,7 @@ pub mod waf;
 use std::borrow::Cow;
 use std::fmt::Write as _;
 
-use super::write::{self, push_f64, push_key, push_str};
+use super::write::{self, push_f64, push_key, push_text};
 use crate::source::s3::Format;
 
 /// What one access log line says.
@@ -177,7 +177,7 @@ pub fn fields(format: Format) -> Option<&'static [(&'static str, FieldType)]> {
 }
 
 /// Writes the fields of a JSON object into a string, escaped, without the braces: a string of
-/// its own, or the end of a document being written ([`FieldWriter::after`]).
+/// its own, or the end of a document being written ([`FieldWriter::after_known_keys`]).
 #[derive(Debug, Default)]
 pub struct FieldWriter {
     out: String,
@@ -222,15 +222,12 @@ impl FieldWriter {
         }
     }
 
-    /// A string field whose value is known to need no escaping (see
+    /// A string field, copied as it is when `plain` (known to need no escaping, see
     /// [`positional`]'s fields); `-` and empty leave it out.
-    fn plain_str(&mut self, key: &str, value: &str) {
+    fn text(&mut self, key: &str, value: &str, plain: bool) {
         if value != "-" && !value.is_empty() {
-            debug_assert!(write::is_plain(value), "{value:?} is not plain");
             self.key(key);
-            self.out.push('"');
-            self.out.push_str(value);
-            self.out.push('"');
+            push_text(&mut self.out, value, plain);
         }
     }
 
@@ -247,10 +244,7 @@ impl FieldWriter {
 
     /// A string field; AWS's `-` (no value) and the empty string leave it out.
     pub fn str(&mut self, key: &str, value: &str) {
-        if value != "-" && !value.is_empty() {
-            self.key(key);
-            push_str(&mut self.out, value);
-        }
+        self.text(key, value, false);
     }
 
     /// A whole number field, parsed from text; `-` and empty leave it out, anything else that is
@@ -259,23 +253,10 @@ impl FieldWriter {
         if value == "-" || value.is_empty() {
             return Ok(None);
         }
-        if let Some(number) = json_digits(value) {
-            // Read and checked in one pass: most numbers of a log are plain digits.
-            self.key(key);
-            self.out.push_str(value);
-            return Ok(Some(number));
-        }
-        let number: i64 = value
-            .parse()
-            .map_err(|_| format!("{key} is not a whole number: {value:?}"))?;
+        let read = whole_number(value).ok_or_else(|| format!("{key} is not a whole number: {value:?}"))?;
         self.key(key);
-        if is_json_number(value) {
-            // Already the number's JSON text: copied, not formatted again.
-            self.out.push_str(value);
-        } else {
-            let _ = write!(self.out, "{number}");
-        }
-        Ok(Some(number))
+        push_whole(&mut self.out, value, read);
+        Ok(Some(read.0))
     }
 
     /// A number field (times in seconds, ratios), parsed from text; `-` and empty leave it out.
@@ -316,6 +297,27 @@ impl FieldWriter {
     /// The fields written so far: the inside of a JSON object.
     pub fn finish(self) -> String {
         self.out
+    }
+}
+
+/// A whole number's value, and whether `text` is already the number as JSON writes it (`200`,
+/// `-1`; not `007` or `+1`), to be copied rather than formatted again.
+fn whole_number(text: &str) -> Option<(i64, bool)> {
+    if let Some(number) = json_digits(text) {
+        // Read and checked in one pass: most numbers of a log are plain digits.
+        return Some((number, true));
+    }
+    let number = text.parse().ok()?;
+    Some((number, is_json_number(text)))
+}
+
+/// Appends the number [`whole_number`] read from `text`.
+fn push_whole(out: &mut String, text: &str, (number, as_written): (i64, bool)) {
+    match as_written {
+        true => out.push_str(text),
+        false => {
+            let _ = write!(out, "{number}");
+        }
     }
 }
 

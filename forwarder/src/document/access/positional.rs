@@ -5,11 +5,10 @@
 //! and written straight into the [`FieldWriter`].
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 use std::net::IpAddr;
 
-use super::{AccessRecord, FieldWriter, Parsed, Shared, is_json_number, split_address};
-use crate::document::write::{push_str, push_u64};
+use super::{AccessRecord, FieldWriter, Parsed, Shared, push_whole, split_address, whole_number};
+use crate::document::write::{push_str, push_text, push_u64};
 use crate::source::s3::format::rfc3339_ms;
 
 /// A log whose lines are fields in a fixed order (the Elastic Load Balancing logs).
@@ -186,12 +185,9 @@ impl Layout {
             *out = reader.out.finish();
             return Err(reason);
         }
-        let (fields, parsed) = reader.finish();
+        let (fields, parsed) = reader.finish(quotes_only);
         *out = fields;
-        Ok(Parsed {
-            quotes_only,
-            ..parsed
-        })
+        Ok(parsed)
     }
 }
 
@@ -226,20 +222,15 @@ impl<'l> Reader<'_, 'l> {
         if column.share.is_some() || matches!(column.kind, Kind::Request | Kind::UserAgent) {
             self.shared_plain &= plain;
         }
-        let out = &mut self.out;
-        let mut text = |key: &str, value: &str| match plain {
-            true => out.plain_str(key, value),
-            false => out.str(key, value),
-        };
         match column.kind {
-            Kind::Text => text(name, value),
+            Kind::Text => self.out.text(name, value, plain),
             Kind::Time => self.time_ms = Some(time_ms(value).ok_or_else(|| wrong("an ISO 8601 time"))?),
             Kind::Date => {
                 if present(value).is_some() {
                     if !is_date(value) {
                         return Err(wrong("an ISO 8601 time"));
                     }
-                    text(name, value);
+                    self.out.text(name, value, plain);
                 }
             }
             Kind::Address { ip, port } => {
@@ -249,7 +240,7 @@ impl<'l> Reader<'_, 'l> {
                 if address.parse::<IpAddr>().is_err() {
                     return Err(wrong("an IP address and port"));
                 }
-                text(ip, address);
+                self.out.text(ip, address, plain);
                 if let Some(number) = number {
                     push_u64(self.out.raw_key(port), u64::from(number));
                 }
@@ -261,7 +252,7 @@ impl<'l> Reader<'_, 'l> {
             Kind::Ip => {
                 if let Some(address) = present(value) {
                     address.parse::<IpAddr>().map_err(|_| wrong("an IP address"))?;
-                    text(name, address);
+                    self.out.text(name, address, plain);
                     if column.share == Some(Share::ClientIp) {
                         self.shared.client_ip = Some(part_of(&field, address));
                     }
@@ -284,15 +275,15 @@ impl<'l> Reader<'_, 'l> {
             Kind::Request => {
                 let (method, url, protocol) = request_parts(value);
                 if let Some(method) = method {
-                    text("request_method", method);
+                    self.out.text("request_method", method, plain);
                     self.shared.http_method = Some(part_of(&field, method));
                 }
                 if let Some(url) = url {
-                    text("request_url", url);
+                    self.out.text("request_url", url, plain);
                     self.shared.url_original = Some(part_of(&field, url));
                 }
                 if let Some(protocol) = protocol {
-                    text("request_protocol", protocol);
+                    self.out.text("request_protocol", protocol, plain);
                 }
             }
             Kind::UserAgent => self.shared.user_agent = present(value).map(|agent| part_of(&field, agent)),
@@ -305,14 +296,14 @@ impl<'l> Reader<'_, 'l> {
                 not_before,
                 not_after,
             } => {
-                text(name, value);
+                self.out.text(name, value, plain);
                 let dates = value
                     .strip_prefix("NotBefore=")
                     .and_then(|rest| rest.split_once(";NotAfter="))
                     .filter(|(before, after)| is_date(before) && is_date(after));
                 if let Some((before, after)) = dates {
-                    text(not_before, before);
-                    text(not_after, after);
+                    self.out.text(not_before, before, plain);
+                    self.out.text(not_after, after, plain);
                 }
             }
         }
@@ -335,9 +326,10 @@ impl<'l> Reader<'_, 'l> {
             .filter_map(present);
         let mut open = false;
         for item in items {
-            if numbers {
-                item.parse::<i64>().map_err(|_| ())?;
-            }
+            let number = match numbers {
+                true => Some(whole_number(item).ok_or(())?),
+                false => None,
+            };
             let out = if open {
                 let out = self.out.raw();
                 out.push(',');
@@ -348,19 +340,9 @@ impl<'l> Reader<'_, 'l> {
                 out.push('[');
                 out
             };
-            match numbers {
-                // A whole number's text as JSON writes it (`200`) is copied; `+1` or `007` is
-                // written again.
-                true if is_json_number(item) => out.push_str(item),
-                true => {
-                    let _ = write!(out, "{}", item.parse::<i64>().unwrap_or_default());
-                }
-                false if plain => {
-                    out.push('"');
-                    out.push_str(item);
-                    out.push('"');
-                }
-                false => push_str(out, item),
+            match number {
+                Some(read) => push_whole(out, item, read),
+                None => push_text(out, item, plain),
             }
         }
         if open {
@@ -369,7 +351,8 @@ impl<'l> Reader<'_, 'l> {
         Ok(())
     }
 
-    fn finish(mut self) -> (String, Parsed<'l>) {
+    /// The fields written, and what the line gave besides; `quotes_only` as [`Parsed`] says.
+    fn finish(mut self, quotes_only: bool) -> (String, Parsed<'l>) {
         if self.extra_values {
             self.extra.push(']');
             self.out.raw_json("extra_fields", &self.extra);
@@ -378,7 +361,7 @@ impl<'l> Reader<'_, 'l> {
             time_ms: self.time_ms,
             shared: self.shared,
             shared_plain: self.shared_plain,
-            quotes_only: false,
+            quotes_only,
         };
         (self.out.finish(), parsed)
     }
