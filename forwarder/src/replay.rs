@@ -25,22 +25,23 @@ pub const OBJECTS_PER_ROUND: usize = 16;
 pub const REPLAY_DEADLINE: Duration = Duration::from_secs(15 * 60);
 
 /// What went wrong that stops a replay (a bad event does not: it is counted as `malformed`).
+/// Each message holds its cause's, so the cause is not also a `source` (printed as a chain, it
+/// would be said twice).
 #[derive(Debug, thiserror::Error)]
 pub enum ReplayError {
     /// The NDJSON could not be written (`--dry-run`).
     #[error("writing the bulk NDJSON: {0}")]
-    Write(#[source] std::io::Error),
+    Write(std::io::Error),
     /// Delivery failed in a way that is not about the events (credentials, no endpoint).
-    #[error("{what}: {source}")]
+    #[error("{what}: {error}")]
     Deliver {
         /// The input and line.
         what: String,
-        #[source]
-        source: HandlerError,
+        error: HandlerError,
     },
     /// The bucket could not be listed.
     #[error("listing the objects: {0}")]
-    List(#[source] ObjectError),
+    List(ObjectError),
 }
 
 /// The counts of a whole replay: the one JSON line `sluice-forwarder replay` prints on stderr.
@@ -246,10 +247,10 @@ async fn send(
             );
             total.summary.add(&summary);
         }
-        Err(source) => {
+        Err(error) => {
             return Err(ReplayError::Deliver {
                 what: what.to_string(),
-                source,
+                error,
             });
         }
     }
@@ -508,6 +509,25 @@ fn give_up(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A replay's error is printed with its chain of causes: each cause is said once, and a
+    /// failed listing names the call that failed.
+    #[test]
+    fn a_failed_listing_is_said_once_naming_the_call() {
+        let err = ReplayError::List(ObjectError::Get {
+            url: "s3://bucket/AWSLogs/".into(),
+            call: "ListObjectsV2",
+            code: "unreachable".into(),
+            message: "connection refused".into(),
+        });
+        assert_eq!(
+            err.to_string(),
+            "listing the objects: s3://bucket/AWSLogs/: ListObjectsV2 failed (unreachable): connection refused"
+        );
+        assert!(std::error::Error::source(&err).is_none());
+        let write = ReplayError::Write(std::io::Error::other("disk full"));
+        assert!(std::error::Error::source(&write).is_none(), "{write}");
+    }
 
     #[test]
     fn events_reads_ndjson_and_pretty_printed_documents() {

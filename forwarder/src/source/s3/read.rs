@@ -28,10 +28,13 @@ const BODY_BUFFERS: usize = 4;
 /// Why an object could not be read (whole or in part).
 #[derive(Debug, thiserror::Error)]
 pub enum ObjectError {
-    /// `GetObject` failed: the object is gone, access is denied, or S3 could not be reached.
-    #[error("{url}: GetObject failed ({code}): {message}")]
+    /// An S3 call failed: the object or bucket is gone, access is denied, or S3 could not be
+    /// reached.
+    #[error("{url}: {call} failed ({code}): {message}")]
     Get {
         url: String,
+        /// The S3 API call: `GetObject`, `ListObjectsV2`.
+        call: &'static str,
         code: String,
         message: String,
     },
@@ -130,6 +133,7 @@ impl ObjectReader {
         while let Some(page) = pages.next().await {
             let page = page.map_err(|err| ObjectError::Get {
                 url: format!("s3://{bucket}/{prefix}"),
+                call: "ListObjectsV2",
                 code: err.code().unwrap_or("unreachable").to_string(),
                 message: sluice_edge::sdk_error::sdk_message(&err),
             })?;
@@ -170,6 +174,7 @@ impl ObjectReader {
             .await
             .map_err(|err| ObjectError::Get {
                 url: url.clone(),
+                call: "GetObject",
                 code: err.code().unwrap_or("unreachable").to_string(),
                 message: sluice_edge::sdk_error::sdk_message(&err),
             })?;
