@@ -219,11 +219,19 @@ pub enum ConfigError {
     },
 }
 
+/// A setting's error, on one line: a reason written over several (the regex crate points at the
+/// bad character on lines of its own) has its lines joined.
 fn invalid(setting: &'static str, value: &str, reason: impl std::fmt::Display) -> ConfigError {
+    let reason = reason.to_string();
+    let lines: Vec<&str> = reason
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
     ConfigError::Invalid {
         setting,
         value: value.to_string(),
-        reason: reason.to_string(),
+        reason: lines.join(" "),
     }
 }
 
