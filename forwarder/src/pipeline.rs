@@ -29,8 +29,9 @@ use crate::summary::Summary;
 
 /// Objects read at once.
 pub const OBJECT_CONCURRENCY: usize = 4;
-/// Chunks of documents (about 1 MB of records each) built ahead of delivery, whatever the number
-/// of objects being read: the readers wait while these are delivered.
+/// Chunks of documents (about 64 KB of records, or one CloudWatch Logs payload of a Firehose file,
+/// each) built ahead of delivery, whatever the number of objects being read: the readers wait
+/// while these are delivered.
 const CHUNKS_AHEAD: usize = 2;
 /// Requests' worth of object documents gathered before a delivery: two keeps two requests in
 /// flight while memory stays near four times `BULK_MAX_BYTES` (the documents, their request

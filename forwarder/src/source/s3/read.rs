@@ -17,8 +17,15 @@ use super::format::{Format, S3Options, format_of_content, rfc3339_ms};
 use super::{Chunk, ObjectMeta, ObjectTask, Record, Records};
 use crate::source::{Ack, Batch, LogsData};
 
-/// About how many bytes of record text a chunk holds.
-pub const CHUNK_BYTES: usize = 1 << 20;
+/// About how many bytes of record text a chunk holds. Small enough that a chunk's documents
+/// (about four times its text, for an access log) stay in the processor's cache while they are
+/// built and written, and churn little memory at a time: `replay --dry-run` of a 100 MB ALB log
+/// took a fifth less time, at 7 MB less peak RSS, than with chunks of 1 MiB (docs/benchmarks.md).
+pub const CHUNK_BYTES: usize = 64 * 1024;
+/// How many bytes of a Firehose file are read at a time: a buffer holds at least one whole
+/// CloudWatch Logs payload, and one larger than it is parsed again once the buffer has grown, so
+/// the buffer is not small.
+pub const PAYLOAD_READ_BYTES: usize = 1 << 20;
 /// How many decompressed bytes the format is told from.
 const HEAD_BYTES: u64 = 4096;
 /// Download buffers in flight between the network and the parsing thread (each may pin a read
@@ -367,11 +374,11 @@ fn read_payloads<F: FnMut(Chunk) -> Result<(), Stopped>>(
     mut stream: impl Read,
     out: &mut Output<'_, F>,
 ) -> Result<(), ParseError> {
-    let mut buffer: Vec<u8> = Vec::with_capacity(2 * CHUNK_BYTES);
+    let mut buffer: Vec<u8> = Vec::with_capacity(2 * PAYLOAD_READ_BYTES);
     let mut payload = 0u64;
     loop {
         let start = buffer.len();
-        buffer.resize(start + CHUNK_BYTES, 0);
+        buffer.resize(start + PAYLOAD_READ_BYTES, 0);
         let read = read_full(&mut stream, &mut buffer[start..]).map_err(|err| {
             ParseError::Corrupt(format!("reading CloudWatch Logs payload {payload}: {err}"))
         })?;

@@ -101,7 +101,7 @@ fn a_payload_larger_than_a_read_is_read_whole() {
     let ids: Vec<String> = (0..30_000).map(|i| format!("{i:056}")).collect();
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     let big = payload("/big", &ids);
-    assert!(big.len() > 2 * CHUNK_BYTES);
+    assert!(big.len() > 2 * PAYLOAD_READ_BYTES);
     let body = [
         gzip(payload("/a", &["1"]).as_bytes()),
         gzip(big.as_bytes()),
