@@ -5,9 +5,8 @@
 //! and written straight into the [`FieldWriter`].
 
 use std::borrow::Cow;
-use std::net::IpAddr;
 
-use super::{AccessRecord, FieldWriter, Parsed, Shared, push_whole, split_address, whole_number};
+use super::{AccessRecord, FieldWriter, Parsed, Shared, is_ip, push_whole, split_address, whole_number};
 use crate::document::write::{push_str, push_text, push_u64};
 use crate::source::s3::format::rfc3339_ms;
 
@@ -237,7 +236,7 @@ impl<'l> Reader<'_, 'l> {
                 let Some((address, number)) = split_address(value) else {
                     return Ok(());
                 };
-                if address.parse::<IpAddr>().is_err() {
+                if !is_ip(address) {
                     return Err(wrong("an IP address and port"));
                 }
                 self.out.text(ip, address, plain);
@@ -251,7 +250,9 @@ impl<'l> Reader<'_, 'l> {
             }
             Kind::Ip => {
                 if let Some(address) = present(value) {
-                    address.parse::<IpAddr>().map_err(|_| wrong("an IP address"))?;
+                    if !is_ip(address) {
+                        return Err(wrong("an IP address"));
+                    }
                     self.out.text(name, address, plain);
                     if column.share == Some(Share::ClientIp) {
                         self.shared.client_ip = Some(part_of(&field, address));

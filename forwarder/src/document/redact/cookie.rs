@@ -4,13 +4,13 @@
 
 use std::ops::Range;
 
-use super::Span;
+use super::{Span, Spans};
 
 /// Pushes the value of every cookie in the header whose name (`cookie`, any case) is at `hit`,
 /// keeping the cookie names. The header is written `Cookie: a=b; c=d` or, in JSON, `"cookie":
 /// "a=b"` (escaped or not); in `Set-Cookie` only the first pair is a cookie, the rest are
 /// attributes (`Path=/`), kept. A `cookie` that is no header name (`the cookie: none`) adds nothing.
-pub(super) fn cookie_values_at(bytes: &[u8], hit: &Range<usize>, spans: &mut Vec<Span>) {
+pub(super) fn cookie_values_at(bytes: &[u8], hit: &Range<usize>, spans: &mut Spans) {
     let set = hit.start >= 4 && bytes[hit.start - 4..hit.start].eq_ignore_ascii_case(b"set-");
     let name = if set { hit.start - 4 } else { hit.start };
     if name > 0 && (bytes[name - 1].is_ascii_alphanumeric() || bytes[name - 1] == b'_') {

@@ -18,6 +18,7 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use regex::{Captures, Regex};
+use smallvec::SmallVec;
 
 use self::cookie::cookie_values_at;
 #[cfg(test)]
@@ -127,6 +128,12 @@ struct Builtin {
     sensitive_key: Regex,
 }
 
+/// The trigger words found in a message: most have a few, kept without an allocation.
+type Hits = SmallVec<[(Range<usize>, Rules); 8]>;
+/// The matches of the rules matched by hand in a message (an access log line has one or two: its
+/// URLs), kept without an allocation.
+type Spans = SmallVec<[Span; 4]>;
+
 /// A match of a rule matched by hand, as byte offsets: `start..value` is kept (a JSON key and
 /// its separator), `value..end` is the secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -181,13 +188,13 @@ impl Builtin {
     /// whose value is an object or array (which only the structural pass can redact).
     fn redact<'a>(&self, text: Cow<'a, str>) -> (Cow<'a, str>, bool) {
         let mut text = text;
-        let mut hits: Vec<(Range<usize>, Rules)> = Vec::new();
+        let mut hits = Hits::new();
         self.triggers
             .scan(text.as_ref(), |range, rules| hits.push((range, rules)));
         let mut needed = hits.iter().fold(0, |mask, (_, rules)| mask | rules);
         let mut structural = false;
         if needed & SPAN_RULES != 0 {
-            let mut spans = Vec::new();
+            let mut spans = Spans::new();
             if needed & JSON_FIELD != 0 {
                 // The most frequent rule: several times faster by hand than its regular
                 // expression, `JSON_FIELD_RULE`, which the tests hold it to.
@@ -236,7 +243,7 @@ impl Builtin {
 
     /// Pushes the matches of the rules matched by hand, other than JSON fields, at their
     /// trigger words.
-    fn spans_at_hits(&self, text: &str, hits: &[(Range<usize>, Rules)], spans: &mut Vec<Span>) {
+    fn spans_at_hits(&self, text: &str, hits: &[(Range<usize>, Rules)], spans: &mut Spans) {
         let bytes = text.as_bytes();
         for (hit, rules) in hits {
             if rules & TOKEN != 0 {
@@ -255,7 +262,7 @@ impl Builtin {
 /// `text` with each span's value replaced (see [`replacement`]), or `None` without spans. Spans
 /// that overlap an earlier one (a token inside a redacted JSON field) are dropped from `spans`,
 /// which is left sorted.
-fn replace_spans(text: &str, spans: &mut Vec<Span>) -> Option<String> {
+fn replace_spans(text: &str, spans: &mut Spans) -> Option<String> {
     if spans.is_empty() {
         return None;
     }
