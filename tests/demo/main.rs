@@ -91,7 +91,7 @@ async fn main() -> anyhow::Result<()> {
     step("Log batches through the forwarder's Lambda handler");
     let (mut summary, sent) = forward(&osmem).await?;
 
-    step("Logs that land in S3: Firehose and CloudTrail files, announced through SQS");
+    step("Logs that land in S3: Firehose, CloudTrail and ALB access log files, announced through SQS");
     summary.add(&objects::land_in_s3(&moto, &osmem).await?);
 
     step("What landed in OpenSearch");
@@ -244,9 +244,9 @@ fn counts(summary: &Summary) -> String {
 
 /// Documents per dated index, a sample search, and the check that nothing was lost.
 async fn show_indices(osmem: &OsMem, summary: &Summary) -> anyhow::Result<()> {
-    osmem.refresh("cwl-*,cloudtrail-*").await?;
+    osmem.refresh("cwl-*,cloudtrail-*,alb-*").await?;
     let indices = osmem
-        .request("GET", "/_cat/indices/cwl-*,cloudtrail-*?format=json", None)
+        .request("GET", "/_cat/indices/cwl-*,cloudtrail-*,alb-*?format=json", None)
         .await?;
     let mut rows: Vec<(String, u64)> = indices
         .as_array()
@@ -283,7 +283,39 @@ async fn show_indices(osmem: &OsMem, summary: &Summary) -> anyhow::Result<()> {
         println!("{}", indent(&serde_json::to_string_pretty(&hit["_source"])?));
     }
 
-    let stored = osmem.count("cwl-*,cloudtrail-*").await?;
+    let failed = osmem
+        .request(
+            "POST",
+            "/alb-*/_search",
+            Some(serde_json::json!({
+                "size": 5,
+                "query": {"range": {"alb.elb_status_code": {"gte": 500}}},
+                "sort": [{"@timestamp": "asc"}]
+            })),
+        )
+        .await?;
+    let hits = failed["hits"]["hits"].as_array().map_or(&[][..], Vec::as_slice);
+    println!(
+        "\n  search alb.elb_status_code >= 500 → {} load balancer requests, as typed fields:",
+        failed["hits"]["total"]["value"].as_u64().unwrap_or(0)
+    );
+    for hit in hits {
+        let doc = &hit["_source"];
+        println!(
+            "    {} {} {} {} → {} (target {}, target_processing_time {})",
+            doc["@timestamp"].as_str().unwrap_or("?"),
+            doc["client"]["ip"].as_str().unwrap_or("?"),
+            doc["http"]["method"].as_str().unwrap_or("?"),
+            doc["url"]["original"].as_str().unwrap_or("?"),
+            doc["http"]["status_code"],
+            doc["alb"]["target_status_code"]
+                .as_u64()
+                .map_or("-".to_string(), |code| code.to_string()),
+            doc["alb"]["target_processing_time"],
+        );
+    }
+
+    let stored = osmem.count("cwl-*,cloudtrail-*,alb-*").await?;
     let dead = osmem.count("cwl-dead-letter").await.unwrap_or(0);
     println!(
         "\n  events sent {}, indexed {}, duplicates {}, skipped {}, dead-lettered {}, failed {}",

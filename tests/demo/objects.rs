@@ -1,6 +1,7 @@
-//! Logs that land in S3: another account's CloudWatch Logs delivered by Firehose and a CloudTrail
-//! file, announced by S3 through SQS, read by the forwarder's Lambda handler from the SQS event;
-//! then a backfill of the bucket, which finds everything already there.
+//! Logs that land in S3: another account's CloudWatch Logs delivered by Firehose, a CloudTrail
+//! file and an Application Load Balancer's access log, announced by S3 through SQS, read by the
+//! forwarder's Lambda handler from the SQS event; then a backfill of the bucket, which finds
+//! everything already there.
 
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
@@ -21,8 +22,9 @@ const BUCKET: &str = "central-logs-archive";
 /// The account whose logs a Logs destination sent through Firehose.
 const SOURCE_ACCOUNT: &str = "210987654321";
 
-/// Puts a Firehose file and a CloudTrail file in a bucket that notifies a queue, and hands the
-/// queue's messages to the forwarder as Lambda's SQS event source would; what it counted.
+/// Puts a Firehose file, a CloudTrail file and an ALB access log in a bucket that notifies a
+/// queue, and hands the queue's messages to the forwarder as Lambda's SQS event source would; what
+/// it counted.
 pub async fn land_in_s3(moto: &Moto, osmem: &OsMem) -> anyhow::Result<Summary> {
     let s3 = moto.s3_client();
     s3.create_bucket()
@@ -54,9 +56,15 @@ pub async fn land_in_s3(moto: &Moto, osmem: &OsMem) -> anyhow::Result<Summary> {
         now.format("%Y/%m/%d"),
         now.format("%Y%m%dT%H%MZ")
     );
+    let alb_key = format!(
+        "AWSLogs/{SOURCE_ACCOUNT}/elasticloadbalancing/us-east-1/{}/{SOURCE_ACCOUNT}_elasticloadbalancing_us-east-1_app.shop-alb.50dc6c495c0c9188_{}_198.51.100.1_2kfx.log.gz",
+        now.format("%Y/%m/%d"),
+        now.format("%Y%m%dT%H%MZ")
+    );
     for (key, body) in [
         (&firehose_key, firehose_file(now)?),
         (&trail_key, cloudtrail_file(now)),
+        (&alb_key, alb_access_log(now)),
     ] {
         println!("  put s3://{BUCKET}/{key} ({} bytes)", body.len());
         s3.put_object()
@@ -67,9 +75,9 @@ pub async fn land_in_s3(moto: &Moto, osmem: &OsMem) -> anyhow::Result<Summary> {
             .await
             .with_context(|| format!("putting {key}"))?;
     }
-    let records = moto.sqs_records(&queue_url, &queue_arn, 3).await?;
+    let records = moto.sqs_records(&queue_url, &queue_arn, 4).await?;
     println!(
-        "  {} messages on the queue (the two notifications and S3's s3:TestEvent)",
+        "  {} messages on the queue (the three notifications and S3's s3:TestEvent)",
         records.len()
     );
 
@@ -154,6 +162,92 @@ fn cloudtrail_file(now: DateTime<Utc>) -> Vec<u8> {
         })
         .collect();
     gzip(json!({ "Records": records }).to_string().as_bytes())
+}
+
+/// An Application Load Balancer's access log: a minute of a shop's traffic, one line per request
+/// in the documented order of fields (up to `conn_trace_id`), some requests redirected, some
+/// failing at the target, some the load balancer could not send on (`-1` times, target `-`).
+/// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html#access-log-entry-syntax>
+fn alb_access_log(now: DateTime<Utc>) -> Vec<u8> {
+    const GROUP: &str =
+        "arn:aws:elasticloadbalancing:us-east-1:210987654321:targetgroup/shop-web/73e2d6bc24d8a067";
+    let requests = [
+        ("GET", "/", 200, "curl/8.5.0"),
+        (
+            "GET",
+            "/products/1842",
+            200,
+            "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+        ),
+        (
+            "POST",
+            "/api/v1/cart/items",
+            201,
+            "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15",
+        ),
+        (
+            "GET",
+            "/search?q=running+shoes&page=2",
+            200,
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0.0.0",
+        ),
+        (
+            "POST",
+            "/api/v1/checkout",
+            500,
+            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) Safari/605.1.15",
+        ),
+        ("GET", "/healthz", 200, "ELB-HealthChecker/2.0"),
+        ("GET", "/old-catalog", 301, "python-requests/2.32.3"),
+        ("GET", "/api/v1/orders/77120", 502, "okhttp/4.12.0"),
+    ];
+    let mut log = String::new();
+    for i in 0..24 {
+        let (method, path, status, agent) = requests[i % requests.len()];
+        let time = now - chrono::Duration::seconds(60 - 2 * i as i64);
+        let stamp = time.format("%Y-%m-%dT%H:%M:%S%.6fZ");
+        let client = format!("203.0.113.{}:{}", 10 + i, 40_000 + 37 * i);
+        let (target, times, target_status, action, redirect) = match status {
+            301 => (
+                "-".to_string(),
+                "-1 -1 -1".to_string(),
+                "-".to_string(),
+                "redirect",
+                format!("\"https://shop.example.com:443{path}\""),
+            ),
+            502 => (
+                "-".to_string(),
+                "-1 -1 -1".to_string(),
+                "-".to_string(),
+                "forward",
+                "\"-\"".to_string(),
+            ),
+            _ => (
+                format!("10.0.1.{}:8080", 20 + i % 3),
+                format!("0.000 0.{:03} 0.000", 4 + 7 * i),
+                status.to_string(),
+                "forward",
+                "\"-\"".to_string(),
+            ),
+        };
+        let port_list = if target == "-" {
+            "-".to_string()
+        } else {
+            target.clone()
+        };
+        log.push_str(&format!(
+            "https {stamp} app/shop-alb/50dc6c495c0c9188 {client} {target} {times} {status} {target_status} {} {} \
+             \"{method} https://shop.example.com:443{path} HTTP/1.1\" \"{agent}\" TLS_AES_128_GCM_SHA256 TLSv1.3 {GROUP} \
+             \"Root=1-{:08x}-{:024x}\" \"shop.example.com\" \"arn:aws:acm:us-east-1:210987654321:certificate/12345678-1234-1234-1234-123456789012\" \
+             1 {stamp} \"{action}\" {redirect} \"-\" \"{port_list}\" \"{target_status}\" \"-\" \"-\" TID_{:032x}\n",
+            180 + 13 * i,
+            900 + 4_100 * (i % 5),
+            time.timestamp(),
+            0x5eed_0000 + i,
+            0xc0ffee_u64 * (i as u64 + 1),
+        ));
+    }
+    gzip(log.as_bytes())
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
