@@ -524,58 +524,6 @@ pub(super) mod check {
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn addresses_are_ips_exactly_when_std_reads_them() {
-        let mut texts: Vec<String> = [
-            "",
-            ".",
-            "1.2.3",
-            "1.2.3.4.5",
-            "1.2.3.4",
-            "0.0.0.0",
-            "255.255.255.255",
-            "256.1.1.1",
-            "01.2.3.4",
-            "1.2.3.04",
-            "1.2.3.00",
-            "1..3.4",
-            "1.2.3.",
-            ".1.2.3",
-            "1.2.3.4 ",
-            "+1.2.3.4",
-            "2001:db8::1",
-            "::ffff:1.2.3.4",
-            "1.2.3.a",
-            "１.2.3.4",
-            "199.249.10.255",
-            "249.250.251.252",
-        ]
-        .map(str::to_owned)
-        .to_vec();
-        for octet in 0..1000 {
-            texts.push(format!("10.{octet}.1.2"));
-            texts.push(format!("10.1.2.{octet:03}"));
-        }
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        for _ in 0..20_000 {
-            let mut text = String::new();
-            for _ in 0..(seed % 16) {
-                seed ^= seed << 13;
-                seed ^= seed >> 7;
-                seed ^= seed << 17;
-                text.push(b"0125.9:a"[(seed % 8) as usize] as char);
-            }
-            texts.push(text);
-        }
-        for text in &texts {
-            assert_eq!(
-                super::is_ip(text),
-                text.parse::<std::net::IpAddr>().is_ok(),
-                "{text:?}"
-            );
-        }
-    }
-
     use super::*;
 
     #[test]
@@ -659,5 +607,53 @@ mod tests {
                 .contains("e is not a whole number")
         );
         assert_eq!(out.finish(), r#""b":"x\"y","c":-1,"d":0.001"#);
+    }
+
+    #[test]
+    fn addresses_are_ips_exactly_when_std_reads_them() {
+        let mut texts: Vec<String> = [
+            "",
+            ".",
+            "1.2.3",
+            "1.2.3.4.5",
+            "1.2.3.4",
+            "0.0.0.0",
+            "255.255.255.255",
+            "256.1.1.1",
+            "01.2.3.4",
+            "1.2.3.04",
+            "1.2.3.00",
+            "1..3.4",
+            "1.2.3.",
+            ".1.2.3",
+            "1.2.3.4 ",
+            "+1.2.3.4",
+            "2001:db8::1",
+            "::ffff:1.2.3.4",
+            "1.2.3.a",
+            "１.2.3.4",
+            "199.249.10.255",
+            "249.250.251.252",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        for octet in 0..1000 {
+            texts.push(format!("10.{octet}.1.2"));
+            texts.push(format!("10.1.2.{octet:03}"));
+        }
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for _ in 0..20_000 {
+            let mut text = String::new();
+            for _ in 0..(seed % 16) {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                text.push(b"0125.9:a"[(seed % 8) as usize] as char);
+            }
+            texts.push(text);
+        }
+        for text in &texts {
+            assert_eq!(is_ip(text), text.parse::<std::net::IpAddr>().is_ok(), "{text:?}");
+        }
     }
 }
