@@ -514,7 +514,7 @@ mod tests {
     /// failed listing names the call that failed.
     #[test]
     fn a_failed_listing_is_said_once_naming_the_call() {
-        let err = ReplayError::List(ObjectError::Get {
+        let err = ReplayError::List(ObjectError::Call {
             url: "s3://bucket/AWSLogs/".into(),
             call: "ListObjectsV2",
             code: "unreachable".into(),

@@ -158,17 +158,16 @@ async fn every_event_once(osmem: &OsMem, sent: &[Sent]) -> anyhow::Result<()> {
     for batch in sent {
         let id = |n: u64| format!("{n:056}");
         let found = osmem
-            .request(
-                "POST",
-                "/cwl-*/_search",
-                Some(serde_json::json!({
+            .search(
+                "cwl-*",
+                serde_json::json!({
                     "size": 10_000,
                     "_source": ["event_id", "multiline"],
                     "query": {"bool": {"filter": [
                         {"term": {"log_group": batch.group}},
                         {"range": {"event_id": {"gte": id(*batch.ids.start()), "lte": id(*batch.ids.end())}}}
                     ]}}
-                })),
+                }),
             )
             .await?;
         let mut seen = vec![0u32; batch.ids.clone().count()];
@@ -267,14 +266,13 @@ async fn show_indices(osmem: &OsMem, summary: &Summary) -> anyhow::Result<()> {
     }
 
     let errors = osmem
-        .request(
-            "POST",
-            "/cwl-*/_search",
-            Some(serde_json::json!({
+        .search(
+            "cwl-*",
+            serde_json::json!({
                 "size": 1,
                 "query": {"term": {"level": "ERROR"}},
                 "sort": [{"@timestamp": "desc"}]
-            })),
+            }),
         )
         .await?;
     let hits = errors["hits"]["total"]["value"].as_u64().unwrap_or(0);
@@ -284,14 +282,13 @@ async fn show_indices(osmem: &OsMem, summary: &Summary) -> anyhow::Result<()> {
     }
 
     let failed = osmem
-        .request(
-            "POST",
-            "/alb-*/_search",
-            Some(serde_json::json!({
+        .search(
+            "alb-*",
+            serde_json::json!({
                 "size": 5,
                 "query": {"range": {"alb.elb_status_code": {"gte": 500}}},
                 "sort": [{"@timestamp": "asc"}]
-            })),
+            }),
         )
         .await?;
     let hits = failed["hits"]["hits"].as_array().map_or(&[][..], Vec::as_slice);

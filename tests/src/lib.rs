@@ -387,6 +387,12 @@ impl OsMem {
         Ok(())
     }
 
+    /// The answer of `_search` on `index` (a name or pattern) to the query `body`.
+    pub async fn search(&self, index: &str, body: Value) -> Result<Value, HarnessError> {
+        self.request("POST", &format!("/{index}/_search"), Some(body))
+            .await
+    }
+
     /// The number of documents in `index` (a name or pattern), after a refresh.
     pub async fn count(&self, index: &str) -> Result<u64, HarnessError> {
         self.refresh(index).await?;

@@ -169,11 +169,10 @@ fn access_source(
     let (time, shared, quotes_only) = match parsed {
         Ok(parsed) => {
             out.push_str("},");
-            let quotes_only = parsed.quotes_only;
             (
                 Ok(parsed.time_ms),
                 Some((parsed.shared, parsed.shared_plain)),
-                quotes_only,
+                parsed.quotes_only,
             )
         }
         Err(reason) => {

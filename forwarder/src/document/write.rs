@@ -313,7 +313,7 @@ pub fn push_u64(out: &mut String, mut value: u64) {
             break;
         }
     }
-    out.push_str(std::str::from_utf8(&digits[start..]).expect("ASCII digits"));
+    out.extend(digits[start..].iter().map(|&digit| char::from(digit)));
 }
 
 /// Appends `value` as exactly `width` decimal digits (zero-padded; `value` fits).
@@ -411,7 +411,6 @@ mod escape_tests {
         }
     }
 
-    /// The 16-byte skip finds a byte to escape wherever it is, and next to multi-byte characters.
     #[test]
     fn strings_of_every_length_with_escapes_anywhere_are_written_as_serde_writes_them() {
         // The short strings' words overlap, and the marks before a restart are dropped: every
@@ -462,6 +461,7 @@ mod escape_tests {
         }
     }
 
+    /// The 16-byte skip finds a byte to escape wherever it is, and next to multi-byte characters.
     #[test]
     fn every_escape_is_found_at_every_position() {
         for special in (0u8..0x20).chain([b'"', b'\\']) {

@@ -25,7 +25,7 @@ pub const CHUNK_BYTES: usize = 64 * 1024;
 /// How many bytes of a Firehose file are read at a time: a buffer holds at least one whole
 /// CloudWatch Logs payload, and one larger than it is parsed again once the buffer has grown, so
 /// the buffer is not small.
-pub const PAYLOAD_READ_BYTES: usize = 1 << 20;
+const PAYLOAD_READ_BYTES: usize = 1 << 20;
 /// How many decompressed bytes the format is told from.
 const HEAD_BYTES: u64 = 4096;
 /// Download buffers in flight between the network and the parsing thread (each may pin a read
@@ -38,7 +38,7 @@ pub enum ObjectError {
     /// An S3 call failed: the object or bucket is gone, access is denied, or S3 could not be
     /// reached.
     #[error("{url}: {call} failed ({code}): {message}")]
-    Get {
+    Call {
         url: String,
         /// The S3 API call: `GetObject`, `ListObjectsV2`.
         call: &'static str,
@@ -51,6 +51,22 @@ pub enum ObjectError {
     /// The receiver of the chunks went away (the deadline passed).
     #[error("{url}: reading stopped before the end")]
     Stopped { url: String },
+}
+
+impl ObjectError {
+    /// The failure of S3 call `call` on `url`: its error code (`unreachable` when S3 sent none)
+    /// and the service's message.
+    fn call<E>(url: String, call: &'static str, err: &E) -> ObjectError
+    where
+        E: std::error::Error + ProvideErrorMetadata,
+    {
+        ObjectError::Call {
+            url,
+            call,
+            code: err.code().unwrap_or("unreachable").to_string(),
+            message: sluice_edge::sdk_error::sdk_message(err),
+        }
+    }
 }
 
 /// The chunk callback's way of saying stop.
@@ -138,12 +154,8 @@ impl ObjectReader {
             .send();
         let mut listed = Vec::new();
         while let Some(page) = pages.next().await {
-            let page = page.map_err(|err| ObjectError::Get {
-                url: format!("s3://{bucket}/{prefix}"),
-                call: "ListObjectsV2",
-                code: err.code().unwrap_or("unreachable").to_string(),
-                message: sluice_edge::sdk_error::sdk_message(&err),
-            })?;
+            let page = page
+                .map_err(|err| ObjectError::call(format!("s3://{bucket}/{prefix}"), "ListObjectsV2", &err))?;
             for object in page.contents() {
                 let (Some(key), Some(modified)) = (object.key(), object.last_modified()) else {
                     continue;
@@ -179,12 +191,7 @@ impl ObjectReader {
             .key(&task.key)
             .send()
             .await
-            .map_err(|err| ObjectError::Get {
-                url: url.clone(),
-                call: "GetObject",
-                code: err.code().unwrap_or("unreachable").to_string(),
-                message: sluice_edge::sdk_error::sdk_message(&err),
-            })?;
+            .map_err(|err| ObjectError::call(url.clone(), "GetObject", &err))?;
         let meta = ObjectMeta {
             bucket: task.bucket.clone(),
             key: task.key.clone(),
