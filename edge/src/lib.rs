@@ -3,6 +3,7 @@
 //! deadline, and the metrics namespace.
 
 pub mod init_error;
+pub mod lambda;
 pub mod sdk_error;
 pub mod settings;
 

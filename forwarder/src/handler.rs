@@ -12,19 +12,17 @@
 //!   delivered, so only those are retried; a record that cannot be decoded is preserved as a
 //!   dead-letter document holding its raw base64 and is then acknowledged.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use aws_lambda_events::streams::KinesisEventResponse;
 use serde_json::Value;
 
 use crate::config::Config;
 use crate::opensearch::auth::{AuthError, SdkConfig, Signer};
-use crate::opensearch::deliver::Delivered;
-use crate::pipeline::{NoSink, Pipeline, Prepared};
+use crate::pipeline::{OpenSearch, Outcome, Output, OutputError, Pipeline, Retry};
 use crate::source::lambda::{Input, InputError};
 use crate::source::s3::read::ObjectReader;
 use crate::source::tags::TagCache;
-use crate::source::{Ack, Reply};
 use crate::summary::Summary;
 
 /// Why an invocation failed.
@@ -42,7 +40,14 @@ pub enum HandlerError {
     Undelivered { summary: Box<Summary>, reason: String },
     #[error(transparent)]
     NoSink(#[from] NoSink),
+    #[error(transparent)]
+    Output(#[from] OutputError),
 }
+
+/// Why a forwarder cannot deliver.
+#[derive(Debug, Clone, Copy, thiserror::Error)]
+#[error("no OPENSEARCH_ENDPOINT: this forwarder can only prepare documents (dry run)")]
+pub struct NoSink;
 
 impl sluice_edge::ErrorType for HandlerError {
     fn error_type(&self) -> &'static str {
@@ -51,6 +56,7 @@ impl sluice_edge::ErrorType for HandlerError {
             HandlerError::Auth(_) => "AuthFailed",
             HandlerError::Undelivered { .. } => "Undelivered",
             HandlerError::NoSink(_) => "NoEndpoint",
+            HandlerError::Output(_) => "OutputFailed",
         }
     }
 }
@@ -63,14 +69,13 @@ pub struct Handled {
     pub response: Value,
 }
 
-/// The settings and the pipeline: built once per process.
+/// The settings, the pipeline and, unless this is a dry run, the cluster: built once per process.
 pub struct Forwarder {
     config: Config,
     pipeline: Pipeline,
+    opensearch: Option<OpenSearch>,
     /// The function name, when EMF metrics lines are printed to stdout (inside Lambda).
     metrics: Option<String>,
-    /// How long `replay` keeps retrying one event (the CLI's `--event-timeout`).
-    replay_timeout: Option<Duration>,
 }
 
 impl Forwarder {
@@ -108,27 +113,25 @@ impl Forwarder {
         reader: ObjectReader,
         tags: Option<TagCache>,
     ) -> Forwarder {
-        let mut pipeline = Pipeline::new(&config, signer).with_objects(reader);
+        let mut pipeline = Pipeline::new(&config).with_objects(reader);
         if let Some(tags) = tags {
             pipeline = pipeline.with_tags(tags);
         }
+        let opensearch = match (&config.sink, signer) {
+            (Some(sink), Some(signer)) => Some(OpenSearch::new(
+                &config,
+                sink,
+                signer,
+                pipeline.builder().dead_letter_index(),
+            )),
+            _ => None,
+        };
         Forwarder {
             pipeline,
+            opensearch,
             config,
             metrics: None,
-            replay_timeout: None,
         }
-    }
-
-    /// Bounds how long `replay` keeps retrying one event (or one round of a bucket's objects).
-    pub fn with_replay_timeout(mut self, timeout: Duration) -> Forwarder {
-        self.replay_timeout = Some(timeout);
-        self
-    }
-
-    /// The bound set by [`Forwarder::with_replay_timeout`], if any.
-    pub fn replay_timeout(&self) -> Option<Duration> {
-        self.replay_timeout
     }
 
     /// Prints one EMF metrics line per event to stdout, with the function name as dimension.
@@ -145,37 +148,18 @@ impl Forwarder {
         &self.pipeline
     }
 
-    /// Decodes `input` and builds its documents. `what` names the event in errors.
-    pub fn prepare(&self, input: Input, what: &str) -> Result<Prepared, HandlerError> {
-        Ok(self.pipeline.prepare(input.decode(what)?))
+    /// The output that delivers to the cluster; [`NoSink`] in a dry run.
+    pub fn opensearch(&self) -> Result<Output<'_>, NoSink> {
+        self.opensearch.as_ref().map(Output::OpenSearch).ok_or(NoSink)
     }
 
-    /// Like [`Forwarder::prepare`], with the log groups' tags looked up first (when
-    /// `LOG_GROUP_TAGS` is on), within a short part of the time left before `deadline`.
-    pub async fn prepare_tagged(
-        &self,
-        input: Input,
-        what: &str,
-        deadline: Instant,
-    ) -> Result<Prepared, HandlerError> {
-        let mut decoded = input.decode(what)?;
-        let failed = self.pipeline.tag(&mut decoded, deadline).await;
-        let mut prepared = self.pipeline.prepare(decoded);
-        prepared.summary.tag_lookups_failed += failed;
-        Ok(prepared)
-    }
-
-    /// Handles one Lambda event: prepare, deliver before `deadline`, answer.
+    /// Handles one Lambda event: decode, run, answer.
     pub async fn handle(&self, event: Value, deadline: Instant) -> Result<Handled, HandlerError> {
-        let input = Input::from_value(event, "the event")?;
-        let prepared = self.prepare_tagged(input, "the event", deadline).await?;
-        self.deliver(prepared, deadline).await
-    }
-
-    /// Delivers prepared documents and answers from the outcome.
-    pub async fn deliver(&self, prepared: Prepared, deadline: Instant) -> Result<Handled, HandlerError> {
-        let reply = prepared.reply;
-        let outcome = self.pipeline.deliver(prepared, deadline).await?;
+        let decoded = Input::from_value(event, "the event")?.decode("the event")?;
+        let outcome = self
+            .pipeline
+            .run(decoded, &mut self.opensearch()?, deadline)
+            .await?;
         log_summary(&outcome.summary);
         if let Some(function) = &self.metrics {
             println!(
@@ -183,43 +167,39 @@ impl Forwarder {
                 crate::metrics::emf(&outcome.summary, &outcome.latencies_ms, function)
             );
         }
-        answer(reply, outcome)
+        answer(outcome)
     }
 }
 
 /// The Lambda answer for an outcome: `batchItemFailures` naming the failed items, or the summary;
 /// an error when the invocation itself must be retried.
-fn answer(reply: Reply, outcome: Delivered) -> Result<Handled, HandlerError> {
-    let Delivered {
-        summary,
-        failed,
-        last_error,
-        ..
-    } = outcome;
-    let undelivered = || HandlerError::Undelivered {
-        summary: Box::new(summary),
-        reason: last_error.clone().unwrap_or_else(|| "unknown".to_string()),
-    };
-    if failed.contains(&Ack::Invocation) {
-        return Err(undelivered());
-    }
-    let response = match reply {
-        Reply::BatchItemFailures => {
-            let mut response = KinesisEventResponse::default();
-            for ack in failed {
-                if let Ack::Item(id) = ack {
-                    response.add_failure(id.to_string());
-                }
-            }
-            serde_json::to_value(&response)
+fn answer(outcome: Outcome) -> Result<Handled, HandlerError> {
+    let response = match outcome.retry() {
+        Retry::Invocation => {
+            return Err(HandlerError::Undelivered {
+                summary: Box::new(outcome.summary),
+                reason: outcome.last_error.unwrap_or_else(|| "unknown".to_string()),
+            });
         }
-        Reply::Summary if failed.is_empty() => serde_json::to_value(summary),
-        Reply::Summary => return Err(undelivered()),
+        Retry::Items(items) => batch_item_failures(items),
+        Retry::Nothing if outcome.reply == crate::source::Reply::BatchItemFailures => {
+            batch_item_failures(Vec::new())
+        }
+        Retry::Nothing => serde_json::to_value(outcome.summary).unwrap_or(Value::Null),
     };
     Ok(Handled {
-        summary,
-        response: response.unwrap_or(Value::Null),
+        summary: outcome.summary,
+        response,
     })
+}
+
+/// `{"batchItemFailures":[{"itemIdentifier":…},…]}`.
+fn batch_item_failures(items: Vec<std::sync::Arc<str>>) -> Value {
+    let mut response = KinesisEventResponse::default();
+    for id in items {
+        response.add_failure(id.to_string());
+    }
+    serde_json::to_value(&response).unwrap_or(Value::Null)
 }
 
 /// The structured log line of one invocation's counts (no payloads).
@@ -253,17 +233,19 @@ mod tests {
     use crate::config::Purpose;
     use crate::document::Stage;
     use crate::source::lambda::{Input, InputError};
+    use crate::source::{Ack, Reply};
 
     fn forwarder(settings: &[(&str, &str)]) -> Forwarder {
         let map: std::collections::HashMap<&str, &str> = settings.iter().copied().collect();
         let config =
             Config::from_lookup(|name| map.get(name).map(|v| v.to_string()), Purpose::DryRun).unwrap();
-        Forwarder {
-            pipeline: Pipeline::new(&config, None),
-            config,
-            metrics: None,
-            replay_timeout: None,
-        }
+        let reader = ObjectReader::from_env(config.s3.clone());
+        Forwarder::with_parts(config, None, reader, None)
+    }
+
+    /// The documents `input` makes, as the run builds them.
+    fn prepare(forwarder: &Forwarder, input: Input) -> crate::pipeline::Prepared {
+        forwarder.pipeline.prepare(input.decode("t").unwrap())
     }
 
     fn gzip(value: &Value) -> Vec<u8> {
@@ -291,15 +273,13 @@ mod tests {
     #[test]
     fn control_messages_and_excluded_lines_are_counted_as_skipped() {
         let forwarder = forwarder(&[("EXCLUDE_MESSAGE_PATTERNS", r#"["^START"]"#)]);
-        let control = forwarder
-            .prepare(
-                awslogs(&batch(
-                    "CONTROL_MESSAGE",
-                    &["CWL CONTROL MESSAGE: Checking health"],
-                )),
-                "t",
-            )
-            .unwrap();
+        let control = prepare(
+            &forwarder,
+            awslogs(&batch(
+                "CONTROL_MESSAGE",
+                &["CWL CONTROL MESSAGE: Checking health"],
+            )),
+        );
         assert_eq!(
             (
                 control.summary.events,
@@ -308,12 +288,10 @@ mod tests {
             ),
             (1, 1, 0)
         );
-        let data = forwarder
-            .prepare(
-                awslogs(&batch("DATA_MESSAGE", &["START RequestId: 1", "hello", "world"])),
-                "t",
-            )
-            .unwrap();
+        let data = prepare(
+            &forwarder,
+            awslogs(&batch("DATA_MESSAGE", &["START RequestId: 1", "hello", "world"])),
+        );
         assert_eq!(
             (data.summary.events, data.summary.skipped, data.docs.len()),
             (3, 1, 2)
@@ -329,9 +307,7 @@ mod tests {
         let good =
             base64::engine::general_purpose::STANDARD.encode(gzip(&batch("DATA_MESSAGE", &["a", "b"])));
         event["Records"][1]["kinesis"]["data"] = json!(good);
-        let prepared = forwarder
-            .prepare(Input::from_value(event, "t").unwrap(), "t")
-            .unwrap();
+        let prepared = prepare(&forwarder, Input::from_value(event, "t").unwrap());
         assert_eq!(prepared.reply, Reply::BatchItemFailures);
         let first = Ack::Item("49590338271490256608559692538361571095921575989136588898".into());
         let second = Ack::Item("49590338271490256608559692540925702759324208523137515618".into());
@@ -346,15 +322,10 @@ mod tests {
 
     #[test]
     fn malformed_awslogs_data_names_the_step_and_the_event() {
-        let forwarder = forwarder(&[]);
-        let err = forwarder
-            .prepare(
-                Input::Awslogs {
-                    data: "aGVsbG8=".into(),
-                },
-                "stdin event 4",
-            )
-            .unwrap_err();
+        let input = Input::Awslogs {
+            data: "aGVsbG8=".into(),
+        };
+        let err = HandlerError::from(input.decode("stdin event 4").unwrap_err());
         let text = err.to_string();
         assert!(text.contains("stdin event 4") && text.contains("gzip"), "{text}");
         assert!(matches!(err, HandlerError::Input(InputError::Decode { .. })));
@@ -364,11 +335,19 @@ mod tests {
     #[test]
     fn the_dry_run_writes_one_action_and_one_source_per_document() {
         let forwarder = forwarder(&[]);
-        let prepared = forwarder
-            .prepare(awslogs(&batch("DATA_MESSAGE", &["one", "two"])), "t")
+        let decoded = awslogs(&batch("DATA_MESSAGE", &["one", "two"]))
+            .decode("t")
             .unwrap();
         let mut out = Vec::new();
-        crate::pipeline::write_dry_run(&prepared, &mut out).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let outcome = runtime
+            .block_on(forwarder.pipeline.run(
+                decoded,
+                &mut Output::Ndjson(&mut out),
+                Instant::now() + Duration::from_secs(5),
+            ))
+            .unwrap();
+        assert_eq!((outcome.summary.events, outcome.retry()), (2, Retry::Nothing));
         let lines: Vec<Value> = String::from_utf8(out)
             .unwrap()
             .lines()
@@ -384,18 +363,19 @@ mod tests {
     #[test]
     fn a_dry_run_forwarder_refuses_to_deliver() {
         let forwarder = forwarder(&[]);
-        let prepared = forwarder
-            .prepare(awslogs(&batch("DATA_MESSAGE", &["x"])), "t")
-            .unwrap();
+        let event = json!({"awslogs": {"data": base64::engine::general_purpose::STANDARD
+            .encode(gzip(&batch("DATA_MESSAGE", &["x"])))}});
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let err = runtime
-            .block_on(forwarder.deliver(prepared, Instant::now() + Duration::from_secs(5)))
+            .block_on(forwarder.handle(event, Instant::now() + Duration::from_secs(5)))
             .unwrap_err();
         assert!(matches!(err, HandlerError::NoSink(_)));
     }
 
-    fn outcome(failed: &[Ack]) -> Delivered {
-        Delivered {
+    fn outcome(reply: Reply, failed: &[Ack]) -> Outcome {
+        Outcome {
+            reply,
+            unread: Vec::new(),
             summary: Summary {
                 events: 3,
                 indexed: 3 - failed.len() as u64,
@@ -411,18 +391,18 @@ mod tests {
     #[test]
     fn batch_item_failures_name_exactly_the_failed_items() {
         let item = |id: &str| Ack::Item(id.into());
-        let handled = answer(Reply::BatchItemFailures, outcome(&[item("7"), item("3")])).unwrap();
+        let handled = answer(outcome(Reply::BatchItemFailures, &[item("7"), item("3")])).unwrap();
         assert_eq!(
             handled.response,
             json!({"batchItemFailures": [{"itemIdentifier": "3"}, {"itemIdentifier": "7"}]})
         );
-        let handled = answer(Reply::BatchItemFailures, outcome(&[])).unwrap();
+        let handled = answer(outcome(Reply::BatchItemFailures, &[])).unwrap();
         assert_eq!(handled.response, json!({"batchItemFailures": []}));
     }
 
     #[test]
     fn an_undelivered_invocation_fails_with_its_counts_and_reason() {
-        let err = answer(Reply::Summary, outcome(&[Ack::Invocation])).unwrap_err();
+        let err = answer(outcome(Reply::Summary, &[Ack::Invocation])).unwrap_err();
         let HandlerError::Undelivered { summary, reason } = &err else {
             panic!("{err}");
         };
@@ -432,7 +412,7 @@ mod tests {
             err.to_string().contains("1 of 3 events were not delivered"),
             "{err}"
         );
-        let handled = answer(Reply::Summary, outcome(&[])).unwrap();
+        let handled = answer(outcome(Reply::Summary, &[])).unwrap();
         assert_eq!(handled.response["indexed"], 3);
     }
 }

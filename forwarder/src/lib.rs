@@ -4,8 +4,8 @@
 //! One pipeline, one way through it (docs/architecture.md has the picture):
 //!
 //! ```text
-//! handler (Lambda) / replay (CLI)      the edges: an event in, an answer out
-//!   └─ pipeline                        prepare, deliver, outcome per acknowledgement
+//! handler (Lambda) / cli (replay…)     the edges: an event in, an answer out
+//!   └─ pipeline                        one run: prepare, read objects, output, outcome per ack
 //!        ├─ source/                    Lambda events → batches of log events, each with its Ack
 //!        ├─ document/                  parse, redact, shape, index name → documents
 //!        └─ opensearch/                bulk encoding, classification, retries, HTTP, auth, setup
@@ -16,6 +16,7 @@
 //! calendar, for timestamps and index names).
 
 pub mod civil;
+pub mod cli;
 pub mod config;
 pub mod dashboards;
 pub mod document;
@@ -23,7 +24,6 @@ pub mod handler;
 pub mod metrics;
 pub mod opensearch;
 pub mod pipeline;
-pub mod replay;
 pub mod source;
 pub mod summary;
 

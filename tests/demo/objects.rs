@@ -11,8 +11,8 @@ use base64::Engine;
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 use sluice_forwarder::Summary;
+use sluice_forwarder::cli::replay::{BucketUrl, Replay};
 use sluice_forwarder::handler::Forwarder;
-use sluice_forwarder::replay::{BucketUrl, replay_bucket};
 use sluice_forwarder::source::s3::notify::{self, NotifyArgs};
 use sluice_harness::{Moto, OsMem};
 
@@ -102,7 +102,9 @@ pub async fn land_in_s3(moto: &Moto, osmem: &OsMem) -> anyhow::Result<Summary> {
 
     let url = BucketUrl::parse(&format!("s3://{BUCKET}/")).context("bucket URL")?;
     let (mut out, mut errors) = (Vec::new(), Vec::new());
-    let backfill = replay_bucket(&forwarder, &url, None, None, false, &mut out, &mut errors).await?;
+    let backfill = Replay::new(&forwarder, false)
+        .bucket(&url, (None, None), &mut out, &mut errors)
+        .await?;
     println!(
         "  sluice-forwarder replay s3://{BUCKET}/ (a backfill): {} objects, {} indexed, {} duplicates",
         backfill.summary.objects, backfill.summary.indexed, backfill.summary.duplicates

@@ -119,14 +119,7 @@ const WHOLE_BUFFER_LIMIT: usize = 64 * 1024 * 1024;
 /// (several members, a size past the limit, a trailer that does not match) goes through the
 /// streaming decoder, which also names what is wrong with a corrupt stream.
 pub fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, DecodeError> {
-    let size = bytes
-        .len()
-        .checked_sub(4)
-        .map(|at| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize);
-    if let Some(whole) = size
-        .filter(|size| *size <= WHOLE_BUFFER_LIMIT)
-        .and_then(|size| inflate_one_member(bytes, size))
-    {
+    if let Some(whole) = trailer_size(bytes).and_then(|size| inflate_one_member(bytes, size)) {
         return Ok(whole);
     }
     // Log text compresses about 8 to 12 times; start there to avoid most regrowth.
@@ -138,6 +131,19 @@ pub fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, DecodeError> {
             source,
         })?;
     Ok(json)
+}
+
+/// The most DEFLATE can expand its input: 258 bytes from a 2-bit code, about 1032 to 1
+/// (zlib's technical details); a trailer claiming more is not a size this input can have.
+const MAX_DEFLATE_RATIO: usize = 1032;
+
+/// The size the gzip trailer (ISIZE) gives, when it is one the input can have and under
+/// [`WHOLE_BUFFER_LIMIT`]: the trailer comes from the input, so it alone must not decide how
+/// much memory is set aside.
+fn trailer_size(bytes: &[u8]) -> Option<usize> {
+    let at = bytes.len().checked_sub(4)?;
+    let size = u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize;
+    (size <= WHOLE_BUFFER_LIMIT && size <= bytes.len().saturating_mul(MAX_DEFLATE_RATIO)).then_some(size)
 }
 
 /// The data of `bytes` when it is exactly one gzip member of `size` bytes, checked by
@@ -257,6 +263,29 @@ pub(crate) mod tests {
         );
         let batch = decode_gzip_json(&gzip(json.as_bytes())).expect("valid batch");
         assert_eq!(batch.policy_level.as_deref(), Some("ACCOUNT_LEVEL_POLICY"));
+    }
+
+    /// Issue 22: a trailer that claims more than its input can expand to sets no buffer of that
+    /// size; the streaming decoder then reads the stream, growing with the real data.
+    #[test]
+    fn a_trailer_the_input_cannot_have_is_not_trusted_for_the_buffer() {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        std::io::Write::write_all(&mut encoder, b"{\"a\":1}").unwrap();
+        let mut bytes = encoder.finish().unwrap();
+        assert_eq!(trailer_size(&bytes), Some(7));
+        let at = bytes.len() - 4;
+        bytes[at..].copy_from_slice(&(60u32 << 20).to_le_bytes());
+        assert_eq!(trailer_size(&bytes), None, "60 MiB from {} bytes", bytes.len());
+        // The streaming decoder reads it, and names the lying trailer.
+        assert!(matches!(gunzip(&bytes), Err(DecodeError::NotGzip { .. })));
+        let large = vec![0u8; 16 << 10];
+        let limit = MAX_DEFLATE_RATIO * (large.len() + 4);
+        let mut fake = large.clone();
+        fake.extend_from_slice(&(limit as u32).to_le_bytes());
+        assert_eq!(trailer_size(&fake), Some(limit));
+        fake.truncate(large.len());
+        fake.extend_from_slice(&(limit as u32 + 1).to_le_bytes());
+        assert_eq!(trailer_size(&fake), None);
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use sluice_forwarder::replay::{BucketUrl, ReplaySummary, replay_bucket};
+use sluice_forwarder::cli::replay::{BucketUrl, Replay, ReplaySummary};
 use sluice_harness::{Moto, OsMem};
 
 use super::*;
@@ -119,7 +119,8 @@ async fn search(osmem: &OsMem, index: &str, query: Value) -> Vec<Value> {
 async fn backfill(forwarder: &Forwarder) -> ReplaySummary {
     let url = BucketUrl::parse(&format!("s3://{BUCKET}")).expect("s3 URL");
     let (mut out, mut errors) = (Vec::new(), Vec::new());
-    let summary = replay_bucket(forwarder, &url, None, None, false, &mut out, &mut errors)
+    let summary = Replay::new(forwarder, false)
+        .bucket(&url, (None, None), &mut out, &mut errors)
         .await
         .expect("replay");
     assert!(summary.ok(), "{summary:?}: {}", String::from_utf8_lossy(&errors));

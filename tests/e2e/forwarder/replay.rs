@@ -4,7 +4,7 @@
 use std::io::Cursor;
 
 use serde_json::json;
-use sluice_forwarder::replay::{ReplaySummary, Source, replay};
+use sluice_forwarder::cli::replay::{Replay, ReplaySummary, Source};
 use sluice_harness::OsMem;
 
 use super::*;
@@ -49,7 +49,8 @@ async fn run(forwarder: &Forwarder, text: &str, dry_run: bool) -> (ReplaySummary
     let sources = vec![Source::file("failed.ndjson", Cursor::new(text.to_string()))];
     let mut out = Vec::new();
     let mut errors = Vec::new();
-    let summary = replay(forwarder, sources, dry_run, &mut out, &mut errors)
+    let summary = Replay::new(forwarder, dry_run)
+        .files(sources, &mut out, &mut errors)
         .await
         .expect("replay runs");
     (

@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_s3::primitives::ByteStream;
-use sluice_forwarder::replay::{BucketUrl, replay_bucket};
+use sluice_forwarder::cli::replay::{BucketUrl, Replay};
 use sluice_forwarder::source::s3::notify::{self, NotifyArgs};
 use sluice_harness::{Moto, OsMem};
 
@@ -385,12 +385,13 @@ async fn objects_announced_through_sqs_are_indexed_once_and_failures_name_their_
         "{}\n",
         json!({ "Records": [deleted, message_for(&records, "CloudTrail")] })
     );
-    let sources = vec![sluice_forwarder::replay::Source::file(
+    let sources = vec![sluice_forwarder::cli::replay::Source::file(
         "sqs.ndjson",
         std::io::Cursor::new(file),
     )];
     let (mut out, mut errors) = (Vec::new(), Vec::new());
-    let replayed = sluice_forwarder::replay::replay(&forwarder, sources, false, &mut out, &mut errors)
+    let replayed = Replay::new(&forwarder, false)
+        .files(sources, &mut out, &mut errors)
         .await
         .expect("replay");
     assert_eq!(replayed.failed_items, [expected_deleted]);
@@ -425,7 +426,8 @@ async fn replay_of_a_bucket_backfills_what_was_there_before_notifications() {
     let url = BucketUrl::parse(&format!("s3://{bucket}/2026/")).expect("s3 URL");
     let mut out = Vec::new();
     let mut errors = Vec::new();
-    let first = replay_bucket(&forwarder, &url, None, None, false, &mut out, &mut errors)
+    let first = Replay::new(&forwarder, false)
+        .bucket(&url, (None, None), &mut out, &mut errors)
         .await
         .expect("replay");
     assert!(first.ok(), "{first:?}: {}", String::from_utf8_lossy(&errors));
@@ -436,7 +438,8 @@ async fn replay_of_a_bucket_backfills_what_was_there_before_notifications() {
         20
     );
 
-    let second = replay_bucket(&forwarder, &url, None, None, false, &mut out, &mut errors)
+    let second = Replay::new(&forwarder, false)
+        .bucket(&url, (None, None), &mut out, &mut errors)
         .await
         .expect("replay again");
     assert_eq!((second.summary.indexed, second.summary.duplicates), (0, 130));
@@ -446,22 +449,17 @@ async fn replay_of_a_bucket_backfills_what_was_there_before_notifications() {
     );
 
     // Only objects modified within the window: none is from the future.
-    let future = replay_bucket(
-        &forwarder,
-        &url,
-        Some(chrono::Utc::now().timestamp_millis() + 3_600_000),
-        None,
-        false,
-        &mut out,
-        &mut errors,
-    )
-    .await
-    .expect("replay of nothing");
+    let since = Some(chrono::Utc::now().timestamp_millis() + 3_600_000);
+    let future = Replay::new(&forwarder, false)
+        .bucket(&url, (since, None), &mut out, &mut errors)
+        .await
+        .expect("replay of nothing");
     assert_eq!(future.summary.objects, 0);
 
     // A dry run reads the objects and writes their actions, sending nothing.
     let mut ndjson = Vec::new();
-    let dry = replay_bucket(&forwarder, &url, None, None, true, &mut ndjson, &mut errors)
+    let dry = Replay::new(&forwarder, true)
+        .bucket(&url, (None, None), &mut ndjson, &mut errors)
         .await
         .expect("dry run");
     assert_eq!(dry.summary.events, 20 + 30 + 81);

@@ -1,0 +1,209 @@
+//! The forwarder's pipeline, built once per process, and its one run: an event, decoded
+//! ([`crate::source`]), is tagged, its batches become documents ([`crate::document`]), the
+//! objects it names are read as streams, and every document goes to the run's [`Output`]
+//! (OpenSearch, or the dry run's NDJSON). The run returns an [`Outcome`]: the counts and the
+//! acknowledgements that failed. The Lambda handler, `replay FILE`, `replay s3://` and
+//! `--dry-run` all go through [`Pipeline::run`] and differ only in their input and output; only
+//! the Lambda edge ([`crate::handler`]) turns the outcome into Lambda's JSON.
+//!
+//! Objects are read a few at once, each on a blocking thread that parses its records and builds
+//! their documents a chunk at a time ([`objects`]), while the documents already built are sent.
+//! A bounded channel between the two holds the readers back, so memory does not grow with an
+//! object.
+
+mod objects;
+pub mod output;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::config::Config;
+use crate::document::{Document, DocumentBuilder};
+use crate::opensearch::deliver::Delivered;
+use crate::source::s3::ObjectTask;
+use crate::source::s3::read::{ObjectError, ObjectReader};
+use crate::source::tags::TagCache;
+use crate::source::{Ack, Decoded, Reply};
+use crate::summary::Summary;
+
+pub use self::objects::OBJECT_CONCURRENCY;
+pub use self::output::{OpenSearch, Output, OutputError};
+
+/// The documents of one event, ready to send, and the objects it names, still to read.
+#[derive(Debug)]
+pub struct Prepared {
+    pub reply: Reply,
+    pub docs: Vec<Document>,
+    /// `batches`, `events` and `skipped`.
+    pub summary: Summary,
+    pub objects: Vec<ObjectTask>,
+}
+
+/// What one run achieved.
+#[derive(Debug)]
+pub struct Outcome {
+    /// How the event is answered: from this outcome, by the Lambda edge.
+    pub reply: Reply,
+    /// Every count of the event.
+    pub summary: Summary,
+    /// The acknowledgements with at least one document not delivered, or an object not read.
+    pub failed: BTreeSet<Ack>,
+    /// The reason of the last failure.
+    pub last_error: Option<String>,
+    /// The objects that could not be read to the end, with why.
+    pub unread: Vec<ObjectError>,
+    /// The time each `_bulk` request took, for the EMF latency metric.
+    pub latencies_ms: Vec<f64>,
+}
+
+/// What the function must ask Lambda to retry after a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Retry {
+    /// Nothing: every document is delivered (or written).
+    Nothing,
+    /// These items of a batch event (`batchItemFailures`).
+    Items(Vec<Arc<str>>),
+    /// The whole invocation.
+    Invocation,
+}
+
+impl Outcome {
+    fn new(reply: Reply, summary: Summary) -> Outcome {
+        Outcome {
+            reply,
+            summary,
+            failed: BTreeSet::new(),
+            last_error: None,
+            unread: Vec::new(),
+            latencies_ms: Vec::new(),
+        }
+    }
+
+    /// Adds what a delivery achieved.
+    fn add(&mut self, delivered: Delivered) {
+        self.summary.add(&delivered.summary);
+        self.failed.extend(delivered.failed);
+        if delivered.last_error.is_some() {
+            self.last_error = delivered.last_error;
+        }
+        self.latencies_ms.extend(delivered.latencies_ms);
+    }
+
+    /// What to retry: the failed items of a batch event, or the whole invocation when any of its
+    /// own documents failed or it answers with a summary.
+    pub fn retry(&self) -> Retry {
+        if self.failed.is_empty() {
+            return Retry::Nothing;
+        }
+        if self.failed.contains(&Ack::Invocation) || self.reply == Reply::Summary {
+            return Retry::Invocation;
+        }
+        let items = self.failed.iter().filter_map(|ack| match ack {
+            Ack::Item(id) => Some(Arc::clone(id)),
+            Ack::Invocation => None,
+        });
+        Retry::Items(items.collect())
+    }
+}
+
+/// The document builder, the object reader and the log-group tags (when `LOG_GROUP_TAGS` is on).
+#[derive(Debug)]
+pub struct Pipeline {
+    builder: Arc<DocumentBuilder>,
+    objects: Option<ObjectReader>,
+    tags: Option<TagCache>,
+}
+
+impl Pipeline {
+    /// The pipeline of `config`, without S3 or tags until they are added.
+    pub fn new(config: &Config) -> Pipeline {
+        let builder = DocumentBuilder::new(config.documents.clone(), config.region.clone());
+        Pipeline {
+            builder: Arc::new(builder),
+            objects: None,
+            tags: None,
+        }
+    }
+
+    /// Adds the log groups' tags to the documents of subscription batches, from `cache`.
+    pub fn with_tags(mut self, cache: TagCache) -> Pipeline {
+        self.tags = Some(cache);
+        self
+    }
+
+    /// Reads the objects notifications name with `reader`.
+    pub fn with_objects(mut self, reader: ObjectReader) -> Pipeline {
+        self.objects = Some(reader);
+        self
+    }
+
+    pub fn object_reader(&self) -> Option<&ObjectReader> {
+        self.objects.as_ref()
+    }
+
+    pub fn builder(&self) -> &DocumentBuilder {
+        &self.builder
+    }
+
+    /// Runs one event: tags its batches, builds their documents, reads the objects it names, and
+    /// sends everything to `output` before `deadline`.
+    pub async fn run(
+        &self,
+        mut decoded: Decoded,
+        output: &mut Output<'_>,
+        deadline: Instant,
+    ) -> Result<Outcome, OutputError> {
+        let tag_lookups_failed = self.tag(&mut decoded, deadline).await;
+        let prepared = self.prepare(decoded);
+        let mut outcome = Outcome::new(prepared.reply, prepared.summary);
+        outcome.summary.tag_lookups_failed += tag_lookups_failed;
+        if !prepared.docs.is_empty() {
+            outcome.add(output.send(&self.builder, prepared.docs, deadline).await?);
+        }
+        if !prepared.objects.is_empty() {
+            self.send_objects(prepared.objects, output, deadline, &mut outcome)
+                .await?;
+        }
+        output.flush()?;
+        Ok(outcome)
+    }
+
+    /// Sets the tags of every batch's log group, when tags are on, within a short part of the
+    /// time left before `deadline`; never fails (see [`crate::source::tags`]). Returns the number
+    /// of lookups that failed, for `tag_lookups_failed`.
+    async fn tag(&self, decoded: &mut Decoded, deadline: Instant) -> u64 {
+        match &self.tags {
+            Some(cache) if !decoded.batches.is_empty() => cache.tag(&mut decoded.batches, deadline).await,
+            _ => 0,
+        }
+    }
+
+    /// Builds the documents of every batch, and a dead-letter document for each input that could
+    /// not be decoded.
+    pub fn prepare(&self, decoded: Decoded) -> Prepared {
+        let mut prepared = Prepared {
+            reply: decoded.reply,
+            docs: Vec::new(),
+            summary: Summary::default(),
+            objects: decoded.objects,
+        };
+        for input in &decoded.unreadable {
+            prepared.summary.events += 1;
+            prepared.docs.push(self.builder.unreadable(input));
+        }
+        for batch in decoded.batches {
+            let summary = &mut prepared.summary;
+            summary.batches += 1;
+            summary.events += batch.data.log_events.len() as u64;
+            if batch.data.is_control() {
+                summary.skipped += batch.data.log_events.len() as u64;
+                continue;
+            }
+            let documents = self.builder.documents(&Arc::new(batch));
+            summary.skipped += documents.skipped as u64;
+            prepared.docs.extend(documents.docs);
+        }
+        prepared
+    }
+}

@@ -1,0 +1,189 @@
+//! The objects of a run: read [`OBJECT_CONCURRENCY`] at a time, each on a blocking thread that
+//! builds its documents a chunk at a time, and sent to the run's output as they come.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::mpsc;
+
+use super::{Outcome, OutputError, Pipeline};
+use crate::document::{Document, DocumentBuilder};
+use crate::pipeline::Output;
+use crate::source::Ack;
+use crate::source::s3::read::{ObjectError, ObjectRead, Stopped};
+use crate::source::s3::{Chunk, ObjectTask};
+use crate::summary::Summary;
+
+/// Objects read at once.
+pub const OBJECT_CONCURRENCY: usize = 4;
+/// Chunks of documents (about 64 KB of records, or one CloudWatch Logs payload of a Firehose file,
+/// each) built ahead of delivery, whatever the number of objects being read: the readers wait
+/// while these are delivered.
+const CHUNKS_AHEAD: usize = 2;
+
+/// What reading objects yields, as it comes.
+#[derive(Debug)]
+enum ObjectEvent {
+    /// The documents of a chunk of an object, with its `batches`, `events` and `skipped`.
+    Docs { docs: Vec<Document>, summary: Summary },
+    /// An object read to the end.
+    Read { task: ObjectTask, read: ObjectRead },
+    /// An object that could not be read (to the end).
+    Failed { task: ObjectTask, error: ObjectError },
+}
+
+/// An object by what it acknowledges and where it is.
+type ObjectKey = (Ack, String, String);
+
+fn key(task: &ObjectTask) -> ObjectKey {
+    (task.ack.clone(), task.bucket.clone(), task.key.clone())
+}
+
+impl Pipeline {
+    /// Reads `objects` and sends their documents to `output` as they come, gathered up to the
+    /// output's flush size. An object that could not be read to the end fails its
+    /// acknowledgement, and so does one not read before the deadline (less the output's margin).
+    pub(super) async fn send_objects(
+        &self,
+        objects: Vec<ObjectTask>,
+        output: &mut Output<'_>,
+        deadline: Instant,
+        outcome: &mut Outcome,
+    ) -> Result<(), OutputError> {
+        let flush_bytes = output.flush_bytes();
+        let stop_at = output.stop_reading(deadline);
+        let mut unfinished: BTreeSet<ObjectKey> = objects.iter().map(key).collect();
+        let mut events = self.read_objects(objects);
+        let mut pending = Vec::new();
+        let mut pending_bytes = 0;
+        loop {
+            let next = async {
+                match stop_at {
+                    Some(stop_at) => tokio::time::timeout_at(stop_at.into(), events.recv()).await,
+                    None => Ok(events.recv().await),
+                }
+            };
+            let event = match next.await {
+                Ok(Some(event)) => event,
+                Ok(None) => break,
+                Err(_elapsed) => {
+                    outcome.last_error = Some("the deadline came before every object was read".into());
+                    break;
+                }
+            };
+            match event {
+                ObjectEvent::Docs { docs, summary } => {
+                    outcome.summary.add(&summary);
+                    pending_bytes += docs.iter().map(|doc| doc.source.len()).sum::<usize>();
+                    pending.extend(docs);
+                    if pending_bytes >= flush_bytes {
+                        let docs = std::mem::take(&mut pending);
+                        pending_bytes = 0;
+                        outcome.add(output.send(&self.builder, docs, deadline).await?);
+                    }
+                }
+                ObjectEvent::Read { task, read } => {
+                    outcome.summary.objects += 1;
+                    unfinished.remove(&key(&task));
+                    tracing::info!(
+                        object = %task.url(),
+                        format = %read.meta.format,
+                        records = read.records,
+                        bytes = read.bytes,
+                        "object read"
+                    );
+                }
+                ObjectEvent::Failed { task, error } => {
+                    outcome.summary.objects += 1;
+                    outcome.summary.objects_failed += 1;
+                    unfinished.remove(&key(&task));
+                    tracing::warn!(error = %error, "object not read: its notification is reported failed");
+                    outcome.failed.insert(task.ack);
+                    outcome.last_error = Some(error.to_string());
+                    outcome.unread.push(error);
+                }
+            }
+        }
+        drop(events);
+        if !pending.is_empty() {
+            outcome.add(output.send(&self.builder, pending, deadline).await?);
+        }
+        for (ack, bucket, key) in unfinished {
+            tracing::warn!(object = %format!("s3://{bucket}/{key}"), "object not read before the deadline");
+            outcome.summary.objects += 1;
+            outcome.summary.objects_failed += 1;
+            outcome.failed.insert(ack);
+        }
+        Ok(())
+    }
+
+    /// Reads `objects`, [`OBJECT_CONCURRENCY`] at a time, building their documents a chunk at a
+    /// time on the reading threads. Dropping the receiver stops the reading.
+    fn read_objects(&self, objects: Vec<ObjectTask>) -> mpsc::Receiver<ObjectEvent> {
+        let (sender, receiver) = mpsc::channel(CHUNKS_AHEAD);
+        let reader = self.objects.clone();
+        let builder = Arc::clone(&self.builder);
+        tokio::spawn(async move {
+            let mut reading = tokio::task::JoinSet::new();
+            for task in objects {
+                while reading.len() >= OBJECT_CONCURRENCY {
+                    reading.join_next().await;
+                }
+                let (sender, builder, reader) = (sender.clone(), Arc::clone(&builder), reader.clone());
+                reading.spawn(async move {
+                    let event = match reader {
+                        None => ObjectEvent::Failed {
+                            error: ObjectError::Corrupt {
+                                url: task.url(),
+                                reason: "this forwarder has no S3 client".into(),
+                            },
+                            task,
+                        },
+                        Some(reader) => {
+                            let chunks = sender.clone();
+                            let emit = move |chunk: Chunk| {
+                                let (docs, summary) = documents(&builder, chunk);
+                                chunks
+                                    .blocking_send(ObjectEvent::Docs { docs, summary })
+                                    .map_err(|_| Stopped)
+                            };
+                            match reader.read(&task, emit).await {
+                                Ok(read) => ObjectEvent::Read { task, read },
+                                Err(error) => ObjectEvent::Failed { task, error },
+                            }
+                        }
+                    };
+                    let _receiver_gone = sender.send(event).await;
+                });
+            }
+            while reading.join_next().await.is_some() {}
+        });
+        receiver
+    }
+}
+
+/// The documents of one chunk of an object, and its counts.
+fn documents(builder: &DocumentBuilder, chunk: Chunk) -> (Vec<Document>, Summary) {
+    let mut summary = Summary {
+        batches: 1,
+        ..Summary::default()
+    };
+    let documents = match chunk {
+        Chunk::Logs(batch) => {
+            summary.events = batch.data.log_events.len() as u64;
+            if batch.data.is_control() {
+                summary.skipped = summary.events;
+                return (Vec::new(), summary);
+            }
+            builder.documents(&Arc::new(batch))
+        }
+        Chunk::Records(records) => {
+            summary.events = records.records.len() as u64;
+            builder.record_documents(&Arc::new(records))
+        }
+    };
+    summary.skipped += documents.skipped as u64;
+    summary.unparsed += documents.unparsed as u64;
+    (documents.docs, summary)
+}
