@@ -221,7 +221,7 @@ impl S3Options {
 /// - CloudTrail: `…/CloudTrail/REGION/YYYY/MM/DD/…`
 ///   (<https://docs.aws.amazon.com/awscloudtrail/latest/userguide/get-and-view-cloudtrail-log-files.html>);
 /// - load balancers: `…/elasticloadbalancing/REGION/YYYY/MM/DD/FILE`, the file telling which:
-///   `…_app.NAME_…` an ALB, `conn_log.…_app.NAME_…` its connection log, `…_net.NAME_…` an NLB,
+///   `…_app.NAME_…` an ALB, `conn_log_…_app.NAME_…` (or `conn_log.…`) its connection log, `…_net.NAME_…` an NLB,
 ///   anything else a Classic Load Balancer
 ///   (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html>,
 ///   <https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-access-logs.html>,
@@ -250,7 +250,7 @@ pub fn format_of_layout(key: &str) -> Option<Format> {
     match service {
         Some("CloudTrail") => return Some(Format::Cloudtrail),
         Some("elasticloadbalancing") => {
-            return Some(if file.starts_with("conn_log.") {
+            return Some(if is_connection_log(file) {
                 Format::AlbConnection
             } else if file.contains("_app.") {
                 Format::Alb
@@ -265,6 +265,12 @@ pub fn format_of_layout(key: &str) -> Option<Format> {
         _ => {}
     }
     is_cloudfront_file(file).then_some(Format::Cloudfront)
+}
+
+/// An ALB connection log's file: `conn_log_ACCOUNT_…` as the files are named (with an
+/// underscore), or `conn_log.ACCOUNT_…` as AWS's page spells it.
+fn is_connection_log(file: &str) -> bool {
+    file.starts_with("conn_log_") || file.starts_with("conn_log.")
 }
 
 /// `E2EXAMPLE12345.2026-11-29-10.a1b2c3d4.gz`: a distribution id (upper-case letters and
@@ -512,6 +518,21 @@ mod tests {
         );
         assert_eq!(layout("cf/e2example.2026-11-29-10.a1b2c3d4.gz"), None);
         assert_eq!(layout("access/2026-11-29-10-05-12-ABCDEF0123456789"), None);
+    }
+
+    /// AWS's page on connection logs
+    /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-connection-logging.html>)
+    /// spells the file `conn_log.ACCOUNT_…`, but the files it writes are `conn_log_ACCOUNT_…`:
+    /// both are connection logs, and neither is an access log.
+    #[test]
+    fn alb_connection_logs_are_known_by_either_key_shape() {
+        let elb = "AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/29";
+        let file = "123456789012_elasticloadbalancing_us-east-2_app.my-alb.1234567890abcdef_20261129T0005Z_198.51.100.1_1abc.log.gz";
+        for separator in ['_', '.'] {
+            let key = format!("{elb}/conn_log{separator}{file}");
+            assert_eq!(format_of_layout(&key), Some(Format::AlbConnection), "{key}");
+        }
+        assert_eq!(format_of_layout(&format!("{elb}/{file}")), Some(Format::Alb));
     }
 
     #[test]
