@@ -273,13 +273,8 @@ impl RecordHeader {
         let mut before = String::with_capacity(object.key.len() + 96);
         before.push_str(",\"format\":\"");
         before.push_str(object.format.name());
-        before.push_str("\",\"s3\":{\"bucket\":");
-        push_str(&mut before, &object.bucket);
-        before.push_str(",\"key\":");
-        push_str(&mut before, &object.key);
-        before.push_str(",\"");
-        before.push_str(object.format.reading.position());
-        before.push_str("\":");
+        before.push('"');
+        push_s3_start(&mut before, object);
         let mut after = String::from("}");
         for (name, value) in &object.key_fields {
             after.push(',');
@@ -308,16 +303,22 @@ impl RecordHeader {
     }
 }
 
-/// `,"s3":{"bucket":…,"key":…,"line":N}` (`"record"` for CloudTrail).
-fn s3_field(object: &ObjectMeta, record: &Record) -> String {
-    let mut out = String::with_capacity(object.key.len() + 64);
+/// `,"s3":{"bucket":…,"key":…,"line":` (`"record"` for a record of a `Records` array), the
+/// position and the closing brace left to the caller.
+fn push_s3_start(out: &mut String, object: &ObjectMeta) {
     out.push_str(",\"s3\":{\"bucket\":");
-    push_str(&mut out, &object.bucket);
+    push_str(out, &object.bucket);
     out.push_str(",\"key\":");
-    push_str(&mut out, &object.key);
+    push_str(out, &object.key);
     out.push_str(",\"");
     out.push_str(object.format.reading.position());
     out.push_str("\":");
+}
+
+/// `,"s3":{"bucket":…,"key":…,"line":N}` (`"record"` for CloudTrail).
+fn s3_field(object: &ObjectMeta, record: &Record) -> String {
+    let mut out = String::with_capacity(object.key.len() + 64);
+    push_s3_start(&mut out, object);
     out.push_str(&record.number.to_string());
     out.push('}');
     out

@@ -13,7 +13,10 @@ pub static FORMAT: FormatSpec = FormatSpec {
         file: None,
     },
     content: Some(is_records_file),
-    reading: Reading::Records { time: event_time },
+    reading: Reading::Records {
+        what: "CloudTrail log file",
+        time: event_time,
+    },
     typed: None,
     index_prefix: Some("cloudtrail"),
     dashboards: &[],

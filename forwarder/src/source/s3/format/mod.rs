@@ -98,8 +98,12 @@ impl KeyLayout {
 pub enum Reading {
     /// CloudWatch Logs subscription payloads back to back: each is a batch of log events.
     Payloads,
-    /// One JSON object whose `Records` array holds the records; `time` reads a record's time.
-    Records { time: fn(&str) -> Option<i64> },
+    /// One JSON object whose `Records` array holds the records; `what` names such a file in
+    /// messages, `time` reads a record's time.
+    Records {
+        what: &'static str,
+        time: fn(&str) -> Option<i64>,
+    },
     /// One record a line.
     Lines(Lines),
 }

@@ -375,7 +375,12 @@ mod tests {
                 bytes: None,
             }
         );
+    }
 
+    /// The page's examples of a rule group, an empty URI and CAPTCHA actions.
+    #[test]
+    fn the_documented_group_body_and_captcha_examples_keep_their_structures() {
+        let records: Vec<AccessRecord> = SAMPLES.lines().map(|line| parse(line).unwrap()).collect();
         let group = object(&records[2]);
         assert_eq!(group["terminating_rule_type"], "GROUP");
         assert_eq!(

@@ -9,10 +9,11 @@ use serde_json::value::RawValue;
 use super::{Output, ParseError, Stopped};
 use crate::source::s3::{Chunk, Record};
 
-/// Reads `{"Records":[…]}` one record at a time, each record's time read by `time`.
+/// Reads `{"Records":[…]}` one record at a time, each record's time read by `time`; `what` names
+/// such a file in the error of one that is not.
 pub(super) fn read<F: FnMut(Chunk) -> Result<(), Stopped>>(
     stream: impl Read,
-    time: fn(&str) -> Option<i64>,
+    (what, time): (&str, fn(&str) -> Option<i64>),
     out: &mut Output<'_, F>,
 ) -> Result<(), ParseError> {
     let mut reader = Counting {
@@ -32,7 +33,7 @@ pub(super) fn read<F: FnMut(Chunk) -> Result<(), Stopped>>(
     match result {
         Ok(()) => Ok(()),
         Err(_) if stopped => Err(ParseError::Stopped),
-        Err(err) => Err(ParseError::Corrupt(format!("not a CloudTrail log file: {err}"))),
+        Err(err) => Err(ParseError::Corrupt(format!("not a {what}: {err}"))),
     }
 }
 
