@@ -12,8 +12,8 @@
 //! ```
 //!
 //! Beside it: `config` (every setting, validated), `metrics` (EMF), `summary` (the counts),
-//! `dashboards` (OpenSearch Dashboards saved objects for what it writes) and `civil` (the
-//! calendar, for timestamps and index names).
+//! `dashboards` (OpenSearch Dashboards saved objects for what it writes), `json` (JSON text
+//! written by hand, for every stage) and `civil` (the calendar, for timestamps and index names).
 
 pub mod civil;
 pub mod cli;
@@ -21,6 +21,7 @@ pub mod config;
 pub mod dashboards;
 pub mod document;
 pub mod handler;
+pub mod json;
 pub mod metrics;
 pub mod opensearch;
 pub mod pipeline;

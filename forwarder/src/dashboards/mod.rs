@@ -19,7 +19,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::document::{DocumentFormat, DocumentOptions};
-use crate::source::s3::Format;
+use crate::source::s3::format::{Dashboard, FORMATS};
 
 pub use self::visual::{Agg, Chart, Query};
 
@@ -65,11 +65,6 @@ pub struct Uses {
 /// exports spell it.
 pub const INDEX_REF: &str = "kibanaSavedObjectMeta.searchSourceJSON.index";
 
-/// The access log formats of the "Access logs" dashboard: the ones that log served HTTP requests.
-/// WAF is left out (it logs the same requests as the load balancer or distribution it guards),
-/// and so are NLB, ALB connection and VPC flow logs, which have no request.
-pub const HTTP_ACCESS_FORMATS: &[Format] = &[Format::Alb, Format::Elb, Format::Cloudfront, Format::S3Access];
-
 /// Every saved object for the indices `options` write: index patterns first, then the objects
 /// that reference them, so an import never meets a reference before its target.
 ///
@@ -89,7 +84,13 @@ pub fn saved_objects(options: &DocumentOptions) -> Vec<SavedObject> {
         }
     }
     let mut access: Vec<String> = Vec::new();
-    for format in HTTP_ACCESS_FORMATS {
+    // The formats whose rows name the "Access logs" dashboard: the ones that log served HTTP
+    // requests (WAF logs the same requests as what it guards; NLB, ALB connection and VPC flow
+    // logs have no request).
+    let http_access = FORMATS
+        .iter()
+        .filter(|format| format.dashboards.contains(&Dashboard::HttpAccess));
+    for format in http_access {
         let title = format!("{}-*", options.objects.naming(*format).prefix());
         if !access.contains(&title) {
             access.push(title);

@@ -12,8 +12,8 @@ use crate::config::{Config, Purpose};
 use crate::document::tests::{REQ, batch};
 use crate::document::{DocumentBuilder, mapping};
 use crate::source::Ack;
-use crate::source::s3::read::parse_object;
-use crate::source::s3::{Chunk, ObjectMeta, S3Options, format};
+use crate::source::s3::read::{Located, read_object};
+use crate::source::s3::{Chunk, S3Options, format};
 
 pub(super) fn config(settings: &[(&str, &str)]) -> Config {
     let settings: BTreeMap<String, String> = settings
@@ -102,16 +102,15 @@ fn access_samples(builder: &DocumentBuilder) -> Vec<Sample> {
             rules: format::parse_rules(&format!("{folder}/*={name}")).expect("a rule"),
             ..S3Options::default()
         };
-        let meta = ObjectMeta {
+        let object = Located {
             bucket: "central-logs".into(),
             key: format!("{folder}/2026/11/22/file.log"),
             etag: "b21b84d653bb07b05b1e6b33684dc11b".into(),
             last_modified_ms: 1_795_946_400_000,
-            format: crate::source::s3::Format::TextLines,
             key_fields: Vec::new(),
         };
         let mut chunks = Vec::new();
-        parse_object(*body, meta, Ack::Invocation, &options, |chunk| {
+        read_object(*body, object, Ack::Invocation, &options, |chunk| {
             chunks.push(chunk);
             Ok(())
         })

@@ -6,8 +6,7 @@
 use serde_json::{Value, json};
 
 use super::DEFAULT_JSON_FIELD;
-use super::access::{self, FieldType};
-use crate::source::s3::Format;
+use crate::source::s3::format::{FieldType, Format};
 
 /// The composable index template (`PUT _index_template/<prefix>`) for `<prefix>-*`, with the
 /// JSON field at its default name.
@@ -91,15 +90,15 @@ pub fn index_template_for_formats(prefix: &str, json_field: &str, formats: &[For
     let properties = &mut template["template"]["mappings"]["properties"];
     let mut typed = false;
     for format in formats {
-        let (Some(object), Some(fields)) = (format.field(), access::fields(*format)) else {
+        let Some(fields) = &format.typed else {
             continue;
         };
         typed = true;
         let mut inner = serde_json::Map::new();
-        for (name, kind) in fields {
+        for (name, kind) in fields.fields {
             inner.insert(name.to_string(), mapping_of(*kind));
         }
-        properties[object] = json!({"properties": inner});
+        properties[fields.object] = json!({"properties": inner});
     }
     if typed {
         let keyword = mapping_of(FieldType::Keyword);

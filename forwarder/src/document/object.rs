@@ -7,13 +7,13 @@
 
 use std::sync::Arc;
 
-use super::access;
 use super::sluice::Fields;
 use super::write::{
     push_key, push_str, push_str_quotes_only, push_string_fields, push_text, push_timestamp, push_u64,
 };
 use super::{Document, DocumentBuilder, Documents, IdMode, Origin, RecordRef, Stage, parse, write};
-use crate::source::s3::{Format, ObjectMeta, Record, Records};
+use crate::source::s3::format::{Context, Shared, Typed};
+use crate::source::s3::{ObjectMeta, Record, Records};
 
 /// The fields a record's document adds, which JSON merged at the root may not replace (nor may
 /// `S3_KEY_REGEX` name them).
@@ -30,7 +30,7 @@ impl DocumentBuilder {
         let mut head = String::with_capacity(header.len() + 24);
         let mut indices = self.options.objects.naming(object.format).for_batch("");
         out.docs.reserve(records.records.len());
-        let context = access::Context {
+        let context = Context {
             header: records.header.as_deref().map(Vec::as_slice),
         };
         for (position, record) in records.records.iter().enumerate() {
@@ -45,10 +45,9 @@ impl DocumentBuilder {
             let message = self.redacted(&record.text);
             let id = ids.id(record.number);
             header.write(&mut head, record.number);
-            let (source, time) = match object.format.field() {
-                Some(field) => {
-                    let (source, time) =
-                        access_source(field, object, record, (&head, &id), &message, context);
+            let (source, time) = match &object.format.typed {
+                Some(typed) => {
+                    let (source, time) = access_source(typed, record, (&head, &id), &message, context);
                     out.unparsed += usize::from(time.is_err());
                     (source, time.ok().flatten().unwrap_or(record.timestamp))
                 }
@@ -147,25 +146,23 @@ impl DocumentBuilder {
     }
 }
 
-/// The document of an access log line: the format's typed fields under its object (`field`:
-/// `alb`, …), written by the parser straight into the document, `@timestamp` the line's own time,
+/// The document of an access log line: the format's typed fields under its object
+/// (`typed.object`: `alb`, …), written by the parser straight into the document, `@timestamp` the line's own time,
 /// `message` the raw (redacted) line, where it came from, and the shared fields; or, for a line
 /// that does not parse, the line with `parse_error`. Also the time the line gave (`Ok(None)` when
 /// it held none), or `Err` when it did not parse.
 fn access_source(
-    field: &str,
-    object: &ObjectMeta,
+    typed: &Typed,
     record: &Record,
     (header, id): (&str, &str),
     message: &str,
-    context: access::Context<'_>,
+    context: Context<'_>,
 ) -> (String, Result<Option<i64>, ()>) {
     let mut out = String::with_capacity(message.len() * 4 + header.len() + 128);
     out.push('{');
-    push_key(&mut out, field);
+    push_key(&mut out, typed.object);
     out.push('{');
-    let parsed = access::parse_into(object.format, message, context, &mut out)
-        .unwrap_or_else(|| Err(format!("{} is not an access log format", object.format)));
+    let parsed = (typed.parse)(message, context, &mut out);
     let (time, shared, quotes_only) = match parsed {
         Ok(parsed) => {
             out.push_str("},");
@@ -178,7 +175,7 @@ fn access_source(
         Err(reason) => {
             out.truncate(1);
             out.push_str("\"parse_error\":");
-            push_str(&mut out, &reason);
+            push_str(&mut out, &reason.to_string());
             out.push(',');
             (Err(()), None, false)
         }
@@ -202,7 +199,7 @@ fn access_source(
 
 /// `client`, `http`, `url`, `user_agent` and `bytes`, where the line has them; `plain` when their
 /// texts are known to need no escaping.
-fn push_shared(out: &mut String, shared: &access::Shared, plain: bool) {
+fn push_shared(out: &mut String, shared: &Shared, plain: bool) {
     let push_str = |out: &mut String, text: &str| push_text(out, text, plain);
     if let Some(ip) = &shared.client_ip {
         out.push_str(",\"client\":{\"ip\":");
@@ -276,14 +273,8 @@ impl RecordHeader {
         let mut before = String::with_capacity(object.key.len() + 96);
         before.push_str(",\"format\":\"");
         before.push_str(object.format.name());
-        before.push_str("\",\"s3\":{\"bucket\":");
-        push_str(&mut before, &object.bucket);
-        before.push_str(",\"key\":");
-        push_str(&mut before, &object.key);
-        before.push_str(match object.format {
-            Format::Cloudtrail => ",\"record\":",
-            _ => ",\"line\":",
-        });
+        before.push('"');
+        push_s3_start(&mut before, object);
         let mut after = String::from("}");
         for (name, value) in &object.key_fields {
             after.push(',');
@@ -312,20 +303,22 @@ impl RecordHeader {
     }
 }
 
+/// `,"s3":{"bucket":…,"key":…,"line":` (`"record"` for a record of a `Records` array), the
+/// position and the closing brace left to the caller.
+fn push_s3_start(out: &mut String, object: &ObjectMeta) {
+    out.push_str(",\"s3\":{\"bucket\":");
+    push_str(out, &object.bucket);
+    out.push_str(",\"key\":");
+    push_str(out, &object.key);
+    out.push_str(",\"");
+    out.push_str(object.format.reading.position());
+    out.push_str("\":");
+}
+
 /// `,"s3":{"bucket":…,"key":…,"line":N}` (`"record"` for CloudTrail).
 fn s3_field(object: &ObjectMeta, record: &Record) -> String {
     let mut out = String::with_capacity(object.key.len() + 64);
-    out.push_str(",\"s3\":{\"bucket\":");
-    push_str(&mut out, &object.bucket);
-    out.push_str(",\"key\":");
-    push_str(&mut out, &object.key);
-    let position = match object.format {
-        Format::Cloudtrail => "record",
-        _ => "line",
-    };
-    out.push_str(",\"");
-    out.push_str(position);
-    out.push_str("\":");
+    push_s3_start(&mut out, object);
     out.push_str(&record.number.to_string());
     out.push('}');
     out

@@ -4,7 +4,7 @@ use regex::RegexSet;
 
 use super::index::{Granularity, IndexMode, IndexNameError, IndexNaming};
 use super::redact::{PatternError, Redactor, compile_patterns};
-use crate::source::s3::Format;
+use crate::source::s3::format::{FORMATS, Format};
 
 /// The document shape (`DOCUMENT_FORMAT`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -108,34 +108,23 @@ pub struct ObjectIndices {
     namings: Vec<(Format, IndexNaming)>,
 }
 
-/// The index prefix of each format of object records when `S3_INDEX_PREFIXES` does not say.
-pub const DEFAULT_OBJECT_PREFIXES: &[(Format, &str)] = &[
-    (Format::Cloudtrail, "cloudtrail"),
-    (Format::JsonLines, "s3"),
-    (Format::TextLines, "s3"),
-    (Format::Alb, "alb"),
-    (Format::AlbConnection, "albconn"),
-    (Format::Nlb, "nlb"),
-    (Format::Elb, "elb"),
-    (Format::Cloudfront, "cloudfront"),
-    (Format::Waf, "waf"),
-    (Format::S3Access, "s3access"),
-    (Format::VpcFlow, "vpcflow"),
-];
-
 impl ObjectIndices {
-    /// The default prefixes, overridden by `prefixes`.
+    /// The default prefixes (each format's row of the table says its own), overridden by
+    /// `prefixes`.
     pub fn new(
         prefixes: &[(Format, String)],
         granularity: Granularity,
     ) -> Result<Self, (String, IndexNameError)> {
         let mut namings = Vec::new();
-        for (format, default) in DEFAULT_OBJECT_PREFIXES {
+        for format in &FORMATS {
+            let Some(default) = format.index_prefix else {
+                continue;
+            };
             let prefix = prefixes
                 .iter()
                 .rev()
                 .find(|(given, _)| given == format)
-                .map_or(*default, |(_, prefix)| prefix.as_str());
+                .map_or(default, |(_, prefix)| prefix.as_str());
             let naming =
                 IndexNaming::new(prefix, granularity, false).map_err(|err| (prefix.to_string(), err))?;
             namings.push((*format, naming));

@@ -1,5 +1,6 @@
 //! Objects in S3: the notifications that name them ([`notification`]), how each is read as a
-//! stream of records ([`read`]) in the format its key and first bytes say ([`format`]).
+//! stream of records ([`read`]) in the format its key and first bytes say (the table of formats,
+//! [`format`], which also holds each format's record parser).
 //!
 //! An object never sits whole in memory: it is decompressed and parsed as it downloads, and its
 //! records leave in [`Chunk`]s that the pipeline turns into documents and delivers while the

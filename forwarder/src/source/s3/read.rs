@@ -7,14 +7,10 @@
 use std::io::{BufRead, BufReader, Cursor, Read};
 use std::sync::Arc;
 
-use aws_sdk_s3::error::ProvideErrorMetadata;
-use bytes::{Buf, Bytes};
 use flate2::bufread::MultiGzDecoder;
-use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde_json::value::RawValue;
 
-use super::format::{Format, S3Options, format_of_content, rfc3339_ms};
-use super::{Chunk, ObjectMeta, ObjectTask, Record, Records};
+use super::format::{Format, HeaderLine, Lines, Reading, S3Options};
+use super::{Chunk, ObjectMeta, Record, Records};
 use crate::source::{Ack, Batch, LogsData};
 
 /// About how many bytes of record text a chunk holds. Small enough that a chunk's documents
@@ -28,46 +24,8 @@ pub const CHUNK_BYTES: usize = 64 * 1024;
 const PAYLOAD_READ_BYTES: usize = 1 << 20;
 /// How many decompressed bytes the format is told from.
 const HEAD_BYTES: u64 = 4096;
-/// Download buffers in flight between the network and the parsing thread (each may pin a read
-/// buffer of the HTTP client of a few hundred KB).
-const BODY_BUFFERS: usize = 4;
 
-/// Why an object could not be read (whole or in part).
-#[derive(Debug, thiserror::Error)]
-pub enum ObjectError {
-    /// An S3 call failed: the object or bucket is gone, access is denied, or S3 could not be
-    /// reached.
-    #[error("{url}: {call} failed ({code}): {message}")]
-    Call {
-        url: String,
-        /// The S3 API call: `GetObject`, `ListObjectsV2`.
-        call: &'static str,
-        code: String,
-        message: String,
-    },
-    /// The download broke off, or the bytes are not what they claim (corrupt gzip, bad JSON).
-    #[error("{url}: {reason}")]
-    Corrupt { url: String, reason: String },
-    /// The receiver of the chunks went away (the deadline passed).
-    #[error("{url}: reading stopped before the end")]
-    Stopped { url: String },
-}
-
-impl ObjectError {
-    /// The failure of S3 call `call` on `url`: its error code (`unreachable` when S3 sent none)
-    /// and the service's message.
-    fn call<E>(url: String, call: &'static str, err: &E) -> ObjectError
-    where
-        E: std::error::Error + ProvideErrorMetadata,
-    {
-        ObjectError::Call {
-            url,
-            call,
-            code: err.code().unwrap_or("unreachable").to_string(),
-            message: sluice_edge::sdk_error::sdk_message(err),
-        }
-    }
-}
+pub use self::download::{Listed, ObjectError, ObjectReader};
 
 /// The chunk callback's way of saying stop.
 #[derive(Debug, Clone, Copy)]
@@ -83,188 +41,6 @@ pub struct ObjectRead {
     pub bytes: u64,
 }
 
-/// Reads objects with the S3 API. The client is made on first use, so a forwarder that never
-/// reads an object never loads the SDK's settings (which can mean asking the instance metadata
-/// service for a region).
-#[derive(Debug, Clone)]
-pub struct ObjectReader {
-    client: Arc<tokio::sync::OnceCell<aws_sdk_s3::Client>>,
-    sdk: Option<aws_config::SdkConfig>,
-    options: Arc<S3Options>,
-}
-
-/// One object of a listing.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Listed {
-    pub key: String,
-    pub last_modified_ms: i64,
-    pub size: i64,
-}
-
-impl ObjectReader {
-    /// A reader with the SDK's settings from the environment, loaded on first use.
-    pub fn from_env(options: S3Options) -> ObjectReader {
-        ObjectReader {
-            client: Arc::default(),
-            sdk: None,
-            options: Arc::new(options),
-        }
-    }
-
-    /// A reader with given SDK settings (tests point them at moto).
-    pub fn new(sdk: &aws_config::SdkConfig, options: S3Options) -> ObjectReader {
-        ObjectReader {
-            sdk: Some(sdk.clone()),
-            ..ObjectReader::from_env(options)
-        }
-    }
-
-    /// The S3 client; an `AWS_ENDPOINT_URL` endpoint is addressed by path
-    /// (`http://host/bucket/key`), as local emulators need.
-    pub async fn client(&self) -> &aws_sdk_s3::Client {
-        self.client
-            .get_or_init(|| async {
-                let sdk = match &self.sdk {
-                    Some(sdk) => sdk.clone(),
-                    None => aws_config::load_from_env().await,
-                };
-                let config = aws_sdk_s3::config::Builder::from(&sdk)
-                    .force_path_style(sdk.endpoint_url().is_some())
-                    .build();
-                aws_sdk_s3::Client::from_conf(config)
-            })
-            .await
-    }
-
-    /// Lists the objects under `prefix` whose `LastModified` is within `[since, until)`.
-    pub async fn list(
-        &self,
-        bucket: &str,
-        prefix: &str,
-        since_ms: Option<i64>,
-        until_ms: Option<i64>,
-    ) -> Result<Vec<Listed>, ObjectError> {
-        let mut pages = self
-            .client()
-            .await
-            .list_objects_v2()
-            .bucket(bucket)
-            .prefix(prefix)
-            .into_paginator()
-            .send();
-        let mut listed = Vec::new();
-        while let Some(page) = pages.next().await {
-            let page = page
-                .map_err(|err| ObjectError::call(format!("s3://{bucket}/{prefix}"), "ListObjectsV2", &err))?;
-            for object in page.contents() {
-                let (Some(key), Some(modified)) = (object.key(), object.last_modified()) else {
-                    continue;
-                };
-                let modified = modified.to_millis().unwrap_or_default();
-                if since_ms.is_some_and(|since| modified < since)
-                    || until_ms.is_some_and(|until| modified >= until)
-                {
-                    continue;
-                }
-                listed.push(Listed {
-                    key: key.to_string(),
-                    last_modified_ms: modified,
-                    size: object.size().unwrap_or_default(),
-                });
-            }
-        }
-        Ok(listed)
-    }
-
-    /// Downloads and parses one object, handing its records to `emit` as they come.
-    pub async fn read(
-        &self,
-        task: &ObjectTask,
-        emit: impl FnMut(Chunk) -> Result<(), Stopped> + Send + 'static,
-    ) -> Result<ObjectRead, ObjectError> {
-        let url = task.url();
-        let output = self
-            .client()
-            .await
-            .get_object()
-            .bucket(&task.bucket)
-            .key(&task.key)
-            .send()
-            .await
-            .map_err(|err| ObjectError::call(url.clone(), "GetObject", &err))?;
-        let meta = ObjectMeta {
-            bucket: task.bucket.clone(),
-            key: task.key.clone(),
-            etag: output.e_tag().unwrap_or_default().trim_matches('"').to_string(),
-            last_modified_ms: output
-                .last_modified()
-                .and_then(|time| time.to_millis().ok())
-                .unwrap_or_default(),
-            format: Format::TextLines,
-            key_fields: self.options.key_fields(&task.key),
-        };
-        let (sender, receiver) = tokio::sync::mpsc::channel(BODY_BUFFERS);
-        let options = Arc::clone(&self.options);
-        let ack = task.ack.clone();
-        let parse = tokio::task::spawn_blocking(move || {
-            parse_object(ChannelReader::new(receiver), meta, ack, &options, emit)
-        });
-        let mut body = output.body;
-        loop {
-            let next = match body.try_next().await {
-                Ok(Some(bytes)) => Ok(bytes),
-                Ok(None) => break,
-                Err(err) => Err(std::io::Error::other(format!("the download broke off: {err}"))),
-            };
-            let failed = next.is_err();
-            if sender.send(next).await.is_err() || failed {
-                break;
-            }
-        }
-        drop(sender);
-        match parse.await {
-            Ok(Ok(read)) => Ok(read),
-            Ok(Err(ParseError::Stopped)) => Err(ObjectError::Stopped { url }),
-            Ok(Err(ParseError::Corrupt(reason))) => Err(ObjectError::Corrupt { url, reason }),
-            Err(panicked) => Err(ObjectError::Corrupt {
-                url,
-                reason: format!("the parser failed: {panicked}"),
-            }),
-        }
-    }
-}
-
-/// The blocking side of the download: a `Read` over the buffers the network sends.
-struct ChannelReader {
-    receiver: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
-    current: Bytes,
-}
-
-impl ChannelReader {
-    fn new(receiver: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>) -> Self {
-        ChannelReader {
-            receiver,
-            current: Bytes::new(),
-        }
-    }
-}
-
-impl Read for ChannelReader {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        while self.current.is_empty() {
-            match self.receiver.blocking_recv() {
-                Some(Ok(bytes)) => self.current = bytes,
-                Some(Err(err)) => return Err(err),
-                None => return Ok(0),
-            }
-        }
-        let n = buf.len().min(self.current.len());
-        buf[..n].copy_from_slice(&self.current[..n]);
-        self.current.advance(n);
-        Ok(n)
-    }
-}
-
 /// Why parsing stopped.
 #[derive(Debug)]
 pub enum ParseError {
@@ -272,19 +48,95 @@ pub enum ParseError {
     Stopped,
 }
 
-/// Parses a whole object from `body`: decompresses it, finds its format (a rule or the key
-/// layout, else its first bytes) and sends its records to `emit`. `meta.format` is replaced by
-/// the format found.
+/// What is known of an object before its bytes say its format: what `GetObject` answered, and
+/// the fields `S3_KEY_REGEX` takes from its key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located {
+    pub bucket: String,
+    pub key: String,
+    pub etag: String,
+    pub last_modified_ms: i64,
+    pub key_fields: Vec<(String, String)>,
+}
+
+impl Located {
+    /// The object's meta, once its format is found.
+    fn with_format(self, format: Format) -> ObjectMeta {
+        ObjectMeta {
+            bucket: self.bucket,
+            key: self.key,
+            etag: self.etag,
+            last_modified_ms: self.last_modified_ms,
+            format,
+            key_fields: self.key_fields,
+        }
+    }
+}
+
+/// [`read_object`] for an object described by an [`ObjectMeta`] (benchmarks and tests build
+/// one): its `format` is not read, the one found takes its place.
 pub fn parse_object(
     body: impl Read,
-    mut meta: ObjectMeta,
+    meta: ObjectMeta,
+    ack: Ack,
+    options: &S3Options,
+    emit: impl FnMut(Chunk) -> Result<(), Stopped>,
+) -> Result<ObjectRead, ParseError> {
+    let located = Located {
+        bucket: meta.bucket,
+        key: meta.key,
+        etag: meta.etag,
+        last_modified_ms: meta.last_modified_ms,
+        key_fields: meta.key_fields,
+    };
+    read_object(body, located, ack, options, emit)
+}
+
+/// Reads a whole object from `body`: decompresses it, finds its format (a rule or the key
+/// layout, else its first bytes) and sends its records to `emit`, read as the format's row of
+/// the table says.
+pub fn read_object(
+    body: impl Read,
+    object: Located,
     ack: Ack,
     options: &S3Options,
     mut emit: impl FnMut(Chunk) -> Result<(), Stopped>,
 ) -> Result<ObjectRead, ParseError> {
+    let (stream, head) = decompressed(body)?;
+    let format = options
+        .format_of_key(&object.key)
+        .unwrap_or_else(|| Format::of_content(&head));
+    let stream = Read::chain(Cursor::new(head), stream);
+    let meta = Arc::new(object.with_format(format));
+    let mut out = Output {
+        meta: Arc::clone(&meta),
+        ack,
+        header: None,
+        pending: Vec::new(),
+        pending_bytes: 0,
+        emit: &mut emit,
+        bytes: 0,
+        records: 0,
+    };
+    match format.reading {
+        Reading::Payloads => read_payloads(stream, &mut out)?,
+        Reading::Records { what, time } => records::read(stream, (what, time), &mut out)?,
+        Reading::Lines(lines) => read_lines(stream, lines, options, &mut out)?,
+    }
+    out.flush()?;
+    Ok(ObjectRead {
+        meta,
+        records: out.records,
+        bytes: out.bytes,
+    })
+}
+
+/// The object's bytes as they were before compression (gzip told from the bytes, not the name;
+/// Firehose may gzip records that CloudWatch Logs had gzipped already: up to two layers), and
+/// the first of them, which the format may be told from.
+fn decompressed<'r>(body: impl Read + 'r) -> Result<(Box<dyn BufRead + 'r>, Vec<u8>), ParseError> {
     let corrupt = |what: &str, err: &dyn std::fmt::Display| ParseError::Corrupt(format!("{what}: {err}"));
-    let mut stream: Box<dyn BufRead> = Box::new(BufReader::with_capacity(256 * 1024, body));
-    // Firehose may gzip records that CloudWatch Logs had gzipped already: up to two layers.
+    let mut stream: Box<dyn BufRead + 'r> = Box::new(BufReader::with_capacity(256 * 1024, body));
     for _ in 0..2 {
         let head = stream
             .fill_buf()
@@ -299,32 +151,7 @@ pub fn parse_object(
         .take(HEAD_BYTES)
         .read_to_end(&mut head)
         .map_err(|err| corrupt("not a readable gzip stream", &err))?;
-    meta.format = options
-        .format_of_key(&meta.key)
-        .unwrap_or_else(|| format_of_content(&head));
-    let stream = Read::chain(Cursor::new(head), stream);
-    let meta = Arc::new(meta);
-    let mut out = Output {
-        meta: Arc::clone(&meta),
-        ack,
-        header: None,
-        pending: Vec::new(),
-        pending_bytes: 0,
-        emit: &mut emit,
-        bytes: 0,
-        records: 0,
-    };
-    match meta.format {
-        Format::CloudwatchFirehose => read_payloads(stream, &mut out)?,
-        Format::Cloudtrail => read_cloudtrail(stream, &mut out)?,
-        _ => read_lines(stream, options, &mut out)?,
-    }
-    out.flush()?;
-    Ok(ObjectRead {
-        meta,
-        records: out.records,
-        bytes: out.bytes,
-    })
+    Ok((stream, head))
 }
 
 /// Records on their way out, in chunks.
@@ -435,15 +262,16 @@ fn read_full(stream: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
     Ok(filled)
 }
 
-/// One record per line: the line's own time if it shows one, else the object's.
+/// One record per line: the line's own time if it shows one, else the object's. A header line
+/// (as the format's [`Lines::header`] tells) names the fields of the lines after it.
 fn read_lines<F: FnMut(Chunk) -> Result<(), Stopped>>(
     mut stream: impl BufRead,
+    lines: Lines,
     options: &S3Options,
     out: &mut Output<'_, F>,
 ) -> Result<(), ParseError> {
     let mut line = Vec::new();
     let mut number = 0u64;
-    let format = out.meta.format;
     loop {
         line.clear();
         let read = stream
@@ -466,21 +294,17 @@ fn read_lines<F: FnMut(Chunk) -> Result<(), Stopped>>(
             Ok(text) => text.to_owned(),
             Err(_) => String::from_utf8_lossy(&line).into_owned(),
         };
-        if let Some(fields) = header_fields(format, number, &text) {
-            // The records that follow are read by these names: a new chunk starts here.
-            out.flush()?;
-            out.header = Some(Arc::new(fields));
-            continue;
+        match lines.header.and_then(|header| header(number, &text)) {
+            Some(HeaderLine::Fields(fields)) => {
+                // The records that follow are read by these names: a new chunk starts here.
+                out.flush()?;
+                out.header = Some(Arc::new(fields));
+                continue;
+            }
+            Some(HeaderLine::Comment) => continue,
+            None => {}
         }
-        if format == Format::Cloudfront && text.starts_with('#') {
-            continue;
-        }
-        let time = match format {
-            Format::JsonLines => options.json_line_time(&text),
-            Format::TextLines => text.split_whitespace().next().and_then(rfc3339_ms),
-            // Access logs: the parser of the format reads the line's time.
-            _ => None,
-        };
+        let time = lines.time.and_then(|time| time(&text, &options.timestamp_fields));
         out.push(Record {
             number,
             timestamp: time.unwrap_or(out.meta.last_modified_ms),
@@ -489,157 +313,7 @@ fn read_lines<F: FnMut(Chunk) -> Result<(), Stopped>>(
     }
 }
 
-/// The field names a header line gives: CloudFront's `#Fields: date time …`
-/// (<https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html>),
-/// or the first line of a VPC flow log file, `version account-id interface-id …`, every name a
-/// lower-case word (<https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-records-examples.html>).
-fn header_fields(format: Format, number: u64, line: &str) -> Option<Vec<String>> {
-    match format {
-        Format::Cloudfront => {
-            let names = line.strip_prefix("#Fields:")?;
-            Some(names.split_whitespace().map(str::to_string).collect())
-        }
-        Format::VpcFlow if number == 1 => {
-            let names: Vec<String> = line.split_whitespace().map(str::to_string).collect();
-            let is_name = |name: &String| {
-                name.starts_with(|c: char| c.is_ascii_lowercase())
-                    && name
-                        .bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            };
-            names.iter().all(is_name).then_some(names)
-        }
-        _ => None,
-    }
-}
-
-/// A CloudTrail file, `{"Records":[…]}`, one record at a time.
-fn read_cloudtrail<F: FnMut(Chunk) -> Result<(), Stopped>>(
-    stream: impl Read,
-    out: &mut Output<'_, F>,
-) -> Result<(), ParseError> {
-    let mut reader = Counting {
-        inner: stream,
-        bytes: 0,
-    };
-    let mut deserializer = serde_json::Deserializer::from_reader(&mut reader);
-    let mut stopped = false;
-    let result = TrailFile {
-        out: &mut *out,
-        stopped: &mut stopped,
-    }
-    .deserialize(&mut deserializer)
-    .and_then(|()| deserializer.end());
-    out.bytes += reader.bytes;
-    match result {
-        Ok(()) => Ok(()),
-        Err(_) if stopped => Err(ParseError::Stopped),
-        Err(err) => Err(ParseError::Corrupt(format!("not a CloudTrail log file: {err}"))),
-    }
-}
-
-struct Counting<R> {
-    inner: R,
-    bytes: u64,
-}
-
-impl<R: Read> Read for Counting<R> {
-    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-        let n = self.inner.read(buf)?;
-        self.bytes += n as u64;
-        Ok(n)
-    }
-}
-
-struct TrailFile<'o, 'a, F> {
-    out: &'o mut Output<'a, F>,
-    stopped: &'o mut bool,
-}
-
-impl<'de, F: FnMut(Chunk) -> Result<(), Stopped>> DeserializeSeed<'de> for TrailFile<'_, '_, F> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_map(self)
-    }
-}
-
-impl<'de, F: FnMut(Chunk) -> Result<(), Stopped>> Visitor<'de> for TrailFile<'_, '_, F> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("an object {\"Records\":[…]}")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let mut found = false;
-        while let Some(key) = map.next_key::<String>()? {
-            if key == "Records" {
-                found = true;
-                map.next_value_seed(TrailRecords {
-                    out: &mut *self.out,
-                    stopped: &mut *self.stopped,
-                })?;
-            } else {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-        match found {
-            true => Ok(()),
-            false => Err(de::Error::missing_field("Records")),
-        }
-    }
-}
-
-struct TrailRecords<'o, 'a, F> {
-    out: &'o mut Output<'a, F>,
-    stopped: &'o mut bool,
-}
-
-impl<'de, F: FnMut(Chunk) -> Result<(), Stopped>> DeserializeSeed<'de> for TrailRecords<'_, '_, F> {
-    type Value = ();
-
-    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
-        deserializer.deserialize_seq(self)
-    }
-}
-
-impl<'de, F: FnMut(Chunk) -> Result<(), Stopped>> Visitor<'de> for TrailRecords<'_, '_, F> {
-    type Value = ();
-
-    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("an array of CloudTrail records")
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        #[derive(serde::Deserialize)]
-        struct Time<'a> {
-            #[serde(rename = "eventTime", borrow)]
-            event_time: Option<&'a str>,
-        }
-        let mut number = 0;
-        while let Some(record) = seq.next_element::<Box<RawValue>>()? {
-            number += 1;
-            let text = record.get();
-            let time = serde_json::from_str::<Time>(text)
-                .ok()
-                .and_then(|time| time.event_time.and_then(rfc3339_ms));
-            let record = Record {
-                number,
-                timestamp: time.unwrap_or(self.out.meta.last_modified_ms),
-                text: text.to_string(),
-            };
-            if let Err(err) = self.out.push(record) {
-                *self.stopped = matches!(err, ParseError::Stopped);
-                return Err(de::Error::custom(match err {
-                    ParseError::Corrupt(reason) => reason,
-                    ParseError::Stopped => "stopped".to_string(),
-                }));
-            }
-        }
-        Ok(())
-    }
-}
-
+mod download;
+mod records;
 #[cfg(test)]
 mod tests;

@@ -12,13 +12,12 @@ fn gzip(bytes: &[u8]) -> Vec<u8> {
     encoder.finish().unwrap()
 }
 
-fn meta(key: &str) -> ObjectMeta {
-    ObjectMeta {
+fn located(key: &str) -> Located {
+    Located {
         bucket: "logs".into(),
         key: key.into(),
         etag: "abc".into(),
         last_modified_ms: 1_795_946_400_000,
-        format: Format::TextLines,
         key_fields: Vec::new(),
     }
 }
@@ -26,10 +25,16 @@ fn meta(key: &str) -> ObjectMeta {
 /// Parses `body` and returns what was read and every chunk.
 fn parse(body: &[u8], key: &str) -> (Result<ObjectRead, ParseError>, Vec<Chunk>) {
     let mut chunks = Vec::new();
-    let result = parse_object(body, meta(key), Ack::Invocation, &S3Options::default(), |chunk| {
-        chunks.push(chunk);
-        Ok(())
-    });
+    let result = read_object(
+        body,
+        located(key),
+        Ack::Invocation,
+        &S3Options::default(),
+        |chunk| {
+            chunks.push(chunk);
+            Ok(())
+        },
+    );
     (result, chunks)
 }
 
@@ -208,9 +213,9 @@ fn records_leave_in_chunks_and_a_stop_ends_reading() {
     assert_eq!(records(&chunks).len(), 3000);
 
     let mut taken = 0;
-    let result = parse_object(
+    let result = read_object(
         body.as_bytes(),
-        meta("big.log"),
+        located("big.log"),
         Ack::Invocation,
         &S3Options::default(),
         |_| {
@@ -225,13 +230,13 @@ fn records_leave_in_chunks_and_a_stop_ends_reading() {
 #[test]
 fn a_rule_overrides_what_the_content_says() {
     let options = S3Options {
-        rules: super::super::format::parse_rules("raw/*=text-lines").unwrap(),
+        rules: crate::source::s3::format::parse_rules("raw/*=text-lines").unwrap(),
         ..S3Options::default()
     };
     let mut chunks = Vec::new();
-    let read = parse_object(
+    let read = read_object(
         payload("/a", &["1"]).as_bytes(),
-        meta("raw/x"),
+        located("raw/x"),
         Ack::Invocation,
         &options,
         |chunk| {

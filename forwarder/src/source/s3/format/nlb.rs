@@ -13,9 +13,35 @@
 //! `sent_bytes`.
 
 use super::positional::{Layout, Share, address, date, decimal, list, text, time, whole};
-use super::{AccessRecord, FieldType};
+use super::{
+    AccessRecord, Context, FieldType, FormatSpec, KeyLayout, Lines, Parsed, Reading, RecordError, Typed,
+};
 
 /// Every field the parser writes under `nlb`.
+/// The NLB's row of the format table. The files are under
+/// `…/AWSLogs/ACCOUNT/elasticloadbalancing/REGION/YYYY/MM/DD/`, named `…_net.NAME_…`
+/// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-access-logs.html>).
+pub static FORMAT: FormatSpec = FormatSpec {
+    name: "nlb",
+    key: KeyLayout {
+        service: Some("elasticloadbalancing"),
+        file: Some(|file| file.contains("_net.")),
+    },
+    content: None,
+    reading: Reading::Lines(Lines::PLAIN),
+    typed: Some(Typed {
+        object: "nlb",
+        fields: FIELDS,
+        parse: parse_into,
+    }),
+    index_prefix: Some("nlb"),
+    dashboards: &[],
+};
+
+fn parse_into<'a>(line: &'a str, _: Context<'_>, out: &mut String) -> Result<Parsed<'a>, RecordError> {
+    LAYOUT.parse_into(line, out)
+}
+
 pub const FIELDS: &[(&str, FieldType)] = &[
     ("type", FieldType::Keyword),
     ("version", FieldType::Keyword),
@@ -75,7 +101,7 @@ pub(super) const LAYOUT: Layout = Layout {
 };
 
 /// Parses one line of an NLB access log.
-pub fn parse(line: &str) -> Result<AccessRecord<'_>, String> {
+pub fn parse(line: &str) -> Result<AccessRecord<'_>, RecordError> {
     LAYOUT.parse(line)
 }
 
@@ -89,7 +115,7 @@ mod tests {
 
     /// The page's two examples as AWS published them in 2020 (21 fields, before
     /// `tls_connection_creation_time`): see tests/fixtures/access/README.md.
-    const DOCS: &str = include_str!("../../../../tests/fixtures/access/nlb-access-docs.log");
+    const DOCS: &str = include_str!("../../../../../tests/fixtures/access/nlb-access-docs.log");
 
     /// The example without an ALPN policy as the page reads today, ending with
     /// `tls_connection_creation_time` (22 fields),

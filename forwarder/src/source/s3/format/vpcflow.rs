@@ -14,11 +14,54 @@
 //! they have: the interface, the window, the status. `start` and `end`, Unix seconds, are written
 //! as dates; `start` is the record's time.
 
-use super::{AccessRecord, Context, FieldType, FieldWriter, Shared};
-use crate::document::write::push_timestamp;
+use super::{
+    AccessRecord, Context, FieldType, FieldWriter, FormatSpec, HeaderLine, KeyLayout, Lines, Reading,
+    RecordError, Shared, Typed,
+};
+use crate::json::push_timestamp;
 use std::borrow::Cow;
 
 /// The documented fields, by the version that brought them; the first 14 are the default format.
+/// VPC flow logs' row of the format table: files under
+/// `…/AWSLogs/[o-ORG/]ACCOUNT/vpcflowlogs/REGION/…`
+/// (<https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-path.html>), whose first line
+/// names the fields of the lines after it.
+pub static FORMAT: FormatSpec = FormatSpec {
+    name: "vpc-flow",
+    key: KeyLayout {
+        service: Some("vpcflowlogs"),
+        file: None,
+    },
+    content: None,
+    reading: Reading::Lines(Lines {
+        header: Some(header),
+        time: None,
+    }),
+    typed: Some(Typed {
+        object: "vpc_flow",
+        fields: FIELDS,
+        parse: |line, context, out| parse(line, context).map(|record| record.into_parsed(out)),
+    }),
+    index_prefix: Some("vpcflow"),
+    dashboards: &[],
+};
+
+/// The first line of a file, `version account-id interface-id …`, every name a lower-case word
+/// (<https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-records-examples.html>).
+fn header(number: u64, line: &str) -> Option<HeaderLine> {
+    if number != 1 {
+        return None;
+    }
+    let names: Vec<String> = line.split_whitespace().map(str::to_string).collect();
+    let is_name = |name: &String| {
+        name.starts_with(|c: char| c.is_ascii_lowercase())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+    };
+    names.iter().all(is_name).then_some(HeaderLine::Fields(names))
+}
+
 pub const FIELDS: &[(&str, FieldType)] = &[
     // Version 2, the default format, in its order.
     ("version", FieldType::Long),
@@ -124,10 +167,10 @@ fn position(name: &str) -> Option<usize> {
 }
 
 /// Parses one record; `context.header` holds the names of the file's first line.
-pub fn parse(line: &str, context: Context<'_>) -> Result<AccessRecord<'static>, String> {
+pub fn parse(line: &str, context: Context<'_>) -> Result<AccessRecord<'static>, RecordError> {
     let values: Vec<&str> = line.split_ascii_whitespace().collect();
     if values.is_empty() {
-        return Err("empty line".to_string());
+        return Err(RecordError::Blank);
     }
     let mut record = Record {
         out: FieldWriter::with_capacity(line.len() * 2 + 128),
@@ -137,11 +180,10 @@ pub fn parse(line: &str, context: Context<'_>) -> Result<AccessRecord<'static>, 
     match context.header {
         Some(names) => {
             if values.len() < names.len() {
-                return Err(format!(
-                    "{} values where the header line names {}",
-                    values.len(),
-                    names.len()
-                ));
+                return Err(RecordError::TooFewValues {
+                    count: values.len(),
+                    layout: format!("values where the header line names {}", names.len()),
+                });
             }
             for (name, value) in names.iter().zip(&values) {
                 match position(name) {
@@ -152,10 +194,12 @@ pub fn parse(line: &str, context: Context<'_>) -> Result<AccessRecord<'static>, 
         }
         None => {
             if values.len() < DEFAULT_FORMAT {
-                return Err(format!(
-                    "{} values where the default format has {DEFAULT_FORMAT} (no header line names others)",
-                    values.len()
-                ));
+                return Err(RecordError::TooFewValues {
+                    count: values.len(),
+                    layout: format!(
+                        "values where the default format has {DEFAULT_FORMAT} (no header line names others)"
+                    ),
+                });
             }
             for (index, value) in values.iter().take(DEFAULT_FORMAT).enumerate() {
                 record.known(index, value)?;
@@ -178,7 +222,7 @@ struct Record {
 
 impl Record {
     /// Writes the value of a documented field, typed, and keeps what the shared fields need.
-    fn known(&mut self, index: usize, value: &str) -> Result<(), String> {
+    fn known(&mut self, index: usize, value: &str) -> Result<(), RecordError> {
         let (key, kind) = FIELDS[index];
         match kind {
             FieldType::Long => {
@@ -192,7 +236,7 @@ impl Record {
             FieldType::Date if value != "-" => {
                 let seconds: i64 = value
                     .parse()
-                    .map_err(|_| format!("{key} is not a time in Unix seconds: {value:?}"))?;
+                    .map_err(|_| RecordError::value(key, "a time in Unix seconds", value))?;
                 let ms = seconds.saturating_mul(1000);
                 let mut text = String::with_capacity(26);
                 push_timestamp(&mut text, ms);
@@ -223,18 +267,18 @@ mod tests {
     /// The default-format records of the examples page: accepted and rejected SSH and RDP, `NODATA`
     /// and `SKIPDATA`, a ping and its rejected reply, IPv6 SSH. With the header line S3 files start
     /// with.
-    const DEFAULT: &str = include_str!("../../../../tests/fixtures/access/vpcflow-default.log");
+    const DEFAULT: &str = include_str!("../../../../../tests/fixtures/access/vpcflow-default.log");
     /// "TCP flag sequence": a version 3 custom format (one record has two spaces between values,
     /// as on the page).
-    const TCP_FLAGS: &str = include_str!("../../../../tests/fixtures/access/vpcflow-tcp-flags.log");
+    const TCP_FLAGS: &str = include_str!("../../../../../tests/fixtures/access/vpcflow-tcp-flags.log");
     /// "Traffic through a NAT gateway": a custom format of six fields, no version, `-` instance
     /// ids (the page's trailing `#…` comments removed).
-    const NAT_GATEWAY: &str = include_str!("../../../../tests/fixtures/access/vpcflow-nat-gateway.log");
+    const NAT_GATEWAY: &str = include_str!("../../../../../tests/fixtures/access/vpcflow-nat-gateway.log");
     /// "Traffic through a transit gateway" (the page's `...` line removed).
     const TRANSIT_GATEWAY: &str =
-        include_str!("../../../../tests/fixtures/access/vpcflow-transit-gateway.log");
+        include_str!("../../../../../tests/fixtures/access/vpcflow-transit-gateway.log");
     /// "Service name, traffic path, and flow direction": a version 5 custom format.
-    const TRAFFIC_PATH: &str = include_str!("../../../../tests/fixtures/access/vpcflow-traffic-path.log");
+    const TRAFFIC_PATH: &str = include_str!("../../../../../tests/fixtures/access/vpcflow-traffic-path.log");
 
     /// A file read as the S3 reader reads it: its first line names the fields of the others.
     fn parse_file(text: &str) -> Vec<AccessRecord<'static>> {

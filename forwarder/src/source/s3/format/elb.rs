@@ -14,9 +14,36 @@
 //! `extra_fields`.
 
 use super::positional::{Layout, Share, address, decimal, request, text, time, user_agent, whole};
-use super::{AccessRecord, FieldType};
+use super::{
+    AccessRecord, Context, Dashboard, FieldType, FormatSpec, KeyLayout, Lines, Parsed, Reading, RecordError,
+    Typed,
+};
 
 /// Every field the parser writes under `elb`.
+/// The Classic Load Balancer's row of the format table: any other file under
+/// `…/AWSLogs/ACCOUNT/elasticloadbalancing/` (the ALB's and NLB's rows come first)
+/// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/access-log-collection.html>).
+pub static FORMAT: FormatSpec = FormatSpec {
+    name: "elb",
+    key: KeyLayout {
+        service: Some("elasticloadbalancing"),
+        file: None,
+    },
+    content: None,
+    reading: Reading::Lines(Lines::PLAIN),
+    typed: Some(Typed {
+        object: "elb",
+        fields: FIELDS,
+        parse: parse_into,
+    }),
+    index_prefix: Some("elb"),
+    dashboards: &[Dashboard::HttpAccess],
+};
+
+fn parse_into<'a>(line: &'a str, _: Context<'_>, out: &mut String) -> Result<Parsed<'a>, RecordError> {
+    LAYOUT.parse_into(line, out)
+}
+
 pub const FIELDS: &[(&str, FieldType)] = &[
     ("elb", FieldType::Keyword),
     ("client_ip", FieldType::Ip),
@@ -63,7 +90,7 @@ pub(super) const LAYOUT: Layout = Layout {
 };
 
 /// Parses one line of a Classic Load Balancer access log.
-pub fn parse(line: &str) -> Result<AccessRecord<'_>, String> {
+pub fn parse(line: &str) -> Result<AccessRecord<'_>, RecordError> {
     LAYOUT.parse(line)
 }
 
@@ -76,7 +103,7 @@ mod tests {
     use super::*;
 
     /// The page's four examples (HTTP, HTTPS, TCP, SSL): see tests/fixtures/access/README.md.
-    const DOCS: &str = include_str!("../../../../tests/fixtures/access/elb-access-docs.log");
+    const DOCS: &str = include_str!("../../../../../tests/fixtures/access/elb-access-docs.log");
 
     fn docs(number: usize) -> AccessRecord<'static> {
         parse(DOCS.lines().nth(number - 1).unwrap()).unwrap()

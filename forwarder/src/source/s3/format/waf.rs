@@ -20,10 +20,31 @@ use serde::Deserialize;
 use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
-use super::{AccessRecord, FieldType, FieldWriter, Shared};
-use crate::document::write::push_raw_json;
+use super::{
+    AccessRecord, FieldType, FieldWriter, FormatSpec, KeyLayout, Lines, Reading, RecordError, Shared, Typed,
+};
+use crate::json::push_raw_json;
 
 /// The documented members, `httpRequest`'s among them, under their snake_case names.
+/// WAF's row of the format table: files under `…/AWSLogs/ACCOUNT/WAFLogs/REGION/WEBACL/…`
+/// (<https://docs.aws.amazon.com/waf/latest/developerguide/logging-s3.html>).
+pub static FORMAT: FormatSpec = FormatSpec {
+    name: "waf",
+    key: KeyLayout {
+        service: Some("WAFLogs"),
+        file: None,
+    },
+    content: None,
+    reading: Reading::Lines(Lines::PLAIN),
+    typed: Some(Typed {
+        object: "waf",
+        fields: FIELDS,
+        parse: |line, _, out| parse(line).map(|record| record.into_parsed(out)),
+    }),
+    index_prefix: Some("waf"),
+    dashboards: &[],
+};
+
 pub const FIELDS: &[(&str, FieldType)] = &[
     // Epoch milliseconds, which the `date` type reads as they are.
     ("timestamp", FieldType::Date),
@@ -58,26 +79,34 @@ pub const FIELDS: &[(&str, FieldType)] = &[
 ];
 
 /// Parses one line.
-pub fn parse(line: &str) -> Result<AccessRecord<'static>, String> {
+pub fn parse(line: &str) -> Result<AccessRecord<'static>, RecordError> {
     if line.trim().is_empty() {
-        return Err("empty line".to_string());
+        return Err(RecordError::Blank);
     }
-    let Members(members) =
-        serde_json::from_str(line).map_err(|err| format!("not a WAF log record (JSON object): {err}"))?;
+    let Members(members) = serde_json::from_str(line).map_err(|err| RecordError::Json {
+        what: "not a WAF log record (JSON object)",
+        reason: err.to_string(),
+    })?;
     let mut out = FieldWriter::with_capacity(line.len() + 64);
     let mut request = Request::default();
     let mut time_ms = None;
     for (name, value) in members {
         match name.as_ref() {
             "timestamp" => {
-                let ms: f64 = serde_json::from_str(value.get())
-                    .map_err(|_| format!("timestamp is not a number of milliseconds: {}", value.get()))?;
+                let ms: f64 = serde_json::from_str(value.get()).map_err(|_| RecordError::Value {
+                    field: "timestamp".to_string(),
+                    expected: "a number of milliseconds",
+                    value: value.get().to_string(),
+                })?;
                 time_ms = Some(ms as i64);
                 out.raw_json("timestamp", value.get());
             }
             "httpRequest" if value.get().starts_with('{') => {
                 let Members(members) =
-                    serde_json::from_str(value.get()).map_err(|err| format!("httpRequest: {err}"))?;
+                    serde_json::from_str(value.get()).map_err(|err| RecordError::Json {
+                        what: "httpRequest",
+                        reason: err.to_string(),
+                    })?;
                 for (name, value) in members {
                     request.member(&mut out, &name, value)?;
                 }
@@ -125,7 +154,7 @@ struct Request {
 
 impl Request {
     /// Writes a member of `httpRequest` and keeps what the shared fields need.
-    fn member(&mut self, out: &mut FieldWriter, name: &str, value: &RawValue) -> Result<(), String> {
+    fn member(&mut self, out: &mut FieldWriter, name: &str, value: &RawValue) -> Result<(), RecordError> {
         let key = key(name);
         let text = || {
             string(value)
@@ -161,11 +190,15 @@ struct Header<'a> {
 
 /// Writes a member by its JSON type: strings as strings (`-` and `""` left out), nested structures,
 /// numbers and booleans as they are, `null` left out.
-fn write(out: &mut FieldWriter, key: &str, value: &RawValue) -> Result<(), String> {
+fn write(out: &mut FieldWriter, key: &str, value: &RawValue) -> Result<(), RecordError> {
     let json = value.get();
     match json.as_bytes().first() {
         Some(b'"') => {
-            let text = string(value).ok_or_else(|| format!("{key} is not a string: {json}"))?;
+            let text = string(value).ok_or_else(|| RecordError::Value {
+                field: key.to_string(),
+                expected: "a string",
+                value: json.to_string(),
+            })?;
             out.str(key, &text);
         }
         Some(b'n') => {}
@@ -282,7 +315,7 @@ mod tests {
     /// The six examples of the log examples page (as AWS published them up to 2023), each on one
     /// line as WAF writes them: SQLi terminating and non-terminating, a rule group, a JSON body, a
     /// CAPTCHA with a valid token and one without.
-    const SAMPLES: &str = include_str!("../../../../tests/fixtures/access/waf-examples.jsonl");
+    const SAMPLES: &str = include_str!("../../../../../tests/fixtures/access/waf-examples.jsonl");
 
     fn object(record: &AccessRecord) -> Map<String, Value> {
         check::object(&record.fields)
@@ -342,7 +375,12 @@ mod tests {
                 bytes: None,
             }
         );
+    }
 
+    /// The page's examples of a rule group, an empty URI and CAPTCHA actions.
+    #[test]
+    fn the_documented_group_body_and_captcha_examples_keep_their_structures() {
+        let records: Vec<AccessRecord> = SAMPLES.lines().map(|line| parse(line).unwrap()).collect();
         let group = object(&records[2]);
         assert_eq!(group["terminating_rule_type"], "GROUP");
         assert_eq!(
@@ -483,15 +521,21 @@ mod tests {
     #[test]
     fn bad_lines_say_what_is_wrong() {
         assert_eq!(parse("").unwrap_err(), "empty line");
-        let garbage = parse("2024-01-01 something happened").unwrap_err();
+        let garbage = parse("2024-01-01 something happened").unwrap_err().to_string();
         assert!(
             garbage.starts_with("not a WAF log record (JSON object): "),
             "{garbage}"
         );
-        assert!(parse("[1, 2]").unwrap_err().contains("expected a JSON object"));
+        assert!(
+            parse("[1, 2]")
+                .unwrap_err()
+                .to_string()
+                .contains("expected a JSON object")
+        );
         assert!(
             parse(r#"{"timestamp":1} trailing"#)
                 .unwrap_err()
+                .to_string()
                 .contains("trailing characters")
         );
         assert_eq!(

@@ -12,11 +12,30 @@
 //! `acl_required`). `key` stays URL-encoded, as AWS writes it. `bytes_sent` is `-` when zero, so it
 //! is written as 0.
 
-use super::{AccessRecord, FieldType, FieldWriter, Shared, split_quoted, split_request};
-use crate::document::write::push_timestamp;
+use super::{
+    AccessRecord, Dashboard, FieldType, FieldWriter, FormatSpec, KeyLayout, Lines, Reading, RecordError,
+    Shared, Typed, split_quoted, split_request,
+};
+use crate::json::push_timestamp;
 use std::borrow::Cow;
 
 /// The fields in the order of a line.
+/// S3 server access logs' row of the format table. They have no key layout of their own (the
+/// bucket owner picks the prefix): a rule of `S3_FORMATS` names them.
+pub static FORMAT: FormatSpec = FormatSpec {
+    name: "s3-access",
+    key: KeyLayout::NONE,
+    content: None,
+    reading: Reading::Lines(Lines::PLAIN),
+    typed: Some(Typed {
+        object: "s3_access",
+        fields: FIELDS,
+        parse: |line, _, out| parse(line).map(|record| record.into_parsed(out)),
+    }),
+    index_prefix: Some("s3access"),
+    dashboards: &[Dashboard::HttpAccess],
+};
+
 pub const FIELDS: &[(&str, FieldType)] = &[
     ("bucket_owner", FieldType::Keyword),
     ("bucket", FieldType::Keyword),
@@ -57,25 +76,25 @@ const BYTES_SENT: usize = 11;
 const USER_AGENT: usize = 16;
 
 /// Parses one line.
-pub fn parse(line: &str) -> Result<AccessRecord<'static>, String> {
+pub fn parse(line: &str) -> Result<AccessRecord<'static>, RecordError> {
     if line.trim().is_empty() {
-        return Err("empty line".to_string());
+        return Err(RecordError::Blank);
     }
     let mut out = FieldWriter::with_capacity(line.len() + 512);
     let mut rest = line.trim_start();
     for (key, _) in &FIELDS[..BEFORE_TIME] {
         let (value, after) = rest
             .split_once(' ')
-            .ok_or_else(|| format!("the line ends before its {key} and [time]"))?;
+            .ok_or_else(|| RecordError::Shape(format!("the line ends before its {key} and [time]")))?;
         out.str(key, value);
         rest = after.trim_start();
     }
     let (time, rest) = rest
         .strip_prefix('[')
         .and_then(|rest| rest.split_once(']'))
-        .ok_or_else(|| format!("no [time] after the bucket: {:?}", truncated(rest)))?;
+        .ok_or_else(|| RecordError::Shape(format!("no [time] after the bucket: {:?}", truncated(rest))))?;
     let time_ms = chrono::DateTime::parse_from_str(time, "%d/%b/%Y:%H:%M:%S %z")
-        .map_err(|_| format!("time is not [DD/Mon/YYYY:HH:MM:SS +ZZZZ]: {time:?}"))?
+        .map_err(|_| RecordError::value("time", "[DD/Mon/YYYY:HH:MM:SS +ZZZZ]", time))?
         .timestamp_millis();
     let mut text = String::with_capacity(32);
     push_timestamp(&mut text, time_ms);
@@ -85,10 +104,12 @@ pub fn parse(line: &str) -> Result<AccessRecord<'static>, String> {
     let after_time = &FIELDS[BEFORE_TIME + 1..];
     let least = HTTP_STATUS - BEFORE_TIME;
     if values.len() < least {
-        return Err(format!(
-            "{} fields after the [time] where a line has at least {least} (through http_status)",
-            values.len()
-        ));
+        return Err(RecordError::TooFewValues {
+            count: values.len(),
+            layout: format!(
+                "fields after the [time] where a line has at least {least} (through http_status)"
+            ),
+        });
     }
     let mut shared = Shared::default();
     for (index, ((key, kind), value)) in after_time.iter().zip(&values).enumerate() {
@@ -144,9 +165,9 @@ mod tests {
 
     /// The five records of the page's example log as it stood in 2019–2022, before the
     /// `Access Point ARN`, `ACL Required` and `Source region` fields (24 fields).
-    const SAMPLE_2019: &str = include_str!("../../../../tests/fixtures/access/s3access-2019.log");
+    const SAMPLE_2019: &str = include_str!("../../../../../tests/fixtures/access/s3access-2019.log");
     /// The first two records of the page's example log today, with those three fields (27).
-    const SAMPLE_CURRENT: &str = include_str!("../../../../tests/fixtures/access/s3access-current.log");
+    const SAMPLE_CURRENT: &str = include_str!("../../../../../tests/fixtures/access/s3access-current.log");
 
     fn object(record: &AccessRecord) -> Map<String, Value> {
         check::object(&record.fields)
@@ -306,6 +327,11 @@ mod tests {
             .next()
             .unwrap()
             .replace("\"S3Console/0.4\" - ", "\"S3Console/0.4 - ");
-        assert!(parse(&unterminated).unwrap_err().contains("never ends"));
+        assert!(
+            parse(&unterminated)
+                .unwrap_err()
+                .to_string()
+                .contains("never ends")
+        );
     }
 }

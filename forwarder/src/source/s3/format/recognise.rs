@@ -1,0 +1,131 @@
+//! Which format an object is in, from the table: AWS's key layout, else its first bytes. (A
+//! rule of `S3_FORMATS` comes before both: [`super::S3Options::format_of_key`].)
+
+use super::{FORMATS, Format};
+
+/// The format whose key layout `key` follows: under `[prefix/]AWSLogs/[o-ORG/]ACCOUNT/SERVICE/…`,
+/// the first format of that service whose file test passes; else the first format known by its
+/// file name alone (CloudFront's).
+pub fn by_key(key: &str) -> Option<Format> {
+    let parts: Vec<&str> = key.split('/').collect();
+    let file = parts.last().copied().unwrap_or_default();
+    let service = parts.iter().enumerate().find_map(|(i, part)| {
+        if *part != "AWSLogs" {
+            return None;
+        }
+        let mut rest = parts[i + 1..].iter();
+        let mut account = rest.next()?;
+        if account.starts_with("o-") {
+            account = rest.next()?;
+        }
+        is_account(account).then(|| rest.next().copied()).flatten()
+    });
+    let file_matches = |format: &Format| format.key.file.is_none_or(|test| test(file));
+    let by_service = service.and_then(|service| {
+        FORMATS
+            .iter()
+            .find(|format| format.key.service == Some(service) && file_matches(format))
+    });
+    by_service
+        .or_else(|| {
+            FORMATS.iter().find(|format| {
+                format.key.service.is_none() && format.key.file.is_some() && file_matches(format)
+            })
+        })
+        .copied()
+}
+
+fn is_account(part: &str) -> bool {
+    part.len() == 12 && part.bytes().all(|byte| byte.is_ascii_digit())
+}
+
+/// The first format whose content test passes on the first decompressed bytes of an object
+/// (text lines, whose test always does, when no other's does).
+pub fn by_content(head: &[u8]) -> Format {
+    let text = String::from_utf8_lossy(head);
+    FORMATS
+        .iter()
+        .find(|format| format.content.is_some_and(|test| test(&text)))
+        .copied()
+        .unwrap_or(Format::TextLines)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn aws_key_layouts_name_the_access_log_formats() {
+        // Key layouts from the pages each format's file cites.
+        let layout = |key: &str| by_key(key);
+        let elb = "logs/AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/29";
+        assert_eq!(
+            layout(&format!(
+                "{elb}/123456789012_elasticloadbalancing_us-east-2_app.my-alb.1234567890abcdef_20261129T0005Z_198.51.100.1_1abc.log.gz"
+            )),
+            Some(Format::Alb)
+        );
+        assert_eq!(
+            layout(&format!(
+                "{elb}/conn_log.123456789012_elasticloadbalancing_us-east-2_app.my-alb.1234567890abcdef_20261129T0005Z_198.51.100.1_1abc.log.gz"
+            )),
+            Some(Format::AlbConnection)
+        );
+        assert_eq!(
+            layout(&format!(
+                "{elb}/123456789012_elasticloadbalancing_us-east-2_net.my-nlb.1234567890abcdef_20261129T0005Z_5d2e.log.gz"
+            )),
+            Some(Format::Nlb)
+        );
+        assert_eq!(
+            layout(&format!(
+                "{elb}/123456789012_elasticloadbalancing_us-east-2_my-loadbalancer_20261129T0005Z_172.160.001.192_20sg8hgm.log"
+            )),
+            Some(Format::Elb)
+        );
+        assert_eq!(
+            layout(
+                "AWSLogs/123456789012/WAFLogs/us-east-1/my-acl/2026/11/29/10/05/123456789012_waflogs_us-east-1_my-acl_20261129T1005Z_a1b2.log.gz"
+            ),
+            Some(Format::Waf)
+        );
+        assert_eq!(
+            layout(
+                "AWSLogs/o-abc123/123456789012/vpcflowlogs/us-east-1/2026/11/29/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20261129T1005Z_a1b2.log.gz"
+            ),
+            Some(Format::VpcFlow)
+        );
+        assert_eq!(
+            layout("cf/E2EXAMPLE12345.2026-11-29-10.a1b2c3d4.gz"),
+            Some(Format::Cloudfront)
+        );
+        assert_eq!(layout("cf/e2example.2026-11-29-10.a1b2c3d4.gz"), None);
+        assert_eq!(layout("access/2026-11-29-10-05-12-ABCDEF0123456789"), None);
+    }
+
+    #[test]
+    fn alb_connection_logs_are_known_by_either_key_shape() {
+        let elb = "AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/29";
+        let file = "123456789012_elasticloadbalancing_us-east-2_app.my-alb.1234567890abcdef_20261129T0005Z_198.51.100.1_1abc.log.gz";
+        for separator in ['_', '.'] {
+            let key = format!("{elb}/conn_log{separator}{file}");
+            assert_eq!(by_key(&key), Some(Format::AlbConnection), "{key}");
+        }
+        assert_eq!(by_key(&format!("{elb}/{file}")), Some(Format::Alb));
+    }
+
+    #[test]
+    fn content_tells_the_formats_apart() {
+        assert_eq!(
+            by_content(br#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"/a","#),
+            Format::CloudwatchFirehose
+        );
+        assert_eq!(
+            by_content(b"\n{ \"Records\" : [ {\"eventVersion\""),
+            Format::Cloudtrail
+        );
+        assert_eq!(by_content(b"{\"level\":\"info\"}\n"), Format::JsonLines);
+        assert_eq!(by_content(b"2026-11-29 hello\n"), Format::TextLines);
+        assert_eq!(by_content(b""), Format::TextLines);
+    }
+}

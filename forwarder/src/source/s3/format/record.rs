@@ -1,0 +1,172 @@
+//! What a format's parser gives for one record: its typed fields (written as JSON text), the
+//! fields every access log shares, its own time, and, for a record that does not parse, a typed
+//! [`RecordError`] whose message the document keeps as `parse_error`.
+
+use std::borrow::Cow;
+
+/// What one access log line says, with its fields in a string of their own (the per-format
+/// `parse` functions; the table's parser writes them straight into the document instead).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AccessRecord<'a> {
+    /// The record's own time, in milliseconds since the epoch.
+    pub time_ms: Option<i64>,
+    /// The format's fields: the inside of a JSON object (`"a":1,"b":"x"`), no braces.
+    pub fields: String,
+    pub shared: Shared<'a>,
+}
+
+impl AccessRecord<'_> {
+    /// The record with nothing borrowed from its line.
+    pub fn into_owned(self) -> AccessRecord<'static> {
+        AccessRecord {
+            time_ms: self.time_ms,
+            fields: self.fields,
+            shared: self.shared.into_owned(),
+        }
+    }
+}
+
+impl<'a> AccessRecord<'a> {
+    /// Appends the fields to `out` and gives what else the record said, for the table's parser.
+    pub(super) fn into_parsed(self, out: &mut String) -> Parsed<'a> {
+        out.push_str(&self.fields);
+        Parsed {
+            time_ms: self.time_ms,
+            shared: self.shared,
+            shared_plain: false,
+            quotes_only: false,
+        }
+    }
+}
+
+/// The fields every access log fills where it has them (`client.ip`, `http.status_code`, …);
+/// the text ones borrowed from the line where it holds them as they are.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Shared<'a> {
+    pub client_ip: Option<Cow<'a, str>>,
+    pub client_port: Option<u16>,
+    pub http_method: Option<Cow<'a, str>>,
+    pub http_status_code: Option<u16>,
+    pub url_original: Option<Cow<'a, str>>,
+    pub user_agent: Option<Cow<'a, str>>,
+    /// Bytes sent to the client (or transferred, for flow logs).
+    pub bytes: Option<u64>,
+}
+
+impl Shared<'_> {
+    /// The shared fields with nothing borrowed from the line.
+    pub fn into_owned(self) -> Shared<'static> {
+        let owned = |text: Option<Cow<'_, str>>| text.map(|text| Cow::Owned(text.into_owned()));
+        Shared {
+            client_ip: owned(self.client_ip),
+            client_port: self.client_port,
+            http_method: owned(self.http_method),
+            http_status_code: self.http_status_code,
+            url_original: owned(self.url_original),
+            user_agent: owned(self.user_agent),
+            bytes: self.bytes,
+        }
+    }
+}
+
+/// The mapping type of a format's field, for its index template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FieldType {
+    Keyword,
+    Text,
+    Long,
+    Double,
+    Ip,
+    Date,
+    Boolean,
+    /// A JSON object kept as it is (WAF's nested structures).
+    Object,
+}
+
+/// Context a parser may need beyond the line: the field names of the header line that came
+/// before it (CloudFront's `#Fields:`, a VPC flow log's first line).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Context<'a> {
+    pub header: Option<&'a [String]>,
+}
+
+/// What the table's parser ([`super::Format::parse`]) gives besides the fields it writes.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Parsed<'a> {
+    /// The record's own time, in milliseconds since the epoch.
+    pub time_ms: Option<i64>,
+    pub shared: Shared<'a>,
+    /// Whether the shared texts are known to need no JSON escaping.
+    pub shared_plain: bool,
+    /// Whether the line is known to hold no backslash and no control byte: its quotes are then
+    /// all that JSON escaping changes.
+    pub quotes_only: bool,
+}
+
+/// Why a record did not parse. The message is what the record's document keeps as
+/// `parse_error`, so each variant writes the words it always wrote.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RecordError {
+    /// The format has no typed fields (CloudTrail, JSON and text lines, Firehose payloads).
+    #[error("{format} is not an access log format")]
+    NotTyped { format: &'static str },
+    /// A line of nothing but whitespace (the positional formats' words).
+    #[error("an empty line")]
+    Empty,
+    /// The same, as the other access logs word it.
+    #[error("empty line")]
+    Blank,
+    /// A positional line shorter than the format as AWS first shipped it.
+    #[error("{count} field{s}, {what} has at least {required} ({first} to {last})", s = if *.count == 1 { "" } else { "s" })]
+    TooFewFields {
+        count: usize,
+        what: &'static str,
+        required: usize,
+        first: &'static str,
+        last: &'static str,
+    },
+    /// A line with fewer values than the layout it is read by (a header line's, or the default
+    /// one) names: `layout` says which, as the message words it.
+    #[error("{count} {layout}")]
+    TooFewValues { count: usize, layout: String },
+    /// A `"quoted"` field without its closing quote.
+    #[error("the quoted field at byte {at} never ends")]
+    QuoteNeverEnds { at: usize },
+    /// The same, as S3 server access logs word it.
+    #[error("a quoted field that starts at byte {at} never ends")]
+    QuotedFieldNeverEnds { at: usize },
+    /// A value that is not what its field holds: `field` names it (`elb_status_code`, or
+    /// `field 9 (elb_status_code)`), `value` is as the message shows it.
+    #[error("{field} is not {expected}: {value}")]
+    Value {
+        field: String,
+        expected: &'static str,
+        value: String,
+    },
+    /// A part of the line that is missing or misplaced (S3 server access logs' `[time]`).
+    #[error("{0}")]
+    Shape(String),
+    /// A line or a part of it that is not the JSON it should be (WAF).
+    #[error("{what}: {reason}")]
+    Json { what: &'static str, reason: String },
+}
+
+impl RecordError {
+    /// A value that is not what field `field` holds, shown quoted (`"abc"`).
+    pub fn value(field: impl Into<String>, expected: &'static str, value: &str) -> RecordError {
+        RecordError::Value {
+            field: field.into(),
+            expected,
+            value: format!("{value:?}"),
+        }
+    }
+}
+
+/// Tests compare an error with the message it gives.
+#[cfg(test)]
+impl PartialEq<&str> for RecordError {
+    fn eq(&self, text: &&str) -> bool {
+        let shown = self.to_string();
+        shown == *text
+    }
+}

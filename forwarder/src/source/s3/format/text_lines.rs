@@ -1,0 +1,19 @@
+//! One log line per line, the format of an object nothing else recognises; a line that starts
+//! with an RFC 3339 time has that time.
+
+use super::time::rfc3339_ms;
+use super::{FormatSpec, KeyLayout, Lines, Reading};
+
+pub static FORMAT: FormatSpec = FormatSpec {
+    name: "text-lines",
+    key: KeyLayout::NONE,
+    // Asked last: whatever no other format recognises.
+    content: Some(|_| true),
+    reading: Reading::Lines(Lines {
+        header: None,
+        time: Some(|line, _| line.split_whitespace().next().and_then(rfc3339_ms)),
+    }),
+    typed: None,
+    index_prefix: Some("s3"),
+    dashboards: &[],
+};

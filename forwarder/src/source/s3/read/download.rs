@@ -1,0 +1,233 @@
+//! The download: `GetObject`'s body handed, as it arrives, to a blocking thread that reads it
+//! ([`super::read_object`]), and the listing of a prefix for a replay.
+
+use std::io::Read;
+use std::sync::Arc;
+
+use aws_sdk_s3::error::ProvideErrorMetadata;
+use bytes::{Buf, Bytes};
+
+use super::{Chunk, Located, ObjectRead, ParseError, Stopped, read_object};
+use crate::source::s3::{ObjectTask, S3Options};
+
+/// Download buffers in flight between the network and the parsing thread (each may pin a read
+/// buffer of the HTTP client of a few hundred KB).
+const BODY_BUFFERS: usize = 4;
+
+/// Why an object could not be read (whole or in part).
+#[derive(Debug, thiserror::Error)]
+pub enum ObjectError {
+    /// An S3 call failed: the object or bucket is gone, access is denied, or S3 could not be
+    /// reached.
+    #[error("{url}: {call} failed ({code}): {message}")]
+    Call {
+        url: String,
+        /// The S3 API call: `GetObject`, `ListObjectsV2`.
+        call: &'static str,
+        code: String,
+        message: String,
+    },
+    /// The download broke off, or the bytes are not what they claim (corrupt gzip, bad JSON).
+    #[error("{url}: {reason}")]
+    Corrupt { url: String, reason: String },
+    /// The receiver of the chunks went away (the deadline passed).
+    #[error("{url}: reading stopped before the end")]
+    Stopped { url: String },
+}
+
+impl ObjectError {
+    /// The failure of S3 call `call` on `url`: its error code (`unreachable` when S3 sent none)
+    /// and the service's message.
+    fn call<E>(url: String, call: &'static str, err: &E) -> ObjectError
+    where
+        E: std::error::Error + ProvideErrorMetadata,
+    {
+        ObjectError::Call {
+            url,
+            call,
+            code: err.code().unwrap_or("unreachable").to_string(),
+            message: sluice_edge::sdk_error::sdk_message(err),
+        }
+    }
+}
+
+/// Reads objects with the S3 API. The client is made on first use, so a forwarder that never
+/// reads an object never loads the SDK's settings (which can mean asking the instance metadata
+/// service for a region).
+#[derive(Debug, Clone)]
+pub struct ObjectReader {
+    client: Arc<tokio::sync::OnceCell<aws_sdk_s3::Client>>,
+    sdk: Option<aws_config::SdkConfig>,
+    options: Arc<S3Options>,
+}
+
+/// One object of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listed {
+    pub key: String,
+    pub last_modified_ms: i64,
+    pub size: i64,
+}
+
+impl ObjectReader {
+    /// A reader with the SDK's settings from the environment, loaded on first use.
+    pub fn from_env(options: S3Options) -> ObjectReader {
+        ObjectReader {
+            client: Arc::default(),
+            sdk: None,
+            options: Arc::new(options),
+        }
+    }
+
+    /// A reader with given SDK settings (tests point them at moto).
+    pub fn new(sdk: &aws_config::SdkConfig, options: S3Options) -> ObjectReader {
+        ObjectReader {
+            sdk: Some(sdk.clone()),
+            ..ObjectReader::from_env(options)
+        }
+    }
+
+    /// The S3 client; an `AWS_ENDPOINT_URL` endpoint is addressed by path
+    /// (`http://host/bucket/key`), as local emulators need.
+    pub async fn client(&self) -> &aws_sdk_s3::Client {
+        self.client
+            .get_or_init(|| async {
+                let sdk = match &self.sdk {
+                    Some(sdk) => sdk.clone(),
+                    None => aws_config::load_from_env().await,
+                };
+                let config = aws_sdk_s3::config::Builder::from(&sdk)
+                    .force_path_style(sdk.endpoint_url().is_some())
+                    .build();
+                aws_sdk_s3::Client::from_conf(config)
+            })
+            .await
+    }
+
+    /// Lists the objects under `prefix` whose `LastModified` is within `[since, until)`.
+    pub async fn list(
+        &self,
+        bucket: &str,
+        prefix: &str,
+        since_ms: Option<i64>,
+        until_ms: Option<i64>,
+    ) -> Result<Vec<Listed>, ObjectError> {
+        let mut pages = self
+            .client()
+            .await
+            .list_objects_v2()
+            .bucket(bucket)
+            .prefix(prefix)
+            .into_paginator()
+            .send();
+        let mut listed = Vec::new();
+        while let Some(page) = pages.next().await {
+            let page = page
+                .map_err(|err| ObjectError::call(format!("s3://{bucket}/{prefix}"), "ListObjectsV2", &err))?;
+            for object in page.contents() {
+                let (Some(key), Some(modified)) = (object.key(), object.last_modified()) else {
+                    continue;
+                };
+                let modified = modified.to_millis().unwrap_or_default();
+                if since_ms.is_some_and(|since| modified < since)
+                    || until_ms.is_some_and(|until| modified >= until)
+                {
+                    continue;
+                }
+                listed.push(Listed {
+                    key: key.to_string(),
+                    last_modified_ms: modified,
+                    size: object.size().unwrap_or_default(),
+                });
+            }
+        }
+        Ok(listed)
+    }
+
+    /// Downloads and parses one object, handing its records to `emit` as they come.
+    pub async fn read(
+        &self,
+        task: &ObjectTask,
+        emit: impl FnMut(Chunk) -> Result<(), Stopped> + Send + 'static,
+    ) -> Result<ObjectRead, ObjectError> {
+        let url = task.url();
+        let output = self
+            .client()
+            .await
+            .get_object()
+            .bucket(&task.bucket)
+            .key(&task.key)
+            .send()
+            .await
+            .map_err(|err| ObjectError::call(url.clone(), "GetObject", &err))?;
+        let object = Located {
+            bucket: task.bucket.clone(),
+            key: task.key.clone(),
+            etag: output.e_tag().unwrap_or_default().trim_matches('"').to_string(),
+            last_modified_ms: output
+                .last_modified()
+                .and_then(|time| time.to_millis().ok())
+                .unwrap_or_default(),
+            key_fields: self.options.key_fields(&task.key),
+        };
+        let (sender, receiver) = tokio::sync::mpsc::channel(BODY_BUFFERS);
+        let options = Arc::clone(&self.options);
+        let ack = task.ack.clone();
+        let parse = tokio::task::spawn_blocking(move || {
+            read_object(ChannelReader::new(receiver), object, ack, &options, emit)
+        });
+        let mut body = output.body;
+        loop {
+            let next = match body.try_next().await {
+                Ok(Some(bytes)) => Ok(bytes),
+                Ok(None) => break,
+                Err(err) => Err(std::io::Error::other(format!("the download broke off: {err}"))),
+            };
+            let failed = next.is_err();
+            if sender.send(next).await.is_err() || failed {
+                break;
+            }
+        }
+        drop(sender);
+        match parse.await {
+            Ok(Ok(read)) => Ok(read),
+            Ok(Err(ParseError::Stopped)) => Err(ObjectError::Stopped { url }),
+            Ok(Err(ParseError::Corrupt(reason))) => Err(ObjectError::Corrupt { url, reason }),
+            Err(panicked) => Err(ObjectError::Corrupt {
+                url,
+                reason: format!("the parser failed: {panicked}"),
+            }),
+        }
+    }
+}
+
+/// The blocking side of the download: a `Read` over the buffers the network sends.
+struct ChannelReader {
+    receiver: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>,
+    current: Bytes,
+}
+
+impl ChannelReader {
+    fn new(receiver: tokio::sync::mpsc::Receiver<std::io::Result<Bytes>>) -> Self {
+        ChannelReader {
+            receiver,
+            current: Bytes::new(),
+        }
+    }
+}
+
+impl Read for ChannelReader {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.current.is_empty() {
+            match self.receiver.blocking_recv() {
+                Some(Ok(bytes)) => self.current = bytes,
+                Some(Err(err)) => return Err(err),
+                None => return Ok(0),
+            }
+        }
+        let n = buf.len().min(self.current.len());
+        buf[..n].copy_from_slice(&self.current[..n]);
+        self.current.advance(n);
+        Ok(n)
+    }
+}

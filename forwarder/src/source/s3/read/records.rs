@@ -1,0 +1,136 @@
+//! An object that is one JSON object whose `Records` array holds the records (CloudTrail's
+//! `{"Records":[…]}`), read one record at a time: the file is never parsed whole.
+
+use std::io::Read;
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+
+use super::{Output, ParseError, Stopped};
+use crate::source::s3::{Chunk, Record};
+
+/// Reads `{"Records":[…]}` one record at a time, each record's time read by `time`; `what` names
+/// such a file in the error of one that is not.
+pub(super) fn read<F: FnMut(Chunk) -> Result<(), Stopped>>(
+    stream: impl Read,
+    (what, time): (&str, fn(&str) -> Option<i64>),
+    out: &mut Output<'_, F>,
+) -> Result<(), ParseError> {
+    let mut reader = Counting {
+        inner: stream,
+        bytes: 0,
+    };
+    let mut deserializer = serde_json::Deserializer::from_reader(&mut reader);
+    let mut stopped = false;
+    let result = RecordsFile {
+        out: &mut *out,
+        time,
+        stopped: &mut stopped,
+    }
+    .deserialize(&mut deserializer)
+    .and_then(|()| deserializer.end());
+    out.bytes += reader.bytes;
+    match result {
+        Ok(()) => Ok(()),
+        Err(_) if stopped => Err(ParseError::Stopped),
+        Err(err) => Err(ParseError::Corrupt(format!("not a {what}: {err}"))),
+    }
+}
+
+struct Counting<R> {
+    inner: R,
+    bytes: u64,
+}
+
+impl<R: Read> Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        Ok(n)
+    }
+}
+
+struct RecordsFile<'o, 'a, F> {
+    out: &'o mut Output<'a, F>,
+    time: fn(&str) -> Option<i64>,
+    stopped: &'o mut bool,
+}
+
+impl<'de, F: FnMut(Chunk) -> Result<(), Stopped>> DeserializeSeed<'de> for RecordsFile<'_, '_, F> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de, F: FnMut(Chunk) -> Result<(), Stopped>> Visitor<'de> for RecordsFile<'_, '_, F> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object {\"Records\":[…]}")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut found = false;
+        while let Some(key) = map.next_key::<String>()? {
+            if key == "Records" {
+                found = true;
+                map.next_value_seed(RecordsArray {
+                    out: &mut *self.out,
+                    time: self.time,
+                    stopped: &mut *self.stopped,
+                })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        match found {
+            true => Ok(()),
+            false => Err(de::Error::missing_field("Records")),
+        }
+    }
+}
+
+struct RecordsArray<'o, 'a, F> {
+    out: &'o mut Output<'a, F>,
+    time: fn(&str) -> Option<i64>,
+    stopped: &'o mut bool,
+}
+
+impl<'de, F: FnMut(Chunk) -> Result<(), Stopped>> DeserializeSeed<'de> for RecordsArray<'_, '_, F> {
+    type Value = ();
+
+    fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+        deserializer.deserialize_seq(self)
+    }
+}
+
+impl<'de, F: FnMut(Chunk) -> Result<(), Stopped>> Visitor<'de> for RecordsArray<'_, '_, F> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an array of records")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut number = 0;
+        while let Some(record) = seq.next_element::<Box<RawValue>>()? {
+            number += 1;
+            let text = record.get();
+            let record = Record {
+                number,
+                timestamp: (self.time)(text).unwrap_or(self.out.meta.last_modified_ms),
+                text: text.to_string(),
+            };
+            if let Err(err) = self.out.push(record) {
+                *self.stopped = matches!(err, ParseError::Stopped);
+                return Err(de::Error::custom(match err {
+                    ParseError::Corrupt(reason) => reason,
+                    ParseError::Stopped => "stopped".to_string(),
+                }));
+            }
+        }
+        Ok(())
+    }
+}
