@@ -3,9 +3,11 @@
 //! Generates CloudWatch Logs subscription events with the project's generator
 //! (`tools/gen_payloads.py --batches 200 --events 500`, override with
 //! `SLUICE_BENCH_GENERATOR`) into `target/bench/`, then measures in the same run:
-//! - the floor: base64 + gunzip (flate2's streaming decoder, what a forwarder would ordinarily
-//!   use) + serde parse of `LogsData` + re-serialise, nothing else; and the same floor with the
-//!   pipeline's own whole-buffer gunzip, to show what that choice is worth;
+//! - the floor: base64 + gunzip (flate2's streaming decoder on its `zlib-rs` backend, the fastest
+//!   ordinary choice) + serde parse of `LogsData` + re-serialise, nothing else, in the process and
+//!   as a whole child process (this benchmark re-run as the floor), alternated with the dry run's
+//!   child; and the same floor with the pipeline's own whole-buffer gunzip, to show what that
+//!   choice is worth;
 //! - the pipeline in-process: the same decode, then documents and `_bulk` NDJSON, with the
 //!   default settings and again without the built-in redaction rules (where the time goes);
 //! - `sluice-forwarder replay --dry-run FILE` as a child process (wall time, and peak RSS read
@@ -51,6 +53,8 @@ use sluice_forwarder::source::{Ack, Batch};
 
 /// Set in the child process this benchmark starts to measure the library pipeline's memory.
 const WORKER_ENV: &str = "SLUICE_BENCH_WORKER";
+/// Set, beside [`WORKER_ENV`], in the child that runs the floor as a whole process.
+const FLOOR_ENV: &str = "SLUICE_BENCH_FLOOR";
 const ROUNDS: usize = 5;
 
 #[derive(Deserialize)]
@@ -79,7 +83,10 @@ fn batch_of(data: LogsData) -> Arc<Batch> {
 
 fn main() {
     if let Ok(file) = std::env::var(WORKER_ENV) {
-        worker(Path::new(&file)).expect("writing NDJSON to stdout");
+        match std::env::var_os(FLOOR_ENV) {
+            Some(_) => floor_worker(Path::new(&file)).expect("writing the batches to stdout"),
+            None => worker(Path::new(&file)).expect("writing NDJSON to stdout"),
+        }
         return;
     }
     // `cargo bench` passes `--bench`; a filter argument is accepted and ignored.
@@ -118,6 +125,9 @@ fn main() {
     let mut firehose = Duration::MAX;
     let mut child_time = Duration::MAX;
     let mut child_rss = 0;
+    let mut floor_child = Duration::MAX;
+    let mut floor_command = Command::new(std::env::current_exe().expect("the benchmark knows its own path"));
+    floor_command.env(FLOOR_ENV, "1");
     let (mut raw_bytes, mut ndjson_bytes, mut firehose_ndjson) = (0, 0, 0);
     for _ in 0..ROUNDS {
         let (time, bytes) = timed(|| floor_pass(&lines, streaming_gunzip));
@@ -131,6 +141,7 @@ fn main() {
         (firehose, firehose_ndjson) = (firehose.min(time), bytes);
         let (time, rss) = run_child(&command, &payloads);
         (child_time, child_rss) = (child_time.min(time), child_rss.max(rss));
+        floor_child = floor_child.min(run_child(&floor_command, &payloads).0);
     }
     let mb = raw_bytes as f64 / 1e6;
     report("floor (base64+gunzip+parse+serialise)", events, mb, floor);
@@ -159,6 +170,7 @@ fn main() {
         firehose_ndjson, ndjson_bytes,
         "the Firehose file gives other documents"
     );
+    report("floor (child process)", events, mb, floor_child);
     report(&format!("{label} (child process)"), events, mb, child_time);
     println!(
         "  peak RSS {label}: {:.1} MB (target <= 24 MB)",
@@ -169,6 +181,10 @@ fn main() {
         floor.as_secs_f64() / child_time.as_secs_f64(),
         floor.as_secs_f64() / pipeline.as_secs_f64(),
         floor.as_secs_f64() / unredacted.as_secs_f64()
+    );
+    println!(
+        "ratio of the child processes, alternated (dry run to floor): {:.2}",
+        floor_child.as_secs_f64() / child_time.as_secs_f64()
     );
     println!(
         "ratio to the floor with whole-buffer gunzip: child process {:.2}, in-process {:.2}",
@@ -298,6 +314,18 @@ fn worker(file: &Path) -> io::Result<()> {
     out.flush()
 }
 
+/// The floor as a whole process: each batch of `file` decoded and written back to stdout.
+fn floor_worker(file: &Path) -> io::Result<()> {
+    let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
+    let mut batch = Vec::new();
+    for line in BufReader::new(File::open(file)?).lines() {
+        floor_one(&line?, streaming_gunzip, &mut batch);
+        out.write_all(&batch)?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()
+}
+
 /// flate2's streaming gzip decoder, as the floor uses it.
 fn streaming_gunzip(bytes: &[u8]) -> Vec<u8> {
     let mut json = Vec::with_capacity(bytes.len() * 8);
@@ -306,20 +334,25 @@ fn streaming_gunzip(bytes: &[u8]) -> Vec<u8> {
 }
 
 fn floor_pass(lines: &[String], gunzip: impl Fn(&[u8]) -> Vec<u8>) -> usize {
-    use base64::Engine as _;
     let mut raw_bytes = 0;
     let mut out = Vec::new();
     for line in lines {
-        let envelope: Envelope<'_> = serde_json::from_str(line).expect("generator writes awslogs events");
-        let gzip = base64::engine::general_purpose::STANDARD
-            .decode(envelope.awslogs.data.as_bytes())
-            .expect("base64");
-        let data: LogsData = serde_json::from_slice(&gunzip(&gzip)).expect("a batch");
-        out.clear();
-        serde_json::to_writer(&mut out, &data).expect("serialisable");
+        floor_one(line, &gunzip, &mut out);
         raw_bytes += out.len();
     }
     raw_bytes
+}
+
+/// One event of the floor: base64, gunzip, parse, and the batch serialised again into `out`.
+fn floor_one(line: &str, gunzip: impl Fn(&[u8]) -> Vec<u8>, out: &mut Vec<u8>) {
+    use base64::Engine as _;
+    let envelope: Envelope<'_> = serde_json::from_str(line).expect("generator writes awslogs events");
+    let gzip = base64::engine::general_purpose::STANDARD
+        .decode(envelope.awslogs.data.as_bytes())
+        .expect("base64");
+    let data: LogsData = serde_json::from_slice(&gunzip(&gzip)).expect("a batch");
+    out.clear();
+    serde_json::to_writer(&mut *out, &data).expect("serialisable");
 }
 
 /// The library pipeline over the events; with `tags`, every batch carries them as the
