@@ -22,7 +22,8 @@
 //!   rounds as the floor and the direct path; and `sluice-forwarder replay s3://…` of a 1 GiB
 //!   object (`SLUICE_BENCH_OBJECT_MB`) from an in-bench S3 on loopback, for its peak RSS;
 //! - access logs ([`alb`]): a generated ALB log against its own floor. `SLUICE_BENCH_ONLY=access-logs`
-//!   runs this section alone;
+//!   runs this section alone; `SLUICE_BENCH_ONLY=direct` runs only the 200 batches (floors, the
+//!   pipeline, the child processes and their ratios);
 //! - the cost of tags and multiline (issue 13), in more rounds and by CPU time
 //!   ([`tags_and_multiline`]). `SLUICE_BENCH_ONLY=tags` runs this section alone.
 
@@ -106,101 +107,159 @@ fn main() {
         return;
     }
 
+    let (command, mb, firehose_file) = direct(&payloads, &lines, events);
+    if only == "direct" {
+        return;
+    }
+    one_megabyte(&dir, &command);
+    end_to_end(&payloads, events, mb, &lines);
+    s3::big_objects(&lines, &firehose_file);
+    alb::access_logs();
+    // Last: it makes the allocator keep what it frees, which would count in the peak RSS of the
+    // child processes measured above.
+    tags_and_multiline(&lines);
+}
+
+/// The in-process and child-process figures of the 200 batches.
+struct Direct {
+    floor: Duration,
+    floor_whole: Duration,
+    pipeline: Duration,
+    unredacted: Duration,
+    firehose: Duration,
+    child_time: Duration,
+    child_rss: u64,
+    floor_child: Duration,
+    raw_bytes: usize,
+    ndjson_bytes: usize,
+    firehose_ndjson: usize,
+}
+
+/// The 200 batches: the floors, the pipeline in-process, the Firehose file, and the dry run and
+/// the floor as child processes, in rounds taken in turn. Returns the child's command, the
+/// batches' size in MB and the Firehose file, for the sections after it.
+fn direct(payloads: &Path, lines: &[String], events: usize) -> (Command, f64, s3::FirehoseFile) {
     println!(
         "forwarder benchmark: {} batches, {events} events, best of {ROUNDS} rounds taken in turn",
         lines.len()
     );
     let (label, command) = child_command();
-    let firehose_file = s3::FirehoseFile::of(&lines);
+    let firehose_file = s3::FirehoseFile::of(lines);
+    let figures = direct_rounds(payloads, lines, &command, &firehose_file);
+    let mb = figures.raw_bytes as f64 / 1e6;
+    direct_report(&figures, &label, events, mb, &firehose_file);
+    (command, mb, firehose_file)
+}
+
+/// [`ROUNDS`] of every pass of [`direct`], taking turns, so that a machine whose speed drifts
+/// during the run slows every figure alike and the ratios stay fair.
+fn direct_rounds(
+    payloads: &Path,
+    lines: &[String],
+    command: &Command,
+    firehose_file: &s3::FirehoseFile,
+) -> Direct {
     let unredacted_options = DocumentOptions {
         redactor: Redactor::none(),
         ..DocumentOptions::default()
     };
-    // The rounds take turns, so that a machine whose speed drifts during the run slows every
-    // figure alike and the ratios stay fair.
-    let mut floor = Duration::MAX;
-    let mut floor_whole = Duration::MAX;
-    let mut pipeline = Duration::MAX;
-    let mut unredacted = Duration::MAX;
-    let mut firehose = Duration::MAX;
-    let mut child_time = Duration::MAX;
-    let mut child_rss = 0;
-    let mut floor_child = Duration::MAX;
     let mut floor_command = Command::new(std::env::current_exe().expect("the benchmark knows its own path"));
     floor_command.env(FLOOR_ENV, "1");
-    let (mut raw_bytes, mut ndjson_bytes, mut firehose_ndjson) = (0, 0, 0);
+    let mut f = Direct {
+        floor: Duration::MAX,
+        floor_whole: Duration::MAX,
+        pipeline: Duration::MAX,
+        unredacted: Duration::MAX,
+        firehose: Duration::MAX,
+        child_time: Duration::MAX,
+        child_rss: 0,
+        floor_child: Duration::MAX,
+        raw_bytes: 0,
+        ndjson_bytes: 0,
+        firehose_ndjson: 0,
+    };
     for _ in 0..ROUNDS {
-        let (time, bytes) = timed(|| floor_pass(&lines, streaming_gunzip));
-        (floor, raw_bytes) = (floor.min(time), bytes);
-        floor_whole =
-            floor_whole.min(timed(|| floor_pass(&lines, |bytes| batch::gunzip(bytes).expect("gzip"))).0);
-        let (time, bytes) = timed(|| run_pipeline(&lines, DocumentOptions::default(), None));
-        (pipeline, ndjson_bytes) = (pipeline.min(time), bytes);
-        unredacted = unredacted.min(timed(|| run_pipeline(&lines, unredacted_options.clone(), None)).0);
+        let (time, bytes) = timed(|| floor_pass(lines, streaming_gunzip));
+        (f.floor, f.raw_bytes) = (f.floor.min(time), bytes);
+        f.floor_whole = f
+            .floor_whole
+            .min(timed(|| floor_pass(lines, |bytes| batch::gunzip(bytes).expect("gzip"))).0);
+        let (time, bytes) = timed(|| run_pipeline(lines, DocumentOptions::default(), None));
+        (f.pipeline, f.ndjson_bytes) = (f.pipeline.min(time), bytes);
+        f.unredacted = f
+            .unredacted
+            .min(timed(|| run_pipeline(lines, unredacted_options.clone(), None)).0);
         let (time, bytes) = timed(|| s3::firehose_pass(&firehose_file.bytes, DocumentOptions::default()));
-        (firehose, firehose_ndjson) = (firehose.min(time), bytes);
-        let (time, rss) = run_child(&command, &payloads);
-        (child_time, child_rss) = (child_time.min(time), child_rss.max(rss));
-        floor_child = floor_child.min(run_child(&floor_command, &payloads).0);
+        (f.firehose, f.firehose_ndjson) = (f.firehose.min(time), bytes);
+        let (time, rss) = run_child(command, payloads);
+        (f.child_time, f.child_rss) = (f.child_time.min(time), f.child_rss.max(rss));
+        f.floor_child = f.floor_child.min(run_child(&floor_command, payloads).0);
     }
-    let mb = raw_bytes as f64 / 1e6;
-    report("floor (base64+gunzip+parse+serialise)", events, mb, floor);
+    f
+}
+
+/// Prints the figures of [`direct`] and their ratios.
+fn direct_report(f: &Direct, label: &str, events: usize, mb: f64, firehose_file: &s3::FirehoseFile) {
+    report("floor (base64+gunzip+parse+serialise)", events, mb, f.floor);
     report(
         "floor with whole-buffer gunzip (libdeflate)",
         events,
         mb,
-        floor_whole,
+        f.floor_whole,
     );
-    report("pipeline in-process", events, mb, pipeline);
+    report("pipeline in-process", events, mb, f.pipeline);
     report(
         "pipeline in-process, REDACT_BUILTIN=false",
         events,
         mb,
-        unredacted,
+        f.unredacted,
     );
-    println!("  pipeline NDJSON output: {:.1} MB", ndjson_bytes as f64 / 1e6);
-    report("Firehose file in-process (parse_object)", events, mb, firehose);
+    println!("  pipeline NDJSON output: {:.1} MB", f.ndjson_bytes as f64 / 1e6);
+    report("Firehose file in-process (parse_object)", events, mb, f.firehose);
     println!(
         "  the Firehose file: {} gzip members, {:.1} MB ({:.1} MB/s of gzip); its NDJSON is the direct path's, byte for byte",
         firehose_file.members.len(),
         firehose_file.bytes.len() as f64 / 1e6,
-        firehose_file.bytes.len() as f64 / 1e6 / firehose.as_secs_f64()
+        firehose_file.bytes.len() as f64 / 1e6 / f.firehose.as_secs_f64()
     );
     assert_eq!(
-        firehose_ndjson, ndjson_bytes,
+        f.firehose_ndjson, f.ndjson_bytes,
         "the Firehose file gives other documents"
     );
-    report("floor (child process)", events, mb, floor_child);
-    report(&format!("{label} (child process)"), events, mb, child_time);
+    report("floor (child process)", events, mb, f.floor_child);
+    report(&format!("{label} (child process)"), events, mb, f.child_time);
     println!(
         "  peak RSS {label}: {:.1} MB (target <= 24 MB)",
-        child_rss as f64 / 1024.0
+        f.child_rss as f64 / 1024.0
     );
     println!(
         "ratio to floor: child process {:.2} (target >= 0.75), in-process {:.2}, without built-in redaction {:.2}",
-        floor.as_secs_f64() / child_time.as_secs_f64(),
-        floor.as_secs_f64() / pipeline.as_secs_f64(),
-        floor.as_secs_f64() / unredacted.as_secs_f64()
+        f.floor.as_secs_f64() / f.child_time.as_secs_f64(),
+        f.floor.as_secs_f64() / f.pipeline.as_secs_f64(),
+        f.floor.as_secs_f64() / f.unredacted.as_secs_f64()
     );
     println!(
         "ratio of the child processes, alternated (dry run to floor): {:.2}",
-        floor_child.as_secs_f64() / child_time.as_secs_f64()
+        f.floor_child.as_secs_f64() / f.child_time.as_secs_f64()
     );
     println!(
         "ratio to the floor with whole-buffer gunzip: child process {:.2}, in-process {:.2}",
-        floor_whole.as_secs_f64() / child_time.as_secs_f64(),
-        floor_whole.as_secs_f64() / pipeline.as_secs_f64(),
+        f.floor_whole.as_secs_f64() / f.child_time.as_secs_f64(),
+        f.floor_whole.as_secs_f64() / f.pipeline.as_secs_f64(),
     );
     println!(
         "Firehose file in-process: ratio to floor {:.2}, to the direct path in-process {:.2}",
-        floor.as_secs_f64() / firehose.as_secs_f64(),
-        pipeline.as_secs_f64() / firehose.as_secs_f64(),
+        f.floor.as_secs_f64() / f.firehose.as_secs_f64(),
+        f.pipeline.as_secs_f64() / f.firehose.as_secs_f64(),
     );
+}
 
+/// One batch of about 1 MB compressed, as the 128 MB Lambda receives it.
+fn one_megabyte(dir: &Path, command: &Command) {
     let big = dir.join("forwarder-1mb.ndjson");
     generate_one_megabyte(&big);
     let big_len = std::fs::metadata(&big).map(|m| m.len()).unwrap_or_default();
-    let (big_time, big_rss) = best_child(&command, &big);
+    let (big_time, big_rss) = best_child(command, &big);
     println!(
         "one batch of {:.2} MB base64 ({:.2} MB gzip): {:.0} ms, peak RSS {:.1} MB (target < 64 MB)",
         big_len as f64 / 1e6,
@@ -208,13 +267,6 @@ fn main() {
         big_time.as_secs_f64() * 1e3,
         big_rss as f64 / 1024.0
     );
-
-    end_to_end(&payloads, events, mb, &lines);
-    s3::big_objects(&lines, &firehose_file);
-    alb::access_logs();
-    // Last: it makes the allocator keep what it frees, which would count in the peak RSS of the
-    // child processes measured above.
-    tags_and_multiline(&lines);
 }
 
 /// Rounds of the tags and multiline comparison: a 10 % difference needs more than the five
