@@ -17,6 +17,35 @@ const PERCENTS: &[f64] = &[50.0, 95.0, 99.0];
 /// different prefixes keep their own objects in one Dashboards).
 pub(super) fn lambda(pattern: &str, prefix: &str) -> Vec<SavedObject> {
     let id = |name: &str| format!("sluice-{prefix}-{name}");
+    let mut objects: Vec<SavedObject> = lambda_panels(&id)
+        .into_iter()
+        .map(|spec| visualization(spec, pattern))
+        .collect();
+    objects.push(search(
+        id("errors"),
+        (
+            "Errors",
+            "Log lines at level ERROR or FATAL and Lambda timeouts, newest first.",
+        ),
+        pattern,
+        errors(),
+        &["log_group", "level", "request_id", "message"],
+    ));
+    let board = dashboard(
+        id("lambda"),
+        (
+            "Lambda",
+            "Invocations, errors, timeouts, duration, memory and cold starts of every Lambda \
+             function, from the log lines Sluice forwards.",
+        ),
+        &objects.iter().collect::<Vec<_>>(),
+    );
+    objects.push(board);
+    objects
+}
+
+/// The Lambda dashboard's panels, in its order; `id` names each.
+fn lambda_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
     let per_function = |agg: Agg, label: &'static str| {
         vec![
             (agg, label),
@@ -25,7 +54,7 @@ pub(super) fn lambda(pattern: &str, prefix: &str) -> Vec<SavedObject> {
         ]
     };
     let cold_start = Query::And(vec![REPORT, Query::Exists("lambda.init_duration_ms")]);
-    let specs = [
+    let specs: [Spec; 8] = [
         Spec {
             id: id("lambda-invocations"),
             title: "Lambda invocations",
@@ -100,31 +129,7 @@ pub(super) fn lambda(pattern: &str, prefix: &str) -> Vec<SavedObject> {
             ],
         },
     ];
-    let mut objects: Vec<SavedObject> = specs
-        .into_iter()
-        .map(|spec| visualization(spec, pattern))
-        .collect();
-    objects.push(search(
-        id("errors"),
-        (
-            "Errors",
-            "Log lines at level ERROR or FATAL and Lambda timeouts, newest first.",
-        ),
-        pattern,
-        errors(),
-        &["log_group", "level", "request_id", "message"],
-    ));
-    let board = dashboard(
-        id("lambda"),
-        (
-            "Lambda",
-            "Invocations, errors, timeouts, duration, memory and cold starts of every Lambda \
-             function, from the log lines Sluice forwards.",
-        ),
-        &objects.iter().collect::<Vec<_>>(),
-    );
-    objects.push(board);
-    objects
+    specs.into()
 }
 
 /// Log lines at level ERROR or FATAL (a runtime's error lines, JSON logs' `level`, and the
@@ -141,7 +146,26 @@ fn errors() -> Query {
 /// `client.ip`, `url.original`, `bytes`) and each format's own timings.
 pub(super) fn access_logs(pattern: &str) -> Vec<SavedObject> {
     let id = |name: &str| format!("sluice-access-{name}");
-    let specs = [
+    let mut objects: Vec<SavedObject> = access_log_panels(&id)
+        .into_iter()
+        .map(|spec| visualization(spec, pattern))
+        .collect();
+    let board = dashboard(
+        id("logs"),
+        (
+            "Access logs",
+            "HTTP requests of ALB, Classic ELB, CloudFront and S3 server access logs: status \
+             codes, latency, top clients and URLs.",
+        ),
+        &objects.iter().collect::<Vec<_>>(),
+    );
+    objects.push(board);
+    objects
+}
+
+/// The Access logs dashboard's panels, in its order; `id` names each.
+fn access_log_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
+    let specs: [Spec; 6] = [
         Spec {
             id: id("status-codes"),
             title: "Access logs: status codes",
@@ -227,19 +251,5 @@ pub(super) fn access_logs(pattern: &str) -> Vec<SavedObject> {
             ],
         },
     ];
-    let mut objects: Vec<SavedObject> = specs
-        .into_iter()
-        .map(|spec| visualization(spec, pattern))
-        .collect();
-    let board = dashboard(
-        id("logs"),
-        (
-            "Access logs",
-            "HTTP requests of ALB, Classic ELB, CloudFront and S3 server access logs: status \
-             codes, latency, top clients and URLs.",
-        ),
-        &objects.iter().collect::<Vec<_>>(),
-    );
-    objects.push(board);
-    objects
+    specs.into()
 }

@@ -43,6 +43,35 @@ pub(super) fn json_fields(text: &str, hits: &[(Range<usize>, Rules)]) -> Vec<Fie
 /// `\\?"[^"\\]*WORD[^"\\]*\\?"\s*:\s*VALUE` with VALUE a string, an escaped string, a number,
 /// or the opening of an object or array.
 fn json_field_at(bytes: &[u8], hit: &Range<usize>) -> Option<Field> {
+    let (start, escaped, mut at) = key(bytes, hit)?;
+    while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
+        at += 1;
+    }
+    if bytes.get(at) != Some(&b':') {
+        return None;
+    }
+    at += 1;
+    while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
+        at += 1;
+    }
+    let value = at;
+    let (end, nested) = match *bytes.get(at)? {
+        b'[' | b'{' => (value + 1, true),
+        _ => (value_end(bytes, value)?, false),
+    };
+    Some(Field {
+        start,
+        value,
+        end,
+        nested,
+        escaped,
+    })
+}
+
+/// The quoted key around `hit`: where it starts (its opening quote, or the backslash before it),
+/// whether it is escaped, and the offset just past its closing quote.
+#[inline]
+fn key(bytes: &[u8], hit: &Range<usize>) -> Option<(usize, bool, usize)> {
     let key_char = |b: u8| b != b'"' && b != b'\\';
     let mut open = hit.start;
     while open > 0 && key_char(bytes[open - 1]) {
@@ -58,28 +87,23 @@ fn json_field_at(bytes: &[u8], hit: &Range<usize>) -> Option<Field> {
         at += 1;
     }
     match (bytes.get(at), bytes.get(at + 1)) {
-        (Some(b'"'), _) => at += 1,
-        (Some(b'\\'), Some(b'"')) => at += 2,
-        _ => return None,
+        (Some(b'"'), _) => Some((start, escaped, at + 1)),
+        (Some(b'\\'), Some(b'"')) => Some((start, escaped, at + 2)),
+        _ => None,
     }
-    while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
-        at += 1;
-    }
-    if bytes.get(at) != Some(&b':') {
-        return None;
-    }
-    at += 1;
-    while bytes.get(at).is_some_and(u8::is_ascii_whitespace) {
-        at += 1;
-    }
-    let value = at;
-    let end = match *bytes.get(at)? {
+}
+
+/// The end of the string or number value at `value`; `None` for anything else.
+#[inline]
+fn value_end(bytes: &[u8], value: usize) -> Option<usize> {
+    let mut at = value;
+    match *bytes.get(at)? {
         b'"' => {
             // "(?:[^"\\]|\\.)*"
             at += 1;
             loop {
                 match *bytes.get(at)? {
-                    b'"' => break at + 1,
+                    b'"' => return Some(at + 1),
                     b'\\' if bytes.get(at + 1).is_some_and(|&b| b != b'\n') => at += 2,
                     b'\\' => return None,
                     _ => at += 1,
@@ -91,7 +115,7 @@ fn json_field_at(bytes: &[u8], hit: &Range<usize>) -> Option<Field> {
             at += 2;
             loop {
                 match (*bytes.get(at)?, bytes.get(at + 1)) {
-                    (b'\\', Some(b'"')) => break at + 2,
+                    (b'\\', Some(b'"')) => return Some(at + 2),
                     (b'\\', Some(_)) => at += 2,
                     (b'\\', None) | (b'"', _) => return None,
                     _ => at += 1,
@@ -113,24 +137,8 @@ fn json_field_at(bytes: &[u8], hit: &Range<usize>) -> Option<Field> {
             {
                 at += 1;
             }
-            at
+            Some(at)
         }
-        b'[' | b'{' => {
-            return Some(Field {
-                start,
-                value,
-                end: value + 1,
-                nested: true,
-                escaped,
-            });
-        }
-        _ => return None,
-    };
-    Some(Field {
-        start,
-        value,
-        end,
-        nested: false,
-        escaped,
-    })
+        _ => None,
+    }
 }
