@@ -210,37 +210,47 @@ async fn simulated_account(groups: usize) -> anyhow::Result<()> {
     );
     let account = Arc::new(Mutex::new(server::Account::new(simulated_groups(groups))));
     let url = server::serve(Arc::clone(&account)).await?;
+    log_group_scope_handles_each_group_once(&account, &url, groups).await?;
+    account_scope(&account, &url, groups).await
+}
 
-    // Per log group, with continuation.
+/// Per log group, with continuation: every group is seen, and each subscribed at most once and
+/// its retention set at most once.
+async fn log_group_scope_handles_each_group_once(
+    account: &Mutex<server::Account>,
+    url: &str,
+    groups: usize,
+) -> anyhow::Result<()> {
     let sweeper = Sweeper::new(
-        Logs::new(sim_client(&url), 10_000.0),
+        Logs::new(sim_client(url), 10_000.0),
         sim_config("log-group", "/test/*", true)?,
     );
     let (totals, invocations, seconds, calls) = continued_pass(&sweeper, false).await?;
-    {
-        let account = account.lock().expect("account");
-        anyhow::ensure!(totals.seen == groups as u64, "seen {} of {groups}", totals.seen);
-        anyhow::ensure!(totals.errors == 0, "groups failed: {totals}");
-        for (i, group) in account.groups.iter().enumerate() {
-            let wanted = u32::from(group.name.starts_with("/aws/lambda/app-"));
-            let puts = account.puts.get(&i).copied().unwrap_or(0);
-            anyhow::ensure!(puts == wanted, "{}: {puts} PutSubscriptionFilter", group.name);
-            let retention = account.retention_puts.get(&i).copied().unwrap_or(0);
-            anyhow::ensure!(retention <= 1, "{}: retention set {retention} times", group.name);
-        }
-        println!(
-            "log-group scope, first pass: {invocations} invocations of {}s, {seconds:.1} s as fast as the server answers; \
-             every group handled exactly once",
-            SLICE.as_secs()
-        );
-        println!("  {totals}");
-        print_calls(groups, &calls, &account);
+    let account = account.lock().expect("account");
+    anyhow::ensure!(totals.seen == groups as u64, "seen {} of {groups}", totals.seen);
+    anyhow::ensure!(totals.errors == 0, "groups failed: {totals}");
+    for (i, group) in account.groups.iter().enumerate() {
+        let wanted = u32::from(group.name.starts_with("/aws/lambda/app-"));
+        let puts = account.puts.get(&i).copied().unwrap_or(0);
+        anyhow::ensure!(puts == wanted, "{}: {puts} PutSubscriptionFilter", group.name);
+        let retention = account.retention_puts.get(&i).copied().unwrap_or(0);
+        anyhow::ensure!(retention <= 1, "{}: retention set {retention} times", group.name);
     }
+    println!(
+        "log-group scope, first pass: {invocations} invocations of {}s, {seconds:.1} s as fast as the server answers; \
+         every group handled exactly once",
+        SLICE.as_secs()
+    );
+    println!("  {totals}");
+    print_calls(groups, &calls, &account);
+    Ok(())
+}
 
-    // Account scope on the same account. The mix's 10% of excluded groups are too many names for
-    // the NOT IN list of 25 KB (on 50,000 groups): the plan refuses, as it says.
+/// Account scope on the same account. The mix's 10% of excluded groups are too many names for
+/// the NOT IN list of 25 KB (on 50,000 groups): the plan refuses, as it says.
+async fn account_scope(account: &Mutex<server::Account>, url: &str, groups: usize) -> anyhow::Result<()> {
     let whole = Sweeper::new(
-        Logs::new(sim_client(&url), 10_000.0),
+        Logs::new(sim_client(url), 10_000.0),
         sim_config("account", "/test/*", false)?,
     );
     match whole.policy_step(true).await {
@@ -266,7 +276,7 @@ async fn simulated_account(groups: usize) -> anyhow::Result<()> {
     ] {
         account.lock().expect("account").reset_counts();
         let sweeper = Sweeper::new(
-            Logs::new(sim_client(&url), 10_000.0),
+            Logs::new(sim_client(url), 10_000.0),
             sim_config("account", exclude, retention)?,
         );
         let started = Instant::now();
@@ -287,18 +297,25 @@ async fn simulated_account(groups: usize) -> anyhow::Result<()> {
             println!("  {totals}");
         }
         if check {
-            let left = account
-                .groups
-                .iter()
-                .filter(|g| g.filters.iter().any(|(name, _)| name == "sluice"))
-                .count();
-            anyhow::ensure!(
-                left == 0,
-                "{left} groups keep Sluice's own filter beside the policy"
-            );
+            ensure_no_group_keeps_sluices_filter(&account)?;
         }
         print_calls(groups, &calls, &account);
     }
+    Ok(())
+}
+
+/// After the switch to account scope, the policy alone subscribes: no group keeps the filter
+/// named `sluice`.
+fn ensure_no_group_keeps_sluices_filter(account: &server::Account) -> anyhow::Result<()> {
+    let left = account
+        .groups
+        .iter()
+        .filter(|g| g.filters.iter().any(|(name, _)| name == "sluice"))
+        .count();
+    anyhow::ensure!(
+        left == 0,
+        "{left} groups keep Sluice's own filter beside the policy"
+    );
     Ok(())
 }
 

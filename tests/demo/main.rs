@@ -243,6 +243,14 @@ fn counts(summary: &Summary) -> String {
 
 /// Documents per dated index, a sample search, and the check that nothing was lost.
 async fn show_indices(osmem: &OsMem, summary: &Summary) -> anyhow::Result<()> {
+    show_document_counts(osmem).await?;
+    show_latest_error(osmem).await?;
+    show_failed_alb_requests(osmem).await?;
+    check_nothing_lost(osmem, summary).await
+}
+
+/// The number of documents in each dated index.
+async fn show_document_counts(osmem: &OsMem) -> anyhow::Result<()> {
     osmem.refresh("cwl-*,cloudtrail-*,alb-*").await?;
     let indices = osmem
         .request("GET", "/_cat/indices/cwl-*,cloudtrail-*,alb-*?format=json", None)
@@ -264,7 +272,11 @@ async fn show_indices(osmem: &OsMem, summary: &Summary) -> anyhow::Result<()> {
     for (index, docs) in &rows {
         println!("  {index:<28} {docs:>6} documents");
     }
+    Ok(())
+}
 
+/// A search for `level:ERROR`: how many, and the latest one.
+async fn show_latest_error(osmem: &OsMem) -> anyhow::Result<()> {
     let errors = osmem
         .search(
             "cwl-*",
@@ -280,7 +292,11 @@ async fn show_indices(osmem: &OsMem, summary: &Summary) -> anyhow::Result<()> {
     if let Some(hit) = errors["hits"]["hits"].get(0) {
         println!("{}", indent(&serde_json::to_string_pretty(&hit["_source"])?));
     }
+    Ok(())
+}
 
+/// A range search on a typed field of the load balancer's access logs.
+async fn show_failed_alb_requests(osmem: &OsMem) -> anyhow::Result<()> {
     let failed = osmem
         .search(
             "alb-*",
@@ -311,7 +327,11 @@ async fn show_indices(osmem: &OsMem, summary: &Summary) -> anyhow::Result<()> {
             doc["alb"]["target_processing_time"],
         );
     }
+    Ok(())
+}
 
+/// Every event sent is accounted for, and OpenSearch holds every one indexed.
+async fn check_nothing_lost(osmem: &OsMem, summary: &Summary) -> anyhow::Result<()> {
     let stored = osmem.count("cwl-*,cloudtrail-*,alb-*").await?;
     let dead = osmem.count("cwl-dead-letter").await.unwrap_or(0);
     println!(

@@ -26,55 +26,8 @@ const SOURCE_ACCOUNT: &str = "210987654321";
 /// queue, and hands the queue's messages to the forwarder as Lambda's SQS event source would; what
 /// it counted.
 pub async fn land_in_s3(moto: &Moto, osmem: &OsMem) -> anyhow::Result<Summary> {
-    let s3 = moto.s3_client();
-    s3.create_bucket()
-        .bucket(BUCKET)
-        .send()
-        .await
-        .context("creating the bucket")?;
-    let (queue_url, queue_arn) = moto.create_queue("sluice-objects").await?;
-    let notified = notify::run(
-        &moto.sdk_config(),
-        &NotifyArgs {
-            bucket: BUCKET.to_string(),
-            queue_arn: queue_arn.clone(),
-            prefix: String::new(),
-            dry_run: false,
-        },
-    )
-    .await?;
-    println!("  sluice-forwarder s3-notify: {}", notified.said);
-
-    let now = Utc::now();
-    let firehose_key = format!(
-        "firehose/{}/central-logs-1-{}-0f3c",
-        now.format("%Y/%m/%d/%H"),
-        now.format("%Y-%m-%d-%H-%M-%S")
-    );
-    let trail_key = format!(
-        "AWSLogs/{SOURCE_ACCOUNT}/CloudTrail/us-east-1/{}/{SOURCE_ACCOUNT}_CloudTrail_us-east-1_{}_a1b2.json.gz",
-        now.format("%Y/%m/%d"),
-        now.format("%Y%m%dT%H%MZ")
-    );
-    let alb_key = format!(
-        "AWSLogs/{SOURCE_ACCOUNT}/elasticloadbalancing/us-east-1/{}/{SOURCE_ACCOUNT}_elasticloadbalancing_us-east-1_app.shop-alb.50dc6c495c0c9188_{}_198.51.100.1_2kfx.log.gz",
-        now.format("%Y/%m/%d"),
-        now.format("%Y%m%dT%H%MZ")
-    );
-    for (key, body) in [
-        (&firehose_key, firehose_file(now)?),
-        (&trail_key, cloudtrail_file(now)),
-        (&alb_key, alb_access_log(now)),
-    ] {
-        println!("  put s3://{BUCKET}/{key} ({} bytes)", body.len());
-        s3.put_object()
-            .bucket(BUCKET)
-            .key(key)
-            .body(body.into())
-            .send()
-            .await
-            .with_context(|| format!("putting {key}"))?;
-    }
+    let (queue_url, queue_arn) = notifying_bucket(moto).await?;
+    put_objects(moto, Utc::now()).await?;
     let records = moto.sqs_records(&queue_url, &queue_arn, 4).await?;
     println!(
         "  {} messages on the queue (the three notifications and S3's s3:TestEvent)",
@@ -100,9 +53,73 @@ pub async fn land_in_s3(moto: &Moto, osmem: &OsMem) -> anyhow::Result<Summary> {
         handled.response
     );
 
+    backfill_finds_nothing_new(&forwarder).await?;
+    Ok(handled.summary)
+}
+
+/// The bucket, and the queue `s3-notify` has it announce new objects on: the queue's URL and ARN.
+async fn notifying_bucket(moto: &Moto) -> anyhow::Result<(String, String)> {
+    moto.s3_client()
+        .create_bucket()
+        .bucket(BUCKET)
+        .send()
+        .await
+        .context("creating the bucket")?;
+    let (queue_url, queue_arn) = moto.create_queue("sluice-objects").await?;
+    let notified = notify::run(
+        &moto.sdk_config(),
+        &NotifyArgs {
+            bucket: BUCKET.to_string(),
+            queue_arn: queue_arn.clone(),
+            prefix: String::new(),
+            dry_run: false,
+        },
+    )
+    .await?;
+    println!("  sluice-forwarder s3-notify: {}", notified.said);
+    Ok((queue_url, queue_arn))
+}
+
+/// The three objects, under the keys AWS writes them to.
+async fn put_objects(moto: &Moto, now: DateTime<Utc>) -> anyhow::Result<()> {
+    let firehose_key = format!(
+        "firehose/{}/central-logs-1-{}-0f3c",
+        now.format("%Y/%m/%d/%H"),
+        now.format("%Y-%m-%d-%H-%M-%S")
+    );
+    let trail_key = format!(
+        "AWSLogs/{SOURCE_ACCOUNT}/CloudTrail/us-east-1/{}/{SOURCE_ACCOUNT}_CloudTrail_us-east-1_{}_a1b2.json.gz",
+        now.format("%Y/%m/%d"),
+        now.format("%Y%m%dT%H%MZ")
+    );
+    let alb_key = format!(
+        "AWSLogs/{SOURCE_ACCOUNT}/elasticloadbalancing/us-east-1/{}/{SOURCE_ACCOUNT}_elasticloadbalancing_us-east-1_app.shop-alb.50dc6c495c0c9188_{}_198.51.100.1_2kfx.log.gz",
+        now.format("%Y/%m/%d"),
+        now.format("%Y%m%dT%H%MZ")
+    );
+    let s3 = moto.s3_client();
+    for (key, body) in [
+        (&firehose_key, firehose_file(now)?),
+        (&trail_key, cloudtrail_file(now)),
+        (&alb_key, alb_access_log(now)),
+    ] {
+        println!("  put s3://{BUCKET}/{key} ({} bytes)", body.len());
+        s3.put_object()
+            .bucket(BUCKET)
+            .key(key)
+            .body(body.into())
+            .send()
+            .await
+            .with_context(|| format!("putting {key}"))?;
+    }
+    Ok(())
+}
+
+/// A backfill of the whole bucket, which must find every event already indexed.
+async fn backfill_finds_nothing_new(forwarder: &Forwarder) -> anyhow::Result<()> {
     let url = BucketUrl::parse(&format!("s3://{BUCKET}/")).context("bucket URL")?;
     let (mut out, mut errors) = (Vec::new(), Vec::new());
-    let backfill = Replay::new(&forwarder, false)
+    let backfill = Replay::new(forwarder, false)
         .bucket(&url, (None, None), &mut out, &mut errors)
         .await?;
     println!(
@@ -113,7 +130,7 @@ pub async fn land_in_s3(moto: &Moto, osmem: &OsMem) -> anyhow::Result<Summary> {
         backfill.ok() && backfill.summary.indexed == 0,
         "the backfill found events the notifications had missed: {backfill:?}"
     );
-    Ok(handled.summary)
+    Ok(())
 }
 
 /// A file as Firehose writes what a CloudWatch Logs destination sends it: each record one gzip
@@ -166,6 +183,38 @@ fn cloudtrail_file(now: DateTime<Utc>) -> Vec<u8> {
     gzip(json!({ "Records": records }).to_string().as_bytes())
 }
 
+/// The requests of the shop's ALB log, in turn: method, path, status, user agent.
+const SHOP_REQUESTS: [(&str, &str, u16, &str); 8] = [
+    ("GET", "/", 200, "curl/8.5.0"),
+    (
+        "GET",
+        "/products/1842",
+        200,
+        "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+    ),
+    (
+        "POST",
+        "/api/v1/cart/items",
+        201,
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15",
+    ),
+    (
+        "GET",
+        "/search?q=running+shoes&page=2",
+        200,
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0.0.0",
+    ),
+    (
+        "POST",
+        "/api/v1/checkout",
+        500,
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) Safari/605.1.15",
+    ),
+    ("GET", "/healthz", 200, "ELB-HealthChecker/2.0"),
+    ("GET", "/old-catalog", 301, "python-requests/2.32.3"),
+    ("GET", "/api/v1/orders/77120", 502, "okhttp/4.12.0"),
+];
+
 /// An Application Load Balancer's access log: a minute of a shop's traffic, one line per request
 /// in the documented order of fields (up to `conn_trace_id`), some requests redirected, some
 /// failing at the target, some the load balancer could not send on (`-1` times, target `-`).
@@ -173,65 +222,13 @@ fn cloudtrail_file(now: DateTime<Utc>) -> Vec<u8> {
 fn alb_access_log(now: DateTime<Utc>) -> Vec<u8> {
     const GROUP: &str =
         "arn:aws:elasticloadbalancing:us-east-1:210987654321:targetgroup/shop-web/73e2d6bc24d8a067";
-    let requests = [
-        ("GET", "/", 200, "curl/8.5.0"),
-        (
-            "GET",
-            "/products/1842",
-            200,
-            "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
-        ),
-        (
-            "POST",
-            "/api/v1/cart/items",
-            201,
-            "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15",
-        ),
-        (
-            "GET",
-            "/search?q=running+shoes&page=2",
-            200,
-            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) Chrome/131.0.0.0",
-        ),
-        (
-            "POST",
-            "/api/v1/checkout",
-            500,
-            "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) Safari/605.1.15",
-        ),
-        ("GET", "/healthz", 200, "ELB-HealthChecker/2.0"),
-        ("GET", "/old-catalog", 301, "python-requests/2.32.3"),
-        ("GET", "/api/v1/orders/77120", 502, "okhttp/4.12.0"),
-    ];
     let mut log = String::new();
     for i in 0..24 {
-        let (method, path, status, agent) = requests[i % requests.len()];
+        let (method, path, status, agent) = SHOP_REQUESTS[i % SHOP_REQUESTS.len()];
         let time = now - chrono::Duration::seconds(60 - 2 * i as i64);
         let stamp = time.format("%Y-%m-%dT%H:%M:%S%.6fZ");
         let client = format!("203.0.113.{}:{}", 10 + i, 40_000 + 37 * i);
-        let (target, times, target_status, action, redirect) = match status {
-            301 => (
-                "-".to_string(),
-                "-1 -1 -1".to_string(),
-                "-".to_string(),
-                "redirect",
-                format!("\"https://shop.example.com:443{path}\""),
-            ),
-            502 => (
-                "-".to_string(),
-                "-1 -1 -1".to_string(),
-                "-".to_string(),
-                "forward",
-                "\"-\"".to_string(),
-            ),
-            _ => (
-                format!("10.0.1.{}:8080", 20 + i % 3),
-                format!("0.000 0.{:03} 0.000", 4 + 7 * i),
-                status.to_string(),
-                "forward",
-                "\"-\"".to_string(),
-            ),
-        };
+        let (target, times, target_status, action, redirect) = alb_target(status, path, i);
         let port_list = if target == "-" {
             "-".to_string()
         } else {
@@ -250,6 +247,34 @@ fn alb_access_log(now: DateTime<Utc>) -> Vec<u8> {
         ));
     }
     gzip(log.as_bytes())
+}
+
+/// What the load balancer did with request `i`: target, the three processing times, the
+/// target's status, the action and the redirect URL, as the log writes them.
+fn alb_target(status: u16, path: &str, i: usize) -> (String, String, String, &'static str, String) {
+    match status {
+        301 => (
+            "-".to_string(),
+            "-1 -1 -1".to_string(),
+            "-".to_string(),
+            "redirect",
+            format!("\"https://shop.example.com:443{path}\""),
+        ),
+        502 => (
+            "-".to_string(),
+            "-1 -1 -1".to_string(),
+            "-".to_string(),
+            "forward",
+            "\"-\"".to_string(),
+        ),
+        _ => (
+            format!("10.0.1.{}:8080", 20 + i % 3),
+            format!("0.000 0.{:03} 0.000", 4 + 7 * i),
+            status.to_string(),
+            "forward",
+            "\"-\"".to_string(),
+        ),
+    }
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {

@@ -75,63 +75,14 @@ impl Account {
         let name = request["logGroupName"].as_str().unwrap_or_default();
         let group = self.index.get(name).copied();
         match operation {
-            "DescribeLogGroups" => {
-                let prefix = request["logGroupNamePrefix"].as_str().unwrap_or_default();
-                let from: usize = request["nextToken"]
-                    .as_str()
-                    .map_or(0, |t| t.parse().unwrap_or(0));
-                let limit = request["limit"].as_u64().unwrap_or(50) as usize;
-                let matching: Vec<&Group> = if prefix.is_empty() {
-                    self.groups.iter().skip(from).take(limit).collect()
-                } else {
-                    self.groups
-                        .iter()
-                        .filter(|g| g.name.starts_with(prefix))
-                        .take(limit)
-                        .collect()
-                };
-                let page: Vec<Value> = matching
-                    .iter()
-                    .map(|g| {
-                        let mut entry = json!({"logGroupName": g.name, "storedBytes": 0,
-                                               "arn": format!("{}:*", Self::arn(&g.name)),
-                                               "logGroupArn": Self::arn(&g.name)});
-                        if let Some(days) = g.retention {
-                            entry["retentionInDays"] = json!(days);
-                        }
-                        entry
-                    })
-                    .collect();
-                let mut body = json!({"logGroups": page});
-                if prefix.is_empty() && from + limit < self.groups.len() {
-                    body["nextToken"] = json!((from + limit).to_string());
-                }
-                Ok(body)
-            }
+            "DescribeLogGroups" => Ok(self.describe_log_groups(request)),
             "DescribeSubscriptionFilters" => {
                 let group = group.ok_or("ResourceNotFoundException")?;
-                let filters: Vec<Value> = self.groups[group]
-                    .filters
-                    .iter()
-                    .map(|(filter, destination)| {
-                        json!({"filterName": filter, "destinationArn": destination,
-                               "filterPattern": "", "logGroupName": name})
-                    })
-                    .collect();
-                Ok(json!({"subscriptionFilters": filters}))
+                Ok(self.describe_subscription_filters(group, name))
             }
             "PutSubscriptionFilter" => {
                 let group = group.ok_or("ResourceNotFoundException")?;
-                let filter = request["filterName"].as_str().unwrap_or_default().to_string();
-                let destination = request["destinationArn"].as_str().unwrap_or_default().to_string();
-                let filters = &mut self.groups[group].filters;
-                filters.retain(|(existing, _)| *existing != filter);
-                if filters.len() >= 2 {
-                    return Err("LimitExceededException");
-                }
-                filters.push((filter, destination));
-                *self.puts.entry(group).or_default() += 1;
-                Ok(json!({}))
+                self.put_subscription_filter(group, request)
             }
             "DeleteSubscriptionFilter" => {
                 let group = group.ok_or("ResourceNotFoundException")?;
@@ -163,16 +114,80 @@ impl Account {
                 let arn = request["resourceArn"].as_str().unwrap_or_default();
                 Ok(json!({"tags": self.tags.get(arn).cloned().unwrap_or_default()}))
             }
-            "TagResource" => {
-                let arn = request["resourceArn"].as_str().unwrap_or_default().to_string();
-                let tags = self.tags.entry(arn).or_default();
-                for (key, value) in request["tags"].as_object().into_iter().flatten() {
-                    tags.insert(key.clone(), value.as_str().unwrap_or_default().to_string());
-                }
-                Ok(json!({}))
-            }
+            "TagResource" => Ok(self.tag_resource(request)),
             other => panic!("the subscriber called {other}, which the benchmark does not serve"),
         }
+    }
+
+    /// A page of the groups: by prefix (one page), or all of them from `nextToken`.
+    fn describe_log_groups(&self, request: &Value) -> Value {
+        let prefix = request["logGroupNamePrefix"].as_str().unwrap_or_default();
+        let from: usize = request["nextToken"]
+            .as_str()
+            .map_or(0, |t| t.parse().unwrap_or(0));
+        let limit = request["limit"].as_u64().unwrap_or(50) as usize;
+        let matching: Vec<&Group> = if prefix.is_empty() {
+            self.groups.iter().skip(from).take(limit).collect()
+        } else {
+            self.groups
+                .iter()
+                .filter(|g| g.name.starts_with(prefix))
+                .take(limit)
+                .collect()
+        };
+        let page: Vec<Value> = matching
+            .iter()
+            .map(|g| {
+                let mut entry = json!({"logGroupName": g.name, "storedBytes": 0,
+                                       "arn": format!("{}:*", Self::arn(&g.name)),
+                                       "logGroupArn": Self::arn(&g.name)});
+                if let Some(days) = g.retention {
+                    entry["retentionInDays"] = json!(days);
+                }
+                entry
+            })
+            .collect();
+        let mut body = json!({"logGroups": page});
+        if prefix.is_empty() && from + limit < self.groups.len() {
+            body["nextToken"] = json!((from + limit).to_string());
+        }
+        body
+    }
+
+    fn describe_subscription_filters(&self, group: usize, name: &str) -> Value {
+        let filters: Vec<Value> = self.groups[group]
+            .filters
+            .iter()
+            .map(|(filter, destination)| {
+                json!({"filterName": filter, "destinationArn": destination,
+                       "filterPattern": "", "logGroupName": name})
+            })
+            .collect();
+        json!({"subscriptionFilters": filters})
+    }
+
+    /// Adds or replaces the filter, refusing a third one as CloudWatch Logs does.
+    fn put_subscription_filter(&mut self, group: usize, request: &Value) -> Result<Value, &'static str> {
+        let filter = request["filterName"].as_str().unwrap_or_default().to_string();
+        let destination = request["destinationArn"].as_str().unwrap_or_default().to_string();
+        let filters = &mut self.groups[group].filters;
+        filters.retain(|(existing, _)| *existing != filter);
+        if filters.len() >= 2 {
+            return Err("LimitExceededException");
+        }
+        filters.push((filter, destination));
+        *self.puts.entry(group).or_default() += 1;
+        Ok(json!({}))
+    }
+
+    /// Adds the request's tags to the resource's, replacing those of the same key.
+    fn tag_resource(&mut self, request: &Value) -> Value {
+        let arn = request["resourceArn"].as_str().unwrap_or_default().to_string();
+        let tags = self.tags.entry(arn).or_default();
+        for (key, value) in request["tags"].as_object().into_iter().flatten() {
+            tags.insert(key.clone(), value.as_str().unwrap_or_default().to_string());
+        }
+        json!({})
     }
 }
 

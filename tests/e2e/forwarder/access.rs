@@ -131,6 +131,34 @@ async fn backfill(forwarder: &Forwarder) -> ReplaySummary {
 async fn access_logs_under_aws_key_layouts_become_typed_documents_once() {
     let moto = Moto::start();
     let osmem = OsMem::start();
+    let expected = put_the_samples(&moto).await;
+    let total: u64 = expected.values().sum();
+    let forwarder = access_forwarder(&moto, &osmem).await;
+
+    let first = backfill(&forwarder).await;
+    assert_eq!(first.summary.objects, 10);
+    assert_eq!(first.summary.indexed, total, "{:?}", first.summary);
+    assert_eq!(first.summary.unparsed, 0, "every documented sample line parses");
+    for (index, lines) in &expected {
+        assert_eq!(osmem.count(index).await.expect("count"), *lines, "{index}");
+    }
+
+    // Typed fields, and the shared ones every access log fills.
+    check_the_alb_entry(&osmem).await;
+    check_vpc_flows(&osmem).await;
+    check_cloudfront_and_waf(&osmem).await;
+    check_s3_access(&osmem).await;
+    check_the_alb_mapping(&osmem).await;
+
+    // A second run finds every document there: same ids.
+    let second = backfill(&forwarder).await;
+    assert_eq!((second.summary.indexed, second.summary.duplicates), (0, total));
+    let all: Vec<&str> = expected.keys().copied().collect();
+    assert_eq!(osmem.count(&all.join(",")).await.expect("count"), total);
+}
+
+/// The bucket with every sample under its key; the data lines expected per index pattern.
+async fn put_the_samples(moto: &Moto) -> BTreeMap<&'static str, u64> {
     let s3 = moto.s3_client();
     s3.create_bucket().bucket(BUCKET).send().await.expect("bucket");
     let mut expected: BTreeMap<&str, u64> = BTreeMap::new();
@@ -148,8 +176,10 @@ async fn access_logs_under_aws_key_layouts_become_typed_documents_once() {
             .unwrap_or_else(|err| panic!("PutObject {key}: {err:?}"));
         *expected.entry(index).or_default() += lines;
     }
-    let total: u64 = expected.values().sum();
+    expected
+}
 
+async fn access_forwarder(moto: &Moto, osmem: &OsMem) -> Forwarder {
     let settings: HashMap<&str, &str> = [
         ("OPENSEARCH_ENDPOINT", osmem.url()),
         ("OPENSEARCH_AUTH", "none"),
@@ -162,20 +192,14 @@ async fn access_logs_under_aws_key_layouts_become_typed_documents_once() {
     .collect();
     let config = Config::from_lookup(|name| settings.get(name).map(|v| v.to_string()), Purpose::Deliver)
         .expect("valid settings");
-    let forwarder = Forwarder::with_sdk(config, &moto.sdk_config())
+    Forwarder::with_sdk(config, &moto.sdk_config())
         .await
-        .expect("forwarder");
+        .expect("forwarder")
+}
 
-    let first = backfill(&forwarder).await;
-    assert_eq!(first.summary.objects, 10);
-    assert_eq!(first.summary.indexed, total, "{:?}", first.summary);
-    assert_eq!(first.summary.unparsed, 0, "every documented sample line parses");
-    for (index, lines) in &expected {
-        assert_eq!(osmem.count(index).await.expect("count"), *lines, "{index}");
-    }
-
-    // Typed fields, and the shared ones every access log fills.
-    let alb = search(&osmem, "alb-*", json!({"term": {"alb.type": "h2"}})).await;
+/// The HTTP/2 entry of the ALB sample: its typed fields and the shared ones.
+async fn check_the_alb_entry(osmem: &OsMem) {
+    let alb = search(osmem, "alb-*", json!({"term": {"alb.type": "h2"}})).await;
     assert_eq!(alb.len(), 1, "the HTTP/2 entry");
     let alb = &alb[0];
     assert_eq!(alb["@timestamp"], "2018-07-02T22:23:00.186Z");
@@ -192,28 +216,27 @@ async fn access_logs_under_aws_key_layouts_become_typed_documents_once() {
             .expect("the raw line")
             .starts_with("h2 2018-07-02T22:23:00.186641Z")
     );
+}
 
+async fn check_vpc_flows(osmem: &OsMem) {
     let flows = search(
-        &osmem,
+        osmem,
         "vpcflow-*",
         json!({"term": {"vpc_flow.log_status": "NODATA"}}),
     )
     .await;
     assert_eq!(flows.len(), 1, "a NODATA record is kept");
-    let rejected = search(
-        &osmem,
-        "vpcflow-*",
-        json!({"term": {"vpc_flow.action": "REJECT"}}),
-    )
-    .await;
+    let rejected = search(osmem, "vpcflow-*", json!({"term": {"vpc_flow.action": "REJECT"}})).await;
     assert!(!rejected.is_empty());
     assert!(
         rejected
             .iter()
             .all(|flow| flow["bytes"].is_u64() && flow["client"]["ip"].is_string())
     );
+}
 
-    let cloudfront = search(&osmem, "cloudfront-*", json!({"match_all": {}})).await;
+async fn check_cloudfront_and_waf(osmem: &OsMem) {
+    let cloudfront = search(osmem, "cloudfront-*", json!({"match_all": {}})).await;
     assert_eq!(cloudfront.len(), 6);
     assert!(
         cloudfront
@@ -227,23 +250,27 @@ async fn access_logs_under_aws_key_layouts_become_typed_documents_once() {
         "CloudFront's URL-encoded user agents are decoded"
     );
 
-    let waf = search(&osmem, "waf-*", json!({"match_all": {}})).await;
+    let waf = search(osmem, "waf-*", json!({"match_all": {}})).await;
     assert_eq!(waf.len(), 6);
     assert!(
         waf.iter()
             .all(|hit| hit["client"]["ip"].is_string() && hit["waf"]["action"].is_string())
     );
+}
 
+async fn check_s3_access(osmem: &OsMem) {
     let s3 = search(
-        &osmem,
+        osmem,
         "s3access-*",
         json!({"term": {"s3_access.operation": "REST.GET.VERSIONING"}}),
     )
     .await;
     assert!(!s3.is_empty());
     assert!(s3.iter().all(|hit| hit["http"]["status_code"] == 200));
+}
 
-    // The index templates map addresses as `ip` and status codes as numbers.
+/// The index templates map addresses as `ip` and status codes as numbers.
+async fn check_the_alb_mapping(osmem: &OsMem) {
     let mapping = osmem
         .request("GET", "/alb-*/_mapping", None)
         .await
@@ -255,12 +282,6 @@ async fn access_logs_under_aws_key_layouts_become_typed_documents_once() {
     let properties = &alb_mapping["mappings"]["properties"];
     assert_eq!(properties["client"]["properties"]["ip"]["type"], "ip");
     assert_eq!(properties["alb"]["properties"]["elb_status_code"]["type"], "long");
-
-    // A second run finds every document there: same ids.
-    let second = backfill(&forwarder).await;
-    assert_eq!((second.summary.indexed, second.summary.duplicates), (0, total));
-    let all: Vec<&str> = expected.keys().copied().collect();
-    assert_eq!(osmem.count(&all.join(",")).await.expect("count"), total);
 }
 
 fn gzip_bytes(bytes: &[u8]) -> Vec<u8> {

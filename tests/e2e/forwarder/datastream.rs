@@ -278,18 +278,7 @@ async fn data_streams_are_set_up_and_written_as_opensearch_documents_them() {
         ],
     )
     .await;
-    let mut app = numbered_events("app", NOV_22_10H, 3);
-    app.push(event(
-        "poison-1",
-        NOV_22_10H,
-        "poison: the stream refuses this one",
-    ));
-    // Two days of events: still one stream, the date is not in the name.
-    let rds = numbered_events("rds", NOV_22_10H + 86_400_000 - 1000, 2);
-    let input = kinesis_event(&[
-        gzip_json(&logs_data("/aws/lambda/app", app)),
-        gzip_json(&logs_data("/aws/rds/instance/db-1/postgresql", rds)),
-    ]);
+    let input = app_and_rds_batch();
 
     let handled = forwarder
         .handle(input.clone(), deadline_in(60.0))
@@ -301,56 +290,8 @@ async fn data_streams_are_set_up_and_written_as_opensearch_documents_them() {
     assert_counts_add_up(summary);
     {
         let cluster = server.cluster();
-        for stream in ["cwl", "rds"] {
-            let template = &cluster.templates[stream];
-            assert_eq!(template["index_patterns"], json!([stream]));
-            assert_eq!(template["data_stream"], json!({}));
-            assert_eq!(
-                template["template"]["mappings"]["properties"]["@timestamp"]["type"],
-                "date"
-            );
-            let policy = &cluster.policies[&format!("{stream}-rollover")]["policy"];
-            assert_eq!(policy["ism_template"][0]["index_patterns"], json!([stream]));
-            let hot = &policy["states"][0];
-            assert!(
-                hot["actions"][0]["rollover"]["min_index_age"].is_string(),
-                "{policy}"
-            );
-            assert_eq!(
-                hot["transitions"],
-                json!([{"state_name": "delete", "conditions": {"min_index_age": "14d"}}])
-            );
-            assert_eq!(policy["states"][1]["actions"], json!([{"delete": {}}]));
-        }
-        let dead_letter = &cluster.templates["cwl-dead-letter"];
-        assert_eq!(dead_letter["index_patterns"], json!(["cwl-dead-letter"]));
-        assert!(
-            dead_letter.get("data_stream").is_none(),
-            "the dead-letter index stays plain"
-        );
-
-        assert!(cluster.written.iter().all(|w| w.action == "create"));
-        let targets: BTreeSet<&str> = cluster.written.iter().map(|w| w.target.as_str()).collect();
-        assert_eq!(
-            targets,
-            BTreeSet::from(["cwl", "cwl-dead-letter", "rds"]),
-            "no dated index"
-        );
-        assert_eq!(
-            cluster.streams,
-            BTreeSet::from(["cwl".to_string(), "rds".to_string()])
-        );
-        let stored = |target: &str| {
-            cluster
-                .written
-                .iter()
-                .filter(|w| w.target == target && w.status == 201)
-                .map(|w| w.source["event_id"].as_str().unwrap_or_default().to_string())
-                .collect::<Vec<_>>()
-        };
-        assert_eq!(stored("cwl"), ["app-0", "app-1", "app-2"]);
-        assert_eq!(stored("rds"), ["rds-0", "rds-1"]);
-        assert_eq!(stored("cwl-dead-letter"), ["poison-1"]);
+        check_stream_templates_and_policies(&cluster);
+        check_writes_are_creates_into_streams(&cluster);
     }
 
     // A retried batch: the same `_id`s, refused as already there.
@@ -361,4 +302,79 @@ async fn data_streams_are_set_up_and_written_as_opensearch_documents_them() {
     assert_eq!(again.summary.indexed, 0, "{:?}", again.summary);
     assert_eq!(again.summary.duplicates, 5, "{:?}", again.summary);
     assert_counts_add_up(&again.summary);
+}
+
+/// A Kinesis event of two log groups: three app events and one the stream refuses, and two RDS
+/// events on two days.
+fn app_and_rds_batch() -> Value {
+    let mut app = numbered_events("app", NOV_22_10H, 3);
+    app.push(event(
+        "poison-1",
+        NOV_22_10H,
+        "poison: the stream refuses this one",
+    ));
+    // Two days of events: still one stream, the date is not in the name.
+    let rds = numbered_events("rds", NOV_22_10H + 86_400_000 - 1000, 2);
+    kinesis_event(&[
+        gzip_json(&logs_data("/aws/lambda/app", app)),
+        gzip_json(&logs_data("/aws/rds/instance/db-1/postgresql", rds)),
+    ])
+}
+
+/// Each stream has a `data_stream` template and a rollover policy that deletes after the
+/// retention; the dead-letter index's template stays plain.
+fn check_stream_templates_and_policies(cluster: &Cluster) {
+    for stream in ["cwl", "rds"] {
+        let template = &cluster.templates[stream];
+        assert_eq!(template["index_patterns"], json!([stream]));
+        assert_eq!(template["data_stream"], json!({}));
+        assert_eq!(
+            template["template"]["mappings"]["properties"]["@timestamp"]["type"],
+            "date"
+        );
+        let policy = &cluster.policies[&format!("{stream}-rollover")]["policy"];
+        assert_eq!(policy["ism_template"][0]["index_patterns"], json!([stream]));
+        let hot = &policy["states"][0];
+        assert!(
+            hot["actions"][0]["rollover"]["min_index_age"].is_string(),
+            "{policy}"
+        );
+        assert_eq!(
+            hot["transitions"],
+            json!([{"state_name": "delete", "conditions": {"min_index_age": "14d"}}])
+        );
+        assert_eq!(policy["states"][1]["actions"], json!([{"delete": {}}]));
+    }
+    let dead_letter = &cluster.templates["cwl-dead-letter"];
+    assert_eq!(dead_letter["index_patterns"], json!(["cwl-dead-letter"]));
+    assert!(
+        dead_letter.get("data_stream").is_none(),
+        "the dead-letter index stays plain"
+    );
+}
+
+/// Every write is a `create`, into the streams or the dead-letter index, never a dated index.
+fn check_writes_are_creates_into_streams(cluster: &Cluster) {
+    assert!(cluster.written.iter().all(|w| w.action == "create"));
+    let targets: BTreeSet<&str> = cluster.written.iter().map(|w| w.target.as_str()).collect();
+    assert_eq!(
+        targets,
+        BTreeSet::from(["cwl", "cwl-dead-letter", "rds"]),
+        "no dated index"
+    );
+    assert_eq!(
+        cluster.streams,
+        BTreeSet::from(["cwl".to_string(), "rds".to_string()])
+    );
+    let stored = |target: &str| {
+        cluster
+            .written
+            .iter()
+            .filter(|w| w.target == target && w.status == 201)
+            .map(|w| w.source["event_id"].as_str().unwrap_or_default().to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(stored("cwl"), ["app-0", "app-1", "app-2"]);
+    assert_eq!(stored("rds"), ["rds-0", "rds-1"]);
+    assert_eq!(stored("cwl-dead-letter"), ["poison-1"]);
 }

@@ -55,12 +55,7 @@ impl World {
     /// A bucket whose new objects are announced on a queue (set up by `s3-notify`); the queue's
     /// URL and ARN.
     async fn notifying_bucket(&self, bucket: &str) -> (String, String) {
-        self.s3
-            .create_bucket()
-            .bucket(bucket)
-            .send()
-            .await
-            .expect("bucket");
+        self.create_bucket(bucket).await;
         let (url, arn) = self
             .moto
             .create_queue(&format!("{bucket}-objects"))
@@ -103,6 +98,15 @@ impl World {
         (url, arn)
     }
 
+    async fn create_bucket(&self, bucket: &str) {
+        self.s3
+            .create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .expect("bucket");
+    }
+
     async fn put(&self, bucket: &str, key: &str, body: Vec<u8>) {
         self.s3
             .put_object()
@@ -112,6 +116,40 @@ impl World {
             .send()
             .await
             .unwrap_or_else(|err| panic!("PutObject {key}: {err:?}"));
+    }
+
+    /// Puts a Firehose file, a CloudTrail file, JSON lines and gzip text lines into `bucket`;
+    /// their four notifications, and the s3:TestEvent that saving the configuration sent.
+    async fn put_four_objects(&self, bucket: &str, queue: &str, arn: &str) -> Vec<Value> {
+        self.put(bucket, FIREHOSE_KEY, firehose_file()).await;
+        self.put(bucket, TRAIL_KEY, cloudtrail_file()).await;
+        self.put(bucket, JSON_KEY, json_lines(40)).await;
+        self.put(bucket, TEXT_KEY, text_lines(25)).await;
+        let records = self.receive(queue, arn, 5).await;
+        let tests = records
+            .iter()
+            .filter(|record| {
+                record["body"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("s3:TestEvent")
+            })
+            .count();
+        assert!(
+            tests >= 1,
+            "moto sends s3:TestEvent when the configuration is saved"
+        );
+        records
+    }
+
+    /// A bucket without notifications: three objects under `2026/`, one outside it.
+    async fn put_old_objects(&self, bucket: &str) {
+        self.create_bucket(bucket).await;
+        self.put(bucket, "2026/11/29/trail.json.gz", cloudtrail_file())
+            .await;
+        self.put(bucket, "2026/11/29/app.json", json_lines(30)).await;
+        self.put(bucket, "2026/11/29/fh", firehose_file()).await;
+        self.put(bucket, "other/ignored.log", text_lines(3)).await;
     }
 
     async fn receive(&self, url: &str, arn: &str, at_least: usize) -> Vec<Value> {
@@ -242,29 +280,37 @@ async fn objects_announced_through_sqs_are_indexed_once_and_failures_name_their_
         .expect("direct route");
     assert_eq!(handled.summary.indexed, 10);
 
-    world.put(bucket, FIREHOSE_KEY, firehose_file()).await;
-    world.put(bucket, TRAIL_KEY, cloudtrail_file()).await;
-    world.put(bucket, JSON_KEY, json_lines(40)).await;
-    world.put(bucket, TEXT_KEY, text_lines(25)).await;
-    // Four notifications, and the s3:TestEvent that saving the configuration sent.
-    let records = world.receive(&queue, &arn, 5).await;
-    let tests = records
-        .iter()
-        .filter(|record| {
-            record["body"]
-                .as_str()
-                .unwrap_or_default()
-                .contains("s3:TestEvent")
-        })
-        .count();
-    assert!(
-        tests >= 1,
-        "moto sends s3:TestEvent when the configuration is saved"
-    );
+    let records = world.put_four_objects(bucket, &queue, &arn).await;
     let event = json!({ "Records": records });
+    index_the_four_objects(&world, &forwarder, event.clone()).await;
+    check_a_firehose_event(&world).await;
+    check_a_cloudtrail_record(&world).await;
+    check_json_and_text_lines(&world).await;
 
+    // The same messages again (SQS delivers at least once): nothing new.
+    let again = forwarder
+        .handle(event, deadline_in(60.0))
+        .await
+        .expect("redelivery");
+    assert_eq!(failures(&again.response), Vec::<String>::new());
+    assert_eq!(again.summary.indexed, 0, "{:?}", again.summary);
+    assert_eq!(again.summary.duplicates, 165);
+    assert_eq!(
+        world.osmem.count("cwl-*,cloudtrail-*,s3-*").await.expect("count"),
+        165
+    );
+
+    let deleted = message_for(&records, "app.json").clone();
+    let expected_deleted = deleted["messageId"].as_str().expect("id").to_string();
+    failed_objects_fail_their_own_messages(&world, &forwarder, bucket, (&queue, &arn), &deleted).await;
+    replay_names_the_failed_message(&forwarder, deleted, &records, expected_deleted).await;
+}
+
+/// The SQS event of the four objects: every event in the index its format and time say,
+/// exactly once.
+async fn index_the_four_objects(world: &World, forwarder: &Forwarder, event: Value) {
     let handled = forwarder
-        .handle(event.clone(), deadline_in(60.0))
+        .handle(event, deadline_in(60.0))
         .await
         .expect("SQS event");
     assert_eq!(failures(&handled.response), Vec::<String>::new());
@@ -278,15 +324,16 @@ async fn objects_announced_through_sqs_are_indexed_once_and_failures_name_their_
     );
     assert_eq!(summary.skipped, 1, "the CONTROL_MESSAGE");
 
-    // Every event in the index its format and time say, exactly once.
     assert_eq!(world.osmem.count("cwl-2026.11.29").await.expect("count"), 80);
     assert_eq!(
         world.osmem.count("cloudtrail-2026.11.29").await.expect("count"),
         20
     );
     assert_eq!(world.osmem.count("s3-2026.11.29").await.expect("count"), 65);
+}
 
-    // A Firehose event is the document the subscription makes: same _id, same fields.
+/// A Firehose event is the document the subscription makes: same _id, same fields.
+async fn check_a_firehose_event(world: &World) {
     let hits = world
         .search("cwl-2026.11.29", json!({"term": {"event_id": "fh-b-7"}}))
         .await;
@@ -296,8 +343,10 @@ async fn objects_announced_through_sqs_are_indexed_once_and_failures_name_their_
     assert_eq!(hits[0]["_id"], id.as_str());
     assert_eq!(hits[0]["_source"]["log_group"], "/aws/lambda/payments");
     assert_eq!(hits[0]["_source"]["json"]["n"], 7);
+}
 
-    // A CloudTrail record: its own time, its fields, where it came from.
+/// A CloudTrail record: its own time, its fields, where it came from.
+async fn check_a_cloudtrail_record(world: &World) {
     let hits = world
         .search("cloudtrail-2026.11.29", json!({"term": {"s3.record": 4}}))
         .await;
@@ -307,7 +356,9 @@ async fn objects_announced_through_sqs_are_indexed_once_and_failures_name_their_
     assert_eq!(trail["json"]["requestParameters"]["userName"], "user-3");
     assert_eq!(trail["s3"]["key"], TRAIL_KEY);
     assert_eq!(trail["format"], "cloudtrail");
+}
 
+async fn check_json_and_text_lines(world: &World) {
     // A JSON line: its timestamp field, the key's fields, its line number.
     let hits = world
         .search("s3-2026.11.29", json!({"term": {"s3.line": 3}}))
@@ -327,21 +378,17 @@ async fn objects_announced_through_sqs_are_indexed_once_and_failures_name_their_
         .await;
     assert_eq!(text.len(), 25);
     assert!(text.iter().all(|hit| hit["_source"]["s3"]["key"] == TEXT_KEY));
+}
 
-    // The same messages again (SQS delivers at least once): nothing new.
-    let again = forwarder
-        .handle(event, deadline_in(60.0))
-        .await
-        .expect("redelivery");
-    assert_eq!(failures(&again.response), Vec::<String>::new());
-    assert_eq!(again.summary.indexed, 0, "{:?}", again.summary);
-    assert_eq!(again.summary.duplicates, 165);
-    assert_eq!(
-        world.osmem.count("cwl-*,cloudtrail-*,s3-*").await.expect("count"),
-        165
-    );
-
-    // A deleted object and a corrupt one fail their own messages, and only those.
+/// A deleted object and a corrupt one fail their own messages, and only those; `deleted` is
+/// the message of the JSON object, which this deletes.
+async fn failed_objects_fail_their_own_messages(
+    world: &World,
+    forwarder: &Forwarder,
+    bucket: &str,
+    (queue, arn): (&str, &str),
+    deleted: &Value,
+) {
     world
         .s3
         .delete_object()
@@ -356,17 +403,15 @@ async fn objects_announced_through_sqs_are_indexed_once_and_failures_name_their_
     world
         .put(bucket, "apps/dev-search/late.json", json_lines(5))
         .await;
-    let fresh = world.receive(&queue, &arn, 2).await;
-    let deleted = message_for(&records, "app.json").clone();
+    let fresh = world.receive(queue, arn, 2).await;
     let mut batch = vec![deleted.clone()];
     batch.extend(fresh.iter().cloned());
     let handled = forwarder
         .handle(json!({ "Records": batch }), deadline_in(60.0))
         .await
         .expect("SQS event");
-    let expected_deleted = deleted["messageId"].as_str().expect("id").to_string();
     let mut expected = vec![
-        expected_deleted.clone(),
+        deleted["messageId"].as_str().expect("id").to_string(),
         message_for(&fresh, "cut.json.gz")["messageId"]
             .as_str()
             .expect("id")
@@ -379,18 +424,25 @@ async fn objects_announced_through_sqs_are_indexed_once_and_failures_name_their_
         .search("s3-2026.11.29", json!({"term": {"environment": "dev"}}))
         .await;
     assert_eq!(late.len(), 5, "the good object of the batch is indexed");
+}
 
-    // `replay FILE` takes the same SQS event and says which messages would be reported failed.
+/// `replay FILE` takes the same SQS event and says which messages would be reported failed.
+async fn replay_names_the_failed_message(
+    forwarder: &Forwarder,
+    deleted: Value,
+    records: &[Value],
+    expected_deleted: String,
+) {
     let file = format!(
         "{}\n",
-        json!({ "Records": [deleted, message_for(&records, "CloudTrail")] })
+        json!({ "Records": [deleted, message_for(records, "CloudTrail")] })
     );
     let sources = vec![sluice_forwarder::cli::replay::Source::file(
         "sqs.ndjson",
         std::io::Cursor::new(file),
     )];
     let (mut out, mut errors) = (Vec::new(), Vec::new());
-    let replayed = Replay::new(&forwarder, false)
+    let replayed = Replay::new(forwarder, false)
         .files(sources, &mut out, &mut errors)
         .await
         .expect("replay");
@@ -409,19 +461,7 @@ async fn replay_of_a_bucket_backfills_what_was_there_before_notifications() {
     let world = World::start().await;
     let forwarder = world.forwarder().await;
     let bucket = "old-logs";
-    world
-        .s3
-        .create_bucket()
-        .bucket(bucket)
-        .send()
-        .await
-        .expect("bucket");
-    world
-        .put(bucket, "2026/11/29/trail.json.gz", cloudtrail_file())
-        .await;
-    world.put(bucket, "2026/11/29/app.json", json_lines(30)).await;
-    world.put(bucket, "2026/11/29/fh", firehose_file()).await;
-    world.put(bucket, "other/ignored.log", text_lines(3)).await;
+    world.put_old_objects(bucket).await;
 
     let url = BucketUrl::parse(&format!("s3://{bucket}/2026/")).expect("s3 URL");
     let mut out = Vec::new();
@@ -456,10 +496,16 @@ async fn replay_of_a_bucket_backfills_what_was_there_before_notifications() {
         .expect("replay of nothing");
     assert_eq!(future.summary.objects, 0);
 
-    // A dry run reads the objects and writes their actions, sending nothing.
+    dry_run_writes_the_actions_of_the_objects(&forwarder, &url).await;
+    drop(world.moto);
+}
+
+/// A dry run reads the objects and writes their actions, sending nothing.
+async fn dry_run_writes_the_actions_of_the_objects(forwarder: &Forwarder, url: &BucketUrl) {
     let mut ndjson = Vec::new();
-    let dry = Replay::new(&forwarder, true)
-        .bucket(&url, (None, None), &mut ndjson, &mut errors)
+    let mut errors = Vec::new();
+    let dry = Replay::new(forwarder, true)
+        .bucket(url, (None, None), &mut ndjson, &mut errors)
         .await
         .expect("dry run");
     assert_eq!(dry.summary.events, 20 + 30 + 81);
@@ -483,5 +529,4 @@ async fn replay_of_a_bucket_backfills_what_was_there_before_notifications() {
             ("s3-2026.11.29".to_string(), 30)
         ])
     );
-    drop(world.moto);
 }
