@@ -170,7 +170,6 @@ fn dashboards(settings: RawConfig, url: Option<String>, output: Option<PathBuf>)
     };
     let settings = RawConfig {
         opensearch_endpoint: url,
-        aws_region: std::env::var("AWS_REGION").ok(),
         ..settings
     };
     let config = Config::from_raw(&settings, purpose)
@@ -274,10 +273,6 @@ fn replay(
         Purpose::DryRun
     } else {
         Purpose::Deliver
-    };
-    let settings = RawConfig {
-        aws_region: std::env::var("AWS_REGION").ok(),
-        ..settings
     };
     let config = Config::from_raw(&settings, purpose)?;
     // At a terminal only warnings by default: the one JSON summary at the end is the answer,
