@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::aws::{Logs, MAX_ATTEMPTS};
 use crate::config::{RawConfig, SettingError};
-use crate::plan::{Mode, Plan};
+use crate::plan::{Mode, Plan, Run};
 use crate::sweep::Sweeper;
 
 /// Subscribes CloudWatch Logs log groups to the Sluice forwarder.
@@ -226,7 +226,9 @@ pub async fn run(
             );
         }
     };
-    let plan = sweeper.plan(mode, common.dry_run, &mut on_progress).await;
+    let plan = sweeper
+        .plan(mode, Run::dry_run_if(common.dry_run), &mut on_progress)
+        .await;
     if let Some(status) = status.as_mut() {
         writeln!(status)?;
     }
