@@ -1,11 +1,14 @@
 //! What both Sluice functions do the same way where they meet Lambda, a terminal and CloudWatch:
 //! reading [`settings`], tracing setup, the error a failed invocation reports, the invocation
-//! deadline, and the metrics namespace.
+//! deadline, the metrics namespace and the [`emf`] line both write their metrics in.
 
+pub mod emf;
 pub mod init_error;
 pub mod lambda;
 pub mod sdk_error;
 pub mod settings;
+
+pub use emf::Emf;
 
 pub use init_error::report_init_error;
 pub use sdk_error::sdk_error;

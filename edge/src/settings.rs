@@ -1,9 +1,24 @@
 //! Settings declared once, as a clap-derived struct of raw strings whose every field is
 //! `#[arg(long, env = "NAME")]`: clap reads them from flags and the environment on the command
 //! line, and [`from_lookup`] reads the same struct through a lookup function (Lambda's environment,
-//! or a test's map), so no list of names is written twice.
+//! or a test's map), so no list of names is written twice. Then each raw value is checked into a
+//! typed one ([`text`], [`boolean`], [`number`], [`choice`] for a keyword declared as a
+//! [`clap::ValueEnum`], [`log_level`]), refused with the one [`SettingError`] of both functions.
+
+mod error;
+mod value;
+
+pub use error::SettingError;
+pub use value::{
+    Keyword, boolean, choice, keyword, keyword_without_default, keywords, log_level, number, optional_choice,
+    optional_number, text,
+};
 
 use clap::{Args, Command, FromArgMatches};
+
+/// Variables Lambda sets itself: a function may read them as settings, but a deployment does not
+/// set them, so [`names`] leaves them out.
+pub const SET_BY_LAMBDA: [&str; 2] = ["AWS_REGION", "AWS_LAMBDA_FUNCTION_NAME"];
 
 /// Reads the settings `T` declares through `lookup`, asked once for each field's environment
 /// variable name; an empty answer counts as unset. The process environment is not consulted.
@@ -38,12 +53,14 @@ pub fn from_lookup<T: Args + FromArgMatches>(lookup: impl Fn(&str) -> Option<Str
     }
 }
 
-/// The environment variable names of the settings `T` declares, in declaration order.
+/// The environment variable names of the settings `T` declares that a deployment sets (not
+/// those in [`SET_BY_LAMBDA`]), in declaration order.
 pub fn names<T: Args>() -> Vec<String> {
     command::<T>()
         .get_arguments()
         .filter_map(|arg| arg.get_env())
         .map(|name| name.to_string_lossy().into_owned())
+        .filter(|name| !SET_BY_LAMBDA.contains(&name.as_str()))
         .collect()
 }
 
@@ -68,6 +85,9 @@ mod tests {
         /// How far back.
         #[arg(long, env = "SLUICE_EDGE_TEST_RETENTION_DAYS")]
         retention_days: Option<String>,
+        /// Set by Lambda.
+        #[arg(long, env = "AWS_REGION")]
+        region: Option<String>,
         /// Set by code, never by the lookup.
         #[arg(skip)]
         own_name: Option<String>,

@@ -1,24 +1,16 @@
 //! Counts of one invocation as CloudWatch Embedded Metric Format: one JSON log line that
-//! CloudWatch turns into metrics, no API call needed.
-//!
-//! Specification: <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>.
+//! CloudWatch turns into metrics, no API call needed, written by [`sluice_edge::emf`].
 
-use serde_json::{Map, Value, json};
 pub use sluice_edge::NAMESPACE;
+use sluice_edge::emf::{Emf, Unit};
 
 use crate::summary::Summary;
-
-/// EMF allows at most 100 values per metric.
-const MAX_VALUES: usize = 100;
 
 /// The one EMF line of an invocation of `function_name`: its counts and the latencies of its bulk
 /// requests, stamped now.
 pub fn emf(summary: &Summary, bulk_latency_ms: &[f64], function_name: &str) -> String {
-    let now_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis() as i64);
-    emf_at(
-        now_ms,
+    write(
+        Emf::now(),
         &[("FunctionName", function_name)],
         summary,
         bulk_latency_ms,
@@ -32,64 +24,34 @@ pub fn emf_at(
     counts: &Summary,
     bulk_latency_ms: &[f64],
 ) -> String {
-    let count_metrics = [
-        ("EventsReceived", counts.events),
-        ("Indexed", counts.indexed),
-        ("Duplicates", counts.duplicates),
-        ("Retried", counts.retried),
-        ("DeadLettered", counts.dead_lettered),
-        ("Failed", counts.failed),
-        ("Skipped", counts.skipped),
-        ("ObjectsRead", counts.objects),
-        ("ObjectsFailed", counts.objects_failed),
-    ];
-    let mut definitions: Vec<Value> = count_metrics
-        .iter()
-        .map(|(name, _)| json!({"Name": name, "Unit": "Count"}))
-        .collect();
-    let mut root = Map::new();
+    write(Emf::at(timestamp_ms), dimensions, counts, bulk_latency_ms)
+}
+
+fn write(mut emf: Emf, dimensions: &[(&str, &str)], counts: &Summary, bulk_latency_ms: &[f64]) -> String {
     for (name, value) in dimensions {
-        root.insert((*name).to_owned(), Value::from(*value));
+        emf.dimension(name, value);
     }
-    for (name, value) in count_metrics {
-        root.insert(name.to_owned(), Value::from(value));
-    }
+    emf.count("EventsReceived", counts.events)
+        .count("Indexed", counts.indexed)
+        .count("Duplicates", counts.duplicates)
+        .count("Retried", counts.retried)
+        .count("DeadLettered", counts.dead_lettered)
+        .count("Failed", counts.failed)
+        .count("Skipped", counts.skipped)
+        .count("ObjectsRead", counts.objects)
+        .count("ObjectsFailed", counts.objects_failed);
     // Only where tags are read, and only when a lookup failed: most lines never carry it.
     if counts.tag_lookups_failed > 0 {
-        definitions.push(json!({"Name": "TagLookupsFailed", "Unit": "Count"}));
-        root.insert(
-            "TagLookupsFailed".to_owned(),
-            Value::from(counts.tag_lookups_failed),
-        );
+        emf.count("TagLookupsFailed", counts.tag_lookups_failed);
     }
-    let latencies: Vec<f64> = bulk_latency_ms
-        .iter()
-        .copied()
-        .filter(|v| v.is_finite())
-        .take(MAX_VALUES)
-        .collect();
-    if !latencies.is_empty() {
-        definitions.push(json!({"Name": "BulkLatencyMs", "Unit": "Milliseconds"}));
-        root.insert("BulkLatencyMs".to_owned(), Value::from(latencies));
-    }
-    let dimension_names: Vec<&str> = dimensions.iter().map(|(name, _)| *name).collect();
-    root.insert(
-        "_aws".to_owned(),
-        json!({
-            "Timestamp": timestamp_ms,
-            "CloudWatchMetrics": [{
-                "Namespace": NAMESPACE,
-                "Dimensions": [dimension_names],
-                "Metrics": definitions,
-            }],
-        }),
-    );
-    Value::Object(root).to_string()
+    emf.values("BulkLatencyMs", Unit::Milliseconds, bulk_latency_ms);
+    emf.to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::{Value, json};
 
     #[test]
     fn one_line_in_the_documented_shape() {

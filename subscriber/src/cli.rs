@@ -10,8 +10,8 @@ pub use aws_config::SdkConfig;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::aws::{Logs, MAX_ATTEMPTS};
-use crate::config::RawConfig;
-use crate::plan::{Mode, Plan};
+use crate::config::{RawConfig, SettingError};
+use crate::plan::{Mode, Plan, Run};
 use crate::sweep::Sweeper;
 
 /// Subscribes CloudWatch Logs log groups to the Sluice forwarder.
@@ -85,9 +85,6 @@ pub struct Common {
     /// region), else the region of DESTINATION_ARN.
     #[arg(long)]
     pub region: Option<String>,
-    /// Log level.
-    #[arg(long, env = "LOG_LEVEL", default_value = "warn", value_parser = log_level)]
-    pub log_level: String,
 }
 
 /// The settings `unsubscribe` uses: it finds Sluice's filters by name alone, so it needs no
@@ -106,6 +103,9 @@ pub struct UnsubscribeSettings {
     /// Calls per second per CloudWatch Logs API for all of the subscriber's invocations (default 5).
     #[arg(long, env = "API_RATE_BUDGET")]
     pub api_rate_budget: Option<String>,
+    /// The log level (default warn), as for `backfill`.
+    #[arg(long, env = "LOG_LEVEL")]
+    pub log_level: Option<String>,
 }
 
 impl UnsubscribeSettings {
@@ -115,6 +115,7 @@ impl UnsubscribeSettings {
             subscription_scope: self.subscription_scope.clone(),
             api_rate_limit: self.api_rate_limit.clone(),
             api_rate_budget: self.api_rate_budget.clone(),
+            log_level: self.log_level.clone(),
             ..RawConfig::default()
         }
     }
@@ -140,11 +141,15 @@ impl Cli {
         Cli::try_parse_from(args)
     }
 
-    /// The log level the command asks for.
-    pub fn log_level(&self) -> &str {
-        match &self.command {
-            Command::Backfill { common, .. } | Command::Unsubscribe { common, .. } => &common.log_level,
-        }
+    /// The log level the command asks for (`LOG_LEVEL`, checked), `warn` by default: at a
+    /// terminal the plan is the answer, not a log line per group. Read before the other
+    /// settings, so that their checks are logged at this level.
+    pub fn log_level(&self) -> Result<String, SettingError> {
+        let level = match &self.command {
+            Command::Backfill { settings, .. } => &settings.log_level,
+            Command::Unsubscribe { settings, .. } => &settings.log_level,
+        };
+        sluice_edge::settings::log_level(level, "warn")
     }
 }
 
@@ -221,7 +226,9 @@ pub async fn run(
             );
         }
     };
-    let plan = sweeper.plan(mode, common.dry_run, &mut on_progress).await;
+    let plan = sweeper
+        .plan(mode, Run::dry_run_if(common.dry_run), &mut on_progress)
+        .await;
     if let Some(status) = status.as_mut() {
         writeln!(status)?;
     }
@@ -233,11 +240,6 @@ pub async fn run(
     Ok(plan.totals.errors == 0)
 }
 
-/// A `LOG_LEVEL` the forwarder would take too ([`sluice_edge::check_log_level`]).
-fn log_level(level: &str) -> Result<String, String> {
-    sluice_edge::check_log_level(level).map(|()| level.to_string())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,15 +248,24 @@ mod tests {
     #[test]
     fn a_log_level_that_is_not_a_level_is_refused() {
         use clap::Parser as _;
-        let err = Cli::try_parse_from([
-            "sluice-subscriber",
-            "backfill",
-            "--dry-run",
-            "--log-level",
-            "verbose",
-        ])
-        .expect_err("verbose is not a level");
-        assert!(err.to_string().contains("expected one of trace"), "{err}");
+        for command in ["backfill", "unsubscribe"] {
+            let cli = Cli::try_parse_from([
+                "sluice-subscriber",
+                command,
+                "--dry-run",
+                "--log-level",
+                "verbose",
+            ])
+            .expect("parsed");
+            let err = cli.log_level().expect_err("verbose is not a level");
+            assert!(
+                err.to_string()
+                    .starts_with(r#"LOG_LEVEL="verbose" is not valid: expected one of trace"#),
+                "{err}"
+            );
+        }
+        let cli = Cli::try_parse_from(["sluice-subscriber", "backfill"]).expect("parsed");
+        assert_eq!(cli.log_level().as_deref(), Ok("warn"));
     }
 
     #[test]

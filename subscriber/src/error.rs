@@ -1,27 +1,15 @@
 //! The one error type of the subscriber library.
 
 pub use sluice_edge::ErrorType;
+use sluice_edge::settings::SettingError;
 use thiserror::Error;
 
 /// What went wrong, with the setting, log group or API call a person needs to act on it.
 #[derive(Debug, Error)]
 pub enum SubscriberError {
-    /// A required setting is missing.
-    #[error("{setting} is required")]
-    MissingSetting {
-        /// The environment variable (and, lower-kebab-case, the flag).
-        setting: &'static str,
-    },
-    /// A setting has a value the subscriber cannot use.
-    #[error("{setting}={value:?} is invalid: {reason}")]
-    InvalidSetting {
-        /// The environment variable (and, lower-kebab-case, the flag).
-        setting: &'static str,
-        /// The value as given.
-        value: String,
-        /// Why it was refused and what is accepted.
-        reason: String,
-    },
+    /// A setting is missing or has a value the subscriber cannot use.
+    #[error(transparent)]
+    Setting(#[from] SettingError),
     /// A CloudWatch Logs call failed (after the SDK's retries).
     #[error("CloudWatch Logs {api} failed{}: {message}", log_group.as_ref().map(|g| format!(" for {g}")).unwrap_or_default())]
     Logs {
@@ -90,7 +78,7 @@ pub enum SubscriberError {
 impl sluice_edge::ErrorType for SubscriberError {
     fn error_type(&self) -> &'static str {
         match self {
-            SubscriberError::MissingSetting { .. } | SubscriberError::InvalidSetting { .. } => "Config",
+            SubscriberError::Setting(_) => "Config",
             SubscriberError::Logs { .. } => "CloudWatchLogs",
             SubscriberError::Unreachable { .. } => "Unreachable",
             SubscriberError::LogGroupNotFound { .. } => "LogGroupNotFound",

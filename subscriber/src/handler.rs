@@ -2,17 +2,17 @@
 //! it ([`Handler::handle`]): one group on CreateLogGroup, a sweep on a schedule or a direct call,
 //! continued in a fresh asynchronous invocation of this function when the deadline nears.
 
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
+use crate::account::PolicyPlan;
 use crate::config::SubscriptionScope;
 use crate::error::SubscriberError;
-use crate::metrics;
-use crate::plan::{Action, Mode, Totals};
+use crate::metrics::{self, MetricsOut};
+use crate::plan::{Action, Excluded, Mode, Run, Totals};
 use crate::sweep::{Continuation, LateGroupRetry, Sweeper};
 
 /// What an invocation asks for.
@@ -47,11 +47,39 @@ pub enum Request {
 /// A direct invocation: `{"action":"sweep"|"unsubscribe","dry_run":bool, ...continuation}`.
 #[derive(Debug, Deserialize)]
 struct Direct {
-    action: String,
+    action: DirectAction,
     #[serde(default)]
     dry_run: bool,
     #[serde(flatten)]
     continuation: Continuation,
+}
+
+/// What a direct invocation asks for, its `action`: the pass of a [`Mode`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DirectAction {
+    /// A subscribing pass ([`Mode::Subscribe`]), as the schedule starts.
+    Sweep,
+    /// A pass that removes Sluice's filters ([`Mode::Unsubscribe`]).
+    Unsubscribe,
+}
+
+impl From<DirectAction> for Mode {
+    fn from(action: DirectAction) -> Mode {
+        match action {
+            DirectAction::Sweep => Mode::Subscribe,
+            DirectAction::Unsubscribe => Mode::Unsubscribe,
+        }
+    }
+}
+
+impl From<Mode> for DirectAction {
+    fn from(mode: Mode) -> DirectAction {
+        match mode {
+            Mode::Subscribe => DirectAction::Sweep,
+            Mode::Unsubscribe => DirectAction::Unsubscribe,
+        }
+    }
 }
 
 impl Request {
@@ -106,17 +134,8 @@ impl Request {
                 let direct: Direct = serde_json::from_value(payload.clone()).map_err(|err| {
                     unrecognised(format!("not an EventBridge event nor a direct payload: {err}"))
                 })?;
-                let mode = match direct.action.as_str() {
-                    "sweep" => Mode::Subscribe,
-                    "unsubscribe" => Mode::Unsubscribe,
-                    other => {
-                        return Err(unrecognised(format!(
-                            "action {other:?}; expected sweep or unsubscribe"
-                        )));
-                    }
-                };
                 Ok(Request::Sweep {
-                    mode,
+                    mode: direct.action.into(),
                     dry_run: direct.dry_run,
                     continuation: direct.continuation,
                     scheduled: false,
@@ -149,18 +168,15 @@ fn tagged_group(event: &str, parameters: &Value) -> Result<Result<String, String
 
 /// Whether a complete pass may delete the account policy: a dry run shows the step, a real pass
 /// takes it only when every group succeeded (their filters are in place).
-fn continuation_deletes(outcome: &crate::sweep::Outcome, dry_run: bool) -> bool {
-    dry_run || outcome.totals.errors == 0
+fn continuation_deletes(outcome: &crate::sweep::Outcome, run: Run) -> bool {
+    run.is_dry_run() || outcome.totals.errors == 0
 }
 
 /// The direct payload that continues a sweep in a fresh invocation.
-pub fn continuation_payload(mode: Mode, dry_run: bool, continuation: &Continuation) -> Value {
+pub fn continuation_payload(mode: Mode, run: Run, continuation: &Continuation) -> Value {
     let mut payload = serde_json::to_value(continuation).unwrap_or_else(|_| json!({}));
-    payload["action"] = json!(match mode {
-        Mode::Subscribe => "sweep",
-        Mode::Unsubscribe => "unsubscribe",
-    });
-    payload["dry_run"] = json!(dry_run);
+    payload["action"] = json!(DirectAction::from(mode));
+    payload["dry_run"] = json!(run.is_dry_run());
     payload
 }
 
@@ -174,11 +190,8 @@ pub struct Handler {
     pub margin: Duration,
     /// How a late CreateLogGroup group is looked up.
     pub late_group: LateGroupRetry,
-    /// Print the EMF metrics line on stdout (Lambda turns it into metrics); off where stdout is
-    /// a person's terminal.
-    pub emit_metrics: bool,
-    /// Where tests and the demo collect each invocation's EMF document (printed or not).
-    pub metrics_sink: Option<Arc<Mutex<Vec<Value>>>>,
+    /// Where each invocation's EMF document goes: stdout in Lambda, which turns it into metrics.
+    pub metrics: Box<dyn MetricsOut>,
 }
 
 /// What one invocation has counted so far, so that its metrics go out exactly once on every
@@ -192,6 +205,23 @@ struct Tally {
     reported: bool,
 }
 
+/// A sweep request's parts, as [`Request::Sweep`] holds them.
+#[derive(Debug)]
+struct SweepRequest {
+    mode: Mode,
+    run: Run,
+    continuation: Continuation,
+    scheduled: bool,
+}
+
+/// How a sweep's first invocation starts its pass.
+enum Start {
+    /// Another pass is running: this scheduled one is skipped, with this answer.
+    Skipped(Value),
+    /// The pass goes on, after the account policy step when there was one.
+    Go { policy_before: Option<PolicyPlan> },
+}
+
 impl Handler {
     /// A handler continuing sweeps in `function_name` through `lambda`.
     pub fn new(sweeper: Sweeper, lambda: aws_sdk_lambda::Client, function_name: String) -> Handler {
@@ -201,8 +231,7 @@ impl Handler {
             function_name,
             margin: Duration::from_secs(60),
             late_group: LateGroupRetry::default(),
-            emit_metrics: true,
-            metrics_sink: None,
+            metrics: Box::new(metrics::Stdout),
         }
     }
 
@@ -222,18 +251,13 @@ impl Handler {
     /// Emits the invocation's metrics (once).
     fn report(&self, tally: &mut Tally) {
         tally.reported = true;
-        let document = metrics::report(
+        metrics::report(
             &self.function_name,
             tally.mode,
             &tally.totals,
             tally.pass,
-            self.emit_metrics,
+            self.metrics.as_ref(),
         );
-        if let Some(sink) = &self.metrics_sink
-            && let Ok(mut sink) = sink.lock()
-        {
-            sink.push(document);
-        }
     }
 
     async fn serve(
@@ -247,156 +271,232 @@ impl Handler {
                 tracing::info!(reason = %reason, "event ignored");
                 Ok(json!({"ignored": reason}))
             }
-            Request::Retagged { log_group } => {
-                let once = LateGroupRetry {
-                    attempts: 1,
-                    delay: Duration::ZERO,
-                };
-                match self.sweeper.handle_named(&log_group, false, true, once).await {
-                    Ok(row) => self.one_group(row, "tags changed", tally),
-                    Err(SubscriberError::LogGroupNotFound { .. }) => {
-                        tracing::info!(log_group = %log_group, "tagged log group no longer exists");
-                        Ok(json!({"ignored": format!("{log_group} no longer exists")}))
-                    }
-                    Err(err) => Err(err),
-                }
-            }
-            Request::Created { log_group } => {
-                let row = self
-                    .sweeper
-                    .handle_created(&log_group, false, self.late_group)
-                    .await?;
-                // In account scope a new group the rules exclude joins the policy's NOT IN list;
-                // a selected one is covered already.
-                let excluded = matches!(row.action, Action::Excluded | Action::Unsupported);
-                let policy = if self.sweeper.config().scope == SubscriptionScope::Account && excluded {
-                    self.sweeper.exclude_from_policy(&log_group, false).await?
-                } else {
-                    None
-                };
-                let mut answer = self.one_group(row, "new log group", tally)?;
-                if let Some(policy) = policy {
-                    answer["policy"] = serde_json::to_value(&policy).unwrap_or_default();
-                }
-                Ok(answer)
-            }
+            Request::Retagged { log_group } => self.retagged(&log_group, tally).await,
+            Request::Created { log_group } => self.created(&log_group, tally).await,
             Request::Sweep {
                 mode,
                 dry_run,
-                mut continuation,
+                continuation,
                 scheduled,
             } => {
-                tally.mode = mode;
-                tally.pass = Some(metrics::Progress {
-                    seen: continuation.totals.seen,
-                    complete: false,
-                });
-                let fresh = continuation.invocation == 0 && continuation.next_token.is_none();
-                let account = self.sweeper.config().scope == SubscriptionScope::Account;
-                let mut policy_before = None;
-                if fresh {
-                    let state = self.sweeper.pass_state().await?;
-                    // Back to log-group scope (or unsubscribing): the policy goes only after the
-                    // pass, so no group is without a subscription in between.
-                    continuation.delete_policy_after = if account {
-                        mode == Mode::Unsubscribe
-                    } else {
-                        state.account_policy
-                    };
-                    if mode == Mode::Subscribe && account {
-                        // First the policy, so every group is covered before its own filter goes.
-                        policy_before = Some(self.sweeper.policy_step(dry_run).await?);
-                    }
-                    // One pass at a time from the schedule, so passes never fill the reserved
-                    // concurrency that CreateLogGroup events need.
-                    if scheduled && state.running_at(chrono::Utc::now()) {
-                        let since = state
-                            .running_since
-                            .map(|time| time.to_rfc3339())
-                            .unwrap_or_default();
-                        tracing::info!(running_since = %since, "a pass is running: this scheduled pass is skipped");
-                        return Ok(
-                            json!({"skipped": format!("a pass is running (its latest invocation started {since})")}),
-                        );
-                    }
-                    // A new pass looks at excluded groups too when the rules changed since the
-                    // last complete pass that did; a continued pass keeps what its first chose.
-                    if mode == Mode::Subscribe {
-                        continuation.check_excluded |= state.rules_changed;
-                    }
-                }
-                // In account scope with nothing to move and no retention to set, the policy
-                // step was the whole pass: no call per group.
-                if mode == Mode::Subscribe
-                    && account
-                    && !continuation.check_excluded
-                    && self.sweeper.config().retention_days.is_none()
-                {
-                    let mut answer = json!({"complete": true, "totals": continuation.totals});
-                    answer["policy_before"] = serde_json::to_value(&policy_before).unwrap_or_default();
-                    return Ok(answer);
-                }
-                let tracked = mode == Mode::Subscribe && !dry_run;
-                if tracked && let Err(err) = self.sweeper.mark_pass(Some(chrono::Utc::now()), false).await {
-                    tracing::warn!(error = %err, "could not mark the pass as running");
-                }
-                let check_excluded = continuation.check_excluded;
-                let delete_policy_after = continuation.delete_policy_after;
-                tracing::info!(mode = ?mode, dry_run, check_excluded, invocation = continuation.invocation, "sweep");
-                let stop_by = deadline.checked_sub(self.margin).unwrap_or(deadline);
-                let before = continuation.totals;
-                let mut first_failure: Option<String> = None;
-                let counted = &mut tally.totals;
-                let mut on_group = |row: &crate::plan::GroupPlan| {
-                    counted.add(row);
-                    if let Some(error) = &row.error
-                        && first_failure.is_none()
-                    {
-                        first_failure = Some(format!("{}: {error}", row.log_group));
-                    }
+                let request = SweepRequest {
+                    mode,
+                    run: Run::dry_run_if(dry_run),
+                    continuation,
+                    scheduled,
                 };
-                let outcome = self
-                    .sweeper
-                    .sweep(mode, dry_run, continuation, Some(stop_by), &mut on_group)
-                    .await?;
-                let complete = outcome.continuation.is_none();
-                let progress = metrics::Progress {
-                    seen: outcome.totals.seen,
-                    complete,
-                };
-                tally.totals = outcome.totals.since(&before);
-                tally.pass = Some(progress);
-                self.report(tally);
-                if let Some(next) = &outcome.continuation {
-                    self.continue_in_new_invocation(mode, dry_run, next).await?;
-                }
-                let mut policy_after = None;
-                if complete && continuation_deletes(&outcome, dry_run) && delete_policy_after {
-                    policy_after = Some(self.sweeper.delete_policy_step(dry_run).await?);
-                }
-                if tracked && complete {
-                    // The rules are recorded only after a pass that looked at every group and
-                    // removed every filter it had to; otherwise the next pass looks again.
-                    let record = check_excluded && outcome.totals.errors == 0;
-                    if let Err(err) = self.sweeper.mark_pass(None, record).await {
-                        tracing::warn!(error = %err, "could not record the end of the pass");
-                    }
-                }
-                if let Some(first) = first_failure {
-                    return Err(SubscriberError::GroupsFailed {
-                        failed: outcome.totals.errors,
-                        first,
-                    });
-                }
-                let mut answer = json!({"complete": complete, "totals": outcome.totals});
-                for (key, step) in [("policy_before", policy_before), ("policy_after", policy_after)] {
-                    if let Some(step) = step {
-                        answer[key] = serde_json::to_value(&step).unwrap_or_default();
-                    }
-                }
-                Ok(answer)
+                self.sweep(request, deadline, tally).await
             }
         }
+    }
+
+    /// A tagging call: the group is planned again, once, excluded groups checked, so a group
+    /// tagged out of the rules loses Sluice's filter.
+    async fn retagged(&self, log_group: &str, tally: &mut Tally) -> Result<Value, SubscriberError> {
+        let once = LateGroupRetry {
+            attempts: 1,
+            delay: Duration::ZERO,
+        };
+        let handled = self
+            .sweeper
+            .handle_named(log_group, Run::Apply, Excluded::Check, once)
+            .await;
+        match handled {
+            Ok(row) => self.one_group(row, "tags changed", tally),
+            Err(SubscriberError::LogGroupNotFound { .. }) => {
+                tracing::info!(log_group = %log_group, "tagged log group no longer exists");
+                Ok(json!({"ignored": format!("{log_group} no longer exists")}))
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// A CreateLogGroup event: the new group, looked up until it is visible.
+    async fn created(&self, log_group: &str, tally: &mut Tally) -> Result<Value, SubscriberError> {
+        let row = self
+            .sweeper
+            .handle_created(log_group, Run::Apply, self.late_group)
+            .await?;
+        // In account scope a new group the rules exclude joins the policy's NOT IN list;
+        // a selected one is covered already.
+        let excluded = matches!(row.action, Action::Excluded | Action::Unsupported);
+        let policy = if self.sweeper.config().scope == SubscriptionScope::Account && excluded {
+            self.sweeper.exclude_from_policy(log_group, Run::Apply).await?
+        } else {
+            None
+        };
+        let mut answer = self.one_group(row, "new log group", tally)?;
+        if let Some(policy) = policy {
+            answer["policy"] = serde_json::to_value(&policy).unwrap_or_default();
+        }
+        Ok(answer)
+    }
+
+    /// One invocation of a sweep's pass: its start in the first invocation, the pages it has
+    /// time for, then the continuation in a fresh invocation, or the pass's end.
+    async fn sweep(
+        &self,
+        mut request: SweepRequest,
+        deadline: Instant,
+        tally: &mut Tally,
+    ) -> Result<Value, SubscriberError> {
+        let SweepRequest { mode, run, .. } = request;
+        tally.mode = mode;
+        tally.pass = Some(metrics::Progress {
+            seen: request.continuation.totals.seen,
+            complete: false,
+        });
+        let fresh = request.continuation.invocation == 0 && request.continuation.next_token.is_none();
+        let mut policy_before = None;
+        if fresh {
+            match self.start_pass(&mut request).await? {
+                Start::Skipped(answer) => return Ok(answer),
+                Start::Go { policy_before: step } => policy_before = step,
+            }
+        }
+        let continuation = request.continuation;
+        // In account scope with nothing to move and no retention to set, the policy step was
+        // the whole pass: no call per group.
+        if mode == Mode::Subscribe
+            && self.sweeper.config().scope == SubscriptionScope::Account
+            && !continuation.check_excluded
+            && self.sweeper.config().retention_days.is_none()
+        {
+            let mut answer = json!({"complete": true, "totals": continuation.totals});
+            answer["policy_before"] = serde_json::to_value(&policy_before).unwrap_or_default();
+            return Ok(answer);
+        }
+        if mode == Mode::Subscribe
+            && run == Run::Apply
+            && let Err(err) = self.sweeper.mark_running(chrono::Utc::now()).await
+        {
+            tracing::warn!(error = %err, "could not mark the pass as running");
+        }
+        let check_excluded = continuation.check_excluded;
+        let delete_policy_after = continuation.delete_policy_after;
+        tracing::info!(mode = ?mode, dry_run = run.is_dry_run(), check_excluded, invocation = continuation.invocation, "sweep");
+        let before = continuation.totals;
+        let (outcome, first_failure) = self.pages(mode, run, continuation, deadline, tally).await?;
+        tally.totals = outcome.totals.since(&before);
+        tally.pass = Some(metrics::Progress {
+            seen: outcome.totals.seen,
+            complete: outcome.continuation.is_none(),
+        });
+        self.report(tally);
+        let mut answer = self
+            .end_invocation(mode, run, &outcome, check_excluded, delete_policy_after)
+            .await?;
+        if let Some(first) = first_failure {
+            return Err(SubscriberError::GroupsFailed {
+                failed: outcome.totals.errors,
+                first,
+            });
+        }
+        if let Some(step) = policy_before {
+            answer["policy_before"] = serde_json::to_value(&step).unwrap_or_default();
+        }
+        Ok(answer)
+    }
+
+    /// The pages this invocation has time for, until the margin before `deadline`, each group
+    /// counted in `tally` as it is handled (so a pass that fails midway still reports what it
+    /// did); with the first group that failed, and why.
+    async fn pages(
+        &self,
+        mode: Mode,
+        run: Run,
+        continuation: Continuation,
+        deadline: Instant,
+        tally: &mut Tally,
+    ) -> Result<(crate::sweep::Outcome, Option<String>), SubscriberError> {
+        let stop_by = deadline.checked_sub(self.margin).unwrap_or(deadline);
+        let mut first_failure: Option<String> = None;
+        let counted = &mut tally.totals;
+        let mut on_group = |row: &crate::plan::GroupPlan| {
+            counted.add(row);
+            if let Some(error) = &row.error
+                && first_failure.is_none()
+            {
+                first_failure = Some(format!("{}: {error}", row.log_group));
+            }
+        };
+        let outcome = self
+            .sweeper
+            .sweep(mode, run, continuation, Some(stop_by), &mut on_group)
+            .await?;
+        Ok((outcome, first_failure))
+    }
+
+    /// The first invocation of a pass: reads what earlier passes left, chooses whether the pass
+    /// looks at excluded groups and deletes the account policy after, takes the account policy
+    /// step, and skips a scheduled pass while another runs.
+    async fn start_pass(&self, request: &mut SweepRequest) -> Result<Start, SubscriberError> {
+        let account = self.sweeper.config().scope == SubscriptionScope::Account;
+        let continuation = &mut request.continuation;
+        let state = self.sweeper.pass_state().await?;
+        // Back to log-group scope (or unsubscribing): the policy goes only after the pass, so
+        // no group is without a subscription in between.
+        continuation.delete_policy_after = if account {
+            request.mode == Mode::Unsubscribe
+        } else {
+            state.account_policy
+        };
+        let mut policy_before = None;
+        if request.mode == Mode::Subscribe && account {
+            // First the policy, so every group is covered before its own filter goes.
+            policy_before = Some(self.sweeper.policy_step(request.run).await?);
+        }
+        // One pass at a time from the schedule, so passes never fill the reserved concurrency
+        // that CreateLogGroup events need.
+        if request.scheduled && state.running_at(chrono::Utc::now()) {
+            let since = state
+                .running_since
+                .map(|time| time.to_rfc3339())
+                .unwrap_or_default();
+            tracing::info!(running_since = %since, "a pass is running: this scheduled pass is skipped");
+            return Ok(Start::Skipped(
+                json!({"skipped": format!("a pass is running (its latest invocation started {since})")}),
+            ));
+        }
+        // A new pass looks at excluded groups too when the rules changed since the last
+        // complete pass that did; a continued pass keeps what its first chose.
+        if request.mode == Mode::Subscribe {
+            continuation.check_excluded |= state.rules_changed;
+        }
+        Ok(Start::Go { policy_before })
+    }
+
+    /// After this invocation's pages: the continuation in a fresh invocation, or, when the pass
+    /// is complete, the account policy's deletion (when asked) and the pass marked done, the
+    /// rules recorded when `record_rules` and every group succeeded. Answers the invocation's
+    /// summary.
+    async fn end_invocation(
+        &self,
+        mode: Mode,
+        run: Run,
+        outcome: &crate::sweep::Outcome,
+        record_rules: bool,
+        delete_policy_after: bool,
+    ) -> Result<Value, SubscriberError> {
+        if let Some(next) = &outcome.continuation {
+            self.continue_in_new_invocation(mode, run, next).await?;
+        }
+        let complete = outcome.continuation.is_none();
+        let mut answer = json!({"complete": complete, "totals": outcome.totals});
+        if complete && continuation_deletes(outcome, run) && delete_policy_after {
+            let step = self.sweeper.delete_policy_step(run).await?;
+            answer["policy_after"] = serde_json::to_value(&step).unwrap_or_default();
+        }
+        let tracked = mode == Mode::Subscribe && run == Run::Apply;
+        if tracked && complete {
+            // The rules are recorded only after a pass that looked at every group and removed
+            // every filter it had to; otherwise the next pass looks again.
+            let rules_checked = record_rules && outcome.totals.errors == 0;
+            if let Err(err) = self.sweeper.mark_done(rules_checked).await {
+                tracing::warn!(error = %err, "could not record the end of the pass");
+            }
+        }
+        Ok(answer)
     }
 
     /// Reports the row of an event about one group; its failed write fails the invocation.
@@ -421,10 +521,10 @@ impl Handler {
     async fn continue_in_new_invocation(
         &self,
         mode: Mode,
-        dry_run: bool,
+        run: Run,
         continuation: &Continuation,
     ) -> Result<(), SubscriberError> {
-        let payload = continuation_payload(mode, dry_run, continuation);
+        let payload = continuation_payload(mode, run, continuation);
         tracing::info!(function = %self.function_name, invocation = continuation.invocation, seen = continuation.totals.seen, "continuing the sweep");
         self.lambda
             .invoke()

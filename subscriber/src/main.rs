@@ -35,13 +35,7 @@ fn run_lambda() -> anyhow::Result<()> {
     let config = RawConfig::from_lookup(|name| std::env::var(name).ok())
         .validate()
         .inspect_err(|err| sluice_edge::report_init_error(&format!("{err:#}")))?;
-    let level = std::env::var("LOG_LEVEL").unwrap_or_else(|_| "info".into());
-    if let Err(reason) = sluice_edge::check_log_level(&level) {
-        let message = format!("LOG_LEVEL={level:?} is not valid: {reason}");
-        sluice_edge::report_init_error(&message);
-        anyhow::bail!(message);
-    }
-    sluice_edge::init_tracing(&level, LogFormat::Json);
+    sluice_edge::init_tracing(&config.log_level, LogFormat::Json);
     let function = config
         .own_function_name()
         .map(str::to_string)
@@ -74,7 +68,7 @@ fn run_lambda() -> anyhow::Result<()> {
 
 /// Runs a whole pass; `Ok(false)` when any log group failed.
 fn run_cli(cli: Cli) -> anyhow::Result<bool> {
-    sluice_edge::init_tracing(cli.log_level(), LogFormat::Terminal);
+    sluice_edge::init_tracing(&cli.log_level()?, LogFormat::Terminal);
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let base = sdk_config().await;

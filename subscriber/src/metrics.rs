@@ -1,6 +1,10 @@
-//! One JSON log line and one CloudWatch embedded-metric-format (EMF) line per sweep invocation.
+//! One JSON log line and one CloudWatch embedded-metric-format (EMF) line per sweep invocation,
+//! written by [`sluice_edge::emf`], and where that line goes ([`MetricsOut`]).
 
-use serde_json::{Value, json};
+use std::sync::{Arc, Mutex};
+
+use serde_json::Value;
+use sluice_edge::Emf;
 
 use crate::plan::{Mode, Totals};
 
@@ -18,7 +22,6 @@ pub struct Progress {
 /// The EMF document of one invocation: the counts of what this invocation did (so a metric's
 /// sum over a period counts each group once, however many invocations a pass takes), plus, for a
 /// sweep, the pass's progress (`PassGroupsSeen`, and `PassComplete` 1 when it finished).
-/// Format: <https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html>
 pub fn emf(
     function: &str,
     mode: Mode,
@@ -26,37 +29,28 @@ pub fn emf(
     pass: Option<Progress>,
     timestamp_ms: i64,
 ) -> Value {
-    let mut values: Vec<(&str, u64)> = counts(invocation).to_vec();
+    let mut emf = Emf::at(timestamp_ms);
+    emf.dimension("FunctionName", function)
+        .property("Mode", serde_json::to_value(mode).unwrap_or_default());
+    for (name, value) in counts(invocation) {
+        emf.count(name, value);
+    }
     if let Some(pass) = pass {
-        values.push(("PassGroupsSeen", pass.seen));
-        values.push(("PassComplete", u64::from(pass.complete)));
+        emf.count("PassGroupsSeen", pass.seen)
+            .count("PassComplete", u64::from(pass.complete));
     }
-    let metrics: Vec<Value> = values
-        .iter()
-        .map(|(name, _)| json!({"Name": name, "Unit": "Count"}))
-        .collect();
-    let mut document = json!({
-        "_aws": {
-            "Timestamp": timestamp_ms,
-            "CloudWatchMetrics": [{
-                "Namespace": NAMESPACE,
-                "Dimensions": [["FunctionName"]],
-                "Metrics": metrics,
-            }],
-        },
-        "FunctionName": function,
-        "Mode": mode,
-    });
-    for (name, value) in values {
-        document[name] = json!(value);
-    }
-    document
+    emf.to_value()
 }
 
-/// Logs the counts as structured fields and, with `emit`, prints the EMF line on stdout (Lambda
-/// ships stdout to the function's log group, where CloudWatch extracts the metrics). Returns the
-/// EMF document.
-pub fn report(function: &str, mode: Mode, invocation: &Totals, pass: Option<Progress>, emit: bool) -> Value {
+/// Logs the counts as structured fields and hands the EMF document to `out`. Returns the
+/// document.
+pub fn report(
+    function: &str,
+    mode: Mode,
+    invocation: &Totals,
+    pass: Option<Progress>,
+    out: &dyn MetricsOut,
+) -> Value {
     tracing::info!(
         mode = ?mode,
         complete = pass.map(|pass| pass.complete),
@@ -80,10 +74,42 @@ pub fn report(function: &str, mode: Mode, invocation: &Totals, pass: Option<Prog
         pass,
         chrono::Utc::now().timestamp_millis(),
     );
-    if emit {
+    out.emit(&document);
+    document
+}
+
+/// Where an invocation's EMF document goes.
+pub trait MetricsOut: Send + Sync + std::fmt::Debug {
+    /// Takes one invocation's document.
+    fn emit(&self, document: &Value);
+}
+
+/// Lambda's: one line on stdout, which Lambda ships to the function's log group, where
+/// CloudWatch extracts the metrics.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stdout;
+
+impl MetricsOut for Stdout {
+    fn emit(&self, document: &Value) {
         println!("{document}");
     }
-    document
+}
+
+/// Nowhere: where stdout is a person's terminal, or a test's.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Discard;
+
+impl MetricsOut for Discard {
+    fn emit(&self, _document: &Value) {}
+}
+
+/// Kept in memory, for whoever holds the other end (a test, the demo).
+impl MetricsOut for Arc<Mutex<Vec<Value>>> {
+    fn emit(&self, document: &Value) {
+        if let Ok(mut documents) = self.lock() {
+            documents.push(document.clone());
+        }
+    }
 }
 
 fn counts(totals: &Totals) -> [(&'static str, u64); 10] {
@@ -104,6 +130,7 @@ fn counts(totals: &Totals) -> [(&'static str, u64); 10] {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn emf_declares_every_metric_it_carries() {

@@ -51,6 +51,46 @@ pub enum Mode {
     Unsubscribe,
 }
 
+/// Whether a pass makes the changes it plans, or only plans them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Run {
+    /// Make the write calls the plan asks for.
+    #[default]
+    Apply,
+    /// Plan only; change nothing.
+    DryRun,
+}
+
+impl Run {
+    /// `DryRun` when `dry_run` (a flag, or a payload's field), else `Apply`.
+    pub fn dry_run_if(dry_run: bool) -> Run {
+        if dry_run { Run::DryRun } else { Run::Apply }
+    }
+
+    /// Whether nothing is changed.
+    pub fn is_dry_run(self) -> bool {
+        self == Run::DryRun
+    }
+}
+
+/// Whether a pass looks at the groups the name rules exclude, to remove Sluice's filter from
+/// those that still carry it (a backfill, or a pass after the rules changed), or skips them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Excluded {
+    /// An excluded group costs no call (and keeps a filter of Sluice's it may still carry).
+    #[default]
+    Skip,
+    /// Every excluded group's filters are read.
+    Check,
+}
+
+impl Excluded {
+    /// `Check` when `check` (a continuation's field), else `Skip`.
+    pub fn check_if(check: bool) -> Excluded {
+        if check { Excluded::Check } else { Excluded::Skip }
+    }
+}
+
 /// The one action for a log group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

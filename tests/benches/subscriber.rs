@@ -24,7 +24,7 @@ use aws_sdk_cloudwatchlogs::config::{BehaviorVersion, Credentials, Region};
 use sluice_harness::Moto;
 use sluice_subscriber::aws::{Logs, MAX_ATTEMPTS};
 use sluice_subscriber::config::{Config, DEFAULT_API_RATE_BUDGET, DEFAULT_API_RATE_LIMIT, RawConfig};
-use sluice_subscriber::plan::{Mode, Totals};
+use sluice_subscriber::plan::{Mode, Run, Totals};
 use sluice_subscriber::sweep::{Continuation, Sweeper};
 
 /// Log groups of the account swept at the default rate.
@@ -160,7 +160,7 @@ async fn continued_pass(
     loop {
         let stop_by = tokio::time::Instant::now() + SLICE;
         let outcome = sweeper
-            .sweep(Mode::Subscribe, false, start, Some(stop_by), &mut |_| {})
+            .sweep(Mode::Subscribe, Run::Apply, start, Some(stop_by), &mut |_| {})
             .await?;
         match outcome.continuation {
             Some(next) => {
@@ -253,7 +253,7 @@ async fn account_scope(account: &Mutex<server::Account>, url: &str, groups: usiz
         Logs::new(sim_client(url), 10_000.0),
         sim_config("account", "/test/*", false)?,
     );
-    match whole.policy_step(true).await {
+    match whole.policy_step(Run::DryRun).await {
         Err(err) => println!("account scope with EXCLUDE_PATTERNS=/test/*: refused: {err}"),
         Ok(plan) => print!("account scope with EXCLUDE_PATTERNS=/test/*: {plan}"),
     }
@@ -280,7 +280,7 @@ async fn account_scope(account: &Mutex<server::Account>, url: &str, groups: usiz
             sim_config("account", exclude, retention)?,
         );
         let started = Instant::now();
-        let policy = sweeper.policy_step(false).await?;
+        let policy = sweeper.policy_step(Run::Apply).await?;
         let (totals, invocations) = if retention || check {
             let (totals, invocations, _, _) = continued_pass(&sweeper, check).await?;
             (Some(totals), invocations)
@@ -376,7 +376,13 @@ async fn sweep(moto: &Moto, forwarder: &str, rate: f64) -> anyhow::Result<Measur
     moto.reset_recording().await?;
     let started = Instant::now();
     let outcome = sweeper
-        .sweep(Mode::Subscribe, false, Continuation::default(), None, &mut |_| {})
+        .sweep(
+            Mode::Subscribe,
+            Run::Apply,
+            Continuation::default(),
+            None,
+            &mut |_| {},
+        )
         .await?;
     let seconds = started.elapsed().as_secs_f64();
     anyhow::ensure!(outcome.totals.errors == 0, "groups failed: {}", outcome.totals);

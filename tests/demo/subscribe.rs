@@ -9,7 +9,7 @@ use sluice_harness::Moto;
 use sluice_subscriber::aws::Logs;
 use sluice_subscriber::config::{Config, RawConfig};
 use sluice_subscriber::handler::Handler;
-use sluice_subscriber::plan::{Mode, Plan};
+use sluice_subscriber::plan::{Mode, Plan, Run};
 use sluice_subscriber::sweep::Sweeper;
 
 use crate::account;
@@ -33,7 +33,9 @@ fn sweeper(moto: &Moto, config: Config) -> Sweeper {
 
 /// One pass over the account, as `sluice-subscriber backfill [--dry-run]` runs it.
 async fn pass(sweeper: &Sweeper, dry_run: bool) -> anyhow::Result<Plan> {
-    Ok(sweeper.plan(Mode::Subscribe, dry_run, &mut |_| {}).await?)
+    Ok(sweeper
+        .plan(Mode::Subscribe, Run::dry_run_if(dry_run), &mut |_| {})
+        .await?)
 }
 
 const WRITES: [&str; 3] = [
@@ -107,7 +109,7 @@ pub async fn created(moto: &Moto, config: &Config, log_group: &str) -> anyhow::R
         moto.lambda_client(),
         account::SUBSCRIBER.to_string(),
     );
-    handler.emit_metrics = false;
+    handler.metrics = Box::new(sluice_subscriber::metrics::Discard);
     let deadline = tokio::time::Instant::now() + Duration::from_secs(60);
     let answer: Value = handler
         .handle(event, deadline)

@@ -10,7 +10,7 @@ use sluice_subscriber::SubscriberError;
 use sluice_subscriber::aws::Logs;
 use sluice_subscriber::config::{Config, RawConfig};
 use sluice_subscriber::handler::Request;
-use sluice_subscriber::plan::{Action, Mode, Plan};
+use sluice_subscriber::plan::{Action, Mode, Plan, Run};
 use sluice_subscriber::sweep::{LateGroupRetry, Sweeper};
 
 mod budget;
@@ -36,7 +36,10 @@ fn sweeper(moto: &Moto, config: Config) -> Sweeper {
 }
 
 async fn pass(sweeper: &Sweeper, mode: Mode, dry_run: bool) -> Plan {
-    sweeper.plan(mode, dry_run, &mut |_| {}).await.expect("sweep")
+    sweeper
+        .plan(mode, Run::dry_run_if(dry_run), &mut |_| {})
+        .await
+        .expect("sweep")
 }
 
 async fn writes(moto: &Moto) -> Vec<String> {
@@ -287,7 +290,7 @@ async fn create_log_group_event_subscribes_the_new_group_even_when_it_appears_la
         })
     };
     let row = sweeper
-        .handle_created(&log_group, false, retry)
+        .handle_created(&log_group, Run::Apply, retry)
         .await
         .expect("handled once visible");
     late.await.expect("task").expect("created");
@@ -304,7 +307,7 @@ async fn create_log_group_event_subscribes_the_new_group_even_when_it_appears_la
     let missing = sweeper
         .handle_created(
             "/aws/lambda/never-created",
-            false,
+            Run::Apply,
             LateGroupRetry {
                 attempts: 3,
                 delay: Duration::from_millis(10),

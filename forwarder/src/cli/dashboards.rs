@@ -41,7 +41,6 @@ pub fn run(args: DashboardsArgs) -> anyhow::Result<ExitCode> {
     };
     let settings = RawConfig {
         opensearch_endpoint: url,
-        aws_region: std::env::var("AWS_REGION").ok(),
         ..settings
     };
     let config = Config::from_raw(&settings, purpose)

@@ -1,7 +1,12 @@
 use super::*;
 use std::collections::HashMap;
 
-fn config(pairs: &[(&str, &str)], purpose: Purpose) -> Result<Config, ConfigError> {
+use crate::document::index::IndexMode;
+use crate::document::{IdMode, JsonMode, Multiline};
+use crate::opensearch::auth::{AuthMode, BasicSource, SigningService};
+use crate::source::s3::format::Format;
+
+fn config(pairs: &[(&str, &str)], purpose: Purpose) -> Result<Config, SettingError> {
     let map: HashMap<String, String> = pairs
         .iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -337,4 +342,30 @@ fn a_bare_host_name_is_told_to_add_its_scheme() {
     .to_string();
     assert!(text.contains(&format!("add https:// (https://{host})")), "{text}");
     assert!(!text.contains("relative URL"), "{text}");
+}
+
+/// A keyword setting's names come from its enum: the error lists them as docs/configuration.md
+/// quotes it, and `--help` lists them with what each does.
+#[test]
+fn a_keyword_is_refused_with_its_names_and_its_flag_lists_them() {
+    let text = config(&[("INDEX_GRANULARITY", "week")], Purpose::DryRun)
+        .expect_err("week is no granularity")
+        .to_string();
+    assert_eq!(
+        text,
+        r#"INDEX_GRANULARITY="week" is not valid: expected one of hour, day, month"#
+    );
+    let help = <RawConfig as clap::Args>::augment_args(clap::Command::new("settings"))
+        .render_long_help()
+        .to_string();
+    for name in [
+        "hour",
+        "data-stream",
+        "blueprint",
+        "sigv4",
+        "aoss",
+        "One index a month",
+    ] {
+        assert!(help.contains(name), "{name} missing from --help:\n{help}");
+    }
 }

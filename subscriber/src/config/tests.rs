@@ -2,17 +2,8 @@ use super::*;
 
 const FORWARDER: &str = "arn:aws:lambda:eu-west-1:123456789012:function:sluice-forwarder";
 
-fn config(pairs: &[(&str, &str)]) -> Result<Config, SubscriberError> {
+fn config(pairs: &[(&str, &str)]) -> Result<Config, SettingError> {
     RawConfig::from_pairs(pairs).validate()
-}
-
-fn setting_of(err: SubscriberError) -> &'static str {
-    match err {
-        SubscriberError::MissingSetting { setting } | SubscriberError::InvalidSetting { setting, .. } => {
-            setting
-        }
-        other => panic!("not a config error: {other}"),
-    }
 }
 
 #[test]
@@ -178,7 +169,7 @@ fn refuses_what_cloudwatch_would_refuse() {
     ];
     for (pairs, setting) in cases {
         let err = config(pairs).expect_err(setting);
-        assert_eq!(setting_of(err), setting, "{pairs:?}");
+        assert_eq!(err.setting(), setting, "{pairs:?}");
     }
 }
 
@@ -292,8 +283,9 @@ fn an_unsubscribe_needs_no_destination_and_a_backfill_does() {
     assert!(config.destination.is_none());
     assert!(matches!(
         raw.validate(),
-        Err(SubscriberError::MissingSetting {
-            setting: "DESTINATION_ARN"
+        Err(SettingError::Missing {
+            setting: "DESTINATION_ARN",
+            ..
         })
     ));
 }
@@ -317,4 +309,24 @@ fn the_command_line_names_the_subscriber_function_and_lambda_wins() {
     ])
     .expect("valid");
     assert_eq!(lambda.own_function_name(), Some("sluice-Subscriber-1"));
+}
+
+/// A keyword setting's names come from its enum: exactly as CloudWatch Logs spells them, listed
+/// by the error.
+#[test]
+fn keywords_are_refused_with_their_names() {
+    let err =
+        config(&[("DESTINATION_ARN", FORWARDER), ("DISTRIBUTION", "random")]).expect_err("case matters");
+    assert_eq!(
+        err.to_string(),
+        r#"DISTRIBUTION="random" is not valid: expected one of ByLogStream, Random"#
+    );
+    let random = config(&[("DESTINATION_ARN", FORWARDER), ("DISTRIBUTION", "Random")]).expect("valid");
+    assert_eq!(random.distribution, Distribution::Random);
+    let scope =
+        config(&[("DESTINATION_ARN", FORWARDER), ("SUBSCRIPTION_SCOPE", "org")]).expect_err("no such scope");
+    assert!(
+        scope.to_string().ends_with("expected one of log-group, account"),
+        "{scope}"
+    );
 }

@@ -105,7 +105,7 @@ fn direct_payloads_and_continuations_round_trip() {
     };
     continuation.totals.seen = 350;
     continuation.totals.subscribe = 12;
-    let payload = continuation_payload(Mode::Subscribe, false, &continuation);
+    let payload = continuation_payload(Mode::Subscribe, Run::Apply, &continuation);
     assert_eq!(payload["action"], "sweep");
     assert_eq!(
         Request::parse(&payload).expect("parsed"),

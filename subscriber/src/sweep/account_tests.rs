@@ -28,25 +28,7 @@ pub(super) fn answer(
 ) -> Option<Result<Value, &'static str>> {
     let text = |field: &str| request[field].as_str().filter(|value| !value.is_empty());
     Some(match operation {
-        "PutAccountPolicy" => {
-            let document = text("policyDocument").and_then(|doc| serde_json::from_str::<Value>(doc).ok());
-            let criteria_ok = text("selectionCriteria").is_none_or(|criteria| {
-                criteria.len() <= 25 * 1024 && criteria.starts_with("LogGroupName NOT IN [")
-            });
-            if text("policyName").is_none()
-                || text("policyType") != Some(POLICY_TYPE)
-                || text("scope") != Some("ALL")
-                || !document.is_some_and(|doc| doc["DestinationArn"].is_string())
-                || !criteria_ok
-            {
-                return Some(Err("InvalidParameterException"));
-            }
-            account
-                .writes
-                .push(format!("PutAccountPolicy {}", request["selectionCriteria"]));
-            account.policy = Some(request.clone());
-            Ok(json!({"accountPolicy": request}))
-        }
+        "PutAccountPolicy" => put_account_policy(account, request),
         "DescribeAccountPolicies" => {
             if text("policyType") != Some(POLICY_TYPE) {
                 return Some(Err("InvalidParameterException"));
@@ -105,6 +87,28 @@ pub(super) fn answer(
     })
 }
 
+/// PutAccountPolicy, refused as CloudWatch Logs refuses a policy that is not a subscription
+/// filter policy for every group with a destination and a `NOT IN` list within 25 KB.
+fn put_account_policy(account: &mut Account, request: &Value) -> Result<Value, &'static str> {
+    let text = |field: &str| request[field].as_str().filter(|value| !value.is_empty());
+    let document = text("policyDocument").and_then(|doc| serde_json::from_str::<Value>(doc).ok());
+    let criteria_ok = text("selectionCriteria")
+        .is_none_or(|criteria| criteria.len() <= 25 * 1024 && criteria.starts_with("LogGroupName NOT IN ["));
+    if text("policyName").is_none()
+        || text("policyType") != Some(POLICY_TYPE)
+        || text("scope") != Some("ALL")
+        || !document.is_some_and(|doc| doc["DestinationArn"].is_string())
+        || !criteria_ok
+    {
+        return Err("InvalidParameterException");
+    }
+    account
+        .writes
+        .push(format!("PutAccountPolicy {}", request["selectionCriteria"]));
+    account.policy = Some(request.clone());
+    Ok(json!({"accountPolicy": request}))
+}
+
 fn handler(url: &str, scope: &str, payloads: &Arc<Mutex<Vec<Value>>>) -> Handler {
     handler_with(url, scope, &[], payloads)
 }
@@ -124,7 +128,7 @@ fn handler_with(url: &str, scope: &str, more: &[(&str, &str)], payloads: &Arc<Mu
         SUBSCRIBER.to_string(),
     );
     handler.margin = Duration::ZERO;
-    handler.emit_metrics = false;
+    handler.metrics = Box::new(crate::metrics::Discard);
     handler
 }
 
@@ -202,37 +206,7 @@ async fn switching_to_the_account_policy_and_back_moves_cleanly_in_two_steps() {
     assert_eq!(first["policy_before"]["action"], "put");
     assert_eq!(last["totals"]["remove"], selected, "{last}");
     assert_eq!(last["totals"]["errors"], 0, "{last}");
-    {
-        let account = account.lock().unwrap();
-        let policy = account.policy.as_ref().expect("policy written");
-        let criteria = policy["selectionCriteria"].as_str().expect("criteria");
-        let names: Vec<String> =
-            serde_json::from_str(criteria.trim_start_matches("LogGroupName NOT IN ")).expect("list");
-        let mut expected: Vec<String> = (0..10).map(|i| format!("/aws/lambda/fn-{i:05}")).collect();
-        expected.push("/aws/lambda/sluice-forwarder".into());
-        expected.push(format!("/aws/lambda/{SUBSCRIBER}"));
-        expected.sort();
-        assert_eq!(names, expected);
-        let document: Value =
-            serde_json::from_str(policy["policyDocument"].as_str().expect("doc")).expect("JSON");
-        assert_eq!(document["DestinationArn"], FORWARDER);
-        let puts = position(&account.writes, "PutAccountPolicy");
-        let deletes = position(&account.writes, "DeleteSubscriptionFilter");
-        assert_eq!(puts.len(), 1);
-        assert_eq!(deletes.len(), selected);
-        assert!(
-            puts[0] < deletes[0],
-            "the policy is in place before a filter goes: {:?}",
-            account.writes
-        );
-        assert_eq!(ours(&account), 0, "no event delivered twice");
-        for group in account.groups.iter().step_by(10) {
-            assert!(
-                account.filters[group].contains(&("audit".into(), FOREIGN.into())),
-                "{group}"
-            );
-        }
-    }
+    policy_in_place_before_filters_went(&account.lock().unwrap(), selected);
 
     // Unchanged: the policy is right, so no write at all.
     account.lock().unwrap().writes.clear();
@@ -246,7 +220,7 @@ async fn switching_to_the_account_policy_and_back_moves_cleanly_in_two_steps() {
 
     // With retention the pass goes over the groups, setting retention per group; the policy stays.
     let with_retention = handler_with(&url, "account", &[("RETENTION_DAYS", "30")], &payloads);
-    let (first, last) = pass(&with_retention, sweep.clone(), &payloads).await;
+    let (first, last) = pass(&with_retention, sweep, &payloads).await;
     assert_eq!(first["policy_before"]["action"], "unchanged", "{first}");
     assert_eq!(last["totals"]["retention_set"], selected, "{last}");
     assert!(last.get("policy_after").is_none(), "{last}");
@@ -256,6 +230,81 @@ async fn switching_to_the_account_policy_and_back_moves_cleanly_in_two_steps() {
     );
 
     // A new excluded group joins the NOT IN list at once; a selected one costs no write.
+    new_groups_join_the_policy_or_are_covered(&by_account, &account).await;
+
+    // Back per log group: the filters return, and only then the policy goes.
+    back_per_log_group(&per_group, &account, &payloads, selected).await;
+}
+
+/// Back to log-group scope: the dry run shows the policy's deletion and deletes nothing; the
+/// pass puts Sluice's filters back (on the `selected` groups and the new app) before the policy
+/// goes, and the scope tag says `log-group`.
+async fn back_per_log_group(
+    per_group: &Handler,
+    account: &Arc<Mutex<Account>>,
+    payloads: &Arc<Mutex<Vec<Value>>>,
+    selected: usize,
+) {
+    let sweep = json!({"action": "sweep"});
+    account.lock().unwrap().writes.clear();
+    let (_, planned) = pass(per_group, json!({"action": "sweep", "dry_run": true}), payloads).await;
+    assert_eq!(planned["policy_after"]["action"], "delete", "{planned}");
+    assert!(
+        account.lock().unwrap().policy.is_some(),
+        "a dry run deletes nothing"
+    );
+    let (_, back) = pass(per_group, sweep, payloads).await;
+    assert_eq!(back["policy_after"]["action"], "delete", "{back}");
+    let account = account.lock().unwrap();
+    assert!(account.policy.is_none());
+    assert_eq!(ours(&account), selected + 1, "the new app too");
+    let puts = position(&account.writes, "PutSubscriptionFilter");
+    let delete = position(&account.writes, "DeleteAccountPolicy");
+    assert_eq!(delete.len(), 1);
+    assert!(puts.iter().all(|put| *put < delete[0]), "{:?}", account.writes);
+    assert_eq!(
+        account.tags[&arn(&format!("/aws/lambda/{SUBSCRIBER}"))]["sluice:scope"],
+        "log-group"
+    );
+}
+
+/// The account policy written in the switch: its `NOT IN` list the excluded groups and Sluice's
+/// own, its destination the forwarder's, written before any of Sluice's `selected` per-group
+/// filters went; the foreign filters stay.
+fn policy_in_place_before_filters_went(account: &Account, selected: usize) {
+    let policy = account.policy.as_ref().expect("policy written");
+    let criteria = policy["selectionCriteria"].as_str().expect("criteria");
+    let names: Vec<String> =
+        serde_json::from_str(criteria.trim_start_matches("LogGroupName NOT IN ")).expect("list");
+    let mut expected: Vec<String> = (0..10).map(|i| format!("/aws/lambda/fn-{i:05}")).collect();
+    expected.push("/aws/lambda/sluice-forwarder".into());
+    expected.push(format!("/aws/lambda/{SUBSCRIBER}"));
+    expected.sort();
+    assert_eq!(names, expected);
+    let document: Value =
+        serde_json::from_str(policy["policyDocument"].as_str().expect("doc")).expect("JSON");
+    assert_eq!(document["DestinationArn"], FORWARDER);
+    let puts = position(&account.writes, "PutAccountPolicy");
+    let deletes = position(&account.writes, "DeleteSubscriptionFilter");
+    assert_eq!(puts.len(), 1);
+    assert_eq!(deletes.len(), selected);
+    assert!(
+        puts[0] < deletes[0],
+        "the policy is in place before a filter goes: {:?}",
+        account.writes
+    );
+    assert_eq!(ours(account), 0, "no event delivered twice");
+    for group in account.groups.iter().step_by(10) {
+        assert!(
+            account.filters[group].contains(&("audit".into(), FOREIGN.into())),
+            "{group}"
+        );
+    }
+}
+
+/// In account scope, a new group the rules exclude joins the policy's `NOT IN` list at once (and
+/// once); a selected one is covered and costs no write.
+async fn new_groups_join_the_policy_or_are_covered(by_account: &Handler, account: &Arc<Mutex<Account>>) {
     let created = |name: &str| {
         json!({"detail-type": "AWS API Call via CloudTrail", "source": "aws.logs",
                "detail": {"eventName": "CreateLogGroup", "eventSource": "logs.amazonaws.com",
@@ -288,28 +337,6 @@ async fn switching_to_the_account_policy_and_back_moves_cleanly_in_two_steps() {
     assert_eq!(
         position(&account.lock().unwrap().writes, "PutAccountPolicy").len(),
         1
-    );
-
-    // Back per log group: the filters return, and only then the policy goes.
-    account.lock().unwrap().writes.clear();
-    let (_, planned) = pass(&per_group, json!({"action": "sweep", "dry_run": true}), &payloads).await;
-    assert_eq!(planned["policy_after"]["action"], "delete", "{planned}");
-    assert!(
-        account.lock().unwrap().policy.is_some(),
-        "a dry run deletes nothing"
-    );
-    let (_, back) = pass(&per_group, sweep, &payloads).await;
-    assert_eq!(back["policy_after"]["action"], "delete", "{back}");
-    let account = account.lock().unwrap();
-    assert!(account.policy.is_none());
-    assert_eq!(ours(&account), selected + 1, "the new app too");
-    let puts = position(&account.writes, "PutSubscriptionFilter");
-    let delete = position(&account.writes, "DeleteAccountPolicy");
-    assert_eq!(delete.len(), 1);
-    assert!(puts.iter().all(|put| *put < delete[0]), "{:?}", account.writes);
-    assert_eq!(
-        account.tags[&arn(&format!("/aws/lambda/{SUBSCRIBER}"))]["sluice:scope"],
-        "log-group"
     );
 }
 

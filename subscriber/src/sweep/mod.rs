@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
+use clap::ValueEnum as _;
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
@@ -13,7 +14,7 @@ use crate::aws::{FilterPut, Logs};
 use crate::config::Config;
 use crate::config::SubscriptionScope;
 use crate::error::SubscriberError;
-use crate::plan::{Action, GroupPlan, LogGroup, Mode, Plan, Totals, plan_group, plan_notes};
+use crate::plan::{Action, Excluded, GroupPlan, LogGroup, Mode, Plan, Run, Totals, plan_group, plan_notes};
 use crate::rules::{Rules, Selection};
 
 /// Where a pass stopped: enough for another invocation to carry on without redoing any group.
@@ -125,15 +126,15 @@ impl Sweeper {
         &self.config
     }
 
-    /// Plans `group` from its current filters and, unless `dry_run`, makes only the write calls
+    /// Plans `group` from its current filters and, unless a dry run, makes only the write calls
     /// the plan asks for. A failed write is recorded on the row, not returned: one group's failure
-    /// never stops a sweep. `None` when the group no longer exists. Without `check_excluded`, an
+    /// never stops a sweep. `None` when the group no longer exists. With [`Excluded::Skip`], an
     /// excluded group costs no call (and keeps a filter of Sluice's it may still carry).
     pub async fn handle_group(
         &self,
         mode: Mode,
-        dry_run: bool,
-        check_excluded: bool,
+        run: Run,
+        excluded: Excluded,
         group: &LogGroup,
     ) -> Result<Option<GroupPlan>, SubscriberError> {
         let mut plan = match mode {
@@ -157,9 +158,9 @@ impl Sweeper {
                 // always checked for Sluice's filter; one excluded by its name only when asked.
                 let skip = match skipped.action {
                     Action::Unsupported => true,
-                    Action::Excluded => !check_excluded && by_name != Selection::Selected,
+                    Action::Excluded => excluded == Excluded::Skip && by_name != Selection::Selected,
                     // In account scope a selected group needs a look only when filters move.
-                    _ => self.config.scope == SubscriptionScope::Account && !check_excluded,
+                    _ => self.config.scope == SubscriptionScope::Account && excluded == Excluded::Skip,
                 };
                 if skip {
                     return Ok(Some(skipped));
@@ -176,7 +177,9 @@ impl Sweeper {
                 plan_group(&self.config, &self.rules, mode, group, &filters)
             }
         };
-        if !dry_run && let Err(err) = self.apply(&mut plan).await {
+        if run == Run::Apply
+            && let Err(err) = self.apply(&mut plan).await
+        {
             tracing::warn!(log_group = %plan.log_group, action = plan.action.as_str(), error = %err, "write failed");
             plan.error = Some(err.to_string());
         }
@@ -216,7 +219,7 @@ impl Sweeper {
     pub async fn sweep(
         &self,
         mode: Mode,
-        dry_run: bool,
+        run: Run,
         start: Continuation,
         stop_by: Option<Instant>,
         on_group: &mut (dyn FnMut(&GroupPlan) + Send),
@@ -239,11 +242,9 @@ impl Sweeper {
             }
             first = false;
             let page = self.logs.describe_log_groups(token.take(), None).await?;
+            let excluded = Excluded::check_if(start.check_excluded);
             for group in &page.groups {
-                if let Some(row) = self
-                    .handle_group(mode, dry_run, start.check_excluded, group)
-                    .await?
-                {
+                if let Some(row) = self.handle_group(mode, run, excluded, group).await? {
                     totals.add(&row);
                     on_group(&row);
                 }
@@ -267,12 +268,12 @@ impl Sweeper {
     pub async fn plan(
         &self,
         mode: Mode,
-        dry_run: bool,
+        run: Run,
         progress: &mut (dyn FnMut(&Plan) + Send),
     ) -> Result<Plan, SubscriberError> {
         let mut plan = Plan {
             mode,
-            dry_run,
+            dry_run: run.is_dry_run(),
             notes: match mode {
                 Mode::Subscribe => plan_notes(&self.rules, self.config.own_function.is_some()),
                 Mode::Unsubscribe => Vec::new(),
@@ -285,7 +286,7 @@ impl Sweeper {
         };
         let account = self.config.scope == SubscriptionScope::Account;
         let policy_before = if account && mode == Mode::Subscribe {
-            Some(self.policy_step(dry_run).await?)
+            Some(self.policy_step(run).await?)
         } else {
             None
         };
@@ -293,10 +294,10 @@ impl Sweeper {
             check_excluded: true,
             ..Continuation::default()
         };
-        self.sweep(mode, dry_run, start, None, &mut on_group).await?;
+        self.sweep(mode, run, start, None, &mut on_group).await?;
         plan.policy_before = policy_before;
         if account && mode == Mode::Unsubscribe && plan.totals.errors == 0 {
-            plan.policy_after = Some(self.delete_policy_step(dry_run).await?);
+            plan.policy_after = Some(self.delete_policy_step(run).await?);
         }
         Ok(plan)
     }
@@ -305,27 +306,25 @@ impl Sweeper {
     pub async fn handle_created(
         &self,
         name: &str,
-        dry_run: bool,
+        run: Run,
         retry: LateGroupRetry,
     ) -> Result<GroupPlan, SubscriberError> {
-        self.handle_named(name, dry_run, false, retry).await
+        self.handle_named(name, run, Excluded::Skip, retry).await
     }
 
-    /// Handles the one group `name`, looking it up until it is visible; with `check_excluded`,
-    /// removes Sluice's filter if the rules no longer select it.
+    /// Handles the one group `name`, looking it up until it is visible; with
+    /// [`Excluded::Check`], removes Sluice's filter if the rules no longer select it.
     pub async fn handle_named(
         &self,
         name: &str,
-        dry_run: bool,
-        check_excluded: bool,
+        run: Run,
+        excluded: Excluded,
         retry: LateGroupRetry,
     ) -> Result<GroupPlan, SubscriberError> {
         for attempt in 1..=retry.attempts.max(1) {
             let page = self.logs.describe_log_groups(None, Some(name)).await?;
             if let Some(group) = page.groups.iter().find(|group| group.name == name)
-                && let Some(row) = self
-                    .handle_group(Mode::Subscribe, dry_run, check_excluded, group)
-                    .await?
+                && let Some(row) = self.handle_group(Mode::Subscribe, run, excluded, group).await?
             {
                 return Ok(row);
             }
@@ -345,8 +344,8 @@ impl Sweeper {
     /// The account policy step of `SUBSCRIPTION_SCOPE=account`: reads every page of log groups
     /// (no call per group), computes the `NOT IN` list (groups the rules exclude, classes without
     /// subscriptions, Sluice's own groups) and writes the policy unless it is already right or
-    /// `dry_run`. Fails with [`SubscriberError::PolicyTooLarge`] before writing anything.
-    pub async fn policy_step(&self, dry_run: bool) -> Result<PolicyPlan, SubscriberError> {
+    /// a dry run. Fails with [`SubscriberError::PolicyTooLarge`] before writing anything.
+    pub async fn policy_step(&self, run: Run) -> Result<PolicyPlan, SubscriberError> {
         let mut excluded: BTreeSet<String> = self.rules.left_alone_names().map(str::to_string).collect();
         let mut token = None;
         loop {
@@ -368,7 +367,7 @@ impl Sweeper {
             .await?;
         let mut plan = PolicyPlan::decide(Some(wanted), existing);
         tracing::info!(action = ?plan.action, excluded = plan.excluded_names, bytes = plan.selection_criteria_bytes, reason = %plan.reason, "account policy");
-        if !dry_run && plan.action == PolicyAction::Put {
+        if run == Run::Apply && plan.action == PolicyAction::Put {
             self.write_policy(&mut plan).await?;
         }
         Ok(plan)
@@ -380,7 +379,7 @@ impl Sweeper {
     pub async fn exclude_from_policy(
         &self,
         name: &str,
-        dry_run: bool,
+        run: Run,
     ) -> Result<Option<PolicyPlan>, SubscriberError> {
         let Some(existing) = self
             .logs
@@ -397,7 +396,7 @@ impl Sweeper {
         excluded.insert(name.to_string());
         let wanted = AccountPolicy::wanted(&self.config, &excluded)?;
         let mut plan = PolicyPlan::decide(Some(wanted), Some(existing));
-        if !dry_run && plan.action == PolicyAction::Put {
+        if run == Run::Apply && plan.action == PolicyAction::Put {
             self.write_policy(&mut plan).await?;
         }
         Ok(Some(plan))
@@ -405,13 +404,13 @@ impl Sweeper {
 
     /// Deletes Sluice's account policy, if there is one (after the per-group filters are in
     /// place, or on unsubscribe).
-    pub async fn delete_policy_step(&self, dry_run: bool) -> Result<PolicyPlan, SubscriberError> {
+    pub async fn delete_policy_step(&self, run: Run) -> Result<PolicyPlan, SubscriberError> {
         let existing = self
             .logs
             .describe_account_policy(&self.config.filter_name)
             .await?;
         let plan = PolicyPlan::decide(None, existing);
-        if !dry_run && plan.action == PolicyAction::Delete {
+        if run == Run::Apply && plan.action == PolicyAction::Delete {
             self.logs.delete_account_policy(&self.config.filter_name).await?;
             self.mark_scope(SubscriptionScope::LogGroup).await?;
         }
@@ -428,14 +427,11 @@ impl Sweeper {
     }
 
     async fn mark_scope(&self, scope: SubscriptionScope) -> Result<(), SubscriberError> {
-        if let Some(arn) = self.own_log_group().await?.and_then(|group| group.arn) {
-            let value = match scope {
-                SubscriptionScope::LogGroup => "log-group",
-                SubscriptionScope::Account => "account",
-            };
-            self.logs.tag(&arn, &[(SCOPE_TAG, value.to_string())]).await?;
-        }
-        Ok(())
+        let value = scope
+            .to_possible_value()
+            .map(|value| value.get_name().to_string());
+        self.tag_own_log_group(&[(SCOPE_TAG, value.unwrap_or_default())])
+            .await
     }
 
     /// The subscriber's own log group (where [`RULES_TAG`] lives), when it runs in Lambda and
@@ -466,22 +462,27 @@ impl Sweeper {
         })
     }
 
-    /// Marks a pass as running since `started` (`None`: finished) and, with `record_rules`, records
-    /// the current rules as those of a complete pass over every group. One `TagResource`.
-    pub async fn mark_pass(
-        &self,
-        started: Option<chrono::DateTime<chrono::Utc>>,
-        record_rules: bool,
-    ) -> Result<(), SubscriberError> {
+    /// Marks a pass as running since `started`. One `TagResource`.
+    pub async fn mark_running(&self, started: chrono::DateTime<chrono::Utc>) -> Result<(), SubscriberError> {
+        self.tag_own_log_group(&[(SWEEP_TAG, started.to_rfc3339())]).await
+    }
+
+    /// Marks the pass as done and, with `rules_checked` (it looked at every group and removed
+    /// every filter it had to), records the current rules as those of a complete pass over every
+    /// group. One `TagResource`.
+    pub async fn mark_done(&self, rules_checked: bool) -> Result<(), SubscriberError> {
+        let mut tags = vec![(SWEEP_TAG, "done".to_string())];
+        if rules_checked {
+            tags.push((RULES_TAG, self.rules.fingerprint()));
+        }
+        self.tag_own_log_group(&tags).await
+    }
+
+    async fn tag_own_log_group(&self, tags: &[(&str, String)]) -> Result<(), SubscriberError> {
         let Some(arn) = self.own_log_group().await?.and_then(|group| group.arn) else {
             return Ok(());
         };
-        let sweep = started.map_or_else(|| "done".to_string(), |time| time.to_rfc3339());
-        let mut tags = vec![(SWEEP_TAG, sweep)];
-        if record_rules {
-            tags.push((RULES_TAG, self.rules.fingerprint()));
-        }
-        self.logs.tag(&arn, &tags).await
+        self.logs.tag(&arn, tags).await
     }
 }
 

@@ -76,7 +76,7 @@ async fn a_scheduled_sweep_waits_for_a_running_pass_and_a_dead_one_does_not_bloc
         moto.lambda_client(),
         "sluice-subscriber".into(),
     );
-    handler.emit_metrics = false;
+    handler.metrics = Box::new(sluice_subscriber::metrics::Discard);
     let scheduled = fixture("scheduled-event.json");
 
     // A pass whose latest invocation started a minute ago is running: the schedule waits.

@@ -272,7 +272,7 @@ async fn the_command_line_plans_the_subscribers_own_group_as_the_function_does_o
         moto.lambda_client(),
         "sluice-Subscriber-1".into(),
     );
-    handler.emit_metrics = false;
+    handler.metrics = Box::new(sluice_subscriber::metrics::Discard);
     let lambda = handler
         .handle(
             json!({"action": "sweep", "dry_run": true}),

@@ -140,8 +140,7 @@ fn handler(url: &str) -> (Handler, Arc<Mutex<Vec<Value>>>) {
         "sluice-Subscriber-1".into(),
     );
     let sink = Arc::new(Mutex::new(Vec::new()));
-    handler.emit_metrics = false;
-    handler.metrics_sink = Some(Arc::clone(&sink));
+    handler.metrics = Box::new(Arc::clone(&sink));
     (handler, sink)
 }
 

@@ -24,7 +24,7 @@ fn handler(moto: &Moto, forwarder: &str, exclude: &str) -> Handler {
     ]);
     let sweeper = Sweeper::new(Logs::new(moto.logs_client(), 1000.0), config);
     let mut handler = Handler::new(sweeper, moto.lambda_client(), SUBSCRIBER.to_string());
-    handler.emit_metrics = false;
+    handler.metrics = Box::new(sluice_subscriber::metrics::Discard);
     handler
 }
 

@@ -134,7 +134,7 @@ async fn tag_rules_select_with_the_name_rules_and_a_tag_event_unsubscribes_withi
         moto.lambda_client(),
         "sluice-subscriber".into(),
     );
-    handler.emit_metrics = false;
+    handler.metrics = Box::new(sluice_subscriber::metrics::Discard);
     let mut event = fixture("tag-resource.json");
     event["detail"]["requestParameters"] = json!({"resourceArn": pay_0, "tags": {"sluice": "off"}});
     moto.reset_recording().await.expect("reset");

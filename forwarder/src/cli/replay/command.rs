@@ -77,10 +77,6 @@ fn run_to(args: ReplayArgs, out: &mut dyn Write, errors: &mut dyn Write) -> anyh
     } else {
         Purpose::Deliver
     };
-    let settings = RawConfig {
-        aws_region: std::env::var("AWS_REGION").ok(),
-        ..settings
-    };
     let mut config = Config::from_raw(&settings, purpose)?;
     // At a terminal only warnings by default: the one JSON summary at the end is the answer,
     // not a log line per event (LOG_LEVEL=info shows them).
