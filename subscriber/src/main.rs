@@ -7,7 +7,6 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::Parser;
-use serde_json::Value;
 use sluice_edge::LogFormat;
 use sluice_subscriber::aws::{Logs, sdk_config};
 use sluice_subscriber::cli::{self, Cli};
@@ -41,29 +40,20 @@ fn run_lambda() -> anyhow::Result<()> {
         .map(str::to_string)
         .context("AWS_LAMBDA_FUNCTION_NAME is not set (Lambda sets it)")
         .inspect_err(|err| sluice_edge::report_init_error(&format!("{err:#}")))?;
-    let runtime = tokio::runtime::Runtime::new()?;
-    runtime.block_on(async {
-        let sdk = sdk_config().await;
-        let logs = Logs::new(aws_sdk_cloudwatchlogs::Client::new(&sdk), config.api_rate_limit);
-        let handler = Handler::new(
-            Sweeper::new(logs, config),
-            aws_sdk_lambda::Client::new(&sdk),
-            function,
-        );
-        let handler = &handler;
-        lambda_runtime::run(lambda_runtime::service_fn(
-            move |event: lambda_runtime::LambdaEvent<Value>| async move {
-                let deadline =
-                    tokio::time::Instant::from_std(sluice_edge::deadline(event.context.deadline()));
-                handler
-                    .handle(event.payload, deadline)
-                    .await
-                    .map_err(|err| sluice_edge::diagnostic(&err))
-            },
-        ))
-        .await
-        .map_err(|err| anyhow::anyhow!("Lambda runtime: {err}"))
-    })
+    sluice_edge::lambda::serve(
+        async || {
+            let sdk = sdk_config().await;
+            let logs = Logs::new(aws_sdk_cloudwatchlogs::Client::new(&sdk), config.api_rate_limit);
+            let lambda = aws_sdk_lambda::Client::new(&sdk);
+            Ok::<_, std::convert::Infallible>(Handler::new(Sweeper::new(logs, config), lambda, function))
+        },
+        async |handler: &Handler, event, deadline| {
+            handler
+                .handle(event, tokio::time::Instant::from_std(deadline))
+                .await
+        },
+    )
+    .map_err(|err| anyhow::anyhow!("{err}"))
 }
 
 /// Runs a whole pass; `Ok(false)` when any log group failed.
