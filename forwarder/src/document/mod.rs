@@ -199,14 +199,11 @@ impl DocumentBuilder {
     }
 
     /// One document per event kept by the message filter, or per run of them that continues a
-    /// stack trace (`MULTILINE`); none for a `CONTROL_MESSAGE`.
+    /// stack trace (`MULTILINE`). Control messages never get here: they are dropped at decode.
     pub fn documents(&self, batch: &Arc<Batch>) -> Documents {
         let data = &batch.data;
         let mut out = Documents::default();
-        if data.is_control() {
-            return out;
-        }
-        let header = self.header(data);
+        let header = self.header(batch);
         let scope = self.id_scope(data);
         let mut indices = self.options.index.for_batch(&data.log_group);
         out.docs.reserve(data.log_events.len());
@@ -262,8 +259,12 @@ impl DocumentBuilder {
         let message = self.run_message(origin.events(), origin.merged);
         let source = match self.options.format {
             DocumentFormat::Sluice => {
-                let mut source =
-                    self.sluice_source(&self.header(data), &Fields::of(log_event), &message, None);
+                let mut source = self.sluice_source(
+                    &self.header(&origin.batch),
+                    &Fields::of(log_event),
+                    &message,
+                    None,
+                );
                 multiline::push_events(&mut source, origin.merged);
                 source
             }
@@ -421,7 +422,8 @@ impl DocumentBuilder {
 
     /// `,"log_group":…,"log_stream":…,"owner":…,"region":…,"subscription_filters":[…]` and,
     /// when the log group has tags, `,"tags":{…}`, escaped once per batch.
-    fn header(&self, data: &LogsData) -> String {
+    fn header(&self, batch: &Batch) -> String {
+        let data = &batch.data;
         let mut out = String::with_capacity(256);
         push_string_fields(
             &mut out,
@@ -442,7 +444,7 @@ impl DocumentBuilder {
             push_str(&mut out, filter);
         }
         out.push(']');
-        if let Some(tags) = data.tags.as_deref().filter(|tags| !tags.is_empty()) {
+        if let Some(tags) = batch.tags.as_deref().filter(|tags| !tags.is_empty()) {
             write::push_string_object(&mut out, "tags", tags.iter());
         }
         out

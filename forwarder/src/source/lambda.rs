@@ -21,7 +21,7 @@ use serde_json::Value;
 use super::s3::ObjectTask;
 use super::s3::notification::{self, NotANotification, Notice};
 use super::subscription::{self, DecodeError, LogsData};
-use super::{Ack, Batch, Decoded, Reply, Unreadable};
+use super::{Ack, Decoded, Reply, Unreadable};
 
 /// An event the forwarder cannot read, with what was wrong and where.
 #[derive(Debug, thiserror::Error)]
@@ -179,15 +179,11 @@ impl Input {
     /// an [`Unreadable`] of its own, so the other records go on. `what` names the event in errors.
     pub fn decode(self, what: &str) -> Result<Decoded, InputError> {
         match self {
-            Input::Awslogs { data } => Ok(Decoded {
-                reply: Reply::Summary,
-                batches: vec![Batch {
-                    ack: Ack::Invocation,
-                    data: decode_awslogs(&data, what)?,
-                }],
-                unreadable: Vec::new(),
-                objects: Vec::new(),
-            }),
+            Input::Awslogs { data } => {
+                let mut decoded = Decoded::new(Reply::Summary);
+                decoded.push(Ack::Invocation, decode_awslogs(&data, what)?);
+                Ok(decoded)
+            }
             Input::Sqs(messages) => Ok(decode_sqs(messages, what)),
             Input::S3(value) => {
                 let notice = notification::notice(&value).map_err(|source| InputError::Notification {
@@ -195,23 +191,17 @@ impl Input {
                     source,
                 })?;
                 Ok(Decoded {
-                    reply: Reply::Summary,
-                    batches: Vec::new(),
-                    unreadable: Vec::new(),
                     objects: tasks(notice, &Ack::Invocation, what),
+                    ..Decoded::new(Reply::Summary)
                 })
             }
             Input::Kinesis(event) => {
-                let mut decoded = Decoded {
-                    reply: Reply::BatchItemFailures,
-                    batches: Vec::with_capacity(event.records.len()),
-                    unreadable: Vec::new(),
-                    objects: Vec::new(),
-                };
+                let mut decoded = Decoded::new(Reply::BatchItemFailures);
+                decoded.batches.reserve(event.records.len());
                 for (position, record) in event.records.iter().enumerate() {
                     let ack = Ack::Item(Arc::from(record.kinesis.sequence_number.as_str()));
                     match decode_record(record) {
-                        Ok(data) => decoded.batches.push(Batch { ack, data }),
+                        Ok(data) => decoded.push(ack, data),
                         Err(err) => {
                             tracing::warn!(
                                 sequence_number = %record.kinesis.sequence_number,
@@ -232,12 +222,7 @@ impl Input {
 /// The objects each message names, acknowledged per message; a message that is not a
 /// notification is kept whole as an [`Unreadable`], so it is preserved and never blocks the queue.
 fn decode_sqs(messages: Vec<SqsMessage>, what: &str) -> Decoded {
-    let mut decoded = Decoded {
-        reply: Reply::BatchItemFailures,
-        batches: Vec::new(),
-        unreadable: Vec::new(),
-        objects: Vec::new(),
-    };
+    let mut decoded = Decoded::new(Reply::BatchItemFailures);
     for message in messages {
         let ack = Ack::Item(Arc::from(message.message_id.as_str()));
         let notice = serde_json::from_str::<Value>(&message.body)
