@@ -16,6 +16,7 @@ pub mod multiline;
 mod object;
 mod options;
 pub mod parse;
+mod rebuild;
 pub mod redact;
 mod sluice;
 
@@ -27,6 +28,7 @@ use serde_json::Value;
 pub use self::multiline::Multiline;
 pub use self::object::RECORD_FIELDS;
 pub use self::options::{DocumentFormat, DocumentOptions, IdMode, JsonMode, MessageFilter, ObjectIndices};
+pub use self::rebuild::Rebuild;
 use self::redact::Redactor;
 use self::sluice::Fields;
 pub use self::sluice::RESERVED;
