@@ -18,6 +18,7 @@ mod options;
 pub mod parse;
 mod rebuild;
 pub mod redact;
+mod shape;
 mod sluice;
 
 use std::borrow::Cow;
@@ -25,13 +26,15 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use self::blueprint::Blueprint;
 pub use self::multiline::Multiline;
 pub use self::object::RECORD_FIELDS;
 pub use self::options::{DocumentFormat, DocumentOptions, IdMode, JsonMode, MessageFilter, ObjectIndices};
 pub use self::rebuild::Rebuild;
 use self::redact::Redactor;
-use self::sluice::Fields;
+use self::shape::{EventShape, Written};
 pub use self::sluice::RESERVED;
+use self::sluice::Sluice;
 use self::write::{push_key, push_str, push_string_fields, push_timestamp};
 /// The access log parsers now live with their formats, in the table of S3 formats; the JSON
 /// writer below every stage. The old paths stay for the benchmarks.
@@ -179,15 +182,26 @@ pub struct DocumentBuilder {
     options: DocumentOptions,
     region: String,
     dead_letter_index: String,
+    /// Sluice's shape, which records always have.
+    sluice: Arc<Sluice>,
+    /// The shape of log events' documents (`DOCUMENT_FORMAT`), chosen once.
+    events: Arc<dyn EventShape>,
 }
 
 impl DocumentBuilder {
     pub fn new(options: DocumentOptions, region: String) -> Self {
         let dead_letter_index = options.dead_letter_index();
+        let sluice = Arc::new(Sluice::new(&options, &region));
+        let events: Arc<dyn EventShape> = match options.format {
+            DocumentFormat::Sluice => Arc::clone(&sluice) as Arc<dyn EventShape>,
+            DocumentFormat::Blueprint => Arc::new(Blueprint::new(&options)),
+        };
         DocumentBuilder {
             options,
             region,
             dead_letter_index,
+            sluice,
+            events,
         }
     }
 
@@ -205,8 +219,8 @@ impl DocumentBuilder {
     pub fn documents(&self, batch: &Arc<Batch>) -> Documents {
         let data = &batch.data;
         let mut out = Documents::default();
-        let header = self.header(batch);
-        let scope = self.id_scope(data);
+        let header = self.events.header(batch);
+        let scope = self.events.id_scope(data);
         let mut indices = self.options.index.for_batch(&data.log_group);
         out.docs.reserve(data.log_events.len());
         let filter = &self.options.filter;
@@ -223,14 +237,12 @@ impl DocumentBuilder {
             let event = &events[0];
             let message = self.run_message(events, run.lines);
             let parsed = parse::parse(multiline::head(&message, run.lines));
-            let source = match self.options.format {
-                DocumentFormat::Sluice => {
-                    let mut source = self.sluice_source(&header, &Fields::of(event), &message, Some(&parsed));
-                    multiline::push_events(&mut source, run.lines);
-                    source
-                }
-                DocumentFormat::Blueprint => self.blueprint_source(data, event, &message, Some(&parsed)),
+            let written = Written {
+                header: &header,
+                message: &message,
+                lines: run.lines,
             };
+            let source = self.events.source(data, event, &written, Some(&parsed));
             out.docs.push(Document {
                 index: indices.index_for(event.timestamp),
                 id: self.id(&scope, event),
@@ -259,22 +271,15 @@ impl DocumentBuilder {
         };
         let (data, log_event) = (origin.batch(), origin.event());
         let message = self.run_message(origin.events(), origin.merged);
-        let source = match self.options.format {
-            DocumentFormat::Sluice => {
-                let mut source = self.sluice_source(
-                    &self.header(&origin.batch),
-                    &Fields::of(log_event),
-                    &message,
-                    None,
-                );
-                multiline::push_events(&mut source, origin.merged);
-                source
-            }
-            DocumentFormat::Blueprint => self.blueprint_source(data, log_event, &message, None),
+        let written = Written {
+            header: &self.events.header(&origin.batch),
+            message: &message,
+            lines: origin.merged,
         };
+        let source = self.events.source(data, log_event, &written, None);
         Some(Document {
             index: self.options.index.index_for(&data.log_group, log_event.timestamp),
-            id: self.id(&self.id_scope(data), log_event),
+            id: self.id(&self.events.id_scope(data), log_event),
             source,
             stage: Stage::Fallback,
             origin: doc.origin.clone(),
@@ -324,7 +329,7 @@ impl DocumentBuilder {
         multiline::push_events(&mut out, origin.merged);
         Some(Document {
             index: self.dead_letter_index.clone(),
-            id: self.id(&self.id_scope(data), log_event),
+            id: self.id(&self.events.id_scope(data), log_event),
             source: out,
             stage: Stage::DeadLetter,
             origin: doc.origin.clone(),
@@ -360,15 +365,6 @@ impl DocumentBuilder {
             origin: Origin::Unreadable {
                 ack: input.ack.clone(),
             },
-        }
-    }
-
-    /// What comes before the event id in the batch's `_id`s: the log group's scope in Sluice's
-    /// shape, nothing in the blueprint's (which keeps the blueprint's `_id`).
-    fn id_scope(&self, data: &LogsData) -> String {
-        match self.options.format {
-            DocumentFormat::Sluice => id_scope(&data.owner, &data.log_group),
-            DocumentFormat::Blueprint => String::new(),
         }
     }
 
@@ -420,36 +416,6 @@ impl DocumentBuilder {
             Cow::Borrowed(_) => None,
         };
         Cow::Owned(redacted.unwrap_or(joined))
-    }
-
-    /// `,"log_group":…,"log_stream":…,"owner":…,"region":…,"subscription_filters":[…]` and,
-    /// when the log group has tags, `,"tags":{…}`, escaped once per batch.
-    fn header(&self, batch: &Batch) -> String {
-        let data = &batch.data;
-        let mut out = String::with_capacity(256);
-        push_string_fields(
-            &mut out,
-            &[
-                ("log_group", &data.log_group),
-                ("log_stream", &data.log_stream),
-                ("owner", &data.owner),
-                ("region", &self.region),
-            ],
-        );
-        out.push(',');
-        push_key(&mut out, "subscription_filters");
-        out.push('[');
-        for (i, filter) in data.subscription_filters.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            push_str(&mut out, filter);
-        }
-        out.push(']');
-        if let Some(tags) = batch.tags.as_deref().filter(|tags| !tags.is_empty()) {
-            write::push_string_object(&mut out, "tags", tags.iter());
-        }
-        out
     }
 }
 

@@ -55,7 +55,7 @@ impl DocumentBuilder {
                     let parsed = parse::parse(&message);
                     let fields = record_fields(record, &id, &reserved);
                     (
-                        self.sluice_source(&head, &fields, &message, Some(&parsed)),
+                        self.sluice.source(&head, &fields, &message, Some(&parsed)),
                         record.timestamp,
                     )
                 }
@@ -84,7 +84,7 @@ impl DocumentBuilder {
         Document {
             index: self.record_index(object, record),
             id: self.record_id(object, record),
-            source: self.sluice_source(
+            source: self.sluice.source(
                 &RecordHeader::of(object).to_string(record.number),
                 &fields,
                 &message,
