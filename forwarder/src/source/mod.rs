@@ -133,6 +133,15 @@ impl Decoded {
         }
     }
 
+    /// The same, the reasons of what could not be decoded naming the event, `what`, they are in
+    /// (e.g. `the event: Kinesis record 3: …`): the edge that read the event says which it was.
+    pub fn at(mut self, what: &str) -> Decoded {
+        for input in &mut self.unreadable {
+            input.reason = format!("{what}: {}", input.reason);
+        }
+        self
+    }
+
     /// Keeps the batch of `data`, or counts it when it is a control message.
     pub fn push(&mut self, ack: Ack, data: LogsData) {
         match Batch::decoded(ack, data) {
