@@ -8,7 +8,7 @@ use super::parse::Parsed;
 use super::redact::Redactor;
 use super::shape::{EventShape, Written};
 use super::write::{push_key, push_str, push_string_fields, push_timestamp};
-use crate::source::{Batch, LogEvent, LogsData};
+use crate::source::{Batch, LogsData};
 
 /// The fields the blueprint sets after merging the parsed JSON, so they win.
 const BLUEPRINT_FIELDS: &[&str] = &[
@@ -47,14 +47,8 @@ impl EventShape for Blueprint {
 
     /// The AWS blueprint's document: the parsed JSON (or the extracted fields) at the root, then
     /// `@id`, `@timestamp`, `@message`, `@owner`, `@log_group`, `@log_stream`.
-    fn source(
-        &self,
-        data: &LogsData,
-        event: &LogEvent,
-        written: &Written<'_>,
-        parsed: Option<&Parsed<'_>>,
-    ) -> String {
-        let message = written.message;
+    fn source(&self, written: &Written<'_>, parsed: Option<&Parsed<'_>>) -> String {
+        let (data, event, message) = (written.data, written.event, written.message);
         let fields = match parsed {
             None => Map::new(),
             Some(_) if event.extracted_fields.is_some() => {

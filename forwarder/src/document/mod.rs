@@ -238,11 +238,13 @@ impl DocumentBuilder {
             let message = self.run_message(events, run.lines);
             let parsed = parse::parse(multiline::head(&message, run.lines));
             let written = Written {
+                data,
+                event,
                 header: &header,
                 message: &message,
                 lines: run.lines,
             };
-            let source = self.events.source(data, event, &written, Some(&parsed));
+            let source = self.events.source(&written, Some(&parsed));
             out.docs.push(Document {
                 index: indices.index_for(event.timestamp),
                 id: self.id(&scope, event),
@@ -272,11 +274,13 @@ impl DocumentBuilder {
         let (data, log_event) = (origin.batch(), origin.event());
         let message = self.run_message(origin.events(), origin.merged);
         let written = Written {
+            data,
+            event: log_event,
             header: &self.events.header(&origin.batch),
             message: &message,
             lines: origin.merged,
         };
-        let source = self.events.source(data, log_event, &written, None);
+        let source = self.events.source(&written, None);
         Some(Document {
             index: self.options.index.index_for(&data.log_group, log_event.timestamp),
             id: self.id(&self.events.id_scope(data), log_event),

@@ -10,6 +10,9 @@ use crate::source::{Batch, LogEvent, LogsData};
 
 /// What the builder has made of one document's events before its shape writes it.
 pub(super) struct Written<'a> {
+    pub data: &'a LogsData,
+    /// The event the document is of: the first of a merged run.
+    pub event: &'a LogEvent,
     /// What the shape wrote once for the batch ([`EventShape::header`]).
     pub header: &'a str,
     /// The (redacted) message: one event's, or a merged run's joined by `\n`.
@@ -26,13 +29,7 @@ pub(super) trait EventShape: Debug + Send + Sync {
     /// What comes before the event id in the batch's `_id`s.
     fn id_scope(&self, data: &LogsData) -> String;
 
-    /// The document of `event` (the first of a merged run); `parsed` is `None` for a fallback
+    /// The document of `written.event`; `parsed` is `None` for a fallback
     /// document.
-    fn source(
-        &self,
-        data: &LogsData,
-        event: &LogEvent,
-        written: &Written<'_>,
-        parsed: Option<&Parsed<'_>>,
-    ) -> String;
+    fn source(&self, written: &Written<'_>, parsed: Option<&Parsed<'_>>) -> String;
 }

@@ -175,14 +175,9 @@ impl EventShape for Sluice {
         super::id_scope(&data.owner, &data.log_group)
     }
 
-    fn source(
-        &self,
-        _data: &LogsData,
-        event: &LogEvent,
-        written: &Written<'_>,
-        parsed: Option<&Parsed<'_>>,
-    ) -> String {
-        let mut source = Sluice::source(self, written.header, &Fields::of(event), written.message, parsed);
+    fn source(&self, written: &Written<'_>, parsed: Option<&Parsed<'_>>) -> String {
+        let fields = Fields::of(written.event);
+        let mut source = Sluice::source(self, written.header, &fields, written.message, parsed);
         multiline::push_events(&mut source, written.lines);
         source
     }
