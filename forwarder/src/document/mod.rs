@@ -29,6 +29,7 @@ use serde_json::Value;
 use self::blueprint::Blueprint;
 pub use self::multiline::Multiline;
 pub use self::object::RECORD_FIELDS;
+use self::object::RecordShape;
 pub use self::options::{DocumentFormat, DocumentOptions, IdMode, JsonMode, MessageFilter, ObjectIndices};
 pub use self::rebuild::Rebuild;
 use self::redact::Redactor;
@@ -182,10 +183,10 @@ pub struct DocumentBuilder {
     options: DocumentOptions,
     region: String,
     dead_letter_index: String,
-    /// Sluice's shape, which records always have.
-    sluice: Arc<Sluice>,
     /// The shape of log events' documents (`DOCUMENT_FORMAT`), chosen once.
     events: Arc<dyn EventShape>,
+    /// The documents of objects' records (Sluice's shape, whatever `DOCUMENT_FORMAT` says).
+    records: RecordShape,
 }
 
 impl DocumentBuilder {
@@ -196,17 +197,23 @@ impl DocumentBuilder {
             DocumentFormat::Sluice => Arc::clone(&sluice) as Arc<dyn EventShape>,
             DocumentFormat::Blueprint => Arc::new(Blueprint::new(&options)),
         };
+        let records = RecordShape::new(&options, Arc::clone(&sluice), dead_letter_index.clone());
         DocumentBuilder {
             options,
             region,
             dead_letter_index,
-            sluice,
             events,
+            records,
         }
     }
 
     pub fn options(&self) -> &DocumentOptions {
         &self.options
+    }
+
+    /// One document per record kept by the message filter.
+    pub fn record_documents(&self, records: &Arc<Records>) -> Documents {
+        self.records.documents(records)
     }
 
     /// Where dead-letter documents go.
@@ -268,7 +275,7 @@ impl DocumentBuilder {
     pub fn fallback(&self, doc: &Document) -> Option<Document> {
         let origin = match &doc.origin {
             Origin::Event(origin) => origin,
-            Origin::Record(record) => return Some(self.record_fallback(record, doc.origin.clone())),
+            Origin::Record(record) => return Some(self.records.fallback(record, doc.origin.clone())),
             Origin::Unreadable { .. } => return None,
         };
         let (data, log_event) = (origin.batch(), origin.event());
@@ -298,7 +305,7 @@ impl DocumentBuilder {
         let origin = match &doc.origin {
             Origin::Event(origin) => origin,
             Origin::Record(record) => {
-                return Some(self.record_dead_letter(record, doc.origin.clone(), reason));
+                return Some(self.records.dead_letter(record, doc.origin.clone(), reason));
             }
             Origin::Unreadable { .. } => return None,
         };
@@ -392,12 +399,7 @@ impl DocumentBuilder {
     /// [`Self::redacted`] for a message of `lines` merged events: the text rules see the whole
     /// trace, the JSON rules its first line (where a JSON body is, see [`multiline::head`]).
     fn redacted_lines<'a>(&self, raw: &'a str, lines: usize) -> Cow<'a, str> {
-        let redactor = &self.options.redactor;
-        let (message, structural) = redactor.redact_message(raw);
-        if structural && let Some(rewritten) = redact_structurally(&message, lines, redactor) {
-            return Cow::Owned(rewritten);
-        }
-        message
+        redacted(&self.options.redactor, raw, lines)
     }
 
     /// The (redacted) message of a document's `events`: the one event's message, or the
@@ -444,6 +446,16 @@ fn id_scope(owner: &str, log_group: &str) -> String {
     let mut scope: String = digest[..8].iter().map(|byte| format!("{byte:02x}")).collect();
     scope.push('-');
     scope
+}
+
+/// `raw`, `lines` merged events, with secrets replaced, including inside JSON values that are
+/// objects: the text rules see the whole text, the JSON rules its first line.
+fn redacted<'a>(redactor: &Redactor, raw: &'a str, lines: usize) -> Cow<'a, str> {
+    let (message, structural) = redactor.redact_message(raw);
+    if structural && let Some(rewritten) = redact_structurally(&message, lines, redactor) {
+        return Cow::Owned(rewritten);
+    }
+    message
 }
 
 /// Rewrites the JSON part of a message with sensitive fields redacted whatever their value;
