@@ -155,7 +155,10 @@ impl Forwarder {
 
     /// Handles one Lambda event: decode, run, answer.
     pub async fn handle(&self, event: Value, deadline: Instant) -> Result<Handled, HandlerError> {
-        let decoded = Input::from_value(event, "the event")?.decode("the event")?;
+        let decoded = Input::from_value(event)
+            .and_then(Input::decode)
+            .map_err(|err| err.at("the event"))?
+            .at("the event");
         let outcome = self
             .pipeline
             .run(decoded, &mut self.opensearch()?, deadline)
@@ -232,7 +235,7 @@ mod tests {
     use super::*;
     use crate::config::Purpose;
     use crate::document::Stage;
-    use crate::source::lambda::{Input, InputError};
+    use crate::source::lambda::{EventError, Input, InputError};
     use crate::source::{Ack, Reply};
 
     fn forwarder(settings: &[(&str, &str)]) -> Forwarder {
@@ -245,7 +248,7 @@ mod tests {
 
     /// The documents `input` makes, as the run builds them.
     fn prepare(forwarder: &Forwarder, input: Input) -> crate::pipeline::Prepared {
-        forwarder.pipeline.prepare(input.decode("t").unwrap())
+        forwarder.pipeline.prepare(input.decode().unwrap())
     }
 
     fn gzip(value: &Value) -> Vec<u8> {
@@ -307,7 +310,7 @@ mod tests {
         let good =
             base64::engine::general_purpose::STANDARD.encode(gzip(&batch("DATA_MESSAGE", &["a", "b"])));
         event["Records"][1]["kinesis"]["data"] = json!(good);
-        let prepared = prepare(&forwarder, Input::from_value(event, "t").unwrap());
+        let prepared = prepare(&forwarder, Input::from_value(event).unwrap());
         assert_eq!(prepared.reply, Reply::BatchItemFailures);
         let first = Ack::Item("49590338271490256608559692538361571095921575989136588898".into());
         let second = Ack::Item("49590338271490256608559692540925702759324208523137515618".into());
@@ -325,19 +328,23 @@ mod tests {
         let input = Input::Awslogs {
             data: "aGVsbG8=".into(),
         };
-        let err = HandlerError::from(input.decode("stdin event 4").unwrap_err());
+        let err = HandlerError::from(input.decode().unwrap_err().at("stdin event 4"));
         let text = err.to_string();
         assert!(text.contains("stdin event 4") && text.contains("gzip"), "{text}");
-        assert!(matches!(err, HandlerError::Input(InputError::Decode { .. })));
+        assert!(matches!(
+            &err,
+            HandlerError::Input(InputError {
+                error: EventError::Decode { .. },
+                ..
+            })
+        ));
         assert_eq!(sluice_edge::ErrorType::error_type(&err), "MalformedInput");
     }
 
     #[test]
     fn the_dry_run_writes_one_action_and_one_source_per_document() {
         let forwarder = forwarder(&[]);
-        let decoded = awslogs(&batch("DATA_MESSAGE", &["one", "two"]))
-            .decode("t")
-            .unwrap();
+        let decoded = awslogs(&batch("DATA_MESSAGE", &["one", "two"])).decode().unwrap();
         let mut out = Vec::new();
         let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
         let outcome = runtime

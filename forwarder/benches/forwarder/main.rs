@@ -75,10 +75,11 @@ fn decode_line(line: &str) -> LogsData {
     batch::decode_awslogs(&envelope.awslogs.data).expect("generator writes valid batches")
 }
 
-fn batch_of(data: LogsData) -> Arc<Batch> {
+fn batch_of(data: LogsData, tags: Option<Arc<LogGroupTags>>) -> Arc<Batch> {
     Arc::new(Batch {
         ack: Ack::Invocation,
         data,
+        tags,
     })
 }
 
@@ -360,7 +361,7 @@ fn worker(file: &Path) -> io::Result<()> {
     let builder = DocumentBuilder::new(DocumentOptions::default(), "us-east-1".to_owned());
     let mut out = BufWriter::with_capacity(1 << 16, io::stdout().lock());
     for line in BufReader::new(File::open(file)?).lines() {
-        let docs = builder.documents(&batch_of(decode_line(&line?)));
+        let docs = builder.documents(&batch_of(decode_line(&line?), None));
         bulk::write_ndjson(&docs.docs, &mut out)?;
     }
     out.flush()
@@ -414,9 +415,7 @@ fn run_pipeline(lines: &[String], options: DocumentOptions, tags: Option<&Arc<Lo
     let mut written = 0;
     let mut out = Vec::new();
     for line in lines {
-        let mut data = decode_line(line);
-        data.tags = tags.cloned();
-        let docs = builder.documents(&batch_of(data));
+        let docs = builder.documents(&batch_of(decode_line(line), tags.cloned()));
         out.clear();
         bulk::write_ndjson(&docs.docs, &mut out).expect("writes to a Vec");
         written += out.len();
@@ -490,8 +489,11 @@ fn end_to_end(payloads: &Path, events: usize, mb: f64, lines: &[String]) {
         .iter()
         .map(|line| {
             let mut body = Vec::new();
-            bulk::write_ndjson(&builder.documents(&batch_of(decode_line(line))).docs, &mut body)
-                .expect("Vec");
+            bulk::write_ndjson(
+                &builder.documents(&batch_of(decode_line(line), None)).docs,
+                &mut body,
+            )
+            .expect("Vec");
             body
         })
         .collect();

@@ -87,7 +87,7 @@ pub fn firehose_pass(file: &[u8], options: DocumentOptions) -> usize {
     let mut out = Vec::new();
     let read = parse_object(file, meta, Ack::Invocation, &S3Options::default(), |chunk| {
         let docs = match chunk {
-            Chunk::Logs(batch) if batch.data.is_control() => return Ok(()),
+            Chunk::Control(_) => return Ok(()),
             Chunk::Logs(batch) => builder.documents(&Arc::new(batch)),
             Chunk::Records(records) => builder.record_documents(&Arc::new(records)),
         };

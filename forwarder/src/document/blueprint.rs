@@ -3,11 +3,12 @@
 
 use serde_json::{Map, Value};
 
-use super::DocumentBuilder;
+use super::DocumentOptions;
 use super::parse::Parsed;
 use super::redact::Redactor;
+use super::shape::{EventShape, Written};
 use super::write::{push_key, push_str, push_string_fields, push_timestamp};
-use crate::source::{LogEvent, LogsData};
+use crate::source::{Batch, LogsData};
 
 /// The fields the blueprint sets after merging the parsed JSON, so they win.
 const BLUEPRINT_FIELDS: &[&str] = &[
@@ -19,20 +20,39 @@ const BLUEPRINT_FIELDS: &[&str] = &[
     "@log_stream",
 ];
 
-impl DocumentBuilder {
+/// The blueprint's shape: what it needs of the settings, taken once.
+#[derive(Debug, Clone)]
+pub(super) struct Blueprint {
+    redactor: Redactor,
+}
+
+impl Blueprint {
+    pub fn new(options: &DocumentOptions) -> Blueprint {
+        Blueprint {
+            redactor: options.redactor.clone(),
+        }
+    }
+}
+
+impl EventShape for Blueprint {
+    /// Nothing: the blueprint writes the batch's fields after each event's own.
+    fn header(&self, _batch: &Batch) -> String {
+        String::new()
+    }
+
+    /// Nothing: the blueprint's `_id` is the event id.
+    fn id_scope(&self, _data: &LogsData) -> String {
+        String::new()
+    }
+
     /// The AWS blueprint's document: the parsed JSON (or the extracted fields) at the root, then
     /// `@id`, `@timestamp`, `@message`, `@owner`, `@log_group`, `@log_stream`.
-    pub(super) fn blueprint_source(
-        &self,
-        data: &LogsData,
-        event: &LogEvent,
-        message: &str,
-        parsed: Option<&Parsed<'_>>,
-    ) -> String {
+    fn source(&self, written: &Written<'_>, parsed: Option<&Parsed<'_>>) -> String {
+        let (data, event, message) = (written.data, written.event, written.message);
         let fields = match parsed {
             None => Map::new(),
             Some(_) if event.extracted_fields.is_some() => {
-                blueprint_extracted(event.extracted_fields.iter().flatten(), &self.options.redactor)
+                blueprint_extracted(event.extracted_fields.iter().flatten(), &self.redactor)
             }
             Some(parsed) => parsed
                 .json

@@ -16,7 +16,9 @@ pub mod multiline;
 mod object;
 mod options;
 pub mod parse;
+mod rebuild;
 pub mod redact;
+mod shape;
 mod sluice;
 
 use std::borrow::Cow;
@@ -24,12 +26,16 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use self::blueprint::Blueprint;
 pub use self::multiline::Multiline;
 pub use self::object::RECORD_FIELDS;
+use self::object::RecordShape;
 pub use self::options::{DocumentFormat, DocumentOptions, IdMode, JsonMode, MessageFilter, ObjectIndices};
+pub use self::rebuild::Rebuild;
 use self::redact::Redactor;
-use self::sluice::Fields;
+use self::shape::{EventShape, Written};
 pub use self::sluice::RESERVED;
+use self::sluice::Sluice;
 use self::write::{push_key, push_str, push_string_fields, push_timestamp};
 /// The access log parsers now live with their formats, in the table of S3 formats; the JSON
 /// writer below every stage. The old paths stay for the benchmarks.
@@ -177,20 +183,37 @@ pub struct DocumentBuilder {
     options: DocumentOptions,
     region: String,
     dead_letter_index: String,
+    /// The shape of log events' documents (`DOCUMENT_FORMAT`), chosen once.
+    events: Arc<dyn EventShape>,
+    /// The documents of objects' records (Sluice's shape, whatever `DOCUMENT_FORMAT` says).
+    records: RecordShape,
 }
 
 impl DocumentBuilder {
     pub fn new(options: DocumentOptions, region: String) -> Self {
         let dead_letter_index = options.dead_letter_index();
+        let sluice = Arc::new(Sluice::new(&options, &region));
+        let events: Arc<dyn EventShape> = match options.format {
+            DocumentFormat::Sluice => Arc::clone(&sluice) as Arc<dyn EventShape>,
+            DocumentFormat::Blueprint => Arc::new(Blueprint::new(&options)),
+        };
+        let records = RecordShape::new(&options, Arc::clone(&sluice), dead_letter_index.clone());
         DocumentBuilder {
             options,
             region,
             dead_letter_index,
+            events,
+            records,
         }
     }
 
     pub fn options(&self) -> &DocumentOptions {
         &self.options
+    }
+
+    /// One document per record kept by the message filter.
+    pub fn record_documents(&self, records: &Arc<Records>) -> Documents {
+        self.records.documents(records)
     }
 
     /// Where dead-letter documents go.
@@ -199,15 +222,12 @@ impl DocumentBuilder {
     }
 
     /// One document per event kept by the message filter, or per run of them that continues a
-    /// stack trace (`MULTILINE`); none for a `CONTROL_MESSAGE`.
+    /// stack trace (`MULTILINE`). Control messages never get here: they are dropped at decode.
     pub fn documents(&self, batch: &Arc<Batch>) -> Documents {
         let data = &batch.data;
         let mut out = Documents::default();
-        if data.is_control() {
-            return out;
-        }
-        let header = self.header(data);
-        let scope = self.id_scope(data);
+        let header = self.events.header(batch);
+        let scope = self.events.id_scope(data);
         let mut indices = self.options.index.for_batch(&data.log_group);
         out.docs.reserve(data.log_events.len());
         let filter = &self.options.filter;
@@ -224,14 +244,14 @@ impl DocumentBuilder {
             let event = &events[0];
             let message = self.run_message(events, run.lines);
             let parsed = parse::parse(multiline::head(&message, run.lines));
-            let source = match self.options.format {
-                DocumentFormat::Sluice => {
-                    let mut source = self.sluice_source(&header, &Fields::of(event), &message, Some(&parsed));
-                    multiline::push_events(&mut source, run.lines);
-                    source
-                }
-                DocumentFormat::Blueprint => self.blueprint_source(data, event, &message, Some(&parsed)),
+            let written = Written {
+                data,
+                event,
+                header: &header,
+                message: &message,
+                lines: run.lines,
             };
+            let source = self.events.source(&written, Some(&parsed));
             out.docs.push(Document {
                 index: indices.index_for(event.timestamp),
                 id: self.id(&scope, event),
@@ -255,23 +275,22 @@ impl DocumentBuilder {
     pub fn fallback(&self, doc: &Document) -> Option<Document> {
         let origin = match &doc.origin {
             Origin::Event(origin) => origin,
-            Origin::Record(record) => return Some(self.record_fallback(record, doc.origin.clone())),
+            Origin::Record(record) => return Some(self.records.fallback(record, doc.origin.clone())),
             Origin::Unreadable { .. } => return None,
         };
         let (data, log_event) = (origin.batch(), origin.event());
         let message = self.run_message(origin.events(), origin.merged);
-        let source = match self.options.format {
-            DocumentFormat::Sluice => {
-                let mut source =
-                    self.sluice_source(&self.header(data), &Fields::of(log_event), &message, None);
-                multiline::push_events(&mut source, origin.merged);
-                source
-            }
-            DocumentFormat::Blueprint => self.blueprint_source(data, log_event, &message, None),
+        let written = Written {
+            data,
+            event: log_event,
+            header: &self.events.header(&origin.batch),
+            message: &message,
+            lines: origin.merged,
         };
+        let source = self.events.source(&written, None);
         Some(Document {
             index: self.options.index.index_for(&data.log_group, log_event.timestamp),
-            id: self.id(&self.id_scope(data), log_event),
+            id: self.id(&self.events.id_scope(data), log_event),
             source,
             stage: Stage::Fallback,
             origin: doc.origin.clone(),
@@ -286,7 +305,7 @@ impl DocumentBuilder {
         let origin = match &doc.origin {
             Origin::Event(origin) => origin,
             Origin::Record(record) => {
-                return Some(self.record_dead_letter(record, doc.origin.clone(), reason));
+                return Some(self.records.dead_letter(record, doc.origin.clone(), reason));
             }
             Origin::Unreadable { .. } => return None,
         };
@@ -321,7 +340,7 @@ impl DocumentBuilder {
         multiline::push_events(&mut out, origin.merged);
         Some(Document {
             index: self.dead_letter_index.clone(),
-            id: self.id(&self.id_scope(data), log_event),
+            id: self.id(&self.events.id_scope(data), log_event),
             source: out,
             stage: Stage::DeadLetter,
             origin: doc.origin.clone(),
@@ -360,15 +379,6 @@ impl DocumentBuilder {
         }
     }
 
-    /// What comes before the event id in the batch's `_id`s: the log group's scope in Sluice's
-    /// shape, nothing in the blueprint's (which keeps the blueprint's `_id`).
-    fn id_scope(&self, data: &LogsData) -> String {
-        match self.options.format {
-            DocumentFormat::Sluice => id_scope(&data.owner, &data.log_group),
-            DocumentFormat::Blueprint => String::new(),
-        }
-    }
-
     fn id(&self, scope: &str, event: &LogEvent) -> Option<String> {
         match self.options.id {
             IdMode::Event if !event.id.is_empty() => {
@@ -389,12 +399,7 @@ impl DocumentBuilder {
     /// [`Self::redacted`] for a message of `lines` merged events: the text rules see the whole
     /// trace, the JSON rules its first line (where a JSON body is, see [`multiline::head`]).
     fn redacted_lines<'a>(&self, raw: &'a str, lines: usize) -> Cow<'a, str> {
-        let redactor = &self.options.redactor;
-        let (message, structural) = redactor.redact_message(raw);
-        if structural && let Some(rewritten) = redact_structurally(&message, lines, redactor) {
-            return Cow::Owned(rewritten);
-        }
-        message
+        redacted(&self.options.redactor, raw, lines)
     }
 
     /// The (redacted) message of a document's `events`: the one event's message, or the
@@ -417,35 +422,6 @@ impl DocumentBuilder {
             Cow::Borrowed(_) => None,
         };
         Cow::Owned(redacted.unwrap_or(joined))
-    }
-
-    /// `,"log_group":…,"log_stream":…,"owner":…,"region":…,"subscription_filters":[…]` and,
-    /// when the log group has tags, `,"tags":{…}`, escaped once per batch.
-    fn header(&self, data: &LogsData) -> String {
-        let mut out = String::with_capacity(256);
-        push_string_fields(
-            &mut out,
-            &[
-                ("log_group", &data.log_group),
-                ("log_stream", &data.log_stream),
-                ("owner", &data.owner),
-                ("region", &self.region),
-            ],
-        );
-        out.push(',');
-        push_key(&mut out, "subscription_filters");
-        out.push('[');
-        for (i, filter) in data.subscription_filters.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            push_str(&mut out, filter);
-        }
-        out.push(']');
-        if let Some(tags) = data.tags.as_deref().filter(|tags| !tags.is_empty()) {
-            write::push_string_object(&mut out, "tags", tags.iter());
-        }
-        out
     }
 }
 
@@ -470,6 +446,16 @@ fn id_scope(owner: &str, log_group: &str) -> String {
     let mut scope: String = digest[..8].iter().map(|byte| format!("{byte:02x}")).collect();
     scope.push('-');
     scope
+}
+
+/// `raw`, `lines` merged events, with secrets replaced, including inside JSON values that are
+/// objects: the text rules see the whole text, the JSON rules its first line.
+fn redacted<'a>(redactor: &Redactor, raw: &'a str, lines: usize) -> Cow<'a, str> {
+    let (message, structural) = redactor.redact_message(raw);
+    if structural && let Some(rewritten) = redact_structurally(&message, lines, redactor) {
+        return Cow::Owned(rewritten);
+    }
+    message
 }
 
 /// Rewrites the JSON part of a message with sensitive fields redacted whatever their value;

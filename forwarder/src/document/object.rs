@@ -5,13 +5,18 @@
 //! record's position. A CloudWatch Logs payload of a Firehose file is not a record: it becomes the
 //! documents a subscription makes.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
-use super::sluice::Fields;
+use super::redact::Redactor;
+use super::sluice::{Fields, Sluice};
 use super::write::{
     push_key, push_str, push_str_quotes_only, push_string_fields, push_text, push_timestamp, push_u64,
 };
-use super::{Document, DocumentBuilder, Documents, IdMode, Origin, RecordRef, Stage, parse, write};
+use super::{
+    Document, DocumentOptions, Documents, IdMode, MessageFilter, ObjectIndices, Origin, RecordRef, Stage,
+    parse, write,
+};
 use crate::source::s3::format::{Context, Shared, Typed};
 use crate::source::s3::{ObjectMeta, Record, Records};
 
@@ -19,22 +24,44 @@ use crate::source::s3::{ObjectMeta, Record, Records};
 /// `S3_KEY_REGEX` name them).
 pub const RECORD_FIELDS: &[&str] = &["s3", "format"];
 
-impl DocumentBuilder {
+/// The documents of records: what they need of the settings, taken once.
+#[derive(Debug, Clone)]
+pub(super) struct RecordShape {
+    sluice: Arc<Sluice>,
+    redactor: Redactor,
+    filter: MessageFilter,
+    objects: ObjectIndices,
+    id: IdMode,
+    dead_letter_index: String,
+}
+
+impl RecordShape {
+    pub fn new(options: &DocumentOptions, sluice: Arc<Sluice>, dead_letter_index: String) -> RecordShape {
+        RecordShape {
+            sluice,
+            redactor: options.redactor.clone(),
+            filter: options.filter.clone(),
+            objects: options.objects.clone(),
+            id: options.id,
+            dead_letter_index,
+        }
+    }
+
     /// One document per record kept by the message filter.
-    pub fn record_documents(&self, records: &Arc<Records>) -> Documents {
+    pub fn documents(&self, records: &Arc<Records>) -> Documents {
         let mut out = Documents::default();
         let object = &records.object;
         let reserved = reserved_fields(object);
         let ids = object.record_ids();
         let header = RecordHeader::of(object);
         let mut head = String::with_capacity(header.len() + 24);
-        let mut indices = self.options.objects.naming(object.format).for_batch("");
+        let mut indices = self.objects.naming(object.format).for_batch("");
         out.docs.reserve(records.records.len());
         let context = Context {
             header: records.header.as_deref().map(Vec::as_slice),
         };
         for (position, record) in records.records.iter().enumerate() {
-            if !self.options.filter.keeps(&record.text) {
+            if !self.filter.keeps(&record.text) {
                 out.skipped += 1;
                 continue;
             }
@@ -55,14 +82,14 @@ impl DocumentBuilder {
                     let parsed = parse::parse(&message);
                     let fields = record_fields(record, &id, &reserved);
                     (
-                        self.sluice_source(&head, &fields, &message, Some(&parsed)),
+                        self.sluice.source(&head, &fields, &message, Some(&parsed)),
                         record.timestamp,
                     )
                 }
             };
             out.docs.push(Document {
                 index: indices.index_for(time),
-                id: match self.options.id {
+                id: match self.id {
                     IdMode::Event => Some(id),
                     IdMode::None => None,
                 },
@@ -75,7 +102,7 @@ impl DocumentBuilder {
     }
 
     /// The record's document without its parsed fields, after a mapping conflict.
-    pub(super) fn record_fallback(&self, origin: &RecordRef, from: Origin) -> Document {
+    pub fn fallback(&self, origin: &RecordRef, from: Origin) -> Document {
         let (object, record) = (origin.object(), origin.record());
         let message = self.redacted(&record.text);
         let id = object.record_id(record.number);
@@ -84,7 +111,7 @@ impl DocumentBuilder {
         Document {
             index: self.record_index(object, record),
             id: self.record_id(object, record),
-            source: self.sluice_source(
+            source: self.sluice.source(
                 &RecordHeader::of(object).to_string(record.number),
                 &fields,
                 &message,
@@ -96,7 +123,7 @@ impl DocumentBuilder {
     }
 
     /// The dead-letter document of a record: why, its (redacted) text, and where it came from.
-    pub(super) fn record_dead_letter(&self, origin: &RecordRef, from: Origin, reason: &str) -> Document {
+    pub fn dead_letter(&self, origin: &RecordRef, from: Origin, reason: &str) -> Document {
         let (object, record) = (origin.object(), origin.record());
         let message = self.redacted(&record.text);
         let mut out = String::with_capacity(message.len() + reason.len() + 256);
@@ -107,7 +134,7 @@ impl DocumentBuilder {
             out.push(',');
         }
         push_key(&mut out, "reason");
-        push_str(&mut out, &self.options.redactor.redact(reason));
+        push_str(&mut out, &self.redactor.redact(reason));
         let index = self.record_index(object, record);
         push_string_fields(
             &mut out,
@@ -131,15 +158,17 @@ impl DocumentBuilder {
         }
     }
 
+    /// The record's (redacted) text.
+    fn redacted<'a>(&self, raw: &'a str) -> Cow<'a, str> {
+        super::redacted(&self.redactor, raw, 1)
+    }
+
     fn record_index(&self, object: &ObjectMeta, record: &Record) -> String {
-        self.options
-            .objects
-            .naming(object.format)
-            .index_for("", record.timestamp)
+        self.objects.naming(object.format).index_for("", record.timestamp)
     }
 
     fn record_id(&self, object: &ObjectMeta, record: &Record) -> Option<String> {
-        match self.options.id {
+        match self.id {
             IdMode::Event => Some(object.record_id(record.number)),
             IdMode::None => None,
         }

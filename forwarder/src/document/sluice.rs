@@ -6,9 +6,13 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value};
 
 use super::parse::{Parsed, Platform};
-use super::write::{push_f64, push_key, push_raw_json, push_str, push_string_object, push_timestamp};
-use super::{DocumentBuilder, JsonMode};
-use crate::source::LogEvent;
+use super::redact::Redactor;
+use super::shape::{EventShape, Written};
+use super::write::{
+    push_f64, push_key, push_raw_json, push_str, push_string_fields, push_string_object, push_timestamp,
+};
+use super::{DocumentOptions, JsonMode, multiline};
+use crate::source::{Batch, LogEvent, LogsData};
 
 /// What a Sluice document says of its event beyond the message and the batch's header.
 pub(super) struct Fields<'a> {
@@ -51,9 +55,26 @@ pub const RESERVED: &[&str] = &[
     "multiline",
 ];
 
-impl DocumentBuilder {
-    /// A Sluice document; `parsed` is `None` for a fallback document.
-    pub(super) fn sluice_source(
+/// Sluice's shape: what it needs of the settings, taken once.
+#[derive(Debug, Clone)]
+pub(super) struct Sluice {
+    region: String,
+    json: JsonMode,
+    redactor: Redactor,
+}
+
+impl Sluice {
+    pub fn new(options: &DocumentOptions, region: &str) -> Sluice {
+        Sluice {
+            region: region.to_owned(),
+            json: options.json.clone(),
+            redactor: options.redactor.clone(),
+        }
+    }
+
+    /// A Sluice document, of a log event or of a record; `parsed` is `None` for a fallback
+    /// document.
+    pub fn source(
         &self,
         header: &str,
         event: &Fields<'_>,
@@ -88,12 +109,12 @@ impl DocumentBuilder {
         if let Some(fields) = event.extracted_fields {
             let redacted = fields
                 .iter()
-                .map(|(key, value)| (key, self.options.redactor.redact(value)));
+                .map(|(key, value)| (key, self.redactor.redact(value)));
             push_string_object(&mut out, "extracted_fields", redacted);
         }
         if let Some(range) = parsed.json.clone() {
             let json = &message[range];
-            match &self.options.json {
+            match &self.json {
                 JsonMode::Field(field) => {
                     out.push(',');
                     push_key(&mut out, field);
@@ -115,6 +136,50 @@ impl DocumentBuilder {
         }
         out.push('}');
         out
+    }
+}
+
+impl EventShape for Sluice {
+    /// `,"log_group":…,"log_stream":…,"owner":…,"region":…,"subscription_filters":[…]` and,
+    /// when the log group has tags, `,"tags":{…}`, escaped once per batch.
+    fn header(&self, batch: &Batch) -> String {
+        let data = &batch.data;
+        let mut out = String::with_capacity(256);
+        push_string_fields(
+            &mut out,
+            &[
+                ("log_group", &data.log_group),
+                ("log_stream", &data.log_stream),
+                ("owner", &data.owner),
+                ("region", &self.region),
+            ],
+        );
+        out.push(',');
+        push_key(&mut out, "subscription_filters");
+        out.push('[');
+        for (i, filter) in data.subscription_filters.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_str(&mut out, filter);
+        }
+        out.push(']');
+        if let Some(tags) = batch.tags.as_deref().filter(|tags| !tags.is_empty()) {
+            push_string_object(&mut out, "tags", tags.iter());
+        }
+        out
+    }
+
+    /// The log group's scope ([`super::scoped_event_id`]).
+    fn id_scope(&self, data: &LogsData) -> String {
+        super::id_scope(&data.owner, &data.log_group)
+    }
+
+    fn source(&self, written: &Written<'_>, parsed: Option<&Parsed<'_>>) -> String {
+        let fields = Fields::of(written.event);
+        let mut source = Sluice::source(self, written.header, &fields, written.message, parsed);
+        multiline::push_events(&mut source, written.lines);
+        source
     }
 }
 

@@ -28,6 +28,7 @@ pub(crate) fn batch(messages: &[&str]) -> Arc<Batch> {
     Arc::new(Batch {
         ack: Ack::Invocation,
         data,
+        tags: None,
     })
 }
 
@@ -99,15 +100,6 @@ fn one_document_per_event_with_the_batch_fields() {
             "event_id": data.data.log_events[1].id,
         })
     );
-}
-
-#[test]
-fn control_message_gives_no_documents() {
-    let mut data = batch(&["CWL CONTROL MESSAGE: Checking health of destination Kinesis stream."]);
-    Arc::make_mut(&mut data).data.message_type = "CONTROL_MESSAGE".to_owned();
-    let out = builder(DocumentOptions::default()).documents(&data);
-    assert!(out.docs.is_empty());
-    assert_eq!(out.skipped, 0);
 }
 
 #[test]

@@ -19,7 +19,7 @@ use tokio::task::JoinSet;
 use super::bulk::{self, Request};
 use super::classify::{BulkOutcome, ItemOutcome, classify};
 use super::sink::{Answer, Sink, SinkError};
-use crate::document::{Document, DocumentBuilder, Stage};
+use crate::document::{Document, Rebuild, Stage};
 use crate::source::Ack;
 use crate::summary::Summary;
 
@@ -86,19 +86,14 @@ enum Next {
 }
 
 impl Delivery {
-    /// Delivers `docs` before `deadline`. `builder` rebuilds a rejected document as its fallback
+    /// Delivers `docs` before `deadline`. `rebuild` rebuilds a rejected document as its fallback
     /// or dead-letter form.
-    pub async fn deliver(
-        &self,
-        builder: &DocumentBuilder,
-        docs: Vec<Document>,
-        deadline: Instant,
-    ) -> Delivered {
+    pub async fn deliver(&self, rebuild: &dyn Rebuild, docs: Vec<Document>, deadline: Instant) -> Delivered {
         let mut delivered = Delivered::default();
         let mut pending = docs;
         let mut attempt: u32 = 0;
         loop {
-            let retry = self.round(builder, pending, deadline, &mut delivered).await;
+            let retry = self.round(rebuild, pending, deadline, &mut delivered).await;
             if retry.is_empty() {
                 break;
             }
@@ -136,43 +131,24 @@ impl Delivery {
     /// dead-letter documents) and returns the documents to retry after a backoff.
     async fn round(
         &self,
-        builder: &DocumentBuilder,
+        rebuild: &dyn Rebuild,
         pending: Vec<Document>,
         deadline: Instant,
         delivered: &mut Delivered,
     ) -> Vec<Document> {
-        let mut queue = VecDeque::from([Group {
-            docs: pending.into(),
-            max_bytes: self.max_bytes,
-        }]);
-        let mut retry = Vec::new();
-        let mut in_flight: JoinSet<(Result<Answer, SinkError>, Duration)> = JoinSet::new();
-        // The documents of each running request: the task only holds the body.
-        let mut sent: HashMap<tokio::task::Id, Vec<Document>> = HashMap::new();
-        let stop_at = self.stop_at(deadline);
+        let mut round = Round {
+            queue: VecDeque::from([Group {
+                docs: pending.into(),
+                max_bytes: self.max_bytes,
+            }]),
+            retry: Vec::new(),
+            in_flight: JoinSet::new(),
+            sent: HashMap::new(),
+            stop_at: self.stop_at(deadline),
+        };
         loop {
-            while in_flight.len() < self.concurrency
-                && let Some(Request { body, docs }) = next_request(&mut queue)
-            {
-                let remaining = stop_at.saturating_duration_since(Instant::now());
-                if remaining.is_zero() {
-                    // The failure that led here (refused, throttled) says more than the deadline.
-                    delivered
-                        .last_error
-                        .get_or_insert_with(|| "the deadline came before the request could be sent".into());
-                    retry.extend(docs);
-                    continue;
-                }
-                let timeout = remaining.min(MAX_REQUEST_TIME);
-                let sink = Arc::clone(&self.sink);
-                let task = in_flight.spawn(async move {
-                    let started = Instant::now();
-                    let answer = sink.bulk(&body, timeout).await;
-                    (answer, started.elapsed())
-                });
-                sent.insert(task.id(), docs);
-            }
-            let Some(joined) = in_flight.join_next_with_id().await else {
+            self.launch(&mut round, delivered);
+            let Some(joined) = round.in_flight.join_next_with_id().await else {
                 break;
             };
             let (id, answer, took) = match joined {
@@ -182,15 +158,14 @@ impl Delivery {
                     // fail with their acknowledgements. Nothing in the task panics on input
                     // data, so this is a bug.
                     delivered.last_error = Some("a bulk request task panicked".into());
-                    fail_all(sent.remove(&err.id()).unwrap_or_default(), delivered);
+                    fail_all(round.sent.remove(&err.id()).unwrap_or_default(), delivered);
                     continue;
                 }
             };
-            let docs = sent.remove(&id).unwrap_or_default();
+            let docs = round.sent.remove(&id).unwrap_or_default();
             delivered.summary.bulk_requests += 1;
             delivered.summary.bulk_ms += took.as_millis() as u64;
             delivered.latencies_ms.push(took.as_secs_f64() * 1000.0);
-            let mut now = Vec::new();
             let outcome = match answer {
                 Ok(answer) => classify(answer.status, &answer.body, docs.len()),
                 Err(err) => BulkOutcome::RetryAll {
@@ -198,59 +173,107 @@ impl Delivery {
                     reason: err.to_string(),
                 },
             };
-            match outcome {
-                BulkOutcome::RetryAll { status, reason } => {
-                    tracing::warn!(status, reason = %reason, items = docs.len(), "bulk request failed; retrying its items");
-                    delivered.last_error = Some(reason);
-                    retry.extend(docs);
-                }
-                BulkOutcome::FailAll { status, reason } => {
-                    tracing::error!(status, reason = %reason, items = docs.len(), "the cluster refused the bulk request");
-                    delivered.last_error = Some(format!("HTTP {status}: {reason}"));
-                    fail_all(docs, delivered);
-                }
-                BulkOutcome::Split if docs.len() > 1 => {
-                    let mut first = docs;
-                    let second = first.split_off(first.len() / 2);
-                    tracing::info!(items = first.len() + second.len(), "413: splitting the request");
-                    // Each half goes as one request, whatever the size limit said before.
-                    for half in [first, second] {
-                        queue.push_back(Group {
-                            docs: half.into(),
-                            max_bytes: usize::MAX,
-                        });
-                    }
-                }
-                BulkOutcome::Split => {
-                    for doc in docs {
-                        let reason = format!(
-                            "the cluster refused the document as too large (HTTP 413, {} bytes of source)",
-                            doc.source.len()
-                        );
-                        route(
-                            dead_letter(builder, doc, &reason),
-                            delivered,
-                            &mut retry,
-                            &mut now,
-                        );
-                    }
-                }
-                BulkOutcome::Items(outcomes) => {
-                    for (doc, outcome) in docs.into_iter().zip(outcomes) {
-                        let next = item_next(builder, doc, outcome, delivered);
-                        route(next, delivered, &mut retry, &mut now);
-                    }
-                }
-            }
+            let now = settle(rebuild, docs, outcome, &mut round, delivered);
             if !now.is_empty() {
-                queue.push_back(Group {
+                round.queue.push_back(Group {
                     docs: now.into(),
                     max_bytes: self.max_bytes,
                 });
             }
         }
-        retry
+        round.retry
     }
+
+    /// Starts requests from the round's queue until `concurrency` are running or the queue is
+    /// empty; past the time when retries stop, a request's documents go to retry unsent.
+    fn launch(&self, round: &mut Round, delivered: &mut Delivered) {
+        while round.in_flight.len() < self.concurrency
+            && let Some(Request { body, docs }) = next_request(&mut round.queue)
+        {
+            let remaining = round.stop_at.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                // The failure that led here (refused, throttled) says more than the deadline.
+                delivered
+                    .last_error
+                    .get_or_insert_with(|| "the deadline came before the request could be sent".into());
+                round.retry.extend(docs);
+                continue;
+            }
+            let timeout = remaining.min(MAX_REQUEST_TIME);
+            let sink = Arc::clone(&self.sink);
+            let task = round.in_flight.spawn(async move {
+                let started = Instant::now();
+                let answer = sink.bulk(&body, timeout).await;
+                (answer, started.elapsed())
+            });
+            round.sent.insert(task.id(), docs);
+        }
+    }
+}
+
+/// One round of requests: what waits to be sent, what is running, what is to retry.
+struct Round {
+    queue: VecDeque<Group>,
+    retry: Vec<Document>,
+    in_flight: JoinSet<(Result<Answer, SinkError>, Duration)>,
+    /// The documents of each running request: the task only holds the body.
+    sent: HashMap<tokio::task::Id, Vec<Document>>,
+    /// When retries stop ([`Delivery::stop_at`]).
+    stop_at: Instant,
+}
+
+/// Acts on the answer to one request of `docs`: counts what is done, puts what must be retried
+/// in the round's retry, and queues 413 halves; returns the documents to send at once (fallback
+/// and dead-letter forms).
+fn settle(
+    rebuild: &dyn Rebuild,
+    docs: Vec<Document>,
+    outcome: BulkOutcome,
+    round: &mut Round,
+    delivered: &mut Delivered,
+) -> Vec<Document> {
+    let mut now = Vec::new();
+    match outcome {
+        BulkOutcome::RetryAll { status, reason } => {
+            tracing::warn!(status, reason = %reason, items = docs.len(), "bulk request failed; retrying its items");
+            delivered.last_error = Some(reason);
+            round.retry.extend(docs);
+        }
+        BulkOutcome::FailAll { status, reason } => {
+            tracing::error!(status, reason = %reason, items = docs.len(), "the cluster refused the bulk request");
+            delivered.last_error = Some(format!("HTTP {status}: {reason}"));
+            fail_all(docs, delivered);
+        }
+        BulkOutcome::Split if docs.len() > 1 => {
+            let mut first = docs;
+            let second = first.split_off(first.len() / 2);
+            tracing::info!(items = first.len() + second.len(), "413: splitting the request");
+            // Each half goes as one request, whatever the size limit said before.
+            for half in [first, second] {
+                round.queue.push_back(Group {
+                    docs: half.into(),
+                    max_bytes: usize::MAX,
+                });
+            }
+        }
+        BulkOutcome::Split => {
+            for doc in docs {
+                let reason = format!(
+                    "the cluster refused the document as too large (HTTP 413, {} bytes of source)",
+                    doc.source.len()
+                );
+                let next = dead_letter(rebuild, doc, &reason);
+                route(next, delivered, &mut round.retry, &mut now);
+            }
+        }
+        BulkOutcome::Items(outcomes) => {
+            for (doc, outcome) in docs.into_iter().zip(outcomes) {
+                let next = item_next(rebuild, doc, outcome, delivered);
+                route(next, delivered, &mut round.retry, &mut now);
+            }
+        }
+    }
+    now
 }
 
 /// The next request from the front group of `queue`, dropping groups as they empty.
@@ -284,24 +307,19 @@ fn fail_all(docs: impl IntoIterator<Item = Document>, delivered: &mut Delivered)
 
 /// The dead-letter form of `doc`, or `Failed` if it already was one (or has no event to
 /// describe).
-fn dead_letter(builder: &DocumentBuilder, doc: Document, reason: &str) -> Next {
+fn dead_letter(rebuild: &dyn Rebuild, doc: Document, reason: &str) -> Next {
     if doc.stage == Stage::DeadLetter {
         tracing::error!(index = %doc.index, reason, "a dead-letter document was rejected");
         return Next::Failed(doc);
     }
-    match builder.dead_letter(&doc, reason) {
+    match rebuild.dead_letter(&doc, reason) {
         Some(dead) => Next::Now(dead),
         None => Next::Failed(doc),
     }
 }
 
 /// What happens to one document after its outcome.
-fn item_next(
-    builder: &DocumentBuilder,
-    doc: Document,
-    outcome: ItemOutcome,
-    delivered: &mut Delivered,
-) -> Next {
+fn item_next(rebuild: &dyn Rebuild, doc: Document, outcome: ItemOutcome, delivered: &mut Delivered) -> Next {
     let summary = &mut delivered.summary;
     match outcome {
         ItemOutcome::Indexed | ItemOutcome::Duplicate => {
@@ -323,14 +341,14 @@ fn item_next(
             Next::Retry(doc)
         }
         ItemOutcome::MappingConflict { reason } if doc.stage == Stage::Primary => {
-            match builder.fallback(&doc) {
+            match rebuild.fallback(&doc) {
                 Some(fallback) => Next::Now(fallback),
-                None => dead_letter(builder, doc, &reason),
+                None => dead_letter(rebuild, doc, &reason),
             }
         }
-        ItemOutcome::MappingConflict { reason } => dead_letter(builder, doc, &reason),
+        ItemOutcome::MappingConflict { reason } => dead_letter(rebuild, doc, &reason),
         ItemOutcome::Rejected { status, reason } => {
-            dead_letter(builder, doc, &format!("HTTP {status}: {reason}"))
+            dead_letter(rebuild, doc, &format!("HTTP {status}: {reason}"))
         }
     }
 }

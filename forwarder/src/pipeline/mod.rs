@@ -192,14 +192,14 @@ impl Pipeline {
             prepared.summary.events += 1;
             prepared.docs.push(self.builder.unreadable(input));
         }
+        let control = decoded.control;
+        prepared.summary.batches += control.batches;
+        prepared.summary.events += control.events;
+        prepared.summary.skipped += control.events;
         for batch in decoded.batches {
             let summary = &mut prepared.summary;
             summary.batches += 1;
             summary.events += batch.data.log_events.len() as u64;
-            if batch.data.is_control() {
-                summary.skipped += batch.data.log_events.len() as u64;
-                continue;
-            }
             let documents = self.builder.documents(&Arc::new(batch));
             summary.skipped += documents.skipped as u64;
             prepared.docs.extend(documents.docs);

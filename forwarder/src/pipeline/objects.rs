@@ -172,11 +172,12 @@ fn documents(builder: &DocumentBuilder, chunk: Chunk) -> (Vec<Document>, Summary
     let documents = match chunk {
         Chunk::Logs(batch) => {
             summary.events = batch.data.log_events.len() as u64;
-            if batch.data.is_control() {
-                summary.skipped = summary.events;
-                return (Vec::new(), summary);
-            }
             builder.documents(&Arc::new(batch))
+        }
+        Chunk::Control(control) => {
+            summary.events = control.events;
+            summary.skipped = control.events;
+            return (Vec::new(), summary);
         }
         Chunk::Records(records) => {
             summary.events = records.records.len() as u64;

@@ -21,23 +21,76 @@ use serde_json::Value;
 use super::s3::ObjectTask;
 use super::s3::notification::{self, NotANotification, Notice};
 use super::subscription::{self, DecodeError, LogsData};
-use super::{Ack, Batch, Decoded, Reply, Unreadable};
+use super::{Ack, Decoded, Reply, Unreadable};
 
-/// An event the forwarder cannot read, with what was wrong and where.
-#[derive(Debug, thiserror::Error)]
-pub enum InputError {
-    #[error("{what} is not JSON: {source}")]
-    NotJson { what: String, source: serde_json::Error },
-    #[error(
-        "{what} is not a CloudWatch Logs, Kinesis, SQS, S3 or Lambda invocation-record event (top-level keys: {keys})"
-    )]
-    UnknownEvent { what: String, keys: String },
-    #[error("{what}: {source}")]
-    Malformed { what: String, source: serde_json::Error },
-    #[error("{what}: awslogs.data: {source}")]
-    Decode { what: String, source: DecodeError },
-    #[error("{what}: {source}")]
-    Notification { what: String, source: NotANotification },
+/// What is wrong with an event the forwarder cannot read. It says nothing of where the event
+/// came from: the edge that read it adds that once ([`EventError::at`]).
+#[derive(Debug)]
+pub enum EventError {
+    NotJson {
+        source: serde_json::Error,
+    },
+    /// `path` is where in the event, `": requestPayload"` or empty.
+    UnknownEvent {
+        path: String,
+        keys: String,
+    },
+    /// `path` is where in the event, e.g. `": Records[1]"`, or empty.
+    Malformed {
+        path: String,
+        source: serde_json::Error,
+    },
+    Decode {
+        source: DecodeError,
+    },
+    Notification {
+        source: NotANotification,
+    },
+}
+
+impl EventError {
+    /// The error of the event named `what` (e.g. `the event`, `FILE line 3`).
+    pub fn at(self, what: &str) -> InputError {
+        InputError {
+            at: what.to_owned(),
+            error: self,
+        }
+    }
+}
+
+/// An event the forwarder cannot read: what was wrong, and where the event came from.
+#[derive(Debug)]
+pub struct InputError {
+    /// The event, as the edge that read it names it.
+    pub at: String,
+    pub error: EventError,
+}
+
+impl std::fmt::Display for InputError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let at = &self.at;
+        match &self.error {
+            EventError::NotJson { source } => write!(f, "{at} is not JSON: {source}"),
+            EventError::UnknownEvent { path, keys } => write!(
+                f,
+                "{at}{path} is not a CloudWatch Logs, Kinesis, SQS, S3 or Lambda invocation-record event (top-level keys: {keys})"
+            ),
+            EventError::Malformed { path, source } => write!(f, "{at}{path}: {source}"),
+            EventError::Decode { source } => write!(f, "{at}: awslogs.data: {source}"),
+            EventError::Notification { source } => write!(f, "{at}: {source}"),
+        }
+    }
+}
+
+impl std::error::Error for InputError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match &self.error {
+            EventError::NotJson { source } | EventError::Malformed { source, .. } => Some(source),
+            EventError::UnknownEvent { .. } => None,
+            EventError::Decode { source } => Some(source),
+            EventError::Notification { source } => Some(source),
+        }
+    }
 }
 
 /// One Lambda event, by kind.
@@ -92,20 +145,21 @@ struct AwslogsData {
 }
 
 impl Input {
-    /// Recognises the event kind. `what` names the event in errors (e.g. `stdin line 3`).
-    pub fn from_value(value: Value, what: &str) -> Result<Input, InputError> {
-        Input::from_value_nested(value, what, 0)
+    /// Recognises the event kind.
+    pub fn from_value(value: Value) -> Result<Input, EventError> {
+        Input::from_value_nested(value, "", 0)
     }
 
-    fn from_value_nested(mut value: Value, what: &str, depth: u8) -> Result<Input, InputError> {
-        let malformed = |source| InputError::Malformed {
-            what: what.to_string(),
+    /// [`Input::from_value`] of the event at `path` in the one received (`": requestPayload"`).
+    fn from_value_nested(mut value: Value, path: &str, depth: u8) -> Result<Input, EventError> {
+        let malformed = |source| EventError::Malformed {
+            path: path.to_string(),
             source,
         };
         if let Some(awslogs) = value.get("awslogs") {
             if let Some(data) = awslogs.get("data").filter(|data| !data.is_string()) {
-                return Err(InputError::Malformed {
-                    what: format!("{what}: awslogs.data"),
+                return Err(EventError::Malformed {
+                    path: format!("{path}: awslogs.data"),
                     source: serde::de::Error::custom(format!("expected a string, found {}", json_kind(data))),
                 });
             }
@@ -134,8 +188,8 @@ impl Input {
                     };
                     for (position, record) in records.into_iter().enumerate() {
                         let record =
-                            serde_json::from_value(record).map_err(|source| InputError::Malformed {
-                                what: format!("{what}: Records[{position}]"),
+                            serde_json::from_value(record).map_err(|source| EventError::Malformed {
+                                path: format!("{path}: Records[{position}]"),
                                 source,
                             })?;
                         event.records.push(record);
@@ -150,75 +204,61 @@ impl Input {
         if depth == 0
             && let Some(payload) = value.get_mut("requestPayload")
         {
-            let inner = format!("{what}: requestPayload");
+            let inner = format!("{path}: requestPayload");
             return Input::from_value_nested(payload.take(), &inner, depth + 1);
         }
         let keys = match &value {
             Value::Object(map) => map.keys().cloned().collect::<Vec<_>>().join(", "),
             other => format!("none, it is {}", json_kind(other)),
         };
-        Err(InputError::UnknownEvent {
-            what: what.to_string(),
+        Err(EventError::UnknownEvent {
+            path: path.to_string(),
             keys,
         })
     }
 
     /// Parses one JSON event from text.
-    pub fn from_json(text: &str, what: &str) -> Result<Input, InputError> {
-        let value = serde_json::from_str(text).map_err(|source| InputError::NotJson {
-            what: what.to_string(),
-            source,
-        })?;
-        Input::from_value(value, what)
+    pub fn from_json(text: &str) -> Result<Input, EventError> {
+        let value = serde_json::from_str(text).map_err(|source| EventError::NotJson { source })?;
+        Input::from_value(value)
     }
 }
 
 impl Input {
     /// Decodes the event's batches. An `awslogs` payload that cannot be decoded fails the whole
     /// event (Lambda retries it, then keeps it); a Kinesis record that cannot be decoded becomes
-    /// an [`Unreadable`] of its own, so the other records go on. `what` names the event in errors.
-    pub fn decode(self, what: &str) -> Result<Decoded, InputError> {
+    /// an [`Unreadable`] of its own, so the other records go on. The reasons of what could not be
+    /// decoded say where in the event it was; [`Decoded::at`] adds which event.
+    pub fn decode(self) -> Result<Decoded, EventError> {
         match self {
-            Input::Awslogs { data } => Ok(Decoded {
-                reply: Reply::Summary,
-                batches: vec![Batch {
-                    ack: Ack::Invocation,
-                    data: decode_awslogs(&data, what)?,
-                }],
-                unreadable: Vec::new(),
-                objects: Vec::new(),
-            }),
-            Input::Sqs(messages) => Ok(decode_sqs(messages, what)),
+            Input::Awslogs { data } => {
+                let mut decoded = Decoded::new(Reply::Summary);
+                decoded.push(Ack::Invocation, decode_awslogs(&data)?);
+                Ok(decoded)
+            }
+            Input::Sqs(messages) => Ok(decode_sqs(messages)),
             Input::S3(value) => {
-                let notice = notification::notice(&value).map_err(|source| InputError::Notification {
-                    what: what.to_string(),
-                    source,
-                })?;
+                let notice =
+                    notification::notice(&value).map_err(|source| EventError::Notification { source })?;
                 Ok(Decoded {
-                    reply: Reply::Summary,
-                    batches: Vec::new(),
-                    unreadable: Vec::new(),
-                    objects: tasks(notice, &Ack::Invocation, what),
+                    objects: tasks(notice, &Ack::Invocation),
+                    ..Decoded::new(Reply::Summary)
                 })
             }
             Input::Kinesis(event) => {
-                let mut decoded = Decoded {
-                    reply: Reply::BatchItemFailures,
-                    batches: Vec::with_capacity(event.records.len()),
-                    unreadable: Vec::new(),
-                    objects: Vec::new(),
-                };
+                let mut decoded = Decoded::new(Reply::BatchItemFailures);
+                decoded.batches.reserve(event.records.len());
                 for (position, record) in event.records.iter().enumerate() {
                     let ack = Ack::Item(Arc::from(record.kinesis.sequence_number.as_str()));
                     match decode_record(record) {
-                        Ok(data) => decoded.batches.push(Batch { ack, data }),
+                        Ok(data) => decoded.push(ack, data),
                         Err(err) => {
                             tracing::warn!(
                                 sequence_number = %record.kinesis.sequence_number,
                                 error = %err,
                                 "undecodable Kinesis record: preserving it in the dead-letter index"
                             );
-                            let reason = format!("{what}: Kinesis record {position}: {err}");
+                            let reason = format!("Kinesis record {position}: {err}");
                             decoded.unreadable.push(unreadable_record(record, ack, reason));
                         }
                     }
@@ -231,30 +271,22 @@ impl Input {
 
 /// The objects each message names, acknowledged per message; a message that is not a
 /// notification is kept whole as an [`Unreadable`], so it is preserved and never blocks the queue.
-fn decode_sqs(messages: Vec<SqsMessage>, what: &str) -> Decoded {
-    let mut decoded = Decoded {
-        reply: Reply::BatchItemFailures,
-        batches: Vec::new(),
-        unreadable: Vec::new(),
-        objects: Vec::new(),
-    };
+fn decode_sqs(messages: Vec<SqsMessage>) -> Decoded {
+    let mut decoded = Decoded::new(Reply::BatchItemFailures);
     for message in messages {
         let ack = Ack::Item(Arc::from(message.message_id.as_str()));
         let notice = serde_json::from_str::<Value>(&message.body)
             .map_err(|err| format!("the body is not JSON: {err}"))
             .and_then(|body| notification::notice(&body).map_err(|err| err.to_string()));
         match notice {
-            Ok(notice) => {
-                let what = format!("{what}: SQS message {}", message.message_id);
-                decoded.objects.extend(tasks(notice, &ack, &what));
-            }
+            Ok(notice) => decoded.objects.extend(tasks(notice, &ack)),
             Err(err) => {
                 tracing::warn!(
                     message_id = %message.message_id,
                     error = %err,
                     "SQS message is not an S3 notification: preserving it in the dead-letter index"
                 );
-                let reason = format!("{what}: SQS message {}: {err}", message.message_id);
+                let reason = format!("SQS message {}: {err}", message.message_id);
                 decoded.unreadable.push(unreadable_message(message, ack, reason));
             }
         }
@@ -263,7 +295,7 @@ fn decode_sqs(messages: Vec<SqsMessage>, what: &str) -> Decoded {
 }
 
 /// The objects of a notice, each acknowledging `ack`.
-fn tasks(notice: Notice, ack: &Ack, what: &str) -> Vec<ObjectTask> {
+fn tasks(notice: Notice, ack: &Ack) -> Vec<ObjectTask> {
     match notice {
         Notice::Objects(objects) => objects
             .into_iter()
@@ -274,7 +306,7 @@ fn tasks(notice: Notice, ack: &Ack, what: &str) -> Vec<ObjectTask> {
             })
             .collect(),
         Notice::Nothing(why) => {
-            tracing::debug!(what, why, "nothing to read");
+            tracing::debug!(?ack, why, "nothing to read");
             Vec::new()
         }
     }
@@ -308,11 +340,8 @@ fn unreadable_message(message: SqsMessage, ack: Ack, reason: String) -> Unreadab
 }
 
 /// Decodes the subscription payload of an `awslogs` event.
-pub fn decode_awslogs(data: &str, what: &str) -> Result<LogsData, InputError> {
-    subscription::decode_awslogs(data).map_err(|source| InputError::Decode {
-        what: what.to_string(),
-        source,
-    })
+pub fn decode_awslogs(data: &str) -> Result<LogsData, EventError> {
+    subscription::decode_awslogs(data).map_err(|source| EventError::Decode { source })
 }
 
 /// Decodes the gzip subscription payload one Kinesis record carries.
@@ -367,16 +396,20 @@ mod tests {
     const EVENTBRIDGE: &str =
         include_str!("../../../tests/fixtures/forwarder/eventbridge-object-created.json");
 
+    /// `text` read as an edge reads it, naming it `what` in its errors.
+    fn read(text: &str, what: &str) -> Result<Input, InputError> {
+        Input::from_json(text).map_err(|err| err.at(what))
+    }
+
     #[test]
     fn awslogs_event_is_recognised_and_extra_fields_ignored() {
-        let input =
-            Input::from_json(r#"{"awslogs":{"data":"H4sI","extra":1},"policyLevel":"x"}"#, "t").unwrap();
+        let input = read(r#"{"awslogs":{"data":"H4sI","extra":1},"policyLevel":"x"}"#, "t").unwrap();
         assert!(matches!(input, Input::Awslogs { data } if data == "H4sI"));
     }
 
     #[test]
     fn kinesis_event_from_the_aws_docs_is_recognised() {
-        let Input::Kinesis(event) = Input::from_json(KINESIS, "fixture").unwrap() else {
+        let Input::Kinesis(event) = read(KINESIS, "fixture").unwrap() else {
             panic!("expected a Kinesis event");
         };
         let sequences: Vec<&str> = event
@@ -398,41 +431,43 @@ mod tests {
 
     #[test]
     fn async_invocation_record_unwraps_the_request_payload() {
-        let input = Input::from_json(ASYNC_RECORD, "record").unwrap();
+        let input = read(ASYNC_RECORD, "record").unwrap();
         assert!(matches!(input, Input::Awslogs { data } if data == "REPLACED_BY_TESTS"));
     }
 
     #[test]
     fn unknown_events_name_their_keys_and_where() {
-        let err = Input::from_json(r#"{"detail-type":"Scheduled Event"}"#, "stdin line 2").unwrap_err();
+        let err = read(r#"{"detail-type":"Scheduled Event"}"#, "stdin line 2").unwrap_err();
         let text = err.to_string();
         assert!(
             text.contains("stdin line 2") && text.contains("detail-type"),
             "{text}"
         );
-        let err = Input::from_json("[1]", "file a.json").unwrap_err();
+        let err = read("[1]", "file a.json").unwrap_err();
         assert!(err.to_string().contains("an array"), "{err}");
-        let err = Input::from_json("{not json", "file b.json").unwrap_err();
-        assert!(matches!(err, InputError::NotJson { .. }), "{err}");
+        let err = read("{not json", "file b.json").unwrap_err();
+        assert!(matches!(err.error, EventError::NotJson { .. }), "{err}");
     }
 
     #[test]
     fn wrongly_typed_fields_name_their_path() {
-        let err = Input::from_json(r#"{"awslogs":{"data":123}}"#, "the event").unwrap_err();
+        let err = read(r#"{"awslogs":{"data":123}}"#, "the event").unwrap_err();
         assert_eq!(
             err.to_string(),
             "the event: awslogs.data: expected a string, found a number"
         );
         let mut event: Value = serde_json::from_str(KINESIS).unwrap();
         event["Records"][1]["kinesis"]["data"] = "@@not base64@@".into();
-        let err = Input::from_value(event, "the event").unwrap_err();
+        let err = Input::from_value(event)
+            .map_err(|err| err.at("the event"))
+            .unwrap_err();
         assert!(err.to_string().starts_with("the event: Records[1]: "), "{err}");
     }
 
     #[test]
     fn missing_fields_are_malformed_with_the_location() {
-        let err = Input::from_json(r#"{"awslogs":{}}"#, "event 7").unwrap_err();
-        assert!(matches!(err, InputError::Malformed { .. }));
+        let err = read(r#"{"awslogs":{}}"#, "event 7").unwrap_err();
+        assert!(matches!(err.error, EventError::Malformed { .. }));
         assert!(
             err.to_string().contains("event 7") && err.to_string().contains("data"),
             "{err}"
@@ -441,10 +476,10 @@ mod tests {
 
     #[test]
     fn an_undecodable_record_is_kept_whole_and_the_others_go_on() {
-        let Input::Kinesis(event) = Input::from_json(KINESIS, "fixture").unwrap() else {
+        let Input::Kinesis(event) = read(KINESIS, "fixture").unwrap() else {
             panic!("expected a Kinesis event");
         };
-        let decoded = Input::Kinesis(event).decode("fixture").unwrap();
+        let decoded = Input::Kinesis(event).decode().unwrap().at("fixture");
         assert_eq!(decoded.reply, Reply::BatchItemFailures);
         assert!(
             decoded.batches.is_empty(),
@@ -472,8 +507,8 @@ mod tests {
         third["messageId"] = "c80e8021-a70a-42c7-a470-796e1186f753".into();
         third["body"] = S3_EVENT.into();
         event["Records"].as_array_mut().unwrap().push(third);
-        let input = Input::from_value(event, "sqs").unwrap();
-        let decoded = input.decode("sqs").unwrap();
+        let input = Input::from_value(event).unwrap();
+        let decoded = input.decode().unwrap().at("sqs");
         assert_eq!(decoded.reply, Reply::BatchItemFailures);
         // The test event names nothing; the plain-text body is kept whole.
         assert_eq!(decoded.unreadable.len(), 1);
@@ -498,15 +533,16 @@ mod tests {
     #[test]
     fn s3_and_eventbridge_events_sent_straight_acknowledge_the_invocation() {
         for (name, text) in [("s3", S3_EVENT), ("eventbridge", EVENTBRIDGE)] {
-            let decoded = Input::from_json(text, name).unwrap().decode(name).unwrap();
+            let decoded = read(text, name).unwrap().decode().unwrap().at(name);
             assert_eq!(decoded.reply, Reply::Summary, "{name}");
             assert_eq!(decoded.objects.len(), 1, "{name}");
             assert_eq!(decoded.objects[0].ack, Ack::Invocation, "{name}");
         }
         let broken = r#"{"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{}}]}"#;
-        let err = Input::from_json(broken, "event 3")
+        let err = read(broken, "event 3")
             .unwrap()
-            .decode("event 3")
+            .decode()
+            .map_err(|err| err.at("event 3"))
             .unwrap_err();
         assert!(
             err.to_string().contains("event 3") && err.to_string().contains("s3.bucket.name"),

@@ -15,7 +15,8 @@ pub mod tags;
 
 use std::sync::Arc;
 
-pub use self::subscription::{DecodeError, LogEvent, LogsData};
+pub use self::subscription::{DecodeError, LogEvent, LogsData, MessageType};
+use self::tags::LogGroupTags;
 
 /// What the documents of a batch acknowledge once every one of them is done (indexed, a
 /// duplicate, or dead-lettered).
@@ -35,6 +36,51 @@ pub enum Ack {
 pub struct Batch {
     pub ack: Ack,
     pub data: LogsData,
+    /// The log group's tags (`LOG_GROUP_TAGS`): not part of the payload, set by the pipeline
+    /// ([`tags::TagCache`]) before documents are built, so that every document of the batch, a
+    /// fallback too, carries them.
+    pub tags: Option<Arc<LogGroupTags>>,
+}
+
+impl Batch {
+    /// A batch of `data`, acknowledging `ack`, its tags not yet looked up; or, for a
+    /// `CONTROL_MESSAGE` (CloudWatch Logs checking the destination), only the count of its
+    /// events, which are acknowledged and skipped.
+    pub fn decoded(ack: Ack, data: LogsData) -> Result<Batch, Control> {
+        if data.message_type == MessageType::Control {
+            return Err(Control {
+                events: data.log_events.len() as u64,
+            });
+        }
+        Ok(Batch {
+            ack,
+            data,
+            tags: None,
+        })
+    }
+}
+
+/// A `CONTROL_MESSAGE` batch, dropped where it is decoded: only the number of its events goes on,
+/// counted as events and as skipped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Control {
+    pub events: u64,
+}
+
+/// The control batches of an input, dropped at decode ([`Control`]), by their count.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Dropped {
+    /// Control batches.
+    pub batches: u64,
+    /// Their events.
+    pub events: u64,
+}
+
+impl Dropped {
+    pub fn add(&mut self, control: Control) {
+        self.batches += 1;
+        self.events += control.events;
+    }
 }
 
 /// Input that could not be decoded, kept whole so that its dead-letter document preserves it:
@@ -69,6 +115,65 @@ pub enum Reply {
 pub struct Decoded {
     pub reply: Reply,
     pub batches: Vec<Batch>,
+    /// The control batches dropped at decode.
+    pub control: Dropped,
     pub unreadable: Vec<Unreadable>,
     pub objects: Vec<s3::ObjectTask>,
+}
+
+impl Decoded {
+    /// Nothing yet, answered as `reply` says.
+    pub fn new(reply: Reply) -> Decoded {
+        Decoded {
+            reply,
+            batches: Vec::new(),
+            control: Dropped::default(),
+            unreadable: Vec::new(),
+            objects: Vec::new(),
+        }
+    }
+
+    /// The same, the reasons of what could not be decoded naming the event, `what`, they are in
+    /// (e.g. `the event: Kinesis record 3: …`): the edge that read the event says which it was.
+    pub fn at(mut self, what: &str) -> Decoded {
+        for input in &mut self.unreadable {
+            input.reason = format!("{what}: {}", input.reason);
+        }
+        self
+    }
+
+    /// Keeps the batch of `data`, or counts it when it is a control message.
+    pub fn push(&mut self, ack: Ack, data: LogsData) {
+        match Batch::decoded(ack, data) {
+            Ok(batch) => self.batches.push(batch),
+            Err(control) => self.control.add(control),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_control_message_is_dropped_at_decode_and_only_counted() {
+        let data: LogsData = serde_json::from_str(subscription::tests::CONTROL).expect("a control batch");
+        let mut decoded = Decoded::new(Reply::Summary);
+        decoded.push(Ack::Invocation, data.clone());
+        decoded.push(
+            Ack::Invocation,
+            LogsData {
+                message_type: MessageType::Data,
+                ..data
+            },
+        );
+        assert_eq!(decoded.batches.len(), 1);
+        assert_eq!(
+            decoded.control,
+            Dropped {
+                batches: 1,
+                events: 1
+            }
+        );
+    }
 }

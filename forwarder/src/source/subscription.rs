@@ -14,6 +14,43 @@ use serde::{Deserialize, Serialize};
 /// The `messageType` CloudWatch Logs sends to check that a destination is reachable.
 pub const CONTROL_MESSAGE: &str = "CONTROL_MESSAGE";
 
+/// The `messageType` of every batch that carries log events.
+pub const DATA_MESSAGE: &str = "DATA_MESSAGE";
+
+/// What a batch is, by its `messageType`. Read leniently: a value CloudWatch Logs may add later
+/// is kept as it is ([`MessageType::Other`]) and written back unchanged.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "String", into = "String")]
+pub enum MessageType {
+    /// `DATA_MESSAGE`: log events to index.
+    Data,
+    /// `CONTROL_MESSAGE`: CloudWatch Logs checking the destination, acknowledged and skipped
+    /// where it is decoded ([`super::Decoded::push`]).
+    Control,
+    /// Any other value, as received.
+    Other(String),
+}
+
+impl From<String> for MessageType {
+    fn from(value: String) -> MessageType {
+        match value.as_str() {
+            DATA_MESSAGE => MessageType::Data,
+            CONTROL_MESSAGE => MessageType::Control,
+            _ => MessageType::Other(value),
+        }
+    }
+}
+
+impl From<MessageType> for String {
+    fn from(value: MessageType) -> String {
+        match value {
+            MessageType::Data => DATA_MESSAGE.to_owned(),
+            MessageType::Control => CONTROL_MESSAGE.to_owned(),
+            MessageType::Other(value) => value,
+        }
+    }
+}
+
 /// Why a payload could not be decoded, named by the step that failed.
 #[derive(Debug, thiserror::Error)]
 pub enum DecodeError {
@@ -49,7 +86,7 @@ pub enum DecodeError {
 #[serde(rename_all = "camelCase")]
 pub struct LogsData {
     /// `DATA_MESSAGE` or `CONTROL_MESSAGE` (a health check to acknowledge and skip).
-    pub message_type: String,
+    pub message_type: MessageType,
     /// The AWS account id the log group belongs to.
     pub owner: String,
     pub log_group: String,
@@ -60,19 +97,6 @@ pub struct LogsData {
     pub log_events: Vec<LogEvent>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_level: Option<String>,
-    /// The log group's tags (`LOG_GROUP_TAGS`): not part of the payload, set by the pipeline
-    /// ([`super::tags::TagCache`]) before documents are built, so that every document of the
-    /// batch, a fallback too, carries them.
-    #[serde(skip)]
-    pub tags: Option<std::sync::Arc<super::tags::LogGroupTags>>,
-}
-
-impl LogsData {
-    /// A `CONTROL_MESSAGE` batch is CloudWatch Logs checking the destination: acknowledge it
-    /// and index nothing.
-    pub fn is_control(&self) -> bool {
-        self.message_type == CONTROL_MESSAGE
-    }
 }
 
 /// One log event of a batch.
@@ -222,7 +246,7 @@ pub(crate) mod tests {
     }"#;
 
     /// The health check CloudWatch Logs sends when a subscription is created (same page).
-    const CONTROL: &str = r#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1432826855000,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#;
+    pub(crate) const CONTROL: &str = r#"{"messageType":"CONTROL_MESSAGE","owner":"CloudwatchLogs","logGroup":"","logStream":"","subscriptionFilters":[],"logEvents":[{"id":"","timestamp":1432826855000,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}"#;
 
     pub(crate) fn gzip(bytes: &[u8]) -> Vec<u8> {
         let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
@@ -242,16 +266,22 @@ pub(crate) mod tests {
         assert_eq!(batch.subscription_filters, ["Destination"]);
         assert_eq!(batch.log_events.len(), 2);
         assert_eq!(batch.log_events[1].timestamp, 1_432_826_855_000);
-        assert!(!batch.is_control());
+        assert_eq!(batch.message_type, MessageType::Data);
     }
 
     #[test]
     fn control_message_is_recognised() {
-        assert!(
-            decode_awslogs(&awslogs(CONTROL))
-                .expect("valid batch")
-                .is_control()
-        );
+        let batch = decode_awslogs(&awslogs(CONTROL)).expect("valid batch");
+        assert_eq!(batch.message_type, MessageType::Control);
+    }
+
+    #[test]
+    fn an_unknown_message_type_is_kept_as_it_is() {
+        let json = DOC_BATCH.replacen("DATA_MESSAGE", "HEALTH_MESSAGE", 1);
+        let batch = decode_json(json.as_bytes()).expect("valid batch");
+        assert_eq!(batch.message_type, MessageType::Other("HEALTH_MESSAGE".into()));
+        let written = serde_json::to_value(&batch).expect("serializes");
+        assert_eq!(written["messageType"], "HEALTH_MESSAGE");
     }
 
     #[test]

@@ -194,7 +194,7 @@ impl TagCache {
             .await
     }
 
-    /// Sets the tags of every batch's log group ([`LogsData::tags`](super::LogsData::tags)),
+    /// Sets the tags of every batch's log group ([`Batch::tags`]),
     /// looking up the groups not cached, at most [`LOOKUP_TIMEOUT`] and never past `deadline`.
     /// Returns the number of lookups that failed.
     pub async fn tag(&self, batches: &mut [Batch], deadline: Instant) -> u64 {
@@ -207,9 +207,6 @@ impl TagCache {
         let mut wanted: BTreeMap<String, String> = BTreeMap::new();
         for batch in batches.iter() {
             let data = &batch.data;
-            if data.is_control() {
-                continue;
-            }
             let arn = log_group_arn(&self.region, &data.owner, &data.log_group);
             if self.cached(&arn, &data.owner, now).is_none() {
                 wanted.insert(arn, data.owner.clone());
@@ -221,12 +218,9 @@ impl TagCache {
             self.look_up(wanted, wait, now).await
         };
         for batch in batches.iter_mut() {
-            let data = &mut batch.data;
-            if data.is_control() {
-                continue;
-            }
+            let data = &batch.data;
             let arn = log_group_arn(&self.region, &data.owner, &data.log_group);
-            data.tags = self.cached(&arn, &data.owner, now).flatten();
+            batch.tags = self.cached(&arn, &data.owner, now).flatten();
         }
         failed
     }

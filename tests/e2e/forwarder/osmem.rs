@@ -226,7 +226,7 @@ async fn an_on_failure_record_replays_the_original_event() {
     let mut record: Value = serde_json::from_str(fixture).expect("fixture");
     record["requestPayload"] = original;
     assert!(matches!(
-        Input::from_value(record.clone(), "record"),
+        Input::from_value(record.clone()),
         Ok(Input::Awslogs { .. })
     ));
 

@@ -80,10 +80,8 @@ impl Replay<'_> {
                 })
                 .collect();
             let decoded = Decoded {
-                reply: Reply::BatchItemFailures,
-                batches: Vec::new(),
-                unreadable: Vec::new(),
                 objects,
+                ..Decoded::new(Reply::BatchItemFailures)
             };
             let first = round * OBJECTS_PER_ROUND + 1;
             let last = round * OBJECTS_PER_ROUND + keys.len();

@@ -178,10 +178,10 @@ impl<'a> Replay<'a> {
         errors: &mut dyn Write,
     ) -> Result<(), ReplayError> {
         total.position = format!("during {what}");
-        let decoded = match value.map(|value| Input::from_value(value, what)?.decode(what)) {
+        let decoded = match value.map(|value| Input::from_value(value).and_then(Input::decode)) {
             Err(err) => Err(format!("{what} is not JSON: {err}")),
-            Ok(Err(err)) => Err(HandlerError::from(err).to_string()),
-            Ok(Ok(decoded)) => Ok(decoded),
+            Ok(Err(err)) => Err(HandlerError::from(err.at(what)).to_string()),
+            Ok(Ok(decoded)) => Ok(decoded.at(what)),
         };
         match decoded {
             Ok(decoded) => self.run(decoded, what, total, out, errors).await?,

@@ -50,6 +50,7 @@ fn batch(prefix: &str, messages: &[&str]) -> Arc<Batch> {
     Arc::new(Batch {
         ack: Ack::Invocation,
         data,
+        tags: None,
     })
 }
 

@@ -17,7 +17,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 pub use self::format::{Format, S3Options};
-use super::{Ack, Batch};
+use super::{Ack, Batch, Control};
 
 /// One object to read, and what reading it acknowledges.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -117,6 +117,9 @@ pub enum Chunk {
     /// One CloudWatch Logs subscription payload of a Firehose file: documents exactly as if it
     /// had come through a subscription.
     Logs(Batch),
+    /// A `CONTROL_MESSAGE` payload of a Firehose file, dropped where it is decoded: only the
+    /// number of its events, counted as skipped.
+    Control(Control),
     /// Lines or records.
     Records(Records),
 }

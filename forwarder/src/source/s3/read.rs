@@ -194,11 +194,11 @@ impl<F: FnMut(Chunk) -> Result<(), Stopped>> Output<'_, F> {
 
     fn payload(&mut self, data: LogsData) -> Result<(), ParseError> {
         self.records += 1;
-        (self.emit)(Chunk::Logs(Batch {
-            ack: self.ack.clone(),
-            data,
-        }))
-        .map_err(|Stopped| ParseError::Stopped)
+        let chunk = match Batch::decoded(self.ack.clone(), data) {
+            Ok(batch) => Chunk::Logs(batch),
+            Err(control) => Chunk::Control(control),
+        };
+        (self.emit)(chunk).map_err(|Stopped| ParseError::Stopped)
     }
 }
 

@@ -41,6 +41,7 @@ fn batch(owner: &str, log_group: &str) -> Batch {
     Batch {
         ack: Ack::Invocation,
         data,
+        tags: None,
     }
 }
 
@@ -80,7 +81,7 @@ fn cache(rule: &Rule) -> TagCache {
 }
 
 fn tag_of(batch: &Batch, key: &str) -> Option<String> {
-    let tags = batch.data.tags.as_deref()?;
+    let tags = batch.tags.as_deref()?;
     tags.iter().find(|(k, _)| *k == key).map(|(_, v)| v.to_string())
 }
 
@@ -166,7 +167,7 @@ fn one_call_per_log_group_and_ttl_whatever_the_batches() {
         assert_eq!(tag_of(&batches[0], "team").as_deref(), Some("payments"));
         assert_eq!(tag_of(&batches[1], "service").as_deref(), Some("checkout"));
         assert!(
-            batches[2].data.tags.is_none(),
+            batches[2].tags.is_none(),
             "a group without tags has no tags object"
         );
 
@@ -200,7 +201,7 @@ fn a_throttled_lookup_is_counted_and_logged_once_per_ttl_and_the_batch_goes_unta
                 let mut batches = vec![batch("123456789012", "/aws/lambda/busy")];
                 let now = start + Duration::from_secs(60 * minute);
                 failed.push(cache.tag_at(&mut batches, WAIT, now).await);
-                assert!(batches[0].data.tags.is_none());
+                assert!(batches[0].tags.is_none());
             }
         })
     });
@@ -246,7 +247,7 @@ fn a_denied_lookup_stands_for_every_group_of_that_account() {
             calls + 1,
             "only the own account's group is asked"
         );
-        assert!(batches[0].data.tags.is_none());
+        assert!(batches[0].tags.is_none());
         assert_eq!(tag_of(&batches[1], "team").as_deref(), Some("core"));
     });
 }
@@ -258,7 +259,7 @@ fn a_deleted_group_has_no_tags_and_is_no_failure() {
     block_on(async {
         let mut batches = vec![batch("123456789012", "/aws/lambda/deleted")];
         assert_eq!(cache.tag_at(&mut batches, WAIT, Instant::now()).await, 0);
-        assert!(batches[0].data.tags.is_none());
+        assert!(batches[0].tags.is_none());
     });
 }
 
@@ -280,23 +281,10 @@ fn lookups_that_do_not_answer_in_time_are_abandoned_and_counted() {
         let mut batches = vec![batch("123456789012", "/a"), batch("123456789012", "/b")];
         let wait = Duration::from_millis(200);
         assert_eq!(cache.tag_at(&mut batches, wait, now).await, 2);
-        assert!(batches.iter().all(|b| b.data.tags.is_none()));
+        assert!(batches.iter().all(|b| b.tags.is_none()));
         // Cached as failures: the next batch does not wait again.
         assert_eq!(cache.tag_at(&mut batches, wait, now).await, 0);
     });
-}
-
-#[test]
-fn control_messages_are_not_looked_up() {
-    let rule = rule(|_| tags(&[("team", "x")]));
-    let cache = cache(&rule);
-    let mut control = batch("123456789012", "/aws/lambda/a");
-    control.data.message_type = "CONTROL_MESSAGE".into();
-    block_on(async {
-        let mut batches = vec![control];
-        cache.tag_at(&mut batches, WAIT, Instant::now()).await;
-    });
-    assert_eq!(rule.num_calls(), 0);
 }
 
 fn source(builder: &DocumentBuilder, batch: Batch) -> (Value, Value) {
@@ -309,7 +297,7 @@ fn source(builder: &DocumentBuilder, batch: Batch) -> (Value, Value) {
 #[test]
 fn documents_carry_the_tags_as_an_object_of_strings_and_so_do_their_fallbacks() {
     let mut tagged = batch("123456789012", "/aws/lambda/checkout");
-    tagged.data.tags = Some(Arc::new(LogGroupTags::new([
+    tagged.tags = Some(Arc::new(LogGroupTags::new([
         ("team", "payments"),
         ("aws:cloudformation:stack-name", "shop \"prod\""),
     ])));

@@ -53,6 +53,7 @@ fn logs(chunks: &[Chunk]) -> Vec<(String, usize)> {
         .iter()
         .map(|chunk| match chunk {
             Chunk::Logs(batch) => (batch.data.log_group.clone(), batch.data.log_events.len()),
+            Chunk::Control(control) => ("CONTROL_MESSAGE".to_string(), control.events as usize),
             Chunk::Records(_) => panic!("expected payloads"),
         })
         .collect()
@@ -63,7 +64,7 @@ fn records(chunks: &[Chunk]) -> Vec<Record> {
         .iter()
         .flat_map(|chunk| match chunk {
             Chunk::Records(records) => records.records.clone(),
-            Chunk::Logs(_) => panic!("expected records"),
+            Chunk::Logs(_) | Chunk::Control(_) => panic!("expected records"),
         })
         .collect()
 }
@@ -95,7 +96,11 @@ fn firehose_files_are_read_with_one_gzip_member_per_payload_or_one_for_all() {
         assert_eq!(read.records, 3, "{name}");
         assert_eq!(
             logs(&chunks),
-            [("".to_string(), 1), ("/a".to_string(), 2), ("/b".to_string(), 1)],
+            [
+                ("CONTROL_MESSAGE".to_string(), 1),
+                ("/a".to_string(), 2),
+                ("/b".to_string(), 1)
+            ],
             "{name}"
         );
     }
