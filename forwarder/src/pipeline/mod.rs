@@ -159,7 +159,7 @@ impl Pipeline {
         let mut outcome = Outcome::new(prepared.reply, prepared.summary);
         outcome.summary.tag_lookups_failed += tag_lookups_failed;
         if !prepared.docs.is_empty() {
-            outcome.add(output.send(&self.builder, prepared.docs, deadline).await?);
+            outcome.add(output.send(&*self.builder, prepared.docs, deadline).await?);
         }
         if !prepared.objects.is_empty() {
             self.send_objects(prepared.objects, output, deadline, &mut outcome)

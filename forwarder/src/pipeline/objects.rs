@@ -80,7 +80,7 @@ impl Pipeline {
                     if pending_bytes >= flush_bytes {
                         let docs = std::mem::take(&mut pending);
                         pending_bytes = 0;
-                        outcome.add(output.send(&self.builder, docs, deadline).await?);
+                        outcome.add(output.send(&*self.builder, docs, deadline).await?);
                     }
                 }
                 ObjectEvent::Read { task, read } => {
@@ -107,7 +107,7 @@ impl Pipeline {
         }
         drop(events);
         if !pending.is_empty() {
-            outcome.add(output.send(&self.builder, pending, deadline).await?);
+            outcome.add(output.send(&*self.builder, pending, deadline).await?);
         }
         for (ack, bucket, key) in unfinished {
             tracing::warn!(object = %format!("s3://{bucket}/{key}"), "object not read before the deadline");

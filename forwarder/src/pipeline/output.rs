@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::config::Config;
-use crate::document::{Document, DocumentBuilder, JsonMode, mapping};
+use crate::document::{Document, JsonMode, Rebuild, mapping};
 use crate::opensearch::SinkConfig;
 use crate::opensearch::auth::Signer;
 use crate::opensearch::bulk;
@@ -38,16 +38,16 @@ pub enum OutputError {
 }
 
 impl Output<'_> {
-    /// Sends `docs` (or writes them) before `deadline`; `builder` rebuilds a rejected document
-    /// as its fallback or dead-letter form.
+    /// Sends `docs` (or writes them) before `deadline`; `rebuild` makes a rejected document's
+    /// fallback or dead-letter form.
     pub async fn send(
         &mut self,
-        builder: &DocumentBuilder,
+        rebuild: &dyn Rebuild,
         docs: Vec<Document>,
         deadline: Instant,
     ) -> Result<Delivered, OutputError> {
         match self {
-            Output::OpenSearch(opensearch) => Ok(opensearch.deliver(builder, docs, deadline).await),
+            Output::OpenSearch(opensearch) => Ok(opensearch.deliver(rebuild, docs, deadline).await),
             Output::Ndjson(out) => {
                 bulk::write_ndjson(&docs, &mut **out).map_err(OutputError::Write)?;
                 Ok(Delivered::default())
@@ -143,12 +143,12 @@ impl OpenSearch {
     }
 
     /// Delivers `docs` before `deadline`, after installing the cluster setup once.
-    async fn deliver(&self, builder: &DocumentBuilder, docs: Vec<Document>, deadline: Instant) -> Delivered {
+    async fn deliver(&self, rebuild: &dyn Rebuild, docs: Vec<Document>, deadline: Instant) -> Delivered {
         // Setup may take a tenth of the time left per request (at most 10 s), so that with its
         // three requests the documents keep most of the invocation.
         let remaining = deadline.saturating_duration_since(Instant::now());
         let setup_timeout = (remaining / 10).clamp(Duration::from_millis(100), Duration::from_secs(10));
         self.setup.ensure(&self.delivery.sink, setup_timeout).await;
-        self.delivery.deliver(builder, docs, deadline).await
+        self.delivery.deliver(rebuild, docs, deadline).await
     }
 }
