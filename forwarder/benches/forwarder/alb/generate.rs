@@ -51,6 +51,18 @@ impl Rng {
         self.next() % n
     }
 
+    /// One of `items`, each as often as its weight: one draw below the weights' sum.
+    fn pick_weighted<T: Copy>(&mut self, items: &[(u64, T)]) -> T {
+        let mut roll = self.below(items.iter().map(|(weight, _)| weight).sum());
+        for &(weight, item) in items {
+            if roll < weight {
+                return item;
+            }
+            roll -= weight;
+        }
+        unreachable!("the roll is below the weights' sum")
+    }
+
     fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
         items[self.below(items.len() as u64) as usize]
     }
@@ -162,13 +174,7 @@ impl Lines {
         use std::fmt::Write as _;
         let rng = &mut self.rng;
         self.time_us += rng.below(2400) as i64;
-        let kind = match rng.below(100) {
-            0..30 => "http",
-            30..90 => "https",
-            90..98 => "h2",
-            98 => "ws",
-            _ => "wss",
-        };
+        let kind = rng.pick_weighted(&[(30, "http"), (60, "https"), (8, "h2"), (1, "ws"), (1, "wss")]);
         let tls = matches!(kind, "https" | "h2" | "wss");
         let lambda = rng.below(100) < 4;
         let group = if lambda {
@@ -190,13 +196,7 @@ impl Lines {
         let created_us = self.time_us - 1000 * rng.below(1500) as i64;
         let client = &self.clients[rng.below(self.clients.len() as u64) as usize];
         let domain = rng.pick(DOMAINS);
-        let method = match rng.below(20) {
-            0..14 => "GET",
-            14..17 => "POST",
-            17 => "PUT",
-            18 => "DELETE",
-            _ => "HEAD",
-        };
+        let method = rng.pick_weighted(&[(14, "GET"), (3, "POST"), (1, "PUT"), (1, "DELETE"), (1, "HEAD")]);
         let url = url(rng, domain, tls);
         let protocol = if kind == "h2" { "HTTP/2.0" } else { "HTTP/1.1" };
         let (cipher, tls_version) = cipher(rng, tls);
@@ -210,11 +210,11 @@ impl Lines {
             "redirect" => format!("https://{domain}:443/"),
             _ => "-".to_owned(),
         };
-        let (classification, reason) = match rng.below(200) {
-            0..3 => ("Ambiguous", "UndefinedContentLengthSemantics"),
-            3 => ("Acceptable", "NonCompliantHeader"),
-            _ => ("-", "-"),
-        };
+        let (classification, reason) = rng.pick_weighted(&[
+            (3, ("Ambiguous", "UndefinedContentLengthSemantics")),
+            (1, ("Acceptable", "NonCompliantHeader")),
+            (196, ("-", "-")),
+        ]);
         let status = |code: Option<u32>| code.map_or("-".to_owned(), |code| code.to_string());
         let (port_list, status_list) = match target.as_str() {
             "-" => ("-".to_owned(), "-".to_owned()),
