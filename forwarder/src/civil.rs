@@ -4,14 +4,14 @@
 //! names are written with them, and the usual shape of AWS's times is read with them.
 
 /// `(year, month, day)` and hour of a millisecond timestamp, UTC, proleptic Gregorian.
-pub fn civil_from_ms(ms: i64) -> ((i64, u32, u32), u32) {
+pub(crate) fn civil_from_ms(ms: i64) -> ((i64, u32, u32), u32) {
     let days = ms.div_euclid(86_400_000);
     let hour = (ms.rem_euclid(86_400_000) / 3_600_000) as u32;
     (civil_from_days(days), hour)
 }
 
 /// Howard Hinnant's `civil_from_days` (<https://howardhinnant.github.io/date_algorithms.html>).
-pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(days: i64) -> (i64, u32, u32) {
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -25,7 +25,7 @@ pub fn civil_from_days(days: i64) -> (i64, u32, u32) {
 }
 
 /// The days of `month` (1 to 12) in `year`.
-pub fn days_in_month(year: u32, month: u32) -> u32 {
+pub(crate) fn days_in_month(year: u32, month: u32) -> u32 {
     match month {
         2 if year.is_multiple_of(4) && (!year.is_multiple_of(100) || year.is_multiple_of(400)) => 29,
         2 => 28,
@@ -36,7 +36,7 @@ pub fn days_in_month(year: u32, month: u32) -> u32 {
 
 /// Days from 1970-01-01 to a date of the proleptic Gregorian calendar
 /// (<https://howardhinnant.github.io/date_algorithms.html#days_from_civil>).
-pub fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
+pub(crate) fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
     let year_of_era = year - era * 400;

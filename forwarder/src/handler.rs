@@ -206,7 +206,7 @@ fn batch_item_failures(items: Vec<std::sync::Arc<str>>) -> Value {
 }
 
 /// The structured log line of one invocation's counts (no payloads).
-pub fn log_summary(summary: &Summary) {
+pub(crate) fn log_summary(summary: &Summary) {
     tracing::info!(
         batches = summary.batches,
         events = summary.events,

@@ -80,7 +80,7 @@ fn skip_plain(bytes: &[u8], mut at: usize) -> usize {
 }
 
 /// Whether `text` needs no escaping in a JSON string.
-pub fn is_plain(text: &str) -> bool {
+pub(crate) fn is_plain(text: &str) -> bool {
     skip_plain(text.as_bytes(), 0) == text.len()
 }
 
@@ -145,7 +145,7 @@ pub fn push_text(out: &mut String, text: &str, plain: bool) {
 /// [`push_str`] for a text known to hold no backslash and no control byte (an access log line
 /// its parser found so), whose quotes are then all there is to escape: found by memchr's SIMD
 /// search rather than checked for every escape.
-pub fn push_str_quotes_only(out: &mut String, text: &str) {
+pub(crate) fn push_str_quotes_only(out: &mut String, text: &str) {
     debug_assert!(
         !text.bytes().any(|byte| byte < 0x20 || byte == b'\\'),
         "{text:?} has more than quotes to escape"
@@ -207,7 +207,7 @@ fn escape_into(out: &mut impl Out, text: &str) {
 }
 
 /// Appends `,"key":"value"` for each of `fields`, escaped.
-pub fn push_string_fields(out: &mut String, fields: &[(&str, &str)]) {
+pub(crate) fn push_string_fields(out: &mut String, fields: &[(&str, &str)]) {
     for (key, value) in fields {
         out.push(',');
         push_key(out, key);
@@ -216,7 +216,7 @@ pub fn push_string_fields(out: &mut String, fields: &[(&str, &str)]) {
 }
 
 /// Appends `,"name":{"key":"value",…}`, every key and value escaped.
-pub fn push_string_object<K: AsRef<str>, V: AsRef<str>>(
+pub(crate) fn push_string_object<K: AsRef<str>, V: AsRef<str>>(
     out: &mut String,
     name: &str,
     pairs: impl IntoIterator<Item = (K, V)>,
@@ -236,7 +236,7 @@ pub fn push_string_object<K: AsRef<str>, V: AsRef<str>>(
 
 /// Appends `"key":`. Keys are nearly always names that need no escaping (the formats' own field
 /// names): those are copied whole.
-pub fn push_key(out: &mut String, key: &str) {
+pub(crate) fn push_key(out: &mut String, key: &str) {
     if is_plain(key) {
         out.reserve(key.len() + 3);
         out.push('"');
@@ -249,7 +249,7 @@ pub fn push_key(out: &mut String, key: &str) {
 }
 
 /// Appends a number, or `null` for a value JSON cannot hold (infinity, NaN).
-pub fn push_f64(out: &mut String, value: f64) {
+pub(crate) fn push_f64(out: &mut String, value: f64) {
     if value.is_finite() {
         let _ = write!(out, "{value}");
     } else {
@@ -259,7 +259,7 @@ pub fn push_f64(out: &mut String, value: f64) {
 
 /// Appends a JSON text that is known to be valid, on one line: outside strings a line break
 /// can only be whitespace (inside a string JSON forbids it), so it becomes a space.
-pub fn push_raw_json(out: &mut String, json: &str) {
+pub(crate) fn push_raw_json(out: &mut String, json: &str) {
     if memchr::memchr2(b'\n', b'\r', json.as_bytes()).is_some() {
         out.extend(json.chars().map(|c| if c == '\n' || c == '\r' { ' ' } else { c }));
     } else {
@@ -269,14 +269,14 @@ pub fn push_raw_json(out: &mut String, json: &str) {
 
 /// Whether OpenSearch's `date` type (`strict_date_optional_time`) accepts the timestamp's
 /// four-digit year.
-pub fn in_date_range(ms: i64) -> bool {
+pub(crate) fn in_date_range(ms: i64) -> bool {
     (0..=9999).contains(&civil_from_ms(ms).0.0)
 }
 
 /// Appends `"2026-11-22T13:45:00.123Z"`, digit by digit (the hottest formatting of a document);
 /// a year outside 0 to 9999, which OpenSearch does not take as a date ([`in_date_range`]), as
 /// `{year:04}` writes it.
-pub fn push_timestamp(out: &mut String, ms: i64) {
+pub(crate) fn push_timestamp(out: &mut String, ms: i64) {
     let ((year, month, day), hour) = civil_from_ms(ms);
     let in_day = ms.rem_euclid(3_600_000);
     let (minute, second, milli) = (in_day / 60_000, (in_day / 1000) % 60, in_day % 1000);

@@ -8,7 +8,7 @@ use crate::summary::Summary;
 
 /// The one EMF line of an invocation of `function_name`: its counts and the latencies of its bulk
 /// requests, stamped now.
-pub fn emf(summary: &Summary, bulk_latency_ms: &[f64], function_name: &str) -> String {
+pub(crate) fn emf(summary: &Summary, bulk_latency_ms: &[f64], function_name: &str) -> String {
     write(
         Emf::now(),
         &[("FunctionName", function_name)],

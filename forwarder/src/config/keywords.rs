@@ -52,7 +52,7 @@ impl From<IndexMode> for index::IndexMode {
 
 /// `DOCUMENT_ID`: what a document's `_id` is.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-pub enum DocumentId {
+pub(crate) enum DocumentId {
     /// The CloudWatch event id: a replayed event is never indexed twice.
     #[default]
     Event,
@@ -102,7 +102,7 @@ pub enum JsonMode {
 
 impl JsonMode {
     /// The pipeline's mode, `field` naming the field of [`JsonMode::Field`].
-    pub fn with_field(self, field: String) -> documents::JsonMode {
+    pub(crate) fn with_field(self, field: String) -> documents::JsonMode {
         match self {
             JsonMode::Field => documents::JsonMode::Field(field),
             JsonMode::Root => documents::JsonMode::Root,
@@ -132,7 +132,7 @@ impl From<Multiline> for documents::Multiline {
 
 /// `OPENSEARCH_AUTH`: how requests to OpenSearch are authenticated.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, ValueEnum)]
-pub enum Auth {
+pub(crate) enum Auth {
     /// AWS Signature V4 with the function's credentials.
     #[default]
     Sigv4,

@@ -66,7 +66,7 @@ impl Config {
     }
 
     /// Validates every setting; a value that is empty once trimmed counts as unset.
-    pub fn from_raw(raw: &RawConfig, purpose: Purpose) -> Result<Config, SettingError> {
+    pub(crate) fn from_raw(raw: &RawConfig, purpose: Purpose) -> Result<Config, SettingError> {
         let documents = documents::document_options(raw)?;
         let documents_format = documents.format;
         let index_prefix = documents.index.prefix().to_string();

@@ -19,7 +19,7 @@ use crate::opensearch::sink::{Sink, SinkError};
 
 /// The import path under the Dashboards URL; `overwrite` replaces objects of the same id, so
 /// importing again updates the dashboards instead of failing on conflicts.
-pub const IMPORT_PATH: &str = "/api/saved_objects/_import?overwrite=true";
+pub(crate) const IMPORT_PATH: &str = "/api/saved_objects/_import?overwrite=true";
 
 /// The multipart boundary: a fixed string no saved object contains (their JSON escapes no `-`
 /// runs this long), so the body is the same bytes every time and can be signed as built.
@@ -59,7 +59,7 @@ pub struct Imported {
 
 /// The body of `POST /api/saved_objects/_import`: one form field `file`, the `.ndjson` file
 /// (Dashboards refuses a file whose name does not end in `.ndjson`).
-pub fn multipart_body(ndjson: &str) -> Vec<u8> {
+pub(crate) fn multipart_body(ndjson: &str) -> Vec<u8> {
     let mut body = Vec::with_capacity(ndjson.len() + 256);
     body.extend_from_slice(format!("--{BOUNDARY}\r\n").as_bytes());
     body.extend_from_slice(
@@ -78,7 +78,7 @@ pub fn content_type() -> String {
 
 /// Imports the saved objects for the indices `documents` write into the Dashboards at
 /// `dashboards.endpoint`, authenticated as `dashboards.auth` says.
-pub async fn import_for(
+pub(crate) async fn import_for(
     dashboards: &SinkConfig,
     documents: &DocumentOptions,
 ) -> Result<Imported, ImportError> {

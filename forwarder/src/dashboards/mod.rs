@@ -63,7 +63,7 @@ pub struct Uses {
 
 /// The `references` name of the index pattern of a visualization or search, as Dashboards' own
 /// exports spell it.
-pub const INDEX_REF: &str = "kibanaSavedObjectMeta.searchSourceJSON.index";
+pub(crate) const INDEX_REF: &str = "kibanaSavedObjectMeta.searchSourceJSON.index";
 
 /// Every saved object for the indices `options` write: index patterns first, then the objects
 /// that reference them, so an import never meets a reference before its target.
@@ -71,7 +71,7 @@ pub const INDEX_REF: &str = "kibanaSavedObjectMeta.searchSourceJSON.index";
 /// With `DOCUMENT_FORMAT=blueprint` log events have none of the fields the Lambda dashboard and
 /// the Errors search read, so those are left out; the index patterns and the access logs (whose
 /// documents keep Sluice's shape) remain.
-pub fn saved_objects(options: &DocumentOptions) -> Vec<SavedObject> {
+pub(crate) fn saved_objects(options: &DocumentOptions) -> Vec<SavedObject> {
     let events = options.index.prefix();
     let mut objects = vec![index_pattern(&pattern_id(events), &format!("{events}-*"))];
     // `<prefix>-*` covers the default dead-letter index too; its own pattern shows it alone.
@@ -106,10 +106,10 @@ pub fn saved_objects(options: &DocumentOptions) -> Vec<SavedObject> {
 }
 
 /// The id of the index pattern that spans the HTTP access logs' prefixes.
-pub const ACCESS_PATTERN_ID: &str = "sluice-access-logs";
+pub(crate) const ACCESS_PATTERN_ID: &str = "sluice-access-logs";
 
 /// The id of the index pattern of a prefix (or of the dead-letter index).
-pub fn pattern_id(prefix: &str) -> String {
+pub(crate) fn pattern_id(prefix: &str) -> String {
     format!("sluice-{prefix}")
 }
 
@@ -127,7 +127,7 @@ fn index_pattern(id: &str, title: &str) -> SavedObject {
 }
 
 /// The saved objects as the `.ndjson` import file: one JSON object a line.
-pub fn to_ndjson(objects: &[SavedObject]) -> String {
+pub(crate) fn to_ndjson(objects: &[SavedObject]) -> String {
     let mut out = String::new();
     for object in objects {
         out.push_str(&serde_json::to_string(object).expect("saved objects serialise"));

@@ -21,7 +21,7 @@ pub enum Query {
 
 impl Query {
     /// The query as DQL text.
-    pub fn dql(&self) -> String {
+    pub(crate) fn dql(&self) -> String {
         match self {
             Query::All => String::new(),
             Query::Is(field, [value]) => format!("{field}:{value}"),
@@ -138,7 +138,7 @@ pub enum Chart {
 
 /// What a visualization shows: its title and description, its query, and its aggregations with
 /// their labels (empty: Dashboards' own, e.g. "Average lambda.duration_ms").
-pub struct Spec {
+pub(crate) struct Spec {
     pub id: String,
     pub title: &'static str,
     pub description: &'static str,
@@ -148,7 +148,7 @@ pub struct Spec {
 }
 
 /// A visualization saved object searching the index pattern `pattern`.
-pub fn visualization(spec: Spec, pattern: &str) -> SavedObject {
+pub(crate) fn visualization(spec: Spec, pattern: &str) -> SavedObject {
     let (kind, params, bucket_schema) = match spec.chart {
         Chart::Line(axis) => ("line", xy_params("line", axis, &spec.aggs), "group"),
         Chart::Bars(axis) => ("histogram", xy_params("histogram", axis, &spec.aggs), "group"),
@@ -223,7 +223,7 @@ pub fn search(
 }
 
 /// A dashboard of `panels` (visualizations or searches), two to a row, showing the last 24 hours.
-pub fn dashboard(
+pub(crate) fn dashboard(
     id: String,
     (title, description): (&'static str, &'static str),
     panels: &[&SavedObject],

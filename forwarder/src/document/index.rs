@@ -13,10 +13,10 @@ use std::fmt::Write as _;
 const FORBIDDEN: &[char] = &['\\', '/', '*', '?', '"', '<', '>', '|', ' ', ',', '#', ':'];
 
 /// OpenSearch's limit on an index name, in bytes.
-pub const MAX_INDEX_BYTES: usize = 255;
+pub(crate) const MAX_INDEX_BYTES: usize = 255;
 
 /// The longest prefix accepted, leaving room for a log-group segment and the date.
-pub const MAX_PREFIX_BYTES: usize = 128;
+pub(crate) const MAX_PREFIX_BYTES: usize = 128;
 
 /// An index name or prefix that OpenSearch would refuse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -36,7 +36,7 @@ pub enum IndexNameError {
 }
 
 /// Checks a complete index name (such as `DEAD_LETTER_INDEX`) against OpenSearch's rules.
-pub fn validate_index_name(name: &str) -> Result<(), IndexNameError> {
+pub(crate) fn validate_index_name(name: &str) -> Result<(), IndexNameError> {
     validate(name, MAX_INDEX_BYTES)
 }
 
@@ -227,14 +227,14 @@ impl IndexNaming {
     }
 
     /// The same naming, routing log groups by `rules` (first match wins) before the prefix.
-    pub fn with_rules(mut self, rules: Vec<IndexRule>) -> Self {
+    pub(crate) fn with_rules(mut self, rules: Vec<IndexRule>) -> Self {
         self.rules = rules;
         self
     }
 
     /// The same naming, writing into `mode`. A data stream's name is its prefix alone: neither
     /// date nor log-group segment.
-    pub fn with_mode(mut self, mode: IndexMode) -> Self {
+    pub(crate) fn with_mode(mut self, mode: IndexMode) -> Self {
         self.mode = mode;
         self
     }
@@ -248,12 +248,12 @@ impl IndexNaming {
         self.mode
     }
 
-    pub fn granularity(&self) -> Granularity {
+    pub(crate) fn granularity(&self) -> Granularity {
         self.granularity
     }
 
     /// The prefix of a log group's events: the first rule's that matches, else the default.
-    pub fn prefix_for(&self, log_group: &str) -> &str {
+    pub(crate) fn prefix_for(&self, log_group: &str) -> &str {
         self.rules
             .iter()
             .find(|rule| rule.matches(log_group))
@@ -273,13 +273,13 @@ impl IndexNaming {
     }
 
     /// The index name for one event of `log_group` at `timestamp_ms`.
-    pub fn index_for(&self, log_group: &str, timestamp_ms: i64) -> String {
+    pub(crate) fn index_for(&self, log_group: &str, timestamp_ms: i64) -> String {
         self.for_batch(log_group).index_for(timestamp_ms)
     }
 
     /// A namer for the events of one log group, caching the last name it made: events of a batch
     /// almost always share their index.
-    pub fn for_batch(&self, log_group: &str) -> BatchIndex {
+    pub(crate) fn for_batch(&self, log_group: &str) -> BatchIndex {
         let mut stem = self.prefix_for(log_group).to_owned();
         if self.mode == IndexMode::DataStream {
             return BatchIndex {
@@ -308,7 +308,7 @@ impl IndexNaming {
 
 /// Index names for the events of one batch; see [`IndexNaming::for_batch`].
 #[derive(Debug)]
-pub struct BatchIndex {
+pub(crate) struct BatchIndex {
     /// `None` for a data stream: the stem is the whole name.
     granularity: Option<Granularity>,
     stem: String,
@@ -317,7 +317,7 @@ pub struct BatchIndex {
 
 impl BatchIndex {
     /// The index (or data stream) of an event at `timestamp_ms`.
-    pub fn index_for(&mut self, timestamp_ms: i64) -> String {
+    pub(crate) fn index_for(&mut self, timestamp_ms: i64) -> String {
         let Some(granularity) = self.granularity else {
             return self.stem.clone();
         };
@@ -342,7 +342,7 @@ impl BatchIndex {
 /// A log group name as an index-name segment: lowercase, forbidden characters and runs of them
 /// become one `-`, no leading or trailing `-`/`_`/`+`
 /// (`/aws/lambda/Checkout-API` → `aws-lambda-checkout-api`).
-pub fn sanitise_segment(log_group: &str) -> String {
+pub(crate) fn sanitise_segment(log_group: &str) -> String {
     let mut out = String::with_capacity(log_group.len());
     for ch in log_group.chars().flat_map(char::to_lowercase) {
         if FORBIDDEN.contains(&ch) || ch.is_control() || ch == '.' {

@@ -18,7 +18,7 @@ pub fn index_template(prefix: &str) -> Value {
 /// the raw message text; and settings that keep arbitrary JSON from breaking an index: no date
 /// or number guessing on strings, strings as keywords, malformed values ignored rather than
 /// rejecting the document, and a bounded number of fields.
-pub fn index_template_with_json_field(prefix: &str, json_field: &str) -> Value {
+pub(crate) fn index_template_with_json_field(prefix: &str, json_field: &str) -> Value {
     let keyword = json!({"type": "keyword", "ignore_above": 1024});
     let mut properties = json!({
         "@timestamp": {"type": "date"},
@@ -85,7 +85,7 @@ pub fn index_template_with_json_field(prefix: &str, json_field: &str) -> Value {
 /// The index template for `<prefix>-*` when records of `formats` go there: the template above,
 /// plus the typed fields of each access log format (`alb.elb_status_code` a long, addresses `ip`)
 /// and the fields they share (`client.ip`, `http.status_code`, …).
-pub fn index_template_for_formats(prefix: &str, json_field: &str, formats: &[Format]) -> Value {
+pub(crate) fn index_template_for_formats(prefix: &str, json_field: &str, formats: &[Format]) -> Value {
     let mut template = index_template_with_json_field(prefix, json_field);
     let properties = &mut template["template"]["mappings"]["properties"];
     let mut typed = false;

@@ -45,7 +45,7 @@ use crate::source::s3::{ObjectMeta, Record, Records};
 use crate::source::{Ack, Batch, LogEvent, LogsData, Unreadable};
 
 /// The field parsed JSON lands under by default (`JSON_FIELD`).
-pub const DEFAULT_JSON_FIELD: &str = "json";
+pub(crate) const DEFAULT_JSON_FIELD: &str = "json";
 
 /// Which form of a log event a document is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -217,7 +217,7 @@ impl DocumentBuilder {
     }
 
     /// Where dead-letter documents go.
-    pub fn dead_letter_index(&self) -> &str {
+    pub(crate) fn dead_letter_index(&self) -> &str {
         &self.dead_letter_index
     }
 
@@ -349,7 +349,7 @@ impl DocumentBuilder {
 
     /// The dead-letter document that preserves input which could not be decoded: its raw bytes
     /// (base64), the reason and where it came from.
-    pub fn unreadable(&self, input: &Unreadable) -> Document {
+    pub(crate) fn unreadable(&self, input: &Unreadable) -> Document {
         use base64::Engine;
         let mut source = serde_json::Map::new();
         if write::in_date_range(input.arrived_ms) {

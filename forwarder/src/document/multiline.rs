@@ -29,9 +29,9 @@ pub enum Multiline {
 }
 
 /// The most events one document merges.
-pub const MAX_LINES: usize = 1_000;
+pub(crate) const MAX_LINES: usize = 1_000;
 /// The largest merged message, in bytes (newlines included): CloudWatch Logs' own event limit.
-pub const MAX_BYTES: usize = 256 * 1024;
+pub(crate) const MAX_BYTES: usize = 256 * 1024;
 
 /// Consecutive kept events that make one document: batch positions `start..end`, of which
 /// `lines` were kept by the message filter (the others were skipped, not merged).
@@ -264,7 +264,7 @@ pub fn head(message: &str, lines: usize) -> &str {
 }
 
 /// Adds `"multiline":{"events":N}` to a JSON object written into `out` when it merges events.
-pub fn push_events(out: &mut String, lines: usize) {
+pub(crate) fn push_events(out: &mut String, lines: usize) {
     if lines > 1 && out.ends_with('}') {
         out.pop();
         out.push_str(",\"multiline\":{\"events\":");

@@ -133,7 +133,7 @@ impl ObjectIndices {
     }
 
     /// The same prefixes written into `mode` (`INDEX_MODE` applies to every prefix).
-    pub fn with_mode(mut self, mode: IndexMode) -> Self {
+    pub(crate) fn with_mode(mut self, mode: IndexMode) -> Self {
         for (_, naming) in &mut self.namings {
             *naming = naming.clone().with_mode(mode);
         }
@@ -152,7 +152,7 @@ impl ObjectIndices {
     }
 
     /// Each distinct prefix with the formats whose records go there.
-    pub fn by_prefix(&self) -> Vec<(&str, Vec<Format>)> {
+    pub(crate) fn by_prefix(&self) -> Vec<(&str, Vec<Format>)> {
         let mut out: Vec<(&str, Vec<Format>)> = Vec::new();
         for (format, naming) in &self.namings {
             match out.iter_mut().find(|(prefix, _)| *prefix == naming.prefix()) {
@@ -172,7 +172,7 @@ impl Default for ObjectIndices {
 
 impl DocumentOptions {
     /// Where documents that OpenSearch keeps rejecting go.
-    pub fn dead_letter_index(&self) -> String {
+    pub(crate) fn dead_letter_index(&self) -> String {
         self.dead_letter_index
             .clone()
             .unwrap_or_else(|| format!("{}-dead-letter", self.index.prefix()))

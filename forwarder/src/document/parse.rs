@@ -111,7 +111,7 @@ pub fn parse(message: &str) -> Parsed<'_> {
 }
 
 /// Maps the level names and numbers loggers use onto TRACE, DEBUG, INFO, WARN, ERROR, FATAL.
-pub fn normalise_level(level: &str) -> Option<&'static str> {
+pub(crate) fn normalise_level(level: &str) -> Option<&'static str> {
     let level = level.trim().trim_start_matches('[').trim_end_matches(']');
     if level.len() > 11 {
         return None;

@@ -96,7 +96,7 @@ impl Signer {
 
     /// Builds the signer for `mode` with the given AWS SDK configuration (credentials, region,
     /// endpoint): SigV4 keeps its credentials provider, basic auth fetches the secret now.
-    pub async fn load_with(mode: &AuthMode, sdk: &SdkConfig) -> Result<Signer, AuthError> {
+    pub(crate) async fn load_with(mode: &AuthMode, sdk: &SdkConfig) -> Result<Signer, AuthError> {
         match mode {
             AuthMode::None => Ok(Signer::None),
             AuthMode::SigV4 { service, region } => {
@@ -156,7 +156,7 @@ impl Signer {
 /// SigV4 headers for one request (pure: the time is given). For `aoss` the payload hash is also
 /// sent as `x-amz-content-sha256`, which OpenSearch Serverless requires.
 #[allow(clippy::too_many_arguments)]
-pub fn sigv4_headers(
+pub(crate) fn sigv4_headers(
     credentials: &Credentials,
     region: &str,
     service: SigningService,
@@ -196,7 +196,7 @@ pub fn sigv4_headers(
 }
 
 /// `Basic base64(user:password)`.
-pub fn basic_header(user: &str, password: &str) -> String {
+pub(crate) fn basic_header(user: &str, password: &str) -> String {
     let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
     format!("Basic {token}")
 }
@@ -249,7 +249,7 @@ async fn fetch_basic(
 }
 
 /// `{"username": "…", "password": "…"}` (other fields ignored).
-pub fn parse_secret_json(text: &str) -> Option<(String, String)> {
+pub(crate) fn parse_secret_json(text: &str) -> Option<(String, String)> {
     let value: serde_json::Value = serde_json::from_str(text).ok()?;
     let user = value.get("username")?.as_str()?;
     let password = value.get("password")?.as_str()?;
@@ -257,7 +257,7 @@ pub fn parse_secret_json(text: &str) -> Option<(String, String)> {
 }
 
 /// `username:password` (the password may itself contain colons).
-pub fn parse_ssm_value(text: &str) -> Option<(String, String)> {
+pub(crate) fn parse_ssm_value(text: &str) -> Option<(String, String)> {
     let (user, password) = text.split_once(':')?;
     (!user.is_empty()).then(|| (user.to_string(), password.to_string()))
 }

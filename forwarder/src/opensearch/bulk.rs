@@ -47,7 +47,7 @@ fn encode_action(doc: &Document, body: &mut Vec<u8>) {
 /// `{"create":{"_index":"","_id":""}}\n` and `\n`, with room for escapes.
 const ACTION_BYTES: usize = 48;
 
-pub fn next_request(queue: &mut VecDeque<Document>, max_bytes: usize) -> Option<Request> {
+pub(crate) fn next_request(queue: &mut VecDeque<Document>, max_bytes: usize) -> Option<Request> {
     // The body's size, known before writing it: a body grown by doubling would hold up to twice
     // `max_bytes` while it is sent.
     let mut estimate = 0;

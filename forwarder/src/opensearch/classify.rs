@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 /// The outcome of one document of a request that OpenSearch answered item by item.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ItemOutcome {
+pub(crate) enum ItemOutcome {
     /// Created.
     Indexed,
     /// 409 on `create`: the document is already there (a replay); counted, not retried.
@@ -25,7 +25,7 @@ pub enum ItemOutcome {
 
 /// The outcome of a whole `_bulk` request.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum BulkOutcome {
+pub(crate) enum BulkOutcome {
     /// One outcome per document, in request order.
     Items(Vec<ItemOutcome>),
     /// Nothing was indexed and it may work later (429, 5xx, an unreadable answer): resend all.
@@ -77,7 +77,7 @@ impl ItemError {
 }
 
 /// Classifies a `_bulk` answer for a request of `item_count` documents.
-pub fn classify(status: u16, body: &[u8], item_count: usize) -> BulkOutcome {
+pub(crate) fn classify(status: u16, body: &[u8], item_count: usize) -> BulkOutcome {
     match status {
         200..=299 => {}
         413 => return BulkOutcome::Split,

@@ -64,7 +64,7 @@ impl Delivered {
 
 /// Delivery settings and the shared sink.
 #[derive(Debug, Clone)]
-pub struct Delivery {
+pub(crate) struct Delivery {
     pub sink: Arc<Sink>,
     pub max_bytes: usize,
     pub concurrency: usize,
@@ -354,7 +354,7 @@ fn item_next(rebuild: &dyn Rebuild, doc: Document, outcome: ItemOutcome, deliver
 }
 
 /// Backoff before retry `attempt` (0-based): uniform in `[0, min(MAX_BACKOFF, base * 2^attempt)]`.
-pub fn full_jitter(base: Duration, attempt: u32) -> Duration {
+pub(crate) fn full_jitter(base: Duration, attempt: u32) -> Duration {
     let ceiling = base
         .saturating_mul(2u32.saturating_pow(attempt.min(20)))
         .min(MAX_BACKOFF);
@@ -365,7 +365,7 @@ pub fn full_jitter(base: Duration, attempt: u32) -> Duration {
 /// The pause before retry number `attempt + 1` with `remaining` time before retries must stop:
 /// the full-jitter backoff, shrunk near the deadline so that one more attempt still fits after it;
 /// `None` (give up in time) when less than one base backoff remains.
-pub fn retry_backoff(base: Duration, attempt: u32, remaining: Duration) -> Option<Duration> {
+pub(crate) fn retry_backoff(base: Duration, attempt: u32, remaining: Duration) -> Option<Duration> {
     (remaining >= base).then(|| full_jitter(base, attempt).min(remaining / 2))
 }
 

@@ -19,7 +19,7 @@ type Puts = Vec<(String, Vec<u8>)>;
 
 /// Where documents go, and so what setup installs for each prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Lifecycle {
+pub(crate) struct Lifecycle {
     pub mode: IndexMode,
     /// With data streams, the age at which a backing index rolls over (an hour, a day or 30 days,
     /// as `INDEX_GRANULARITY` would cut dated indices).
@@ -30,7 +30,7 @@ pub struct Lifecycle {
 
 /// The setup requests, built once from the settings, and whether they have been answered.
 #[derive(Debug)]
-pub struct ClusterSetup {
+pub(crate) struct ClusterSetup {
     /// `PUT _index_template/<name>` and its body.
     templates: Puts,
     /// `PUT _plugins/_ism/policies/<id>` and its body; none when the settings need no ISM.
@@ -194,7 +194,7 @@ fn prioritised(mut template: Value, name: &str) -> Value {
 /// `template` (made for `<prefix>-*`) for the data stream `stream` alone: `data_stream` enabled,
 /// which makes `@timestamp` (a date in every Sluice template) the stream's time field. The pattern
 /// names the stream exactly, so that `<prefix>-dead-letter` stays a plain index.
-pub fn data_stream_template(template: Value, stream: &str) -> Value {
+pub(crate) fn data_stream_template(template: Value, stream: &str) -> Value {
     let mut template = exact_template(template, stream);
     template["data_stream"] = json!({});
     template
@@ -210,7 +210,7 @@ fn exact_template(template: Value, index: &str) -> Value {
 /// The ISM policy (`PUT _plugins/_ism/policies/<prefix>-retention`) that deletes dated
 /// `<prefix>-…` indices `delete_after_days` after their creation. Its pattern `<prefix>-*.*`
 /// matches the dated names (which always hold a `.`) and spares `<prefix>-dead-letter`.
-pub fn ism_policy(prefix: &str, delete_after_days: u32) -> Value {
+pub(crate) fn ism_policy(prefix: &str, delete_after_days: u32) -> Value {
     json!({
         "policy": {
             "description": format!("Sluice: delete {prefix}-* indices {delete_after_days} days after creation"),
@@ -236,7 +236,11 @@ pub fn ism_policy(prefix: &str, delete_after_days: u32) -> Value {
 /// backing index that many days after its creation. ISM matches a backing index's `ism_template`
 /// by its data stream's name, not by `.ds-<stream>-…`, so the pattern is the stream's name.
 /// No `rollover_alias`: a data stream rolls over without one.
-pub fn rollover_policy(stream: &str, granularity: Granularity, delete_after_days: Option<u32>) -> Value {
+pub(crate) fn rollover_policy(
+    stream: &str,
+    granularity: Granularity,
+    delete_after_days: Option<u32>,
+) -> Value {
     let age = match granularity {
         Granularity::Hour => "1h",
         Granularity::Day => "1d",

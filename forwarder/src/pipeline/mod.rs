@@ -32,7 +32,7 @@ pub use self::output::{OpenSearch, Output, OutputError};
 
 /// The documents of one event, ready to send, and the objects it names, still to read.
 #[derive(Debug)]
-pub struct Prepared {
+pub(crate) struct Prepared {
     pub reply: Reply,
     pub docs: Vec<Document>,
     /// `batches`, `events` and `skipped`.
@@ -127,18 +127,18 @@ impl Pipeline {
     }
 
     /// Adds the log groups' tags to the documents of subscription batches, from `cache`.
-    pub fn with_tags(mut self, cache: TagCache) -> Pipeline {
+    pub(crate) fn with_tags(mut self, cache: TagCache) -> Pipeline {
         self.tags = Some(cache);
         self
     }
 
     /// Reads the objects notifications name with `reader`.
-    pub fn with_objects(mut self, reader: ObjectReader) -> Pipeline {
+    pub(crate) fn with_objects(mut self, reader: ObjectReader) -> Pipeline {
         self.objects = Some(reader);
         self
     }
 
-    pub fn object_reader(&self) -> Option<&ObjectReader> {
+    pub(crate) fn object_reader(&self) -> Option<&ObjectReader> {
         self.objects.as_ref()
     }
 
@@ -181,7 +181,7 @@ impl Pipeline {
 
     /// Builds the documents of every batch, and a dead-letter document for each input that could
     /// not be decoded.
-    pub fn prepare(&self, decoded: Decoded) -> Prepared {
+    pub(crate) fn prepare(&self, decoded: Decoded) -> Prepared {
         let mut prepared = Prepared {
             reply: decoded.reply,
             docs: Vec::new(),

@@ -57,7 +57,7 @@ impl Output<'_> {
 
     /// How many bytes of object documents to gather before [`Output::send`]: enough for a few
     /// requests in flight when delivering; every chunk at once when writing.
-    pub fn flush_bytes(&self) -> usize {
+    pub(crate) fn flush_bytes(&self) -> usize {
         match self {
             Output::OpenSearch(opensearch) => {
                 let delivery = &opensearch.delivery;
@@ -71,7 +71,7 @@ impl Output<'_> {
 
     /// When reading objects stops: early enough before `deadline` that what was read is still
     /// delivered; never for the dry run, which previews every object however long it takes.
-    pub fn stop_reading(&self, deadline: Instant) -> Option<Instant> {
+    pub(crate) fn stop_reading(&self, deadline: Instant) -> Option<Instant> {
         match self {
             Output::OpenSearch(opensearch) => Some(
                 deadline

@@ -345,7 +345,7 @@ pub fn decode_awslogs(data: &str) -> Result<LogsData, EventError> {
 }
 
 /// Decodes the gzip subscription payload one Kinesis record carries.
-pub fn decode_record(record: &KinesisEventRecord) -> Result<LogsData, DecodeError> {
+pub(crate) fn decode_record(record: &KinesisEventRecord) -> Result<LogsData, DecodeError> {
     subscription::decode_gzip_json(&record.kinesis.data.0)
 }
 

@@ -123,7 +123,7 @@ pub fn decode_awslogs(data: &str) -> Result<LogsData, DecodeError> {
 
 /// Decodes a gzip-compressed JSON batch: the data of a Kinesis record from a subscription
 /// filter (already base64-decoded by the Kinesis event deserializer).
-pub fn decode_gzip_json(bytes: &[u8]) -> Result<LogsData, DecodeError> {
+pub(crate) fn decode_gzip_json(bytes: &[u8]) -> Result<LogsData, DecodeError> {
     if bytes.len() < 2 || bytes[..2] != [0x1f, 0x8b] {
         return Err(DecodeError::NotGzip {
             len: bytes.len(),
@@ -211,7 +211,7 @@ fn inflate_one_member(bytes: &[u8], size: usize) -> Option<Vec<u8>> {
 }
 
 /// Parses the decompressed JSON of a batch.
-pub fn decode_json(json: &[u8]) -> Result<LogsData, DecodeError> {
+pub(crate) fn decode_json(json: &[u8]) -> Result<LogsData, DecodeError> {
     serde_json::from_slice(json).map_err(|source| match source.classify() {
         serde_json::error::Category::Data => DecodeError::MissingField { source },
         _ => DecodeError::NotJson { source },

@@ -20,7 +20,7 @@ use super::Batch;
 
 /// How long one invocation waits for its lookups at most: a slow logs API must not eat the
 /// deadline. Lookups still running then are abandoned and count as failed.
-pub const LOOKUP_TIMEOUT: Duration = Duration::from_secs(2);
+pub(crate) const LOOKUP_TIMEOUT: Duration = Duration::from_secs(2);
 /// Lookups in flight at once, whatever the number of log groups in an event.
 const LOOKUP_CONCURRENCY: usize = 4;
 
@@ -70,7 +70,7 @@ impl LogGroupTags {
 /// every other character becomes `_`. A `.` would nest objects, and `:`, `/`, spaces and the
 /// like need escaping in every query language, so `aws:cloudformation:stack-name` becomes
 /// `aws_cloudformation_stack-name`. `None` for an empty key.
-pub fn field_name(key: &str) -> Option<String> {
+pub(crate) fn field_name(key: &str) -> Option<String> {
     let key = key.trim();
     if key.is_empty() {
         return None;
@@ -203,7 +203,7 @@ impl TagCache {
     }
 
     /// [`TagCache::tag`] at `now` (tests move the clock), waiting `wait` for lookups.
-    pub async fn tag_at(&self, batches: &mut [Batch], wait: Duration, now: Instant) -> u64 {
+    pub(crate) async fn tag_at(&self, batches: &mut [Batch], wait: Duration, now: Instant) -> u64 {
         let mut wanted: BTreeMap<String, String> = BTreeMap::new();
         for batch in batches.iter() {
             let data = &batch.data;

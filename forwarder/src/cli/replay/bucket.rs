@@ -33,7 +33,7 @@ impl BucketUrl {
 
 /// Milliseconds since the epoch: objects last modified at or after the first and before the
 /// second, each bound optional.
-pub type Window = (Option<i64>, Option<i64>);
+pub(crate) type Window = (Option<i64>, Option<i64>);
 
 impl Replay<'_> {
     /// Replays every object under `url` whose `LastModified` is within `window`, a round of
@@ -52,7 +52,7 @@ impl Replay<'_> {
     }
 
     /// [`Replay::bucket`], counting into `total` as it goes (see [`Replay::files_into`]).
-    pub async fn bucket_into(
+    pub(crate) async fn bucket_into(
         &self,
         url: &BucketUrl,
         (since_ms, until_ms): Window,

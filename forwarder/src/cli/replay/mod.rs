@@ -27,7 +27,7 @@ pub use self::command::ReplayArgs;
 pub use self::lines::Source;
 
 /// How long a replay keeps retrying one event by default (Lambda's own limit is 15 minutes).
-pub const REPLAY_DEADLINE: Duration = Duration::from_secs(15 * 60);
+pub(crate) const REPLAY_DEADLINE: Duration = Duration::from_secs(15 * 60);
 
 /// What went wrong that stops a replay (a bad event does not: it is counted as `malformed`).
 /// Each message holds its cause's, so the cause is not also a `source` (printed as a chain, it
@@ -83,7 +83,7 @@ impl ReplaySummary {
     }
 
     /// Marks the replay as stopped by Ctrl-C at the event it was handling.
-    pub fn interrupt(&mut self) {
+    pub(crate) fn interrupt(&mut self) {
         let position = std::mem::take(&mut self.position);
         self.interrupted_at = Some(if position.is_empty() {
             "before the first event".to_string()
@@ -112,7 +112,7 @@ impl<'a> Replay<'a> {
     }
 
     /// Bounds how long one event (or one round of a bucket's objects) is retried.
-    pub fn with_timeout(mut self, timeout: Duration) -> Replay<'a> {
+    pub(crate) fn with_timeout(mut self, timeout: Duration) -> Replay<'a> {
         self.timeout = timeout;
         self
     }
@@ -143,7 +143,7 @@ impl<'a> Replay<'a> {
     /// wait for its next line (stdin: a terminal, a pipe) is read on a thread of its own, so that
     /// the wait never holds up the stop; a file is read in place, yielding after each event for
     /// the same reason.
-    pub async fn files_into(
+    pub(crate) async fn files_into(
         &self,
         sources: Vec<Source>,
         total: &mut ReplaySummary,

@@ -41,7 +41,7 @@ mod triggers;
 mod url_credentials;
 
 /// What replaces a secret.
-pub const REDACTED: &str = "[REDACTED]";
+pub(crate) const REDACTED: &str = "[REDACTED]";
 
 /// A user-supplied regular expression (redaction, include or exclude) that does not compile.
 #[derive(Debug, thiserror::Error)]
@@ -53,7 +53,7 @@ pub struct PatternError {
 }
 
 /// Compiles user-supplied patterns, naming the first one that is invalid.
-pub fn compile_patterns(patterns: &[String]) -> Result<Vec<Regex>, PatternError> {
+pub(crate) fn compile_patterns(patterns: &[String]) -> Result<Vec<Regex>, PatternError> {
     patterns
         .iter()
         .map(|pattern| {
@@ -343,7 +343,7 @@ impl Redactor {
     /// [`Redactor::redact`], and whether the result has a sensitive JSON field whose value is an
     /// object or array, which the text rules cannot reach: the caller then parses the JSON and
     /// calls [`Redactor::redact_value`]. One scan for trigger words serves both.
-    pub fn redact_message<'a>(&self, text: &'a str) -> (Cow<'a, str>, bool) {
+    pub(crate) fn redact_message<'a>(&self, text: &'a str) -> (Cow<'a, str>, bool) {
         let mut text = Cow::Borrowed(text);
         let mut structural = false;
         if let Some(builtin) = &self.builtin {
@@ -359,7 +359,7 @@ impl Redactor {
 
     /// Redacts a parsed JSON value: sensitive fields become [`REDACTED`] whatever their value,
     /// and every string goes through [`Redactor::redact`].
-    pub fn redact_value(&self, value: &mut serde_json::Value) {
+    pub(crate) fn redact_value(&self, value: &mut serde_json::Value) {
         use serde_json::Value;
         match value {
             Value::String(text) => {

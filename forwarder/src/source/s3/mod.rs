@@ -52,7 +52,7 @@ pub struct ObjectMeta {
 impl ObjectMeta {
     /// The deterministic `_id` of the record at `number`: a hash of bucket, key, ETag and
     /// position, so the same object gives the same ids however it is named and however often.
-    pub fn record_id(&self, number: u64) -> String {
+    pub(crate) fn record_id(&self, number: u64) -> String {
         self.record_ids().id(number)
     }
 
@@ -126,7 +126,7 @@ pub enum Chunk {
 
 /// Decodes a key as S3 notifications spell it (`application/x-www-form-urlencoded`: `+` for a
 /// space, `%XX` for a byte). A malformed escape is kept as it is.
-pub fn decode_key(key: &str) -> String {
+pub(crate) fn decode_key(key: &str) -> String {
     let bytes = key.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -16,7 +16,7 @@ use super::decode_key;
 
 /// What one notification names.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Notice {
+pub(crate) enum Notice {
     /// Objects created: `(bucket, decoded key)`, in order.
     Objects(Vec<(String, String)>),
     /// Nothing to read: a test event, or an event that is not an object creation (a deletion).
@@ -29,7 +29,7 @@ pub enum Notice {
 pub struct NotANotification(pub String);
 
 /// Reads one notification.
-pub fn notice(value: &Value) -> Result<Notice, NotANotification> {
+pub(crate) fn notice(value: &Value) -> Result<Notice, NotANotification> {
     notice_nested(value, 0)
 }
 

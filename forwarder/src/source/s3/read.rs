@@ -17,7 +17,7 @@ use crate::source::{Ack, Batch, LogsData};
 /// (about four times its text, for an access log) stay in the processor's cache while they are
 /// built and written, and churn little memory at a time: `replay --dry-run` of a 100 MB ALB log
 /// took a fifth less time, at 7 MB less peak RSS, than with chunks of 1 MiB (docs/benchmarks.md).
-pub const CHUNK_BYTES: usize = 64 * 1024;
+pub(crate) const CHUNK_BYTES: usize = 64 * 1024;
 /// How many bytes of a Firehose file are read at a time: a buffer holds at least one whole
 /// CloudWatch Logs payload, and one larger than it is parsed again once the buffer has grown, so
 /// the buffer is not small.

@@ -45,7 +45,7 @@ use super::{
 /// The access log's row of the format table. The files are under
 /// `…/AWSLogs/ACCOUNT/elasticloadbalancing/REGION/YYYY/MM/DD/`, named `…_app.NAME_…`
 /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/enable-access-logging.html>).
-pub static FORMAT: FormatSpec = FormatSpec {
+pub(crate) static FORMAT: FormatSpec = FormatSpec {
     name: "alb",
     key: KeyLayout {
         service: Some("elasticloadbalancing"),
@@ -64,7 +64,7 @@ pub static FORMAT: FormatSpec = FormatSpec {
 
 /// The connection log's row of the format table: files beside the access logs, named
 /// `conn_log_ACCOUNT_…_app.NAME_…`.
-pub static CONNECTION_FORMAT: FormatSpec = FormatSpec {
+pub(crate) static CONNECTION_FORMAT: FormatSpec = FormatSpec {
     name: "alb-connection",
     key: KeyLayout {
         service: Some("elasticloadbalancing"),
@@ -101,7 +101,7 @@ fn parse_connection_into<'a>(
 }
 
 /// Every field the access log parser writes under `alb`.
-pub const FIELDS: &[(&str, FieldType)] = &[
+pub(crate) const FIELDS: &[(&str, FieldType)] = &[
     ("type", FieldType::Keyword),
     ("elb", FieldType::Keyword),
     ("client_ip", FieldType::Ip),
@@ -188,7 +188,7 @@ pub fn parse(line: &str) -> Result<AccessRecord<'_>, RecordError> {
 }
 
 /// Every field the connection log parser writes under `alb_connection`.
-pub const CONNECTION_FIELDS: &[(&str, FieldType)] = &[
+pub(crate) const CONNECTION_FIELDS: &[(&str, FieldType)] = &[
     ("client_ip", FieldType::Ip),
     ("client_port", FieldType::Long),
     ("listener_port", FieldType::Long),

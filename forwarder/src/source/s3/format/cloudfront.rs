@@ -30,7 +30,7 @@ use crate::json::push_str;
 /// wherever they are
 /// (<https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging-legacy-s3.html>),
 /// whose `#Fields:` line names the values of the lines after it.
-pub static FORMAT: FormatSpec = FormatSpec {
+pub(crate) static FORMAT: FormatSpec = FormatSpec {
     name: "cloudfront",
     key: KeyLayout {
         service: None,
@@ -87,7 +87,7 @@ fn header(_: u64, line: &str) -> Option<HeaderLine> {
     line.starts_with('#').then_some(HeaderLine::Comment)
 }
 
-pub const FIELDS: &[(&str, FieldType)] = &[
+pub(crate) const FIELDS: &[(&str, FieldType)] = &[
     ("date", FieldType::Date),
     ("time", FieldType::Keyword),
     ("x_edge_location", FieldType::Keyword),

@@ -6,7 +6,7 @@
 use super::time::rfc3339_ms;
 use super::{FormatSpec, KeyLayout, Reading};
 
-pub static FORMAT: FormatSpec = FormatSpec {
+pub(crate) static FORMAT: FormatSpec = FormatSpec {
     name: "cloudtrail",
     key: KeyLayout {
         service: Some("CloudTrail"),

@@ -23,7 +23,7 @@ use super::{
 /// The Classic Load Balancer's row of the format table: any other file under
 /// `…/AWSLogs/ACCOUNT/elasticloadbalancing/` (the ALB's and NLB's rows come first)
 /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/classic/access-log-collection.html>).
-pub static FORMAT: FormatSpec = FormatSpec {
+pub(crate) static FORMAT: FormatSpec = FormatSpec {
     name: "elb",
     key: KeyLayout {
         service: Some("elasticloadbalancing"),
@@ -44,7 +44,7 @@ fn parse_into<'a>(line: &'a str, _: Context<'_>, out: &mut String) -> Result<Par
     LAYOUT.parse_into(line, out)
 }
 
-pub const FIELDS: &[(&str, FieldType)] = &[
+pub(crate) const FIELDS: &[(&str, FieldType)] = &[
     ("elb", FieldType::Keyword),
     ("client_ip", FieldType::Ip),
     ("client_port", FieldType::Long),

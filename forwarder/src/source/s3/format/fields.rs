@@ -79,7 +79,7 @@ impl FieldWriter {
 
     /// A whole number field, parsed from text; `-` and empty leave it out, anything else that is
     /// not a number is an error naming the field.
-    pub fn int(&mut self, key: &str, value: &str) -> Result<Option<i64>, RecordError> {
+    pub(crate) fn int(&mut self, key: &str, value: &str) -> Result<Option<i64>, RecordError> {
         if value == "-" || value.is_empty() {
             return Ok(None);
         }
@@ -91,7 +91,7 @@ impl FieldWriter {
 
     /// A number field (times in seconds, ratios), parsed from text; `-` and empty leave it out.
     /// Returns whether it was written.
-    pub fn float(&mut self, key: &str, value: &str) -> Result<bool, RecordError> {
+    pub(crate) fn float(&mut self, key: &str, value: &str) -> Result<bool, RecordError> {
         if value == "-" || value.is_empty() {
             return Ok(false);
         }
@@ -113,7 +113,7 @@ impl FieldWriter {
     }
 
     /// A field whose value is already JSON (an object or array kept as it is).
-    pub fn raw_json(&mut self, key: &str, json: &str) {
+    pub(crate) fn raw_json(&mut self, key: &str, json: &str) {
         self.key(key);
         self.out.push_str(json);
     }

@@ -4,7 +4,7 @@
 
 use super::{FormatSpec, KeyLayout, Reading};
 
-pub static FORMAT: FormatSpec = FormatSpec {
+pub(crate) static FORMAT: FormatSpec = FormatSpec {
     name: "cloudwatch-firehose",
     key: KeyLayout::NONE,
     content: Some(|text| {

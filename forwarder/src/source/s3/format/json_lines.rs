@@ -5,7 +5,7 @@ use serde_json::Value;
 use super::time::time_of;
 use super::{Dashboard, FormatSpec, KeyLayout, Lines, Reading};
 
-pub static FORMAT: FormatSpec = FormatSpec {
+pub(crate) static FORMAT: FormatSpec = FormatSpec {
     name: "json-lines",
     key: KeyLayout::NONE,
     content: Some(|text| text.trim_start().starts_with('{')),
@@ -19,7 +19,7 @@ pub static FORMAT: FormatSpec = FormatSpec {
 };
 
 /// The time a JSON line holds in one of `fields` (dotted paths, split), in milliseconds.
-pub fn line_time(line: &str, fields: &[Vec<String>]) -> Option<i64> {
+pub(crate) fn line_time(line: &str, fields: &[Vec<String>]) -> Option<i64> {
     if fields.is_empty() || !line.trim_start().starts_with('{') {
         return None;
     }

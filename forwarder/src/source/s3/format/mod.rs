@@ -40,7 +40,7 @@ pub use self::time::{rfc3339_ms, time_of};
 
 /// Every format, in the order settings list them. Recognition asks them in this order too: the
 /// first whose key layout (then whose content) matches is the object's format.
-pub static FORMATS: [Format; 12] = [
+pub(crate) static FORMATS: [Format; 12] = [
     Format(&firehose::FORMAT),
     Format(&cloudtrail::FORMAT),
     Format(&json_lines::FORMAT),
@@ -87,7 +87,7 @@ pub struct KeyLayout {
 
 impl KeyLayout {
     /// No layout: the format is known by its content or a rule of `S3_FORMATS`.
-    pub const NONE: KeyLayout = KeyLayout {
+    pub(crate) const NONE: KeyLayout = KeyLayout {
         service: None,
         file: None,
     };
@@ -130,14 +130,14 @@ pub struct Lines {
 }
 
 /// What a line (at its number, from 1) is if not a record.
-pub type HeaderTest = fn(u64, &str) -> Option<HeaderLine>;
+pub(crate) type HeaderTest = fn(u64, &str) -> Option<HeaderLine>;
 
 /// A line's own time, in milliseconds, given the `S3_TIMESTAMP_FIELDS` paths.
-pub type LineTime = fn(&str, &[Vec<String>]) -> Option<i64>;
+pub(crate) type LineTime = fn(&str, &[Vec<String>]) -> Option<i64>;
 
 impl Lines {
     /// Every line a record, its time read by the format's parser.
-    pub const PLAIN: Lines = Lines {
+    pub(crate) const PLAIN: Lines = Lines {
         header: None,
         time: None,
     };
@@ -204,12 +204,12 @@ impl Format {
     }
 
     /// The format AWS's own key layout gives `key`, if any.
-    pub fn of_key(key: &str) -> Option<Format> {
+    pub(crate) fn of_key(key: &str) -> Option<Format> {
         recognise::by_key(key)
     }
 
     /// The format an object's first decompressed bytes show (text lines when nothing else).
-    pub fn of_content(head: &[u8]) -> Format {
+    pub(crate) fn of_content(head: &[u8]) -> Format {
         recognise::by_content(head)
     }
 

@@ -21,7 +21,7 @@ use super::{
 /// The NLB's row of the format table. The files are under
 /// `…/AWSLogs/ACCOUNT/elasticloadbalancing/REGION/YYYY/MM/DD/`, named `…_net.NAME_…`
 /// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/network/load-balancer-access-logs.html>).
-pub static FORMAT: FormatSpec = FormatSpec {
+pub(crate) static FORMAT: FormatSpec = FormatSpec {
     name: "nlb",
     key: KeyLayout {
         service: Some("elasticloadbalancing"),
@@ -42,7 +42,7 @@ fn parse_into<'a>(line: &'a str, _: Context<'_>, out: &mut String) -> Result<Par
     LAYOUT.parse_into(line, out)
 }
 
-pub const FIELDS: &[(&str, FieldType)] = &[
+pub(crate) const FIELDS: &[(&str, FieldType)] = &[
     ("type", FieldType::Keyword),
     ("version", FieldType::Keyword),
     ("elb", FieldType::Keyword),

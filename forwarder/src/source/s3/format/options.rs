@@ -59,7 +59,7 @@ pub fn parse_rules(text: &str) -> Result<Vec<(glob::Pattern, Format)>, RuleError
 
 impl S3Options {
     /// The format a rule or the key layout gives the key, if any.
-    pub fn format_of_key(&self, key: &str) -> Option<Format> {
+    pub(crate) fn format_of_key(&self, key: &str) -> Option<Format> {
         let options = glob::MatchOptions {
             case_sensitive: true,
             require_literal_separator: false,

@@ -6,7 +6,7 @@ use super::{FORMATS, Format};
 /// The format whose key layout `key` follows: under `[prefix/]AWSLogs/[o-ORG/]ACCOUNT/SERVICE/…`,
 /// the first format of that service whose file test passes; else the first format known by its
 /// file name alone (CloudFront's).
-pub fn by_key(key: &str) -> Option<Format> {
+pub(crate) fn by_key(key: &str) -> Option<Format> {
     let parts: Vec<&str> = key.split('/').collect();
     let file = parts.last().copied().unwrap_or_default();
     let service = parts.iter().enumerate().find_map(|(i, part)| {
@@ -41,7 +41,7 @@ fn is_account(part: &str) -> bool {
 
 /// The first format whose content test passes on the first decompressed bytes of an object
 /// (text lines, whose test always does, when no other's does).
-pub fn by_content(head: &[u8]) -> Format {
+pub(crate) fn by_content(head: &[u8]) -> Format {
     let text = String::from_utf8_lossy(head);
     FORMATS
         .iter()

@@ -22,7 +22,7 @@ use std::borrow::Cow;
 /// The fields in the order of a line.
 /// S3 server access logs' row of the format table. They have no key layout of their own (the
 /// bucket owner picks the prefix): a rule of `S3_FORMATS` names them.
-pub static FORMAT: FormatSpec = FormatSpec {
+pub(crate) static FORMAT: FormatSpec = FormatSpec {
     name: "s3-access",
     key: KeyLayout::NONE,
     content: None,
@@ -36,7 +36,7 @@ pub static FORMAT: FormatSpec = FormatSpec {
     dashboards: &[Dashboard::HttpAccess],
 };
 
-pub const FIELDS: &[(&str, FieldType)] = &[
+pub(crate) const FIELDS: &[(&str, FieldType)] = &[
     ("bucket_owner", FieldType::Keyword),
     ("bucket", FieldType::Keyword),
     ("time", FieldType::Date),

@@ -4,7 +4,7 @@
 use super::time::rfc3339_ms;
 use super::{FormatSpec, KeyLayout, Lines, Reading};
 
-pub static FORMAT: FormatSpec = FormatSpec {
+pub(crate) static FORMAT: FormatSpec = FormatSpec {
     name: "text-lines",
     key: KeyLayout::NONE,
     // Asked last: whatever no other format recognises.

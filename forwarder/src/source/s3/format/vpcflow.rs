@@ -26,7 +26,7 @@ use std::borrow::Cow;
 /// `…/AWSLogs/[o-ORG/]ACCOUNT/vpcflowlogs/REGION/…`
 /// (<https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-path.html>), whose first line
 /// names the fields of the lines after it.
-pub static FORMAT: FormatSpec = FormatSpec {
+pub(crate) static FORMAT: FormatSpec = FormatSpec {
     name: "vpc-flow",
     key: KeyLayout {
         service: Some("vpcflowlogs"),
@@ -62,7 +62,7 @@ fn header(number: u64, line: &str) -> Option<HeaderLine> {
     names.iter().all(is_name).then_some(HeaderLine::Fields(names))
 }
 
-pub const FIELDS: &[(&str, FieldType)] = &[
+pub(crate) const FIELDS: &[(&str, FieldType)] = &[
     // Version 2, the default format, in its order.
     ("version", FieldType::Long),
     ("account_id", FieldType::Keyword),

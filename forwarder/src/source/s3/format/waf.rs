@@ -28,7 +28,7 @@ use crate::json::push_raw_json;
 /// The documented members, `httpRequest`'s among them, under their snake_case names.
 /// WAF's row of the format table: files under `…/AWSLogs/ACCOUNT/WAFLogs/REGION/WEBACL/…`
 /// (<https://docs.aws.amazon.com/waf/latest/developerguide/logging-s3.html>).
-pub static FORMAT: FormatSpec = FormatSpec {
+pub(crate) static FORMAT: FormatSpec = FormatSpec {
     name: "waf",
     key: KeyLayout {
         service: Some("WAFLogs"),
@@ -45,7 +45,7 @@ pub static FORMAT: FormatSpec = FormatSpec {
     dashboards: &[],
 };
 
-pub const FIELDS: &[(&str, FieldType)] = &[
+pub(crate) const FIELDS: &[(&str, FieldType)] = &[
     // Epoch milliseconds, which the `date` type reads as they are.
     ("timestamp", FieldType::Date),
     ("format_version", FieldType::Long),

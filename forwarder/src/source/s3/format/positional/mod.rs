@@ -145,7 +145,7 @@ impl Layout {
     }
 
     /// [`Layout::parse`], writing the fields at the end of `out` (see [`super::Typed::parse`]).
-    pub fn parse_into<'l>(&self, line: &'l str, out: &mut String) -> Result<Parsed<'l>, RecordError> {
+    pub(crate) fn parse_into<'l>(&self, line: &'l str, out: &mut String) -> Result<Parsed<'l>, RecordError> {
         if line.trim().is_empty() {
             return Err(RecordError::Empty);
         }
