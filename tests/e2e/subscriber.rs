@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use aws_sdk_cloudwatchlogs::Client;
 use serde_json::Value;
 use sluice_harness::Moto;
 use sluice_subscriber::SubscriberError;
@@ -95,6 +96,36 @@ struct Account {
     expected: BTreeMap<String, (Action, Option<i32>)>,
 }
 
+/// Creates the log group `name`, and its retention of `retention` days when one is given.
+async fn create_group(logs: &Client, name: &str, retention: Option<i32>) -> String {
+    logs.create_log_group()
+        .log_group_name(name)
+        .send()
+        .await
+        .expect("create group");
+    if let Some(days) = retention {
+        logs.put_retention_policy()
+            .log_group_name(name)
+            .retention_in_days(days)
+            .send()
+            .await
+            .expect("retention");
+    }
+    name.to_string()
+}
+
+/// Puts the subscription filter `filter` on `group`, everything to `destination`.
+async fn put_filter(logs: &Client, group: &str, filter: &str, destination: &str) {
+    logs.put_subscription_filter()
+        .log_group_name(group)
+        .filter_name(filter)
+        .filter_pattern("")
+        .destination_arn(destination)
+        .send()
+        .await
+        .expect("put filter");
+}
+
 async fn account(moto: &Moto) -> Account {
     let logs = moto.logs_client();
     let forwarder = moto
@@ -106,76 +137,59 @@ async fn account(moto: &Moto) -> Account {
         .await
         .expect("other function");
     let mut expected = BTreeMap::new();
-    let create = |name: String, retention: Option<i32>| {
-        let logs = logs.clone();
-        async move {
-            logs.create_log_group()
-                .log_group_name(&name)
-                .send()
-                .await
-                .expect("create group");
-            if let Some(days) = retention {
-                logs.put_retention_policy()
-                    .log_group_name(&name)
-                    .retention_in_days(days)
-                    .send()
-                    .await
-                    .expect("retention");
-            }
-            name
-        }
-    };
-    let put = |group: String, filter: &'static str, destination: String| {
-        let logs = logs.clone();
-        async move {
-            logs.put_subscription_filter()
-                .log_group_name(group)
-                .filter_name(filter)
-                .filter_pattern("")
-                .destination_arn(destination)
-                .send()
-                .await
-                .expect("put filter");
-        }
-    };
-    for i in 0..120 {
-        // New: subscribe, and 30 days retention where it never expires (every other one).
-        let retention = (i % 2 == 0).then_some(90);
-        let name = create(format!("/aws/lambda/app-{i:03}"), retention).await;
-        expected.insert(name, (Action::Subscribe, retention.is_none().then_some(30)));
-    }
-    for i in 0..40 {
-        let name = create(format!("/test/scratch-{i:03}"), None).await;
-        expected.insert(name, (Action::Excluded, None));
-    }
-    for i in 0..40 {
-        let name = create(format!("/aws/lambda/ours-{i:03}"), Some(14)).await;
-        put(name.clone(), "sluice", forwarder.clone()).await;
-        expected.insert(name, (Action::Unchanged, None));
-    }
-    for i in 0..40 {
-        let name = create(format!("/ecs/stale-{i:03}"), Some(7)).await;
-        put(name.clone(), "sluice", other.clone()).await;
-        expected.insert(name, (Action::Update, None));
-    }
-    for i in 0..40 {
-        let name = create(format!("/ecs/full-{i:03}"), Some(7)).await;
-        put(name.clone(), "audit", other.clone()).await;
-        put(name.clone(), "siem", other.clone()).await;
-        expected.insert(name, (Action::Conflict, None));
-    }
-    for i in 0..20 {
-        // One foreign filter: ours goes into the free slot beside it.
-        let name = create(format!("/ecs/shared-{i:03}"), Some(7)).await;
-        put(name.clone(), "audit", other.clone()).await;
-        expected.insert(name, (Action::Subscribe, None));
-    }
-    let own = create("/aws/lambda/sluice-forwarder".to_string(), None).await;
+    groups_without_filters(&logs, &mut expected).await;
+    groups_with_filters(&logs, &forwarder, &other, &mut expected).await;
+    let own = create_group(&logs, "/aws/lambda/sluice-forwarder", None).await;
     expected.insert(own, (Action::Excluded, None));
     Account {
         forwarder,
         other,
         expected,
+    }
+}
+
+/// New groups to subscribe, and scratch groups the rules exclude.
+async fn groups_without_filters(logs: &Client, expected: &mut BTreeMap<String, (Action, Option<i32>)>) {
+    for i in 0..120 {
+        // New: subscribe, and 30 days retention where it never expires (every other one).
+        let retention = (i % 2 == 0).then_some(90);
+        let name = create_group(logs, &format!("/aws/lambda/app-{i:03}"), retention).await;
+        expected.insert(name, (Action::Subscribe, retention.is_none().then_some(30)));
+    }
+    for i in 0..40 {
+        let name = create_group(logs, &format!("/test/scratch-{i:03}"), None).await;
+        expected.insert(name, (Action::Excluded, None));
+    }
+}
+
+/// Groups that already carry filters: ours, a stale one of ours, two foreign ones, or one foreign.
+async fn groups_with_filters(
+    logs: &Client,
+    forwarder: &str,
+    other: &str,
+    expected: &mut BTreeMap<String, (Action, Option<i32>)>,
+) {
+    for i in 0..40 {
+        let name = create_group(logs, &format!("/aws/lambda/ours-{i:03}"), Some(14)).await;
+        put_filter(logs, &name, "sluice", forwarder).await;
+        expected.insert(name, (Action::Unchanged, None));
+    }
+    for i in 0..40 {
+        let name = create_group(logs, &format!("/ecs/stale-{i:03}"), Some(7)).await;
+        put_filter(logs, &name, "sluice", other).await;
+        expected.insert(name, (Action::Update, None));
+    }
+    for i in 0..40 {
+        let name = create_group(logs, &format!("/ecs/full-{i:03}"), Some(7)).await;
+        put_filter(logs, &name, "audit", other).await;
+        put_filter(logs, &name, "siem", other).await;
+        expected.insert(name, (Action::Conflict, None));
+    }
+    for i in 0..20 {
+        // One foreign filter: ours goes into the free slot beside it.
+        let name = create_group(logs, &format!("/ecs/shared-{i:03}"), Some(7)).await;
+        put_filter(logs, &name, "audit", other).await;
+        expected.insert(name, (Action::Subscribe, None));
     }
 }
 
