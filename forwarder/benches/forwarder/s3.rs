@@ -16,8 +16,8 @@ use std::time::Duration;
 use sluice_forwarder::document::{DocumentBuilder, DocumentOptions};
 use sluice_forwarder::opensearch::bulk;
 use sluice_forwarder::source::Ack;
-use sluice_forwarder::source::s3::read::{Stopped, parse_object};
-use sluice_forwarder::source::s3::{Chunk, Format, ObjectMeta, S3Options};
+use sluice_forwarder::source::s3::read::{Located, Stopped, read_object};
+use sluice_forwarder::source::s3::{Chunk, Format, S3Options};
 
 use crate::bulk_server::BulkServer;
 use crate::child::measure;
@@ -75,17 +75,16 @@ impl FirehoseFile {
 /// does them (`run_pipeline`); the NDJSON bytes written.
 pub fn firehose_pass(file: &[u8], options: DocumentOptions) -> usize {
     let builder = DocumentBuilder::new(options, "us-east-1".to_owned());
-    let meta = ObjectMeta {
+    let object = Located {
         bucket: BUCKET.to_owned(),
         key: "firehose/2026/11/29/10/bench-1".to_owned(),
         etag: "0123456789abcdef0123456789abcdef".to_owned(),
         last_modified_ms: 1_795_946_400_000,
-        format: Format::TextLines,
         key_fields: Vec::new(),
     };
     let mut written = 0;
     let mut out = Vec::new();
-    let read = parse_object(file, meta, Ack::Invocation, &S3Options::default(), |chunk| {
+    let read = read_object(file, object, Ack::Invocation, &S3Options::default(), |chunk| {
         let docs = match chunk {
             Chunk::Control(_) => return Ok(()),
             Chunk::Logs(batch) => builder.documents(&Arc::new(batch)),

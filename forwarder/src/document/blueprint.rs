@@ -7,7 +7,7 @@ use super::DocumentOptions;
 use super::parse::Parsed;
 use super::redact::Redactor;
 use super::shape::{EventShape, Written};
-use super::write::{push_key, push_str, push_string_fields, push_timestamp};
+use crate::json::{push_key, push_str, push_string_fields, push_timestamp};
 use crate::source::{Batch, LogsData};
 
 /// The fields the blueprint sets after merging the parsed JSON, so they win.

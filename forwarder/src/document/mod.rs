@@ -36,11 +36,9 @@ use self::redact::Redactor;
 use self::shape::{EventShape, Written};
 pub use self::sluice::RESERVED;
 use self::sluice::Sluice;
-use self::write::{push_key, push_str, push_string_fields, push_timestamp};
+use crate::json::{self, push_key, push_str, push_string_fields, push_timestamp};
 /// The access log parsers now live with their formats, in the table of S3 formats; the JSON
 /// writer below every stage. The old paths stay for the benchmarks.
-pub use crate::json as write;
-pub use crate::source::s3::format as access;
 use crate::source::s3::{ObjectMeta, Record, Records};
 use crate::source::{Ack, Batch, LogEvent, LogsData, Unreadable};
 
@@ -313,7 +311,7 @@ impl DocumentBuilder {
         let message = self.run_message(origin.events(), origin.merged);
         let mut out = String::with_capacity(message.len() + reason.len() + 256);
         out.push('{');
-        if write::in_date_range(log_event.timestamp) {
+        if json::in_date_range(log_event.timestamp) {
             push_key(&mut out, "@timestamp");
             push_timestamp(&mut out, log_event.timestamp);
             out.push(',');
@@ -352,7 +350,7 @@ impl DocumentBuilder {
     pub(crate) fn unreadable(&self, input: &Unreadable) -> Document {
         use base64::Engine;
         let mut source = serde_json::Map::new();
-        if write::in_date_range(input.arrived_ms) {
+        if json::in_date_range(input.arrived_ms) {
             let mut time = String::new();
             push_timestamp(&mut time, input.arrived_ms);
             source.insert(

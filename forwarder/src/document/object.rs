@@ -10,12 +10,12 @@ use std::sync::Arc;
 
 use super::redact::Redactor;
 use super::sluice::{Fields, Sluice};
-use super::write::{
-    push_key, push_str, push_str_quotes_only, push_string_fields, push_text, push_timestamp, push_u64,
-};
 use super::{
     Document, DocumentOptions, Documents, IdMode, MessageFilter, ObjectIndices, Origin, RecordRef, Stage,
-    parse, write,
+    parse,
+};
+use crate::json::{
+    self, push_key, push_str, push_str_quotes_only, push_string_fields, push_text, push_timestamp, push_u64,
 };
 use crate::source::s3::format::{Context, Shared, Typed};
 use crate::source::s3::{ObjectMeta, Record, Records};
@@ -128,7 +128,7 @@ impl RecordShape {
         let message = self.redacted(&record.text);
         let mut out = String::with_capacity(message.len() + reason.len() + 256);
         out.push('{');
-        if write::in_date_range(record.timestamp) {
+        if json::in_date_range(record.timestamp) {
             push_key(&mut out, "@timestamp");
             push_timestamp(&mut out, record.timestamp);
             out.push(',');

@@ -8,10 +8,10 @@ use serde_json::{Map, Value};
 use super::parse::{Parsed, Platform};
 use super::redact::Redactor;
 use super::shape::{EventShape, Written};
-use super::write::{
+use super::{DocumentOptions, JsonMode, multiline};
+use crate::json::{
     push_f64, push_key, push_raw_json, push_str, push_string_fields, push_string_object, push_timestamp,
 };
-use super::{DocumentOptions, JsonMode, multiline};
 use crate::source::{Batch, LogEvent, LogsData};
 
 /// What a Sluice document says of its event beyond the message and the batch's header.

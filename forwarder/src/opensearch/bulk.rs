@@ -12,7 +12,7 @@ use std::collections::VecDeque;
 use std::io::{self, Write};
 
 use crate::document::Document;
-use crate::document::write::push_json_str_bytes;
+use crate::json::push_json_str_bytes;
 
 /// One `_bulk` request: its body and its documents, in the order of the body's actions (and so
 /// of the response's `items`).

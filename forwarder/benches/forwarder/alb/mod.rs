@@ -16,8 +16,8 @@ mod passes;
 use std::time::{Duration, Instant};
 
 use sluice_forwarder::document::DocumentOptions;
-use sluice_forwarder::document::access::alb;
 use sluice_forwarder::document::redact::Redactor;
+use sluice_forwarder::source::s3::format::alb;
 
 use self::generate::generate;
 use self::memory::peak_memory;

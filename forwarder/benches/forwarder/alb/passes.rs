@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use flate2::bufread::MultiGzDecoder;
 use sluice_forwarder::document::redact::Redactor;
-use sluice_forwarder::document::write::{push_json_str_bytes, push_str, push_text, push_u64};
 use sluice_forwarder::document::{DocumentBuilder, DocumentOptions};
+use sluice_forwarder::json::{push_json_str_bytes, push_str, push_text, push_u64};
 use sluice_forwarder::opensearch::bulk;
 use sluice_forwarder::source::Ack;
-use sluice_forwarder::source::s3::read::{Stopped, parse_object};
+use sluice_forwarder::source::s3::read::{Located, Stopped, read_object as read};
 use sluice_forwarder::source::s3::{Chunk, Format, ObjectMeta, S3Options};
 
 use super::{BUCKET, KEY, Pass, START_MS};
@@ -200,7 +200,7 @@ pub(super) fn read_object(
     mut each: impl FnMut(&[sluice_forwarder::source::s3::Record]) -> Pass,
 ) -> Pass {
     let mut pass = Pass::default();
-    let read = parse_object(gzip, object(), Ack::Invocation, &S3Options::default(), |chunk| {
+    let read = read(gzip, located(), Ack::Invocation, &S3Options::default(), |chunk| {
         let Chunk::Records(records) = chunk else {
             panic!("an ALB log is lines");
         };
@@ -219,7 +219,7 @@ pub(super) fn documents_pass(gzip: &[u8], options: DocumentOptions, ndjson: bool
     let builder = DocumentBuilder::new(options, "us-east-1".to_owned());
     let mut pass = Pass::default();
     let mut out = Vec::new();
-    parse_object(gzip, object(), Ack::Invocation, &S3Options::default(), |chunk| {
+    read(gzip, located(), Ack::Invocation, &S3Options::default(), |chunk| {
         let Chunk::Records(records) = chunk else {
             panic!("an ALB log is lines");
         };
@@ -237,14 +237,25 @@ pub(super) fn documents_pass(gzip: &[u8], options: DocumentOptions, ndjson: bool
     pass
 }
 
-/// The object as `GetObject` would describe it; the format is found from the key.
+/// The object as `GetObject` would describe it, before its format is known.
+fn located() -> Located {
+    Located {
+        bucket: BUCKET.to_owned(),
+        key: KEY.to_owned(),
+        etag: "0123456789abcdef0123456789abcdef".to_owned(),
+        last_modified_ms: START_MS,
+        key_fields: Vec::new(),
+    }
+}
+
+/// The same object once its format is known (from the key), for the records' `_id`s.
 fn object() -> ObjectMeta {
     ObjectMeta {
         bucket: BUCKET.to_owned(),
         key: KEY.to_owned(),
         etag: "0123456789abcdef0123456789abcdef".to_owned(),
         last_modified_ms: START_MS,
-        format: Format::TextLines,
+        format: Format::Alb,
         key_fields: Vec::new(),
     }
 }

@@ -73,25 +73,6 @@ impl Located {
     }
 }
 
-/// [`read_object`] for an object described by an [`ObjectMeta`] (benchmarks and tests build
-/// one): its `format` is not read, the one found takes its place.
-pub fn parse_object(
-    body: impl Read,
-    meta: ObjectMeta,
-    ack: Ack,
-    options: &S3Options,
-    emit: impl FnMut(Chunk) -> Result<(), Stopped>,
-) -> Result<ObjectRead, ParseError> {
-    let located = Located {
-        bucket: meta.bucket,
-        key: meta.key,
-        etag: meta.etag,
-        last_modified_ms: meta.last_modified_ms,
-        key_fields: meta.key_fields,
-    };
-    read_object(body, located, ack, options, emit)
-}
-
 /// Reads a whole object from `body`: decompresses it, finds its format (a rule or the key
 /// layout, else its first bytes) and sends its records to `emit`, read as the format's row of
 /// the table says.
