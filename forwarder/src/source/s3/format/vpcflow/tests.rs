@@ -1,0 +1,272 @@
+use serde_json::{Map, Value, json};
+
+use super::super::check;
+use super::*;
+
+/// The default-format records of the examples page: accepted and rejected SSH and RDP, `NODATA`
+/// and `SKIPDATA`, a ping and its rejected reply, IPv6 SSH. With the header line S3 files start
+/// with.
+const DEFAULT: &str = include_str!("../../../../../../tests/fixtures/access/vpcflow-default.log");
+/// "TCP flag sequence": a version 3 custom format (one record has two spaces between values,
+/// as on the page).
+const TCP_FLAGS: &str = include_str!("../../../../../../tests/fixtures/access/vpcflow-tcp-flags.log");
+/// "Traffic through a NAT gateway": a custom format of six fields, no version, `-` instance
+/// ids (the page's trailing `#…` comments removed).
+const NAT_GATEWAY: &str = include_str!("../../../../../../tests/fixtures/access/vpcflow-nat-gateway.log");
+/// "Traffic through a transit gateway" (the page's `...` line removed).
+const TRANSIT_GATEWAY: &str =
+    include_str!("../../../../../../tests/fixtures/access/vpcflow-transit-gateway.log");
+/// "Service name, traffic path, and flow direction": a version 5 custom format.
+const TRAFFIC_PATH: &str = include_str!("../../../../../../tests/fixtures/access/vpcflow-traffic-path.log");
+
+/// A file read as the S3 reader reads it: its first line names the fields of the others.
+fn parse_file(text: &str) -> Vec<AccessRecord<'static>> {
+    let mut lines = text.lines();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    lines
+        .map(|line| {
+            parse(
+                line,
+                Context {
+                    header: Some(&header),
+                },
+            )
+            .unwrap_or_else(|err| panic!("{line}: {err}"))
+        })
+        .collect()
+}
+
+fn object(record: &AccessRecord) -> Map<String, Value> {
+    check::object(&record.fields)
+}
+
+/// Every key written is in FIELDS, with a value of its mapping type.
+fn assert_typed(record: &AccessRecord) {
+    check::typed(&record.fields, FIELDS);
+}
+
+#[test]
+fn the_documented_default_records_parse_into_typed_fields() {
+    let records = parse_file(DEFAULT);
+    assert_eq!(records.len(), 7);
+    records.iter().for_each(assert_typed);
+
+    let ssh = &records[0];
+    assert_eq!(ssh.time_ms, Some(1_418_530_010_000));
+    assert_eq!(
+        Value::Object(object(ssh)),
+        json!({
+            "version": 2,
+            "account_id": "123456789010",
+            "interface_id": "eni-1235b8ca123456789",
+            "srcaddr": "172.31.16.139",
+            "dstaddr": "172.31.16.21",
+            "srcport": 20641,
+            "dstport": 22,
+            "protocol": 6,
+            "packets": 20,
+            "bytes": 4249,
+            "start": "2014-12-14T04:06:50.000Z",
+            "end": "2014-12-14T04:07:50.000Z",
+            "action": "ACCEPT",
+            "log_status": "OK",
+        })
+    );
+    assert_eq!(
+        ssh.shared,
+        Shared {
+            client_ip: Some("172.31.16.139".into()),
+            client_port: Some(20641),
+            bytes: Some(4249),
+            ..Shared::default()
+        }
+    );
+    assert_eq!(object(&records[1])["action"], "REJECT");
+
+    let ipv6 = &records[6];
+    assert_eq!(object(ipv6)["dstaddr"], "2001:db8:1234:a102:3304:8879:34cf:4071");
+    assert_eq!(
+        ipv6.shared.client_ip.as_deref(),
+        Some("2001:db8:1234:a100:8d6e:3477:df66:f105")
+    );
+    assert_eq!(ipv6.shared.client_port, Some(34892));
+}
+
+#[test]
+fn nodata_and_skipdata_records_keep_what_they_have() {
+    let records = parse_file(DEFAULT);
+    for (record, status, interface) in [
+        (&records[2], "NODATA", "eni-1235b8ca123456789"),
+        (&records[3], "SKIPDATA", "eni-11111111aaaaaaaaa"),
+    ] {
+        assert_eq!(record.time_ms, Some(1_431_280_876_000));
+        assert_eq!(
+            Value::Object(object(record)),
+            json!({
+                "version": 2,
+                "account_id": "123456789010",
+                "interface_id": interface,
+                "start": "2015-05-10T18:01:16.000Z",
+                "end": "2015-05-10T18:02:14.000Z",
+                "log_status": status,
+            })
+        );
+        assert_eq!(record.shared, Shared::default());
+    }
+}
+
+#[test]
+fn a_line_without_a_header_is_read_in_the_default_format() {
+    let line = DEFAULT.lines().nth(1).unwrap();
+    let header: Vec<String> = DEFAULT
+        .lines()
+        .next()
+        .unwrap()
+        .split(' ')
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        parse(line, Context::default()).unwrap(),
+        parse(
+            line,
+            Context {
+                header: Some(&header)
+            }
+        )
+        .unwrap()
+    );
+}
+
+#[test]
+fn custom_formats_are_read_by_their_header() {
+    let flags = parse_file(TCP_FLAGS);
+    assert_eq!(flags.len(), 8);
+    flags.iter().for_each(assert_typed);
+    let syn_ack = object(&flags[1]);
+    assert_eq!(syn_ack["version"], 3);
+    assert_eq!(syn_ack["vpc_id"], "vpc-abcdefab012345678");
+    assert_eq!(syn_ack["type"], "IPv4");
+    assert_eq!(syn_ack["pkt_srcaddr"], "10.0.0.62");
+    assert_eq!(syn_ack["bytes"], 376);
+    assert_eq!(syn_ack["packets"], 7);
+    assert_eq!(syn_ack["tcp_flags"], 18);
+    assert_eq!(flags[1].shared.bytes, Some(376));
+    // Two spaces between values are one separator.
+    assert_eq!(object(&flags[7])["dstport"], 43638);
+    assert_eq!(object(&flags[7])["tcp_flags"], 19);
+
+    let nat = parse_file(NAT_GATEWAY);
+    assert_eq!(nat.len(), 6);
+    nat.iter().for_each(assert_typed);
+    assert_eq!(
+        Value::Object(object(&nat[0])),
+        json!({
+            "interface_id": "eni-1235b8ca123456789",
+            "srcaddr": "10.0.1.5",
+            "dstaddr": "10.0.0.220",
+            "pkt_srcaddr": "10.0.1.5",
+            "pkt_dstaddr": "203.0.113.5",
+        })
+    );
+    assert_eq!(nat[0].time_ms, None);
+    assert_eq!(object(&nat[4])["instance_id"], "i-01234567890123456");
+
+    let transit = parse_file(TRANSIT_GATEWAY);
+    assert_eq!(transit.len(), 4);
+    transit.iter().for_each(assert_typed);
+    assert!(!object(&transit[2]).contains_key("instance_id"));
+    assert_eq!(object(&transit[2])["pkt_srcaddr"], "10.20.33.164");
+
+    let path = parse_file(TRAFFIC_PATH);
+    path.iter().for_each(assert_typed);
+    let ingress = object(&path[0]);
+    assert_eq!(ingress["region"], "ap-southeast-2");
+    assert_eq!(ingress["az_id"], "apse2-az3");
+    assert_eq!(ingress["pkt_src_aws_service"], "S3");
+    assert_eq!(ingress["flow_direction"], "ingress");
+    assert!(!ingress.contains_key("traffic_path") && !ingress.contains_key("sublocation_type"));
+    let egress = object(&path[1]);
+    assert_eq!(egress["traffic_path"], 8);
+    assert_eq!(egress["pkt_dst_aws_service"], "S3");
+    assert_eq!(path[1].time_ms, Some(1_616_729_292_000));
+}
+
+#[test]
+fn ecs_fields_unknown_names_and_extra_values() {
+    let header: Vec<String> =
+        "version srcaddr ecs-cluster-name ecs-task-id reject-reason some-future-field start"
+            .split(' ')
+            .map(str::to_string)
+            .collect();
+    let record = parse(
+        "8 2001:db8::1 prod 0123abcd BPA later-value 1700000000 extra trailing values",
+        Context {
+            header: Some(&header),
+        },
+    )
+    .unwrap();
+    assert_eq!(
+        Value::Object(object(&record)),
+        json!({
+            "version": 8,
+            "srcaddr": "2001:db8::1",
+            "ecs_cluster_name": "prod",
+            "ecs_task_id": "0123abcd",
+            "reject_reason": "BPA",
+            "some_future_field": "later-value",
+            "start": "2023-11-14T22:13:20.000Z",
+        })
+    );
+    assert_eq!(record.time_ms, Some(1_700_000_000_000));
+}
+
+#[test]
+fn documented_names_map_to_their_snake_case_in_fields() {
+    for (index, (key, _)) in FIELDS.iter().enumerate() {
+        assert_eq!(position(&key.replace('_', "-")), Some(index), "{key}");
+    }
+    let header = DEFAULT.lines().next().unwrap().split(' ');
+    assert!(
+        header
+            .enumerate()
+            .all(|(index, name)| position(name) == Some(index))
+    );
+}
+
+#[test]
+fn bad_lines_say_what_is_wrong() {
+    let header: Vec<String> = DEFAULT
+        .lines()
+        .next()
+        .unwrap()
+        .split(' ')
+        .map(str::to_string)
+        .collect();
+    let context = Context {
+        header: Some(&header),
+    };
+    assert_eq!(parse("", context).unwrap_err(), "empty line");
+    assert_eq!(parse(" \t ", Context::default()).unwrap_err(), "empty line");
+    assert_eq!(
+        parse("hello world", context).unwrap_err(),
+        "2 values where the header line names 14"
+    );
+    assert_eq!(
+        parse("hello world", Context::default()).unwrap_err(),
+        "2 values where the default format has 14 (no header line names others)"
+    );
+    let line = DEFAULT.lines().nth(1).unwrap();
+    assert_eq!(
+        parse(&line.replace(" 6 20 ", " tcp 20 "), context).unwrap_err(),
+        "protocol is not a whole number: \"tcp\""
+    );
+    assert_eq!(
+        parse(&line.replace("1418530010", "yesterday"), context).unwrap_err(),
+        "start is not a time in Unix seconds: \"yesterday\""
+    );
+}
