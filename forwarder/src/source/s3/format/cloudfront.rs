@@ -14,7 +14,9 @@
 //! CloudFront URL-encodes spaces, control and non-ASCII bytes and ``<>"#%{}|\^~[]`'`` in field
 //! values (`%20`, `%25`, …). Every text value is decoded once, which gives it back as the viewer
 //! sent it: a user agent reads `Mozilla/5.0 (Windows …`, and a `%20` the viewer sent (logged
-//! `%2520`) stays `%20`.
+//! `%2520`) stays `%20`. A value whose decoded bytes are not UTF-8 is kept as written.
+//! `x-forwarded-for` also has its `\xHH` escapes undone (`10.0.0.1,\x2010.0.0.2`, see
+//! [`Escapes`]), then is split on commas into a list of addresses.
 
 use std::borrow::Cow;
 
@@ -201,7 +203,7 @@ pub fn parse(line: &str, context: Context<'_>) -> Result<AccessRecord<'static>, 
             for (name, value) in names.iter().zip(&values) {
                 match position(name) {
                     Some(index) => line_out.known(index, value)?,
-                    None => line_out.out.str(&snake_case(name), &decode(value)),
+                    None => line_out.out.str(&snake_case(name), &decode(value, Escapes::Url)),
                 }
             }
         }
@@ -234,7 +236,11 @@ impl<'a> Line<'a> {
                 Cow::Borrowed(value)
             }
             _ => {
-                let text = decode(value);
+                let escapes = match index {
+                    X_FORWARDED_FOR => Escapes::UrlAndHex,
+                    _ => Escapes::Url,
+                };
+                let text = decode(value, escapes);
                 match index {
                     X_FORWARDED_FOR => write_addresses(&mut self.out, key, &text),
                     _ => self.out.str(key, &text),
@@ -332,35 +338,52 @@ fn snake_case(name: &str) -> String {
         .collect()
 }
 
-/// A value with CloudFront's URL encoding undone; `%` not followed by two hex digits is kept.
-fn decode(value: &str) -> Cow<'_, str> {
-    if !value.contains('%') {
+/// A value with CloudFront's URL encoding undone (`%XX`, every field, as the reference page
+/// documents it), and with [`Escapes::UrlAndHex`] its `\xHH` escapes too. An escape
+/// without two hex digits after it (`50% off`, `\x2`) is kept as written, and so is the whole
+/// value when the decoded bytes are not UTF-8 (`%FF`): decoding it would lose what was logged.
+fn decode(value: &str, escapes: Escapes) -> Cow<'_, str> {
+    let hex = escapes == Escapes::UrlAndHex;
+    if !value.contains('%') && !(hex && value.contains("\\x")) {
         return Cow::Borrowed(value);
     }
     let bytes = value.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while i < bytes.len() {
-        let hex = |b: u8| char::from(b).to_digit(16);
-        match (
-            bytes[i],
-            bytes.get(i + 1).copied().and_then(hex),
-            bytes.get(i + 2).copied().and_then(hex),
-        ) {
-            (b'%', Some(high), Some(low)) => {
+        let digit = |at: usize| bytes.get(at).and_then(|b| char::from(*b).to_digit(16));
+        let escape = match bytes[i] {
+            b'%' => Some(1),
+            b'\\' if hex && bytes.get(i + 1) == Some(&b'x') => Some(2),
+            _ => None,
+        };
+        match escape.and_then(|len| Some((len, digit(i + len)?, digit(i + len + 1)?))) {
+            Some((len, high, low)) => {
                 out.push((high * 16 + low) as u8);
-                i += 3;
+                i += len + 2;
             }
-            (byte, _, _) => {
-                out.push(byte);
+            None => {
+                out.push(bytes[i]);
                 i += 1;
             }
         }
     }
-    match String::from_utf8(out) {
-        Ok(text) => Cow::Owned(text),
-        Err(err) => Cow::Owned(String::from_utf8_lossy(err.as_bytes()).into_owned()),
-    }
+    String::from_utf8(out).map_or(Cow::Borrowed(value), Cow::Owned)
+}
+
+/// The escapes a field's value may hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Escapes {
+    /// `%XX`, which the reference page documents for every field.
+    Url,
+    /// `%XX` and `\xHH`, for `x-forwarded-for`. The reference page
+    /// (<https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html>,
+    /// "Log file fields") documents only `%XX`, yet lists of addresses in real logs (issue 28)
+    /// read `192.0.2.1,\x20198.51.100.2`: the space after the comma as `\x20`. A viewer's own
+    /// backslash is logged `%5C`, so a raw `\x` can only be CloudFront's escape. Both kinds are
+    /// undone in one pass, so a viewer's `\x20` (logged `%5Cx20`) stays `\x20`. Other fields
+    /// keep a raw `\xHH` as written: nothing documents or shows it there.
+    UrlAndHex,
 }
 
 #[cfg(test)]

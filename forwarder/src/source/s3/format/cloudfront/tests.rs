@@ -188,16 +188,78 @@ fn documented_names_map_to_their_snake_case_in_fields() {
 
 #[test]
 fn url_encoding_is_undone_once() {
-    assert_eq!(decode("Mozilla/5.0%20(X11)"), "Mozilla/5.0 (X11)");
+    let url = |value| decode(value, Escapes::Url);
+    assert_eq!(url("Mozilla/5.0%20(X11)"), "Mozilla/5.0 (X11)");
     assert_eq!(
-        decode("%3Cb%3E%22q%22%23%7B%7D%7C%5C%5E%7E%5B%5D%60%27"),
+        url("%3Cb%3E%22q%22%23%7B%7D%7C%5C%5E%7E%5B%5D%60%27"),
         "<b>\"q\"#{}|\\^~[]`'"
     );
-    assert_eq!(decode("100%25%2520"), "100%%20");
-    assert_eq!(decode("caf%C3%A9"), "café");
-    assert_eq!(decode("50% off %zz %4"), "50% off %zz %4");
-    assert!(matches!(decode("plain"), Cow::Borrowed("plain")));
-    assert_eq!(decode("%FF"), "\u{FFFD}");
+    assert_eq!(url("100%25%2520"), "100%%20");
+    assert_eq!(url("caf%C3%A9"), "café");
+    assert_eq!(url("50% off %zz %4"), "50% off %zz %4");
+    assert!(matches!(url("plain"), Cow::Borrowed("plain")));
+    // Bytes that are not UTF-8: the value as written, not a replacement character.
+    assert_eq!(url("%FF"), "%FF");
+    assert_eq!(url("caf%C3%A9%FF"), "caf%C3%A9%FF");
+    // `\xHH` is not URL encoding: kept where only `%XX` is undone.
+    assert_eq!(url("a,\\x20b"), "a,\\x20b");
+}
+
+#[test]
+fn hex_escapes_are_undone_where_asked_and_kept_when_invalid() {
+    let hex = |value| decode(value, Escapes::UrlAndHex);
+    assert_eq!(
+        hex("10.3.200.121,\\x2010.56.14.213"),
+        "10.3.200.121, 10.56.14.213"
+    );
+    assert_eq!(hex("a\\x2Cb%20c"), "a,b c");
+    assert_eq!(hex("caf\\xC3\\xA9"), "café");
+    // Not two hex digits after `\x`, or no `x` after `\`: kept as written.
+    assert_eq!(hex("a\\x2 \\xzz \\x \\y \\"), "a\\x2 \\xzz \\x \\y \\");
+    // A viewer's backslash is logged `%5C`: undone once, its `x20` left alone.
+    assert_eq!(hex("%5Cx20"), "\\x20");
+    // Bytes that are not UTF-8: the value as written.
+    assert_eq!(hex("a\\xFFb"), "a\\xFFb");
+    assert!(matches!(hex("192.0.2.1"), Cow::Borrowed("192.0.2.1")));
+}
+
+/// A line of the documented example file with `x-forwarded-for` holding two addresses, written
+/// as issue 28 found them in real logs: `,\x20` between them.
+#[test]
+fn escaped_forwarded_addresses_are_separate_searchable_values() {
+    let header: Vec<String> = SAMPLE.lines().nth(1).unwrap()[8..]
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    let mut values: Vec<&str> = SAMPLE.lines().nth(2).unwrap().split('\t').collect();
+    values[X_FORWARDED_FOR] = "10.3.200.121,\\x2010.56.14.213";
+    values[CS_USER_AGENT] = "curl/8.0%20x\\x20y";
+    let record = parse(
+        &values.join("\t"),
+        Context {
+            header: Some(&header),
+        },
+    )
+    .unwrap();
+    let fields = check::typed(&record.fields, FIELDS);
+    assert_eq!(fields["x_forwarded_for"], json!(["10.3.200.121", "10.56.14.213"]));
+    // Only `x-forwarded-for` has `\xHH` undone.
+    assert_eq!(fields["cs_user_agent"], "curl/8.0 x\\x20y");
+    assert_eq!(record.shared.client_ip.as_deref(), Some("192.0.2.100"));
+
+    let header: Vec<String> = ["c-ip", "x-forwarded-for"].map(str::to_string).into();
+    let context = Context {
+        header: Some(&header),
+    };
+    // One address and an invalid escape: the value as written, one string.
+    let one = parse("192.0.2.1\t203.0.113.9\\x2", context).unwrap();
+    assert_eq!(object(&one)["x_forwarded_for"], "203.0.113.9\\x2");
+    let three = parse("192.0.2.1\t203.0.113.9,\\x202001:db8::1,%20198.51.100.7", context).unwrap();
+    assert_typed(&three);
+    assert_eq!(
+        object(&three)["x_forwarded_for"],
+        json!(["203.0.113.9", "2001:db8::1", "198.51.100.7"])
+    );
 }
 
 #[test]
