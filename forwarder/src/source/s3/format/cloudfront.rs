@@ -4,7 +4,11 @@
 //! A file is the W3C extended log format, tab-separated: a `#Version:` and a `#Fields:` line, then
 //! one request a line. Values are mapped by the names of the `#Fields:` line (the reader hands them
 //! over as [`Context::header`]), not by position; a line read without one falls back to the
-//! documented order of the 33 fields. Extra trailing values are ignored.
+//! documented order of the 33 fields. Extra trailing values are ignored. A line with fewer
+//! values than its `#Fields:` line names is read as far as it goes, as long as it reaches the
+//! `date` and `time` fields, and the names it has no value for are listed, in snake_case, in
+//! `missing_fields`. A line without a `#Fields:` line may be shorter than the documented order
+//! too (AWS added fields over the years), and is read as far as it goes without a mark.
 //!
 //! A field's name is AWS's in snake_case: lower case, `-` and `(` become `_`, `)` is dropped
 //! (`cs(User-Agent)` → `cs_user_agent`). A name this module does not know (a field AWS adds later)
@@ -26,8 +30,6 @@ use super::{
 };
 use crate::json::push_str;
 
-/// The documented fields, in the documented order (the order of a line without a `#Fields:`
-/// line), under their snake_case names.
 /// CloudFront's row of the format table: files named `DISTRIBUTION.YYYY-MM-DD-HH.UNIQUE.gz`
 /// wherever they are
 /// (<https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logging-legacy-s3.html>),
@@ -89,6 +91,9 @@ fn header(_: u64, line: &str) -> Option<HeaderLine> {
     line.starts_with('#').then_some(HeaderLine::Comment)
 }
 
+/// The documented fields, in the documented order (the order of a line without a `#Fields:`
+/// line), under their snake_case names; then `missing_fields`, the names of the `#Fields:` line
+/// that a shorter line has no value for.
 pub(crate) const FIELDS: &[(&str, FieldType)] = &[
     ("date", FieldType::Date),
     ("time", FieldType::Keyword),
@@ -123,7 +128,11 @@ pub(crate) const FIELDS: &[(&str, FieldType)] = &[
     ("sc_content_len", FieldType::Long),
     ("sc_range_start", FieldType::Long),
     ("sc_range_end", FieldType::Long),
+    ("missing_fields", FieldType::Keyword),
 ];
+
+/// How many of [`FIELDS`] are CloudFront's own: all but `missing_fields`.
+const DOCUMENTED: usize = FIELDS.len() - 1;
 
 // Positions in FIELDS of the fields the shared ones and `@timestamp` come from.
 const DATE: usize = 0;
@@ -191,11 +200,12 @@ pub fn parse(line: &str, context: Context<'_>) -> Result<AccessRecord<'static>, 
     let need_time = context.header.is_none();
     match context.header {
         Some(names) => {
-            if values.len() < names.len() {
+            let needed = reach(names);
+            if values.len() < needed {
                 return Err(RecordError::TooFewValues {
                     count: values.len(),
                     layout: format!(
-                        "tab-separated values where the #Fields line names {}",
+                        "tab-separated values where the #Fields line names {}, {needed} to its date and time",
                         names.len()
                     ),
                 });
@@ -206,9 +216,12 @@ pub fn parse(line: &str, context: Context<'_>) -> Result<AccessRecord<'static>, 
                     None => line_out.out.str(&snake_case(name), &decode(value, Escapes::Url)),
                 }
             }
+            if let Some(missing) = names.get(values.len()..).filter(|names| !names.is_empty()) {
+                write_missing(&mut line_out.out, missing);
+            }
         }
         None => {
-            for (index, value) in values.iter().enumerate().take(FIELDS.len()) {
+            for (index, value) in values.iter().enumerate().take(DOCUMENTED) {
                 line_out.known(index, value)?;
             }
         }
@@ -220,7 +233,7 @@ pub fn parse(line: &str, context: Context<'_>) -> Result<AccessRecord<'static>, 
 /// shared ones.
 struct Line<'a> {
     out: FieldWriter,
-    known: [Option<Cow<'a, str>>; FIELDS.len()],
+    known: [Option<Cow<'a, str>>; DOCUMENTED],
 }
 
 impl<'a> Line<'a> {
@@ -295,6 +308,30 @@ impl<'a> Line<'a> {
             shared,
         })
     }
+}
+
+/// How many values a line needs of the `#Fields:` line `names`: those up to its `date` and
+/// `time` (which give the line its time), or one if it names neither. A line may stop short of
+/// the rest, as a line written before AWS added later fields does.
+fn reach(names: &[String]) -> usize {
+    names
+        .iter()
+        .rposition(|name| name == "date" || name == "time")
+        .map_or(1, |at| at + 1)
+}
+
+/// `missing_fields`: the names, in snake_case, of the `#Fields:` line's last fields, which the
+/// line has no value for.
+fn write_missing(out: &mut FieldWriter, names: &[String]) {
+    let mut json = String::from("[");
+    for name in names {
+        if json.len() > 1 {
+            json.push(',');
+        }
+        push_str(&mut json, &snake_case(name));
+    }
+    json.push(']');
+    out.raw_json("missing_fields", &json);
 }
 
 /// `x-forwarded-for`: one address, or the list of a request that went through several proxies
