@@ -6,7 +6,15 @@
 //! A record is space-separated values. A file's first line names its fields (`version account-id
 //! interface-id …`, the reader hands them over as [`Context::header`]): a custom format picks any
 //! fields in any order. Without that line the default format is assumed, the version 2 fields in
-//! their documented order. Extra trailing values are ignored.
+//! their documented order.
+//!
+//! A line with more values than its layout names (the header line's names, or the default
+//! format's 14) keeps the values after them, as written and in order, in `extra_fields`: an
+//! object written without its header line (custom formats have 29 to 40 fields) is still read by
+//! the default format, and `extra_fields` says that its line did not fit. Unlike the load
+//! balancers' (whose trailing `-` AWS writes while it prepares to release a field), the list is
+//! kept when every value in it is `-`: a flow log has no such practice, and the mismatch is the
+//! news.
 //!
 //! Names are AWS's with `-` as `_` (`log-status` → `log_status`); a name this module does not know
 //! is kept by that rule as a string, which the index template's dynamic rule maps as a keyword.
@@ -18,10 +26,9 @@ use super::{
     AccessRecord, Context, FieldType, FieldWriter, FormatSpec, HeaderLine, KeyLayout, Lines, Reading,
     RecordError, Shared, Typed,
 };
-use crate::json::push_timestamp;
+use crate::json::{push_str, push_timestamp};
 use std::borrow::Cow;
 
-/// The documented fields, by the version that brought them; the first 14 are the default format.
 /// VPC flow logs' row of the format table: files under
 /// `…/AWSLogs/[o-ORG/]ACCOUNT/vpcflowlogs/REGION/…`
 /// (<https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-path.html>), whose first line
@@ -62,6 +69,8 @@ fn header(number: u64, line: &str) -> Option<HeaderLine> {
     names.iter().all(is_name).then_some(HeaderLine::Fields(names))
 }
 
+/// The documented fields, by the version that brought them; the first 14 are the default format.
+/// Then `extra_fields`, the values of a line after those its layout names.
 pub(crate) const FIELDS: &[(&str, FieldType)] = &[
     // Version 2, the default format, in its order.
     ("version", FieldType::Long),
@@ -109,6 +118,8 @@ pub(crate) const FIELDS: &[(&str, FieldType)] = &[
     ("ecs_task_id", FieldType::Keyword),
     // Version 8.
     ("reject_reason", FieldType::Keyword),
+    // Sluice's: what a line holds beyond its layout.
+    ("extra_fields", FieldType::Keyword),
 ];
 
 /// The fields of the default format: the first ones of [`FIELDS`].
@@ -206,11 +217,29 @@ pub fn parse(line: &str, context: Context<'_>) -> Result<AccessRecord<'static>, 
             }
         }
     }
+    let layout = context.header.map_or(DEFAULT_FORMAT, <[String]>::len);
+    if let Some(extra) = values.get(layout..).filter(|extra| !extra.is_empty()) {
+        write_extra(&mut record.out, extra);
+    }
     Ok(AccessRecord {
         time_ms: record.time_ms,
         fields: record.out.finish(),
         shared: record.shared,
     })
+}
+
+/// `extra_fields`: the values after those the layout names, as written and in order, `-`
+/// included (a line may have every one `-`, yet it still did not fit its layout).
+fn write_extra(out: &mut FieldWriter, values: &[&str]) {
+    let mut json = String::from("[");
+    for value in values {
+        if json.len() > 1 {
+            json.push(',');
+        }
+        push_str(&mut json, value);
+    }
+    json.push(']');
+    out.raw_json("extra_fields", &json);
 }
 
 /// A record being written.

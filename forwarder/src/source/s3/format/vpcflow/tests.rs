@@ -220,14 +220,60 @@ fn ecs_fields_unknown_names_and_extra_values() {
             "reject_reason": "BPA",
             "some_future_field": "later-value",
             "start": "2023-11-14T22:13:20.000Z",
+            "extra_fields": ["extra", "trailing", "values"],
         })
     );
     assert_eq!(record.time_ms, Some(1_700_000_000_000));
 }
 
+/// Lines written for this test in a custom format AWS documents
+/// (<https://docs.aws.amazon.com/vpc/latest/userguide/flow-log-records.html>, "Available
+/// fields"): the version 2 to 5 fields in their documented order (29), then the ECS and version 8
+/// fields (40), in an object that lost its header line, as issue 28 found them.
+#[test]
+fn a_line_longer_than_the_default_format_keeps_the_rest_in_extra_fields() {
+    let v5 = "5 123456789012 eni-0a1b2c3d4e5f67890 10.0.1.25 10.0.2.40 49152 443 6 12 4321 \
+        1764410400 1764410460 ACCEPT OK vpc-0a1b2c3d4e5f67890 subnet-0a1b2c3d4e5f67890 \
+        i-0a1b2c3d4e5f67890 19 IPv4 10.0.1.25 10.0.2.40 us-east-1 use1-az4 - - - S3 egress 8";
+    let record = parse(v5, Context::default()).unwrap();
+    let fields = check::typed(&record.fields, FIELDS);
+    // The default format's 14, as before.
+    assert_eq!(fields["version"], 5);
+    assert_eq!(fields["srcaddr"], "10.0.1.25");
+    assert_eq!(fields["log_status"], "OK");
+    assert_eq!(record.time_ms, Some(1_764_410_400_000));
+    assert_eq!(record.shared.bytes, Some(4321));
+    // The other 15, kept as written and in order, `-` included: the line did not fit.
+    let extra = fields["extra_fields"].as_array().unwrap();
+    assert_eq!(extra.len(), 15);
+    assert_eq!(extra[0], "vpc-0a1b2c3d4e5f67890");
+    assert_eq!(extra[7], "us-east-1");
+    assert_eq!(extra[9], "-");
+    assert_eq!(extra[14], "8");
+    // Nothing of them is typed under a name the default format does not have.
+    assert!(!fields.contains_key("vpc_id") && !fields.contains_key("traffic_path"));
+
+    let ecs = " arn:aws:ecs:us-east-1:123456789012:cluster/prod prod - - - - - - - - BPA";
+    let v8 = format!("{v5}{ecs}");
+    let record = parse(&v8, Context::default()).unwrap();
+    let fields = check::typed(&record.fields, FIELDS);
+    let extra = fields["extra_fields"].as_array().unwrap();
+    assert_eq!(extra.len(), 26);
+    assert_eq!(extra[25], "BPA");
+
+    // Extra values that are all `-` are kept too: the count is the mismatch.
+    let dashes = format!("{} - -", DEFAULT.lines().nth(1).unwrap());
+    let record = parse(&dashes, Context::default()).unwrap();
+    assert_eq!(object(&record)["extra_fields"], json!(["-", "-"]));
+    // A default-format line has none.
+    let plain = parse(DEFAULT.lines().nth(1).unwrap(), Context::default()).unwrap();
+    assert!(!object(&plain).contains_key("extra_fields"));
+}
+
 #[test]
 fn documented_names_map_to_their_snake_case_in_fields() {
-    for (index, (key, _)) in FIELDS.iter().enumerate() {
+    let documented = FIELDS.iter().filter(|(key, _)| *key != "extra_fields");
+    for (index, (key, _)) in documented.enumerate() {
         assert_eq!(position(&key.replace('_', "-")), Some(index), "{key}");
     }
     let header = DEFAULT.lines().next().unwrap().split(' ');
