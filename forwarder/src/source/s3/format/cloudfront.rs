@@ -381,7 +381,8 @@ fn snake_case(name: &str) -> String {
 /// value when the decoded bytes are not UTF-8 (`%FF`): decoding it would lose what was logged.
 fn decode(value: &str, escapes: Escapes) -> Cow<'_, str> {
     let hex = escapes == Escapes::UrlAndHex;
-    if !value.contains('%') && !(hex && value.contains("\\x")) {
+    let escaped = value.contains('%') || (hex && value.contains("\\x"));
+    if !escaped {
         return Cow::Borrowed(value);
     }
     let bytes = value.as_bytes();
