@@ -4,11 +4,15 @@
 //! A file is the W3C extended log format, tab-separated: a `#Version:` and a `#Fields:` line, then
 //! one request a line. Values are mapped by the names of the `#Fields:` line (the reader hands them
 //! over as [`Context::header`]), not by position; a line read without one falls back to the
-//! documented order of the 33 fields. Extra trailing values are ignored. A line with fewer
-//! values than its `#Fields:` line names is read as far as it goes, as long as it reaches the
-//! `date` and `time` fields, and the names it has no value for are listed, in snake_case, in
-//! `missing_fields`. A line without a `#Fields:` line may be shorter than the documented order
-//! too (AWS added fields over the years), and is read as far as it goes without a mark.
+//! documented order of the 33 fields. A line with more values than its layout (the `#Fields:`
+//! line's names, or the 33) keeps the values after them, as written and in order, in
+//! `extra_fields`, `-` included, as flow logs do; empty values at the end of a line (a
+//! trailing tab, as in the third line of the reference page's example) are not values and make no
+//! list. A line with fewer values than its `#Fields:` line names is read as far as it goes, as
+//! long as it reaches the `date` and `time` fields, and the names it has no value for are listed,
+//! in snake_case, in `missing_fields`. A line without a `#Fields:` line may be shorter than the
+//! documented order too (AWS added fields over the years), and is read as far as it goes without
+//! a mark.
 //!
 //! A field's name is AWS's in snake_case: lower case, `-` and `(` become `_`, `)` is dropped
 //! (`cs(User-Agent)` → `cs_user_agent`). A name this module does not know (a field AWS adds later)
@@ -92,8 +96,9 @@ fn header(_: u64, line: &str) -> Option<HeaderLine> {
 }
 
 /// The documented fields, in the documented order (the order of a line without a `#Fields:`
-/// line), under their snake_case names; then `missing_fields`, the names of the `#Fields:` line
-/// that a shorter line has no value for.
+/// line), under their snake_case names; then Sluice's: `extra_fields`, the values of a longer
+/// line after those its layout names, and `missing_fields`, the names of the `#Fields:` line that
+/// a shorter line has no value for.
 pub(crate) const FIELDS: &[(&str, FieldType)] = &[
     ("date", FieldType::Date),
     ("time", FieldType::Keyword),
@@ -128,11 +133,12 @@ pub(crate) const FIELDS: &[(&str, FieldType)] = &[
     ("sc_content_len", FieldType::Long),
     ("sc_range_start", FieldType::Long),
     ("sc_range_end", FieldType::Long),
+    ("extra_fields", FieldType::Keyword),
     ("missing_fields", FieldType::Keyword),
 ];
 
-/// How many of [`FIELDS`] are CloudFront's own: all but `missing_fields`.
-const DOCUMENTED: usize = FIELDS.len() - 1;
+/// How many of [`FIELDS`] are CloudFront's own: all but `extra_fields` and `missing_fields`.
+const DOCUMENTED: usize = FIELDS.len() - 2;
 
 // Positions in FIELDS of the fields the shared ones and `@timestamp` come from.
 const DATE: usize = 0;
@@ -217,7 +223,11 @@ pub fn parse(line: &str, context: Context<'_>) -> Result<AccessRecord<'static>, 
                 }
             }
             if let Some(missing) = names.get(values.len()..).filter(|names| !names.is_empty()) {
-                write_missing(&mut line_out.out, missing);
+                write_list(
+                    &mut line_out.out,
+                    "missing_fields",
+                    missing.iter().map(|n| snake_case(n)),
+                );
             }
         }
         None => {
@@ -225,6 +235,10 @@ pub fn parse(line: &str, context: Context<'_>) -> Result<AccessRecord<'static>, 
                 line_out.known(index, value)?;
             }
         }
+    }
+    let layout = context.header.map_or(DOCUMENTED, <[String]>::len);
+    if let Some(extra) = extra_values(&values, layout) {
+        write_list(&mut line_out.out, "extra_fields", extra.iter().copied());
     }
     line_out.finish(need_time)
 }
@@ -320,18 +334,27 @@ fn reach(names: &[String]) -> usize {
         .map_or(1, |at| at + 1)
 }
 
-/// `missing_fields`: the names, in snake_case, of the `#Fields:` line's last fields, which the
+/// The values of a line after the `layout` its layout names, as written and in order, if it has
+/// any but empty ones at its end: a line that ends with a tab has an empty last value, which
+/// holds nothing (the third line of the reference page's example does).
+fn extra_values<'v>(values: &'v [&'v str], layout: usize) -> Option<&'v [&'v str]> {
+    let written = values.iter().rposition(|value| !value.is_empty())? + 1;
+    values.get(layout..written).filter(|extra| !extra.is_empty())
+}
+
+/// A list of strings under `key`: `extra_fields`, the values after the layout's, or
+/// `missing_fields`, the names, in snake_case, of the `#Fields:` line's last fields, which the
 /// line has no value for.
-fn write_missing(out: &mut FieldWriter, names: &[String]) {
+fn write_list<S: AsRef<str>>(out: &mut FieldWriter, key: &str, items: impl Iterator<Item = S>) {
     let mut json = String::from("[");
-    for name in names {
+    for item in items {
         if json.len() > 1 {
             json.push(',');
         }
-        push_str(&mut json, &snake_case(name));
+        push_str(&mut json, item.as_ref());
     }
     json.push(']');
-    out.raw_json("missing_fields", &json);
+    out.raw_json(key, &json);
 }
 
 /// `x-forwarded-for`: one address, or the list of a request that went through several proxies

@@ -99,19 +99,52 @@ fn the_documented_example_file_parses_into_typed_fields() {
     assert_eq!(records[5].shared.user_agent.as_deref(), Some("curl/7.55.1"));
 }
 
+/// The reference page's example file
+/// (<https://docs.aws.amazon.com/AmazonCloudFront/latest/DeveloperGuide/standard-logs-reference.html>),
+/// its lines given values after the 33 its `#Fields` line names, written for this test.
 #[test]
-fn an_extra_trailing_value_is_ignored() {
-    // The third line of the documented file ends with a tab: 34 values for 33 names.
+fn values_after_the_layout_are_kept_in_extra_fields() {
+    let header: Vec<String> = SAMPLE.lines().nth(1).unwrap()[8..]
+        .split_whitespace()
+        .map(str::to_string)
+        .collect();
+    let context = Context {
+        header: Some(&header),
+    };
+    let first = SAMPLE.lines().nth(2).unwrap();
+    let longer = format!("{first}\tnew-value\t-\ta%20b");
+    let record = parse(&longer, context).unwrap();
+    assert_typed(&record);
+    // As written, in order: `-` kept, nothing decoded.
+    assert_eq!(
+        object(&record)["extra_fields"],
+        json!(["new-value", "-", "a%20b"])
+    );
+    // The 33 typed fields are those of the line without them.
+    let mut fields = object(&record);
+    fields.remove("extra_fields");
+    assert_eq!(fields, object(&parse(first, context).unwrap()));
+
+    // The third line of the documented file ends with a tab: 34 values for 33 names, the last
+    // empty. It holds nothing, so it makes no list.
     let third = SAMPLE.lines().nth(4).unwrap();
     assert_eq!(third.split('\t').count(), 34);
     let records = parse_file(SAMPLE);
+    assert!(
+        records
+            .iter()
+            .all(|r| !object(r.as_ref().unwrap()).contains_key("extra_fields"))
+    );
     assert_eq!(
         object(records[2].as_ref().unwrap()).len(),
         object(records[0].as_ref().unwrap()).len()
     );
-    let longer = format!("{third}\tnew-value");
-    let record = parse(&longer, Context::default()).unwrap();
-    assert_eq!(object(&record), object(records[2].as_ref().unwrap()));
+    // Read without a `#Fields` line, by the documented 33: an empty value before one that is
+    // written is kept.
+    let record = parse(&format!("{third}\tnew-value"), Context::default()).unwrap();
+    let mut fields = object(&record);
+    assert_eq!(fields.remove("extra_fields"), Some(json!(["", "new-value"])));
+    assert_eq!(fields, object(records[2].as_ref().unwrap()));
 }
 
 /// The documented header's first line, its last two values cut: 31 values where the `#Fields`
