@@ -16,6 +16,12 @@
 //! kept when every value in it is `-`: a flow log has no such practice, and the mismatch is the
 //! news.
 //!
+//! A line with fewer values than its layout names is read as far as it goes, as CloudFront's is,
+//! and the names it has no value for are listed, as they would have been keyed, in
+//! `missing_fields`, as long as it reaches `start`, the record's time: a line that stops before
+//! it does not parse. (A header line that names no `start` gives its lines no time; they need
+//! only one value.)
+//!
 //! Names are AWS's with `-` as `_` (`log-status` → `log_status`); a name this module does not know
 //! is kept by that rule as a string, which the index template's dynamic rule maps as a keyword.
 //! `-` (not applicable, or not computed) is left out, so `NODATA` and `SKIPDATA` records keep what
@@ -70,7 +76,8 @@ fn header(number: u64, line: &str) -> Option<HeaderLine> {
 }
 
 /// The documented fields, by the version that brought them; the first 14 are the default format.
-/// Then `extra_fields`, the values of a line after those its layout names.
+/// Then Sluice's: `extra_fields`, the values of a line after those its layout names, and
+/// `missing_fields`, the names of its layout that a shorter line has no value for.
 pub(crate) const FIELDS: &[(&str, FieldType)] = &[
     // Version 2, the default format, in its order.
     ("version", FieldType::Long),
@@ -120,6 +127,7 @@ pub(crate) const FIELDS: &[(&str, FieldType)] = &[
     ("reject_reason", FieldType::Keyword),
     // Sluice's: what a line holds beyond its layout.
     ("extra_fields", FieldType::Keyword),
+    ("missing_fields", FieldType::Keyword),
 ];
 
 /// The fields of the default format: the first ones of [`FIELDS`].
@@ -189,37 +197,12 @@ pub fn parse(line: &str, context: Context<'_>) -> Result<AccessRecord<'static>, 
         time_ms: None,
     };
     match context.header {
-        Some(names) => {
-            if values.len() < names.len() {
-                return Err(RecordError::TooFewValues {
-                    count: values.len(),
-                    layout: format!("values where the header line names {}", names.len()),
-                });
-            }
-            for (name, value) in names.iter().zip(&values) {
-                match position(name) {
-                    Some(index) => record.known(index, value)?,
-                    None => record.out.str(&name.replace('-', "_"), value),
-                }
-            }
-        }
-        None => {
-            if values.len() < DEFAULT_FORMAT {
-                return Err(RecordError::TooFewValues {
-                    count: values.len(),
-                    layout: format!(
-                        "values where the default format has {DEFAULT_FORMAT} (no header line names others)"
-                    ),
-                });
-            }
-            for (index, value) in values.iter().take(DEFAULT_FORMAT).enumerate() {
-                record.known(index, value)?;
-            }
-        }
+        Some(names) => record.by_header(names, &values)?,
+        None => record.by_default_format(&values)?,
     }
     let layout = context.header.map_or(DEFAULT_FORMAT, <[String]>::len);
     if let Some(extra) = values.get(layout..).filter(|extra| !extra.is_empty()) {
-        write_extra(&mut record.out, extra);
+        write_list(&mut record.out, "extra_fields", extra.iter().copied());
     }
     Ok(AccessRecord {
         time_ms: record.time_ms,
@@ -228,18 +211,20 @@ pub fn parse(line: &str, context: Context<'_>) -> Result<AccessRecord<'static>, 
     })
 }
 
-/// `extra_fields`: the values after those the layout names, as written and in order, `-`
-/// included (a line may have every one `-`, yet it still did not fit its layout).
-fn write_extra(out: &mut FieldWriter, values: &[&str]) {
+/// A list of strings under `key`: `extra_fields`, the values after those the layout names, as
+/// written and in order, `-` included (a line may have every one `-`, yet it still did not fit
+/// its layout); or `missing_fields`, the names of the layout's last fields, which the line has no
+/// value for.
+fn write_list<S: AsRef<str>>(out: &mut FieldWriter, key: &str, items: impl Iterator<Item = S>) {
     let mut json = String::from("[");
-    for value in values {
+    for item in items {
         if json.len() > 1 {
             json.push(',');
         }
-        push_str(&mut json, value);
+        push_str(&mut json, item.as_ref());
     }
     json.push(']');
-    out.raw_json("extra_fields", &json);
+    out.raw_json(key, &json);
 }
 
 /// A record being written.
@@ -250,6 +235,57 @@ struct Record {
 }
 
 impl Record {
+    /// Writes a line read by the header line's `names`, as far as it goes: it must reach
+    /// `start`, if they name it.
+    fn by_header(&mut self, names: &[String], values: &[&str]) -> Result<(), RecordError> {
+        let needed = names
+            .iter()
+            .position(|name| name == "start")
+            .map_or(1, |at| at + 1);
+        if values.len() < needed {
+            return Err(RecordError::TooFewValues {
+                count: values.len(),
+                layout: format!(
+                    "values where the header line names {}, {needed} to its start",
+                    names.len()
+                ),
+            });
+        }
+        for (name, value) in names.iter().zip(values) {
+            match position(name) {
+                Some(index) => self.known(index, value)?,
+                None => self.out.str(&name.replace('-', "_"), value),
+            }
+        }
+        if let Some(missing) = names.get(values.len()..).filter(|names| !names.is_empty()) {
+            let keys = missing.iter().map(|name| name.replace('-', "_"));
+            write_list(&mut self.out, "missing_fields", keys);
+        }
+        Ok(())
+    }
+
+    /// Writes a line read by the default format, as far as it goes: it must reach `start`.
+    fn by_default_format(&mut self, values: &[&str]) -> Result<(), RecordError> {
+        if values.len() <= START {
+            return Err(RecordError::TooFewValues {
+                count: values.len(),
+                layout: format!(
+                    "values where the default format has {DEFAULT_FORMAT}, {} to its start (no header line names others)",
+                    START + 1
+                ),
+            });
+        }
+        for (index, value) in values.iter().take(DEFAULT_FORMAT).enumerate() {
+            self.known(index, value)?;
+        }
+        let missing = FIELDS.get(values.len()..DEFAULT_FORMAT);
+        if let Some(missing) = missing.filter(|fields| !fields.is_empty()) {
+            let keys = missing.iter().map(|(key, _)| *key);
+            write_list(&mut self.out, "missing_fields", keys);
+        }
+        Ok(())
+    }
+
     /// Writes the value of a documented field, typed, and keeps what the shared fields need.
     fn known(&mut self, index: usize, value: &str) -> Result<(), RecordError> {
         let (key, kind) = FIELDS[index];

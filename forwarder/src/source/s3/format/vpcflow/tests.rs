@@ -270,9 +270,69 @@ fn a_line_longer_than_the_default_format_keeps_the_rest_in_extra_fields() {
     assert!(!object(&plain).contains_key("extra_fields"));
 }
 
+/// The first default-format record of the examples page
+/// (<https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-records-examples.html>), cut
+/// short for this test; and lines written for it in a custom format of fields AWS documents
+/// (<https://docs.aws.amazon.com/vpc/latest/userguide/flow-log-records.html>, "Available fields").
+#[test]
+fn a_line_shorter_than_its_layout_is_read_as_far_as_it_goes() {
+    let full: Vec<&str> = DEFAULT.lines().nth(1).unwrap().split(' ').collect();
+    let record = parse(&full[..12].join(" "), Context::default()).unwrap();
+    let fields = check::typed(&record.fields, FIELDS);
+    assert_eq!(fields["srcaddr"], "172.31.16.139");
+    assert_eq!(fields["end"], "2014-12-14T04:07:50.000Z");
+    assert_eq!(fields["missing_fields"], json!(["action", "log_status"]));
+    assert_eq!(record.time_ms, Some(1_418_530_010_000));
+    assert_eq!(record.shared.bytes, Some(4249));
+    // `start` is the last value it needs.
+    let record = parse(&full[..11].join(" "), Context::default()).unwrap();
+    assert_eq!(
+        object(&record)["missing_fields"],
+        json!(["end", "action", "log_status"])
+    );
+    assert_eq!(
+        parse(&full[..10].join(" "), Context::default()).unwrap_err(),
+        "10 values where the default format has 14, 11 to its start (no header line names others)"
+    );
+
+    // By a header line: its names, keyed as they would have been, unknown ones too.
+    let header: Vec<String> = "version vpc-id start action log-status flow-direction some-future-field"
+        .split(' ')
+        .map(str::to_string)
+        .collect();
+    let context = Context {
+        header: Some(&header),
+    };
+    let record = parse("5 vpc-0a1b2c3d4e5f67890 1764410400 ACCEPT", context).unwrap();
+    let fields = check::typed(&record.fields, FIELDS);
+    assert_eq!(fields["action"], "ACCEPT");
+    assert_eq!(
+        fields["missing_fields"],
+        json!(["log_status", "flow_direction", "some_future_field"])
+    );
+    assert_eq!(record.time_ms, Some(1_764_410_400_000));
+    assert_eq!(
+        parse("5 vpc-0a1b2c3d4e5f67890", context).unwrap_err(),
+        "2 values where the header line names 7, 3 to its start"
+    );
+    // A whole line has none.
+    let whole = "5 vpc-0a1b2c3d4e5f67890 1764410400 ACCEPT OK ingress later";
+    assert!(!object(&parse(whole, context).unwrap()).contains_key("missing_fields"));
+    // A header line without `start` gives no time: one value is a line.
+    let header: Vec<String> = ["interface-id", "srcaddr", "dstaddr"].map(str::to_string).into();
+    let context = Context {
+        header: Some(&header),
+    };
+    let record = parse("eni-0a1b2c3d4e5f67890", context).unwrap();
+    assert_eq!(object(&record)["missing_fields"], json!(["srcaddr", "dstaddr"]));
+    assert_eq!(record.time_ms, None);
+}
+
 #[test]
 fn documented_names_map_to_their_snake_case_in_fields() {
-    let documented = FIELDS.iter().filter(|(key, _)| *key != "extra_fields");
+    let documented = FIELDS
+        .iter()
+        .filter(|(key, _)| !matches!(*key, "extra_fields" | "missing_fields"));
     for (index, (key, _)) in documented.enumerate() {
         assert_eq!(position(&key.replace('_', "-")), Some(index), "{key}");
     }
@@ -300,11 +360,11 @@ fn bad_lines_say_what_is_wrong() {
     assert_eq!(parse(" \t ", Context::default()).unwrap_err(), "empty line");
     assert_eq!(
         parse("hello world", context).unwrap_err(),
-        "2 values where the header line names 14"
+        "2 values where the header line names 14, 11 to its start"
     );
     assert_eq!(
         parse("hello world", Context::default()).unwrap_err(),
-        "2 values where the default format has 14 (no header line names others)"
+        "2 values where the default format has 14, 11 to its start (no header line names others)"
     );
     let line = DEFAULT.lines().nth(1).unwrap();
     assert_eq!(
