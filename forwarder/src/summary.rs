@@ -22,7 +22,7 @@ pub struct Summary {
     /// Total time spent waiting for `_bulk` answers, in milliseconds.
     pub bulk_ms: u64,
     /// Access log lines that did not parse, indexed as text with a `parse_error` (part of
-    /// `indexed`).
+    /// `indexed`: counted when the document is created, not when it was already there).
     #[serde(skip_serializing_if = "is_zero")]
     pub unparsed: u64,
     /// Objects read from S3 (to the end or not).

@@ -184,7 +184,7 @@ fn documents(builder: &DocumentBuilder, chunk: Chunk) -> (Vec<Document>, Summary
             builder.record_documents(&Arc::new(records))
         }
     };
+    // `unparsed` is counted where documents are indexed, as `indexed` is (`Document::unparsed`).
     summary.skipped += documents.skipped as u64;
-    summary.unparsed += documents.unparsed as u64;
     (documents.docs, summary)
 }
