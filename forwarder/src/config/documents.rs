@@ -103,6 +103,14 @@ fn s3_index_prefixes(raw: &RawConfig) -> Result<Vec<(Format, String)>, SettingEr
                 &"CloudWatch Logs events from Firehose files go where subscribed events go (INDEX_PREFIX)",
             ));
         }
+        if let Some(why) = format.skipped() {
+            return Err(invalid(
+                pair,
+                &format_args!(
+                    "{format} objects make no documents ({why}); an S3_FORMATS rule can name json-lines for them"
+                ),
+            ));
+        }
         prefixes.push((format, prefix.trim().to_string()));
     }
     Ok(prefixes)

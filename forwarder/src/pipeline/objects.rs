@@ -84,15 +84,8 @@ impl Pipeline {
                     }
                 }
                 ObjectEvent::Read { task, read } => {
-                    outcome.summary.objects += 1;
                     unfinished.remove(&key(&task));
-                    tracing::info!(
-                        object = %task.url(),
-                        format = %read.meta.format,
-                        records = read.records,
-                        bytes = read.bytes,
-                        "object read"
-                    );
+                    count_read(&mut outcome.summary, &task, &read);
                 }
                 ObjectEvent::Failed { task, error } => {
                     outcome.summary.objects += 1;
@@ -160,6 +153,26 @@ impl Pipeline {
             while reading.join_next().await.is_some() {}
         });
         receiver
+    }
+}
+
+/// Counts an object read to the end, or skipped for its format (a CloudTrail digest file): a
+/// skipped object is acknowledged like one read, and counted so that it is seen.
+fn count_read(summary: &mut Summary, task: &ObjectTask, read: &ObjectRead) {
+    summary.objects += 1;
+    let format = read.meta.format;
+    match format.skipped() {
+        Some(why) => {
+            summary.objects_skipped += 1;
+            tracing::info!(object = %task.url(), format = %format, why, "object skipped");
+        }
+        None => tracing::info!(
+            object = %task.url(),
+            format = %format,
+            records = read.records,
+            bytes = read.bytes,
+            "object read"
+        ),
     }
 }
 
