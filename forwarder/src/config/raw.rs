@@ -92,7 +92,15 @@ pub struct RawConfig {
         value_parser = keyword::<keywords::Multiline>()
     )]
     pub multiline: Option<String>,
-    #[arg(long, env = "REDACT_BUILTIN", help = "true (default) | false")]
+    #[arg(
+        long,
+        env = "REDACT_BUILTIN",
+        help = "true (default) | false | a list of built-in rules, e.g. all,-aws-access-key-id or \
+                cookie,private-key (-name switches one off); rules: json-field, key-value, \
+                basic-auth, bearer-token, aws-access-key-id, aws-secret-access-key, jwt, \
+                private-key, url-password, slack-webhook, cookie, github-token, gitlab-token, \
+                slack-token, stripe-key, google-api-key, npm-token"
+    )]
     pub redact_builtin: Option<String>,
     #[arg(long, env = "REDACT_PATTERNS", help = "JSON array of extra regexes to redact")]
     pub redact_patterns: Option<String>,

@@ -37,7 +37,7 @@ fn aws_keys() {
 #[test]
 fn the_json_field_matcher_finds_exactly_what_its_regular_expression_finds() {
     let oracle = Regex::new(JSON_FIELD_RULE).expect("compiles");
-    let triggers = &Builtin::new().triggers;
+    let triggers = &Builtin::new(RuleSet::ALL).triggers;
     let corpus = [
         r#"{"password":"x","token":7,"ok":true}"#,
         r#"{"user":"bob","api_key" : "k-1","apiKey":-3.5e+2,"Secret":"a\"b"}"#,
