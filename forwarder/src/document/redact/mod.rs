@@ -294,6 +294,8 @@ impl Builtin {
     fn spans_at_hits(&self, text: &str, hits: &[(Range<usize>, Rules)], spans: &mut Spans) {
         let bytes = text.as_bytes();
         for (hit, rules) in hits {
+            // A word of a rule switched off calls for nothing, whatever other words called for.
+            let rules = rules & self.enabled;
             if rules & TOKEN != 0 {
                 spans.extend(self.tokens.at(text, hit));
             } else if rules & PRIVATE_KEY != 0 {

@@ -322,11 +322,20 @@ fn one_line_per_rule() -> Vec<(Rule, String)> {
 fn every_rule_switches_on_and_off_alone() {
     let lines = one_line_per_rule();
     assert_eq!(lines.len(), Rule::ALL.len(), "a line for every rule");
-    for (rule, line) in lines {
+    for (i, (rule, line)) in lines.iter().enumerate() {
+        let rule = *rule;
         let all_but = Redactor::new(RuleSet::ALL.without(rule), &[]).expect("valid");
-        assert_eq!(all_but.redact(&line), line, "all,-{rule}");
+        assert_eq!(all_but.redact(line), *line, "all,-{rule}");
+        // Beside a line of a rule still on, which is redacted and this one not.
+        let (other, beside) = &lines[(i + 1) % lines.len()];
+        let both = all_but.redact(&format!("{beside}\n{line}")).into_owned();
+        assert!(both.ends_with(&format!("\n{line}")), "all,-{rule}: {both}");
+        assert!(
+            both.contains(REDACTED),
+            "all,-{rule} still redacts {other}: {both}"
+        );
         let alone = Redactor::new(RuleSet::NONE.with(rule), &[]).expect("valid");
-        assert!(alone.redact(&line).contains(REDACTED), "{rule} alone: {line}");
-        assert!(redact(&line).contains(REDACTED), "every rule: {line}");
+        assert!(alone.redact(line).contains(REDACTED), "{rule} alone: {line}");
+        assert!(redact(line).contains(REDACTED), "every rule: {line}");
     }
 }
