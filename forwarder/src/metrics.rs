@@ -44,6 +44,10 @@ fn write(mut emf: Emf, dimensions: &[(&str, &str)], counts: &Summary, bulk_laten
     if counts.tag_lookups_failed > 0 {
         emf.count("TagLookupsFailed", counts.tag_lookups_failed);
     }
+    // Only where a bucket holds objects of no logs (CloudTrail digest files).
+    if counts.objects_skipped > 0 {
+        emf.count("ObjectsSkipped", counts.objects_skipped);
+    }
     emf.values("BulkLatencyMs", Unit::Milliseconds, bulk_latency_ms);
     emf.to_string()
 }

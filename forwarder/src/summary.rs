@@ -22,7 +22,7 @@ pub struct Summary {
     /// Total time spent waiting for `_bulk` answers, in milliseconds.
     pub bulk_ms: u64,
     /// Access log lines that did not parse, indexed as text with a `parse_error` (part of
-    /// `indexed`).
+    /// `indexed`: counted when the document is created, not when it was already there).
     #[serde(skip_serializing_if = "is_zero")]
     pub unparsed: u64,
     /// Objects read from S3 (to the end or not).
@@ -31,6 +31,10 @@ pub struct Summary {
     /// Objects that could not be read to the end: their notification is reported failed.
     #[serde(skip_serializing_if = "is_zero")]
     pub objects_failed: u64,
+    /// Objects not read because their format holds no logs (CloudTrail digest files): part of
+    /// `objects`, acknowledged, no event counted.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub objects_skipped: u64,
     /// Log-group tag lookups that failed (throttled, denied, too slow): their batches went
     /// without tags.
     #[serde(skip_serializing_if = "is_zero")]
@@ -58,6 +62,7 @@ impl Summary {
         self.unparsed += other.unparsed;
         self.objects += other.objects;
         self.objects_failed += other.objects_failed;
+        self.objects_skipped += other.objects_skipped;
         self.tag_lookups_failed += other.tag_lookups_failed;
     }
 }
@@ -83,12 +88,16 @@ mod tests {
             unparsed: 3,
             objects: 2,
             objects_failed: 1,
+            objects_skipped: 1,
             tag_lookups_failed: 1,
         };
         let mut total = one;
         total.add(&one);
         assert_eq!(total.events, 20);
-        assert_eq!((total.objects, total.objects_failed), (4, 2));
+        assert_eq!(
+            (total.objects, total.objects_failed, total.objects_skipped),
+            (4, 2, 2)
+        );
         assert_eq!(total.tag_lookups_failed, 2);
         assert_eq!(total.indexed, 14);
         assert_eq!(total.retried, 6);

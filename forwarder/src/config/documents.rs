@@ -8,7 +8,7 @@ use sluice_edge::settings::{SettingError, boolean, choice, number, text};
 use super::RawConfig;
 use super::keywords;
 use crate::document::index::{IndexMode, IndexNaming, parse_rules, validate_index_name};
-use crate::document::redact::Redactor;
+use crate::document::redact::{Redactor, RuleSet};
 use crate::document::{DocumentFormat, DocumentOptions, MessageFilter, ObjectIndices};
 use crate::source::s3::format::{self, Format, S3Options};
 use crate::source::tags::TagSettings;
@@ -62,10 +62,17 @@ fn json_field(raw: &RawConfig) -> Result<String, SettingError> {
     Ok(field.to_string())
 }
 
-/// `REDACT_BUILTIN` and `REDACT_PATTERNS`.
+/// `REDACT_BUILTIN` (`true`, `false`, or a list of rules such as `all,-aws-access-key-id`) and
+/// `REDACT_PATTERNS`.
 fn redactor(raw: &RawConfig) -> Result<Redactor, SettingError> {
+    let rules = match text(&raw.redact_builtin) {
+        None => RuleSet::ALL,
+        Some(value) => {
+            RuleSet::parse(value).map_err(|err| SettingError::invalid("REDACT_BUILTIN", value, err))?
+        }
+    };
     let patterns = string_list(&raw.redact_patterns, "REDACT_PATTERNS")?;
-    Redactor::new(boolean(&raw.redact_builtin, "REDACT_BUILTIN", true)?, &patterns)
+    Redactor::new(rules, &patterns)
         .map_err(|err| SettingError::invalid("REDACT_PATTERNS", &err.pattern, &err.source))
 }
 
@@ -101,6 +108,14 @@ fn s3_index_prefixes(raw: &RawConfig) -> Result<Vec<(Format, String)>, SettingEr
             return Err(invalid(
                 pair,
                 &"CloudWatch Logs events from Firehose files go where subscribed events go (INDEX_PREFIX)",
+            ));
+        }
+        if let Some(why) = format.skipped() {
+            return Err(invalid(
+                pair,
+                &format_args!(
+                    "{format} objects make no documents ({why}); an S3_FORMATS rule can name json-lines for them"
+                ),
             ));
         }
         prefixes.push((format, prefix.trim().to_string()));

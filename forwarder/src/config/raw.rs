@@ -92,7 +92,15 @@ pub struct RawConfig {
         value_parser = keyword::<keywords::Multiline>()
     )]
     pub multiline: Option<String>,
-    #[arg(long, env = "REDACT_BUILTIN", help = "true (default) | false")]
+    #[arg(
+        long,
+        env = "REDACT_BUILTIN",
+        help = "true (default) | false | a list of built-in rules, e.g. all,-aws-access-key-id or \
+                cookie,private-key (-name switches one off); rules: json-field, key-value, \
+                basic-auth, bearer-token, aws-access-key-id, aws-secret-access-key, jwt, \
+                private-key, url-password, slack-webhook, cookie, github-token, gitlab-token, \
+                slack-token, stripe-key, google-api-key, npm-token"
+    )]
     pub redact_builtin: Option<String>,
     #[arg(long, env = "REDACT_PATTERNS", help = "JSON array of extra regexes to redact")]
     pub redact_patterns: Option<String>,
@@ -138,8 +146,8 @@ pub struct RawConfig {
         long,
         env = "S3_FORMATS",
         help = "S3 objects: GLOB=FORMAT rules on the key, first match wins (formats: \
-                cloudwatch-firehose, cloudtrail, json-lines, text-lines, alb, alb-connection, nlb, \
-                elb, cloudfront, waf, s3-access, vpc-flow; default: detected)"
+                cloudwatch-firehose, cloudtrail, cloudtrail-digest (skipped), json-lines, text-lines, \
+                alb, alb-connection, nlb, elb, cloudfront, waf, s3-access, vpc-flow; default: detected)"
     )]
     pub s3_formats: Option<String>,
     #[arg(

@@ -369,3 +369,39 @@ fn a_keyword_is_refused_with_its_names_and_its_flag_lists_them() {
         assert!(help.contains(name), "{name} missing from --help:\n{help}");
     }
 }
+
+/// Issue 28, item 5: `REDACT_BUILTIN` switches the built-in rules one at a time, keeps `true`
+/// and `false`, names an unknown rule with the valid ones, and every rule's name is in `--help`
+/// and in docs/configuration.md.
+#[test]
+fn redact_builtin_takes_a_list_of_rules() {
+    use crate::document::redact::rules;
+    let key_id = "GetObject by AKIA2EXAMPLE7KEYID01";
+    let redacted = |value: &str| {
+        let config = config(&[("REDACT_BUILTIN", value)], Purpose::DryRun).expect(value);
+        config.documents.redactor.redact(key_id).into_owned()
+    };
+    assert_eq!(redacted("true"), "GetObject by [REDACTED]");
+    assert_eq!(redacted("false"), key_id);
+    assert_eq!(redacted("all,-aws-access-key-id"), key_id);
+    assert_eq!(redacted("cookie,aws-access-key-id"), "GetObject by [REDACTED]");
+    let text = config(&[("REDACT_BUILTIN", "all,-aws-key-ids")], Purpose::DryRun)
+        .expect_err("no such rule")
+        .to_string();
+    assert!(
+        text.contains("REDACT_BUILTIN") && text.contains("\"aws-key-ids\""),
+        "{text}"
+    );
+    let help = <RawConfig as clap::Args>::augment_args(clap::Command::new("settings"))
+        .render_long_help()
+        .to_string();
+    let docs = include_str!("../../../docs/configuration.md");
+    for name in rules::names() {
+        assert!(text.contains(name), "{name} missing from the error: {text}");
+        assert!(help.contains(name), "{name} missing from --help");
+        assert!(
+            docs.contains(&format!("`{name}`")),
+            "{name} missing from docs/configuration.md"
+        );
+    }
+}

@@ -112,6 +112,9 @@ impl EventRef {
 pub struct RecordRef {
     records: Arc<Records>,
     position: usize,
+    /// The record is a line of a typed format that did not parse: its primary document holds it
+    /// as text with a `parse_error`, and counts as `unparsed` once it is indexed.
+    unparsed: bool,
 }
 
 impl RecordRef {
@@ -163,6 +166,12 @@ impl Document {
             Origin::Record(_) | Origin::Unreadable { .. } => 1,
         }
     }
+
+    /// Whether the document is a line that did not parse, indexed as text with a `parse_error`:
+    /// what delivery counts as `unparsed` when it is indexed (not when it was already there).
+    pub fn unparsed(&self) -> bool {
+        self.stage == Stage::Primary && matches!(&self.origin, Origin::Record(record) if record.unparsed)
+    }
 }
 
 /// The documents of one batch.
@@ -171,7 +180,8 @@ pub struct Documents {
     pub docs: Vec<Document>,
     /// Events left out by the include/exclude message patterns.
     pub skipped: usize,
-    /// Access log lines that did not parse: indexed as text with a `parse_error`.
+    /// Access log lines that did not parse, written as text with a `parse_error`. The run's
+    /// `unparsed` is counted at delivery instead ([`Document::unparsed`]): of these, those indexed.
     pub unparsed: usize,
 }
 

@@ -65,27 +65,27 @@ impl RecordShape {
                 out.skipped += 1;
                 continue;
             }
-            let origin = RecordRef {
-                records: Arc::clone(records),
-                position,
-            };
             let message = self.redacted(&record.text);
             let id = ids.id(record.number);
             header.write(&mut head, record.number);
-            let (source, time) = match &object.format.typed {
+            let (source, time, unparsed) = match &object.format.typed {
                 Some(typed) => {
                     let (source, time) = access_source(typed, record, (&head, &id), &message, context);
-                    out.unparsed += usize::from(time.is_err());
-                    (source, time.ok().flatten().unwrap_or(record.timestamp))
+                    let unparsed = time.is_err();
+                    (source, time.ok().flatten().unwrap_or(record.timestamp), unparsed)
                 }
                 None => {
                     let parsed = parse::parse(&message);
                     let fields = record_fields(record, &id, &reserved);
-                    (
-                        self.sluice.source(&head, &fields, &message, Some(&parsed)),
-                        record.timestamp,
-                    )
+                    let source = self.sluice.source(&head, &fields, &message, Some(&parsed));
+                    (source, record.timestamp, false)
                 }
+            };
+            out.unparsed += usize::from(unparsed);
+            let origin = RecordRef {
+                records: Arc::clone(records),
+                position,
+                unparsed,
             };
             out.docs.push(Document {
                 index: indices.index_for(time),

@@ -462,3 +462,31 @@ fn a_rejected_record_falls_back_then_is_dead_lettered_with_its_origin() {
     assert_eq!(source["s3"]["key"], "apps/prod-billing/app.log");
     assert_eq!(source["index"], "s3-2026.11.29");
 }
+
+/// Issue 28, item 5: a CloudTrail record read from S3 keeps the key id that signed the call, in
+/// its message and its JSON, while the same id written into free text beside a secret key is
+/// redacted. The record follows the layout of
+/// <https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-event-reference-user-identity.html>,
+/// its values made up here.
+#[test]
+fn a_cloudtrail_document_keeps_its_access_key_id() {
+    use crate::source::s3::Format;
+    let record = r#"{"eventVersion":"1.10","userIdentity":{"type":"IAMUser","principalId":"AIDA2EXAMPLEPRINCIPAL","accountId":"123456789012","accessKeyId":"AKIA2EXAMPLE7KEYID01","userName":"ana"},"eventTime":"2026-11-29T10:05:12Z","eventSource":"ssm.amazonaws.com","eventName":"PutParameter","requestParameters":{"name":"/ci/env","description":"AKIA2EXAMPLE7KEYID01 wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"}}"#;
+    let trail = records(Format::Cloudtrail, &[record]);
+    let docs = builder(DocumentOptions::default()).record_documents(&trail).docs;
+    let source = source(&docs[0]);
+    assert_eq!(
+        source["json"]["userIdentity"]["accessKeyId"],
+        "AKIA2EXAMPLE7KEYID01"
+    );
+    assert_eq!(
+        source["json"]["requestParameters"]["description"],
+        "[REDACTED] [REDACTED]"
+    );
+    let message = source["message"].as_str().expect("message");
+    assert!(
+        message.contains(r#""accessKeyId":"AKIA2EXAMPLE7KEYID01""#),
+        "{message}"
+    );
+    assert!(!message.contains("wJalrXUtnFEMI"), "{message}");
+}

@@ -39,8 +39,8 @@ pub struct RetryConfig {
 /// What [`Delivery::deliver`] achieved.
 #[derive(Debug, Clone, Default)]
 pub struct Delivered {
-    /// `indexed`, `duplicates`, `retried`, `dead_lettered`, `failed`, `fallbacks`, `bulk_requests`
-    /// and `bulk_ms`.
+    /// `indexed`, `duplicates`, `retried`, `dead_lettered`, `failed`, `fallbacks`, `unparsed`,
+    /// `bulk_requests` and `bulk_ms`.
     pub summary: Summary,
     /// The acknowledgements with at least one undelivered document.
     pub failed: BTreeSet<Ack>,
@@ -332,7 +332,10 @@ fn item_next(rebuild: &dyn Rebuild, doc: Document, outcome: ItemOutcome, deliver
                     summary.indexed += events;
                     summary.fallbacks += events;
                 }
-                Stage::Primary => summary.indexed += events,
+                Stage::Primary => {
+                    summary.indexed += events;
+                    summary.unparsed += u64::from(doc.unparsed());
+                }
             }
             Next::Done
         }
@@ -372,6 +375,82 @@ pub(crate) fn retry_backoff(base: Duration, attempt: u32, remaining: Duration) -
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::document::{DocumentBuilder, DocumentOptions};
+    use crate::source::s3::{Format, ObjectMeta, Record, Records};
+
+    /// The documents of an ALB log object: two lines of the layout of
+    /// <https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html#access-log-entry-syntax>
+    /// and two that are not ALB entries at all.
+    fn alb_documents(builder: &DocumentBuilder) -> Vec<Document> {
+        let entry = |client: &str| {
+            format!(
+                "http 2026-11-29T10:05:00.186641Z app/my-alb/50dc6c495c0c9188 {client}:2817 10.0.0.1:80 \
+                 0.000 0.001 0.000 200 200 34 366 \"GET http://www.example.com:80/ HTTP/1.1\" \"curl/8.5.0\" - -"
+            )
+        };
+        let lines = [
+            entry("192.0.2.1"),
+            "not an ALB entry".to_owned(),
+            entry("192.0.2.2"),
+            "neither is this".to_owned(),
+        ];
+        let records = Records {
+            ack: Ack::Invocation,
+            object: Arc::new(ObjectMeta {
+                bucket: "logs".into(),
+                key: "alb.log".into(),
+                etag: "e".into(),
+                last_modified_ms: 1_795_946_400_000,
+                format: Format::Alb,
+                key_fields: Vec::new(),
+            }),
+            header: None,
+            records: (lines.iter().enumerate())
+                .map(|(i, text)| Record {
+                    number: i as u64 + 1,
+                    timestamp: 1_795_946_400_000,
+                    text: text.clone(),
+                })
+                .collect(),
+        };
+        let documents = builder.record_documents(&Arc::new(records));
+        assert_eq!(documents.unparsed, 2, "two lines are no ALB entries");
+        documents.docs
+    }
+
+    /// Counts `docs` as a `_bulk` answer whose items all have `status`, as `settle` does.
+    fn count(builder: &DocumentBuilder, docs: Vec<Document>, status: u16) -> Summary {
+        let items: Vec<String> = (0..docs.len())
+            .map(|_| format!(r#"{{"create":{{"_index":"alb-2026.11.29","status":{status}}}}}"#))
+            .collect();
+        let body = format!(
+            r#"{{"took":3,"errors":{},"items":[{}]}}"#,
+            status != 201,
+            items.join(",")
+        );
+        let BulkOutcome::Items(outcomes) = classify(200, body.as_bytes(), docs.len()) else {
+            panic!("per-item outcomes expected");
+        };
+        let mut delivered = Delivered::default();
+        for (doc, outcome) in docs.into_iter().zip(outcomes) {
+            assert!(matches!(
+                item_next(builder, doc, outcome, &mut delivered),
+                Next::Done
+            ));
+        }
+        delivered.summary
+    }
+
+    /// Issue 28, item 9: a second delivery of the same lines finds them all there; the lines that
+    /// did not parse are duplicates then, not `unparsed`, which is part of `indexed`.
+    #[test]
+    fn unparsed_counts_only_lines_indexed_now() {
+        let builder = DocumentBuilder::new(DocumentOptions::default(), "us-east-2".into());
+        let first = count(&builder, alb_documents(&builder), 201);
+        assert_eq!((first.indexed, first.unparsed, first.duplicates), (4, 2, 0));
+        let again = count(&builder, alb_documents(&builder), 409);
+        assert_eq!((again.indexed, again.unparsed, again.duplicates), (0, 0, 4));
+    }
 
     #[test]
     fn full_jitter_stays_within_the_exponential_ceiling() {

@@ -84,15 +84,8 @@ impl Pipeline {
                     }
                 }
                 ObjectEvent::Read { task, read } => {
-                    outcome.summary.objects += 1;
                     unfinished.remove(&key(&task));
-                    tracing::info!(
-                        object = %task.url(),
-                        format = %read.meta.format,
-                        records = read.records,
-                        bytes = read.bytes,
-                        "object read"
-                    );
+                    count_read(&mut outcome.summary, &task, &read);
                 }
                 ObjectEvent::Failed { task, error } => {
                     outcome.summary.objects += 1;
@@ -163,6 +156,26 @@ impl Pipeline {
     }
 }
 
+/// Counts an object read to the end, or skipped for its format (a CloudTrail digest file): a
+/// skipped object is acknowledged like one read, and counted so that it is seen.
+fn count_read(summary: &mut Summary, task: &ObjectTask, read: &ObjectRead) {
+    summary.objects += 1;
+    let format = read.meta.format;
+    match format.skipped() {
+        Some(why) => {
+            summary.objects_skipped += 1;
+            tracing::info!(object = %task.url(), format = %format, why, "object skipped");
+        }
+        None => tracing::info!(
+            object = %task.url(),
+            format = %format,
+            records = read.records,
+            bytes = read.bytes,
+            "object read"
+        ),
+    }
+}
+
 /// The documents of one chunk of an object, and its counts.
 fn documents(builder: &DocumentBuilder, chunk: Chunk) -> (Vec<Document>, Summary) {
     let mut summary = Summary {
@@ -184,7 +197,7 @@ fn documents(builder: &DocumentBuilder, chunk: Chunk) -> (Vec<Document>, Summary
             builder.record_documents(&Arc::new(records))
         }
     };
+    // `unparsed` is counted where documents are indexed, as `indexed` is (`Document::unparsed`).
     summary.skipped += documents.skipped as u64;
-    summary.unparsed += documents.unparsed as u64;
     (documents.docs, summary)
 }

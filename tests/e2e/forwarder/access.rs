@@ -136,9 +136,14 @@ async fn access_logs_under_aws_key_layouts_become_typed_documents_once() {
     let forwarder = access_forwarder(&moto, &osmem).await;
 
     let first = backfill(&forwarder).await;
-    assert_eq!(first.summary.objects, 10);
+    assert_eq!(first.summary.objects, 12);
+    // Issue 28, item 8: the CloudTrail digest beside the logs is seen, and skipped.
+    assert_eq!(first.summary.objects_skipped, 1, "{:?}", first.summary);
     assert_eq!(first.summary.indexed, total, "{:?}", first.summary);
-    assert_eq!(first.summary.unparsed, 0, "every documented sample line parses");
+    assert_eq!(
+        first.summary.unparsed, UNPARSED,
+        "every documented sample line parses, and the lines written to fail do not"
+    );
     for (index, lines) in &expected {
         assert_eq!(osmem.count(index).await.expect("count"), *lines, "{index}");
     }
@@ -153,11 +158,19 @@ async fn access_logs_under_aws_key_layouts_become_typed_documents_once() {
     // A second run finds every document there: same ids.
     let second = backfill(&forwarder).await;
     assert_eq!((second.summary.indexed, second.summary.duplicates), (0, total));
+    // Issue 28, item 9: `unparsed` is part of `indexed`, so a run that indexed nothing has none.
+    assert_eq!(second.summary.unparsed, 0, "{:?}", second.summary);
     let all: Vec<&str> = expected.keys().copied().collect();
     assert_eq!(osmem.count(&all.join(",")).await.expect("count"), total);
 }
 
-/// The bucket with every sample under its key; the data lines expected per index pattern.
+/// Lines written for this test that are no ALB entries, in an object under the ALB layout: each
+/// is indexed as text with a `parse_error` and counted `unparsed`.
+const NOT_ALB: &str = "ALB entries start with their type\nand this line is none either\n";
+const UNPARSED: u64 = 2;
+
+/// The bucket with every sample under its key, and an ALB object of lines that do not parse; the
+/// data lines expected per index pattern.
 async fn put_the_samples(moto: &Moto) -> BTreeMap<&'static str, u64> {
     let s3 = moto.s3_client();
     s3.create_bucket().bucket(BUCKET).send().await.expect("bucket");
@@ -176,6 +189,29 @@ async fn put_the_samples(moto: &Moto) -> BTreeMap<&'static str, u64> {
             .unwrap_or_else(|err| panic!("PutObject {key}: {err:?}"));
         *expected.entry(index).or_default() += lines;
     }
+    let key = format!(
+        "{ELB}/123456789012_elasticloadbalancing_us-east-2_app.my-loadbalancer.50dc6c495c0c9188_20261129T1010Z_198.51.100.1_9zzz.log.gz"
+    );
+    s3.put_object()
+        .bucket(BUCKET)
+        .key(&key)
+        .body(gzip_bytes(NOT_ALB.as_bytes()).into())
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("PutObject {key}: {err:?}"));
+    *expected.entry("alb-*").or_default() += UNPARSED;
+    // A CloudTrail digest file (shape of
+    // https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-validation-digest-file-structure.html,
+    // values made up): skipped, no document.
+    let digest = json!({"awsAccountId": "123456789012", "digestStartTime": "2026-11-29T10:05:12Z",
+        "digestEndTime": "2026-11-29T11:05:12Z", "logFiles": []});
+    s3.put_object()
+        .bucket(BUCKET)
+        .key("AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/29/123456789012_CloudTrail-Digest_us-east-1_main_us-east-1_20261129T110512Z.json.gz")
+        .body(gzip_bytes(digest.to_string().as_bytes()).into())
+        .send()
+        .await
+        .expect("PutObject digest");
     expected
 }
 

@@ -2,13 +2,15 @@
 //!
 //! Built-in rules (each secret becomes `[REDACTED]`; names around it, such as the key of a
 //! `password=` pair, a cookie's name or a URL's user and host, are kept): bearer tokens,
-//! `Authorization: Basic` credentials, AWS access key ids (`AKIA…`/`ASIA…`), AWS secret access
-//! keys (40 characters of base64 with mixed case and digits), JWTs, `password=…`/`secret: …`-style
-//! pairs, JSON fields whose name contains password, passwd, secret, token, authorization,
-//! credential or api_key; and, after the default rule sets of gitleaks and detect-secrets
-//! ([`tokens`], [`private_key`], [`url_credentials`], [`cookie`]): GitHub, GitLab, Slack,
-//! Stripe live, Google API and npm keys, PEM private key blocks, passwords in URLs, Slack webhook
-//! paths and cookie values. Custom rules are regular expressions whose whole match is replaced.
+//! `Authorization: Basic` credentials, AWS access key ids (`AKIA…`/`ASIA…`) but in CloudTrail's
+//! and GuardDuty's own fields ([`access_key_id`]), AWS secret access keys (40 characters of
+//! base64 with mixed case and digits), JWTs, `password=…`/`secret: …`-style pairs, JSON fields
+//! whose name contains password, passwd, secret, token, authorization, credential or api_key;
+//! and, after the default rule sets of gitleaks and detect-secrets ([`tokens`], [`private_key`],
+//! [`url_credentials`], [`cookie`]): GitHub, GitLab, Slack, Stripe live, Google API and npm keys,
+//! PEM private key blocks, passwords in URLs, Slack webhook paths and cookie values. Each has a
+//! name ([`rules`]) and is switched on or off on its own (`REDACT_BUILTIN`). Custom rules are
+//! regular expressions whose whole match is replaced.
 //!
 //! Most messages contain none of the words the built-in rules need, so a single case-insensitive
 //! substring scan decides whether any rule runs at all; rules matched by hand then look only
@@ -21,19 +23,23 @@ use std::sync::Arc;
 use regex::{Captures, Regex};
 use smallvec::SmallVec;
 
+use self::access_key_id::redact_key_ids;
 use self::cookie::cookie_values_at;
 #[cfg(test)]
 use self::json_field::JSON_FIELD_RULE;
 use self::json_field::json_fields;
 use self::private_key::private_key_at;
+pub use self::rules::{Rule, RuleSet, UnknownRule};
 use self::secret_key::redact_secret_keys;
 use self::tokens::Tokens;
 use self::triggers::Triggers;
-use self::url_credentials::url_credential_at;
+use self::url_credentials::{UrlCredentials, url_credential_at};
 
+mod access_key_id;
 mod cookie;
 mod json_field;
 mod private_key;
+pub mod rules;
 mod secret_key;
 #[cfg(test)]
 mod tests;
@@ -117,16 +123,21 @@ const TRIGGERS: &[(&str, Rules)] = &[
     ("cookie", COOKIE),
 ];
 
-/// The built-in rules, compiled once.
+/// The built-in rules switched on, compiled once.
 #[derive(Debug, Clone)]
 struct Builtin {
+    rules: RuleSet,
+    /// The rule bits of the rules switched on: the others' trigger words call for nothing.
+    enabled: Rules,
     triggers: Triggers,
     tokens: Tokens,
+    urls: UrlCredentials,
     private_key_header: Regex,
     /// Applied in order when a trigger word of their bit occurs; `$pre` is kept, the rest of
     /// the match replaced.
     keyword_rules: Vec<(Rules, Regex)>,
-    sensitive_key: Regex,
+    /// The names of sensitive JSON fields, when `json-field` is on.
+    sensitive_key: Option<Regex>,
 }
 
 /// The trigger words found in a message: most have a few, kept without an allocation.
@@ -144,8 +155,28 @@ struct Span {
     end: usize,
 }
 
+/// The rule bits of `rules`.
+fn enabled_bits(rules: RuleSet) -> Rules {
+    let bits = [
+        (Rule::JsonField, JSON_FIELD),
+        (Rule::KeyValue, PAIR),
+        (Rule::BasicAuth, BASIC),
+        (Rule::BearerToken, BEARER),
+        (Rule::AwsAccessKeyId, ACCESS_KEY_ID),
+        (Rule::Jwt, JWT),
+        (Rule::PrivateKey, PRIVATE_KEY),
+        (Rule::UrlPassword, URL_CREDENTIALS),
+        (Rule::SlackWebhook, URL_CREDENTIALS),
+        (Rule::Cookie, COOKIE),
+    ];
+    let token = tokens::FAMILIES.iter().any(|family| rules.contains(family.rule));
+    bits.iter()
+        .filter(|(rule, _)| rules.contains(*rule))
+        .fold(if token { TOKEN } else { 0 }, |mask, (_, bit)| mask | bit)
+}
+
 impl Builtin {
-    fn new() -> Self {
+    fn new(on: RuleSet) -> Self {
         // JSON string or number fields, tokens, private keys, URL passwords and cookies are
         // matched by hand where their trigger words are (`json_field_at`, whose regular
         // expression is `JSON_FIELD_RULE`, and the modules named so); the other rules, each
@@ -165,23 +196,33 @@ impl Builtin {
                 PAIR,
                 r#"(?i)(?P<pre>\b[a-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey)[a-z0-9_.-]*\s*[=:]\s*)(?:\\"(?:[^"\\]|\\[^"])*\\"|"[^"]*"|'[^']*'|(?:[^\s,;&"'}\]\[<>\\]|\\[^"\s])+)"#,
             ),
-            // AWS access key ids (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_identifiers.html#identifiers-unique-ids).
-            (ACCESS_KEY_ID, r"(?P<pre>)\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"),
+            // AWS access key ids, kept in CloudTrail's and GuardDuty's fields (`access_key_id`).
+            (ACCESS_KEY_ID, access_key_id::PATTERN),
             // JWTs: base64url header and payload, both JSON objects (`eyJ` is `{"`).
             (
                 JWT,
                 r"(?P<pre>)\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*",
             ),
         ];
+        let enabled = enabled_bits(on);
         Builtin {
+            rules: on,
+            enabled,
             triggers: Triggers::new(),
-            tokens: Tokens::new(),
+            tokens: Tokens::new(on),
+            urls: UrlCredentials {
+                password: on.contains(Rule::UrlPassword),
+                slack_webhook: on.contains(Rule::SlackWebhook),
+            },
             private_key_header: Regex::new(private_key::HEADER).expect("built-in rule compiles"),
             keyword_rules: rules
                 .iter()
+                .filter(|(bit, _)| enabled & bit != 0)
                 .map(|(bit, rule)| (*bit, Regex::new(rule).expect("built-in rule compiles")))
                 .collect(),
-            sensitive_key: Regex::new(&format!("(?i){SENSITIVE_KEYS}")).expect("built-in rule compiles"),
+            sensitive_key: on
+                .contains(Rule::JsonField)
+                .then(|| Regex::new(&format!("(?i){SENSITIVE_KEYS}")).expect("built-in rule compiles")),
         }
     }
 
@@ -192,7 +233,7 @@ impl Builtin {
         let mut hits = Hits::new();
         self.triggers
             .scan(text.as_ref(), |range, rules| hits.push((range, rules)));
-        let mut needed = hits.iter().fold(0, |mask, (_, rules)| mask | rules);
+        let mut needed = hits.iter().fold(0, |mask, (_, rules)| mask | rules) & self.enabled;
         let mut structural = false;
         if needed & SPAN_RULES != 0 {
             let mut spans = Spans::new();
@@ -219,7 +260,8 @@ impl Builtin {
                             .iter()
                             .any(|span| span.value <= hit.start && hit.end <= span.end)
                     })
-                    .fold(0, |mask, (_, rules)| mask | rules);
+                    .fold(0, |mask, (_, rules)| mask | rules)
+                    & self.enabled;
                 text = Cow::Owned(replaced);
             }
         }
@@ -227,16 +269,21 @@ impl Builtin {
             if needed & bit == 0 {
                 continue;
             }
-            let replaced = rule.replace_all(&text, |caps: &Captures<'_>| {
-                let pre = caps.name("pre").map_or("", |m| m.as_str());
-                replacement(pre, &caps[0][pre.len()..])
-            });
+            let replaced = match *bit {
+                ACCESS_KEY_ID => redact_key_ids(rule, &text).map_or(Cow::Borrowed(text.as_ref()), Cow::Owned),
+                _ => rule.replace_all(&text, |caps: &Captures<'_>| {
+                    let pre = caps.name("pre").map_or("", |m| m.as_str());
+                    replacement(pre, &caps[0][pre.len()..])
+                }),
+            };
             if let Cow::Owned(replaced) = replaced {
                 text = Cow::Owned(replaced);
-                needed = self.triggers.rules_needed(&text);
+                needed = self.triggers.rules_needed(&text) & self.enabled;
             }
         }
-        if let Some(replaced) = redact_secret_keys(&text) {
+        if self.rules.contains(Rule::AwsSecretAccessKey)
+            && let Some(replaced) = redact_secret_keys(&text)
+        {
             text = Cow::Owned(replaced);
         }
         (text, structural)
@@ -247,12 +294,14 @@ impl Builtin {
     fn spans_at_hits(&self, text: &str, hits: &[(Range<usize>, Rules)], spans: &mut Spans) {
         let bytes = text.as_bytes();
         for (hit, rules) in hits {
+            // A word of a rule switched off calls for nothing, whatever other words called for.
+            let rules = rules & self.enabled;
             if rules & TOKEN != 0 {
                 spans.extend(self.tokens.at(text, hit));
             } else if rules & PRIVATE_KEY != 0 {
                 spans.extend(private_key_at(&self.private_key_header, text, hit));
             } else if rules & URL_CREDENTIALS != 0 {
-                spans.extend(url_credential_at(bytes, hit));
+                spans.extend(url_credential_at(bytes, hit, self.urls));
             } else if rules & COOKIE != 0 {
                 cookie_values_at(bytes, hit, spans);
             }
@@ -315,17 +364,19 @@ impl Default for Redactor {
     /// The built-in rules and no custom ones (`REDACT_BUILTIN=true`, `REDACT_PATTERNS` empty).
     fn default() -> Self {
         Redactor {
-            builtin: Some(Arc::new(Builtin::new())),
+            builtin: Some(Arc::new(Builtin::new(RuleSet::ALL))),
             custom: Arc::from([]),
         }
     }
 }
 
 impl Redactor {
-    /// A redactor with the built-in rules switched on or off, plus `custom` regular expressions.
-    pub fn new(builtin: bool, custom: &[String]) -> Result<Redactor, PatternError> {
+    /// A redactor with the built-in `rules` switched on (`true` for all of them, `false` for
+    /// none), plus `custom` regular expressions.
+    pub fn new(rules: impl Into<RuleSet>, custom: &[String]) -> Result<Redactor, PatternError> {
+        let rules = rules.into();
         Ok(Redactor {
-            builtin: builtin.then(|| Arc::new(Builtin::new())),
+            builtin: (!rules.is_empty()).then(|| Arc::new(Builtin::new(rules))),
             custom: compile_patterns(custom)?.into(),
         })
     }
@@ -352,17 +403,28 @@ impl Redactor {
         if let Some(builtin) = &self.builtin {
             (text, structural) = builtin.redact(text);
         }
+        (self.redact_custom(text), structural)
+    }
+
+    /// The text with the custom rules applied.
+    fn redact_custom<'a>(&self, mut text: Cow<'a, str>) -> Cow<'a, str> {
         for rule in self.custom.iter() {
             if let Cow::Owned(replaced) = rule.replace_all(&text, REDACTED) {
                 text = Cow::Owned(replaced);
             }
         }
-        (text, structural)
+        text
     }
 
     /// Redacts a parsed JSON value: sensitive fields become [`REDACTED`] whatever their value,
-    /// and every string goes through [`Redactor::redact`].
+    /// and every string goes through [`Redactor::redact`], but for the key ids of CloudTrail's
+    /// and GuardDuty's own fields ([`access_key_id`]), which only the custom rules see.
     pub(crate) fn redact_value(&self, value: &mut serde_json::Value) {
+        self.redact_value_in(value, None);
+    }
+
+    /// [`Redactor::redact_value`] for a value of the field `parent` holds, if any.
+    fn redact_value_in(&self, value: &mut serde_json::Value, parent: Option<&str>) {
         use serde_json::Value;
         match value {
             Value::String(text) => {
@@ -370,17 +432,25 @@ impl Redactor {
                     *text = replaced;
                 }
             }
-            Value::Array(items) => items.iter_mut().for_each(|item| self.redact_value(item)),
+            Value::Array(items) => items.iter_mut().for_each(|item| self.redact_value_in(item, None)),
             Value::Object(fields) => {
+                let sensitive = self.builtin.as_ref().and_then(|b| b.sensitive_key.as_ref());
+                let keeps_key_id = parent.is_some_and(|p| access_key_id::STRUCTURED_PARENTS.contains(&p));
                 for (key, field) in fields.iter_mut() {
-                    if self
-                        .builtin
-                        .as_ref()
-                        .is_some_and(|b| b.sensitive_key.is_match(key))
-                    {
-                        *field = Value::String(REDACTED.to_owned());
-                    } else {
-                        self.redact_value(field);
+                    match field {
+                        _ if sensitive.is_some_and(|rule| rule.is_match(key)) => {
+                            *field = Value::String(REDACTED.to_owned());
+                        }
+                        Value::String(text)
+                            if keeps_key_id
+                                && key == access_key_id::FIELD
+                                && access_key_id::is_key_id(text) =>
+                        {
+                            if let Cow::Owned(replaced) = self.redact_custom(Cow::Borrowed(text)) {
+                                *text = replaced;
+                            }
+                        }
+                        _ => self.redact_value_in(field, Some(key)),
                     }
                 }
             }

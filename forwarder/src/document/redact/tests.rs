@@ -37,7 +37,7 @@ fn aws_keys() {
 #[test]
 fn the_json_field_matcher_finds_exactly_what_its_regular_expression_finds() {
     let oracle = Regex::new(JSON_FIELD_RULE).expect("compiles");
-    let triggers = &Builtin::new().triggers;
+    let triggers = &Builtin::new(RuleSet::ALL).triggers;
     let corpus = [
         r#"{"password":"x","token":7,"ok":true}"#,
         r#"{"user":"bob","api_key" : "k-1","apiKey":-3.5e+2,"Secret":"a\"b"}"#,
@@ -261,4 +261,81 @@ fn a_token_inside_a_redacted_json_field_is_redacted_once() {
         value,
         serde_json::json!({"token": REDACTED, "url": "https://u:[REDACTED]@h/x", "n": 1})
     );
+}
+
+/// For each built-in rule, a line only it redacts (secrets fake, built here).
+fn one_line_per_rule() -> Vec<(Rule, String)> {
+    let fake = |n: usize| -> String {
+        "aB3dE5fG7hJ9kL2mN4pQ6rS8tU0vW1xY"
+            .chars()
+            .cycle()
+            .take(n)
+            .collect()
+    };
+    let lines = [
+        (Rule::JsonField, r#"{"credential":"c0ffee"}"#.to_owned()),
+        (Rule::KeyValue, "login passwd=hunter2".to_owned()),
+        (Rule::BasicAuth, "Authorization: Basic dXNlcjpwYXNz".to_owned()),
+        (Rule::BearerToken, "got Bearer abc.DEF-123".to_owned()),
+        (
+            Rule::AwsAccessKeyId,
+            "rotated AKIA2EXAMPLE7KEYID01 today".to_owned(),
+        ),
+        (
+            Rule::AwsSecretAccessKey,
+            "key wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".to_owned(),
+        ),
+        (
+            Rule::Jwt,
+            "id eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.dozjgNryP4J3jVmNHl0w5N".to_owned(),
+        ),
+        (
+            Rule::PrivateKey,
+            "-----BEGIN EC PRIVATE KEY-----\nMIIBOgIBAAJBAKj34\n-----END EC PRIVATE KEY-----".to_owned(),
+        ),
+        (Rule::UrlPassword, "db postgres://app:s3cr3t@db:5432/x".to_owned()),
+        (
+            Rule::SlackWebhook,
+            format!(
+                "POST https://hooks.slack.com/services/T0{}/B0{}/{}",
+                fake(8),
+                fake(8),
+                fake(24)
+            ),
+        ),
+        (Rule::Cookie, "Cookie: sid=q1w2e3r4".to_owned()),
+        (Rule::GithubToken, format!("push ghp_{}", fake(36))),
+        (Rule::GitlabToken, format!("gitlab glpat-{}", fake(20))),
+        (
+            Rule::SlackToken,
+            format!("bot xoxb-1234567890-1234567890123-{}", fake(24)),
+        ),
+        (Rule::StripeKey, format!("charge sk_live_{}", fake(24))),
+        (Rule::GoogleApiKey, format!("maps AIza{}", fake(35))),
+        (Rule::NpmToken, format!("publish npm_{}", fake(36))),
+    ];
+    lines.into()
+}
+
+/// Issue 28, item 5: each rule is switched on and off on its own, and alone does its work.
+#[test]
+fn every_rule_switches_on_and_off_alone() {
+    let lines = one_line_per_rule();
+    assert_eq!(lines.len(), Rule::ALL.len(), "a line for every rule");
+    for (i, (rule, line)) in lines.iter().enumerate() {
+        let rule = *rule;
+        let all_but = Redactor::new(RuleSet::ALL.without(rule), &[]).expect("valid");
+        assert_eq!(all_but.redact(line), *line, "all,-{rule}");
+        // Beside a line of a rule still on, which is redacted and this one not.
+        let (other, beside) = &lines[(i + 1) % lines.len()];
+        let both = all_but.redact(&format!("{beside}\n{line}")).into_owned();
+        assert!(both.ends_with(&format!("\n{line}")), "all,-{rule}: {both}");
+        assert!(
+            both.contains(REDACTED),
+            "all,-{rule} still redacts {other}: {both}"
+        );
+        let alone = Redactor::new(RuleSet::NONE.with(rule), &[]).expect("valid");
+        assert!(alone.redact(line).contains(REDACTED), "{rule} alone: {line}");
+        assert!(redact(line).contains(REDACTED), "every rule: {line}");
+    }
 }

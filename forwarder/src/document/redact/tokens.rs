@@ -11,6 +11,7 @@ use std::ops::Range;
 use regex::Regex;
 
 use super::Span;
+use super::rules::{Rule, RuleSet};
 
 /// One family of tokens: the trigger words that start them (matched in any case by the scan),
 /// and the shape of a whole token, anchored at the start of the trigger word less `back` bytes.
@@ -21,6 +22,8 @@ use super::Span;
 /// compiles to one state per count, which cost 3.9 MB of resident memory (mimalloc keeps the
 /// pages the compiler's temporaries touched) for rules that rarely run.
 pub(super) struct Family {
+    /// The rule that switches the family on or off (`REDACT_BUILTIN`).
+    pub(super) rule: Rule,
     pub(super) triggers: &'static [&'static str],
     back: usize,
     pattern: &'static str,
@@ -33,6 +36,7 @@ pub(super) const FAMILIES: &[Family] = &[
     // `github-refresh-token` (rules/github.go); detect-secrets `GitHubTokenDetector`
     // (plugins/github_token.py). Both take 36 characters; a longer run is taken whole.
     Family {
+        rule: Rule::GithubToken,
         triggers: &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
         back: 0,
         pattern: r"^(?P<secret>gh[pousr]_[0-9A-Za-z]{36,})(?:[^0-9A-Za-z_]|$)",
@@ -40,6 +44,7 @@ pub(super) const FAMILIES: &[Family] = &[
     // GitHub fine-grained personal access tokens: gitleaks `github-fine-grained-pat`
     // (`github_pat_\w{82}`, rules/github.go).
     Family {
+        rule: Rule::GithubToken,
         triggers: &["github_pat_"],
         back: 0,
         pattern: r"^(?P<secret>github_pat_[0-9A-Za-z_]{82,})(?:[^0-9A-Za-z_]|$)",
@@ -47,6 +52,7 @@ pub(super) const FAMILIES: &[Family] = &[
     // GitLab personal access tokens, plain and routable: gitleaks `gitlab-pat`,
     // `gitlab-pat-routable` (rules/gitlab.go); detect-secrets `GitLabTokenDetector`.
     Family {
+        rule: Rule::GitlabToken,
         triggers: &["glpat-"],
         back: 0,
         pattern: r"^(?P<secret>glpat-[0-9A-Za-z_-]{20,}(?:\.[0-9a-z]{9})?)(?:[^0-9A-Za-z_.-]|$)",
@@ -58,6 +64,7 @@ pub(super) const FAMILIES: &[Family] = &[
     // `slack-config-*-token` (rules/slack.go). At least one numeric segment and eight characters
     // after it. The legacy `xoxr-`, `xoxs-` and `xoxo-` tokens are left out (one trigger word each).
     Family {
+        rule: Rule::SlackToken,
         triggers: &["xoxb", "xoxp", "xoxa", "xoxe"],
         back: 0,
         pattern: r"^(?P<secret>xox[abep](?:\.xox[bp])?-(?:[0-9]+-)+[0-9A-Za-z]{8,}[0-9A-Za-z-]*)",
@@ -67,12 +74,14 @@ pub(super) const FAMILIES: &[Family] = &[
     // allows 10 to 99 characters; a longer run is taken whole. The trigger skips the first letter (one word for both).
     // Test-mode keys (`sk_test_`) are left alone, as detect-secrets does: they cannot move money.
     Family {
+        rule: Rule::StripeKey,
         triggers: &["k_live_"],
         back: 1,
         pattern: r"^(?P<secret>[rs]k_live_[0-9A-Za-z]{10,})(?:[^0-9A-Za-z_]|$)",
     },
     // Google API keys: gitleaks `gcp-api-key` (`AIza[\w-]{35}` as a whole token, rules/gcp.go).
     Family {
+        rule: Rule::GoogleApiKey,
         triggers: &["aiza"],
         back: 0,
         pattern: r"^(?P<secret>AIza[0-9A-Za-z_-]{35})(?:[^0-9A-Za-z_-]|$)",
@@ -80,6 +89,7 @@ pub(super) const FAMILIES: &[Family] = &[
     // npm access tokens: gitleaks `npm-access-token` (`npm_[a-z0-9]{36}`, any case, rules/npm.go);
     // detect-secrets `NpmDetector` (plugins/npm.py).
     Family {
+        rule: Rule::NpmToken,
         triggers: &["npm_"],
         back: 0,
         pattern: r"^(?P<secret>npm_[0-9A-Za-z]{36})(?:[^0-9A-Za-z_]|$)",
@@ -93,10 +103,12 @@ pub(super) struct Tokens {
 }
 
 impl Tokens {
-    pub(super) fn new() -> Tokens {
+    /// The families whose rule is in `on`.
+    pub(super) fn new(on: RuleSet) -> Tokens {
         Tokens {
             rules: FAMILIES
                 .iter()
+                .filter(|family| on.contains(family.rule))
                 .map(|family| {
                     let rule = Regex::new(family.pattern).expect("built-in rule compiles");
                     (family.triggers, family.back, rule)

@@ -8,26 +8,35 @@ use std::ops::Range;
 
 use super::Span;
 
+/// Which of the two credentials of URLs are redacted: the rules `url-password` and
+/// `slack-webhook`.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct UrlCredentials {
+    pub(super) password: bool,
+    pub(super) slack_webhook: bool,
+}
+
 /// The credential of the URL whose scheme ends at `hit` (its last letter and `://`): the
-/// password of its userinfo, or the path of a Slack webhook. The userinfo ends at the first `@`
-/// of the authority, its password after the first `:`. The authority ends at `/ ? #` (RFC 3986)
-/// or at a byte no URL holds unescaped (space, quote, `<`, `>`, backslash), so
-/// `https://host/a@b` has no password. The scheme, user and host are kept.
-pub(super) fn url_credential_at(bytes: &[u8], hit: &Range<usize>) -> Option<Span> {
+/// password of its userinfo, or the path of a Slack webhook, each when `on` says so. The
+/// userinfo ends at the first `@` of the authority, its password after the first `:`. The
+/// authority ends at `/ ? #` (RFC 3986) or at a byte no URL holds unescaped (space, quote, `<`,
+/// `>`, backslash), so `https://host/a@b` has no password. The scheme, user and host are kept.
+pub(super) fn url_credential_at(bytes: &[u8], hit: &Range<usize>, on: UrlCredentials) -> Option<Span> {
     let mut colon = None;
     let mut at = hit.end;
     loop {
         match bytes.get(at) {
             Some(b'@') => break,
             Some(b':') if colon.is_none() => colon = Some(at),
-            Some(b'/') => return slack_webhook_path(bytes, &bytes[hit.end..at], at),
+            Some(b'/') if on.slack_webhook => return slack_webhook_path(bytes, &bytes[hit.end..at], at),
+            Some(b'/') => return None,
             Some(&byte) if byte.is_ascii_graphic() && !b"?#\"'`<>\\".contains(&byte) => {}
             _ => return None,
         }
         at += 1;
     }
     let value = colon? + 1;
-    (value < at).then_some(Span {
+    (on.password && value < at).then_some(Span {
         start: value,
         value,
         end: at,

@@ -13,6 +13,7 @@ pub mod alb;
 mod check;
 pub mod cloudfront;
 mod cloudtrail;
+mod cloudtrail_digest;
 pub mod elb;
 mod fields;
 mod firehose;
@@ -40,9 +41,10 @@ pub use self::time::{rfc3339_ms, time_of};
 
 /// Every format, in the order settings list them. Recognition asks them in this order too: the
 /// first whose key layout (then whose content) matches is the object's format.
-pub(crate) static FORMATS: [Format; 12] = [
+pub(crate) static FORMATS: [Format; 13] = [
     Format(&firehose::FORMAT),
     Format(&cloudtrail::FORMAT),
+    Format(&cloudtrail_digest::FORMAT),
     Format(&json_lines::FORMAT),
     Format(&text_lines::FORMAT),
     Format(&alb::FORMAT),
@@ -106,6 +108,8 @@ pub enum Reading {
     },
     /// One record a line.
     Lines(Lines),
+    /// Not read: the object holds no log (`why`). It is counted as skipped and acknowledged.
+    Skip { why: &'static str },
 }
 
 impl Reading {
@@ -113,7 +117,7 @@ impl Reading {
     pub fn position(&self) -> &'static str {
         match self {
             Reading::Records { .. } => "record",
-            Reading::Payloads | Reading::Lines(_) => "line",
+            Reading::Payloads | Reading::Lines(_) | Reading::Skip { .. } => "line",
         }
     }
 }
@@ -181,6 +185,7 @@ pub struct Format(&'static FormatSpec);
 impl Format {
     pub const CloudwatchFirehose: Format = Format(&firehose::FORMAT);
     pub const Cloudtrail: Format = Format(&cloudtrail::FORMAT);
+    pub const CloudtrailDigest: Format = Format(&cloudtrail_digest::FORMAT);
     pub const JsonLines: Format = Format(&json_lines::FORMAT);
     pub const TextLines: Format = Format(&text_lines::FORMAT);
     pub const Alb: Format = Format(&alb::FORMAT);
@@ -201,6 +206,14 @@ impl Format {
 
     pub fn name(self) -> &'static str {
         self.0.name
+    }
+
+    /// Why objects of this format are skipped, not read; `None` for a format that is read.
+    pub fn skipped(self) -> Option<&'static str> {
+        match self.0.reading {
+            Reading::Skip { why } => Some(why),
+            Reading::Payloads | Reading::Records { .. } | Reading::Lines(_) => None,
+        }
     }
 
     /// The format AWS's own key layout gives `key`, if any.
@@ -302,7 +315,7 @@ mod tests {
                 assert!(!typed.fields.is_empty(), "{format}");
             }
         }
-        assert_eq!(FORMATS.len(), 12);
+        assert_eq!(FORMATS.len(), 13);
     }
 
     #[test]

@@ -112,10 +112,19 @@ mod tests {
         assert_eq!(options.format_of_key(trail), Some(Format::Cloudtrail));
         let org = "prefix/AWSLogs/o-exampleorgid/111122223333/CloudTrail/us-east-1/2026/11/29/x.json.gz";
         assert_eq!(options.format_of_key(org), Some(Format::Cloudtrail));
+        // Issue 28, item 8: digest files are known by their layout (and skipped, see
+        // `cloudtrail_digest`); another file under that folder is not one.
+        let digest = "AWSLogs/123456789012/CloudTrail-Digest/us-east-1/2026/11/29/123456789012_CloudTrail-Digest_us-east-1_main_us-east-1_20261129T100512Z.json.gz";
+        assert_eq!(options.format_of_key(digest), Some(Format::CloudtrailDigest));
         assert_eq!(
             options.format_of_key("AWSLogs/123456789012/CloudTrail-Digest/us-east-1/x.json.gz"),
             None
         );
+        let indexed = S3Options {
+            rules: parse_rules("*/CloudTrail-Digest/*=json-lines").unwrap(),
+            ..S3Options::default()
+        };
+        assert_eq!(indexed.format_of_key(digest), Some(Format::JsonLines));
         assert_eq!(options.format_of_key("firehose/2026/11/29/x"), None);
     }
 

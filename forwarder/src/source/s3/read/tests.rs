@@ -151,6 +151,38 @@ fn corrupt_objects_say_what_is_wrong() {
     assert_eq!(chunks.len(), 1, "the whole first payload was still read");
 }
 
+/// Issue 28, item 8: a CloudTrail digest file, under its layout, is recognised and not read:
+/// no records, and its format says why it is skipped. The file's shape is that of
+/// <https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-validation-digest-file-structure.html>,
+/// its values made up here.
+#[test]
+fn cloudtrail_digest_files_are_recognised_and_skipped() {
+    let key = "trails/AWSLogs/o-a1b2c3d4e5/123456789012/CloudTrail-Digest/eu-west-1/2026/11/29/123456789012_CloudTrail-Digest_eu-west-1_org-trail_eu-west-1_20261129T110512Z.json.gz";
+    let digest = json!({
+        "awsAccountId": "123456789012", "digestStartTime": "2026-11-29T10:05:12Z",
+        "digestEndTime": "2026-11-29T11:05:12Z", "digestS3Bucket": "trails",
+        "digestS3Object": key, "digestPublicKeyFingerprint": "0123456789abcdef0123456789abcdef",
+        "digestSignatureAlgorithm": "SHA256withRSA", "newestEventTime": "2026-11-29T11:01:00Z",
+        "oldestEventTime": "2026-11-29T10:06:00Z", "previousDigestS3Bucket": "trails",
+        "previousDigestS3Object": null, "previousDigestHashValue": null,
+        "previousDigestHashAlgorithm": null, "previousDigestSignature": null,
+        "logFiles": [{"s3Bucket": "trails", "hashValue": "9f86d081884c7d659a2feaa0c55ad015",
+                      "hashAlgorithm": "SHA-256", "newestEventTime": "2026-11-29T11:01:00Z",
+                      "oldestEventTime": "2026-11-29T10:06:00Z",
+                      "s3Object": "trails/AWSLogs/o-a1b2c3d4e5/123456789012/CloudTrail/eu-west-1/2026/11/29/123456789012_CloudTrail_eu-west-1_20261129T1010Z_a1b2.json.gz"}]
+    });
+    let (result, chunks) = parse(&gzip(digest.to_string().as_bytes()), key);
+    let read = result.expect("a digest is no error");
+    assert_eq!(read.meta.format, Format::CloudtrailDigest);
+    assert!(read.meta.format.skipped().is_some());
+    assert_eq!(read.records, 0);
+    assert!(chunks.is_empty(), "nothing of a digest is indexed");
+    // Elsewhere, the same bytes are an ordinary JSON line.
+    let (result, chunks) = parse(&gzip(digest.to_string().as_bytes()), "copies/digest.json.gz");
+    assert_eq!(result.expect("read").meta.format, Format::JsonLines);
+    assert_eq!(records(&chunks).len(), 1);
+}
+
 #[test]
 fn cloudtrail_records_are_read_one_at_a_time_with_their_event_time() {
     // Shape from https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-examples.html
