@@ -471,4 +471,6 @@ fn redact_structurally(message: &str, lines: usize, redactor: &Redactor) -> Opti
 }
 
 #[cfg(test)]
+mod json_tests;
+#[cfg(test)]
 pub(crate) mod tests;

@@ -10,7 +10,7 @@ use super::redact::Redactor;
 use super::shape::{EventShape, Written};
 use super::{DocumentOptions, JsonMode, multiline};
 use crate::json::{
-    push_f64, push_key, push_raw_json, push_str, push_string_fields, push_string_object, push_timestamp,
+    push_f64, push_json_unique, push_key, push_str, push_string_fields, push_string_object, push_timestamp,
 };
 use crate::source::{Batch, LogEvent, LogsData};
 
@@ -118,7 +118,7 @@ impl Sluice {
                 JsonMode::Field(field) => {
                     out.push(',');
                     push_key(&mut out, field);
-                    push_raw_json(&mut out, json);
+                    push_json_unique(&mut out, json);
                 }
                 JsonMode::Root => {
                     if let Ok(fields) = serde_json::from_str::<Map<String, Value>>(json) {
