@@ -474,3 +474,5 @@ fn redact_structurally(message: &str, lines: usize, redactor: &Redactor) -> Opti
 mod json_tests;
 #[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod time_tests;
