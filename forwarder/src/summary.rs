@@ -25,6 +25,10 @@ pub struct Summary {
     /// `indexed`).
     #[serde(skip_serializing_if = "is_zero")]
     pub unparsed: u64,
+    /// Documents whose own time lay outside `INDEX_TIME_WINDOW_DAYS`: indexed at their read
+    /// time, their own kept in `original_timestamp_ms` (part of `indexed`, when delivered).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub out_of_window: u64,
     /// Objects read from S3 (to the end or not).
     #[serde(skip_serializing_if = "is_zero")]
     pub objects: u64,
@@ -56,6 +60,7 @@ impl Summary {
         self.bulk_requests += other.bulk_requests;
         self.bulk_ms += other.bulk_ms;
         self.unparsed += other.unparsed;
+        self.out_of_window += other.out_of_window;
         self.objects += other.objects;
         self.objects_failed += other.objects_failed;
         self.tag_lookups_failed += other.tag_lookups_failed;
@@ -81,6 +86,7 @@ mod tests {
             bulk_requests: 2,
             bulk_ms: 40,
             unparsed: 3,
+            out_of_window: 2,
             objects: 2,
             objects_failed: 1,
             tag_lookups_failed: 1,
@@ -90,6 +96,7 @@ mod tests {
         assert_eq!(total.events, 20);
         assert_eq!((total.objects, total.objects_failed), (4, 2));
         assert_eq!(total.tag_lookups_failed, 2);
+        assert_eq!(total.out_of_window, 4);
         assert_eq!(total.indexed, 14);
         assert_eq!(total.retried, 6);
         assert_eq!(total.bulk_ms, 80);
