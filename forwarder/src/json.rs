@@ -5,6 +5,10 @@ use std::fmt::Write as _;
 
 use crate::civil::civil_from_ms;
 
+mod unique;
+
+pub(crate) use self::unique::{push_json_unique, unique_members};
+
 /// What a byte becomes inside a JSON string: 0 stays as it is, `u` is written `\u00XX`, any
 /// other value is the letter after a backslash (the table serde_json uses).
 static ESCAPE: [u8; 256] = {

@@ -48,6 +48,10 @@ fn write(mut emf: Emf, dimensions: &[(&str, &str)], counts: &Summary, bulk_laten
     if counts.objects_skipped > 0 {
         emf.count("ObjectsSkipped", counts.objects_skipped);
     }
+    // Likewise only when a document's time lay outside INDEX_TIME_WINDOW_DAYS.
+    if counts.out_of_window > 0 {
+        emf.count("OutOfWindow", counts.out_of_window);
+    }
     emf.values("BulkLatencyMs", Unit::Milliseconds, bulk_latency_ms);
     emf.to_string()
 }
@@ -95,10 +99,12 @@ mod tests {
     fn failed_tag_lookups_are_a_metric_only_when_there_are_some() {
         let counts = Summary {
             tag_lookups_failed: 2,
+            out_of_window: 3,
             ..Default::default()
         };
         let value: Value = serde_json::from_str(&emf_at(0, &[], &counts, &[])).expect("JSON");
         assert_eq!(value["TagLookupsFailed"], 2);
+        assert_eq!(value["OutOfWindow"], 3);
         let metrics = &value["_aws"]["CloudWatchMetrics"][0]["Metrics"];
         assert!(
             metrics
@@ -109,6 +115,7 @@ mod tests {
         );
         let none: Value = serde_json::from_str(&emf_at(0, &[], &Summary::default(), &[])).expect("JSON");
         assert!(none.get("TagLookupsFailed").is_none());
+        assert!(none.get("OutOfWindow").is_none());
     }
 
     #[test]

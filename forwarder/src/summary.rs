@@ -25,6 +25,10 @@ pub struct Summary {
     /// `indexed`: counted when the document is created, not when it was already there).
     #[serde(skip_serializing_if = "is_zero")]
     pub unparsed: u64,
+    /// Documents whose own time lay outside `INDEX_TIME_WINDOW_DAYS`: indexed at their read
+    /// time, their own kept in `original_timestamp_ms` (part of `indexed`, when delivered).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub out_of_window: u64,
     /// Objects read from S3 (to the end or not).
     #[serde(skip_serializing_if = "is_zero")]
     pub objects: u64,
@@ -60,6 +64,7 @@ impl Summary {
         self.bulk_requests += other.bulk_requests;
         self.bulk_ms += other.bulk_ms;
         self.unparsed += other.unparsed;
+        self.out_of_window += other.out_of_window;
         self.objects += other.objects;
         self.objects_failed += other.objects_failed;
         self.objects_skipped += other.objects_skipped;
@@ -86,6 +91,7 @@ mod tests {
             bulk_requests: 2,
             bulk_ms: 40,
             unparsed: 3,
+            out_of_window: 2,
             objects: 2,
             objects_failed: 1,
             objects_skipped: 1,
@@ -99,6 +105,7 @@ mod tests {
             (4, 2, 2)
         );
         assert_eq!(total.tag_lookups_failed, 2);
+        assert_eq!(total.out_of_window, 4);
         assert_eq!(total.indexed, 14);
         assert_eq!(total.retried, 6);
         assert_eq!(total.bulk_ms, 80);

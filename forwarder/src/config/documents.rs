@@ -9,7 +9,7 @@ use super::RawConfig;
 use super::keywords;
 use crate::document::index::{IndexMode, IndexNaming, parse_rules, validate_index_name};
 use crate::document::redact::{Redactor, RuleSet};
-use crate::document::{DocumentFormat, DocumentOptions, MessageFilter, ObjectIndices};
+use crate::document::{DocumentFormat, DocumentOptions, MessageFilter, ObjectIndices, TimeWindow};
 use crate::source::s3::format::{self, Format, S3Options};
 use crate::source::tags::TagSettings;
 
@@ -43,7 +43,29 @@ pub(super) fn document_options(raw: &RawConfig) -> Result<DocumentOptions, Setti
         id: choice::<keywords::DocumentId>(&raw.document_id, "DOCUMENT_ID")?.into(),
         objects,
         multiline: choice::<keywords::Multiline>(&raw.multiline, "MULTILINE")?.into(),
+        time_window: time_window(raw)?,
     })
+}
+
+/// `INDEX_TIME_WINDOW_DAYS`: `BACK,AHEAD` days around the read time, or `BACK` alone (one day
+/// ahead); ten years back and one day ahead when unset.
+fn time_window(raw: &RawConfig) -> Result<TimeWindow, SettingError> {
+    let Some(value) = text(&raw.index_time_window_days) else {
+        return Ok(TimeWindow::default());
+    };
+    let (back, ahead) = value.split_once(',').unwrap_or((value, "1"));
+    let days = |text: &str, least: u32| {
+        (text.trim().parse::<u32>().ok()).filter(|days| (least..=36_500).contains(days))
+    };
+    match (days(back, 1), days(ahead, 0)) {
+        (Some(back), Some(ahead)) => Ok(TimeWindow::days(back, ahead)),
+        _ => Err(SettingError::invalid(
+            "INDEX_TIME_WINDOW_DAYS",
+            value,
+            "expected BACK,AHEAD: days before the read time (1 to 36500) and after it (0 to 36500), \
+             e.g. 3650,1",
+        )),
+    }
 }
 
 /// `JSON_FIELD`, `json` when unset.

@@ -144,6 +144,14 @@ pub struct RawConfig {
     pub index_retention_days: Option<String>,
     #[arg(
         long,
+        env = "INDEX_TIME_WINDOW_DAYS",
+        help = "BACK,AHEAD: days before and after its read time a record's time may lie and still \
+                name its index; outside, the read time does and the record's own time is kept in \
+                original_timestamp_ms (default 3650,1)"
+    )]
+    pub index_time_window_days: Option<String>,
+    #[arg(
+        long,
         env = "S3_FORMATS",
         help = "S3 objects: GLOB=FORMAT rules on the key, first match wins (formats: \
                 cloudwatch-firehose, cloudtrail, cloudtrail-digest (skipped), json-lines, text-lines, \

@@ -313,6 +313,28 @@ fn log_group_tags_are_off_unless_asked_and_their_ttl_is_checked() {
     }
 }
 
+/// Issue 28, item 6: `INDEX_TIME_WINDOW_DAYS` is `BACK,AHEAD` days (or `BACK`, one day ahead),
+/// ten years back and one day ahead when unset.
+#[test]
+fn the_time_window_is_days_back_and_ahead() {
+    use crate::document::TimeWindow;
+    let window = |value: &str| {
+        config(&[("INDEX_TIME_WINDOW_DAYS", value)], Purpose::DryRun).map(|c| c.documents.time_window)
+    };
+    let unset = config(&[], Purpose::DryRun).unwrap().documents.time_window;
+    assert_eq!(unset, TimeWindow::days(3650, 1));
+    assert_eq!(window("30,0").unwrap(), TimeWindow::days(30, 0));
+    assert_eq!(window(" 365 , 7 ").unwrap(), TimeWindow::days(365, 7));
+    assert_eq!(window("90").unwrap(), TimeWindow::days(90, 1));
+    for bad in ["0,1", "10y", "3650,-1", "1,2,3", "36501,1", ","] {
+        let text = window(bad).expect_err(bad).to_string();
+        assert!(
+            text.contains("INDEX_TIME_WINDOW_DAYS") && text.contains("BACK,AHEAD"),
+            "{bad}: {text}"
+        );
+    }
+}
+
 /// Issue 12, item 11: settings a real run refuses are refused in a dry run too, and the errors
 /// say what to do.
 #[test]

@@ -7,6 +7,7 @@ use super::DocumentOptions;
 use super::parse::Parsed;
 use super::redact::Redactor;
 use super::shape::{EventShape, Written};
+use super::window::ORIGINAL_TIME_FIELD;
 use crate::json::{push_key, push_str, push_string_fields, push_timestamp};
 use crate::source::{Batch, LogsData};
 
@@ -18,6 +19,7 @@ const BLUEPRINT_FIELDS: &[&str] = &[
     "@owner",
     "@log_group",
     "@log_stream",
+    ORIGINAL_TIME_FIELD,
 ];
 
 /// The blueprint's shape: what it needs of the settings, taken once.
@@ -74,7 +76,8 @@ impl EventShape for Blueprint {
         push_str(&mut out, &event.id);
         out.push(',');
         push_key(&mut out, "@timestamp");
-        push_timestamp(&mut out, event.timestamp);
+        push_timestamp(&mut out, written.time.time_ms);
+        written.time.push_original(&mut out);
         push_string_fields(
             &mut out,
             &[

@@ -20,6 +20,7 @@ mod rebuild;
 pub mod redact;
 mod shape;
 mod sluice;
+mod window;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -36,6 +37,8 @@ use self::redact::Redactor;
 use self::shape::{EventShape, Written};
 pub use self::sluice::RESERVED;
 use self::sluice::Sluice;
+use self::window::Placed;
+pub use self::window::{ORIGINAL_TIME_FIELD, TimeWindow};
 use crate::json::{self, push_key, push_str, push_string_fields, push_timestamp};
 /// The access log parsers now live with their formats, in the table of S3 formats; the JSON
 /// writer below every stage. The old paths stay for the benchmarks.
@@ -183,6 +186,9 @@ pub struct Documents {
     /// Access log lines that did not parse, written as text with a `parse_error`. The run's
     /// `unparsed` is counted at delivery instead ([`Document::unparsed`]): of these, those indexed.
     pub unparsed: usize,
+    /// Documents whose own time lay outside the window: indexed at their read time
+    /// ([`TimeWindow`]).
+    pub out_of_window: usize,
 }
 
 /// Turns batches into documents with fixed options and the function's region.
@@ -237,6 +243,7 @@ impl DocumentBuilder {
         let header = self.events.header(batch);
         let scope = self.events.id_scope(data);
         let mut indices = self.options.index.for_batch(&data.log_group);
+        let read_ms = self.options.time_window.read_time();
         out.docs.reserve(data.log_events.len());
         let filter = &self.options.filter;
         let mut skipped = 0;
@@ -252,16 +259,19 @@ impl DocumentBuilder {
             let event = &events[0];
             let message = self.run_message(events, run.lines);
             let parsed = parse::parse(multiline::head(&message, run.lines));
+            let time = self.options.time_window.place(event.timestamp, read_ms);
+            out.out_of_window += usize::from(time.original_ms.is_some());
             let written = Written {
                 data,
                 event,
                 header: &header,
                 message: &message,
                 lines: run.lines,
+                time,
             };
             let source = self.events.source(&written, Some(&parsed));
             out.docs.push(Document {
-                index: indices.index_for(event.timestamp),
+                index: indices.index_for(time.time_ms),
                 id: self.id(&scope, event),
                 source,
                 stage: Stage::Primary,
@@ -288,16 +298,18 @@ impl DocumentBuilder {
         };
         let (data, log_event) = (origin.batch(), origin.event());
         let message = self.run_message(origin.events(), origin.merged);
+        let time = self.placed(log_event.timestamp);
         let written = Written {
             data,
             event: log_event,
             header: &self.events.header(&origin.batch),
             message: &message,
             lines: origin.merged,
+            time,
         };
         let source = self.events.source(&written, None);
         Some(Document {
-            index: self.options.index.index_for(&data.log_group, log_event.timestamp),
+            index: self.options.index.index_for(&data.log_group, time.time_ms),
             id: self.id(&self.events.id_scope(data), log_event),
             source,
             stage: Stage::Fallback,
@@ -328,7 +340,7 @@ impl DocumentBuilder {
         }
         push_key(&mut out, "reason");
         push_str(&mut out, &self.options.redactor.redact(reason));
-        let index = self.options.index.index_for(&data.log_group, log_event.timestamp);
+        let index = (self.options.index).index_for(&data.log_group, self.placed(log_event.timestamp).time_ms);
         push_string_fields(
             &mut out,
             &[
@@ -385,6 +397,12 @@ impl DocumentBuilder {
                 ack: input.ack.clone(),
             },
         }
+    }
+
+    /// `time_ms` placed by the window, read now: for a document rebuilt after a rejection.
+    fn placed(&self, time_ms: i64) -> Placed {
+        let window = &self.options.time_window;
+        window.place(time_ms, window.read_time())
     }
 
     fn id(&self, scope: &str, event: &LogEvent) -> Option<String> {
@@ -481,4 +499,8 @@ fn redact_structurally(message: &str, lines: usize, redactor: &Redactor) -> Opti
 }
 
 #[cfg(test)]
+mod json_tests;
+#[cfg(test)]
 pub(crate) mod tests;
+#[cfg(test)]
+mod time_tests;

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use super::redact::Redactor;
 use super::sluice::{Fields, Sluice};
+use super::window::{Placed, TimeWindow};
 use super::{
     Document, DocumentOptions, Documents, IdMode, MessageFilter, ObjectIndices, Origin, RecordRef, Stage,
     parse,
@@ -32,6 +33,7 @@ pub(super) struct RecordShape {
     filter: MessageFilter,
     objects: ObjectIndices,
     id: IdMode,
+    window: TimeWindow,
     dead_letter_index: String,
 }
 
@@ -43,6 +45,7 @@ impl RecordShape {
             filter: options.filter.clone(),
             objects: options.objects.clone(),
             id: options.id,
+            window: options.time_window,
             dead_letter_index,
         }
     }
@@ -56,6 +59,8 @@ impl RecordShape {
         let header = RecordHeader::of(object);
         let mut head = String::with_capacity(header.len() + 24);
         let mut indices = self.objects.naming(object.format).for_batch("");
+        let read_ms = self.window.read_time();
+        let place = |time_ms| self.window.place(time_ms, read_ms);
         out.docs.reserve(records.records.len());
         let context = Context {
             header: records.header.as_deref().map(Vec::as_slice),
@@ -70,25 +75,27 @@ impl RecordShape {
             header.write(&mut head, record.number);
             let (source, time, unparsed) = match &object.format.typed {
                 Some(typed) => {
-                    let (source, time) = access_source(typed, record, (&head, &id), &message, context);
-                    let unparsed = time.is_err();
-                    (source, time.ok().flatten().unwrap_or(record.timestamp), unparsed)
+                    let (source, parsed, time) =
+                        access_source(typed, record, (&head, &id), &message, (context, &place));
+                    (source, time, !parsed)
                 }
                 None => {
                     let parsed = parse::parse(&message);
-                    let fields = record_fields(record, &id, &reserved);
+                    let time = place(record.timestamp);
+                    let fields = record_fields(time, &id, &reserved);
                     let source = self.sluice.source(&head, &fields, &message, Some(&parsed));
-                    (source, record.timestamp, false)
+                    (source, time, false)
                 }
             };
             out.unparsed += usize::from(unparsed);
+            out.out_of_window += usize::from(time.original_ms.is_some());
             let origin = RecordRef {
                 records: Arc::clone(records),
                 position,
                 unparsed,
             };
             out.docs.push(Document {
-                index: indices.index_for(time),
+                index: indices.index_for(time.time_ms),
                 id: match self.id {
                     IdMode::Event => Some(id),
                     IdMode::None => None,
@@ -107,9 +114,10 @@ impl RecordShape {
         let message = self.redacted(&record.text);
         let id = object.record_id(record.number);
         let reserved = reserved_fields(object);
-        let fields = record_fields(record, &id, &reserved);
+        let time = self.placed(origin, &message);
+        let fields = record_fields(time, &id, &reserved);
         Document {
-            index: self.record_index(object, record),
+            index: self.objects.naming(object.format).index_for("", time.time_ms),
             id: self.record_id(object, record),
             source: self.sluice.source(
                 &RecordHeader::of(object).to_string(record.number),
@@ -135,7 +143,8 @@ impl RecordShape {
         }
         push_key(&mut out, "reason");
         push_str(&mut out, &self.redactor.redact(reason));
-        let index = self.record_index(object, record);
+        let time = self.placed(origin, &message);
+        let index = self.objects.naming(object.format).index_for("", time.time_ms);
         push_string_fields(
             &mut out,
             &[
@@ -163,8 +172,19 @@ impl RecordShape {
         super::redacted(&self.redactor, raw, 1)
     }
 
-    fn record_index(&self, object: &ObjectMeta, record: &Record) -> String {
-        self.objects.naming(object.format).index_for("", record.timestamp)
+    /// The time of a record whose document is rebuilt after a rejection, placed by the window
+    /// read now: the time its line gives (parsed again, for a typed format), as its first
+    /// document had it, else the record's.
+    fn placed(&self, origin: &RecordRef, message: &str) -> Placed {
+        let record = origin.record();
+        let line_time = origin.object().format.typed.as_ref().and_then(|typed| {
+            let context = Context {
+                header: origin.records.header.as_deref().map(Vec::as_slice),
+            };
+            (typed.parse)(message, context, &mut String::new()).ok()?.time_ms
+        });
+        let time_ms = line_time.unwrap_or(record.timestamp);
+        self.window.place(time_ms, self.window.read_time())
     }
 
     fn record_id(&self, object: &ObjectMeta, record: &Record) -> Option<String> {
@@ -178,15 +198,15 @@ impl RecordShape {
 /// The document of an access log line: the format's typed fields under its object
 /// (`typed.object`: `alb`, …), written by the parser straight into the document, `@timestamp` the line's own time,
 /// `message` the raw (redacted) line, where it came from, and the shared fields; or, for a line
-/// that does not parse, the line with `parse_error`. Also the time the line gave (`Ok(None)` when
-/// it held none), or `Err` when it did not parse.
+/// that does not parse, the line with `parse_error`. Also whether it parsed, and its time (the
+/// line's, else the record's) as `place` puts it in the window.
 fn access_source(
     typed: &Typed,
     record: &Record,
     (header, id): (&str, &str),
     message: &str,
-    context: Context<'_>,
-) -> (String, Result<Option<i64>, ()>) {
+    (context, place): (Context<'_>, &dyn Fn(i64) -> Placed),
+) -> (String, bool, Placed) {
     let mut out = String::with_capacity(message.len() * 4 + header.len() + 128);
     out.push('{');
     push_key(&mut out, typed.object);
@@ -209,8 +229,9 @@ fn access_source(
             (Err(()), None, false)
         }
     };
+    let placed = place(time.ok().flatten().unwrap_or(record.timestamp));
     out.push_str("\"@timestamp\":");
-    push_timestamp(&mut out, time.ok().flatten().unwrap_or(record.timestamp));
+    push_timestamp(&mut out, placed.time_ms);
     out.push_str(",\"message\":");
     match quotes_only {
         true => push_str_quotes_only(&mut out, message),
@@ -219,11 +240,12 @@ fn access_source(
     out.push_str(header);
     out.push_str(",\"event_id\":");
     push_str(&mut out, id);
+    placed.push_original(&mut out);
     if let Some((shared, plain)) = &shared {
         push_shared(&mut out, shared, *plain);
     }
     out.push('}');
-    (out, time)
+    (out, time.is_ok(), placed)
 }
 
 /// `client`, `http`, `url`, `user_agent` and `bytes`, where the line has them; `plain` when their
@@ -271,9 +293,9 @@ fn push_shared(out: &mut String, shared: &Shared, plain: bool) {
     }
 }
 
-fn record_fields<'a>(record: &Record, id: &'a str, reserved: &'a [String]) -> Fields<'a> {
+fn record_fields<'a>(time: Placed, id: &'a str, reserved: &'a [String]) -> Fields<'a> {
     Fields {
-        timestamp: record.timestamp,
+        time,
         id,
         extracted_fields: None,
         reserved,

@@ -98,6 +98,9 @@ pub struct DocumentOptions {
     /// Whether the lines of a stack trace sent as consecutive events make one document
     /// (`MULTILINE`).
     pub multiline: super::Multiline,
+    /// How far from its read time a document's own time may lie and still name its index
+    /// (`INDEX_TIME_WINDOW_DAYS`).
+    pub time_window: super::TimeWindow,
 }
 
 /// The index naming of each format of object records (`S3_INDEX_PREFIXES`), with the

@@ -209,27 +209,85 @@ fn looks_like_request_id(text: &str) -> bool {
 }
 
 /// The fields of a JSON log line that say its level, request id or Lambda platform event. Every
-/// other field is skipped (but still validated).
-#[derive(Deserialize)]
+/// other field is skipped (but still validated). A field given twice takes its last value, as
+/// the document writer does ([`crate::json::push_json_unique`]), rather than making the line
+/// plain text.
+#[derive(Default)]
 struct JsonHints<'a> {
-    #[serde(borrow)]
     level: Option<&'a RawValue>,
-    #[serde(borrow)]
     severity: Option<&'a RawValue>,
-    #[serde(borrow)]
     levelname: Option<&'a RawValue>,
-    #[serde(borrow, rename = "logLevel")]
     log_level: Option<&'a RawValue>,
-    #[serde(borrow, rename = "requestId")]
     request_id: Option<&'a RawValue>,
-    #[serde(borrow, rename = "request_id")]
     request_id_snake: Option<&'a RawValue>,
-    #[serde(borrow, rename = "AWSRequestId")]
     aws_request_id: Option<&'a RawValue>,
-    #[serde(borrow, rename = "type")]
     kind: Option<&'a RawValue>,
-    #[serde(borrow)]
     record: Option<&'a RawValue>,
+}
+
+/// The name of a member of a JSON log line, as [`JsonHints`] reads it.
+#[derive(Deserialize)]
+#[serde(field_identifier)]
+enum Hint {
+    #[serde(rename = "level")]
+    Level,
+    #[serde(rename = "severity")]
+    Severity,
+    #[serde(rename = "levelname")]
+    Levelname,
+    #[serde(rename = "logLevel")]
+    LogLevel,
+    #[serde(rename = "requestId")]
+    RequestId,
+    #[serde(rename = "request_id")]
+    RequestIdSnake,
+    #[serde(rename = "AWSRequestId")]
+    AwsRequestId,
+    #[serde(rename = "type")]
+    Kind,
+    #[serde(rename = "record")]
+    Record,
+    #[serde(other)]
+    Other,
+}
+
+impl<'de> Deserialize<'de> for JsonHints<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct HintsVisitor;
+
+        impl<'de> serde::de::Visitor<'de> for HintsVisitor {
+            type Value = JsonHints<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+                let mut hints = JsonHints::default();
+                while let Some(hint) = map.next_key::<Hint>()? {
+                    let slot = match hint {
+                        Hint::Level => &mut hints.level,
+                        Hint::Severity => &mut hints.severity,
+                        Hint::Levelname => &mut hints.levelname,
+                        Hint::LogLevel => &mut hints.log_level,
+                        Hint::RequestId => &mut hints.request_id,
+                        Hint::RequestIdSnake => &mut hints.request_id_snake,
+                        Hint::AwsRequestId => &mut hints.aws_request_id,
+                        Hint::Kind => &mut hints.kind,
+                        Hint::Record => &mut hints.record,
+                        Hint::Other => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                            continue;
+                        }
+                    };
+                    *slot = Some(map.next_value()?);
+                }
+                Ok(hints)
+            }
+        }
+
+        deserializer.deserialize_map(HintsVisitor)
+    }
 }
 
 /// `record` of a Lambda JSON platform event.
@@ -404,7 +462,15 @@ mod tests {
     fn invalid_json_is_plain_text() {
         assert_eq!(parse(r#"{"level":"INFO", oops}"#).json, None);
         assert_eq!(parse(r#"{"a":1,"a":2}"#).json.map(|_| ()), Some(()));
-        assert_eq!(parse(r#"{"level":1,"level":2}"#).json, None);
+    }
+
+    /// A repeated key is JSON all the same; the last value is the one read.
+    #[test]
+    fn a_repeated_hint_takes_its_last_value() {
+        let line = r#"{"level":"debug","msg":"m","level":"error"}"#;
+        let parsed = parse(line);
+        assert_eq!(parsed.json, Some(0..line.len()));
+        assert_eq!(parsed.level, Some("ERROR"));
     }
 
     #[test]

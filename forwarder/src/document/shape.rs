@@ -6,6 +6,7 @@
 use std::fmt::Debug;
 
 use super::parse::Parsed;
+use super::window::Placed;
 use crate::source::{Batch, LogEvent, LogsData};
 
 /// What the builder has made of one document's events before its shape writes it.
@@ -19,6 +20,9 @@ pub(super) struct Written<'a> {
     pub message: &'a str,
     /// How many events the message holds.
     pub lines: usize,
+    /// The time the document is stamped with: the event's own, or its read time when the
+    /// event's lies outside the window.
+    pub time: Placed,
 }
 
 /// One shape of log-event documents.

@@ -8,16 +8,17 @@ use serde_json::{Map, Value};
 use super::parse::{Parsed, Platform};
 use super::redact::Redactor;
 use super::shape::{EventShape, Written};
+use super::window::{ORIGINAL_TIME_FIELD, Placed};
 use super::{DocumentOptions, JsonMode, multiline};
 use crate::json::{
-    push_f64, push_key, push_raw_json, push_str, push_string_fields, push_string_object, push_timestamp,
+    push_f64, push_json_unique, push_key, push_str, push_string_fields, push_string_object, push_timestamp,
 };
 use crate::source::{Batch, LogEvent, LogsData};
 
 /// What a Sluice document says of its event beyond the message and the batch's header.
 pub(super) struct Fields<'a> {
-    /// Milliseconds since the epoch.
-    pub timestamp: i64,
+    /// Its time, as the window placed it.
+    pub time: Placed,
     pub id: &'a str,
     pub extracted_fields: Option<&'a BTreeMap<String, String>>,
     /// Fields the header holds that JSON merged at the root may not replace, beyond [`RESERVED`].
@@ -25,9 +26,9 @@ pub(super) struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
-    pub fn of(event: &'a LogEvent) -> Self {
+    pub fn of(event: &'a LogEvent, time: Placed) -> Self {
         Fields {
-            timestamp: event.timestamp,
+            time,
             id: &event.id,
             extracted_fields: event.extracted_fields.as_ref(),
             reserved: &[],
@@ -53,6 +54,7 @@ pub const RESERVED: &[&str] = &[
     "extracted_fields",
     "fallback",
     "multiline",
+    ORIGINAL_TIME_FIELD,
 ];
 
 /// Sluice's shape: what it needs of the settings, taken once.
@@ -84,12 +86,13 @@ impl Sluice {
         let mut out = String::with_capacity(header.len() + message.len() * 2 + 192);
         // The fixed keys are written as literals: they need no escaping.
         out.push_str("{\"@timestamp\":");
-        push_timestamp(&mut out, event.timestamp);
+        push_timestamp(&mut out, event.time.time_ms);
         out.push_str(",\"message\":");
         push_str(&mut out, message);
         out.push_str(header);
         out.push_str(",\"event_id\":");
         push_str(&mut out, event.id);
+        event.time.push_original(&mut out);
         let Some(parsed) = parsed else {
             out.push_str(",\"fallback\":true}");
             return out;
@@ -118,7 +121,7 @@ impl Sluice {
                 JsonMode::Field(field) => {
                     out.push(',');
                     push_key(&mut out, field);
-                    push_raw_json(&mut out, json);
+                    push_json_unique(&mut out, json);
                 }
                 JsonMode::Root => {
                     if let Ok(fields) = serde_json::from_str::<Map<String, Value>>(json) {
@@ -176,7 +179,7 @@ impl EventShape for Sluice {
     }
 
     fn source(&self, written: &Written<'_>, parsed: Option<&Parsed<'_>>) -> String {
-        let fields = Fields::of(written.event);
+        let fields = Fields::of(written.event, written.time);
         let mut source = Sluice::source(self, written.header, &fields, written.message, parsed);
         multiline::push_events(&mut source, written.lines);
         source

@@ -40,7 +40,7 @@ fn position(doc: &Document) -> usize {
     }
 }
 
-fn builder(options: DocumentOptions) -> DocumentBuilder {
+pub(crate) fn builder(options: DocumentOptions) -> DocumentBuilder {
     DocumentBuilder::new(options, "eu-west-1".to_owned())
 }
 
@@ -49,7 +49,7 @@ fn event_doc_id(data: &LogsData, position: usize) -> String {
     scoped_event_id(&data.owner, &data.log_group, &data.log_events[position].id)
 }
 
-fn source(doc: &Document) -> Value {
+pub(crate) fn source(doc: &Document) -> Value {
     serde_json::from_str(&doc.source).unwrap_or_else(|e| panic!("invalid JSON {e}: {}", doc.source))
 }
 
@@ -348,7 +348,7 @@ fn input_that_cannot_be_decoded_is_kept_whole_in_the_dead_letter_index() {
 }
 
 /// Lines of an object, as the S3 reader hands them over.
-fn records(format: crate::source::s3::Format, lines: &[&str]) -> Arc<crate::source::s3::Records> {
+pub(crate) fn records(format: crate::source::s3::Format, lines: &[&str]) -> Arc<crate::source::s3::Records> {
     use crate::source::s3::{ObjectMeta, Record, Records};
     Arc::new(Records {
         ack: Ack::Item(Arc::from("059f36b4-87a3-44ab-83d2-661975830a7d")),

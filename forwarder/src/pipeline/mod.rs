@@ -202,6 +202,7 @@ impl Pipeline {
             summary.events += batch.data.log_events.len() as u64;
             let documents = self.builder.documents(&Arc::new(batch));
             summary.skipped += documents.skipped as u64;
+            summary.out_of_window += documents.out_of_window as u64;
             prepared.docs.extend(documents.docs);
         }
         prepared

@@ -199,5 +199,38 @@ fn documents(builder: &DocumentBuilder, chunk: Chunk) -> (Vec<Document>, Summary
     };
     // `unparsed` is counted where documents are indexed, as `indexed` is (`Document::unparsed`).
     summary.skipped += documents.skipped as u64;
+    summary.out_of_window += documents.out_of_window as u64;
     (documents.docs, summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::document::tests::records;
+    use crate::document::{DocumentOptions, TimeWindow};
+    use crate::source::s3::Format;
+
+    /// Issue 28, item 6: a line whose time lies outside the window is counted in the run's
+    /// summary, which the replay prints and the metrics carry (`OutOfWindow`).
+    #[test]
+    fn a_chunk_counts_its_records_outside_the_time_window() {
+        let options = DocumentOptions {
+            // 2026-12-06T12:00:00Z.
+            time_window: TimeWindow::default().read_at(1_796_558_400_000),
+            ..DocumentOptions::default()
+        };
+        let builder = DocumentBuilder::new(options, "eu-west-1".to_owned());
+        let records = records(
+            Format::VpcFlow,
+            &[
+                "2 123456789012 eni-0a1b2c3d4e5f67890 10.0.1.5 203.0.113.10 49152 443 6 10 5120 164000066 1795946460 ACCEPT OK",
+                "2 123456789012 eni-0a1b2c3d4e5f67890 10.0.1.5 203.0.113.10 49153 443 6 10 5120 1795946400 1795946460 ACCEPT OK",
+            ],
+        );
+        let records = Arc::try_unwrap(records).expect("the only reference");
+        let (docs, summary) = documents(&builder, Chunk::Records(records));
+        assert_eq!((docs.len(), summary.events, summary.out_of_window), (2, 2, 1));
+        let line = serde_json::to_value(summary).expect("serialisable");
+        assert_eq!(line["out_of_window"], 1, "the summary line names it");
+    }
 }

@@ -258,6 +258,27 @@ fn the_template_accepts_exactly_the_values_the_forwarder_accepts() {
         );
     }
 
+    let windows: Vec<String> = [
+        "0,1",
+        "1,0",
+        "3650,1",
+        "90",
+        "36500,36500",
+        "36501,1",
+        "1,36501",
+        "1,",
+    ]
+    .map(str::to_string)
+    .to_vec();
+    let template_says = pattern_accepts("IndexTimeWindowDays", &windows);
+    for (value, template_says) in windows.iter().zip(template_says) {
+        assert_eq!(
+            forwarder_accepts("INDEX_TIME_WINDOW_DAYS", value),
+            template_says,
+            "INDEX_TIME_WINDOW_DAYS={value}"
+        );
+    }
+
     let prefixes: Vec<String> = [1, 64, 65, 128, 129].map(|len| "a".repeat(len)).to_vec();
     let template_says = pattern_accepts("IndexPrefix", &prefixes);
     for (value, template_says) in prefixes.iter().zip(template_says) {

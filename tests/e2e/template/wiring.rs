@@ -8,7 +8,7 @@ use sluice_harness::workspace_root;
 use super::{resource, template};
 
 /// The forwarder's settings as the team agreed them; `config::RawConfig` must declare them too.
-const FORWARDER_SETTINGS: [&str; 34] = [
+const FORWARDER_SETTINGS: [&str; 35] = [
     "OPENSEARCH_ENDPOINT",
     "OPENSEARCH_AUTH",
     "OPENSEARCH_SERVICE",
@@ -21,6 +21,7 @@ const FORWARDER_SETTINGS: [&str; 34] = [
     "INDEX_RULES",
     "INDEX_MODE",
     "INDEX_RETENTION_DAYS",
+    "INDEX_TIME_WINDOW_DAYS",
     "DEAD_LETTER_INDEX",
     "DOCUMENT_ID",
     "DOCUMENT_FORMAT",

@@ -15,17 +15,37 @@ pub fn time_of(value: &Value) -> Option<i64> {
     }
 }
 
-/// RFC 3339 text (`2026-11-29T10:00:00.123Z`, or with a space for `T`) in milliseconds.
+/// RFC 3339 text (`2026-11-29T10:00:00.123Z`, or with a space for `T`) in milliseconds; the
+/// offset may also be ISO 8601's basic one, `+0000`, `+0530`, `-0800` (Network Firewall's
+/// `event.timestamp` is `2026-11-28T23:41:40.637611+0000`).
 pub fn rfc3339_ms(text: &str) -> Option<i64> {
     let text = text.trim();
     if text.len() < 20 || !text.as_bytes()[0].is_ascii_digit() {
         return None;
     }
-    utc_ms(text.as_bytes()).or_else(|| {
+    let chrono_ms = |text: &str| {
         chrono::DateTime::parse_from_rfc3339(text)
             .ok()
             .map(|time| time.timestamp_millis())
-    })
+    };
+    utc_ms(text.as_bytes())
+        .or_else(|| chrono_ms(text))
+        .or_else(|| extended_offset(text).and_then(|text| chrono_ms(&text)))
+}
+
+/// `text` with a basic offset at its end (`±HHMM`, after a digit of the seconds or of their
+/// fraction) written as RFC 3339's extended one (`±HH:MM`); `None` for any other ending.
+fn extended_offset(text: &str) -> Option<String> {
+    let at = text
+        .len()
+        .checked_sub(5)
+        .filter(|&at| text.is_char_boundary(at))?;
+    let (time, offset) = text.split_at(at);
+    let bytes = offset.as_bytes();
+    let signed = matches!(bytes[0], b'+' | b'-');
+    let digits = bytes[1..].iter().all(u8::is_ascii_digit);
+    let after_seconds = time.as_bytes().last().is_some_and(u8::is_ascii_digit);
+    (signed && digits && after_seconds).then(|| format!("{time}{}:{}", &offset[..3], &offset[3..]))
 }
 
 /// The shape nearly every AWS log writes its times in, `YYYY-MM-DDTHH:MM:SS[.fraction]Z`, read
@@ -133,6 +153,35 @@ mod tests {
         assert_eq!(rfc3339_ms("2026-11-29T10:00:00+01:00"), Some(1_795_942_800_000));
         assert_eq!(rfc3339_ms("2026-11-29 10:00:00.5Z"), Some(1_795_946_400_500));
         assert_eq!(rfc3339_ms("2026-02-30T10:00:00Z"), None);
+    }
+
+    /// ISO 8601's basic offsets read as the extended ones and `Z` do; a shape neither is stays
+    /// unread.
+    #[test]
+    fn basic_offsets_read_as_extended_ones_do() {
+        let utc = rfc3339_ms("2026-11-28T23:41:40.637Z");
+        assert_eq!(utc, Some(1_795_909_300_637));
+        for (basic, extended) in [
+            (
+                "2026-11-28T23:41:40.637611+0000",
+                "2026-11-28T23:41:40.637611+00:00",
+            ),
+            ("2026-11-29T05:11:40.637+0530", "2026-11-29T05:11:40.637+05:30"),
+            ("2026-11-28T15:41:40.637-0800", "2026-11-28T15:41:40.637-08:00"),
+            ("2026-11-28 15:41:40.637-0800", "2026-11-28T15:41:40.637-08:00"),
+        ] {
+            assert_eq!(rfc3339_ms(basic), rfc3339_ms(extended), "{basic}");
+            assert_eq!(rfc3339_ms(basic), utc, "{basic}");
+        }
+        for text in [
+            "2026-11-28T23:41:40.637611+000",
+            "2026-11-28T23:41:40.637611+00000",
+            "2026-11-28T23:41:40.637611 0000",
+            "2026-11-28T23:41:40.637611+2500",
+            "2026-11-28T23:41:40+00a0",
+        ] {
+            assert_eq!(rfc3339_ms(text), None, "{text}");
+        }
     }
 
     #[test]

@@ -23,7 +23,7 @@ use serde_json::value::RawValue;
 use super::{
     AccessRecord, FieldType, FieldWriter, FormatSpec, KeyLayout, Lines, Reading, RecordError, Shared, Typed,
 };
-use crate::json::push_raw_json;
+use crate::json::{push_raw_json, unique_members};
 
 /// The documented members, `httpRequest`'s among them, under their snake_case names.
 /// WAF's row of the format table: files under `…/AWSLogs/ACCOUNT/WAFLogs/REGION/WEBACL/…`
@@ -127,7 +127,9 @@ pub fn parse(line: &str) -> Result<AccessRecord<'static>, RecordError> {
         });
     Ok(AccessRecord {
         time_ms,
-        fields: out.finish(),
+        // A member twice, or two whose snake_case names meet, or a key twice inside a nested
+        // structure, once: the last value wins.
+        fields: unique_members(out.finish()),
         shared: Shared {
             client_ip: request.client_ip.map(Cow::Owned),
             client_port: None,
