@@ -11,7 +11,8 @@
 //!        └─ opensearch/                bulk encoding, classification, retries, HTTP, auth, setup
 //! ```
 //!
-//! Beside it: `config` (every setting, validated), `metrics` (EMF), `summary` (the counts),
+//! Beside it: `config` (every setting, validated), `enrich` (GeoIP, AS numbers and user agents,
+//! below `document/`), `metrics` (EMF), `summary` (the counts),
 //! `dashboards` (OpenSearch Dashboards saved objects for what it writes), `json` (JSON text
 //! written by hand, for every stage) and `civil` (the calendar, for timestamps and index names).
 
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod config;
 pub mod dashboards;
 pub mod document;
+pub mod enrich;
 pub mod handler;
 pub mod json;
 pub mod metrics;

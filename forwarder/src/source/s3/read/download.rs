@@ -144,6 +144,25 @@ impl ObjectReader {
         Ok(listed)
     }
 
+    /// Downloads one object whole (a GeoIP database, read once per cold start).
+    pub async fn get_bytes(&self, bucket: &str, key: &str) -> Result<Bytes, ObjectError> {
+        let url = format!("s3://{bucket}/{key}");
+        let output = (self
+            .client()
+            .await
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await)
+            .map_err(|err| ObjectError::call(url.clone(), "GetObject", &err))?;
+        let body = output.body.collect().await.map_err(|err| ObjectError::Corrupt {
+            url,
+            reason: format!("the download broke off: {err}"),
+        })?;
+        Ok(body.into_bytes())
+    }
+
     /// Downloads and parses one object, handing its records to `emit` as they come.
     pub async fn read(
         &self,

@@ -1,0 +1,206 @@
+//! What a document learns beyond its line: the country, city, location and autonomous system of
+//! a public address (MaxMind DB files: `GEOIP_DATABASE`, `GEOIP_ASN_DATABASE`), and the browser,
+//! OS and device of a user agent (woothee).
+//!
+//! [`Enrichment`] is built once per cold start ([`Enrichment::load`]) and shared by every
+//! document; a document writer calls [`Enrichment::push_ip`] inside an address's parent object
+//! (`source`, `destination`, `client`) and [`Enrichment::push_user_agent`] inside `user_agent`,
+//! each appending ECS members with a leading comma, or nothing.
+//!
+//! Below `document/`: it uses `json` and, to download a database, `source::s3`'s reader.
+
+mod address;
+mod geoip;
+mod user_agent;
+
+#[cfg(test)]
+mod mmdb_writer;
+#[cfg(test)]
+mod tests;
+
+use std::net::IpAddr;
+use std::path::PathBuf;
+
+use sluice_edge::settings::SettingError;
+
+pub use self::address::is_public;
+use self::geoip::{Database, Kind};
+pub use self::user_agent::UserAgentCache;
+use crate::source::s3::read::ObjectReader;
+
+/// Where a database is read from: a local file (a Lambda layer's `/opt/…`), memory-mapped, or
+/// an S3 object, downloaded once per cold start.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DatabaseLocation {
+    Path(PathBuf),
+    S3 { bucket: String, key: String },
+}
+
+impl DatabaseLocation {
+    /// `s3://BUCKET/KEY`, or else a path.
+    pub fn parse(value: &str) -> Result<DatabaseLocation, &'static str> {
+        let Some(rest) = value.strip_prefix("s3://") else {
+            return Ok(DatabaseLocation::Path(PathBuf::from(value)));
+        };
+        match rest.split_once('/') {
+            Some((bucket, key)) if !bucket.is_empty() && !key.is_empty() && !key.ends_with('/') => {
+                Ok(DatabaseLocation::S3 {
+                    bucket: bucket.to_string(),
+                    key: key.to_string(),
+                })
+            }
+            _ => Err("expected s3://BUCKET/KEY (one object, e.g. s3://geoip/GeoLite2-City.mmdb) or a path"),
+        }
+    }
+}
+
+impl std::fmt::Display for DatabaseLocation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DatabaseLocation::Path(path) => write!(f, "{}", path.display()),
+            DatabaseLocation::S3 { bucket, key } => write!(f, "s3://{bucket}/{key}"),
+        }
+    }
+}
+
+/// The validated enrichment settings: which databases to load (none by default).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EnrichSettings {
+    /// `GEOIP_DATABASE`: a City or Country database.
+    pub geoip: Option<DatabaseLocation>,
+    /// `GEOIP_ASN_DATABASE`: an ASN (or ISP) database.
+    pub asn: Option<DatabaseLocation>,
+}
+
+/// The loaded databases and the user-agent parser, built once per cold start and shared by
+/// every document. The default has no database and parses user agents; [`Enrichment::none`]
+/// does neither.
+pub struct Enrichment {
+    geoip: Option<Database>,
+    asn: Option<Database>,
+    user_agents: Option<woothee::parser::Parser>,
+}
+
+impl Default for Enrichment {
+    fn default() -> Self {
+        Enrichment {
+            geoip: None,
+            asn: None,
+            user_agents: Some(woothee::parser::Parser::new()),
+        }
+    }
+}
+
+impl std::fmt::Debug for Enrichment {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Enrichment")
+            .field("geoip", &self.geoip.as_ref().map(Database::database_type))
+            .field("asn", &self.asn.as_ref().map(Database::database_type))
+            .field("user_agents", &self.user_agents.is_some())
+            .finish()
+    }
+}
+
+impl Enrichment {
+    /// No database and no user-agent parsing: documents as they were before enrichment (the
+    /// benchmarks' baseline).
+    pub fn none() -> Enrichment {
+        Enrichment {
+            user_agents: None,
+            ..Enrichment::default()
+        }
+    }
+
+    /// Loads the databases `settings` name: a local file memory-mapped, an S3 object downloaded
+    /// with `s3`. A database that cannot be read, is not a MaxMind DB or is of the wrong type
+    /// is a [`SettingError`] naming its setting and location.
+    pub async fn load(settings: &EnrichSettings, s3: &ObjectReader) -> Result<Enrichment, SettingError> {
+        let mut enrichment = Enrichment::default();
+        if let Some(location) = &settings.geoip {
+            enrichment.geoip = Some(load(location, Kind::City, s3).await?);
+        }
+        if let Some(location) = &settings.asn {
+            enrichment.asn = Some(load(location, Kind::Asn, s3).await?);
+        }
+        Ok(enrichment)
+    }
+
+    /// Like [`Enrichment::load`] for local files only (an S3 location is refused): for tools and
+    /// benchmarks that have no S3 client.
+    pub fn open(settings: &EnrichSettings) -> Result<Enrichment, SettingError> {
+        let open = |location: &DatabaseLocation, kind: Kind| match location {
+            DatabaseLocation::Path(path) => Database::open(path, kind)
+                .map_err(|reason| SettingError::invalid(kind.setting(), &location.to_string(), reason)),
+            DatabaseLocation::S3 { .. } => Err(SettingError::invalid(
+                kind.setting(),
+                &location.to_string(),
+                "only a local path can be opened here",
+            )),
+        };
+        Ok(Enrichment {
+            geoip: settings
+                .geoip
+                .as_ref()
+                .map(|at| open(at, Kind::City))
+                .transpose()?,
+            asn: settings.asn.as_ref().map(|at| open(at, Kind::Asn)).transpose()?,
+            ..Enrichment::default()
+        })
+    }
+
+    /// Whether a GeoIP or ASN database is loaded.
+    pub fn has_databases(&self) -> bool {
+        self.geoip.is_some() || self.asn.is_some()
+    }
+
+    /// Appends `,"geo":{…}` and/or `,"as":{…}` (each with a leading comma, ECS names) for a public
+    /// address; nothing for private, loopback, link-local, documentation/benchmark/shared/multicast/
+    /// unspecified ranges (IPv4 and IPv6), nor when no database is set.
+    pub fn push_ip(&self, ip: IpAddr, out: &mut String) {
+        if !self.has_databases() {
+            return;
+        }
+        // An IPv4 address written as IPv6 (`::ffff:a.b.c.d`) is looked up as the IPv4 one.
+        let ip = ip.to_canonical();
+        if !is_public(ip) {
+            return;
+        }
+        if let Some(geoip) = &self.geoip {
+            geoip.push_geo(ip, out);
+        }
+        if let Some(asn) = &self.asn {
+            asn.push_as(ip, out);
+        }
+    }
+
+    /// Appends `,"name":…,"version":…,"os":{"name":…,"version":…},"device":{"name":…}` (leading commas,
+    /// only the members known) for a user agent the parser knows; nothing for one it does not.
+    pub fn push_user_agent(&self, cache: &mut UserAgentCache, original: &str, out: &mut String) {
+        if let Some(parser) = &self.user_agents {
+            out.push_str(cache.members(parser, original));
+        }
+    }
+}
+
+/// Reads one database from `location` for the setting of `kind`, logging what it holds.
+async fn load(location: &DatabaseLocation, kind: Kind, s3: &ObjectReader) -> Result<Database, SettingError> {
+    let refused = |reason: String| SettingError::invalid(kind.setting(), &location.to_string(), reason);
+    let database = match location {
+        DatabaseLocation::Path(path) => Database::open(path, kind).map_err(refused)?,
+        DatabaseLocation::S3 { bucket, key } => {
+            let bytes = s3
+                .get_bytes(bucket, key)
+                .await
+                .map_err(|err| refused(format!("cannot be read: {err}")))?;
+            Database::from_bytes(bytes, kind).map_err(refused)?
+        }
+    };
+    tracing::info!(
+        setting = kind.setting(),
+        location = %location,
+        database_type = database.database_type(),
+        built = database.build_epoch(),
+        "database loaded"
+    );
+    Ok(database)
+}
