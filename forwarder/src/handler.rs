@@ -12,12 +12,14 @@
 //!   delivered, so only those are retried; a record that cannot be decoded is preserved as a
 //!   dead-letter document holding its raw base64 and is then acknowledged.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use aws_lambda_events::streams::KinesisEventResponse;
 use serde_json::Value;
 
-use crate::config::Config;
+use crate::config::{Config, SettingError};
+use crate::enrich::Enrichment;
 use crate::opensearch::auth::{AuthError, SdkConfig, Signer};
 use crate::pipeline::{OpenSearch, Outcome, Output, OutputError, Pipeline, Retry};
 use crate::source::lambda::{Input, InputError};
@@ -42,6 +44,9 @@ pub enum HandlerError {
     NoSink(#[from] NoSink),
     #[error(transparent)]
     Output(#[from] OutputError),
+    /// A setting read at cold start was refused: a GeoIP database that cannot be read.
+    #[error(transparent)]
+    Setting(#[from] SettingError),
 }
 
 /// Why a forwarder cannot deliver.
@@ -57,6 +62,7 @@ impl sluice_edge::ErrorType for HandlerError {
             HandlerError::Undelivered { .. } => "Undelivered",
             HandlerError::NoSink(_) => "NoEndpoint",
             HandlerError::Output(_) => "OutputFailed",
+            HandlerError::Setting(_) => "InvalidSetting",
         }
     }
 }
@@ -80,14 +86,16 @@ pub struct Forwarder {
 
 impl Forwarder {
     /// Builds the forwarder and, when an endpoint is set, its credentials (fetched once here, at
-    /// cold start). The S3 client is made when the first object is read, the CloudWatch Logs
-    /// client when the first tags are looked up.
-    pub async fn new(config: Config) -> Result<Forwarder, HandlerError> {
+    /// cold start), and loads the GeoIP databases. The S3 client is made when the first object
+    /// (or a database in S3) is read, the CloudWatch Logs client when the first tags are looked
+    /// up.
+    pub async fn new(mut config: Config) -> Result<Forwarder, HandlerError> {
         let signer = match &config.sink {
             Some(sink) => Some(Signer::load(&sink.auth).await?),
             None => None,
         };
         let reader = ObjectReader::from_env(config.s3.clone());
+        config.documents.enrichment = Arc::new(Enrichment::load(&config.enrich, &reader).await?);
         let tags = config
             .tags
             .map(|settings| TagCache::from_env(settings, &config.region));
@@ -95,12 +103,13 @@ impl Forwarder {
     }
 
     /// Like [`Forwarder::new`] with a given AWS SDK configuration (tests point it at moto).
-    pub async fn with_sdk(config: Config, sdk: &SdkConfig) -> Result<Forwarder, HandlerError> {
+    pub async fn with_sdk(mut config: Config, sdk: &SdkConfig) -> Result<Forwarder, HandlerError> {
         let signer = match &config.sink {
             Some(sink) => Some(Signer::load_with(&sink.auth, sdk).await?),
             None => None,
         };
         let reader = ObjectReader::new(sdk, config.s3.clone());
+        config.documents.enrichment = Arc::new(Enrichment::load(&config.enrich, &reader).await?);
         let tags = config
             .tags
             .map(|settings| TagCache::new(sdk, settings, &config.region));

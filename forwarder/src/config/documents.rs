@@ -1,5 +1,6 @@
 //! The settings of what documents look like and where they go: index naming and routing, JSON,
-//! multiline, redaction, message filters, S3 objects' formats and fields, log-group tags.
+//! multiline, redaction, message filters, S3 objects' formats and fields, log-group tags, the
+//! GeoIP databases.
 
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use super::keywords;
 use crate::document::index::{IndexMode, IndexNaming, parse_rules, validate_index_name};
 use crate::document::redact::{Redactor, RuleSet};
 use crate::document::{DocumentFormat, DocumentOptions, MessageFilter, ObjectIndices, TimeWindow};
+use crate::enrich::{DatabaseLocation, EnrichSettings};
 use crate::source::s3::format::{self, Format, S3Options};
 use crate::source::tags::TagSettings;
 
@@ -44,6 +46,8 @@ pub(super) fn document_options(raw: &RawConfig) -> Result<DocumentOptions, Setti
         objects,
         multiline: choice::<keywords::Multiline>(&raw.multiline, "MULTILINE")?.into(),
         time_window: time_window(raw)?,
+        // Loaded by the forwarder at cold start, from `Config::enrich`.
+        enrichment: Default::default(),
     })
 }
 
@@ -218,6 +222,22 @@ pub(super) fn tag_settings(
     )?);
     let on = boolean(&raw.log_group_tags, "LOG_GROUP_TAGS", false)?;
     Ok((on && format == DocumentFormat::Sluice).then_some(TagSettings { ttl }))
+}
+
+/// `GEOIP_DATABASE` and `GEOIP_ASN_DATABASE`: where each database is; whether it can be read
+/// is known when the forwarder loads it.
+pub(super) fn enrich_settings(raw: &RawConfig) -> Result<EnrichSettings, SettingError> {
+    let location = |value: &Option<String>, setting: &'static str| {
+        text(value)
+            .map(|value| {
+                DatabaseLocation::parse(value).map_err(|err| SettingError::invalid(setting, value, err))
+            })
+            .transpose()
+    };
+    Ok(EnrichSettings {
+        geoip: location(&raw.geoip_database, "GEOIP_DATABASE")?,
+        asn: location(&raw.geoip_asn_database, "GEOIP_ASN_DATABASE")?,
+    })
 }
 
 /// A JSON array of strings (regexes); unset or empty means none.

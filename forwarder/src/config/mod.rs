@@ -19,6 +19,7 @@ pub use sluice_edge::settings::SettingError;
 use sluice_edge::settings::{log_level, number, text};
 
 use crate::document::DocumentOptions;
+use crate::enrich::EnrichSettings;
 use crate::opensearch::SinkConfig;
 use crate::opensearch::deliver::RetryConfig;
 use crate::source::s3::format::S3Options;
@@ -42,6 +43,9 @@ pub struct Config {
     /// Log-group tags as document fields: `None` when `LOG_GROUP_TAGS` is off, or with
     /// `DOCUMENT_FORMAT=blueprint`, whose documents keep the AWS blueprint's shape.
     pub tags: Option<TagSettings>,
+    /// The GeoIP and ASN databases to load (`GEOIP_DATABASE`, `GEOIP_ASN_DATABASE`); the
+    /// forwarder loads them into `documents.enrichment` once, at cold start.
+    pub enrich: EnrichSettings,
 }
 
 /// Whether the config will be used to send (an endpoint is required) or only to print.
@@ -103,6 +107,7 @@ impl Config {
             log_level: log_level(&raw.log_level, "info")?,
             s3: documents::s3_options(raw)?,
             tags: documents::tag_settings(raw, documents_format)?,
+            enrich: documents::enrich_settings(raw)?,
         })
     }
 }

@@ -191,6 +191,21 @@ pub struct RawConfig {
         help = "seconds a log group's tags (or a failed lookup) are kept (default 900)"
     )]
     pub log_group_tags_ttl: Option<String>,
+    #[arg(
+        long,
+        env = "GEOIP_DATABASE",
+        help = "a MaxMind City or Country database (e.g. GeoLite2-City.mmdb): a path (memory-mapped, \
+                e.g. a layer's /opt/GeoLite2-City.mmdb) or s3://BUCKET/KEY (read once per cold \
+                start); public addresses get geo.* fields (default: none)"
+    )]
+    pub geoip_database: Option<String>,
+    #[arg(
+        long,
+        env = "GEOIP_ASN_DATABASE",
+        help = "a MaxMind ASN database (e.g. GeoLite2-ASN.mmdb), a path or s3://BUCKET/KEY; public \
+                addresses get as.number and as.organization.name (default: none)"
+    )]
+    pub geoip_asn_database: Option<String>,
     /// Set by Lambda and the AWS tools; not a setting a deployment gives
     /// ([`sluice_edge::settings::SET_BY_LAMBDA`]).
     #[arg(

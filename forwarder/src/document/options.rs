@@ -101,6 +101,9 @@ pub struct DocumentOptions {
     /// How far from its read time a document's own time may lie and still name its index
     /// (`INDEX_TIME_WINDOW_DAYS`).
     pub time_window: super::TimeWindow,
+    /// GeoIP, AS numbers and user agents (`GEOIP_DATABASE`, `GEOIP_ASN_DATABASE`), loaded once per
+    /// cold start by the forwarder (`crate::enrich::Enrichment::load`): no database by default.
+    pub enrichment: std::sync::Arc<crate::enrich::Enrichment>,
 }
 
 /// The index naming of each format of object records (`S3_INDEX_PREFIXES`), with the
