@@ -7,6 +7,7 @@
 
 mod deploy_sweep;
 mod event_pattern;
+mod geoip;
 mod iam;
 mod onboarding;
 mod resolve;

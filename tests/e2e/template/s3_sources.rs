@@ -11,17 +11,17 @@ use super::iam::{Request, allows};
 use super::resolve::{ACCOUNT, REGION, Stack};
 use super::{offline, run_ok, template, venv_tool};
 
-const ENDPOINT: (&str, &str) = (
+pub(super) const ENDPOINT: (&str, &str) = (
     "OpenSearchEndpoint",
     "https://search-logs-abc123.eu-west-1.es.amazonaws.com",
 );
 /// As a user types it: CloudFormation trims the members of a `CommaDelimitedList`.
-const BUCKETS: (&str, &str) = ("S3Buckets", "firehose-logs, trail-logs");
-const PREFIX: (&str, &str) = ("S3KeyPrefix", "cwl/");
+pub(super) const BUCKETS: (&str, &str) = ("S3Buckets", "firehose-logs, trail-logs");
+pub(super) const PREFIX: (&str, &str) = ("S3KeyPrefix", "cwl/");
 const KMS_KEY: &str = "arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
 
 /// The stack for `overrides`, with a domain for the forwarder's SigV4 role to write to.
-fn deploy(overrides: &[(&str, &str)]) -> Stack {
+pub(super) fn deploy(overrides: &[(&str, &str)]) -> Stack {
     let mut overrides = overrides.to_vec();
     overrides.push((
         "OpenSearchDomainArn",
@@ -31,20 +31,20 @@ fn deploy(overrides: &[(&str, &str)]) -> Stack {
 }
 
 /// The stack with the two buckets and `extra` parameters.
-fn with_buckets(extra: &[(&str, &str)]) -> Stack {
+pub(super) fn with_buckets(extra: &[(&str, &str)]) -> Stack {
     let mut overrides = vec![ENDPOINT, BUCKETS];
     overrides.extend_from_slice(extra);
     deploy(&overrides)
 }
 
-fn created(stack: &Stack, logical_id: &str) -> Value {
+pub(super) fn created(stack: &Stack, logical_id: &str) -> Value {
     stack
         .resource(logical_id)
         .unwrap_or_else(|| panic!("this deployment creates no {logical_id}"))
 }
 
 /// Every statement of the forwarder role's inline policies, as deployed.
-fn forwarder_statements(stack: &Stack) -> Vec<Value> {
+pub(super) fn forwarder_statements(stack: &Stack) -> Vec<Value> {
     let role = created(stack, "ForwarderRole");
     let policies = role["Properties"]["Policies"]
         .as_array()
@@ -60,7 +60,7 @@ fn forwarder_statements(stack: &Stack) -> Vec<Value> {
         .collect()
 }
 
-fn forwarder_environment(stack: &Stack) -> Value {
+pub(super) fn forwarder_environment(stack: &Stack) -> Value {
     created(stack, "Forwarder")["Properties"]["Environment"]["Variables"].clone()
 }
 
@@ -364,7 +364,7 @@ fn the_outputs_name_the_queues_and_the_command_that_adds_each_notification() {
 
 /// CloudFormation refuses a value its `AllowedPattern` does not match whole (for a
 /// `CommaDelimitedList`, each member): checked with Python's `re.fullmatch`.
-fn allowed_by_pattern(parameter: &str, value: &str) -> bool {
+pub(super) fn allowed_by_pattern(parameter: &str, value: &str) -> bool {
     let pattern = template()["Parameters"][parameter]["AllowedPattern"]
         .as_str()
         .unwrap_or_else(|| panic!("{parameter} has an AllowedPattern"));

@@ -8,7 +8,7 @@ use sluice_harness::workspace_root;
 use super::{resource, template};
 
 /// The forwarder's settings as the team agreed them; `config::RawConfig` must declare them too.
-const FORWARDER_SETTINGS: [&str; 35] = [
+const FORWARDER_SETTINGS: [&str; 37] = [
     "OPENSEARCH_ENDPOINT",
     "OPENSEARCH_AUTH",
     "OPENSEARCH_SERVICE",
@@ -43,6 +43,8 @@ const FORWARDER_SETTINGS: [&str; 35] = [
     "S3_INDEX_PREFIXES",
     "LOG_GROUP_TAGS",
     "LOG_GROUP_TAGS_TTL",
+    "GEOIP_DATABASE",
+    "GEOIP_ASN_DATABASE",
     "LOG_LEVEL",
 ];
 
