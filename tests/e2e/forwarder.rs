@@ -7,6 +7,7 @@ mod access;
 mod auth;
 mod datastream;
 mod faults;
+mod geoip;
 mod multiline;
 mod osmem;
 mod replay;
