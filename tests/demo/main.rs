@@ -162,17 +162,17 @@ async fn every_event_once(osmem: &OsMem, sent: &[Sent]) -> anyhow::Result<()> {
                 "cwl-*",
                 serde_json::json!({
                     "size": 10_000,
-                    "_source": ["event_id", "multiline"],
+                    "_source": ["event.id", "multiline"],
                     "query": {"bool": {"filter": [
-                        {"term": {"log_group": batch.group}},
-                        {"range": {"event_id": {"gte": id(*batch.ids.start()), "lte": id(*batch.ids.end())}}}
+                        {"term": {"aws.cloudwatch.log_group": batch.group}},
+                        {"range": {"event.id": {"gte": id(*batch.ids.start()), "lte": id(*batch.ids.end())}}}
                     ]}}
                 }),
             )
             .await?;
         let mut seen = vec![0u32; batch.ids.clone().count()];
         for hit in found["hits"]["hits"].as_array().context("a list of hits")? {
-            let event_id = hit["_source"]["event_id"].as_str().context("an event_id")?;
+            let event_id = hit["_source"]["event"]["id"].as_str().context("an event.id")?;
             let expected = scoped_event_id(sluice_harness::ACCOUNT_ID, &batch.group, event_id);
             ensure!(
                 hit["_id"] == expected.as_str(),
@@ -275,20 +275,20 @@ async fn show_document_counts(osmem: &OsMem) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A search for `level:ERROR`: how many, and the latest one.
+/// A search for `log.level:ERROR`: how many, and the latest one.
 async fn show_latest_error(osmem: &OsMem) -> anyhow::Result<()> {
     let errors = osmem
         .search(
             "cwl-*",
             serde_json::json!({
                 "size": 1,
-                "query": {"term": {"level": "ERROR"}},
+                "query": {"term": {"log.level": "ERROR"}},
                 "sort": [{"@timestamp": "desc"}]
             }),
         )
         .await?;
     let hits = errors["hits"]["total"]["value"].as_u64().unwrap_or(0);
-    println!("\n  search level:ERROR → {hits} documents; the latest:");
+    println!("\n  search log.level:ERROR → {hits} documents; the latest:");
     if let Some(hit) = errors["hits"]["hits"].get(0) {
         println!("{}", indent(&serde_json::to_string_pretty(&hit["_source"])?));
     }

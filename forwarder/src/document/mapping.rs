@@ -23,35 +23,22 @@ pub(crate) fn index_template_with_json_field(prefix: &str, json_field: &str) -> 
     let mut properties = json!({
         "@timestamp": {"type": "date"},
         "message": {"type": "text"},
+        "extracted_fields": {"type": "object", "dynamic": true},
+        "fallback": {"type": "boolean"},
+        // A stack trace's events merged into one document (MULTILINE).
+        "multiline": {"properties": {"events": {"type": "long"}}},
+        "original_timestamp_ms": {"type": "long"},
+        // Dead-letter documents, which keep Sluice's first names.
+        "reason": {"type": "text"},
+        "index": keyword,
+        "event_timestamp_ms": {"type": "long"},
         "log_group": keyword,
         "log_stream": keyword,
         "owner": keyword,
         "region": keyword,
-        "subscription_filters": keyword,
         "event_id": keyword,
-        "level": keyword,
-        "request_id": keyword,
-        "lambda": {"properties": {
-            "event": keyword,
-            "version": keyword,
-            "duration_ms": {"type": "double"},
-            "billed_duration_ms": {"type": "double"},
-            "memory_size_mb": {"type": "long"},
-            "max_memory_used_mb": {"type": "long"},
-            "init_duration_ms": {"type": "double"},
-            "restore_duration_ms": {"type": "double"},
-            "timeout_s": {"type": "double"},
-        }},
-        "extracted_fields": {"type": "object", "dynamic": true},
-        // The log group's tags (LOG_GROUP_TAGS): strings, kept as keywords by `tags_as_keywords`.
-        "tags": {"type": "object", "dynamic": true},
-        "fallback": {"type": "boolean"},
-        // A stack trace's events merged into one document (MULTILINE).
-        "multiline": {"properties": {"events": {"type": "long"}}},
-        // Dead-letter documents.
-        "reason": {"type": "text"},
-        "index": keyword,
-        "event_timestamp_ms": {"type": "long"},
+        "format": keyword,
+        "s3": {"properties": {"bucket": keyword, "key": keyword, "line": {"type": "long"}, "record": {"type": "long"}}},
         // The AWS blueprint's document shape (DOCUMENT_FORMAT=blueprint).
         "@id": keyword,
         "@message": {"type": "text"},
@@ -59,6 +46,10 @@ pub(crate) fn index_template_with_json_field(prefix: &str, json_field: &str) -> 
         "@log_group": keyword,
         "@log_stream": keyword,
     });
+    let ecs = ecs_common();
+    for (name, mapping) in ecs.as_object().into_iter().flatten() {
+        properties[name] = mapping.clone();
+    }
     properties[json_field] = json!({"type": "object", "dynamic": true});
     json!({
         "index_patterns": [format!("{prefix}-*")],
@@ -73,12 +64,72 @@ pub(crate) fn index_template_with_json_field(prefix: &str, json_field: &str) -> 
                 "date_detection": false,
                 "numeric_detection": false,
                 "dynamic_templates": [
-                    {"tags_as_keywords": {"path_match": "tags.*", "mapping": keyword}},
+                    {"tags_as_keywords": {"path_match": "aws.tags.*", "mapping": keyword}},
                     {"strings_as_keywords": {"match_mapping_type": "string", "mapping": keyword}},
                 ],
                 "properties": properties,
             },
         },
+    })
+}
+
+/// The ECS fields every Sluice document may hold, with the types ECS gives them (`ecs_flat.yml`)
+/// in the forms OpenSearch accepts: `constant_keyword` and `wildcard` as `keyword`.
+fn ecs_common() -> Value {
+    let keyword = json!({"type": "keyword", "ignore_above": 1024});
+    let long = json!({"type": "long"});
+    let double = json!({"type": "double"});
+    json!({
+        "ecs": {"properties": {"version": keyword}},
+        "cloud": {"properties": {
+            "provider": keyword,
+            "region": keyword,
+            "account": {"properties": {"id": keyword}},
+        }},
+        "event": {"properties": {
+            "kind": keyword,
+            "dataset": keyword,
+            "id": keyword,
+            "category": keyword,
+            "type": keyword,
+            "action": keyword,
+            "outcome": keyword,
+            "provider": keyword,
+            "code": keyword,
+            "duration": long,
+            "start": {"type": "date"},
+            "end": {"type": "date"},
+        }},
+        "log": {"properties": {"level": keyword}},
+        "faas": {"properties": {"name": keyword, "execution": keyword}},
+        "related": {"properties": {"ip": {"type": "ip"}}},
+        "aws": {"properties": {
+            "cloudwatch": {"properties": {
+                "log_group": keyword,
+                "log_stream": keyword,
+                "subscription_filters": keyword,
+            }},
+            "lambda": {"properties": {
+                "event": keyword,
+                "version": keyword,
+                "duration_ms": double,
+                "billed_duration_ms": double,
+                "memory_size_mb": long,
+                "max_memory_used_mb": long,
+                "init_duration_ms": double,
+                "restore_duration_ms": double,
+                "timeout_s": double,
+            }},
+            "request_id": keyword,
+            // The log group's tags (LOG_GROUP_TAGS): strings, kept as keywords by `tags_as_keywords`.
+            "tags": {"type": "object", "dynamic": true},
+            "s3": {"properties": {
+                "bucket": {"properties": {"name": keyword}},
+                "object": {"properties": {"key": keyword}},
+                "line": long,
+                "record": long,
+            }},
+        }},
     })
 }
 
@@ -153,11 +204,15 @@ mod tests {
         let properties = &template["template"]["mappings"]["properties"];
         assert_eq!(properties["@timestamp"]["type"], "date");
         assert_eq!(properties["message"]["type"], "text");
-        assert_eq!(properties["request_id"]["type"], "keyword");
+        assert_eq!(properties["faas"]["properties"]["execution"]["type"], "keyword");
+        let aws = &properties["aws"]["properties"];
+        assert_eq!(aws["lambda"]["properties"]["duration_ms"]["type"], "double");
+        assert_eq!(aws["cloudwatch"]["properties"]["log_group"]["type"], "keyword");
         assert_eq!(
-            properties["lambda"]["properties"]["duration_ms"]["type"],
-            "double"
+            properties["cloud"]["properties"]["account"]["properties"]["id"]["type"],
+            "keyword"
         );
+        assert_eq!(properties["related"]["properties"]["ip"]["type"], "ip");
         assert_eq!(properties["json"]["type"], "object");
         assert_eq!(template["template"]["mappings"]["date_detection"], false);
     }
@@ -165,9 +220,12 @@ mod tests {
     #[test]
     fn log_group_tags_are_keywords_whatever_their_value_looks_like() {
         let mappings = &index_template("cwl")["template"]["mappings"];
-        assert_eq!(mappings["properties"]["tags"]["type"], "object");
+        assert_eq!(
+            mappings["properties"]["aws"]["properties"]["tags"]["type"],
+            "object"
+        );
         let first = &mappings["dynamic_templates"][0]["tags_as_keywords"];
-        assert_eq!(first["path_match"], "tags.*");
+        assert_eq!(first["path_match"], "aws.tags.*");
         assert_eq!(first["mapping"]["type"], "keyword");
     }
 

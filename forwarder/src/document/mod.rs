@@ -10,6 +10,7 @@
 //! [`DocumentBuilder::dead_letter`]) without any index into a table kept elsewhere.
 
 mod blueprint;
+mod ecs;
 pub mod index;
 pub mod mapping;
 pub mod multiline;
@@ -28,6 +29,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use self::blueprint::Blueprint;
+pub use self::ecs::ECS_VERSION;
 pub use self::multiline::Multiline;
 pub use self::object::RECORD_FIELDS;
 use self::object::RecordShape;

@@ -1,13 +1,15 @@
 //! Documents of the records of objects read from S3 (lines and CloudTrail records): Sluice's
 //! shape (whatever `DOCUMENT_FORMAT` says, the blueprint has no place for them), with where the
-//! record came from, `"s3":{"bucket","key","line"}` (`"record"` for CloudTrail), its `"format"`,
-//! the fields `S3_KEY_REGEX` takes from the key, and an `_id` that hashes the object and the
-//! record's position. A CloudWatch Logs payload of a Firehose file is not a record: it becomes the
+//! record came from, `"aws":{"s3":{"bucket":{"name"},"object":{"key"},"line"}}` (`"record"` for
+//! CloudTrail), its format as `event.dataset`, the account and region of AWS's key layout as
+//! `cloud.*`, the fields `S3_KEY_REGEX` takes from the key, and an `_id` that hashes the object
+//! and the record's position. A CloudWatch Logs payload of a Firehose file is not a record: it becomes the
 //! documents a subscription makes.
 
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use super::ecs;
 use super::redact::Redactor;
 use super::sluice::{Fields, Sluice};
 use super::window::{Placed, TimeWindow};
@@ -22,8 +24,23 @@ use crate::source::s3::format::{Context, Shared, Typed};
 use crate::source::s3::{ObjectMeta, Record, Records};
 
 /// The fields a record's document adds, which JSON merged at the root may not replace (nor may
-/// `S3_KEY_REGEX` name them).
-pub const RECORD_FIELDS: &[&str] = &["s3", "format"];
+/// `S3_KEY_REGEX` name them): the ECS objects of access logs, and `parse_error`.
+pub const RECORD_FIELDS: &[&str] = &[
+    "parse_error",
+    "related",
+    "source",
+    "destination",
+    "client",
+    "http",
+    "url",
+    "user_agent",
+    "tls",
+    "trace",
+    "network",
+    "rule",
+    "user",
+    "error",
+];
 
 /// The documents of records: what they need of the settings, taken once.
 #[derive(Debug, Clone)]
@@ -75,14 +92,19 @@ impl RecordShape {
             header.write(&mut head, record.number);
             let (source, time, unparsed) = match &object.format.typed {
                 Some(typed) => {
-                    let (source, parsed, time) =
-                        access_source(typed, record, (&head, &id), &message, (context, &place));
+                    let (source, parsed, time) = access_source(
+                        typed,
+                        record,
+                        (&head, &header.dataset, &id),
+                        &message,
+                        (context, &place),
+                    );
                     (source, time, !parsed)
                 }
                 None => {
                     let parsed = parse::parse(&message);
                     let time = place(record.timestamp);
-                    let fields = record_fields(time, &id, &reserved);
+                    let fields = record_fields(time, &id, &reserved, &header.dataset);
                     let source = self.sluice.source(&head, &fields, &message, Some(&parsed));
                     (source, time, false)
                 }
@@ -115,16 +137,14 @@ impl RecordShape {
         let id = object.record_id(record.number);
         let reserved = reserved_fields(object);
         let time = self.placed(origin, &message);
-        let fields = record_fields(time, &id, &reserved);
+        let header = RecordHeader::of(object);
+        let fields = record_fields(time, &id, &reserved, &header.dataset);
         Document {
             index: self.objects.naming(object.format).index_for("", time.time_ms),
             id: self.record_id(object, record),
-            source: self.sluice.source(
-                &RecordHeader::of(object).to_string(record.number),
-                &fields,
-                &message,
-                None,
-            ),
+            source: self
+                .sluice
+                .source(&header.to_string(record.number), &fields, &message, None),
             stage: Stage::Fallback,
             origin: from,
         }
@@ -203,7 +223,7 @@ impl RecordShape {
 fn access_source(
     typed: &Typed,
     record: &Record,
-    (header, id): (&str, &str),
+    (header, dataset, id): (&str, &str, &str),
     message: &str,
     (context, place): (Context<'_>, &dyn Fn(i64) -> Placed),
 ) -> (String, bool, Placed) {
@@ -237,9 +257,11 @@ fn access_source(
         true => push_str_quotes_only(&mut out, message),
         false => push_str(&mut out, message),
     }
+    ecs::push_version(&mut out);
     out.push_str(header);
-    out.push_str(",\"event_id\":");
-    push_str(&mut out, id);
+    out.push('}');
+    ecs::push_event_head(&mut out, dataset, id);
+    out.push('}');
     placed.push_original(&mut out);
     if let Some((shared, plain)) = &shared {
         push_shared(&mut out, shared, *plain);
@@ -293,12 +315,14 @@ fn push_shared(out: &mut String, shared: &Shared, plain: bool) {
     }
 }
 
-fn record_fields<'a>(time: Placed, id: &'a str, reserved: &'a [String]) -> Fields<'a> {
+fn record_fields<'a>(time: Placed, id: &'a str, reserved: &'a [String], dataset: &'a str) -> Fields<'a> {
     Fields {
         time,
         id,
         extracted_fields: None,
         reserved,
+        dataset,
+        function: None,
     }
 }
 
@@ -310,29 +334,41 @@ fn reserved_fields(object: &ObjectMeta) -> Vec<String> {
         .collect()
 }
 
-/// `,"format":…,"s3":{"bucket":…,"key":…,"line":N}` and the key's fields: escaped once per chunk,
-/// around the one part that changes from record to record.
+/// `,"cloud":{…}`, the key's fields and `,"aws":{"s3":{"bucket":{"name":…},"object":{"key":…},"line":N}`
+/// (the `aws` object left open for the record's own members): escaped once per chunk, around the
+/// one part that changes from record to record. Also the record's `event.dataset`.
 struct RecordHeader {
-    /// Up to the record's number: `,"format":"alb","s3":{"bucket":…,"key":…,"line":`.
+    /// Up to the record's number.
     before: String,
-    /// After it: `}` and the key's fields.
-    after: String,
+    /// After it: the brace that closes `s3`.
+    after: &'static str,
+    /// `aws.` and the format's name in snake case: `aws.alb`, `aws.cloudtrail`, `aws.json_lines`.
+    dataset: String,
 }
 
 impl RecordHeader {
     fn of(object: &ObjectMeta) -> RecordHeader {
-        let mut before = String::with_capacity(object.key.len() + 96);
-        before.push_str(",\"format\":\"");
-        before.push_str(object.format.name());
-        before.push('"');
-        push_s3_start(&mut before, object);
-        let mut after = String::from("}");
+        let mut before = String::with_capacity(object.key.len() + 160);
+        let (account, region) = key_account_region(&object.key);
+        ecs::push_cloud(&mut before, account, region);
         for (name, value) in &object.key_fields {
-            after.push(',');
-            push_key(&mut after, name);
-            push_str(&mut after, value);
+            before.push(',');
+            push_key(&mut before, name);
+            push_str(&mut before, value);
         }
-        RecordHeader { before, after }
+        before.push_str(",\"aws\":{\"s3\":{\"bucket\":{\"name\":");
+        push_str(&mut before, &object.bucket);
+        before.push_str("},\"object\":{\"key\":");
+        push_str(&mut before, &object.key);
+        before.push_str("},\"");
+        before.push_str(object.format.reading.position());
+        before.push_str("\":");
+        let dataset = format!("aws.{}", object.format.name().replace('-', "_"));
+        RecordHeader {
+            before,
+            after: "}",
+            dataset,
+        }
     }
 
     fn len(&self) -> usize {
@@ -344,7 +380,7 @@ impl RecordHeader {
         out.clear();
         out.push_str(&self.before);
         push_u64(out, number);
-        out.push_str(&self.after);
+        out.push_str(self.after);
     }
 
     fn to_string(&self, number: u64) -> String {
@@ -354,8 +390,26 @@ impl RecordHeader {
     }
 }
 
-/// `,"s3":{"bucket":…,"key":…,"line":` (`"record"` for a record of a `Records` array), the
-/// position and the closing brace left to the caller.
+/// The account and region of AWS's key layout, `[prefix/]AWSLogs/[o-ORG/]ACCOUNT/SERVICE/REGION/…`
+/// (ELB, WAF, VPC flow logs, CloudTrail); none for a key outside it.
+pub(super) fn key_account_region(key: &str) -> (Option<&str>, Option<&str>) {
+    let mut parts = key.split('/').skip_while(|part| *part != "AWSLogs").skip(1);
+    let mut account = parts.next();
+    if account.is_some_and(|part| part.starts_with("o-")) {
+        account = parts.next();
+    }
+    let Some(account) = account.filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())) else {
+        return (None, None);
+    };
+    let region = parts.nth(1).filter(|region| {
+        let mut words = region.split('-');
+        region.len() <= 20 && words.clone().count() >= 3 && words.all(|w| !w.is_empty())
+    });
+    (Some(account), region)
+}
+
+/// `,"s3":{"bucket":…,"key":…,"line":`, for a dead-letter document (`"record"` for a record of a
+/// `Records` array), the position and the closing brace left to the caller.
 fn push_s3_start(out: &mut String, object: &ObjectMeta) {
     out.push_str(",\"s3\":{\"bucket\":");
     push_str(out, &object.bucket);

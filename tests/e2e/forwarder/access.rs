@@ -245,7 +245,7 @@ async fn check_the_alb_entry(osmem: &OsMem) {
     assert_eq!(alb["client"]["ip"], "10.0.1.252");
     assert_eq!(alb["http"]["method"], "GET");
     assert_eq!(alb["http"]["status_code"], 200);
-    assert_eq!(alb["format"], "alb");
+    assert_eq!(alb["event"]["dataset"], "aws.alb");
     assert!(
         alb["message"]
             .as_str()
