@@ -302,14 +302,14 @@ async fn show_failed_alb_requests(osmem: &OsMem) -> anyhow::Result<()> {
             "alb-*",
             serde_json::json!({
                 "size": 5,
-                "query": {"range": {"alb.elb_status_code": {"gte": 500}}},
+                "query": {"range": {"http.response.status_code": {"gte": 500}}},
                 "sort": [{"@timestamp": "asc"}]
             }),
         )
         .await?;
     let hits = failed["hits"]["hits"].as_array().map_or(&[][..], Vec::as_slice);
     println!(
-        "\n  search alb.elb_status_code >= 500 → {} load balancer requests, as typed fields:",
+        "\n  search http.response.status_code >= 500 → {} load balancer requests, in ECS and typed fields:",
         failed["hits"]["total"]["value"].as_u64().unwrap_or(0)
     );
     for hit in hits {
@@ -317,14 +317,14 @@ async fn show_failed_alb_requests(osmem: &OsMem) -> anyhow::Result<()> {
         println!(
             "    {} {} {} {} → {} (target {}, target_processing_time {})",
             doc["@timestamp"].as_str().unwrap_or("?"),
-            doc["client"]["ip"].as_str().unwrap_or("?"),
-            doc["http"]["method"].as_str().unwrap_or("?"),
+            doc["source"]["ip"].as_str().unwrap_or("?"),
+            doc["http"]["request"]["method"].as_str().unwrap_or("?"),
             doc["url"]["original"].as_str().unwrap_or("?"),
-            doc["http"]["status_code"],
-            doc["alb"]["target_status_code"]
+            doc["http"]["response"]["status_code"],
+            doc["aws"]["alb"]["target_status_code"]
                 .as_u64()
                 .map_or("-".to_string(), |code| code.to_string()),
-            doc["alb"]["target_processing_time"],
+            doc["aws"]["alb"]["target_processing_time"],
         );
     }
     Ok(())

@@ -153,8 +153,9 @@ fn errors() -> Query {
 }
 
 /// The "Access logs" visualizations and dashboard on the index pattern `pattern` that spans the
-/// HTTP access logs' prefixes; they read the fields every access log shares (`http.status_code`,
-/// `client.ip`, `url.original`, `bytes`) and each format's own timings.
+/// HTTP access logs' prefixes; they read the ECS fields every access log shares
+/// (`http.response.status_code`, `source.ip`, `url.original`, `http.response.bytes`) and each
+/// format's own timings (`aws.<format>.*`).
 pub(super) fn access_logs(pattern: &str) -> Vec<SavedObject> {
     let id = |name: &str| format!("sluice-access-{name}");
     let mut objects: Vec<SavedObject> = access_log_panels(&id)
@@ -186,7 +187,7 @@ fn access_log_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
             aggs: vec![
                 (Agg::Count, "Requests"),
                 (Agg::OverTime, ""),
-                (Agg::Top("http.status_code", 10), "Status code"),
+                (Agg::Top("http.response.status_code", 10), "Status code"),
             ],
         },
         Spec {
@@ -199,14 +200,17 @@ fn access_log_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
             query: Query::All,
             aggs: vec![
                 (
-                    Agg::Percentiles("alb.target_processing_time", PERCENTS),
+                    Agg::Percentiles("aws.alb.target_processing_time", PERCENTS),
                     "ALB target",
                 ),
                 (
-                    Agg::Percentiles("elb.backend_processing_time", PERCENTS),
+                    Agg::Percentiles("aws.elb.backend_processing_time", PERCENTS),
                     "ELB backend",
                 ),
-                (Agg::Percentiles("cloudfront.time_taken", PERCENTS), "CloudFront"),
+                (
+                    Agg::Percentiles("aws.cloudfront.time_taken", PERCENTS),
+                    "CloudFront",
+                ),
                 (Agg::OverTime, ""),
             ],
         },
@@ -219,7 +223,7 @@ fn access_log_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
             query: Query::All,
             aggs: vec![
                 (
-                    Agg::Percentiles("s3_access.total_time", PERCENTS),
+                    Agg::Percentiles("aws.s3_access.total_time", PERCENTS),
                     "S3 total time",
                 ),
                 (Agg::OverTime, ""),
@@ -245,8 +249,8 @@ fn access_log_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
             query: Query::All,
             aggs: vec![
                 (Agg::Count, "Requests"),
-                (Agg::Sum("bytes"), "Bytes sent"),
-                (Agg::Top("client.ip", 20), "Client"),
+                (Agg::Sum("http.response.bytes"), "Bytes sent"),
+                (Agg::Top("source.ip", 20), "Client"),
             ],
         },
         Spec {
@@ -257,7 +261,7 @@ fn access_log_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
             query: Query::All,
             aggs: vec![
                 (Agg::Count, "Requests"),
-                (Agg::Sum("bytes"), "Bytes sent"),
+                (Agg::Sum("http.response.bytes"), "Bytes sent"),
                 (Agg::Top("url.original", 20), "URL"),
             ],
         },

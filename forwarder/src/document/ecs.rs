@@ -2,7 +2,8 @@
 //! `cloud.*` and the head of `event`. Names and types from ECS's `generated/ecs/ecs_flat.yml`
 //! (<https://github.com/elastic/ecs>, release [`ECS_VERSION`]).
 
-use crate::json::push_str;
+use crate::json::{push_str, push_text, push_u64};
+use crate::source::s3::format::{EventKind, Shared};
 
 /// The ECS release the documents follow, written as `ecs.version`.
 pub const ECS_VERSION: &str = "9.4.0";
@@ -42,4 +43,302 @@ pub(super) fn push_event_head(out: &mut String, dataset: &str, id: &str) {
         out.push_str(",\"id\":");
         push_str(out, id);
     }
+}
+
+/// The ECS objects of an access log line, each written once, after its `event` head
+/// ([`push_event_head`], which this closes): `event`'s category, type, outcome and duration,
+/// then `source`, `destination`, `network` or `http`, `url`, `user_agent`, `tls`, `trace` and
+/// `related`, from what the line gave. `plain` when the texts are known to need no escaping.
+pub(super) fn push_access(out: &mut String, shared: &Shared<'_>, plain: bool) {
+    let connection = shared.kind == Some(EventKind::Connection);
+    if let Some(kind) = shared.kind {
+        out.push_str(",\"category\":[\"");
+        out.push_str(kind.category());
+        out.push_str("\"],\"type\":[\"");
+        out.push_str(kind.kind_type());
+        out.push_str("\"]");
+    }
+    if let Some(status) = shared.http_status_code.filter(|_| !connection) {
+        out.push_str(if status < 400 {
+            ",\"outcome\":\"success\""
+        } else {
+            ",\"outcome\":\"failure\""
+        });
+    }
+    if let Some(nanos) = shared.duration.nanos() {
+        out.push_str(",\"duration\":");
+        push_u64(out, nanos);
+    }
+    out.push('}');
+    let (sent, received) = (shared.request_bytes, shared.bytes);
+    let connection_bytes = |bytes: Option<u64>| bytes.filter(|_| connection);
+    let source = Endpoint::new(shared.client_ip.as_deref(), shared.client_port);
+    push_endpoint(out, "source", source, connection_bytes(sent), plain);
+    let destination = Endpoint::new(shared.target_ip.as_deref(), shared.target_port);
+    push_endpoint(out, "destination", destination, connection_bytes(received), plain);
+    if connection {
+        if let Some(total) = sent.into_iter().chain(received).reduce(u64::saturating_add) {
+            out.push_str(",\"network\":{\"bytes\":");
+            push_u64(out, total);
+            out.push('}');
+        }
+    } else {
+        push_http(out, shared, plain);
+    }
+    push_url(out, shared, plain);
+    if let Some(agent) = &shared.user_agent {
+        push_user_agent(out, agent, plain);
+    }
+    push_tls(out, shared, plain);
+    if let Some(trace) = shared.trace_id.as_deref().map(trace_root) {
+        out.push_str(",\"trace\":{\"id\":");
+        push_text(out, trace, plain);
+        out.push('}');
+    }
+    push_related(out, &[source.ip, destination.ip], plain);
+}
+
+/// An address and port, as the line gave them.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Endpoint<'a> {
+    pub ip: Option<&'a str>,
+    pub port: Option<u16>,
+}
+
+impl<'a> Endpoint<'a> {
+    pub fn new(ip: Option<&'a str>, port: Option<u16>) -> Self {
+        Endpoint { ip, port }
+    }
+}
+
+/// `,"<name>":{"ip":…,"port":…,"bytes":…}` (`source`, `destination`, `client`): every address
+/// object of a document is written here, nothing when the line gave no address. The place where
+/// GeoIP enrichment appends `geo.*` and `as.*` (inside the object, for a public address).
+pub(super) fn push_endpoint(out: &mut String, name: &str, at: Endpoint<'_>, bytes: Option<u64>, plain: bool) {
+    let Some(ip) = at.ip else {
+        return;
+    };
+    out.push_str(",\"");
+    out.push_str(name);
+    out.push_str("\":{\"ip\":");
+    push_text(out, ip, plain);
+    if let Some(port) = at.port {
+        out.push_str(",\"port\":");
+        push_u64(out, u64::from(port));
+    }
+    if let Some(bytes) = bytes {
+        out.push_str(",\"bytes\":");
+        push_u64(out, bytes);
+    }
+    // GeoIP (issue 23): a public `ip`'s `geo.*` and `as.*` are appended here, one call.
+    out.push('}');
+}
+
+/// `,"user_agent":{"original":…}`: every user agent of a document is written here. The place
+/// where a parsed agent's `name`, `version`, `os.*` and `device.name` are appended (issue 23).
+pub(super) fn push_user_agent(out: &mut String, original: &str, plain: bool) {
+    out.push_str(",\"user_agent\":{\"original\":");
+    push_text(out, original, plain);
+    // User agents (issue 23): the parsed fields are appended here, one call.
+    out.push('}');
+}
+
+/// `,"http":{"request":{"method":…,"bytes":…},"response":{"status_code":…,"bytes":…}}`.
+fn push_http(out: &mut String, shared: &Shared<'_>, plain: bool) {
+    let request = shared.http_method.is_some() || shared.request_bytes.is_some();
+    let response = shared.http_status_code.is_some() || shared.bytes.is_some();
+    if !request && !response {
+        return;
+    }
+    out.push_str(",\"http\":{");
+    if request {
+        out.push_str("\"request\":{");
+        let mut members = Members::new(out);
+        if let Some(method) = &shared.http_method {
+            push_text(members.key("method"), method, plain);
+        }
+        if let Some(bytes) = shared.request_bytes {
+            push_u64(members.key("bytes"), bytes);
+        }
+        out.push('}');
+    }
+    if response {
+        out.push_str(if request {
+            ",\"response\":{"
+        } else {
+            "\"response\":{"
+        });
+        let mut members = Members::new(out);
+        if let Some(status) = shared.http_status_code {
+            push_u64(members.key("status_code"), u64::from(status));
+        }
+        if let Some(bytes) = shared.bytes {
+            push_u64(members.key("bytes"), bytes);
+        }
+        out.push('}');
+    }
+    out.push('}');
+}
+
+/// `,"url":{"original":…,"domain":…,"path":…,"query":…}`: the parts read from the URL as
+/// written (no decoding), the domain from the request's host when the URL has none.
+fn push_url(out: &mut String, shared: &Shared<'_>, plain: bool) {
+    let Some(original) = shared.url_original.as_deref() else {
+        if let Some(domain) = &shared.url_domain {
+            out.push_str(",\"url\":{\"domain\":");
+            push_text(out, domain, plain);
+            out.push('}');
+        }
+        return;
+    };
+    let parts = UrlParts::of(original);
+    out.push_str(",\"url\":{\"original\":");
+    push_text(out, original, plain);
+    let domain = parts.domain.or(shared.url_domain.as_deref());
+    for (key, value) in [("domain", domain), ("path", parts.path), ("query", parts.query)] {
+        if let Some(value) = value.filter(|value| !value.is_empty()) {
+            out.push_str(",\"");
+            out.push_str(key);
+            out.push_str("\":");
+            push_text(out, value, plain);
+        }
+    }
+    out.push('}');
+}
+
+/// `,"tls":{"cipher":…,"version":"1.2","version_protocol":"tls"}`.
+fn push_tls(out: &mut String, shared: &Shared<'_>, plain: bool) {
+    let version = shared.tls_protocol.as_deref().and_then(tls_version);
+    if shared.tls_cipher.is_none() && version.is_none() {
+        return;
+    }
+    out.push_str(",\"tls\":{");
+    let mut members = Members::new(out);
+    if let Some(cipher) = &shared.tls_cipher {
+        push_text(members.key("cipher"), cipher, plain);
+    }
+    if let Some((protocol, version)) = version {
+        let out = members.key("version");
+        out.push('"');
+        out.push_str(&version);
+        out.push('"');
+        let out = members.key("version_protocol");
+        out.push('"');
+        out.push_str(protocol);
+        out.push('"');
+    }
+    out.push('}');
+}
+
+/// `,"related":{"ip":[…]}`: the addresses given, each once.
+fn push_related(out: &mut String, ips: &[Option<&str>], plain: bool) {
+    let mut first = true;
+    for (i, ip) in ips.iter().enumerate() {
+        let Some(ip) = ip else {
+            continue;
+        };
+        if ips[..i].contains(&Some(*ip)) {
+            continue;
+        }
+        out.push_str(if first { ",\"related\":{\"ip\":[" } else { "," });
+        first = false;
+        push_text(out, ip, plain);
+    }
+    if !first {
+        out.push_str("]}");
+    }
+}
+
+/// Members of a JSON object being written: a comma before each but the first.
+struct Members<'o> {
+    out: &'o mut String,
+    first: bool,
+}
+
+impl<'o> Members<'o> {
+    fn new(out: &'o mut String) -> Self {
+        Members { out, first: true }
+    }
+
+    /// `"key":` (after a comma unless it is the first), the value left to the caller.
+    fn key(&mut self, key: &str) -> &mut String {
+        if !self.first {
+            self.out.push(',');
+        }
+        self.first = false;
+        self.out.push('"');
+        self.out.push_str(key);
+        self.out.push_str("\":");
+        self.out
+    }
+}
+
+/// The parts of a URL as written: `http://www.example.com:80/a?b` has the domain
+/// `www.example.com`, the path `/a` and the query `b`; a path alone (`/a?b`) has no domain.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct UrlParts<'a> {
+    pub domain: Option<&'a str>,
+    pub path: Option<&'a str>,
+    pub query: Option<&'a str>,
+}
+
+impl<'a> UrlParts<'a> {
+    pub fn of(url: &'a str) -> Self {
+        let url = url.split_once('#').map_or(url, |(before, _)| before);
+        let (domain, rest) = match url.split_once("://") {
+            Some((_, after)) => {
+                let end = after.find(['/', '?']).unwrap_or(after.len());
+                (Some(host(&after[..end])), &after[end..])
+            }
+            None => (None, url),
+        };
+        let (path, query) = match rest.split_once('?') {
+            Some((path, query)) => (path, Some(query)),
+            None => (rest, None),
+        };
+        UrlParts {
+            domain: domain.filter(|domain| !domain.is_empty()),
+            path: Some(path).filter(|path| !path.is_empty()),
+            query,
+        }
+    }
+}
+
+/// The host of an authority (`user@host:port`, `[2001:db8::1]:443`), without brackets.
+fn host(authority: &str) -> &str {
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    if let Some(bracketed) = host.strip_prefix('[') {
+        return bracketed.split_once(']').map_or(bracketed, |(inside, _)| inside);
+    }
+    host.split_once(':').map_or(host, |(name, _)| name)
+}
+
+/// ECS's `tls.version_protocol` and `tls.version` of a protocol as the logs write it: ALB's and
+/// CloudFront's `TLSv1.2`, the NLB's `tlsv12`; `None` for one not read.
+pub(super) fn tls_version(protocol: &str) -> Option<(&'static str, String)> {
+    let lower = protocol.to_ascii_lowercase();
+    let (name, number) = if let Some(number) = lower.strip_prefix("tlsv") {
+        ("tls", number)
+    } else {
+        ("ssl", lower.strip_prefix("sslv")?)
+    };
+    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+        return None;
+    }
+    let version = match (number.contains('.'), number.len()) {
+        (true, _) => number.to_string(),
+        (false, 1) if name == "tls" => format!("{number}.0"),
+        (false, 1) => number.to_string(),
+        (false, _) => format!("{}.{}", &number[..1], &number[1..]),
+    };
+    Some((name, version))
+}
+
+/// The `Root` of an X-Ray trace header (`Root=1-58337262-36d228ad5d99923122bbe354`, or
+/// `Self=…;Root=…;…`), else the value as written.
+fn trace_root(header: &str) -> &str {
+    header
+        .split(';')
+        .find_map(|part| part.strip_prefix("Root="))
+        .unwrap_or(header)
 }

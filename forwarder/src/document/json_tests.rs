@@ -93,8 +93,9 @@ fn a_waf_record_with_a_repeated_member_is_written_with_its_last_value() {
     assert_eq!(doc.source.matches(r#""action":"#).count(), 1, "{}", doc.source);
     assert!(!doc.source.contains(r#""name":"a""#), "{}", doc.source);
     let source = source(doc);
-    assert!(source.get("parse_error").is_none() && source["waf"].get("parse_error").is_none());
-    assert_eq!(source["waf"]["action"], "BLOCK");
-    assert_eq!(source["waf"]["labels"][0]["name"], "awswaf:managed:b");
-    assert_eq!(source["waf"]["client_ip"], "198.51.100.7");
+    let waf = &source["aws"]["waf"];
+    assert!(source.get("parse_error").is_none() && waf.get("parse_error").is_none());
+    assert_eq!(waf["action"], "BLOCK");
+    assert_eq!(waf["labels"][0]["name"], "awswaf:managed:b");
+    assert_eq!(waf["client_ip"], "198.51.100.7");
 }

@@ -134,8 +134,8 @@ fn ecs_common() -> Value {
 }
 
 /// The index template for `<prefix>-*` when records of `formats` go there: the template above,
-/// plus the typed fields of each access log format (`alb.elb_status_code` a long, addresses `ip`)
-/// and the fields they share (`client.ip`, `http.status_code`, …).
+/// plus the typed fields of each access log format under `aws.<object>` (`aws.alb.elb_status_code`
+/// a long, addresses `ip`) and the ECS objects access logs fill ([`access_ecs`]).
 pub(crate) fn index_template_for_formats(prefix: &str, json_field: &str, formats: &[Format]) -> Value {
     let mut template = index_template_with_json_field(prefix, json_field);
     let properties = &mut template["template"]["mappings"]["properties"];
@@ -149,19 +149,82 @@ pub(crate) fn index_template_for_formats(prefix: &str, json_field: &str, formats
         for (name, kind) in fields.fields {
             inner.insert(name.to_string(), mapping_of(*kind));
         }
-        properties[fields.object] = json!({"properties": inner});
+        properties["aws"]["properties"][fields.object] = json!({"properties": inner});
     }
     if typed {
-        let keyword = mapping_of(FieldType::Keyword);
-        properties["format"] = keyword.clone();
         properties["parse_error"] = json!({"type": "text"});
-        properties["client"] = json!({"properties": {"ip": {"type": "ip"}, "port": {"type": "long"}}});
-        properties["http"] = json!({"properties": {"method": keyword, "status_code": {"type": "long"}}});
-        properties["url"] = json!({"properties": {"original": {"type": "keyword", "ignore_above": 8192}}});
-        properties["user_agent"] = json!({"type": "keyword", "ignore_above": 2048});
-        properties["bytes"] = json!({"type": "long"});
+        for (name, mapping) in access_ecs().as_object().into_iter().flatten() {
+            properties[name] = mapping.clone();
+        }
     }
     template
+}
+
+/// The ECS objects of access log documents, with ECS's types as OpenSearch takes them
+/// (`wildcard` → `keyword`, `match_only_text` → `text`); every address `ip`, and the `geo` and
+/// `as` fields of every address object declared now, so GeoIP enrichment needs no new template.
+fn access_ecs() -> Value {
+    let keyword = json!({"type": "keyword", "ignore_above": 1024});
+    let long = json!({"type": "long"});
+    let long_keyword = json!({"type": "keyword", "ignore_above": 8192});
+    let endpoint = json!({"properties": {
+        "ip": {"type": "ip"},
+        "port": long,
+        "bytes": long,
+        "packets": long,
+        "geo": {"properties": {
+            "country_iso_code": keyword,
+            "country_name": keyword,
+            "city_name": keyword,
+            "continent_code": keyword,
+            "continent_name": keyword,
+            "region_iso_code": keyword,
+            "region_name": keyword,
+            "location": {"type": "geo_point"},
+        }},
+        "as": {"properties": {
+            "number": long,
+            "organization": {"properties": {"name": {
+                "type": "keyword", "ignore_above": 1024,
+                "fields": {"text": {"type": "text"}},
+            }}},
+        }},
+    }});
+    json!({
+        "source": endpoint,
+        "destination": endpoint,
+        "client": endpoint,
+        "network": {"properties": {
+            "transport": keyword,
+            "iana_number": keyword,
+            "bytes": long,
+            "packets": long,
+            "direction": keyword,
+        }},
+        "http": {"properties": {
+            "request": {"properties": {"method": keyword, "bytes": long, "id": keyword}},
+            "response": {"properties": {"status_code": long, "bytes": long}},
+            "version": keyword,
+        }},
+        "url": {"properties": {
+            "original": long_keyword,
+            "path": long_keyword,
+            "query": long_keyword,
+            "domain": keyword,
+        }},
+        "user_agent": {"properties": {
+            "original": {"type": "keyword", "ignore_above": 2048, "fields": {"text": {"type": "text"}}},
+            "name": keyword,
+            "version": keyword,
+            "os": {"properties": {"name": keyword, "version": keyword, "full": keyword}},
+            "device": {"properties": {"name": keyword}},
+        }},
+        "tls": {"properties": {"cipher": keyword, "version": keyword, "version_protocol": keyword}},
+        "trace": {"properties": {"id": keyword}},
+        "rule": {"properties": {"id": keyword, "name": keyword, "ruleset": keyword}},
+        "user": {"properties": {"id": keyword, "name": keyword}},
+        "error": {"properties": {"code": keyword, "message": {"type": "text"}}},
+    })
 }
 
 fn mapping_of(kind: FieldType) -> Value {
@@ -186,13 +249,23 @@ mod tests {
         let template = index_template_for_formats("alb", "json", &[Format::Alb]);
         assert_eq!(template["index_patterns"], json!(["alb-*"]));
         let properties = &template["template"]["mappings"]["properties"];
-        assert_eq!(properties["client"]["properties"]["ip"]["type"], "ip");
-        assert_eq!(properties["http"]["properties"]["status_code"]["type"], "long");
-        assert!(properties["alb"]["properties"].is_object());
+        assert_eq!(properties["source"]["properties"]["ip"]["type"], "ip");
+        for endpoint in ["source", "destination", "client"] {
+            let geo = &properties[endpoint]["properties"]["geo"]["properties"];
+            assert_eq!(geo["location"]["type"], "geo_point", "{endpoint}");
+            assert_eq!(
+                properties[endpoint]["properties"]["as"]["properties"]["number"]["type"],
+                "long"
+            );
+        }
+        let status = &properties["http"]["properties"]["response"]["properties"]["status_code"];
+        assert_eq!(status["type"], "long");
+        assert!(properties["aws"]["properties"]["alb"]["properties"].is_object());
+        assert_eq!(properties["related"]["properties"]["ip"]["type"], "ip");
         let plain = index_template_for_formats("s3", "json", &[Format::JsonLines, Format::TextLines]);
         assert!(
             plain["template"]["mappings"]["properties"]
-                .get("client")
+                .get("source")
                 .is_none()
         );
     }

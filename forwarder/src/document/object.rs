@@ -18,9 +18,9 @@ use super::{
     parse,
 };
 use crate::json::{
-    self, push_key, push_str, push_str_quotes_only, push_string_fields, push_text, push_timestamp, push_u64,
+    self, push_key, push_str, push_str_quotes_only, push_string_fields, push_timestamp, push_u64,
 };
-use crate::source::s3::format::{Context, Shared, Typed};
+use crate::source::s3::format::{Context, Typed};
 use crate::source::s3::{ObjectMeta, Record, Records};
 
 /// The fields a record's document adds, which JSON merged at the root may not replace (nor may
@@ -89,19 +89,14 @@ impl RecordShape {
             }
             let message = self.redacted(&record.text);
             let id = ids.id(record.number);
-            header.write(&mut head, record.number);
             let (source, time, unparsed) = match &object.format.typed {
                 Some(typed) => {
-                    let (source, parsed, time) = access_source(
-                        typed,
-                        record,
-                        (&head, &header.dataset, &id),
-                        &message,
-                        (context, &place),
-                    );
+                    let (source, parsed, time) =
+                        access_source(typed, record, (&header, &id), &message, (context, &place));
                     (source, time, !parsed)
                 }
                 None => {
+                    header.write(&mut head, record.number);
                     let parsed = parse::parse(&message);
                     let time = place(record.timestamp);
                     let fields = record_fields(time, &id, &reserved, &header.dataset);
@@ -215,42 +210,44 @@ impl RecordShape {
     }
 }
 
-/// The document of an access log line: the format's typed fields under its object
-/// (`typed.object`: `alb`, …), written by the parser straight into the document, `@timestamp` the line's own time,
-/// `message` the raw (redacted) line, where it came from, and the shared fields; or, for a line
-/// that does not parse, the line with `parse_error`. Also whether it parsed, and its time (the
-/// line's, else the record's) as `place` puts it in the window.
+/// The document of an access log line: the format's typed fields under `aws.<object>`
+/// (`typed.object`: `alb`, …), written by the parser straight into the document, beside
+/// `aws.s3`; `@timestamp` the line's own time, `message` the raw (redacted) line, the common
+/// fields, and the ECS objects of what the line said ([`ecs::push_access`]); or, for a line that
+/// does not parse, the line with `parse_error`. Also whether it parsed, and its time (the line's,
+/// else the record's) as `place` puts it in the window.
 fn access_source(
     typed: &Typed,
     record: &Record,
-    (header, dataset, id): (&str, &str, &str),
+    (header, id): (&RecordHeader, &str),
     message: &str,
     (context, place): (Context<'_>, &dyn Fn(i64) -> Placed),
 ) -> (String, bool, Placed) {
-    let mut out = String::with_capacity(message.len() * 4 + header.len() + 128);
-    out.push('{');
+    const AWS: &str = "{\"aws\":{";
+    let mut out = String::with_capacity(message.len() * 4 + header.len() + 256);
+    out.push_str(AWS);
     push_key(&mut out, typed.object);
     out.push('{');
     let parsed = (typed.parse)(message, context, &mut out);
     let (time, shared, quotes_only) = match parsed {
         Ok(parsed) => {
             out.push_str("},");
-            (
-                Ok(parsed.time_ms),
-                Some((parsed.shared, parsed.shared_plain)),
-                parsed.quotes_only,
-            )
+            let shared = (parsed.shared, parsed.shared_plain);
+            (Ok(parsed.time_ms), Ok(shared), parsed.quotes_only)
         }
         Err(reason) => {
-            out.truncate(1);
-            out.push_str("\"parse_error\":");
-            push_str(&mut out, &reason.to_string());
-            out.push(',');
-            (Err(()), None, false)
+            out.truncate(AWS.len());
+            (Err(()), Err(reason.to_string()), false)
         }
     };
+    header.write_s3(&mut out, record.number);
+    out.push('}');
+    if let Err(reason) = &shared {
+        out.push_str(",\"parse_error\":");
+        push_str(&mut out, reason);
+    }
     let placed = place(time.ok().flatten().unwrap_or(record.timestamp));
-    out.push_str("\"@timestamp\":");
+    out.push_str(",\"@timestamp\":");
     push_timestamp(&mut out, placed.time_ms);
     out.push_str(",\"message\":");
     match quotes_only {
@@ -258,61 +255,15 @@ fn access_source(
         false => push_str(&mut out, message),
     }
     ecs::push_version(&mut out);
-    out.push_str(header);
-    out.push('}');
-    ecs::push_event_head(&mut out, dataset, id);
-    out.push('}');
-    placed.push_original(&mut out);
-    if let Some((shared, plain)) = &shared {
-        push_shared(&mut out, shared, *plain);
+    out.push_str(&header.top);
+    ecs::push_event_head(&mut out, &header.dataset, id);
+    match &shared {
+        Ok((shared, plain)) => ecs::push_access(&mut out, shared, *plain),
+        Err(_) => out.push('}'),
     }
+    placed.push_original(&mut out);
     out.push('}');
     (out, time.is_ok(), placed)
-}
-
-/// `client`, `http`, `url`, `user_agent` and `bytes`, where the line has them; `plain` when their
-/// texts are known to need no escaping.
-fn push_shared(out: &mut String, shared: &Shared, plain: bool) {
-    let push_str = |out: &mut String, text: &str| push_text(out, text, plain);
-    if let Some(ip) = &shared.client_ip {
-        out.push_str(",\"client\":{\"ip\":");
-        push_str(out, ip);
-        if let Some(port) = shared.client_port {
-            out.push_str(",\"port\":");
-            push_u64(out, u64::from(port));
-        }
-        out.push('}');
-    }
-    if shared.http_method.is_some() || shared.http_status_code.is_some() {
-        out.push_str(",\"http\":{");
-        let mut first = true;
-        if let Some(method) = &shared.http_method {
-            out.push_str("\"method\":");
-            push_str(out, method);
-            first = false;
-        }
-        if let Some(status) = shared.http_status_code {
-            if !first {
-                out.push(',');
-            }
-            out.push_str("\"status_code\":");
-            push_u64(out, u64::from(status));
-        }
-        out.push('}');
-    }
-    if let Some(url) = &shared.url_original {
-        out.push_str(",\"url\":{\"original\":");
-        push_str(out, url);
-        out.push('}');
-    }
-    if let Some(agent) = &shared.user_agent {
-        out.push_str(",\"user_agent\":");
-        push_str(out, agent);
-    }
-    if let Some(bytes) = shared.bytes {
-        out.push_str(",\"bytes\":");
-        push_u64(out, bytes);
-    }
 }
 
 fn record_fields<'a>(time: Placed, id: &'a str, reserved: &'a [String], dataset: &'a str) -> Fields<'a> {
@@ -334,53 +285,56 @@ fn reserved_fields(object: &ObjectMeta) -> Vec<String> {
         .collect()
 }
 
-/// `,"cloud":{…}`, the key's fields and `,"aws":{"s3":{"bucket":{"name":…},"object":{"key":…},"line":N}`
-/// (the `aws` object left open for the record's own members): escaped once per chunk, around the
-/// one part that changes from record to record. Also the record's `event.dataset`.
+/// What every record of an object shares, escaped once per chunk: `,"cloud":{…}` and the key's
+/// fields (`top`), `"s3":{"bucket":{"name":…},"object":{"key":…},"line":` (the record's number
+/// and the closing brace written per record), and the records' `event.dataset`.
 struct RecordHeader {
-    /// Up to the record's number.
-    before: String,
-    /// After it: the brace that closes `s3`.
-    after: &'static str,
+    top: String,
+    s3: String,
     /// `aws.` and the format's name in snake case: `aws.alb`, `aws.cloudtrail`, `aws.json_lines`.
     dataset: String,
 }
 
 impl RecordHeader {
     fn of(object: &ObjectMeta) -> RecordHeader {
-        let mut before = String::with_capacity(object.key.len() + 160);
+        let mut top = String::with_capacity(96);
         let (account, region) = key_account_region(&object.key);
-        ecs::push_cloud(&mut before, account, region);
+        ecs::push_cloud(&mut top, account, region);
         for (name, value) in &object.key_fields {
-            before.push(',');
-            push_key(&mut before, name);
-            push_str(&mut before, value);
+            top.push(',');
+            push_key(&mut top, name);
+            push_str(&mut top, value);
         }
-        before.push_str(",\"aws\":{\"s3\":{\"bucket\":{\"name\":");
-        push_str(&mut before, &object.bucket);
-        before.push_str("},\"object\":{\"key\":");
-        push_str(&mut before, &object.key);
-        before.push_str("},\"");
-        before.push_str(object.format.reading.position());
-        before.push_str("\":");
+        let mut s3 = String::with_capacity(object.key.len() + 96);
+        s3.push_str("\"s3\":{\"bucket\":{\"name\":");
+        push_str(&mut s3, &object.bucket);
+        s3.push_str("},\"object\":{\"key\":");
+        push_str(&mut s3, &object.key);
+        s3.push_str("},\"");
+        s3.push_str(object.format.reading.position());
+        s3.push_str("\":");
         let dataset = format!("aws.{}", object.format.name().replace('-', "_"));
-        RecordHeader {
-            before,
-            after: "}",
-            dataset,
-        }
+        RecordHeader { top, s3, dataset }
     }
 
     fn len(&self) -> usize {
-        self.before.len() + self.after.len()
+        self.top.len() + self.s3.len() + 12
     }
 
-    /// The header of the record at `number`, in place of what `out` held.
+    /// `"s3":{…,"line":N}`, a member of `aws`.
+    fn write_s3(&self, out: &mut String, number: u64) {
+        out.push_str(&self.s3);
+        push_u64(out, number);
+        out.push('}');
+    }
+
+    /// The header [`Sluice::source`] takes for the record at `number`, in place of what `out`
+    /// held: the `aws` object left open after `s3`.
     fn write(&self, out: &mut String, number: u64) {
         out.clear();
-        out.push_str(&self.before);
-        push_u64(out, number);
-        out.push_str(self.after);
+        out.push_str(&self.top);
+        out.push_str(",\"aws\":{");
+        self.write_s3(out, number);
     }
 
     fn to_string(&self, number: u64) -> String {

@@ -35,7 +35,7 @@ use std::str::FromStr;
 
 pub use self::fields::FieldWriter;
 pub use self::options::{DEFAULT_TIMESTAMP_FIELDS, RuleError, S3Options, parse_rules};
-pub use self::record::{AccessRecord, Context, FieldType, Parsed, RecordError, Shared};
+pub use self::record::{AccessRecord, Context, Duration, EventKind, FieldType, Parsed, RecordError, Shared};
 pub use self::split::{split_address, split_quoted, split_request};
 pub use self::time::{rfc3339_ms, time_of};
 

@@ -39,18 +39,102 @@ impl<'a> AccessRecord<'a> {
     }
 }
 
-/// The fields every access log fills where it has them (`client.ip`, `http.status_code`, …);
-/// the text ones borrowed from the line where it holds them as they are.
+/// What kind of event a format's records are: ECS's `event.category` and `event.type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// An HTTP request (ALB, Classic ELB, CloudFront, S3 server access, WAF): `web`, `access`.
+    WebAccess,
+    /// A connection or flow (NLB, ALB connection logs, VPC flow logs): `network`, `connection`.
+    Connection,
+}
+
+impl EventKind {
+    /// `event.category`.
+    pub fn category(self) -> &'static str {
+        match self {
+            EventKind::WebAccess => "web",
+            EventKind::Connection => "network",
+        }
+    }
+
+    /// `event.type`.
+    pub fn kind_type(self) -> &'static str {
+        match self {
+            EventKind::WebAccess => "access",
+            EventKind::Connection => "connection",
+        }
+    }
+}
+
+/// The fields every access log fills where it has them, in ECS's terms: the document writer
+/// turns them into `source`, `destination`, `http`, `url`, `user_agent`, `tls`, `trace`,
+/// `network` and `event` ([`crate::document`]'s ECS writer); the text ones borrowed from the line
+/// where it holds them as they are.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Shared<'a> {
+    /// `event.category` and `event.type`.
+    pub kind: Option<EventKind>,
+    /// The source of the request or flow (the client): `source.ip`, `source.port`.
     pub client_ip: Option<Cow<'a, str>>,
     pub client_port: Option<u16>,
+    /// Where the request or flow went (a load balancer's target): `destination.ip`, `.port`.
+    pub target_ip: Option<Cow<'a, str>>,
+    pub target_port: Option<u16>,
     pub http_method: Option<Cow<'a, str>>,
+    /// The status code the client got: `http.response.status_code`.
     pub http_status_code: Option<u16>,
-    pub url_original: Option<Cow<'a, str>>,
-    pub user_agent: Option<Cow<'a, str>>,
-    /// Bytes sent to the client (or transferred, for flow logs).
+    /// Bytes the client sent: `http.request.bytes`.
+    pub request_bytes: Option<u64>,
+    /// Bytes sent to the client (`http.response.bytes`), or transferred, for flow logs
+    /// (`network.bytes`).
     pub bytes: Option<u64>,
+    pub url_original: Option<Cow<'a, str>>,
+    /// The host the request named, when the URL has none (CloudFront's `cs(Host)`).
+    pub url_domain: Option<Cow<'a, str>>,
+    pub user_agent: Option<Cow<'a, str>>,
+    /// As the log writes them: `ECDHE-RSA-AES128-GCM-SHA256`, `TLSv1.2`.
+    pub tls_cipher: Option<Cow<'a, str>>,
+    pub tls_protocol: Option<Cow<'a, str>>,
+    /// `trace.id`: the X-Ray trace id's `Root` (ALB's `trace_id`).
+    pub trace_id: Option<Cow<'a, str>>,
+    /// `event.duration`, in nanoseconds: the sum of the parts the log gives.
+    pub duration: Duration,
+}
+
+/// A duration summed from parts (a load balancer's three processing times); a part that is not
+/// a time (ALB's `-1`, "could not dispatch") makes the whole unknown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Duration {
+    nanos: u64,
+    parts: u32,
+    unknown: bool,
+}
+
+impl Duration {
+    /// Adds a part of `value` seconds.
+    pub fn add_seconds(&mut self, value: f64) {
+        if value.is_finite() && value >= 0.0 {
+            self.nanos = self.nanos.saturating_add((value * 1e9).round() as u64);
+            self.parts += 1;
+        } else {
+            self.unknown = true;
+        }
+    }
+
+    /// The duration of `parts`, in seconds, added one by one.
+    #[cfg(test)]
+    pub fn of_seconds(parts: &[f64]) -> Duration {
+        let mut duration = Duration::default();
+        for part in parts {
+            duration.add_seconds(*part);
+        }
+        duration
+    }
+
+    /// The sum, in nanoseconds, when every part was a time.
+    pub fn nanos(&self) -> Option<u64> {
+        (self.parts > 0 && !self.unknown).then_some(self.nanos)
+    }
 }
 
 impl Shared<'_> {
@@ -58,13 +142,22 @@ impl Shared<'_> {
     pub fn into_owned(self) -> Shared<'static> {
         let owned = |text: Option<Cow<'_, str>>| text.map(|text| Cow::Owned(text.into_owned()));
         Shared {
+            kind: self.kind,
             client_ip: owned(self.client_ip),
             client_port: self.client_port,
+            target_ip: owned(self.target_ip),
+            target_port: self.target_port,
             http_method: owned(self.http_method),
             http_status_code: self.http_status_code,
-            url_original: owned(self.url_original),
-            user_agent: owned(self.user_agent),
+            request_bytes: self.request_bytes,
             bytes: self.bytes,
+            url_original: owned(self.url_original),
+            url_domain: owned(self.url_domain),
+            user_agent: owned(self.user_agent),
+            tls_cipher: owned(self.tls_cipher),
+            tls_protocol: owned(self.tls_protocol),
+            trace_id: owned(self.trace_id),
+            duration: self.duration,
         }
     }
 }

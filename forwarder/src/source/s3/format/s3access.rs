@@ -13,8 +13,8 @@
 //! is written as 0.
 
 use super::{
-    AccessRecord, Dashboard, FieldType, FieldWriter, FormatSpec, KeyLayout, Lines, Reading, RecordError,
-    Shared, Typed, split_quoted, split_request,
+    AccessRecord, Dashboard, EventKind, FieldType, FieldWriter, FormatSpec, KeyLayout, Lines, Reading,
+    RecordError, Shared, Typed, split_quoted, split_request,
 };
 use crate::json::push_timestamp;
 use std::borrow::Cow;
@@ -111,7 +111,10 @@ pub fn parse(line: &str) -> Result<AccessRecord<'static>, RecordError> {
             ),
         });
     }
-    let mut shared = Shared::default();
+    let mut shared = Shared {
+        kind: Some(EventKind::WebAccess),
+        ..Shared::default()
+    };
     for (index, ((key, kind), value)) in after_time.iter().zip(&values).enumerate() {
         let index = index + BEFORE_TIME + 1;
         let value = value.as_ref();
@@ -223,6 +226,8 @@ mod tests {
                 url_original: Some("/awsexamplebucket1?versioning".into()),
                 user_agent: Some("S3Console/0.4".into()),
                 bytes: Some(113),
+                kind: Some(EventKind::WebAccess),
+                ..Shared::default()
             }
         );
 

@@ -29,8 +29,8 @@
 //! as dates; `start` is the record's time.
 
 use super::{
-    AccessRecord, Context, FieldType, FieldWriter, FormatSpec, HeaderLine, KeyLayout, Lines, Reading,
-    RecordError, Shared, Typed,
+    AccessRecord, Context, EventKind, FieldType, FieldWriter, FormatSpec, HeaderLine, KeyLayout, Lines,
+    Reading, RecordError, Shared, Typed,
 };
 use crate::json::{push_str, push_timestamp};
 use std::borrow::Cow;
@@ -193,7 +193,10 @@ pub fn parse(line: &str, context: Context<'_>) -> Result<AccessRecord<'static>, 
     }
     let mut record = Record {
         out: FieldWriter::with_capacity(line.len() * 2 + 128),
-        shared: Shared::default(),
+        shared: Shared {
+            kind: Some(EventKind::Connection),
+            ..Shared::default()
+        },
         time_ms: None,
     };
     match context.header {

@@ -21,7 +21,8 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::{
-    AccessRecord, FieldType, FieldWriter, FormatSpec, KeyLayout, Lines, Reading, RecordError, Shared, Typed,
+    AccessRecord, EventKind, FieldType, FieldWriter, FormatSpec, KeyLayout, Lines, Reading, RecordError,
+    Shared, Typed,
 };
 use crate::json::{push_raw_json, unique_members};
 
@@ -131,6 +132,7 @@ pub fn parse(line: &str) -> Result<AccessRecord<'static>, RecordError> {
         // structure, once: the last value wins.
         fields: unique_members(out.finish()),
         shared: Shared {
+            kind: Some(EventKind::WebAccess),
             client_ip: request.client_ip.map(Cow::Owned),
             client_port: None,
             http_method: request.method.map(Cow::Owned),
@@ -138,7 +140,7 @@ pub fn parse(line: &str) -> Result<AccessRecord<'static>, RecordError> {
             http_status_code: request.status,
             url_original: url_original.map(Cow::Owned),
             user_agent: request.user_agent.map(Cow::Owned),
-            bytes: None,
+            ..Shared::default()
         },
     })
 }
@@ -374,7 +376,8 @@ mod tests {
                 http_status_code: None,
                 url_original: Some("/foo".into()),
                 user_agent: Some("curl/7.61.1".into()),
-                bytes: None,
+                kind: Some(EventKind::WebAccess),
+                ..Shared::default()
             }
         );
     }

@@ -1,6 +1,6 @@
 use serde_json::{Map, Value, json};
 
-use super::super::check;
+use super::super::{EventKind, check};
 use super::*;
 
 /// The default-format records of the examples page: accepted and rejected SSH and RDP, `NODATA`
@@ -80,6 +80,7 @@ fn the_documented_default_records_parse_into_typed_fields() {
     assert_eq!(
         ssh.shared,
         Shared {
+            kind: Some(EventKind::Connection),
             client_ip: Some("172.31.16.139".into()),
             client_port: Some(20641),
             bytes: Some(4249),
@@ -116,7 +117,11 @@ fn nodata_and_skipdata_records_keep_what_they_have() {
                 "log_status": status,
             })
         );
-        assert_eq!(record.shared, Shared::default());
+        let connection = Shared {
+            kind: Some(EventKind::Connection),
+            ..Shared::default()
+        };
+        assert_eq!(record.shared, connection);
     }
 }
 

@@ -1,0 +1,194 @@
+//! Issue 23: the ECS fields of each source's documents, on AWS's documented sample lines
+//! (`tests/fixtures/access/`, whose README says where each is documented). Every document holds
+//! each key once.
+
+use serde_json::{Value, json};
+
+use super::ecs::{UrlParts, tls_version};
+use super::tests::{builder, records, source};
+use super::*;
+use crate::json::repeats_a_key;
+use crate::source::s3::Format;
+
+const ALB: &str = include_str!("../../../tests/fixtures/access/alb-access-docs.log");
+const ALB_CONNECTION: &str = include_str!("../../../tests/fixtures/access/alb-connection-docs.log");
+const NLB: &str = include_str!("../../../tests/fixtures/access/nlb-access-docs.log");
+const ELB: &str = include_str!("../../../tests/fixtures/access/elb-access-docs.log");
+const CLOUDFRONT: &str = include_str!("../../../tests/fixtures/access/cloudfront-standard.log");
+
+/// The document of line `number` (from 1) of `file`, read as `format`.
+fn document(format: Format, file: &str, number: usize) -> Value {
+    let line = file.lines().nth(number - 1).expect("a line");
+    let docs = builder(DocumentOptions::default())
+        .record_documents(&records(format, &[line]))
+        .docs;
+    let doc = &docs[0];
+    assert!(!repeats_a_key(&doc.source), "a key twice: {}", doc.source);
+    let source = source(doc);
+    assert!(source.get("parse_error").is_none(), "{source}");
+    assert_eq!(source["ecs"]["version"], ECS_VERSION);
+    assert_eq!(source["cloud"]["provider"], "aws");
+    source
+}
+
+/// The members of `value` named in `expected`, for a comparison that ignores the others.
+fn pick(value: &Value, expected: &Value) -> Value {
+    let object = expected.as_object().expect("an object");
+    let picked = object
+        .iter()
+        .map(|(key, inner)| match inner {
+            Value::Object(_) => (key.clone(), pick(&value[key], inner)),
+            _ => (key.clone(), value[key].clone()),
+        })
+        .collect();
+    Value::Object(picked)
+}
+
+fn assert_has(source: &Value, expected: Value) {
+    assert_eq!(pick(source, &expected), expected, "{source}");
+}
+
+#[test]
+fn an_alb_access_line_in_ecs() {
+    let doc = document(Format::Alb, ALB, 1);
+    assert_has(
+        &doc,
+        json!({
+            "event": {"kind": "event", "dataset": "aws.alb", "category": ["web"], "type": ["access"],
+                      "outcome": "success", "duration": 1_000_000},
+            "source": {"ip": "192.168.131.39", "port": 2817},
+            "destination": {"ip": "10.0.0.1", "port": 80},
+            "http": {"request": {"method": "GET", "bytes": 34}, "response": {"status_code": 200, "bytes": 366}},
+            "url": {"original": "http://www.example.com:80/", "domain": "www.example.com", "path": "/"},
+            "user_agent": {"original": "curl/7.46.0"},
+            "trace": {"id": "1-58337262-36d228ad5d99923122bbe354"},
+            "related": {"ip": ["192.168.131.39", "10.0.0.1"]},
+        }),
+    );
+    assert_eq!(doc["aws"]["alb"]["elb_status_code"], 200);
+    assert_eq!(doc["aws"]["s3"]["bucket"]["name"], "central-logs");
+    assert!(doc.get("alb").is_none() && doc.get("client").is_none() && doc.get("bytes").is_none());
+    // An HTTPS line: its TLS cipher and version.
+    let https = document(Format::Alb, ALB, 2);
+    assert_has(
+        &https,
+        json!({"tls": {"cipher": "ECDHE-RSA-AES128-GCM-SHA256", "version": "1.2", "version_protocol": "tls"}}),
+    );
+}
+
+#[test]
+fn an_alb_connection_line_in_ecs() {
+    let doc = document(Format::AlbConnection, ALB_CONNECTION, 1);
+    assert_has(
+        &doc,
+        json!({
+            "event": {"dataset": "aws.alb_connection", "category": ["network"], "type": ["connection"]},
+            "source": {"ip": "203.0.113.1", "port": 36280},
+            "tls": {"cipher": "ECDHE-RSA-AES128-GCM-SHA256", "version": "1.2", "version_protocol": "tls"},
+            "related": {"ip": ["203.0.113.1"]},
+        }),
+    );
+    assert!(doc.get("http").is_none());
+    assert_eq!(doc["aws"]["alb_connection"]["listener_port"], 443);
+}
+
+#[test]
+fn an_nlb_line_in_ecs() {
+    let doc = document(Format::Nlb, NLB, 1);
+    assert_has(
+        &doc,
+        json!({
+            "event": {"dataset": "aws.nlb", "category": ["network"], "type": ["connection"], "duration": 5_000_000},
+            "source": {"ip": "72.21.218.154", "port": 51341, "bytes": 98},
+            "destination": {"ip": "172.100.100.185", "port": 443, "bytes": 246},
+            "network": {"bytes": 344},
+            "tls": {"cipher": "ECDHE-RSA-AES128-SHA", "version": "1.2", "version_protocol": "tls"},
+        }),
+    );
+    assert!(doc.get("http").is_none() && doc["event"].get("outcome").is_none());
+    assert_eq!(doc["aws"]["nlb"]["connection_time"], 5);
+}
+
+#[test]
+fn a_classic_elb_line_in_ecs() {
+    let doc = document(Format::Elb, ELB, 2);
+    assert_has(
+        &doc,
+        json!({
+            "event": {"dataset": "aws.elb", "category": ["web"], "type": ["access"], "outcome": "success",
+                      "duration": 2_471_000},
+            "source": {"ip": "192.168.131.39", "port": 2817},
+            "destination": {"ip": "10.0.0.1", "port": 80},
+            "http": {"request": {"method": "GET", "bytes": 0}, "response": {"status_code": 200, "bytes": 57}},
+            "url": {"original": "https://www.example.com:443/", "domain": "www.example.com", "path": "/"},
+            "user_agent": {"original": "curl/7.38.0"},
+            "tls": {"cipher": "DHE-RSA-AES128-SHA", "version": "1.2", "version_protocol": "tls"},
+        }),
+    );
+    // A TCP listener's line: bytes, but no request and no status, so no method, URL or outcome.
+    let tcp = document(Format::Elb, ELB, 3);
+    assert_eq!(
+        tcp["http"],
+        json!({"request": {"bytes": 82}, "response": {"bytes": 305}})
+    );
+    assert!(
+        tcp.get("url").is_none() && tcp.get("user_agent").is_none(),
+        "{tcp}"
+    );
+    assert!(tcp["event"].get("outcome").is_none());
+}
+
+#[test]
+fn a_cloudfront_line_in_ecs_with_its_user_agent_decoded() {
+    let doc = document(Format::Cloudfront, CLOUDFRONT, 3);
+    assert_has(
+        &doc,
+        json!({
+            "event": {"dataset": "aws.cloudfront", "category": ["web"], "type": ["access"], "outcome": "success",
+                      "duration": 1_000_000},
+            "source": {"ip": "192.0.2.100", "port": 11040},
+            "http": {"request": {"method": "GET", "bytes": 23}, "response": {"status_code": 200, "bytes": 392}},
+            "url": {"original": "/index.html", "domain": "d111111abcdef8.cloudfront.net", "path": "/index.html"},
+            "tls": {"cipher": "ECDHE-RSA-AES128-GCM-SHA256", "version": "1.2", "version_protocol": "tls"},
+        }),
+    );
+    let agent = doc["user_agent"]["original"].as_str().expect("a user agent");
+    assert!(
+        agent.starts_with("Mozilla/5.0 (Windows NT 10.0; Win64; x64)"),
+        "{agent}"
+    );
+    assert!(doc.get("destination").is_none());
+}
+
+#[test]
+fn urls_split_into_domain_path_and_query_as_written() {
+    let cases = [
+        (
+            "http://www.example.com:80/",
+            (Some("www.example.com"), Some("/"), None),
+        ),
+        (
+            "https://u@[2001:db8::1]:443/a/b?x=1&y#f",
+            (Some("2001:db8::1"), Some("/a/b"), Some("x=1&y")),
+        ),
+        (
+            "/awsexamplebucket1?versioning",
+            (None, Some("/awsexamplebucket1"), Some("versioning")),
+        ),
+        ("http://host?q", (Some("host"), None, Some("q"))),
+    ];
+    for (url, (domain, path, query)) in cases {
+        assert_eq!(UrlParts::of(url), UrlParts { domain, path, query }, "{url}");
+    }
+}
+
+#[test]
+fn tls_versions_read_as_ecs_writes_them() {
+    let read = |text| tls_version(text).map(|(protocol, version)| format!("{protocol} {version}"));
+    assert_eq!(read("TLSv1.2").as_deref(), Some("tls 1.2"));
+    assert_eq!(read("tlsv12").as_deref(), Some("tls 1.2"));
+    assert_eq!(read("TLSv1").as_deref(), Some("tls 1.0"));
+    assert_eq!(read("TLSV1.1").as_deref(), Some("tls 1.1"));
+    assert_eq!(read("SSLv3").as_deref(), Some("ssl 3"));
+    assert_eq!(read("-"), None);
+}
