@@ -2,7 +2,7 @@
 //! `cloud.*` and the head of `event`. Names and types from ECS's `generated/ecs/ecs_flat.yml`
 //! (<https://github.com/elastic/ecs>, release [`ECS_VERSION`]).
 
-use crate::json::{push_str, push_text, push_u64};
+use crate::json::{in_date_range, push_str, push_text, push_timestamp, push_u64};
 use crate::source::s3::format::{EventKind, Shared};
 
 /// The ECS release the documents follow, written as `ecs.version`.
@@ -46,19 +46,82 @@ pub(super) fn push_event_head(out: &mut String, dataset: &str, id: &str) {
 }
 
 /// The ECS objects of an access log line, each written once, after its `event` head
-/// ([`push_event_head`], which this closes): `event`'s category, type, outcome and duration,
-/// then `source`, `destination`, `network` or `http`, `url`, `user_agent`, `tls`, `trace` and
-/// `related`, from what the line gave. `plain` when the texts are known to need no escaping.
+/// ([`push_event_head`], which this closes): `event`'s category, type, action, outcome, duration,
+/// start and end, then `source`, `destination`, `network` or `http`, `url`, `user_agent`, `tls`,
+/// `trace`, `rule`, `user`, `error` and `related`, from what the line gave. `plain` when the texts
+/// are known to need no escaping.
 pub(super) fn push_access(out: &mut String, shared: &Shared<'_>, plain: bool) {
+    push_event_members(out, shared, plain);
     let connection = shared.kind == Some(EventKind::Connection);
+    let (sent, received) = (shared.request_bytes, shared.bytes);
+    let connection_bytes = |bytes: Option<u64>| bytes.filter(|_| connection);
+    let source = Endpoint {
+        ip: shared.client_ip.as_deref(),
+        port: shared.client_port,
+        country: shared.country.as_deref(),
+    };
+    let flow = Traffic {
+        bytes: connection_bytes(sent).or(shared.flow_bytes),
+        packets: shared.packets,
+    };
+    push_endpoint(out, "source", source, flow, plain);
+    let destination = Endpoint::new(shared.target_ip.as_deref(), shared.target_port);
+    let traffic = Traffic {
+        bytes: connection_bytes(received),
+        packets: None,
+    };
+    push_endpoint(out, "destination", destination, traffic, plain);
+    if connection {
+        push_network(out, shared);
+    } else {
+        push_http(out, shared, plain);
+    }
+    push_url(out, shared, plain);
+    if let Some(agent) = &shared.user_agent {
+        push_user_agent(out, agent, plain);
+    }
+    push_tls(out, shared, plain);
+    for (object, key, value) in [
+        ("trace", "id", shared.trace_id.as_deref().map(trace_root)),
+        ("rule", "id", shared.rule_id.as_deref()),
+        ("user", "id", shared.user_id.as_deref()),
+        ("error", "code", shared.error_code.as_deref()),
+    ] {
+        if let Some(value) = value {
+            out.push_str(",\"");
+            out.push_str(object);
+            out.push_str("\":{\"");
+            out.push_str(key);
+            out.push_str("\":");
+            push_text(out, value, plain);
+            out.push('}');
+        }
+    }
+    push_related(out, &[source.ip, destination.ip], plain);
+}
+
+/// The members of `event` an access log line gives, and the brace that closes it.
+fn push_event_members(out: &mut String, shared: &Shared<'_>, plain: bool) {
     if let Some(kind) = shared.kind {
         out.push_str(",\"category\":[\"");
         out.push_str(kind.category());
         out.push_str("\"],\"type\":[\"");
         out.push_str(kind.kind_type());
+        match shared.allowed {
+            Some(true) => out.push_str("\",\"allowed"),
+            Some(false) => out.push_str("\",\"denied"),
+            None => {}
+        }
         out.push_str("\"]");
     }
-    if let Some(status) = shared.http_status_code.filter(|_| !connection) {
+    if let Some(action) = &shared.action {
+        out.push_str(",\"action\":");
+        let start = out.len();
+        push_text(out, action, plain);
+        out[start..].make_ascii_lowercase();
+    }
+    let web = shared.kind == Some(EventKind::WebAccess);
+    if let Some(status) = shared.http_status_code.filter(|_| web) {
         out.push_str(if status < 400 {
             ",\"outcome\":\"success\""
         } else {
@@ -69,52 +132,97 @@ pub(super) fn push_access(out: &mut String, shared: &Shared<'_>, plain: bool) {
         out.push_str(",\"duration\":");
         push_u64(out, nanos);
     }
-    out.push('}');
-    let (sent, received) = (shared.request_bytes, shared.bytes);
-    let connection_bytes = |bytes: Option<u64>| bytes.filter(|_| connection);
-    let source = Endpoint::new(shared.client_ip.as_deref(), shared.client_port);
-    push_endpoint(out, "source", source, connection_bytes(sent), plain);
-    let destination = Endpoint::new(shared.target_ip.as_deref(), shared.target_port);
-    push_endpoint(out, "destination", destination, connection_bytes(received), plain);
-    if connection {
-        if let Some(total) = sent.into_iter().chain(received).reduce(u64::saturating_add) {
-            out.push_str(",\"network\":{\"bytes\":");
-            push_u64(out, total);
-            out.push('}');
+    for (key, time) in [("start", shared.start_ms), ("end", shared.end_ms)] {
+        if let Some(ms) = time.filter(|ms| in_date_range(*ms)) {
+            out.push_str(",\"");
+            out.push_str(key);
+            out.push_str("\":");
+            push_timestamp(out, ms);
         }
-    } else {
-        push_http(out, shared, plain);
     }
-    push_url(out, shared, plain);
-    if let Some(agent) = &shared.user_agent {
-        push_user_agent(out, agent, plain);
-    }
-    push_tls(out, shared, plain);
-    if let Some(trace) = shared.trace_id.as_deref().map(trace_root) {
-        out.push_str(",\"trace\":{\"id\":");
-        push_text(out, trace, plain);
-        out.push('}');
-    }
-    push_related(out, &[source.ip, destination.ip], plain);
+    out.push('}');
 }
 
-/// An address and port, as the line gave them.
+/// `,"network":{"transport":…,"iana_number":…,"bytes":…,"packets":…}`: a connection's or flow's.
+fn push_network(out: &mut String, shared: &Shared<'_>) {
+    let sum = shared
+        .request_bytes
+        .into_iter()
+        .chain(shared.bytes)
+        .reduce(u64::saturating_add);
+    let bytes = shared.flow_bytes.or(sum);
+    if shared.protocol.is_none() && bytes.is_none() && shared.packets.is_none() {
+        return;
+    }
+    out.push_str(",\"network\":{");
+    let mut members = Members::new(out);
+    if let Some(number) = shared.protocol {
+        if let Some(name) = transport(number) {
+            let out = members.key("transport");
+            out.push('"');
+            out.push_str(name);
+            out.push('"');
+        }
+        let out = members.key("iana_number");
+        out.push('"');
+        push_u64(out, u64::from(number));
+        out.push('"');
+    }
+    if let Some(bytes) = bytes {
+        push_u64(members.key("bytes"), bytes);
+    }
+    if let Some(packets) = shared.packets {
+        push_u64(members.key("packets"), packets);
+    }
+    out.push('}');
+}
+
+/// `network.transport` of an IANA protocol number, lowercase as ECS writes it.
+fn transport(number: u8) -> Option<&'static str> {
+    Some(match number {
+        1 => "icmp",
+        2 => "igmp",
+        6 => "tcp",
+        17 => "udp",
+        47 => "gre",
+        50 => "esp",
+        51 => "ah",
+        58 => "ipv6-icmp",
+        132 => "sctp",
+        _ => return None,
+    })
+}
+
+/// What went from an endpoint: `bytes` and `packets`.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Traffic {
+    pub bytes: Option<u64>,
+    pub packets: Option<u64>,
+}
+
+/// An address and port, as the line gave them, and the country the log itself gives.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Endpoint<'a> {
     pub ip: Option<&'a str>,
     pub port: Option<u16>,
+    pub country: Option<&'a str>,
 }
 
 impl<'a> Endpoint<'a> {
     pub fn new(ip: Option<&'a str>, port: Option<u16>) -> Self {
-        Endpoint { ip, port }
+        Endpoint {
+            ip,
+            port,
+            country: None,
+        }
     }
 }
 
-/// `,"<name>":{"ip":…,"port":…,"bytes":…}` (`source`, `destination`, `client`): every address
-/// object of a document is written here, nothing when the line gave no address. The place where
-/// GeoIP enrichment appends `geo.*` and `as.*` (inside the object, for a public address).
-pub(super) fn push_endpoint(out: &mut String, name: &str, at: Endpoint<'_>, bytes: Option<u64>, plain: bool) {
+/// `,"<name>":{"ip":…,"port":…,"bytes":…,"packets":…,"geo":{"country_iso_code":…}}` (`source`,
+/// `destination`, `client`): every address object of a document is written here, nothing when
+/// the line gave no address. The place where GeoIP enrichment appends `geo.*` and `as.*` (inside
+/// the object, for a public address).
+pub(super) fn push_endpoint(out: &mut String, name: &str, at: Endpoint<'_>, traffic: Traffic, plain: bool) {
     let Some(ip) = at.ip else {
         return;
     };
@@ -126,11 +234,21 @@ pub(super) fn push_endpoint(out: &mut String, name: &str, at: Endpoint<'_>, byte
         out.push_str(",\"port\":");
         push_u64(out, u64::from(port));
     }
-    if let Some(bytes) = bytes {
+    if let Some(bytes) = traffic.bytes {
         out.push_str(",\"bytes\":");
         push_u64(out, bytes);
     }
-    // GeoIP (issue 23): a public `ip`'s `geo.*` and `as.*` are appended here, one call.
+    if let Some(packets) = traffic.packets {
+        out.push_str(",\"packets\":");
+        push_u64(out, packets);
+    }
+    // GeoIP (issue 23): a public `ip`'s `geo.*` and `as.*` are appended here, one call; its
+    // `geo` must then hold the log's own country below too (one `geo` key per object).
+    if let Some(country) = at.country {
+        out.push_str(",\"geo\":{\"country_iso_code\":");
+        push_text(out, country, plain);
+        out.push('}');
+    }
     out.push('}');
 }
 

@@ -192,3 +192,66 @@ fn tls_versions_read_as_ecs_writes_them() {
     assert_eq!(read("SSLv3").as_deref(), Some("ssl 3"));
     assert_eq!(read("-"), None);
 }
+
+const VPC_FLOW: &str = include_str!("../../../tests/fixtures/access/vpcflow-default.log");
+const WAF: &str = include_str!("../../../tests/fixtures/access/waf-examples.jsonl");
+const S3_ACCESS: &str = include_str!("../../../tests/fixtures/access/s3access-current.log");
+
+#[test]
+fn a_vpc_flow_record_in_ecs() {
+    // Line 2 of the file (after its header line), read by the default format.
+    let doc = document(Format::VpcFlow, VPC_FLOW, 2);
+    assert_has(
+        &doc,
+        json!({
+            "event": {"dataset": "aws.vpc_flow", "category": ["network"], "type": ["connection", "allowed"],
+                      "action": "accept", "start": "2014-12-14T04:06:50.000Z", "end": "2014-12-14T04:07:50.000Z"},
+            "source": {"ip": "172.31.16.139", "port": 20641, "bytes": 4249, "packets": 20},
+            "destination": {"ip": "172.31.16.21", "port": 22},
+            "network": {"transport": "tcp", "iana_number": "6", "bytes": 4249, "packets": 20},
+            "related": {"ip": ["172.31.16.139", "172.31.16.21"]},
+        }),
+    );
+    assert!(doc.get("http").is_none() && doc["event"].get("outcome").is_none());
+    assert_eq!(doc["aws"]["vpc_flow"]["log_status"], "OK");
+    let rejected = document(Format::VpcFlow, VPC_FLOW, 3);
+    assert_eq!(rejected["event"]["action"], "reject");
+    assert_eq!(rejected["event"]["type"], json!(["connection", "denied"]));
+}
+
+#[test]
+fn a_waf_record_in_ecs_with_its_own_country() {
+    let doc = document(Format::Waf, WAF, 1);
+    assert_has(
+        &doc,
+        json!({
+            "event": {"dataset": "aws.waf", "category": ["web"], "type": ["access", "denied"], "action": "block"},
+            "source": {"ip": "1.1.1.1", "geo": {"country_iso_code": "AU"}},
+            "http": {"request": {"method": "GET"}},
+            "url": {"original": "/foo", "path": "/foo"},
+            "user_agent": {"original": "curl/7.61.1"},
+            "rule": {"id": "STMTest_SQLi_XSS"},
+        }),
+    );
+    assert_eq!(doc["aws"]["waf"]["action"], "BLOCK");
+}
+
+#[test]
+fn an_s3_server_access_record_in_ecs() {
+    let doc = document(Format::S3Access, S3_ACCESS, 1);
+    assert_has(
+        &doc,
+        json!({
+            "event": {"dataset": "aws.s3_access", "category": ["web"], "type": ["access"], "outcome": "success",
+                      "duration": 7_000_000},
+            "source": {"ip": "192.0.2.3"},
+            "http": {"request": {"method": "GET"}, "response": {"status_code": 200, "bytes": 113}},
+            "url": {"original": "/amzn-s3-demo-bucket1?versioning", "path": "/amzn-s3-demo-bucket1",
+                    "query": "versioning", "domain": "amzn-s3-demo-bucket1.s3.us-west-1.amazonaws.com"},
+            "user_agent": {"original": "S3Console/0.4"},
+            "user": {"id": "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be"},
+            "tls": {"cipher": "ECDHE-RSA-AES128-GCM-SHA256", "version": "1.2", "version_protocol": "tls"},
+        }),
+    );
+    assert_eq!(doc["aws"]["s3_access"]["operation"], "REST.GET.VERSIONING");
+}

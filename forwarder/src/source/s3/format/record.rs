@@ -99,6 +99,26 @@ pub struct Shared<'a> {
     pub trace_id: Option<Cow<'a, str>>,
     /// `event.duration`, in nanoseconds: the sum of the parts the log gives.
     pub duration: Duration,
+    /// A flow's bytes and packets, from its source to its destination (`source.*`, `network.*`).
+    pub flow_bytes: Option<u64>,
+    pub packets: Option<u64>,
+    /// The IANA number of the flow's protocol: `network.iana_number`, `network.transport`.
+    pub protocol: Option<u8>,
+    /// `event.action` (lowercased): a flow's `ACCEPT`/`REJECT`, WAF's terminating action.
+    pub action: Option<Cow<'a, str>>,
+    /// Whether the action let the traffic through: `event.type` `allowed` or `denied`.
+    pub allowed: Option<bool>,
+    /// `event.start` and `event.end`, in milliseconds since the epoch.
+    pub start_ms: Option<i64>,
+    pub end_ms: Option<i64>,
+    /// `rule.id`: the rule that decided (WAF's `terminatingRuleId`).
+    pub rule_id: Option<Cow<'a, str>>,
+    /// `source.geo.country_iso_code`, as the log gives it (WAF's `httpRequest.country`).
+    pub country: Option<Cow<'a, str>>,
+    /// `user.id`: who made the request (S3's `requester`).
+    pub user_id: Option<Cow<'a, str>>,
+    /// `error.code` (S3's `error_code`).
+    pub error_code: Option<Cow<'a, str>>,
 }
 
 /// A duration summed from parts (a load balancer's three processing times); a part that is not
@@ -111,6 +131,12 @@ pub struct Duration {
 }
 
 impl Duration {
+    /// Adds a part of `value` milliseconds, written as a whole number (S3's `total_time`).
+    pub fn add_millis(&mut self, value: u64) {
+        self.nanos = self.nanos.saturating_add(value.saturating_mul(1_000_000));
+        self.parts += 1;
+    }
+
     /// Adds a part of `value` seconds.
     pub fn add_seconds(&mut self, value: f64) {
         if value.is_finite() && value >= 0.0 {
@@ -128,6 +154,14 @@ impl Duration {
         for part in parts {
             duration.add_seconds(*part);
         }
+        duration
+    }
+
+    /// A duration of one part of `millis` milliseconds.
+    #[cfg(test)]
+    pub fn of_millis(millis: u64) -> Duration {
+        let mut duration = Duration::default();
+        duration.add_millis(millis);
         duration
     }
 
@@ -158,6 +192,17 @@ impl Shared<'_> {
             tls_protocol: owned(self.tls_protocol),
             trace_id: owned(self.trace_id),
             duration: self.duration,
+            flow_bytes: self.flow_bytes,
+            packets: self.packets,
+            protocol: self.protocol,
+            action: owned(self.action),
+            allowed: self.allowed,
+            start_ms: self.start_ms,
+            end_ms: self.end_ms,
+            rule_id: owned(self.rule_id),
+            country: owned(self.country),
+            user_id: owned(self.user_id),
+            error_code: owned(self.error_code),
         }
     }
 }

@@ -134,9 +134,15 @@ pub(crate) const FIELDS: &[(&str, FieldType)] = &[
 const DEFAULT_FORMAT: usize = 14;
 // Positions in FIELDS.
 const SRCADDR: usize = 3;
+const DSTADDR: usize = 4;
 const SRCPORT: usize = 5;
+const DSTPORT: usize = 6;
+const PROTOCOL: usize = 7;
+const PACKETS: usize = 8;
 const BYTES: usize = 9;
 const START: usize = 10;
+const END: usize = 11;
+const ACTION: usize = 12;
 
 /// The position in [`FIELDS`] of a documented field name.
 fn position(name: &str) -> Option<usize> {
@@ -295,9 +301,13 @@ impl Record {
         match kind {
             FieldType::Long => {
                 let number = self.out.int(key, value)?;
+                let shared = &mut self.shared;
                 match index {
-                    SRCPORT => self.shared.client_port = number.and_then(|n| u16::try_from(n).ok()),
-                    BYTES => self.shared.bytes = number.and_then(|n| u64::try_from(n).ok()),
+                    SRCPORT => shared.client_port = number.and_then(|n| u16::try_from(n).ok()),
+                    DSTPORT => shared.target_port = number.and_then(|n| u16::try_from(n).ok()),
+                    PROTOCOL => shared.protocol = number.and_then(|n| u8::try_from(n).ok()),
+                    PACKETS => shared.packets = number.and_then(|n| u64::try_from(n).ok()),
+                    BYTES => shared.flow_bytes = number.and_then(|n| u64::try_from(n).ok()),
                     _ => {}
                 }
             }
@@ -309,15 +319,31 @@ impl Record {
                 let mut text = String::with_capacity(26);
                 push_timestamp(&mut text, ms);
                 self.out.raw_json(key, &text);
-                if index == START {
-                    self.time_ms = Some(ms);
+                match index {
+                    START => {
+                        self.time_ms = Some(ms);
+                        self.shared.start_ms = Some(ms);
+                    }
+                    END => self.shared.end_ms = Some(ms),
+                    _ => {}
                 }
             }
             FieldType::Date => {}
             _ => {
                 self.out.str(key, value);
-                if index == SRCADDR && value != "-" {
-                    self.shared.client_ip = Some(Cow::Owned(value.to_string()));
+                let given = || Some(Cow::Owned(value.to_string())).filter(|_| value != "-");
+                match index {
+                    SRCADDR => self.shared.client_ip = given(),
+                    DSTADDR => self.shared.target_ip = given(),
+                    ACTION => {
+                        self.shared.allowed = match value {
+                            "ACCEPT" => Some(true),
+                            "REJECT" => Some(false),
+                            _ => None,
+                        };
+                        self.shared.action = given();
+                    }
+                    _ => {}
                 }
             }
         }

@@ -116,6 +116,14 @@ pub fn parse(line: &str) -> Result<AccessRecord<'static>, RecordError> {
                 request.status = serde_json::from_str(value.get()).ok();
                 write(&mut out, &key(&name), value)?;
             }
+            "action" => {
+                request.action = string(value).map(Cow::into_owned);
+                write(&mut out, &key(&name), value)?;
+            }
+            "terminatingRuleId" => {
+                request.rule_id = string(value).map(Cow::into_owned);
+                write(&mut out, &key(&name), value)?;
+            }
             _ => write(&mut out, &key(&name), value)?,
         }
     }
@@ -140,6 +148,14 @@ pub fn parse(line: &str) -> Result<AccessRecord<'static>, RecordError> {
             http_status_code: request.status,
             url_original: url_original.map(Cow::Owned),
             user_agent: request.user_agent.map(Cow::Owned),
+            allowed: match request.action.as_deref() {
+                Some("ALLOW") => Some(true),
+                Some("BLOCK") => Some(false),
+                _ => None,
+            },
+            action: request.action.filter(|a| !a.is_empty()).map(Cow::Owned),
+            rule_id: request.rule_id.filter(|r| !r.is_empty()).map(Cow::Owned),
+            country: request.country.map(Cow::Owned),
             ..Shared::default()
         },
     })
@@ -154,6 +170,11 @@ struct Request {
     args: Option<String>,
     user_agent: Option<String>,
     status: Option<u16>,
+    country: Option<String>,
+    /// The record's own members, kept here for the shared fields: the terminating action and
+    /// rule.
+    action: Option<String>,
+    rule_id: Option<String>,
 }
 
 impl Request {
@@ -170,6 +191,7 @@ impl Request {
             "httpMethod" => self.method = text(),
             "uri" => self.uri = text(),
             "args" => self.args = text(),
+            "country" => self.country = text(),
             "headers" => {
                 let headers: Vec<Header<'_>> = serde_json::from_str(value.get()).unwrap_or_default();
                 self.user_agent = headers
@@ -377,6 +399,10 @@ mod tests {
                 url_original: Some("/foo".into()),
                 user_agent: Some("curl/7.61.1".into()),
                 kind: Some(EventKind::WebAccess),
+                action: Some("BLOCK".into()),
+                allowed: Some(false),
+                rule_id: Some("STMTest_SQLi_XSS".into()),
+                country: Some("AU".into()),
                 ..Shared::default()
             }
         );
