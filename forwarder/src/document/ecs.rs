@@ -81,26 +81,45 @@ pub(super) fn push_access(out: &mut String, shared: &Shared<'_>, plain: bool) {
         push_user_agent(out, agent, plain);
     }
     push_tls(out, shared, plain);
-    for (object, key, value) in [
-        ("trace", "id", shared.trace_id.as_deref().map(trace_root)),
-        ("rule", "id", shared.rule_id.as_deref()),
-        ("user", "id", shared.user_id.as_deref()),
-        ("error", "code", shared.error_code.as_deref()),
-    ] {
-        if let Some(value) = value {
-            out.push_str(",\"");
-            out.push_str(object);
-            out.push_str("\":{\"");
-            out.push_str(key);
-            out.push_str("\":");
-            push_text(out, value, plain);
-            out.push('}');
-        }
-    }
+    let trace = shared.trace_id.as_deref().map(trace_root);
+    push_texts(out, "trace", &[("id", trace)], plain);
+    push_texts(out, "rule", &[("id", shared.rule_id.as_deref())], plain);
+    let user = [
+        ("id", shared.user_id.as_deref()),
+        ("name", shared.user_name.as_deref()),
+    ];
+    push_texts(out, "user", &user, plain);
+    let error = [
+        ("code", shared.error_code.as_deref()),
+        ("message", shared.error_message.as_deref()),
+    ];
+    push_texts(out, "error", &error, plain);
     push_related(out, &[source.ip, destination.ip], plain);
 }
 
-/// The members of `event` an access log line gives, and the brace that closes it.
+/// `,"<object>":{"<key>":…,…}` of the texts given, nothing when none is.
+fn push_texts(out: &mut String, object: &str, texts: &[(&str, Option<&str>)], plain: bool) {
+    let mut open = false;
+    for (key, text) in texts {
+        let Some(text) = text else {
+            continue;
+        };
+        out.push_str(",\"");
+        if !open {
+            out.push_str(object);
+            out.push_str("\":{\"");
+            open = true;
+        }
+        out.push_str(key);
+        out.push_str("\":");
+        push_text(out, text, plain);
+    }
+    if open {
+        out.push('}');
+    }
+}
+
+/// The members of `event` a record gives, and the brace that closes it.
 fn push_event_members(out: &mut String, shared: &Shared<'_>, plain: bool) {
     if let Some(kind) = shared.kind {
         out.push_str(",\"category\":[\"");
@@ -116,17 +135,18 @@ fn push_event_members(out: &mut String, shared: &Shared<'_>, plain: bool) {
     }
     if let Some(action) = &shared.action {
         out.push_str(",\"action\":");
-        let start = out.len();
         push_text(out, action, plain);
-        out[start..].make_ascii_lowercase();
+    }
+    if let Some(provider) = &shared.provider {
+        out.push_str(",\"provider\":");
+        push_text(out, provider, plain);
     }
     let web = shared.kind == Some(EventKind::WebAccess);
-    if let Some(status) = shared.http_status_code.filter(|_| web) {
-        out.push_str(if status < 400 {
-            ",\"outcome\":\"success\""
-        } else {
-            ",\"outcome\":\"failure\""
-        });
+    let by_status = shared.http_status_code.filter(|_| web).map(|status| status < 400);
+    match shared.succeeded.or(by_status) {
+        Some(true) => out.push_str(",\"outcome\":\"success\""),
+        Some(false) => out.push_str(",\"outcome\":\"failure\""),
+        None => {}
     }
     if let Some(nanos) = shared.duration.nanos() {
         out.push_str(",\"duration\":");

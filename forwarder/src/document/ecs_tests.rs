@@ -255,3 +255,56 @@ fn an_s3_server_access_record_in_ecs() {
     );
     assert_eq!(doc["aws"]["s3_access"]["operation"], "REST.GET.VERSIONING");
 }
+
+/// The IAM example of CloudTrail's log file examples page (Alice creates the user Richard with
+/// the AWS CLI), <https://docs.aws.amazon.com/awscloudtrail/latest/userguide/cloudtrail-log-file-examples.html>.
+const TRAIL_CREATE_USER: &str = r#"{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","principalId":"AIDA6ON6E4XEGITEXAMPLE","arn":"arn:aws:iam::888888888888:user/Alice","accountId":"888888888888","accessKeyId":"AKIAIOSFODNN7EXAMPLE","userName":"Alice"},"eventTime":"2023-07-19T21:11:57Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","awsRegion":"us-east-1","sourceIPAddress":"192.0.2.0","userAgent":"aws-cli/2.13.5 Python/3.11.4 Linux/4.14.255-314-253.539.amzn2.x86_64 exec-env/CloudShell exe/x86_64.amzn.2 prompt/off command/iam.create-user","requestParameters":{"userName":"Richard"},"responseElements":{"user":{"path":"/","arn":"arn:aws:iam::888888888888:user/Richard","userId":"AIDA6ON6E4XEGIEXAMPLE","createDate":"Jul 19, 2023 9:11:57 PM","userName":"Richard"}},"requestID":"2d528c76-329e-410b-9516-EXAMPLE565dc","eventID":"ba0801a1-87ec-4d26-be87-EXAMPLE75bbb","readOnly":false,"eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"888888888888","eventCategory":"Management","tlsDetails":{"tlsVersion":"TLSv1.2","cipherSuite":"ECDHE-RSA-AES128-GCM-SHA256","clientProvidedHostHeader":"iam.amazonaws.com"},"sessionCredentialFromConsole":"true"}"#;
+
+/// A call that failed, its source a service's name: the shape of the same page's examples with
+/// `errorCode` and `errorMessage`, an assumed role's identity.
+const TRAIL_DENIED: &str = r#"{"eventVersion":"1.09","userIdentity":{"type":"AssumedRole","principalId":"AROAEXAMPLEID:checkout-deploy","arn":"arn:aws:sts::123456789012:assumed-role/deploy/checkout-deploy","accountId":"123456789012","sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROAEXAMPLEID","arn":"arn:aws:iam::123456789012:role/deploy","accountId":"123456789012","userName":"deploy"}}},"eventTime":"2026-11-22T08:14:03Z","eventSource":"logs.amazonaws.com","eventName":"CreateLogGroup","awsRegion":"eu-west-1","sourceIPAddress":"cloudformation.amazonaws.com","userAgent":"cloudformation.amazonaws.com","errorCode":"AccessDenied","errorMessage":"User is not authorized to perform: logs:CreateLogGroup","requestParameters":null,"responseElements":null,"recipientAccountId":"123456789012"}"#;
+
+#[test]
+fn a_cloudtrail_record_in_ecs() {
+    let docs = builder(DocumentOptions::default())
+        .record_documents(&records(Format::Cloudtrail, &[TRAIL_CREATE_USER, TRAIL_DENIED]))
+        .docs;
+    let read = |doc: &Document| {
+        assert!(!repeats_a_key(&doc.source), "a key twice: {}", doc.source);
+        source(doc)
+    };
+    let created = read(&docs[0]);
+    assert_has(
+        &created,
+        json!({
+            "cloud": {"provider": "aws", "account": {"id": "888888888888"}, "region": "us-east-1"},
+            "event": {"kind": "event", "dataset": "aws.cloudtrail", "action": "CreateUser",
+                      "provider": "iam.amazonaws.com", "outcome": "success"},
+            "source": {"ip": "192.0.2.0"},
+            "user": {"name": "Alice", "id": "AIDA6ON6E4XEGITEXAMPLE"},
+            "related": {"ip": ["192.0.2.0"]},
+        }),
+    );
+    let agent = created["user_agent"]["original"].as_str().expect("a user agent");
+    assert!(agent.starts_with("aws-cli/2.13.5"), "{agent}");
+    assert_eq!(
+        created["json"]["eventName"], "CreateUser",
+        "the record stays whole under json"
+    );
+    assert!(created.get("error").is_none());
+
+    let denied = read(&docs[1]);
+    assert_has(
+        &denied,
+        json!({
+            "cloud": {"account": {"id": "123456789012"}, "region": "eu-west-1"},
+            "event": {"action": "CreateLogGroup", "provider": "logs.amazonaws.com", "outcome": "failure"},
+            "user": {"name": "deploy", "id": "AROAEXAMPLEID:checkout-deploy"},
+            "error": {"code": "AccessDenied", "message": "User is not authorized to perform: logs:CreateLogGroup"},
+        }),
+    );
+    assert!(
+        denied.get("source").is_none(),
+        "a service's name is no address: {denied}"
+    );
+}

@@ -20,7 +20,7 @@ use super::{
 use crate::json::{
     self, push_key, push_str, push_str_quotes_only, push_string_fields, push_timestamp, push_u64,
 };
-use crate::source::s3::format::{Context, Typed};
+use crate::source::s3::format::{Context, Reading, Shared, Typed};
 use crate::source::s3::{ObjectMeta, Record, Records};
 
 /// The fields a record's document adds, which JSON merged at the root may not replace (nor may
@@ -96,10 +96,15 @@ impl RecordShape {
                     (source, time, !parsed)
                 }
                 None => {
-                    header.write(&mut head, record.number);
+                    let ecs = match object.format.reading {
+                        Reading::Records { ecs, .. } => ecs(&message),
+                        _ => None,
+                    };
+                    header.write(&mut head, record.number, ecs.as_ref());
                     let parsed = parse::parse(&message);
                     let time = place(record.timestamp);
-                    let fields = record_fields(time, &id, &reserved, &header.dataset);
+                    let mut fields = record_fields(time, &id, &reserved, &header.dataset);
+                    fields.ecs = ecs.as_ref();
                     let source = self.sluice.source(&head, &fields, &message, Some(&parsed));
                     (source, time, false)
                 }
@@ -255,7 +260,7 @@ fn access_source(
         false => push_str(&mut out, message),
     }
     ecs::push_version(&mut out);
-    out.push_str(&header.top);
+    header.write_top(&mut out, None);
     ecs::push_event_head(&mut out, &header.dataset, id);
     match &shared {
         Ok((shared, plain)) => ecs::push_access(&mut out, shared, *plain),
@@ -274,6 +279,7 @@ fn record_fields<'a>(time: Placed, id: &'a str, reserved: &'a [String], dataset:
         reserved,
         dataset,
         function: None,
+        ecs: None,
     }
 }
 
@@ -289,6 +295,10 @@ fn reserved_fields(object: &ObjectMeta) -> Vec<String> {
 /// fields (`top`), `"s3":{"bucket":{"name":…},"object":{"key":…},"line":` (the record's number
 /// and the closing brace written per record), and the records' `event.dataset`.
 struct RecordHeader {
+    /// The account and region of the key's layout.
+    account: Option<String>,
+    region: Option<String>,
+    /// The key's fields.
     top: String,
     s3: String,
     /// `aws.` and the format's name in snake case: `aws.alb`, `aws.cloudtrail`, `aws.json_lines`.
@@ -297,9 +307,8 @@ struct RecordHeader {
 
 impl RecordHeader {
     fn of(object: &ObjectMeta) -> RecordHeader {
-        let mut top = String::with_capacity(96);
+        let mut top = String::with_capacity(64);
         let (account, region) = key_account_region(&object.key);
-        ecs::push_cloud(&mut top, account, region);
         for (name, value) in &object.key_fields {
             top.push(',');
             push_key(&mut top, name);
@@ -314,11 +323,27 @@ impl RecordHeader {
         s3.push_str(object.format.reading.position());
         s3.push_str("\":");
         let dataset = format!("aws.{}", object.format.name().replace('-', "_"));
-        RecordHeader { top, s3, dataset }
+        RecordHeader {
+            account: account.map(str::to_owned),
+            region: region.map(str::to_owned),
+            top,
+            s3,
+            dataset,
+        }
     }
 
     fn len(&self) -> usize {
-        self.top.len() + self.s3.len() + 12
+        self.top.len() + self.s3.len() + 96
+    }
+
+    /// `,"cloud":{…}` and the key's fields: the record's own account and region (`ecs`) before
+    /// the key's.
+    fn write_top(&self, out: &mut String, ecs: Option<&Shared<'_>>) {
+        let account = ecs.and_then(|ecs| ecs.account_id.as_deref());
+        let region = ecs.and_then(|ecs| ecs.region.as_deref());
+        let account = account.or(self.account.as_deref());
+        ecs::push_cloud(out, account, region.or(self.region.as_deref()));
+        out.push_str(&self.top);
     }
 
     /// `"s3":{…,"line":N}`, a member of `aws`.
@@ -330,16 +355,16 @@ impl RecordHeader {
 
     /// The header [`Sluice::source`] takes for the record at `number`, in place of what `out`
     /// held: the `aws` object left open after `s3`.
-    fn write(&self, out: &mut String, number: u64) {
+    fn write(&self, out: &mut String, number: u64, ecs: Option<&Shared<'_>>) {
         out.clear();
-        out.push_str(&self.top);
+        self.write_top(out, ecs);
         out.push_str(",\"aws\":{");
         self.write_s3(out, number);
     }
 
     fn to_string(&self, number: u64) -> String {
         let mut out = String::with_capacity(self.len() + 24);
-        self.write(&mut out, number);
+        self.write(&mut out, number, None);
         out
     }
 }

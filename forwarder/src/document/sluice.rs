@@ -15,6 +15,7 @@ use super::{DocumentOptions, JsonMode, multiline};
 use crate::json::{
     push_f64, push_json_unique, push_key, push_str, push_string_fields, push_string_object, push_timestamp,
 };
+use crate::source::s3::format::Shared;
 use crate::source::{Batch, LogEvent, LogsData};
 
 /// What a Sluice document says of its event beyond the message and the batch's header.
@@ -30,6 +31,8 @@ pub(super) struct Fields<'a> {
     /// The Lambda function whose log group it is (`/aws/lambda/<name>`): `faas.name`, and the
     /// request id is then `faas.execution`.
     pub function: Option<&'a str>,
+    /// What a record says in ECS's terms (a CloudTrail record's action, user, source…).
+    pub ecs: Option<&'a Shared<'a>>,
 }
 
 impl<'a> Fields<'a> {
@@ -41,6 +44,7 @@ impl<'a> Fields<'a> {
             reserved: &[],
             dataset: DATASET_CLOUDWATCH,
             function: lambda_function(&data.log_group),
+            ecs: None,
         }
     }
 }
@@ -108,7 +112,10 @@ impl Sluice {
         }
         out.push('}');
         ecs::push_event_head(&mut out, event.dataset, event.id);
-        out.push('}');
+        match event.ecs.filter(|_| parsed.is_some()) {
+            Some(shared) => ecs::push_access(&mut out, shared, false),
+            None => out.push('}'),
+        }
         event.time.push_original(&mut out);
         let Some(parsed) = parsed else {
             push_faas(&mut out, event.function, None);

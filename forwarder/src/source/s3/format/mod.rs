@@ -101,10 +101,11 @@ pub enum Reading {
     /// CloudWatch Logs subscription payloads back to back: each is a batch of log events.
     Payloads,
     /// One JSON object whose `Records` array holds the records; `what` names such a file in
-    /// messages, `time` reads a record's time.
+    /// messages, `time` reads a record's time, `ecs` what a record says in ECS's terms.
     Records {
         what: &'static str,
         time: fn(&str) -> Option<i64>,
+        ecs: fn(&str) -> Option<Shared<'_>>,
     },
     /// One record a line.
     Lines(Lines),

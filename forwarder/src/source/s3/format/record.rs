@@ -104,7 +104,8 @@ pub struct Shared<'a> {
     pub packets: Option<u64>,
     /// The IANA number of the flow's protocol: `network.iana_number`, `network.transport`.
     pub protocol: Option<u8>,
-    /// `event.action` (lowercased): a flow's `ACCEPT`/`REJECT`, WAF's terminating action.
+    /// `event.action`: a flow's `accept`/`reject` and WAF's terminating action (`block`), both
+    /// lowercased; CloudTrail's `eventName` as written.
     pub action: Option<Cow<'a, str>>,
     /// Whether the action let the traffic through: `event.type` `allowed` or `denied`.
     pub allowed: Option<bool>,
@@ -117,8 +118,20 @@ pub struct Shared<'a> {
     pub country: Option<Cow<'a, str>>,
     /// `user.id`: who made the request (S3's `requester`).
     pub user_id: Option<Cow<'a, str>>,
-    /// `error.code` (S3's `error_code`).
+    /// `error.code` (S3's `error_code`, CloudTrail's `errorCode`) and `error.message`.
     pub error_code: Option<Cow<'a, str>>,
+    pub error_message: Option<Cow<'a, str>>,
+    /// `event.provider`: the service that logged it (CloudTrail's `eventSource`).
+    pub provider: Option<Cow<'a, str>>,
+    /// `user.name` (CloudTrail's `userIdentity.userName`).
+    pub user_name: Option<Cow<'a, str>>,
+    /// `event.outcome` where the record says it (CloudTrail: `failure` with an `errorCode`);
+    /// else an HTTP status decides.
+    pub succeeded: Option<bool>,
+    /// `cloud.account.id` and `cloud.region` where the record says them (CloudTrail's
+    /// `recipientAccountId`, `awsRegion`), before the key's.
+    pub account_id: Option<Cow<'a, str>>,
+    pub region: Option<Cow<'a, str>>,
 }
 
 /// A duration summed from parts (a load balancer's three processing times); a part that is not
@@ -203,6 +216,12 @@ impl Shared<'_> {
             country: owned(self.country),
             user_id: owned(self.user_id),
             error_code: owned(self.error_code),
+            error_message: owned(self.error_message),
+            provider: owned(self.provider),
+            user_name: owned(self.user_name),
+            succeeded: self.succeeded,
+            account_id: owned(self.account_id),
+            region: owned(self.region),
         }
     }
 }

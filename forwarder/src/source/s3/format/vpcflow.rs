@@ -341,7 +341,7 @@ impl Record {
                             "REJECT" => Some(false),
                             _ => None,
                         };
-                        self.shared.action = given();
+                        self.shared.action = given().map(|action| Cow::Owned(action.to_ascii_lowercase()));
                     }
                     _ => {}
                 }

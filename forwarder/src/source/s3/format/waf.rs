@@ -153,7 +153,7 @@ pub fn parse(line: &str) -> Result<AccessRecord<'static>, RecordError> {
                 Some("BLOCK") => Some(false),
                 _ => None,
             },
-            action: request.action.filter(|a| !a.is_empty()).map(Cow::Owned),
+            action: (request.action.filter(|a| !a.is_empty())).map(|a| Cow::Owned(a.to_ascii_lowercase())),
             rule_id: request.rule_id.filter(|r| !r.is_empty()).map(Cow::Owned),
             country: request.country.map(Cow::Owned),
             ..Shared::default()
@@ -399,7 +399,7 @@ mod tests {
                 url_original: Some("/foo".into()),
                 user_agent: Some("curl/7.61.1".into()),
                 kind: Some(EventKind::WebAccess),
-                action: Some("BLOCK".into()),
+                action: Some("block".into()),
                 allowed: Some(false),
                 rule_id: Some("STMTest_SQLi_XSS".into()),
                 country: Some("AU".into()),

@@ -88,7 +88,7 @@ fn the_documented_default_records_parse_into_typed_fields() {
             protocol: Some(6),
             packets: Some(20),
             flow_bytes: Some(4249),
-            action: Some("ACCEPT".into()),
+            action: Some("accept".into()),
             allowed: Some(true),
             start_ms: Some(1_418_530_010_000),
             end_ms: Some(1_418_530_070_000),
