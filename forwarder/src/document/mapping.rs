@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::DEFAULT_JSON_FIELD;
-use crate::source::s3::format::{FieldType, Format};
+use crate::source::s3::format::{FieldType, Format, Reading};
 
 /// The composable index template (`PUT _index_template/<prefix>`) for `<prefix>-*`, with the
 /// JSON field at its default name.
@@ -140,7 +140,10 @@ pub(crate) fn index_template_for_formats(prefix: &str, json_field: &str, formats
     let mut template = index_template_with_json_field(prefix, json_field);
     let properties = &mut template["template"]["mappings"]["properties"];
     let mut typed = false;
+    let mut ecs = false;
     for format in formats {
+        // A CloudTrail record fills ECS objects of its own (`source.ip`, `user`, `error`).
+        ecs |= matches!(format.reading, Reading::Records { .. });
         let Some(fields) = &format.typed else {
             continue;
         };
@@ -153,6 +156,8 @@ pub(crate) fn index_template_for_formats(prefix: &str, json_field: &str, formats
     }
     if typed {
         properties["parse_error"] = json!({"type": "text"});
+    }
+    if typed || ecs {
         for (name, mapping) in access_ecs().as_object().into_iter().flatten() {
             properties[name] = mapping.clone();
         }
@@ -262,6 +267,10 @@ mod tests {
         assert_eq!(status["type"], "long");
         assert!(properties["aws"]["properties"]["alb"]["properties"].is_object());
         assert_eq!(properties["related"]["properties"]["ip"]["type"], "ip");
+        let trail = index_template_for_formats("cloudtrail", "json", &[Format::Cloudtrail]);
+        let properties = &trail["template"]["mappings"]["properties"];
+        assert_eq!(properties["source"]["properties"]["ip"]["type"], "ip");
+        assert_eq!(properties["error"]["properties"]["message"]["type"], "text");
         let plain = index_template_for_formats("s3", "json", &[Format::JsonLines, Format::TextLines]);
         assert!(
             plain["template"]["mappings"]["properties"]

@@ -295,9 +295,10 @@ fn reserved_fields(object: &ObjectMeta) -> Vec<String> {
 /// fields (`top`), `"s3":{"bucket":{"name":…},"object":{"key":…},"line":` (the record's number
 /// and the closing brace written per record), and the records' `event.dataset`.
 struct RecordHeader {
-    /// The account and region of the key's layout.
+    /// The account and region of the key's layout, and `,"cloud":{…}` of them.
     account: Option<String>,
     region: Option<String>,
+    cloud: String,
     /// The key's fields.
     top: String,
     s3: String,
@@ -323,7 +324,10 @@ impl RecordHeader {
         s3.push_str(object.format.reading.position());
         s3.push_str("\":");
         let dataset = format!("aws.{}", object.format.name().replace('-', "_"));
+        let mut cloud = String::with_capacity(80);
+        ecs::push_cloud(&mut cloud, account, region);
         RecordHeader {
+            cloud,
             account: account.map(str::to_owned),
             region: region.map(str::to_owned),
             top,
@@ -341,8 +345,13 @@ impl RecordHeader {
     fn write_top(&self, out: &mut String, ecs: Option<&Shared<'_>>) {
         let account = ecs.and_then(|ecs| ecs.account_id.as_deref());
         let region = ecs.and_then(|ecs| ecs.region.as_deref());
-        let account = account.or(self.account.as_deref());
-        ecs::push_cloud(out, account, region.or(self.region.as_deref()));
+        match (account, region) {
+            (None, None) => out.push_str(&self.cloud),
+            _ => {
+                let account = account.or(self.account.as_deref());
+                ecs::push_cloud(out, account, region.or(self.region.as_deref()));
+            }
+        }
         out.push_str(&self.top);
     }
 
