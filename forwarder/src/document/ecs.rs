@@ -2,6 +2,8 @@
 //! `cloud.*` and the head of `event`. Names and types from ECS's `generated/ecs/ecs_flat.yml`
 //! (<https://github.com/elastic/ecs>, release [`ECS_VERSION`]).
 
+use std::borrow::Cow;
+
 use crate::json::{in_date_range, push_str, push_text, push_timestamp, push_u64};
 use crate::source::s3::format::{EventKind, Shared};
 
@@ -452,22 +454,28 @@ fn host(authority: &str) -> &str {
 }
 
 /// ECS's `tls.version_protocol` and `tls.version` of a protocol as the logs write it: ALB's and
-/// CloudFront's `TLSv1.2`, the NLB's `tlsv12`; `None` for one not read.
-pub(super) fn tls_version(protocol: &str) -> Option<(&'static str, String)> {
-    let lower = protocol.to_ascii_lowercase();
-    let (name, number) = if let Some(number) = lower.strip_prefix("tlsv") {
-        ("tls", number)
-    } else {
-        ("ssl", lower.strip_prefix("sslv")?)
+/// CloudFront's `TLSv1.2`, S3's `TLSV1.2`, the NLB's `tlsv12`; `None` for one not read. Borrowed
+/// from the text where it holds the version as ECS writes it.
+pub(super) fn tls_version(protocol: &str) -> Option<(&'static str, Cow<'_, str>)> {
+    let prefix = |name: &str| {
+        (protocol.len() > name.len() && protocol.is_char_boundary(name.len()))
+            .then(|| protocol.split_at(name.len()))
+            .filter(|(head, _)| head.eq_ignore_ascii_case(name))
+            .map(|(_, number)| number)
     };
-    if number.is_empty() || !number.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+    let (name, number) = match (prefix("tlsv"), prefix("sslv")) {
+        (Some(number), _) => ("tls", number),
+        (None, Some(number)) => ("ssl", number),
+        (None, None) => return None,
+    };
+    if !number.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
         return None;
     }
     let version = match (number.contains('.'), number.len()) {
-        (true, _) => number.to_string(),
-        (false, 1) if name == "tls" => format!("{number}.0"),
-        (false, 1) => number.to_string(),
-        (false, _) => format!("{}.{}", &number[..1], &number[1..]),
+        (true, _) => Cow::Borrowed(number),
+        (false, 1) if name == "tls" => Cow::Owned(format!("{number}.0")),
+        (false, 1) => Cow::Borrowed(number),
+        (false, _) => Cow::Owned(format!("{}.{}", &number[..1], &number[1..])),
     };
     Some((name, version))
 }

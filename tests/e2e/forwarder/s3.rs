@@ -361,6 +361,16 @@ async fn check_a_cloudtrail_record(world: &World) {
     assert_eq!(trail["json"]["requestParameters"]["userName"], "user-3");
     assert_eq!(trail["aws"]["s3"]["object"]["key"], TRAIL_KEY);
     assert_eq!(trail["event"]["dataset"], "aws.cloudtrail");
+    // Issue 23: its ECS fields, accepted by the template (`source.ip` an `ip`).
+    assert_eq!(trail["event"]["action"], "CreateUser");
+    assert_eq!(trail["event"]["outcome"], "success");
+    assert_eq!(trail["source"]["ip"], "198.51.100.1");
+    assert_eq!(trail["user"]["name"], "Alice");
+    assert_eq!(
+        trail["cloud"]["account"]["id"], "123456789012",
+        "from the key's layout"
+    );
+    assert_eq!(trail["cloud"]["region"], "us-east-1");
 }
 
 async fn check_json_and_text_lines(world: &World) {
