@@ -457,7 +457,7 @@ impl DocumentBuilder {
 /// 64 bits of SHA-256 over the owner account and the log group (hex). CloudWatch event ids are
 /// unique within a log group; a central account that receives many accounts' logs must not depend
 /// on them never meeting across groups. The event id stays readable at the end (and whole in
-/// `event_id`).
+/// `event.id`).
 pub fn scoped_event_id(owner: &str, log_group: &str, event_id: &str) -> String {
     format!("{}{event_id}", id_scope(owner, log_group))
 }

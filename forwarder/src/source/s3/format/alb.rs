@@ -12,9 +12,9 @@
 //!   and `target_port`; an address that is not an IP address makes the line a parse error;
 //! - `"request"` becomes `request_method`, `request_url` and `request_protocol` (the method is
 //!   before the first space and the protocol after the last, so a URL with a space, which AWS
-//!   logs as the client sent it, stays whole) and fills `http.method` and `url.original`;
-//! - `"user_agent"` fills the shared top-level `user_agent` only, not a copy under `alb` (it may be
-//!   8 KB);
+//!   logs as the client sent it, stays whole) and fills `http.request.method` and `url.original`;
+//! - `"user_agent"` fills the shared `user_agent.original` only, not a copy under `aws.alb` (it
+//!   may be 8 KB);
 //! - `time` becomes `@timestamp`; the other times (`request_creation_time`) are dates;
 //! - durations are numbers of seconds, and `-1` stays `-1`: AWS writes it when the load balancer
 //!   could not dispatch the request or the target did not answer before the idle timeout;
