@@ -308,3 +308,49 @@ fn a_cloudtrail_record_in_ecs() {
         "a service's name is no address: {denied}"
     );
 }
+
+/// A Lambda function's REPORT line (its format on
+/// <https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs.html>) in a tagged log
+/// group, in both JSON modes: every ECS object once.
+#[test]
+fn a_cloudwatch_logs_event_in_ecs_holds_each_key_once() {
+    use crate::source::tags::LogGroupTags;
+    let line = format!(
+        "REPORT RequestId: {}\tDuration: 2.39 ms\tBilled Duration: 3 ms\tMemory Size: 128 MB\tMax Memory Used: 71 MB\t",
+        super::tests::REQ
+    );
+    let json = r#"{"level":"error","event":"x","cloud":"y","aws":{"z":1},"log":"w","requestId":"r-7"}"#;
+    let mut batch = super::tests::batch(&[&line, json]);
+    std::sync::Arc::make_mut(&mut batch).tags =
+        Some(std::sync::Arc::new(LogGroupTags::new([("team", "payments")])));
+    for mode in [JsonMode::Field("json".into()), JsonMode::Root] {
+        let options = DocumentOptions {
+            json: mode,
+            ..DocumentOptions::default()
+        };
+        let docs = builder(options).documents(&batch).docs;
+        for doc in &docs {
+            assert!(!repeats_a_key(&doc.source), "a key twice: {}", doc.source);
+        }
+        let report = source(&docs[0]);
+        assert_has(
+            &report,
+            json!({
+                "ecs": {"version": "9.4.0"},
+                "cloud": {"provider": "aws", "account": {"id": "123456789012"}, "region": "eu-west-1"},
+                "event": {"kind": "event", "dataset": "aws.cloudwatch_logs"},
+                "log": {"level": "INFO"},
+                "faas": {"name": "checkout-api", "execution": super::tests::REQ},
+                "aws": {"cloudwatch": {"log_group": "/aws/lambda/checkout-api"}, "tags": {"team": "payments"},
+                        "lambda": {"event": "report", "duration_ms": 2.39, "memory_size_mb": 128}},
+            }),
+        );
+        let logged = source(&docs[1]);
+        assert_eq!(logged["log"]["level"], "ERROR");
+        assert_eq!(logged["faas"]["execution"], "r-7");
+        assert_eq!(
+            logged["event"]["dataset"], "aws.cloudwatch_logs",
+            "ECS's `event` wins at the root"
+        );
+    }
+}
