@@ -7,6 +7,8 @@ use crate::civil::civil_from_ms;
 
 mod unique;
 
+#[cfg(test)]
+pub(crate) use self::unique::repeats_a_key;
 pub(crate) use self::unique::{push_json_unique, unique_members};
 
 /// What a byte becomes inside a JSON string: 0 stays as it is, `u` is written `\u00XX`, any

@@ -162,17 +162,17 @@ async fn every_event_once(osmem: &OsMem, sent: &[Sent]) -> anyhow::Result<()> {
                 "cwl-*",
                 serde_json::json!({
                     "size": 10_000,
-                    "_source": ["event_id", "multiline"],
+                    "_source": ["event.id", "multiline"],
                     "query": {"bool": {"filter": [
-                        {"term": {"log_group": batch.group}},
-                        {"range": {"event_id": {"gte": id(*batch.ids.start()), "lte": id(*batch.ids.end())}}}
+                        {"term": {"aws.cloudwatch.log_group": batch.group}},
+                        {"range": {"event.id": {"gte": id(*batch.ids.start()), "lte": id(*batch.ids.end())}}}
                     ]}}
                 }),
             )
             .await?;
         let mut seen = vec![0u32; batch.ids.clone().count()];
         for hit in found["hits"]["hits"].as_array().context("a list of hits")? {
-            let event_id = hit["_source"]["event_id"].as_str().context("an event_id")?;
+            let event_id = hit["_source"]["event"]["id"].as_str().context("an event.id")?;
             let expected = scoped_event_id(sluice_harness::ACCOUNT_ID, &batch.group, event_id);
             ensure!(
                 hit["_id"] == expected.as_str(),
@@ -275,20 +275,20 @@ async fn show_document_counts(osmem: &OsMem) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// A search for `level:ERROR`: how many, and the latest one.
+/// A search for `log.level:ERROR`: how many, and the latest one.
 async fn show_latest_error(osmem: &OsMem) -> anyhow::Result<()> {
     let errors = osmem
         .search(
             "cwl-*",
             serde_json::json!({
                 "size": 1,
-                "query": {"term": {"level": "ERROR"}},
+                "query": {"term": {"log.level": "ERROR"}},
                 "sort": [{"@timestamp": "desc"}]
             }),
         )
         .await?;
     let hits = errors["hits"]["total"]["value"].as_u64().unwrap_or(0);
-    println!("\n  search level:ERROR → {hits} documents; the latest:");
+    println!("\n  search log.level:ERROR → {hits} documents; the latest:");
     if let Some(hit) = errors["hits"]["hits"].get(0) {
         println!("{}", indent(&serde_json::to_string_pretty(&hit["_source"])?));
     }
@@ -302,14 +302,14 @@ async fn show_failed_alb_requests(osmem: &OsMem) -> anyhow::Result<()> {
             "alb-*",
             serde_json::json!({
                 "size": 5,
-                "query": {"range": {"alb.elb_status_code": {"gte": 500}}},
+                "query": {"range": {"http.response.status_code": {"gte": 500}}},
                 "sort": [{"@timestamp": "asc"}]
             }),
         )
         .await?;
     let hits = failed["hits"]["hits"].as_array().map_or(&[][..], Vec::as_slice);
     println!(
-        "\n  search alb.elb_status_code >= 500 → {} load balancer requests, as typed fields:",
+        "\n  search http.response.status_code >= 500 → {} load balancer requests, in ECS and typed fields:",
         failed["hits"]["total"]["value"].as_u64().unwrap_or(0)
     );
     for hit in hits {
@@ -317,14 +317,14 @@ async fn show_failed_alb_requests(osmem: &OsMem) -> anyhow::Result<()> {
         println!(
             "    {} {} {} {} → {} (target {}, target_processing_time {})",
             doc["@timestamp"].as_str().unwrap_or("?"),
-            doc["client"]["ip"].as_str().unwrap_or("?"),
-            doc["http"]["method"].as_str().unwrap_or("?"),
+            doc["source"]["ip"].as_str().unwrap_or("?"),
+            doc["http"]["request"]["method"].as_str().unwrap_or("?"),
             doc["url"]["original"].as_str().unwrap_or("?"),
-            doc["http"]["status_code"],
-            doc["alb"]["target_status_code"]
+            doc["http"]["response"]["status_code"],
+            doc["aws"]["alb"]["target_status_code"]
                 .as_u64()
                 .map_or("-".to_string(), |code| code.to_string()),
-            doc["alb"]["target_processing_time"],
+            doc["aws"]["alb"]["target_processing_time"],
         );
     }
     Ok(())

@@ -182,7 +182,7 @@ pub struct RawConfig {
         long,
         env = "LOG_GROUP_TAGS",
         help = "true | false (default; the stack sets true): the log group's tags as document \
-                fields under `tags`, read with logs:ListTagsForResource"
+                fields under `aws.tags`, read with logs:ListTagsForResource"
     )]
     pub log_group_tags: Option<String>,
     #[arg(

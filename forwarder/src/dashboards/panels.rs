@@ -5,7 +5,7 @@ use super::SavedObject;
 use super::visual::{Agg, Chart, Query, Spec, dashboard, search, visualization};
 
 /// A REPORT line (or `platform.report` record): one per invocation.
-const REPORT: Query = Query::Is("lambda.event", &["report"]);
+const REPORT: Query = Query::Is("aws.lambda.event", &["report"]);
 
 /// How many functions a chart splits its series into (the busiest, or slowest, first).
 const FUNCTIONS: usize = 10;
@@ -29,7 +29,12 @@ pub(super) fn lambda(pattern: &str, prefix: &str) -> Vec<SavedObject> {
         ),
         pattern,
         errors(),
-        &["log_group", "level", "request_id", "message"],
+        &[
+            "aws.cloudwatch.log_group",
+            "log.level",
+            "faas.execution",
+            "message",
+        ],
     ));
     let board = dashboard(
         id("lambda"),
@@ -50,10 +55,10 @@ fn lambda_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
         vec![
             (agg, label),
             (Agg::OverTime, ""),
-            (Agg::Top("log_group", FUNCTIONS), "Log group"),
+            (Agg::Top("aws.cloudwatch.log_group", FUNCTIONS), "Log group"),
         ]
     };
-    let cold_start = Query::And(vec![REPORT, Query::Exists("lambda.init_duration_ms")]);
+    let cold_start = Query::And(vec![REPORT, Query::Exists("aws.lambda.init_duration_ms")]);
     let specs: [Spec; 8] = [
         Spec {
             id: id("lambda-invocations"),
@@ -76,7 +81,7 @@ fn lambda_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
             title: "Lambda timeouts",
             description: "\"Task timed out\" lines per function.",
             chart: Chart::Bars("Timeouts"),
-            query: Query::Is("lambda.event", &["timeout"]),
+            query: Query::Is("aws.lambda.event", &["timeout"]),
             aggs: per_function(Agg::Count, "Timeouts"),
         },
         Spec {
@@ -85,7 +90,7 @@ fn lambda_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
             description: "Average Duration of the REPORT lines per function, in milliseconds.",
             chart: Chart::Line("Duration (ms)"),
             query: REPORT,
-            aggs: per_function(Agg::Avg("lambda.duration_ms"), "Average duration"),
+            aggs: per_function(Agg::Avg("aws.lambda.duration_ms"), "Average duration"),
         },
         Spec {
             id: id("lambda-memory"),
@@ -93,7 +98,7 @@ fn lambda_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
             description: "Highest Max Memory Used of the REPORT lines per function, in MB.",
             chart: Chart::Line("Memory (MB)"),
             query: REPORT,
-            aggs: per_function(Agg::Max("lambda.max_memory_used_mb"), "Max memory used"),
+            aggs: per_function(Agg::Max("aws.lambda.max_memory_used_mb"), "Max memory used"),
         },
         Spec {
             id: id("lambda-cold-starts"),
@@ -109,7 +114,7 @@ fn lambda_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
             description: "Average Init Duration of cold starts per function, in milliseconds.",
             chart: Chart::Line("Init duration (ms)"),
             query: cold_start,
-            aggs: per_function(Agg::Avg("lambda.init_duration_ms"), "Average init duration"),
+            aggs: per_function(Agg::Avg("aws.lambda.init_duration_ms"), "Average init duration"),
         },
         Spec {
             id: id("lambda-functions"),
@@ -120,12 +125,18 @@ fn lambda_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
             query: REPORT,
             aggs: vec![
                 (Agg::Count, "Invocations"),
-                (Agg::Avg("lambda.duration_ms"), "Average duration (ms)"),
-                (Agg::Percentiles("lambda.duration_ms", &[99.0]), "Duration (ms)"),
-                (Agg::Max("lambda.max_memory_used_mb"), "Max memory used (MB)"),
-                (Agg::Max("lambda.memory_size_mb"), "Memory size (MB)"),
-                (Agg::Avg("lambda.init_duration_ms"), "Average init duration (ms)"),
-                (Agg::Top("log_group", 50), "Log group"),
+                (Agg::Avg("aws.lambda.duration_ms"), "Average duration (ms)"),
+                (
+                    Agg::Percentiles("aws.lambda.duration_ms", &[99.0]),
+                    "Duration (ms)",
+                ),
+                (Agg::Max("aws.lambda.max_memory_used_mb"), "Max memory used (MB)"),
+                (Agg::Max("aws.lambda.memory_size_mb"), "Memory size (MB)"),
+                (
+                    Agg::Avg("aws.lambda.init_duration_ms"),
+                    "Average init duration (ms)",
+                ),
+                (Agg::Top("aws.cloudwatch.log_group", 50), "Log group"),
             ],
         },
     ];
@@ -136,14 +147,15 @@ fn lambda_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
 /// `Task timed out` lines, which Sluice marks ERROR), and timeouts however their level was read.
 fn errors() -> Query {
     Query::Or(vec![
-        Query::Is("level", &["ERROR", "FATAL"]),
-        Query::Is("lambda.event", &["timeout"]),
+        Query::Is("log.level", &["ERROR", "FATAL"]),
+        Query::Is("aws.lambda.event", &["timeout"]),
     ])
 }
 
 /// The "Access logs" visualizations and dashboard on the index pattern `pattern` that spans the
-/// HTTP access logs' prefixes; they read the fields every access log shares (`http.status_code`,
-/// `client.ip`, `url.original`, `bytes`) and each format's own timings.
+/// HTTP access logs' prefixes; they read the ECS fields every access log shares
+/// (`http.response.status_code`, `source.ip`, `url.original`, `http.response.bytes`) and each
+/// format's own timings (`aws.<format>.*`).
 pub(super) fn access_logs(pattern: &str) -> Vec<SavedObject> {
     let id = |name: &str| format!("sluice-access-{name}");
     let mut objects: Vec<SavedObject> = access_log_panels(&id)
@@ -175,7 +187,7 @@ fn access_log_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
             aggs: vec![
                 (Agg::Count, "Requests"),
                 (Agg::OverTime, ""),
-                (Agg::Top("http.status_code", 10), "Status code"),
+                (Agg::Top("http.response.status_code", 10), "Status code"),
             ],
         },
         Spec {
@@ -188,14 +200,17 @@ fn access_log_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
             query: Query::All,
             aggs: vec![
                 (
-                    Agg::Percentiles("alb.target_processing_time", PERCENTS),
+                    Agg::Percentiles("aws.alb.target_processing_time", PERCENTS),
                     "ALB target",
                 ),
                 (
-                    Agg::Percentiles("elb.backend_processing_time", PERCENTS),
+                    Agg::Percentiles("aws.elb.backend_processing_time", PERCENTS),
                     "ELB backend",
                 ),
-                (Agg::Percentiles("cloudfront.time_taken", PERCENTS), "CloudFront"),
+                (
+                    Agg::Percentiles("aws.cloudfront.time_taken", PERCENTS),
+                    "CloudFront",
+                ),
                 (Agg::OverTime, ""),
             ],
         },
@@ -208,7 +223,7 @@ fn access_log_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
             query: Query::All,
             aggs: vec![
                 (
-                    Agg::Percentiles("s3_access.total_time", PERCENTS),
+                    Agg::Percentiles("aws.s3_access.total_time", PERCENTS),
                     "S3 total time",
                 ),
                 (Agg::OverTime, ""),
@@ -223,7 +238,7 @@ fn access_log_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
             aggs: vec![
                 (Agg::Count, "Requests"),
                 (Agg::OverTime, ""),
-                (Agg::Top("format", 10), "Format"),
+                (Agg::Top("event.dataset", 10), "Dataset"),
             ],
         },
         Spec {
@@ -234,8 +249,8 @@ fn access_log_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
             query: Query::All,
             aggs: vec![
                 (Agg::Count, "Requests"),
-                (Agg::Sum("bytes"), "Bytes sent"),
-                (Agg::Top("client.ip", 20), "Client"),
+                (Agg::Sum("http.response.bytes"), "Bytes sent"),
+                (Agg::Top("source.ip", 20), "Client"),
             ],
         },
         Spec {
@@ -246,7 +261,7 @@ fn access_log_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
             query: Query::All,
             aggs: vec![
                 (Agg::Count, "Requests"),
-                (Agg::Sum("bytes"), "Bytes sent"),
+                (Agg::Sum("http.response.bytes"), "Bytes sent"),
                 (Agg::Top("url.original", 20), "URL"),
             ],
         },

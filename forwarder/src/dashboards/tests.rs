@@ -338,16 +338,22 @@ fn the_check_fails_on_a_field_documents_lack_or_cannot_aggregate() {
         query,
         aggs: vec![(Agg::Count, ""), (agg, "")],
     };
-    let report = || Query::Is("lambda.event", &["report"]);
+    let report = || Query::Is("aws.lambda.event", &["report"]);
     let bad = [
         // `message` is text: a terms aggregation on it fails in OpenSearch.
         (spec(Query::All, Agg::Top("message", 5)), "mapped Some(\"text\")"),
-        (spec(report(), Agg::Avg("lambda.duration")), "has lambda.duration"),
         (
-            spec(Query::Is("lambda.event", &["REPORT"]), Agg::Count),
+            spec(report(), Agg::Avg("aws.lambda.duration")),
+            "has aws.lambda.duration",
+        ),
+        (
+            spec(Query::Is("aws.lambda.event", &["REPORT"]), Agg::Count),
             "selects no document",
         ),
-        (spec(report(), Agg::Avg("log_group")), "mapped Some(\"keyword\")"),
+        (
+            spec(report(), Agg::Avg("aws.cloudwatch.log_group")),
+            "mapped Some(\"keyword\")",
+        ),
     ];
     for (spec, expected) in bad {
         let object = visual::visualization(spec, &pattern);
@@ -442,12 +448,15 @@ fn blueprint_documents_get_index_patterns_and_access_logs_only() {
 #[test]
 fn queries_are_written_as_dql() {
     let query = Query::Or(vec![
-        Query::Is("level", &["ERROR", "FATAL"]),
-        Query::And(vec![Query::Is("lambda.event", &["report"]), Query::Exists("x")]),
+        Query::Is("log.level", &["ERROR", "FATAL"]),
+        Query::And(vec![
+            Query::Is("aws.lambda.event", &["report"]),
+            Query::Exists("x"),
+        ]),
     ]);
     assert_eq!(
         query.dql(),
-        "level:(ERROR or FATAL) or (lambda.event:report and x:*)"
+        "log.level:(ERROR or FATAL) or (aws.lambda.event:report and x:*)"
     );
     assert_eq!(Query::All.dql(), "");
 }

@@ -6,7 +6,7 @@
 use serde_json::{Value, json};
 
 use super::DEFAULT_JSON_FIELD;
-use crate::source::s3::format::{FieldType, Format};
+use crate::source::s3::format::{FieldType, Format, Reading};
 
 /// The composable index template (`PUT _index_template/<prefix>`) for `<prefix>-*`, with the
 /// JSON field at its default name.
@@ -23,35 +23,22 @@ pub(crate) fn index_template_with_json_field(prefix: &str, json_field: &str) -> 
     let mut properties = json!({
         "@timestamp": {"type": "date"},
         "message": {"type": "text"},
+        "extracted_fields": {"type": "object", "dynamic": true},
+        "fallback": {"type": "boolean"},
+        // A stack trace's events merged into one document (MULTILINE).
+        "multiline": {"properties": {"events": {"type": "long"}}},
+        "original_timestamp_ms": {"type": "long"},
+        // Dead-letter documents, which keep Sluice's first names.
+        "reason": {"type": "text"},
+        "index": keyword,
+        "event_timestamp_ms": {"type": "long"},
         "log_group": keyword,
         "log_stream": keyword,
         "owner": keyword,
         "region": keyword,
-        "subscription_filters": keyword,
         "event_id": keyword,
-        "level": keyword,
-        "request_id": keyword,
-        "lambda": {"properties": {
-            "event": keyword,
-            "version": keyword,
-            "duration_ms": {"type": "double"},
-            "billed_duration_ms": {"type": "double"},
-            "memory_size_mb": {"type": "long"},
-            "max_memory_used_mb": {"type": "long"},
-            "init_duration_ms": {"type": "double"},
-            "restore_duration_ms": {"type": "double"},
-            "timeout_s": {"type": "double"},
-        }},
-        "extracted_fields": {"type": "object", "dynamic": true},
-        // The log group's tags (LOG_GROUP_TAGS): strings, kept as keywords by `tags_as_keywords`.
-        "tags": {"type": "object", "dynamic": true},
-        "fallback": {"type": "boolean"},
-        // A stack trace's events merged into one document (MULTILINE).
-        "multiline": {"properties": {"events": {"type": "long"}}},
-        // Dead-letter documents.
-        "reason": {"type": "text"},
-        "index": keyword,
-        "event_timestamp_ms": {"type": "long"},
+        "format": keyword,
+        "s3": {"properties": {"bucket": keyword, "key": keyword, "line": {"type": "long"}, "record": {"type": "long"}}},
         // The AWS blueprint's document shape (DOCUMENT_FORMAT=blueprint).
         "@id": keyword,
         "@message": {"type": "text"},
@@ -59,6 +46,10 @@ pub(crate) fn index_template_with_json_field(prefix: &str, json_field: &str) -> 
         "@log_group": keyword,
         "@log_stream": keyword,
     });
+    let ecs = ecs_common();
+    for (name, mapping) in ecs.as_object().into_iter().flatten() {
+        properties[name] = mapping.clone();
+    }
     properties[json_field] = json!({"type": "object", "dynamic": true});
     json!({
         "index_patterns": [format!("{prefix}-*")],
@@ -73,7 +64,7 @@ pub(crate) fn index_template_with_json_field(prefix: &str, json_field: &str) -> 
                 "date_detection": false,
                 "numeric_detection": false,
                 "dynamic_templates": [
-                    {"tags_as_keywords": {"path_match": "tags.*", "mapping": keyword}},
+                    {"tags_as_keywords": {"path_match": "aws.tags.*", "mapping": keyword}},
                     {"strings_as_keywords": {"match_mapping_type": "string", "mapping": keyword}},
                 ],
                 "properties": properties,
@@ -82,14 +73,77 @@ pub(crate) fn index_template_with_json_field(prefix: &str, json_field: &str) -> 
     })
 }
 
+/// The ECS fields every Sluice document may hold, with the types ECS gives them (`ecs_flat.yml`)
+/// in the forms OpenSearch accepts: `constant_keyword` and `wildcard` as `keyword`.
+fn ecs_common() -> Value {
+    let keyword = json!({"type": "keyword", "ignore_above": 1024});
+    let long = json!({"type": "long"});
+    let double = json!({"type": "double"});
+    json!({
+        "ecs": {"properties": {"version": keyword}},
+        "cloud": {"properties": {
+            "provider": keyword,
+            "region": keyword,
+            "account": {"properties": {"id": keyword}},
+        }},
+        "event": {"properties": {
+            "kind": keyword,
+            "dataset": keyword,
+            "id": keyword,
+            "category": keyword,
+            "type": keyword,
+            "action": keyword,
+            "outcome": keyword,
+            "provider": keyword,
+            "code": keyword,
+            "duration": long,
+            "start": {"type": "date"},
+            "end": {"type": "date"},
+        }},
+        "log": {"properties": {"level": keyword}},
+        "faas": {"properties": {"name": keyword, "execution": keyword}},
+        "related": {"properties": {"ip": {"type": "ip"}}},
+        "aws": {"properties": {
+            "cloudwatch": {"properties": {
+                "log_group": keyword,
+                "log_stream": keyword,
+                "subscription_filters": keyword,
+            }},
+            "lambda": {"properties": {
+                "event": keyword,
+                "version": keyword,
+                "duration_ms": double,
+                "billed_duration_ms": double,
+                "memory_size_mb": long,
+                "max_memory_used_mb": long,
+                "init_duration_ms": double,
+                "restore_duration_ms": double,
+                "timeout_s": double,
+            }},
+            "request_id": keyword,
+            // The log group's tags (LOG_GROUP_TAGS): strings, kept as keywords by `tags_as_keywords`.
+            "tags": {"type": "object", "dynamic": true},
+            "s3": {"properties": {
+                "bucket": {"properties": {"name": keyword}},
+                "object": {"properties": {"key": keyword}},
+                "line": long,
+                "record": long,
+            }},
+        }},
+    })
+}
+
 /// The index template for `<prefix>-*` when records of `formats` go there: the template above,
-/// plus the typed fields of each access log format (`alb.elb_status_code` a long, addresses `ip`)
-/// and the fields they share (`client.ip`, `http.status_code`, …).
+/// plus the typed fields of each access log format under `aws.<object>` (`aws.alb.elb_status_code`
+/// a long, addresses `ip`) and the ECS objects access logs fill ([`access_ecs`]).
 pub(crate) fn index_template_for_formats(prefix: &str, json_field: &str, formats: &[Format]) -> Value {
     let mut template = index_template_with_json_field(prefix, json_field);
     let properties = &mut template["template"]["mappings"]["properties"];
     let mut typed = false;
+    let mut ecs = false;
     for format in formats {
+        // A CloudTrail record fills ECS objects of its own (`source.ip`, `user`, `error`).
+        ecs |= matches!(format.reading, Reading::Records { .. });
         let Some(fields) = &format.typed else {
             continue;
         };
@@ -98,19 +152,84 @@ pub(crate) fn index_template_for_formats(prefix: &str, json_field: &str, formats
         for (name, kind) in fields.fields {
             inner.insert(name.to_string(), mapping_of(*kind));
         }
-        properties[fields.object] = json!({"properties": inner});
+        properties["aws"]["properties"][fields.object] = json!({"properties": inner});
     }
     if typed {
-        let keyword = mapping_of(FieldType::Keyword);
-        properties["format"] = keyword.clone();
         properties["parse_error"] = json!({"type": "text"});
-        properties["client"] = json!({"properties": {"ip": {"type": "ip"}, "port": {"type": "long"}}});
-        properties["http"] = json!({"properties": {"method": keyword, "status_code": {"type": "long"}}});
-        properties["url"] = json!({"properties": {"original": {"type": "keyword", "ignore_above": 8192}}});
-        properties["user_agent"] = json!({"type": "keyword", "ignore_above": 2048});
-        properties["bytes"] = json!({"type": "long"});
+    }
+    if typed || ecs {
+        for (name, mapping) in access_ecs().as_object().into_iter().flatten() {
+            properties[name] = mapping.clone();
+        }
     }
     template
+}
+
+/// The ECS objects of access log documents, with ECS's types as OpenSearch takes them
+/// (`wildcard` → `keyword`, `match_only_text` → `text`); every address `ip`, and the `geo` and
+/// `as` fields of every address object declared now, so GeoIP enrichment needs no new template.
+fn access_ecs() -> Value {
+    let keyword = json!({"type": "keyword", "ignore_above": 1024});
+    let long = json!({"type": "long"});
+    let long_keyword = json!({"type": "keyword", "ignore_above": 8192});
+    let endpoint = json!({"properties": {
+        "ip": {"type": "ip"},
+        "port": long,
+        "bytes": long,
+        "packets": long,
+        "geo": {"properties": {
+            "country_iso_code": keyword,
+            "country_name": keyword,
+            "city_name": keyword,
+            "continent_code": keyword,
+            "continent_name": keyword,
+            "region_iso_code": keyword,
+            "region_name": keyword,
+            "location": {"type": "geo_point"},
+        }},
+        "as": {"properties": {
+            "number": long,
+            "organization": {"properties": {"name": {
+                "type": "keyword", "ignore_above": 1024,
+                "fields": {"text": {"type": "text"}},
+            }}},
+        }},
+    }});
+    json!({
+        "source": endpoint,
+        "destination": endpoint,
+        "client": endpoint,
+        "network": {"properties": {
+            "transport": keyword,
+            "iana_number": keyword,
+            "bytes": long,
+            "packets": long,
+            "direction": keyword,
+        }},
+        "http": {"properties": {
+            "request": {"properties": {"method": keyword, "bytes": long, "id": keyword}},
+            "response": {"properties": {"status_code": long, "bytes": long}},
+            "version": keyword,
+        }},
+        "url": {"properties": {
+            "original": long_keyword,
+            "path": long_keyword,
+            "query": long_keyword,
+            "domain": keyword,
+        }},
+        "user_agent": {"properties": {
+            "original": {"type": "keyword", "ignore_above": 2048, "fields": {"text": {"type": "text"}}},
+            "name": keyword,
+            "version": keyword,
+            "os": {"properties": {"name": keyword, "version": keyword, "full": keyword}},
+            "device": {"properties": {"name": keyword}},
+        }},
+        "tls": {"properties": {"cipher": keyword, "version": keyword, "version_protocol": keyword}},
+        "trace": {"properties": {"id": keyword}},
+        "rule": {"properties": {"id": keyword, "name": keyword, "ruleset": keyword}},
+        "user": {"properties": {"id": keyword, "name": keyword}},
+        "error": {"properties": {"code": keyword, "message": {"type": "text"}}},
+    })
 }
 
 fn mapping_of(kind: FieldType) -> Value {
@@ -135,13 +254,27 @@ mod tests {
         let template = index_template_for_formats("alb", "json", &[Format::Alb]);
         assert_eq!(template["index_patterns"], json!(["alb-*"]));
         let properties = &template["template"]["mappings"]["properties"];
-        assert_eq!(properties["client"]["properties"]["ip"]["type"], "ip");
-        assert_eq!(properties["http"]["properties"]["status_code"]["type"], "long");
-        assert!(properties["alb"]["properties"].is_object());
+        assert_eq!(properties["source"]["properties"]["ip"]["type"], "ip");
+        for endpoint in ["source", "destination", "client"] {
+            let geo = &properties[endpoint]["properties"]["geo"]["properties"];
+            assert_eq!(geo["location"]["type"], "geo_point", "{endpoint}");
+            assert_eq!(
+                properties[endpoint]["properties"]["as"]["properties"]["number"]["type"],
+                "long"
+            );
+        }
+        let status = &properties["http"]["properties"]["response"]["properties"]["status_code"];
+        assert_eq!(status["type"], "long");
+        assert!(properties["aws"]["properties"]["alb"]["properties"].is_object());
+        assert_eq!(properties["related"]["properties"]["ip"]["type"], "ip");
+        let trail = index_template_for_formats("cloudtrail", "json", &[Format::Cloudtrail]);
+        let properties = &trail["template"]["mappings"]["properties"];
+        assert_eq!(properties["source"]["properties"]["ip"]["type"], "ip");
+        assert_eq!(properties["error"]["properties"]["message"]["type"], "text");
         let plain = index_template_for_formats("s3", "json", &[Format::JsonLines, Format::TextLines]);
         assert!(
             plain["template"]["mappings"]["properties"]
-                .get("client")
+                .get("source")
                 .is_none()
         );
     }
@@ -153,11 +286,15 @@ mod tests {
         let properties = &template["template"]["mappings"]["properties"];
         assert_eq!(properties["@timestamp"]["type"], "date");
         assert_eq!(properties["message"]["type"], "text");
-        assert_eq!(properties["request_id"]["type"], "keyword");
+        assert_eq!(properties["faas"]["properties"]["execution"]["type"], "keyword");
+        let aws = &properties["aws"]["properties"];
+        assert_eq!(aws["lambda"]["properties"]["duration_ms"]["type"], "double");
+        assert_eq!(aws["cloudwatch"]["properties"]["log_group"]["type"], "keyword");
         assert_eq!(
-            properties["lambda"]["properties"]["duration_ms"]["type"],
-            "double"
+            properties["cloud"]["properties"]["account"]["properties"]["id"]["type"],
+            "keyword"
         );
+        assert_eq!(properties["related"]["properties"]["ip"]["type"], "ip");
         assert_eq!(properties["json"]["type"], "object");
         assert_eq!(template["template"]["mappings"]["date_detection"], false);
     }
@@ -165,9 +302,12 @@ mod tests {
     #[test]
     fn log_group_tags_are_keywords_whatever_their_value_looks_like() {
         let mappings = &index_template("cwl")["template"]["mappings"];
-        assert_eq!(mappings["properties"]["tags"]["type"], "object");
+        assert_eq!(
+            mappings["properties"]["aws"]["properties"]["tags"]["type"],
+            "object"
+        );
         let first = &mappings["dynamic_templates"][0]["tags_as_keywords"];
-        assert_eq!(first["path_match"], "tags.*");
+        assert_eq!(first["path_match"], "aws.tags.*");
         assert_eq!(first["mapping"]["type"], "keyword");
     }
 

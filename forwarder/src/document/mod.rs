@@ -10,6 +10,7 @@
 //! [`DocumentBuilder::dead_letter`]) without any index into a table kept elsewhere.
 
 mod blueprint;
+mod ecs;
 pub mod index;
 pub mod mapping;
 pub mod multiline;
@@ -28,6 +29,7 @@ use std::sync::Arc;
 use serde_json::Value;
 
 use self::blueprint::Blueprint;
+pub use self::ecs::ECS_VERSION;
 pub use self::multiline::Multiline;
 pub use self::object::RECORD_FIELDS;
 use self::object::RecordShape;
@@ -455,7 +457,7 @@ impl DocumentBuilder {
 /// 64 bits of SHA-256 over the owner account and the log group (hex). CloudWatch event ids are
 /// unique within a log group; a central account that receives many accounts' logs must not depend
 /// on them never meeting across groups. The event id stays readable at the end (and whole in
-/// `event_id`).
+/// `event.id`).
 pub fn scoped_event_id(owner: &str, log_group: &str, event_id: &str) -> String {
     format!("{}{event_id}", id_scope(owner, log_group))
 }
@@ -498,6 +500,8 @@ fn redact_structurally(message: &str, lines: usize, redactor: &Redactor) -> Opti
     ))
 }
 
+#[cfg(test)]
+mod ecs_tests;
 #[cfg(test)]
 mod json_tests;
 #[cfg(test)]

@@ -1,13 +1,15 @@
 //! Documents of the records of objects read from S3 (lines and CloudTrail records): Sluice's
 //! shape (whatever `DOCUMENT_FORMAT` says, the blueprint has no place for them), with where the
-//! record came from, `"s3":{"bucket","key","line"}` (`"record"` for CloudTrail), its `"format"`,
-//! the fields `S3_KEY_REGEX` takes from the key, and an `_id` that hashes the object and the
-//! record's position. A CloudWatch Logs payload of a Firehose file is not a record: it becomes the
+//! record came from, `"aws":{"s3":{"bucket":{"name"},"object":{"key"},"line"}}` (`"record"` for
+//! CloudTrail), its format as `event.dataset`, the account and region of AWS's key layout as
+//! `cloud.*`, the fields `S3_KEY_REGEX` takes from the key, and an `_id` that hashes the object
+//! and the record's position. A CloudWatch Logs payload of a Firehose file is not a record: it becomes the
 //! documents a subscription makes.
 
 use std::borrow::Cow;
 use std::sync::Arc;
 
+use super::ecs;
 use super::redact::Redactor;
 use super::sluice::{Fields, Sluice};
 use super::window::{Placed, TimeWindow};
@@ -16,14 +18,29 @@ use super::{
     parse,
 };
 use crate::json::{
-    self, push_key, push_str, push_str_quotes_only, push_string_fields, push_text, push_timestamp, push_u64,
+    self, push_key, push_str, push_str_quotes_only, push_string_fields, push_timestamp, push_u64,
 };
-use crate::source::s3::format::{Context, Shared, Typed};
+use crate::source::s3::format::{Context, Reading, Shared, Typed};
 use crate::source::s3::{ObjectMeta, Record, Records};
 
 /// The fields a record's document adds, which JSON merged at the root may not replace (nor may
-/// `S3_KEY_REGEX` name them).
-pub const RECORD_FIELDS: &[&str] = &["s3", "format"];
+/// `S3_KEY_REGEX` name them): the ECS objects of access logs, and `parse_error`.
+pub const RECORD_FIELDS: &[&str] = &[
+    "parse_error",
+    "related",
+    "source",
+    "destination",
+    "client",
+    "http",
+    "url",
+    "user_agent",
+    "tls",
+    "trace",
+    "network",
+    "rule",
+    "user",
+    "error",
+];
 
 /// The documents of records: what they need of the settings, taken once.
 #[derive(Debug, Clone)]
@@ -72,17 +89,22 @@ impl RecordShape {
             }
             let message = self.redacted(&record.text);
             let id = ids.id(record.number);
-            header.write(&mut head, record.number);
             let (source, time, unparsed) = match &object.format.typed {
                 Some(typed) => {
                     let (source, parsed, time) =
-                        access_source(typed, record, (&head, &id), &message, (context, &place));
+                        access_source(typed, record, (&header, &id), &message, (context, &place));
                     (source, time, !parsed)
                 }
                 None => {
+                    let ecs = match object.format.reading {
+                        Reading::Records { ecs, .. } => ecs(&message),
+                        _ => None,
+                    };
+                    header.write(&mut head, record.number, ecs.as_ref());
                     let parsed = parse::parse(&message);
                     let time = place(record.timestamp);
-                    let fields = record_fields(time, &id, &reserved);
+                    let mut fields = record_fields(time, &id, &reserved, &header.dataset);
+                    fields.ecs = ecs.as_ref();
                     let source = self.sluice.source(&head, &fields, &message, Some(&parsed));
                     (source, time, false)
                 }
@@ -115,16 +137,14 @@ impl RecordShape {
         let id = object.record_id(record.number);
         let reserved = reserved_fields(object);
         let time = self.placed(origin, &message);
-        let fields = record_fields(time, &id, &reserved);
+        let header = RecordHeader::of(object);
+        let fields = record_fields(time, &id, &reserved, &header.dataset);
         Document {
             index: self.objects.naming(object.format).index_for("", time.time_ms),
             id: self.record_id(object, record),
-            source: self.sluice.source(
-                &RecordHeader::of(object).to_string(record.number),
-                &fields,
-                &message,
-                None,
-            ),
+            source: self
+                .sluice
+                .source(&header.to_string(record.number), &fields, &message, None),
             stage: Stage::Fallback,
             origin: from,
         }
@@ -195,110 +215,71 @@ impl RecordShape {
     }
 }
 
-/// The document of an access log line: the format's typed fields under its object
-/// (`typed.object`: `alb`, …), written by the parser straight into the document, `@timestamp` the line's own time,
-/// `message` the raw (redacted) line, where it came from, and the shared fields; or, for a line
-/// that does not parse, the line with `parse_error`. Also whether it parsed, and its time (the
-/// line's, else the record's) as `place` puts it in the window.
+/// The document of an access log line: the format's typed fields under `aws.<object>`
+/// (`typed.object`: `alb`, …), written by the parser straight into the document, beside
+/// `aws.s3`; `@timestamp` the line's own time, `message` the raw (redacted) line, the common
+/// fields, and the ECS objects of what the line said ([`ecs::push_access`]); or, for a line that
+/// does not parse, the line with `parse_error`. Also whether it parsed, and its time (the line's,
+/// else the record's) as `place` puts it in the window.
 fn access_source(
     typed: &Typed,
     record: &Record,
-    (header, id): (&str, &str),
+    (header, id): (&RecordHeader, &str),
     message: &str,
     (context, place): (Context<'_>, &dyn Fn(i64) -> Placed),
 ) -> (String, bool, Placed) {
-    let mut out = String::with_capacity(message.len() * 4 + header.len() + 128);
-    out.push('{');
+    const AWS: &str = "{\"aws\":{";
+    let mut out = String::with_capacity(message.len() * 4 + header.len() + 256);
+    out.push_str(AWS);
     push_key(&mut out, typed.object);
     out.push('{');
     let parsed = (typed.parse)(message, context, &mut out);
     let (time, shared, quotes_only) = match parsed {
         Ok(parsed) => {
             out.push_str("},");
-            (
-                Ok(parsed.time_ms),
-                Some((parsed.shared, parsed.shared_plain)),
-                parsed.quotes_only,
-            )
+            let shared = (parsed.shared, parsed.shared_plain);
+            (Ok(parsed.time_ms), Ok(shared), parsed.quotes_only)
         }
         Err(reason) => {
-            out.truncate(1);
-            out.push_str("\"parse_error\":");
-            push_str(&mut out, &reason.to_string());
-            out.push(',');
-            (Err(()), None, false)
+            out.truncate(AWS.len());
+            (Err(()), Err(reason.to_string()), false)
         }
     };
+    header.write_s3(&mut out, record.number);
+    out.push('}');
+    if let Err(reason) = &shared {
+        out.push_str(",\"parse_error\":");
+        push_str(&mut out, reason);
+    }
     let placed = place(time.ok().flatten().unwrap_or(record.timestamp));
-    out.push_str("\"@timestamp\":");
+    out.push_str(",\"@timestamp\":");
     push_timestamp(&mut out, placed.time_ms);
     out.push_str(",\"message\":");
     match quotes_only {
         true => push_str_quotes_only(&mut out, message),
         false => push_str(&mut out, message),
     }
-    out.push_str(header);
-    out.push_str(",\"event_id\":");
-    push_str(&mut out, id);
-    placed.push_original(&mut out);
-    if let Some((shared, plain)) = &shared {
-        push_shared(&mut out, shared, *plain);
+    ecs::push_version(&mut out);
+    header.write_top(&mut out, None);
+    ecs::push_event_head(&mut out, &header.dataset, id);
+    match &shared {
+        Ok((shared, plain)) => ecs::push_access(&mut out, shared, *plain),
+        Err(_) => out.push('}'),
     }
+    placed.push_original(&mut out);
     out.push('}');
     (out, time.is_ok(), placed)
 }
 
-/// `client`, `http`, `url`, `user_agent` and `bytes`, where the line has them; `plain` when their
-/// texts are known to need no escaping.
-fn push_shared(out: &mut String, shared: &Shared, plain: bool) {
-    let push_str = |out: &mut String, text: &str| push_text(out, text, plain);
-    if let Some(ip) = &shared.client_ip {
-        out.push_str(",\"client\":{\"ip\":");
-        push_str(out, ip);
-        if let Some(port) = shared.client_port {
-            out.push_str(",\"port\":");
-            push_u64(out, u64::from(port));
-        }
-        out.push('}');
-    }
-    if shared.http_method.is_some() || shared.http_status_code.is_some() {
-        out.push_str(",\"http\":{");
-        let mut first = true;
-        if let Some(method) = &shared.http_method {
-            out.push_str("\"method\":");
-            push_str(out, method);
-            first = false;
-        }
-        if let Some(status) = shared.http_status_code {
-            if !first {
-                out.push(',');
-            }
-            out.push_str("\"status_code\":");
-            push_u64(out, u64::from(status));
-        }
-        out.push('}');
-    }
-    if let Some(url) = &shared.url_original {
-        out.push_str(",\"url\":{\"original\":");
-        push_str(out, url);
-        out.push('}');
-    }
-    if let Some(agent) = &shared.user_agent {
-        out.push_str(",\"user_agent\":");
-        push_str(out, agent);
-    }
-    if let Some(bytes) = shared.bytes {
-        out.push_str(",\"bytes\":");
-        push_u64(out, bytes);
-    }
-}
-
-fn record_fields<'a>(time: Placed, id: &'a str, reserved: &'a [String]) -> Fields<'a> {
+fn record_fields<'a>(time: Placed, id: &'a str, reserved: &'a [String], dataset: &'a str) -> Fields<'a> {
     Fields {
         time,
         id,
         extracted_fields: None,
         reserved,
+        dataset,
+        function: None,
+        ecs: None,
     }
 }
 
@@ -310,52 +291,113 @@ fn reserved_fields(object: &ObjectMeta) -> Vec<String> {
         .collect()
 }
 
-/// `,"format":…,"s3":{"bucket":…,"key":…,"line":N}` and the key's fields: escaped once per chunk,
-/// around the one part that changes from record to record.
+/// What every record of an object shares, escaped once per chunk: `,"cloud":{…}` and the key's
+/// fields (`top`), `"s3":{"bucket":{"name":…},"object":{"key":…},"line":` (the record's number
+/// and the closing brace written per record), and the records' `event.dataset`.
 struct RecordHeader {
-    /// Up to the record's number: `,"format":"alb","s3":{"bucket":…,"key":…,"line":`.
-    before: String,
-    /// After it: `}` and the key's fields.
-    after: String,
+    /// The account and region of the key's layout, and `,"cloud":{…}` of them.
+    account: Option<String>,
+    region: Option<String>,
+    cloud: String,
+    /// The key's fields.
+    top: String,
+    s3: String,
+    /// `aws.` and the format's name in snake case: `aws.alb`, `aws.cloudtrail`, `aws.json_lines`.
+    dataset: String,
 }
 
 impl RecordHeader {
     fn of(object: &ObjectMeta) -> RecordHeader {
-        let mut before = String::with_capacity(object.key.len() + 96);
-        before.push_str(",\"format\":\"");
-        before.push_str(object.format.name());
-        before.push('"');
-        push_s3_start(&mut before, object);
-        let mut after = String::from("}");
+        let mut top = String::with_capacity(64);
+        let (account, region) = key_account_region(&object.key);
         for (name, value) in &object.key_fields {
-            after.push(',');
-            push_key(&mut after, name);
-            push_str(&mut after, value);
+            top.push(',');
+            push_key(&mut top, name);
+            push_str(&mut top, value);
         }
-        RecordHeader { before, after }
+        let mut s3 = String::with_capacity(object.key.len() + 96);
+        s3.push_str("\"s3\":{\"bucket\":{\"name\":");
+        push_str(&mut s3, &object.bucket);
+        s3.push_str("},\"object\":{\"key\":");
+        push_str(&mut s3, &object.key);
+        s3.push_str("},\"");
+        s3.push_str(object.format.reading.position());
+        s3.push_str("\":");
+        let dataset = format!("aws.{}", object.format.name().replace('-', "_"));
+        let mut cloud = String::with_capacity(80);
+        ecs::push_cloud(&mut cloud, account, region);
+        RecordHeader {
+            cloud,
+            account: account.map(str::to_owned),
+            region: region.map(str::to_owned),
+            top,
+            s3,
+            dataset,
+        }
     }
 
     fn len(&self) -> usize {
-        self.before.len() + self.after.len()
+        self.top.len() + self.s3.len() + 96
     }
 
-    /// The header of the record at `number`, in place of what `out` held.
-    fn write(&self, out: &mut String, number: u64) {
-        out.clear();
-        out.push_str(&self.before);
+    /// `,"cloud":{…}` and the key's fields: the record's own account and region (`ecs`) before
+    /// the key's.
+    fn write_top(&self, out: &mut String, ecs: Option<&Shared<'_>>) {
+        let account = ecs.and_then(|ecs| ecs.account_id.as_deref());
+        let region = ecs.and_then(|ecs| ecs.region.as_deref());
+        match (account, region) {
+            (None, None) => out.push_str(&self.cloud),
+            _ => {
+                let account = account.or(self.account.as_deref());
+                ecs::push_cloud(out, account, region.or(self.region.as_deref()));
+            }
+        }
+        out.push_str(&self.top);
+    }
+
+    /// `"s3":{…,"line":N}`, a member of `aws`.
+    fn write_s3(&self, out: &mut String, number: u64) {
+        out.push_str(&self.s3);
         push_u64(out, number);
-        out.push_str(&self.after);
+        out.push('}');
+    }
+
+    /// The header [`Sluice::source`] takes for the record at `number`, in place of what `out`
+    /// held: the `aws` object left open after `s3`.
+    fn write(&self, out: &mut String, number: u64, ecs: Option<&Shared<'_>>) {
+        out.clear();
+        self.write_top(out, ecs);
+        out.push_str(",\"aws\":{");
+        self.write_s3(out, number);
     }
 
     fn to_string(&self, number: u64) -> String {
         let mut out = String::with_capacity(self.len() + 24);
-        self.write(&mut out, number);
+        self.write(&mut out, number, None);
         out
     }
 }
 
-/// `,"s3":{"bucket":…,"key":…,"line":` (`"record"` for a record of a `Records` array), the
-/// position and the closing brace left to the caller.
+/// The account and region of AWS's key layout, `[prefix/]AWSLogs/[o-ORG/]ACCOUNT/SERVICE/REGION/…`
+/// (ELB, WAF, VPC flow logs, CloudTrail); none for a key outside it.
+pub(super) fn key_account_region(key: &str) -> (Option<&str>, Option<&str>) {
+    let mut parts = key.split('/').skip_while(|part| *part != "AWSLogs").skip(1);
+    let mut account = parts.next();
+    if account.is_some_and(|part| part.starts_with("o-")) {
+        account = parts.next();
+    }
+    let Some(account) = account.filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())) else {
+        return (None, None);
+    };
+    let region = parts.nth(1).filter(|region| {
+        let mut words = region.split('-');
+        region.len() <= 20 && words.clone().count() >= 3 && words.all(|w| !w.is_empty())
+    });
+    (Some(account), region)
+}
+
+/// `,"s3":{"bucket":…,"key":…,"line":`, for a dead-letter document (`"record"` for a record of a
+/// `Records` array), the position and the closing brace left to the caller.
 fn push_s3_start(out: &mut String, object: &ObjectMeta) {
     out.push_str(",\"s3\":{\"bucket\":");
     push_str(out, &object.bucket);

@@ -1,10 +1,12 @@
-//! Sluice's document shape: `@timestamp`, `message`, the batch's fields, and what the message
-//! says (level, request id, Lambda platform fields, extracted fields, parsed JSON).
+//! Sluice's document shape, in ECS names: `@timestamp`, `message`, `ecs.version`, the batch's
+//! fields (`cloud.*`, `aws.cloudwatch.*`, `aws.tags`), and what the message says (`log.level`,
+//! the request id, Lambda's platform fields under `aws.lambda`, extracted fields, parsed JSON).
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value};
 
+use super::ecs::{self, DATASET_CLOUDWATCH};
 use super::parse::{Parsed, Platform};
 use super::redact::Redactor;
 use super::shape::{EventShape, Written};
@@ -13,6 +15,7 @@ use super::{DocumentOptions, JsonMode, multiline};
 use crate::json::{
     push_f64, push_json_unique, push_key, push_str, push_string_fields, push_string_object, push_timestamp,
 };
+use crate::source::s3::format::Shared;
 use crate::source::{Batch, LogEvent, LogsData};
 
 /// What a Sluice document says of its event beyond the message and the batch's header.
@@ -23,15 +26,25 @@ pub(super) struct Fields<'a> {
     pub extracted_fields: Option<&'a BTreeMap<String, String>>,
     /// Fields the header holds that JSON merged at the root may not replace, beyond [`RESERVED`].
     pub reserved: &'a [String],
+    /// `event.dataset`: `aws.cloudwatch_logs`, or the format of an object's record.
+    pub dataset: &'a str,
+    /// The Lambda function whose log group it is (`/aws/lambda/<name>`): `faas.name`, and the
+    /// request id is then `faas.execution`.
+    pub function: Option<&'a str>,
+    /// What a record says in ECS's terms (a CloudTrail record's action, user, source…).
+    pub ecs: Option<&'a Shared<'a>>,
 }
 
 impl<'a> Fields<'a> {
-    pub fn of(event: &'a LogEvent, time: Placed) -> Self {
+    pub fn of(data: &'a LogsData, event: &'a LogEvent, time: Placed) -> Self {
         Fields {
             time,
             id: &event.id,
             extracted_fields: event.extracted_fields.as_ref(),
             reserved: &[],
+            dataset: DATASET_CLOUDWATCH,
+            function: lambda_function(&data.log_group),
+            ecs: None,
         }
     }
 }
@@ -41,16 +54,12 @@ impl<'a> Fields<'a> {
 pub const RESERVED: &[&str] = &[
     "@timestamp",
     "message",
-    "log_group",
-    "log_stream",
-    "owner",
-    "region",
-    "subscription_filters",
-    "tags",
-    "event_id",
-    "level",
-    "request_id",
-    "lambda",
+    "ecs",
+    "cloud",
+    "aws",
+    "event",
+    "log",
+    "faas",
     "extracted_fields",
     "fallback",
     "multiline",
@@ -75,7 +84,8 @@ impl Sluice {
     }
 
     /// A Sluice document, of a log event or of a record; `parsed` is `None` for a fallback
-    /// document.
+    /// document. `header` ends inside the `aws` object, after its first member: the event's own
+    /// `aws` members follow, then the brace that closes it.
     pub fn source(
         &self,
         header: &str,
@@ -83,32 +93,41 @@ impl Sluice {
         message: &str,
         parsed: Option<&Parsed<'_>>,
     ) -> String {
-        let mut out = String::with_capacity(header.len() + message.len() * 2 + 192);
+        let mut out = String::with_capacity(header.len() + message.len() * 2 + 256);
         // The fixed keys are written as literals: they need no escaping.
         out.push_str("{\"@timestamp\":");
         push_timestamp(&mut out, event.time.time_ms);
         out.push_str(",\"message\":");
         push_str(&mut out, message);
+        ecs::push_version(&mut out);
         out.push_str(header);
-        out.push_str(",\"event_id\":");
-        push_str(&mut out, event.id);
+        if let Some(parsed) = parsed {
+            if let Some(platform) = &parsed.platform {
+                push_platform(&mut out, platform);
+            }
+            if let (Some(request_id), None) = (&parsed.request_id, event.function) {
+                out.push_str(",\"request_id\":");
+                push_str(&mut out, request_id);
+            }
+        }
+        out.push('}');
+        ecs::push_event_head(&mut out, event.dataset, event.id);
+        match event.ecs.filter(|_| parsed.is_some()) {
+            Some(shared) => ecs::push_access(&mut out, shared, false),
+            None => out.push('}'),
+        }
         event.time.push_original(&mut out);
         let Some(parsed) = parsed else {
+            push_faas(&mut out, event.function, None);
             out.push_str(",\"fallback\":true}");
             return out;
         };
         if let Some(level) = parsed.level {
-            out.push_str(",\"level\":\"");
+            out.push_str(",\"log\":{\"level\":\"");
             out.push_str(level);
-            out.push('"');
+            out.push_str("\"}");
         }
-        if let Some(request_id) = &parsed.request_id {
-            out.push_str(",\"request_id\":");
-            push_str(&mut out, request_id);
-        }
-        if let Some(platform) = &parsed.platform {
-            push_platform(&mut out, platform);
-        }
+        push_faas(&mut out, event.function, parsed.request_id.as_deref());
         if let Some(fields) = event.extracted_fields {
             let redacted = fields
                 .iter()
@@ -143,20 +162,17 @@ impl Sluice {
 }
 
 impl EventShape for Sluice {
-    /// `,"log_group":…,"log_stream":…,"owner":…,"region":…,"subscription_filters":[…]` and,
-    /// when the log group has tags, `,"tags":{…}`, escaped once per batch.
+    /// `,"cloud":{…},"aws":{"cloudwatch":{"log_group":…,"log_stream":…,"subscription_filters":[…]}`
+    /// and, when the log group has tags, `,"tags":{…}`, escaped once per batch; the `aws` object
+    /// left open for the event's own members.
     fn header(&self, batch: &Batch) -> String {
         let data = &batch.data;
-        let mut out = String::with_capacity(256);
-        push_string_fields(
-            &mut out,
-            &[
-                ("log_group", &data.log_group),
-                ("log_stream", &data.log_stream),
-                ("owner", &data.owner),
-                ("region", &self.region),
-            ],
-        );
+        let mut out = String::with_capacity(320);
+        ecs::push_cloud(&mut out, Some(&data.owner), Some(&self.region));
+        out.push_str(",\"aws\":{\"cloudwatch\":{");
+        push_key(&mut out, "log_group");
+        push_str(&mut out, &data.log_group);
+        push_string_fields(&mut out, &[("log_stream", &data.log_stream)]);
         out.push(',');
         push_key(&mut out, "subscription_filters");
         out.push('[');
@@ -166,7 +182,7 @@ impl EventShape for Sluice {
             }
             push_str(&mut out, filter);
         }
-        out.push(']');
+        out.push_str("]}");
         if let Some(tags) = batch.tags.as_deref().filter(|tags| !tags.is_empty()) {
             push_string_object(&mut out, "tags", tags.iter());
         }
@@ -179,14 +195,36 @@ impl EventShape for Sluice {
     }
 
     fn source(&self, written: &Written<'_>, parsed: Option<&Parsed<'_>>) -> String {
-        let fields = Fields::of(written.event, written.time);
+        let fields = Fields::of(written.data, written.event, written.time);
         let mut source = Sluice::source(self, written.header, &fields, written.message, parsed);
         multiline::push_events(&mut source, written.lines);
         source
     }
 }
 
-/// `,"lambda":{"event":"report","duration_ms":…}`.
+/// The function of a Lambda log group (`/aws/lambda/<name>`), `None` for any other group.
+pub(super) fn lambda_function(log_group: &str) -> Option<&str> {
+    log_group
+        .strip_prefix("/aws/lambda/")
+        .filter(|name| !name.is_empty())
+}
+
+/// `,"faas":{"name":…,"execution":…}` for a Lambda function's log group: its name, and the
+/// request id when the message gave one.
+fn push_faas(out: &mut String, function: Option<&str>, request_id: Option<&str>) {
+    let Some(function) = function else {
+        return;
+    };
+    out.push_str(",\"faas\":{\"name\":");
+    push_str(out, function);
+    if let Some(request_id) = request_id {
+        out.push_str(",\"execution\":");
+        push_str(out, request_id);
+    }
+    out.push('}');
+}
+
+/// `,"lambda":{"event":"report","duration_ms":…}`, a member of `aws`.
 fn push_platform(out: &mut String, platform: &Platform<'_>) {
     out.push_str(",\"lambda\":{\"event\":\"");
     out.push_str(platform.name());

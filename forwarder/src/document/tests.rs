@@ -71,7 +71,7 @@ fn ids_are_scoped_by_owner_and_log_group_except_in_the_blueprint_shape() {
         id,
         scoped_event_id("210987654321", &data.data.log_group, &event_id)
     );
-    assert_eq!(source(&sluice)["event_id"], event_id.as_str());
+    assert_eq!(source(&sluice)["event"]["id"], event_id.as_str());
     let blueprint = DocumentOptions {
         format: DocumentFormat::Blueprint,
         ..DocumentOptions::default()
@@ -95,9 +95,14 @@ fn one_document_per_event_with_the_batch_fields() {
         source(doc),
         json!({
             "@timestamp": "2026-11-22T13:45:00.124Z", "message": "world",
-            "log_group": "/aws/lambda/checkout-api", "log_stream": "2026/11/22/[$LATEST]abc",
-            "owner": "123456789012", "region": "eu-west-1", "subscription_filters": ["sluice"],
-            "event_id": data.data.log_events[1].id,
+            "ecs": {"version": "9.4.0"},
+            "cloud": {"provider": "aws", "account": {"id": "123456789012"}, "region": "eu-west-1"},
+            "aws": {"cloudwatch": {
+                "log_group": "/aws/lambda/checkout-api", "log_stream": "2026/11/22/[$LATEST]abc",
+                "subscription_filters": ["sluice"],
+            }},
+            "event": {"kind": "event", "dataset": "aws.cloudwatch_logs", "id": data.data.log_events[1].id},
+            "faas": {"name": "checkout-api"},
         })
     );
 }
@@ -112,9 +117,9 @@ fn report_line_becomes_numbers() {
             .documents(&batch(&[&line]))
             .docs[0],
     );
-    assert_eq!(doc["request_id"], REQ);
+    assert_eq!(doc["faas"], json!({"name": "checkout-api", "execution": REQ}));
     assert_eq!(
-        doc["lambda"],
+        doc["aws"]["lambda"],
         json!({"event": "report", "duration_ms": 102.25, "billed_duration_ms": 103, "memory_size_mb": 128,
                "max_memory_used_mb": 71, "init_duration_ms": 380.28})
     );
@@ -130,8 +135,8 @@ fn runtime_json_lands_under_the_json_field_redacted() {
             .documents(&batch(&[&line]))
             .docs[0],
     );
-    assert_eq!(doc["level"], "WARN");
-    assert_eq!(doc["request_id"], REQ);
+    assert_eq!(doc["log"]["level"], "WARN");
+    assert_eq!(doc["faas"]["execution"], REQ);
     assert_eq!(
         doc["json"],
         json!({"title": "order", "details": {"authorization": "[REDACTED]", "items": 3}})
@@ -181,8 +186,11 @@ fn timeout_line_is_an_error() {
             .documents(&batch(&[&line]))
             .docs[0],
     );
-    assert_eq!(doc["level"], "ERROR");
-    assert_eq!(doc["lambda"], json!({"event": "timeout", "timeout_s": 30.03}));
+    assert_eq!(doc["log"]["level"], "ERROR");
+    assert_eq!(
+        doc["aws"]["lambda"],
+        json!({"event": "timeout", "timeout_s": 30.03})
+    );
 }
 
 #[test]
@@ -394,12 +402,14 @@ fn object_records_say_where_they_came_from() {
     let source = source(doc);
     assert_eq!(source["@timestamp"], "2026-11-29T10:00:00.000Z");
     assert_eq!(
-        source["s3"],
-        json!({"bucket": "central-logs", "key": "apps/prod-billing/app.log", "line": 3})
+        source["aws"]["s3"],
+        json!({"bucket": {"name": "central-logs"}, "object": {"key": "apps/prod-billing/app.log"}, "line": 3})
     );
-    assert_eq!(source["format"], "json-lines");
+    assert_eq!(source["event"]["dataset"], "aws.json_lines");
+    assert_eq!(source["ecs"]["version"], "9.4.0");
+    assert_eq!(source["cloud"], json!({"provider": "aws"}));
     assert_eq!(source["environment"], "prod");
-    assert_eq!(source["level"], "WARN");
+    assert_eq!(source["log"]["level"], "WARN");
     assert_eq!(source["json"]["msg"], "slow");
     assert_ne!(source["json"]["password"], "hunter2", "redacted like any message");
 
@@ -411,7 +421,7 @@ fn object_records_say_where_they_came_from() {
     let docs = builder(options).record_documents(&trail).docs;
     assert_eq!(docs[0].index, "cloudtrail-2026.11.29");
     assert_eq!(docs[0].id, None);
-    assert_eq!(self::source(&docs[0])["s3"]["record"], 3);
+    assert_eq!(self::source(&docs[0])["aws"]["s3"]["record"], 3);
 }
 
 #[test]
@@ -419,7 +429,7 @@ fn root_json_cannot_replace_where_a_record_came_from() {
     use crate::source::s3::Format;
     let records = records(
         Format::JsonLines,
-        &[r#"{"s3":"x","format":"y","environment":"z","user":"ann"}"#],
+        &[r#"{"aws":"x","event":"y","environment":"z","team":"ann"}"#],
     );
     let options = DocumentOptions {
         json: JsonMode::Root,
@@ -427,10 +437,10 @@ fn root_json_cannot_replace_where_a_record_came_from() {
     };
     let docs = builder(options).record_documents(&records).docs;
     let source = source(&docs[0]);
-    assert_eq!(source["s3"]["bucket"], "central-logs");
-    assert_eq!(source["format"], "json-lines");
+    assert_eq!(source["aws"]["s3"]["bucket"]["name"], "central-logs");
+    assert_eq!(source["event"]["dataset"], "aws.json_lines");
     assert_eq!(source["environment"], "prod");
-    assert_eq!(source["user"], "ann");
+    assert_eq!(source["team"], "ann");
 }
 
 #[test]
@@ -448,7 +458,7 @@ fn a_rejected_record_falls_back_then_is_dead_lettered_with_its_origin() {
     let source = self::source(&fallback);
     assert_eq!(source["fallback"], true);
     assert!(source.get("json").is_none());
-    assert_eq!(source["s3"]["line"], 4);
+    assert_eq!(source["aws"]["s3"]["line"], 4);
 
     let dead = builder
         .dead_letter(&docs[0], "mapper_parsing_exception")
@@ -489,4 +499,27 @@ fn a_cloudtrail_document_keeps_its_access_key_id() {
         "{message}"
     );
     assert!(!message.contains("wJalrXUtnFEMI"), "{message}");
+}
+
+/// Issue 23: `cloud.account.id` and `cloud.region` of a record come from AWS's key layout,
+/// `[prefix/]AWSLogs/[o-ORG/]ACCOUNT/SERVICE/REGION/…` (ELB, VPC flow logs, WAF, CloudTrail).
+#[test]
+fn the_account_and_region_of_a_record_come_from_aws_key_layout() {
+    use super::object::key_account_region;
+    let cases = [
+        (
+            "logs/AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/29/x.log.gz",
+            (Some("123456789012"), Some("us-east-2")),
+        ),
+        (
+            "AWSLogs/o-abc123/123456789012/CloudTrail/eu-west-1/2026/11/29/x.json.gz",
+            (Some("123456789012"), Some("eu-west-1")),
+        ),
+        ("AWSLogs/123456789012/vpcflowlogs", (Some("123456789012"), None)),
+        ("apps/prod-billing/app.log", (None, None)),
+        ("AWSLogs/not-an-account/x/us-east-1/y", (None, None)),
+    ];
+    for (key, expected) in cases {
+        assert_eq!(key_account_region(key), expected, "{key}");
+    }
 }

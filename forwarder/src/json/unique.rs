@@ -31,6 +31,13 @@ fn may_repeat_keys(json: &str) -> bool {
     scan_keys(json, false)
 }
 
+/// Whether some object of a document (valid JSON text, its keys without escapes) holds a key
+/// twice: what tests of the document writers check.
+#[cfg(test)]
+pub(crate) fn repeats_a_key(json: &str) -> bool {
+    may_repeat_keys(json)
+}
+
 /// [`may_repeat_keys`] for the members of an object without its braces (what the access log
 /// parsers write under their format's object): whether a member's name repeats, or a key does
 /// inside one.

@@ -66,7 +66,7 @@ impl LogGroupTags {
     }
 }
 
-/// A tag key as an OpenSearch field name under `tags`: letters, digits, `_` and `-` are kept,
+/// A tag key as an OpenSearch field name under `aws.tags`: letters, digits, `_` and `-` are kept,
 /// every other character becomes `_`. A `.` would nest objects, and `:`, `/`, spaces and the
 /// like need escaping in every query language, so `aws:cloudformation:stack-name` becomes
 /// `aws_cloudformation_stack-name`. `None` for an empty key.

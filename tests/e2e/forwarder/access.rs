@@ -235,17 +235,19 @@ async fn access_forwarder(moto: &Moto, osmem: &OsMem) -> Forwarder {
 
 /// The HTTP/2 entry of the ALB sample: its typed fields and the shared ones.
 async fn check_the_alb_entry(osmem: &OsMem) {
-    let alb = search(osmem, "alb-*", json!({"term": {"alb.type": "h2"}})).await;
+    let alb = search(osmem, "alb-*", json!({"term": {"aws.alb.type": "h2"}})).await;
     assert_eq!(alb.len(), 1, "the HTTP/2 entry");
     let alb = &alb[0];
     assert_eq!(alb["@timestamp"], "2018-07-02T22:23:00.186Z");
-    assert_eq!(alb["alb"]["elb_status_code"], 200);
-    assert_eq!(alb["alb"]["target_processing_time"], 0.002);
-    assert_eq!(alb["alb"]["target_port"], 9000);
-    assert_eq!(alb["client"]["ip"], "10.0.1.252");
-    assert_eq!(alb["http"]["method"], "GET");
-    assert_eq!(alb["http"]["status_code"], 200);
-    assert_eq!(alb["format"], "alb");
+    assert_eq!(alb["aws"]["alb"]["elb_status_code"], 200);
+    assert_eq!(alb["aws"]["alb"]["target_processing_time"], 0.002);
+    assert_eq!(alb["aws"]["alb"]["target_port"], 9000);
+    assert_eq!(alb["source"]["ip"], "10.0.1.252");
+    assert_eq!(alb["destination"]["port"], 9000);
+    assert_eq!(alb["http"]["request"]["method"], "GET");
+    assert_eq!(alb["http"]["response"]["status_code"], 200);
+    assert_eq!(alb["ecs"]["version"], "9.4.0");
+    assert_eq!(alb["event"]["dataset"], "aws.alb");
     assert!(
         alb["message"]
             .as_str()
@@ -258,31 +260,35 @@ async fn check_vpc_flows(osmem: &OsMem) {
     let flows = search(
         osmem,
         "vpcflow-*",
-        json!({"term": {"vpc_flow.log_status": "NODATA"}}),
+        json!({"term": {"aws.vpc_flow.log_status": "NODATA"}}),
     )
     .await;
     assert_eq!(flows.len(), 1, "a NODATA record is kept");
-    let rejected = search(osmem, "vpcflow-*", json!({"term": {"vpc_flow.action": "REJECT"}})).await;
+    let rejected = search(
+        osmem,
+        "vpcflow-*",
+        json!({"term": {"aws.vpc_flow.action": "REJECT"}}),
+    )
+    .await;
     assert!(!rejected.is_empty());
     assert!(
         rejected
             .iter()
-            .all(|flow| flow["bytes"].is_u64() && flow["client"]["ip"].is_string())
+            .all(|flow| flow["network"]["bytes"].is_u64() && flow["source"]["ip"].is_string())
     );
 }
 
 async fn check_cloudfront_and_waf(osmem: &OsMem) {
     let cloudfront = search(osmem, "cloudfront-*", json!({"match_all": {}})).await;
     assert_eq!(cloudfront.len(), 6);
+    assert!(cloudfront.iter().all(|hit| {
+        hit["http"]["response"]["status_code"].is_u64() || hit["aws"]["cloudfront"]["sc_status"] == 0
+    }));
     assert!(
-        cloudfront
-            .iter()
-            .all(|hit| hit["http"]["status_code"].is_u64() || hit["cloudfront"]["sc_status"] == 0)
-    );
-    assert!(
-        cloudfront
-            .iter()
-            .all(|hit| !hit["user_agent"].as_str().unwrap_or_default().contains("%20")),
+        cloudfront.iter().all(|hit| {
+            let agent = hit["user_agent"]["original"].as_str().unwrap_or_default();
+            !agent.contains("%20")
+        }),
         "CloudFront's URL-encoded user agents are decoded"
     );
 
@@ -290,7 +296,7 @@ async fn check_cloudfront_and_waf(osmem: &OsMem) {
     assert_eq!(waf.len(), 6);
     assert!(
         waf.iter()
-            .all(|hit| hit["client"]["ip"].is_string() && hit["waf"]["action"].is_string())
+            .all(|hit| hit["source"]["ip"].is_string() && hit["aws"]["waf"]["action"].is_string())
     );
 }
 
@@ -298,11 +304,11 @@ async fn check_s3_access(osmem: &OsMem) {
     let s3 = search(
         osmem,
         "s3access-*",
-        json!({"term": {"s3_access.operation": "REST.GET.VERSIONING"}}),
+        json!({"term": {"aws.s3_access.operation": "REST.GET.VERSIONING"}}),
     )
     .await;
     assert!(!s3.is_empty());
-    assert!(s3.iter().all(|hit| hit["http"]["status_code"] == 200));
+    assert!(s3.iter().all(|hit| hit["http"]["response"]["status_code"] == 200));
 }
 
 /// The index templates map addresses as `ip` and status codes as numbers.
@@ -316,8 +322,9 @@ async fn check_the_alb_mapping(osmem: &OsMem) {
         .and_then(|m| m.iter().next())
         .expect("an alb index");
     let properties = &alb_mapping["mappings"]["properties"];
-    assert_eq!(properties["client"]["properties"]["ip"]["type"], "ip");
-    assert_eq!(properties["alb"]["properties"]["elb_status_code"]["type"], "long");
+    assert_eq!(properties["source"]["properties"]["ip"]["type"], "ip");
+    let alb = &properties["aws"]["properties"]["alb"]["properties"];
+    assert_eq!(alb["elb_status_code"]["type"], "long");
 }
 
 fn gzip_bytes(bytes: &[u8]) -> Vec<u8> {

@@ -371,7 +371,11 @@ fn check_writes_are_creates_into_streams(cluster: &Cluster) {
             .written
             .iter()
             .filter(|w| w.target == target && w.status == 201)
-            .map(|w| w.source["event_id"].as_str().unwrap_or_default().to_string())
+            // Dead-letter documents keep `event_id`.
+            .map(|w| {
+                let id = w.source["event"]["id"].as_str().or(w.source["event_id"].as_str());
+                id.unwrap_or_default().to_string()
+            })
             .collect::<Vec<_>>()
     };
     assert_eq!(stored("cwl"), ["app-0", "app-1", "app-2"]);

@@ -275,7 +275,7 @@ async fn a_kinesis_record_that_is_not_delivered_is_the_only_batch_item_failure()
             .items
             .iter()
             .map(|item| {
-                if item.source["log_group"] == "/aws/lambda/payments" {
+                if item.source["aws"]["cloudwatch"]["log_group"] == "/aws/lambda/payments" {
                     503
                 } else {
                     201

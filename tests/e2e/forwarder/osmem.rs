@@ -46,10 +46,13 @@ async fn every_event_lands_in_its_dated_index_with_its_fields() {
         source["@timestamp"], "2026-11-21T23:59:58.000Z",
         "the event time, not the forwarding time"
     );
-    assert_eq!(source["log_group"], "/aws/lambda/checkout-api");
-    assert_eq!(source["owner"], "123456789012");
-    assert_eq!(source["region"], "us-east-1");
-    assert_eq!(source["event_id"], "day-0");
+    assert_eq!(
+        source["aws"]["cloudwatch"]["log_group"],
+        "/aws/lambda/checkout-api"
+    );
+    assert_eq!(source["cloud"]["account"]["id"], "123456789012");
+    assert_eq!(source["cloud"]["region"], "us-east-1");
+    assert_eq!(source["event"]["id"], "day-0");
     assert_eq!(source["json"]["message"], "request 0 handled");
     let report = osmem
         .request(

@@ -118,8 +118,11 @@ async fn a_dry_run_writes_the_bulk_body_and_sends_nothing() {
         .collect();
     assert_eq!(lines.len(), 2 * 75, "an action line and a source line per event");
     assert_eq!(lines[0]["create"]["_index"], "cwl-2026.11.22");
-    assert_eq!(lines[1]["log_group"], "/aws/lambda/checkout-api");
-    let owner = lines[1]["owner"].as_str().expect("an owner");
+    assert_eq!(
+        lines[1]["aws"]["cloudwatch"]["log_group"],
+        "/aws/lambda/checkout-api"
+    );
+    let owner = lines[1]["cloud"]["account"]["id"].as_str().expect("an owner");
     let id = sluice_forwarder::document::scoped_event_id(owner, "/aws/lambda/checkout-api", "replay-a-0");
     assert_eq!(lines[0]["create"]["_id"], id.as_str());
     assert_eq!(osmem.count("cwl-*").await.unwrap_or(0), 0, "nothing was sent");

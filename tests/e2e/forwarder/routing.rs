@@ -51,7 +51,7 @@ async fn log_groups_land_in_the_indices_of_their_first_matching_rule() {
         .await
         .expect("document");
     assert_eq!(
-        doc["_source"]["log_group"],
+        doc["_source"]["aws"]["cloudwatch"]["log_group"],
         "/aws/rds/instance/orders-db/postgresql"
     );
 
@@ -69,7 +69,7 @@ async fn log_groups_land_in_the_indices_of_their_first_matching_rule() {
             .expect("mapping");
         let properties = &mapping[&index]["mappings"]["properties"];
         assert_eq!(
-            properties["log_group"]["type"], "keyword",
+            properties["aws"]["properties"]["cloudwatch"]["properties"]["log_group"]["type"], "keyword",
             "{index} was made by its template (a dynamic mapping would make it text): {properties}"
         );
         assert_eq!(properties["@timestamp"]["type"], "date", "{index}");

@@ -335,38 +335,53 @@ async fn index_the_four_objects(world: &World, forwarder: &Forwarder, event: Val
 /// A Firehose event is the document the subscription makes: same _id, same fields.
 async fn check_a_firehose_event(world: &World) {
     let hits = world
-        .search("cwl-2026.11.29", json!({"term": {"event_id": "fh-b-7"}}))
+        .search("cwl-2026.11.29", json!({"term": {"event.id": "fh-b-7"}}))
         .await;
     assert_eq!(hits.len(), 1);
-    let owner = hits[0]["_source"]["owner"].as_str().expect("an owner");
+    let owner = hits[0]["_source"]["cloud"]["account"]["id"]
+        .as_str()
+        .expect("an owner");
     let id = sluice_forwarder::document::scoped_event_id(owner, "/aws/lambda/payments", "fh-b-7");
     assert_eq!(hits[0]["_id"], id.as_str());
-    assert_eq!(hits[0]["_source"]["log_group"], "/aws/lambda/payments");
+    assert_eq!(
+        hits[0]["_source"]["aws"]["cloudwatch"]["log_group"],
+        "/aws/lambda/payments"
+    );
     assert_eq!(hits[0]["_source"]["json"]["n"], 7);
 }
 
 /// A CloudTrail record: its own time, its fields, where it came from.
 async fn check_a_cloudtrail_record(world: &World) {
     let hits = world
-        .search("cloudtrail-2026.11.29", json!({"term": {"s3.record": 4}}))
+        .search("cloudtrail-2026.11.29", json!({"term": {"aws.s3.record": 4}}))
         .await;
     assert_eq!(hits.len(), 1);
     let trail = &hits[0]["_source"];
     assert_eq!(trail["@timestamp"], "2026-11-29T10:03:00.000Z");
     assert_eq!(trail["json"]["requestParameters"]["userName"], "user-3");
-    assert_eq!(trail["s3"]["key"], TRAIL_KEY);
-    assert_eq!(trail["format"], "cloudtrail");
+    assert_eq!(trail["aws"]["s3"]["object"]["key"], TRAIL_KEY);
+    assert_eq!(trail["event"]["dataset"], "aws.cloudtrail");
+    // Issue 23: its ECS fields, accepted by the template (`source.ip` an `ip`).
+    assert_eq!(trail["event"]["action"], "CreateUser");
+    assert_eq!(trail["event"]["outcome"], "success");
+    assert_eq!(trail["source"]["ip"], "198.51.100.1");
+    assert_eq!(trail["user"]["name"], "Alice");
+    assert_eq!(
+        trail["cloud"]["account"]["id"], "123456789012",
+        "from the key's layout"
+    );
+    assert_eq!(trail["cloud"]["region"], "us-east-1");
 }
 
 async fn check_json_and_text_lines(world: &World) {
     // A JSON line: its timestamp field, the key's fields, its line number.
     let hits = world
-        .search("s3-2026.11.29", json!({"term": {"s3.line": 3}}))
+        .search("s3-2026.11.29", json!({"term": {"aws.s3.line": 3}}))
         .await;
     let line = hits
         .iter()
         .map(|hit| &hit["_source"])
-        .find(|source| source["s3"]["key"] == JSON_KEY)
+        .find(|source| source["aws"]["s3"]["object"]["key"] == JSON_KEY)
         .expect("line 3 of the JSON object");
     assert_eq!(line["@timestamp"], "2026-11-29T11:00:02.000Z");
     assert_eq!(line["environment"], "prod");
@@ -374,10 +389,16 @@ async fn check_json_and_text_lines(world: &World) {
     assert_eq!(line["json"]["msg"], "invoice 2 sent");
     // A text line of a key with spaces (URL-encoded in the notification).
     let text = world
-        .search("s3-2026.11.29", json!({"term": {"format": "text-lines"}}))
+        .search(
+            "s3-2026.11.29",
+            json!({"term": {"event.dataset": "aws.text_lines"}}),
+        )
         .await;
     assert_eq!(text.len(), 25);
-    assert!(text.iter().all(|hit| hit["_source"]["s3"]["key"] == TEXT_KEY));
+    assert!(
+        text.iter()
+            .all(|hit| hit["_source"]["aws"]["s3"]["object"]["key"] == TEXT_KEY)
+    );
 }
 
 /// A deleted object and a corrupt one fail their own messages, and only those; `deleted` is

@@ -77,13 +77,13 @@ async fn a_tagged_groups_documents_carry_its_tags_looked_up_once_per_ttl() {
     assert_eq!(handled.summary.indexed, 3);
     assert_eq!(handled.summary.tag_lookups_failed, 0);
     let source = document(&osmem, group, "first-0").await;
-    assert_eq!(source["tags"]["team"], "payments");
-    assert_eq!(source["tags"]["service"], "checkout");
+    assert_eq!(source["aws"]["tags"]["team"], "payments");
+    assert_eq!(source["aws"]["tags"]["service"], "checkout");
     assert_eq!(
-        source["tags"]["aws_cloudformation_stack-name"], "shop-prod",
+        source["aws"]["tags"]["aws_cloudformation_stack-name"], "shop-prod",
         "':' is no part of a field name"
     );
-    assert_eq!(source["owner"], OWNER);
+    assert_eq!(source["cloud"]["account"]["id"], OWNER);
 
     // A later invocation of the warm function, within the TTL: no second call.
     let second = logs_data(group, numbered_events("second", NOV_22_10H, 2));
@@ -92,7 +92,7 @@ async fn a_tagged_groups_documents_carry_its_tags_looked_up_once_per_ttl() {
         .await
         .expect("delivered");
     assert_eq!(
-        document(&osmem, group, "second-1").await["tags"]["team"],
+        document(&osmem, group, "second-1").await["aws"]["tags"]["team"],
         "payments"
     );
     assert_eq!(
@@ -107,7 +107,7 @@ async fn a_tagged_groups_documents_carry_its_tags_looked_up_once_per_ttl() {
         .request(
             "POST",
             "/cwl-2026.11.22/_search",
-            Some(json!({"query": {"term": {"tags.team": "payments"}}, "size": 0})),
+            Some(json!({"query": {"term": {"aws.tags.team": "payments"}}, "size": 0})),
         )
         .await
         .expect("search");
@@ -141,8 +141,8 @@ async fn an_untagged_or_unknown_group_gives_documents_without_tags_and_no_failur
         ("/aws/lambda/never-created", "unknown-1"),
     ] {
         let source = document(&osmem, group, id).await;
-        assert_eq!(source["event_id"], id);
-        assert!(source.get("tags").is_none(), "{id}: {source}");
+        assert_eq!(source["event"]["id"], id);
+        assert!(source["aws"].get("tags").is_none(), "{id}: {source}");
     }
 }
 
@@ -160,8 +160,7 @@ async fn an_unreachable_logs_api_costs_the_tags_not_the_batch() {
     assert_eq!(handled.summary.indexed, 2);
     assert_eq!(handled.summary.tag_lookups_failed, 1);
     assert!(
-        document(&osmem, "/aws/lambda/a", "lost-tags-0")
-            .await
+        document(&osmem, "/aws/lambda/a", "lost-tags-0").await["aws"]
             .get("tags")
             .is_none()
     );
@@ -188,8 +187,7 @@ async fn with_tags_off_the_forwarder_makes_no_logs_call() {
         .await
         .expect("delivered");
     assert!(
-        document(&osmem, "/aws/lambda/tagged", "off-0")
-            .await
+        document(&osmem, "/aws/lambda/tagged", "off-0").await["aws"]
             .get("tags")
             .is_none()
     );

@@ -163,7 +163,7 @@ fn a_merged_document_has_the_first_event_s_time_and_id_the_whole_trace_and_its_c
     assert_eq!(doc.id, Some(id("node-6")));
     let source = source(doc);
     assert_eq!(source["@timestamp"], "2026-11-22T13:45:00.006Z");
-    assert_eq!(source["event_id"], "node-6");
+    assert_eq!(source["event"]["id"], "node-6");
     assert_eq!(source["multiline"], json!({"events": 8}));
     assert_eq!(source["message"], lines(NODE)[6..14].join("\n"));
     // A lone event keeps its message as sent, line ending included.
@@ -286,7 +286,7 @@ fn fields_are_parsed_from_the_first_line_of_a_merged_message() {
     let out = builder(DocumentOptions::default()).documents(&batch("lambda", &messages));
     assert_eq!(out.docs.len(), 1);
     let doc = source(&out.docs[0]);
-    assert_eq!(doc["level"], "ERROR");
-    assert_eq!(doc["request_id"], "8f5ad4d1-2a7b-4c1e-9f0e-2d3c4b5a6f70");
+    assert_eq!(doc["log"]["level"], "ERROR");
+    assert_eq!(doc["aws"]["request_id"], "8f5ad4d1-2a7b-4c1e-9f0e-2d3c4b5a6f70");
     assert!(doc.get("json").is_none(), "{doc}");
 }

@@ -304,17 +304,17 @@ fn documents_carry_the_tags_as_an_object_of_strings_and_so_do_their_fallbacks() 
     let builder = DocumentBuilder::new(DocumentOptions::default(), REGION.into());
     let (primary, fallback) = source(&builder, tagged.clone());
     let expected = json!({"team": "payments", "aws_cloudformation_stack-name": "shop \"prod\""});
-    assert_eq!(primary["tags"], expected);
-    assert_eq!(fallback["tags"], expected);
+    assert_eq!(primary["aws"]["tags"], expected);
+    assert_eq!(fallback["aws"]["tags"], expected);
     assert_eq!(fallback["fallback"], true);
 
     let (untagged, _) = source(&builder, batch("123456789012", "/aws/lambda/checkout"));
-    assert!(untagged.get("tags").is_none());
+    assert!(untagged["aws"].get("tags").is_none());
 
     let blueprint = DocumentOptions {
         format: DocumentFormat::Blueprint,
         ..DocumentOptions::default()
     };
     let (shaped, _) = source(&DocumentBuilder::new(blueprint, REGION.into()), tagged);
-    assert!(shaped.get("tags").is_none(), "the blueprint's shape is kept");
+    assert!(shaped.get("aws").is_none(), "the blueprint's shape is kept");
 }

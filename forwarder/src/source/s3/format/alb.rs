@@ -12,9 +12,9 @@
 //!   and `target_port`; an address that is not an IP address makes the line a parse error;
 //! - `"request"` becomes `request_method`, `request_url` and `request_protocol` (the method is
 //!   before the first space and the protocol after the last, so a URL with a space, which AWS
-//!   logs as the client sent it, stays whole) and fills `http.method` and `url.original`;
-//! - `"user_agent"` fills the shared top-level `user_agent` only, not a copy under `alb` (it may be
-//!   8 KB);
+//!   logs as the client sent it, stays whole) and fills `http.request.method` and `url.original`;
+//! - `"user_agent"` fills the shared `user_agent.original` only, not a copy under `aws.alb` (it
+//!   may be 8 KB);
 //! - `time` becomes `@timestamp`; the other times (`request_creation_time`) are dates;
 //! - durations are numbers of seconds, and `-1` stays `-1`: AWS writes it when the load balancer
 //!   could not dispatch the request or the target did not answer before the idle timeout;
@@ -38,8 +38,8 @@ use super::positional::{
     whole_list,
 };
 use super::{
-    AccessRecord, Context, Dashboard, FieldType, FormatSpec, KeyLayout, Lines, Parsed, Reading, RecordError,
-    Typed,
+    AccessRecord, Context, Dashboard, EventKind, FieldType, FormatSpec, KeyLayout, Lines, Parsed, Reading,
+    RecordError, Typed,
 };
 
 /// The access log's row of the format table. The files are under
@@ -145,25 +145,26 @@ pub(super) const ACCESS: Layout = Layout {
     what: "an ALB access log line",
     quoted: true,
     required: 14,
+    event: EventKind::WebAccess,
     columns: &[
         text("type"),
         time("time"),
         text("elb"),
         address("client:port", "client_ip", "client_port").shared(Share::Client),
-        address("target:port", "target_ip", "target_port"),
-        decimal("request_processing_time"),
-        decimal("target_processing_time"),
-        decimal("response_processing_time"),
+        address("target:port", "target_ip", "target_port").shared(Share::Target),
+        decimal("request_processing_time").shared(Share::Seconds),
+        decimal("target_processing_time").shared(Share::Seconds),
+        decimal("response_processing_time").shared(Share::Seconds),
         whole("elb_status_code").shared(Share::StatusCode),
         whole("target_status_code"),
-        whole("received_bytes"),
+        whole("received_bytes").shared(Share::RequestBytes),
         whole("sent_bytes").shared(Share::Bytes),
         request("request"),
         user_agent("user_agent"),
-        text("ssl_cipher"),
-        text("ssl_protocol"),
+        text("ssl_cipher").shared(Share::TlsCipher),
+        text("ssl_protocol").shared(Share::TlsProtocol),
         text("target_group_arn"),
-        text("trace_id"),
+        text("trace_id").shared(Share::TraceId),
         text("domain_name"),
         text("chosen_cert_arn"),
         whole("matched_rule_priority"),
@@ -212,13 +213,14 @@ pub(super) const CONNECTION: Layout = Layout {
     what: "an ALB connection log line",
     quoted: true,
     required: 11,
+    event: EventKind::Connection,
     columns: &[
         time("timestamp"),
         ip("client_ip").shared(Share::ClientIp),
         whole("client_port").shared(Share::ClientPort),
         whole("listener_port"),
-        text("tls_protocol"),
-        text("tls_cipher"),
+        text("tls_protocol").shared(Share::TlsProtocol),
+        text("tls_cipher").shared(Share::TlsCipher),
         decimal("tls_handshake_latency"),
         text("leaf_client_cert_subject"),
         Column::new(

@@ -29,8 +29,8 @@
 use std::borrow::Cow;
 
 use super::{
-    AccessRecord, Context, Dashboard, FieldType, FieldWriter, FormatSpec, HeaderLine, KeyLayout, Lines,
-    Reading, RecordError, Shared, Typed,
+    AccessRecord, Context, Dashboard, Duration, EventKind, FieldType, FieldWriter, FormatSpec, HeaderLine,
+    KeyLayout, Lines, Reading, RecordError, Shared, Typed,
 };
 use crate::json::push_str;
 
@@ -146,11 +146,17 @@ const TIME: usize = 1;
 const SC_BYTES: usize = 3;
 const C_IP: usize = 4;
 const CS_METHOD: usize = 5;
+const CS_HOST: usize = 6;
 const CS_URI_STEM: usize = 7;
 const SC_STATUS: usize = 8;
 const CS_USER_AGENT: usize = 10;
 const CS_URI_QUERY: usize = 11;
+const X_HOST_HEADER: usize = 15;
+const CS_BYTES: usize = 17;
+const TIME_TAKEN: usize = 18;
 const X_FORWARDED_FOR: usize = 19;
+const SSL_PROTOCOL: usize = 20;
+const SSL_CIPHER: usize = 21;
 const C_PORT: usize = 26;
 
 /// The position in [`FIELDS`] of a documented `#Fields:` name.
@@ -304,7 +310,13 @@ impl<'a> Line<'a> {
             Some(query) => format!("{stem}?{query}"),
             None => stem.to_string(),
         });
+        let text = |index: usize| value(index).map(|value| Cow::Owned(value.to_string()));
+        let mut duration = Duration::default();
+        if let Some(seconds) = value(TIME_TAKEN).and_then(|v| v.parse::<f64>().ok()) {
+            duration.add_seconds(seconds);
+        }
         let shared = Shared {
+            kind: Some(EventKind::WebAccess),
             client_ip: value(C_IP).map(|value| Cow::Owned(value.to_string())),
             client_port: number(C_PORT).and_then(|port| u16::try_from(port).ok()),
             http_method: value(CS_METHOD).map(|value| Cow::Owned(value.to_string())),
@@ -315,6 +327,13 @@ impl<'a> Line<'a> {
             url_original: url_original.map(Cow::Owned),
             user_agent: value(CS_USER_AGENT).map(|value| Cow::Owned(value.to_string())),
             bytes: number(SC_BYTES).and_then(|bytes| u64::try_from(bytes).ok()),
+            request_bytes: number(CS_BYTES).and_then(|bytes| u64::try_from(bytes).ok()),
+            // The Host header the viewer sent; the distribution's domain when it sent none.
+            url_domain: text(X_HOST_HEADER).or_else(|| text(CS_HOST)),
+            tls_cipher: text(SSL_CIPHER),
+            tls_protocol: text(SSL_PROTOCOL),
+            duration,
+            ..Shared::default()
         };
         Ok(AccessRecord {
             time_ms,

@@ -15,8 +15,8 @@
 
 use super::positional::{Layout, Share, address, decimal, request, text, time, user_agent, whole};
 use super::{
-    AccessRecord, Context, Dashboard, FieldType, FormatSpec, KeyLayout, Lines, Parsed, Reading, RecordError,
-    Typed,
+    AccessRecord, Context, Dashboard, EventKind, FieldType, FormatSpec, KeyLayout, Lines, Parsed, Reading,
+    RecordError, Typed,
 };
 
 /// Every field the parser writes under `elb`.
@@ -70,22 +70,23 @@ pub(super) const LAYOUT: Layout = Layout {
     what: "a Classic Load Balancer access log line",
     quoted: true,
     required: 12,
+    event: EventKind::WebAccess,
     columns: &[
         time("timestamp"),
         text("elb"),
         address("client:port", "client_ip", "client_port").shared(Share::Client),
-        address("backend:port", "backend_ip", "backend_port"),
-        decimal("request_processing_time"),
-        decimal("backend_processing_time"),
-        decimal("response_processing_time"),
+        address("backend:port", "backend_ip", "backend_port").shared(Share::Target),
+        decimal("request_processing_time").shared(Share::Seconds),
+        decimal("backend_processing_time").shared(Share::Seconds),
+        decimal("response_processing_time").shared(Share::Seconds),
         whole("elb_status_code").shared(Share::StatusCode),
         whole("backend_status_code"),
-        whole("received_bytes"),
+        whole("received_bytes").shared(Share::RequestBytes),
         whole("sent_bytes").shared(Share::Bytes),
         request("request"),
         user_agent("user_agent"),
-        text("ssl_cipher"),
-        text("ssl_protocol"),
+        text("ssl_cipher").shared(Share::TlsCipher),
+        text("ssl_protocol").shared(Share::TlsProtocol),
     ],
 };
 
@@ -147,6 +148,12 @@ mod tests {
                 url_original: Some("http://www.example.com:80/".into()),
                 user_agent: Some("curl/7.38.0".into()),
                 bytes: Some(29),
+                kind: Some(EventKind::WebAccess),
+                target_ip: Some("10.0.0.1".into()),
+                target_port: Some(80),
+                request_bytes: Some(0),
+                duration: super::super::Duration::of_seconds(&[0.000073, 0.001048, 0.000057]),
+                ..Shared::default()
             }
         );
     }

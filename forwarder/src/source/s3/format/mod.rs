@@ -35,7 +35,7 @@ use std::str::FromStr;
 
 pub use self::fields::FieldWriter;
 pub use self::options::{DEFAULT_TIMESTAMP_FIELDS, RuleError, S3Options, parse_rules};
-pub use self::record::{AccessRecord, Context, FieldType, Parsed, RecordError, Shared};
+pub use self::record::{AccessRecord, Context, Duration, EventKind, FieldType, Parsed, RecordError, Shared};
 pub use self::split::{split_address, split_quoted, split_request};
 pub use self::time::{rfc3339_ms, time_of};
 
@@ -101,10 +101,11 @@ pub enum Reading {
     /// CloudWatch Logs subscription payloads back to back: each is a batch of log events.
     Payloads,
     /// One JSON object whose `Records` array holds the records; `what` names such a file in
-    /// messages, `time` reads a record's time.
+    /// messages, `time` reads a record's time, `ecs` what a record says in ECS's terms.
     Records {
         what: &'static str,
         time: fn(&str) -> Option<i64>,
+        ecs: fn(&str) -> Option<Shared<'_>>,
     },
     /// One record a line.
     Lines(Lines),

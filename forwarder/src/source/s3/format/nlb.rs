@@ -14,7 +14,8 @@
 
 use super::positional::{Layout, Share, address, date, decimal, list, text, time, whole};
 use super::{
-    AccessRecord, Context, FieldType, FormatSpec, KeyLayout, Lines, Parsed, Reading, RecordError, Typed,
+    AccessRecord, Context, EventKind, FieldType, FormatSpec, KeyLayout, Lines, Parsed, Reading, RecordError,
+    Typed,
 };
 
 /// Every field the parser writes under `nlb`.
@@ -74,6 +75,7 @@ pub(super) const LAYOUT: Layout = Layout {
     what: "an NLB access log line",
     quoted: false,
     required: 11,
+    event: EventKind::Connection,
     columns: &[
         text("type"),
         text("version"),
@@ -81,16 +83,16 @@ pub(super) const LAYOUT: Layout = Layout {
         text("elb"),
         text("listener"),
         address("client:port", "client_ip", "client_port").shared(Share::Client),
-        address("destination:port", "destination_ip", "destination_port"),
-        decimal("connection_time"),
+        address("destination:port", "destination_ip", "destination_port").shared(Share::Target),
+        decimal("connection_time").shared(Share::Millis),
         decimal("tls_handshake_time"),
-        whole("received_bytes"),
+        whole("received_bytes").shared(Share::RequestBytes),
         whole("sent_bytes").shared(Share::Bytes),
         whole("incoming_tls_alert"),
         text("chosen_cert_arn"),
         text("chosen_cert_serial"),
-        text("tls_cipher"),
-        text("tls_protocol_version"),
+        text("tls_cipher").shared(Share::TlsCipher),
+        text("tls_protocol_version").shared(Share::TlsProtocol),
         text("tls_named_group"),
         text("domain_name"),
         text("alpn_fe_protocol"),
@@ -156,9 +158,16 @@ mod tests {
         assert_eq!(
             record.shared,
             Shared {
+                kind: Some(EventKind::Connection),
                 client_ip: Some("72.21.218.154".into()),
                 client_port: Some(51341),
+                target_ip: Some("172.100.100.185".into()),
+                target_port: Some(443),
+                request_bytes: Some(98),
                 bytes: Some(246),
+                tls_cipher: Some("ECDHE-RSA-AES128-SHA".into()),
+                tls_protocol: Some("tlsv12".into()),
+                duration: super::super::Duration::of_seconds(&[0.005]),
                 ..Shared::default()
             }
         );

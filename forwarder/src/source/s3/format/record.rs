@@ -39,18 +39,149 @@ impl<'a> AccessRecord<'a> {
     }
 }
 
-/// The fields every access log fills where it has them (`client.ip`, `http.status_code`, …);
-/// the text ones borrowed from the line where it holds them as they are.
+/// What kind of event a format's records are: ECS's `event.category` and `event.type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    /// An HTTP request (ALB, Classic ELB, CloudFront, S3 server access, WAF): `web`, `access`.
+    WebAccess,
+    /// A connection or flow (NLB, ALB connection logs, VPC flow logs): `network`, `connection`.
+    Connection,
+}
+
+impl EventKind {
+    /// `event.category`.
+    pub fn category(self) -> &'static str {
+        match self {
+            EventKind::WebAccess => "web",
+            EventKind::Connection => "network",
+        }
+    }
+
+    /// `event.type`.
+    pub fn kind_type(self) -> &'static str {
+        match self {
+            EventKind::WebAccess => "access",
+            EventKind::Connection => "connection",
+        }
+    }
+}
+
+/// The fields every access log fills where it has them, in ECS's terms: the document writer
+/// turns them into `source`, `destination`, `http`, `url`, `user_agent`, `tls`, `trace`,
+/// `network` and `event` ([`crate::document`]'s ECS writer); the text ones borrowed from the line
+/// where it holds them as they are.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Shared<'a> {
+    /// `event.category` and `event.type`.
+    pub kind: Option<EventKind>,
+    /// The source of the request or flow (the client): `source.ip`, `source.port`.
     pub client_ip: Option<Cow<'a, str>>,
     pub client_port: Option<u16>,
+    /// Where the request or flow went (a load balancer's target): `destination.ip`, `.port`.
+    pub target_ip: Option<Cow<'a, str>>,
+    pub target_port: Option<u16>,
     pub http_method: Option<Cow<'a, str>>,
+    /// The status code the client got: `http.response.status_code`.
     pub http_status_code: Option<u16>,
-    pub url_original: Option<Cow<'a, str>>,
-    pub user_agent: Option<Cow<'a, str>>,
-    /// Bytes sent to the client (or transferred, for flow logs).
+    /// Bytes the client sent: `http.request.bytes`.
+    pub request_bytes: Option<u64>,
+    /// Bytes sent to the client (`http.response.bytes`), or transferred, for flow logs
+    /// (`network.bytes`).
     pub bytes: Option<u64>,
+    pub url_original: Option<Cow<'a, str>>,
+    /// The host the request named, when the URL has none (CloudFront's `cs(Host)`).
+    pub url_domain: Option<Cow<'a, str>>,
+    pub user_agent: Option<Cow<'a, str>>,
+    /// As the log writes them: `ECDHE-RSA-AES128-GCM-SHA256`, `TLSv1.2`.
+    pub tls_cipher: Option<Cow<'a, str>>,
+    pub tls_protocol: Option<Cow<'a, str>>,
+    /// `trace.id`: the X-Ray trace id's `Root` (ALB's `trace_id`).
+    pub trace_id: Option<Cow<'a, str>>,
+    /// `event.duration`, in nanoseconds: the sum of the parts the log gives.
+    pub duration: Duration,
+    /// A flow's bytes and packets, from its source to its destination (`source.*`, `network.*`).
+    pub flow_bytes: Option<u64>,
+    pub packets: Option<u64>,
+    /// The IANA number of the flow's protocol: `network.iana_number`, `network.transport`.
+    pub protocol: Option<u8>,
+    /// `event.action`: a flow's `accept`/`reject` and WAF's terminating action (`block`), both
+    /// lowercased; CloudTrail's `eventName` as written.
+    pub action: Option<Cow<'a, str>>,
+    /// Whether the action let the traffic through: `event.type` `allowed` or `denied`.
+    pub allowed: Option<bool>,
+    /// `event.start` and `event.end`, in milliseconds since the epoch.
+    pub start_ms: Option<i64>,
+    pub end_ms: Option<i64>,
+    /// `rule.id`: the rule that decided (WAF's `terminatingRuleId`).
+    pub rule_id: Option<Cow<'a, str>>,
+    /// `source.geo.country_iso_code`, as the log gives it (WAF's `httpRequest.country`).
+    pub country: Option<Cow<'a, str>>,
+    /// `user.id`: who made the request (S3's `requester`).
+    pub user_id: Option<Cow<'a, str>>,
+    /// `error.code` (S3's `error_code`, CloudTrail's `errorCode`) and `error.message`.
+    pub error_code: Option<Cow<'a, str>>,
+    pub error_message: Option<Cow<'a, str>>,
+    /// `event.provider`: the service that logged it (CloudTrail's `eventSource`).
+    pub provider: Option<Cow<'a, str>>,
+    /// `user.name` (CloudTrail's `userIdentity.userName`).
+    pub user_name: Option<Cow<'a, str>>,
+    /// `event.outcome` where the record says it (CloudTrail: `failure` with an `errorCode`);
+    /// else an HTTP status decides.
+    pub succeeded: Option<bool>,
+    /// `cloud.account.id` and `cloud.region` where the record says them (CloudTrail's
+    /// `recipientAccountId`, `awsRegion`), before the key's.
+    pub account_id: Option<Cow<'a, str>>,
+    pub region: Option<Cow<'a, str>>,
+}
+
+/// A duration summed from parts (a load balancer's three processing times); a part that is not
+/// a time (ALB's `-1`, "could not dispatch") makes the whole unknown.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Duration {
+    nanos: u64,
+    parts: u32,
+    unknown: bool,
+}
+
+impl Duration {
+    /// Adds a part of `value` milliseconds, written as a whole number (S3's `total_time`).
+    pub fn add_millis(&mut self, value: u64) {
+        self.nanos = self.nanos.saturating_add(value.saturating_mul(1_000_000));
+        self.parts += 1;
+    }
+
+    /// Adds a part of `value` seconds.
+    pub fn add_seconds(&mut self, value: f64) {
+        if value.is_finite() && value >= 0.0 {
+            self.nanos = self.nanos.saturating_add((value * 1e9).round() as u64);
+            self.parts += 1;
+        } else {
+            self.unknown = true;
+        }
+    }
+
+    /// The duration of `parts`, in seconds, added one by one.
+    #[cfg(test)]
+    pub fn of_seconds(parts: &[f64]) -> Duration {
+        let mut duration = Duration::default();
+        for part in parts {
+            duration.add_seconds(*part);
+        }
+        duration
+    }
+
+    /// A duration of one part of `millis` milliseconds.
+    #[cfg(test)]
+    pub fn of_millis(millis: u64) -> Duration {
+        let mut duration = Duration::default();
+        duration.add_millis(millis);
+        duration
+    }
+
+    /// The sum, in nanoseconds, when every part was a time.
+    pub fn nanos(&self) -> Option<u64> {
+        (self.parts > 0 && !self.unknown).then_some(self.nanos)
+    }
 }
 
 impl Shared<'_> {
@@ -58,13 +189,39 @@ impl Shared<'_> {
     pub fn into_owned(self) -> Shared<'static> {
         let owned = |text: Option<Cow<'_, str>>| text.map(|text| Cow::Owned(text.into_owned()));
         Shared {
+            kind: self.kind,
             client_ip: owned(self.client_ip),
             client_port: self.client_port,
+            target_ip: owned(self.target_ip),
+            target_port: self.target_port,
             http_method: owned(self.http_method),
             http_status_code: self.http_status_code,
-            url_original: owned(self.url_original),
-            user_agent: owned(self.user_agent),
+            request_bytes: self.request_bytes,
             bytes: self.bytes,
+            url_original: owned(self.url_original),
+            url_domain: owned(self.url_domain),
+            user_agent: owned(self.user_agent),
+            tls_cipher: owned(self.tls_cipher),
+            tls_protocol: owned(self.tls_protocol),
+            trace_id: owned(self.trace_id),
+            duration: self.duration,
+            flow_bytes: self.flow_bytes,
+            packets: self.packets,
+            protocol: self.protocol,
+            action: owned(self.action),
+            allowed: self.allowed,
+            start_ms: self.start_ms,
+            end_ms: self.end_ms,
+            rule_id: owned(self.rule_id),
+            country: owned(self.country),
+            user_id: owned(self.user_id),
+            error_code: owned(self.error_code),
+            error_message: owned(self.error_message),
+            provider: owned(self.provider),
+            user_name: owned(self.user_name),
+            succeeded: self.succeeded,
+            account_id: owned(self.account_id),
+            region: owned(self.region),
         }
     }
 }

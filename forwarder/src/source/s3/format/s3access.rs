@@ -13,8 +13,8 @@
 //! is written as 0.
 
 use super::{
-    AccessRecord, Dashboard, FieldType, FieldWriter, FormatSpec, KeyLayout, Lines, Reading, RecordError,
-    Shared, Typed, split_quoted, split_request,
+    AccessRecord, Dashboard, EventKind, FieldType, FieldWriter, FormatSpec, KeyLayout, Lines, Reading,
+    RecordError, Shared, Typed, split_quoted, split_request,
 };
 use crate::json::push_timestamp;
 use std::borrow::Cow;
@@ -70,10 +70,16 @@ pub(crate) const FIELDS: &[(&str, FieldType)] = &[
 const BEFORE_TIME: usize = 2;
 // Positions in FIELDS.
 const REMOTE_IP: usize = 3;
+const REQUESTER: usize = 4;
 const REQUEST_URI: usize = 8;
 const HTTP_STATUS: usize = 9;
+const ERROR_CODE: usize = 10;
 const BYTES_SENT: usize = 11;
+const TOTAL_TIME: usize = 13;
 const USER_AGENT: usize = 16;
+const CIPHER_SUITE: usize = 20;
+const HOST_HEADER: usize = 22;
+const TLS_VERSION: usize = 23;
 
 /// Parses one line.
 pub fn parse(line: &str) -> Result<AccessRecord<'static>, RecordError> {
@@ -111,7 +117,10 @@ pub fn parse(line: &str) -> Result<AccessRecord<'static>, RecordError> {
             ),
         });
     }
-    let mut shared = Shared::default();
+    let mut shared = Shared {
+        kind: Some(EventKind::WebAccess),
+        ..Shared::default()
+    };
     for (index, ((key, kind), value)) in after_time.iter().zip(&values).enumerate() {
         let index = index + BEFORE_TIME + 1;
         let value = value.as_ref();
@@ -124,20 +133,32 @@ pub fn parse(line: &str) -> Result<AccessRecord<'static>, RecordError> {
                 let status = out.int(key, value)?;
                 shared.http_status_code = status.and_then(|status| u16::try_from(status).ok());
             }
+            (TOTAL_TIME, _) => {
+                if let Some(ms) = out.int(key, value)?.and_then(|ms| u64::try_from(ms).ok()) {
+                    shared.duration.add_millis(ms);
+                }
+            }
             (_, FieldType::Long) => {
                 out.int(key, value)?;
             }
             _ => out.str(key, value),
         }
-        let given = Some(value).filter(|v| *v != "-" && !v.is_empty());
+        let given = Some(value)
+            .filter(|v| *v != "-" && !v.is_empty())
+            .map(|value| Cow::Owned(value.to_string()));
         match index {
-            REMOTE_IP => shared.client_ip = given.map(|value| Cow::Owned(value.to_string())),
+            REMOTE_IP => shared.client_ip = given,
+            REQUESTER => shared.user_id = given,
+            ERROR_CODE => shared.error_code = given,
+            CIPHER_SUITE => shared.tls_cipher = given,
+            HOST_HEADER => shared.url_domain = given,
+            TLS_VERSION => shared.tls_protocol = given,
             REQUEST_URI => {
                 let (method, url, _) = split_request(value);
                 shared.http_method = method.map(|value| Cow::Owned(value.to_string()));
                 shared.url_original = url.map(|value| Cow::Owned(value.to_string()));
             }
-            USER_AGENT => shared.user_agent = given.map(|value| Cow::Owned(value.to_string())),
+            USER_AGENT => shared.user_agent = given,
             _ => {}
         }
     }
@@ -223,6 +244,13 @@ mod tests {
                 url_original: Some("/awsexamplebucket1?versioning".into()),
                 user_agent: Some("S3Console/0.4".into()),
                 bytes: Some(113),
+                kind: Some(EventKind::WebAccess),
+                url_domain: Some("awsexamplebucket1.s3.us-west-1.amazonaws.com".into()),
+                tls_cipher: Some("ECDHE-RSA-AES128-GCM-SHA256".into()),
+                tls_protocol: Some("TLSV1.1".into()),
+                duration: super::super::Duration::of_millis(7),
+                user_id: Some("79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be".into()),
+                ..Shared::default()
             }
         );
 

@@ -29,8 +29,8 @@
 //! as dates; `start` is the record's time.
 
 use super::{
-    AccessRecord, Context, FieldType, FieldWriter, FormatSpec, HeaderLine, KeyLayout, Lines, Reading,
-    RecordError, Shared, Typed,
+    AccessRecord, Context, EventKind, FieldType, FieldWriter, FormatSpec, HeaderLine, KeyLayout, Lines,
+    Reading, RecordError, Shared, Typed,
 };
 use crate::json::{push_str, push_timestamp};
 use std::borrow::Cow;
@@ -134,9 +134,15 @@ pub(crate) const FIELDS: &[(&str, FieldType)] = &[
 const DEFAULT_FORMAT: usize = 14;
 // Positions in FIELDS.
 const SRCADDR: usize = 3;
+const DSTADDR: usize = 4;
 const SRCPORT: usize = 5;
+const DSTPORT: usize = 6;
+const PROTOCOL: usize = 7;
+const PACKETS: usize = 8;
 const BYTES: usize = 9;
 const START: usize = 10;
+const END: usize = 11;
+const ACTION: usize = 12;
 
 /// The position in [`FIELDS`] of a documented field name.
 fn position(name: &str) -> Option<usize> {
@@ -193,7 +199,10 @@ pub fn parse(line: &str, context: Context<'_>) -> Result<AccessRecord<'static>, 
     }
     let mut record = Record {
         out: FieldWriter::with_capacity(line.len() * 2 + 128),
-        shared: Shared::default(),
+        shared: Shared {
+            kind: Some(EventKind::Connection),
+            ..Shared::default()
+        },
         time_ms: None,
     };
     match context.header {
@@ -292,9 +301,13 @@ impl Record {
         match kind {
             FieldType::Long => {
                 let number = self.out.int(key, value)?;
+                let shared = &mut self.shared;
                 match index {
-                    SRCPORT => self.shared.client_port = number.and_then(|n| u16::try_from(n).ok()),
-                    BYTES => self.shared.bytes = number.and_then(|n| u64::try_from(n).ok()),
+                    SRCPORT => shared.client_port = number.and_then(|n| u16::try_from(n).ok()),
+                    DSTPORT => shared.target_port = number.and_then(|n| u16::try_from(n).ok()),
+                    PROTOCOL => shared.protocol = number.and_then(|n| u8::try_from(n).ok()),
+                    PACKETS => shared.packets = number.and_then(|n| u64::try_from(n).ok()),
+                    BYTES => shared.flow_bytes = number.and_then(|n| u64::try_from(n).ok()),
                     _ => {}
                 }
             }
@@ -306,15 +319,31 @@ impl Record {
                 let mut text = String::with_capacity(26);
                 push_timestamp(&mut text, ms);
                 self.out.raw_json(key, &text);
-                if index == START {
-                    self.time_ms = Some(ms);
+                match index {
+                    START => {
+                        self.time_ms = Some(ms);
+                        self.shared.start_ms = Some(ms);
+                    }
+                    END => self.shared.end_ms = Some(ms),
+                    _ => {}
                 }
             }
             FieldType::Date => {}
             _ => {
                 self.out.str(key, value);
-                if index == SRCADDR && value != "-" {
-                    self.shared.client_ip = Some(Cow::Owned(value.to_string()));
+                let given = || Some(Cow::Owned(value.to_string())).filter(|_| value != "-");
+                match index {
+                    SRCADDR => self.shared.client_ip = given(),
+                    DSTADDR => self.shared.target_ip = given(),
+                    ACTION => {
+                        self.shared.allowed = match value {
+                            "ACCEPT" => Some(true),
+                            "REJECT" => Some(false),
+                            _ => None,
+                        };
+                        self.shared.action = given().map(|action| Cow::Owned(action.to_ascii_lowercase()));
+                    }
+                    _ => {}
                 }
             }
         }

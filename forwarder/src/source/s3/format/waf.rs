@@ -21,7 +21,8 @@ use serde::de::{Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
 
 use super::{
-    AccessRecord, FieldType, FieldWriter, FormatSpec, KeyLayout, Lines, Reading, RecordError, Shared, Typed,
+    AccessRecord, EventKind, FieldType, FieldWriter, FormatSpec, KeyLayout, Lines, Reading, RecordError,
+    Shared, Typed,
 };
 use crate::json::{push_raw_json, unique_members};
 
@@ -115,6 +116,14 @@ pub fn parse(line: &str) -> Result<AccessRecord<'static>, RecordError> {
                 request.status = serde_json::from_str(value.get()).ok();
                 write(&mut out, &key(&name), value)?;
             }
+            "action" => {
+                request.action = string(value).map(Cow::into_owned);
+                write(&mut out, &key(&name), value)?;
+            }
+            "terminatingRuleId" => {
+                request.rule_id = string(value).map(Cow::into_owned);
+                write(&mut out, &key(&name), value)?;
+            }
             _ => write(&mut out, &key(&name), value)?,
         }
     }
@@ -131,6 +140,7 @@ pub fn parse(line: &str) -> Result<AccessRecord<'static>, RecordError> {
         // structure, once: the last value wins.
         fields: unique_members(out.finish()),
         shared: Shared {
+            kind: Some(EventKind::WebAccess),
             client_ip: request.client_ip.map(Cow::Owned),
             client_port: None,
             http_method: request.method.map(Cow::Owned),
@@ -138,7 +148,15 @@ pub fn parse(line: &str) -> Result<AccessRecord<'static>, RecordError> {
             http_status_code: request.status,
             url_original: url_original.map(Cow::Owned),
             user_agent: request.user_agent.map(Cow::Owned),
-            bytes: None,
+            allowed: match request.action.as_deref() {
+                Some("ALLOW") => Some(true),
+                Some("BLOCK") => Some(false),
+                _ => None,
+            },
+            action: (request.action.filter(|a| !a.is_empty())).map(|a| Cow::Owned(a.to_ascii_lowercase())),
+            rule_id: request.rule_id.filter(|r| !r.is_empty()).map(Cow::Owned),
+            country: request.country.map(Cow::Owned),
+            ..Shared::default()
         },
     })
 }
@@ -152,6 +170,11 @@ struct Request {
     args: Option<String>,
     user_agent: Option<String>,
     status: Option<u16>,
+    country: Option<String>,
+    /// The record's own members, kept here for the shared fields: the terminating action and
+    /// rule.
+    action: Option<String>,
+    rule_id: Option<String>,
 }
 
 impl Request {
@@ -168,6 +191,7 @@ impl Request {
             "httpMethod" => self.method = text(),
             "uri" => self.uri = text(),
             "args" => self.args = text(),
+            "country" => self.country = text(),
             "headers" => {
                 let headers: Vec<Header<'_>> = serde_json::from_str(value.get()).unwrap_or_default();
                 self.user_agent = headers
@@ -374,7 +398,12 @@ mod tests {
                 http_status_code: None,
                 url_original: Some("/foo".into()),
                 user_agent: Some("curl/7.61.1".into()),
-                bytes: None,
+                kind: Some(EventKind::WebAccess),
+                action: Some("block".into()),
+                allowed: Some(false),
+                rule_id: Some("STMTest_SQLi_XSS".into()),
+                country: Some("AU".into()),
+                ..Shared::default()
             }
         );
     }

@@ -1,7 +1,7 @@
 use serde_json::{Value, json};
 
-use super::super::Shared;
 use super::super::positional::check::{covers, typed};
+use super::super::{Duration, Shared};
 use super::*;
 
 /// The page's seven examples as AWS published them in 2023 (29 fields, up to
@@ -65,6 +65,13 @@ fn the_documented_http_entry_parses_into_typed_fields() {
             url_original: Some("http://www.example.com:80/".into()),
             user_agent: Some("curl/7.46.0".into()),
             bytes: Some(366),
+            kind: Some(EventKind::WebAccess),
+            target_ip: Some("10.0.0.1".into()),
+            target_port: Some(80),
+            request_bytes: Some(34),
+            trace_id: Some("Root=1-58337262-36d228ad5d99923122bbe354".into()),
+            duration: Duration::of_seconds(&[0.0, 0.001, 0.0]),
+            ..Shared::default()
         }
     );
     // The user agent is shared, not repeated under `alb`; `time` is `@timestamp`.
@@ -310,8 +317,11 @@ fn the_documented_connection_entries_parse_into_typed_fields() {
     assert_eq!(
         record.shared,
         Shared {
+            kind: Some(EventKind::Connection),
             client_ip: Some("203.0.113.1".into()),
             client_port: Some(36280),
+            tls_cipher: Some("ECDHE-RSA-AES128-GCM-SHA256".into()),
+            tls_protocol: Some("TLSv1.2".into()),
             ..Shared::default()
         }
     );

@@ -86,6 +86,13 @@ fn the_documented_example_file_parses_into_typed_fields() {
             url_original: Some("/index.html".into()),
             user_agent: Some(fields["cs_user_agent"].as_str().unwrap().into()),
             bytes: Some(392),
+            kind: Some(EventKind::WebAccess),
+            request_bytes: Some(23),
+            url_domain: Some("d111111abcdef8.cloudfront.net".into()),
+            tls_cipher: Some("ECDHE-RSA-AES128-GCM-SHA256".into()),
+            tls_protocol: Some("TLSv1.2".into()),
+            duration: Duration::of_seconds(&[0.001]),
+            ..Shared::default()
         }
     );
 

@@ -14,7 +14,7 @@ mod tests;
 use self::line::{Field, Fields};
 use self::reader::Reader;
 use super::fields::FieldWriter;
-use super::{AccessRecord, Parsed, RecordError};
+use super::{AccessRecord, EventKind, Parsed, RecordError};
 
 /// A log whose lines are fields in a fixed order (the Elastic Load Balancing logs).
 #[derive(Debug)]
@@ -25,6 +25,8 @@ pub(super) struct Layout {
     pub quoted: bool,
     /// How many fields a line needs at least: the format as AWS first shipped it.
     pub required: usize,
+    /// What its lines are: `event.category` and `event.type`.
+    pub event: EventKind,
     pub columns: &'static [Column],
 }
 
@@ -69,15 +71,27 @@ pub(super) enum Kind {
     },
 }
 
-/// The shared field a column fills.
+/// The shared field ([`super::Shared`]) a column fills.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Share {
-    /// `client.ip` and `client.port`, from an address column.
+    /// The client's address and port (`source.*`), from an address column.
     Client,
     ClientIp,
     ClientPort,
+    /// The target's address and port (`destination.*`), from an address column.
+    Target,
     StatusCode,
+    /// Bytes from the client.
+    RequestBytes,
+    /// Bytes to the client.
     Bytes,
+    TlsCipher,
+    TlsProtocol,
+    TraceId,
+    /// A part of `event.duration`, in seconds.
+    Seconds,
+    /// A part of `event.duration`, in milliseconds.
+    Millis,
 }
 
 impl Column {

@@ -30,7 +30,10 @@ impl<'a, 'l> Reader<'a, 'l> {
         Reader {
             layout,
             out,
-            shared: Shared::default(),
+            shared: Shared {
+                kind: Some(layout.event),
+                ..Shared::default()
+            },
             shared_plain: true,
             time_ms: None,
             extra: String::new(),
@@ -60,7 +63,10 @@ impl<'a, 'l> Reader<'a, 'l> {
             self.shared_plain &= plain;
         }
         match column.kind {
-            Kind::Text => self.out.text(name, value, plain),
+            Kind::Text => {
+                self.out.text(name, value, plain);
+                self.share_text(column.share, &field);
+            }
             Kind::Time => self.time_ms = Some(time_ms(value).ok_or_else(|| wrong("an ISO 8601 time"))?),
             Kind::Date => {
                 if present(value).is_some() {
@@ -82,7 +88,8 @@ impl<'a, 'l> Reader<'a, 'l> {
                 self.share_number(column.share, number);
             }
             Kind::Decimal => {
-                self.out.float(name, value).map_err(|_| wrong("a number"))?;
+                let written = self.out.float(name, value).map_err(|_| wrong("a number"))?;
+                self.share_duration(column.share, value, written);
             }
             Kind::Request => self.request(&field, plain),
             Kind::UserAgent => self.shared.user_agent = present(value).map(|agent| part_of(&field, agent)),
@@ -122,11 +129,50 @@ impl<'a, 'l> Reader<'a, 'l> {
         if let Some(number) = number {
             push_u64(self.out.raw_key(port), u64::from(number));
         }
-        if share == Some(Share::Client) {
-            self.shared.client_ip = Some(part_of(field, address));
-            self.shared.client_port = number;
+        match share {
+            Some(Share::Client) => {
+                self.shared.client_ip = Some(part_of(field, address));
+                self.shared.client_port = number;
+            }
+            Some(Share::Target) => {
+                self.shared.target_ip = Some(part_of(field, address));
+                self.shared.target_port = number;
+            }
+            _ => {}
         }
         Ok(())
+    }
+
+    /// The shared text a text column fills, if any.
+    #[expect(
+        clippy::ptr_arg,
+        reason = "the Cow says whether a part can borrow from the line"
+    )]
+    fn share_text(&mut self, share: Option<Share>, field: &Cow<'l, str>) {
+        let Some(share) = share else {
+            return;
+        };
+        let Some(value) = present(field).map(|value| part_of(field, value)) else {
+            return;
+        };
+        match share {
+            Share::TlsCipher => self.shared.tls_cipher = Some(value),
+            Share::TlsProtocol => self.shared.tls_protocol = Some(value),
+            Share::TraceId => self.shared.trace_id = Some(value),
+            _ => {}
+        }
+    }
+
+    /// The part of `event.duration` a decimal column gives, if it gives one.
+    fn share_duration(&mut self, share: Option<Share>, value: &str, written: bool) {
+        let scale = match share {
+            Some(Share::Seconds) => 1.0,
+            Some(Share::Millis) => 1e-3,
+            _ => return,
+        };
+        if let (true, Ok(number)) = (written, value.parse::<f64>()) {
+            self.shared.duration.add_seconds(number * scale);
+        }
     }
 
     /// An IP address field; `Err` for one that is not.
@@ -156,6 +202,7 @@ impl<'a, 'l> Reader<'a, 'l> {
             Some(Share::ClientPort) => self.shared.client_port = u16::try_from(number).ok(),
             Some(Share::StatusCode) => self.shared.http_status_code = u16::try_from(number).ok(),
             Some(Share::Bytes) => self.shared.bytes = u64::try_from(number).ok(),
+            Some(Share::RequestBytes) => self.shared.request_bytes = u64::try_from(number).ok(),
             _ => {}
         }
     }

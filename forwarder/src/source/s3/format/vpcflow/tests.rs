@@ -1,6 +1,6 @@
 use serde_json::{Map, Value, json};
 
-use super::super::check;
+use super::super::{EventKind, check};
 use super::*;
 
 /// The default-format records of the examples page: accepted and rejected SSH and RDP, `NODATA`
@@ -80,9 +80,18 @@ fn the_documented_default_records_parse_into_typed_fields() {
     assert_eq!(
         ssh.shared,
         Shared {
+            kind: Some(EventKind::Connection),
             client_ip: Some("172.31.16.139".into()),
             client_port: Some(20641),
-            bytes: Some(4249),
+            target_ip: Some("172.31.16.21".into()),
+            target_port: Some(22),
+            protocol: Some(6),
+            packets: Some(20),
+            flow_bytes: Some(4249),
+            action: Some("accept".into()),
+            allowed: Some(true),
+            start_ms: Some(1_418_530_010_000),
+            end_ms: Some(1_418_530_070_000),
             ..Shared::default()
         }
     );
@@ -116,7 +125,13 @@ fn nodata_and_skipdata_records_keep_what_they_have() {
                 "log_status": status,
             })
         );
-        assert_eq!(record.shared, Shared::default());
+        let connection = Shared {
+            kind: Some(EventKind::Connection),
+            start_ms: Some(1_431_280_876_000),
+            end_ms: Some(1_431_280_934_000),
+            ..Shared::default()
+        };
+        assert_eq!(record.shared, connection);
     }
 }
 
@@ -155,7 +170,7 @@ fn custom_formats_are_read_by_their_header() {
     assert_eq!(syn_ack["bytes"], 376);
     assert_eq!(syn_ack["packets"], 7);
     assert_eq!(syn_ack["tcp_flags"], 18);
-    assert_eq!(flags[1].shared.bytes, Some(376));
+    assert_eq!(flags[1].shared.flow_bytes, Some(376));
     // Two spaces between values are one separator.
     assert_eq!(object(&flags[7])["dstport"], 43638);
     assert_eq!(object(&flags[7])["tcp_flags"], 19);
@@ -242,7 +257,7 @@ fn a_line_longer_than_the_default_format_keeps_the_rest_in_extra_fields() {
     assert_eq!(fields["srcaddr"], "10.0.1.25");
     assert_eq!(fields["log_status"], "OK");
     assert_eq!(record.time_ms, Some(1_764_410_400_000));
-    assert_eq!(record.shared.bytes, Some(4321));
+    assert_eq!(record.shared.flow_bytes, Some(4321));
     // The other 15, kept as written and in order, `-` included: the line did not fit.
     let extra = fields["extra_fields"].as_array().unwrap();
     assert_eq!(extra.len(), 15);
@@ -283,7 +298,7 @@ fn a_line_shorter_than_its_layout_is_read_as_far_as_it_goes() {
     assert_eq!(fields["end"], "2014-12-14T04:07:50.000Z");
     assert_eq!(fields["missing_fields"], json!(["action", "log_status"]));
     assert_eq!(record.time_ms, Some(1_418_530_010_000));
-    assert_eq!(record.shared.bytes, Some(4249));
+    assert_eq!(record.shared.flow_bytes, Some(4249));
     // `start` is the last value it needs.
     let record = parse(&full[..11].join(" "), Context::default()).unwrap();
     assert_eq!(
