@@ -3,7 +3,9 @@
 //! (<https://github.com/elastic/ecs>, release [`ECS_VERSION`]).
 
 use std::borrow::Cow;
+use std::net::IpAddr;
 
+use crate::enrich::Enrichment;
 use crate::json::{in_date_range, push_str, push_text, push_timestamp, push_u64};
 use crate::source::s3::format::{EventKind, Shared};
 
@@ -52,7 +54,7 @@ pub(super) fn push_event_head(out: &mut String, dataset: &str, id: &str) {
 /// start and end, then `source`, `destination`, `network` or `http`, `url`, `user_agent`, `tls`,
 /// `trace`, `rule`, `user`, `error` and `related`, from what the line gave. `plain` when the texts
 /// are known to need no escaping.
-pub(super) fn push_access(out: &mut String, shared: &Shared<'_>, plain: bool) {
+pub(super) fn push_access(out: &mut String, shared: &Shared<'_>, plain: bool, enrichment: &Enrichment) {
     push_event_members(out, shared, plain);
     let connection = shared.kind == Some(EventKind::Connection);
     let (sent, received) = (shared.request_bytes, shared.bytes);
@@ -66,13 +68,13 @@ pub(super) fn push_access(out: &mut String, shared: &Shared<'_>, plain: bool) {
         bytes: connection_bytes(sent).or(shared.flow_bytes),
         packets: shared.packets,
     };
-    push_endpoint(out, "source", source, flow, plain);
+    push_endpoint(out, "source", source, flow, (plain, enrichment));
     let destination = Endpoint::new(shared.target_ip.as_deref(), shared.target_port);
     let traffic = Traffic {
         bytes: connection_bytes(received),
         packets: None,
     };
-    push_endpoint(out, "destination", destination, traffic, plain);
+    push_endpoint(out, "destination", destination, traffic, (plain, enrichment));
     if connection {
         push_network(out, shared);
     } else {
@@ -80,7 +82,7 @@ pub(super) fn push_access(out: &mut String, shared: &Shared<'_>, plain: bool) {
     }
     push_url(out, shared, plain);
     if let Some(agent) = &shared.user_agent {
-        push_user_agent(out, agent, plain);
+        push_user_agent(out, agent, plain, enrichment);
     }
     push_tls(out, shared, plain);
     let trace = shared.trace_id.as_deref().map(trace_root);
@@ -242,9 +244,16 @@ impl<'a> Endpoint<'a> {
 
 /// `,"<name>":{"ip":…,"port":…,"bytes":…,"packets":…,"geo":{"country_iso_code":…}}` (`source`,
 /// `destination`, `client`): every address object of a document is written here, nothing when
-/// the line gave no address. The place where GeoIP enrichment appends `geo.*` and `as.*` (inside
-/// the object, for a public address).
-pub(super) fn push_endpoint(out: &mut String, name: &str, at: Endpoint<'_>, traffic: Traffic, plain: bool) {
+/// the line gave no address. A public address gets its `geo.*` and `as.*` from the GeoIP
+/// databases ([`Enrichment::push_ip`]); the log's own country (WAF's) stands where they give no
+/// `geo` (one `geo` per object).
+pub(super) fn push_endpoint(
+    out: &mut String,
+    name: &str,
+    at: Endpoint<'_>,
+    traffic: Traffic,
+    (plain, enrichment): (bool, &Enrichment),
+) {
     let Some(ip) = at.ip else {
         return;
     };
@@ -264,9 +273,13 @@ pub(super) fn push_endpoint(out: &mut String, name: &str, at: Endpoint<'_>, traf
         out.push_str(",\"packets\":");
         push_u64(out, packets);
     }
-    // GeoIP (issue 23): a public `ip`'s `geo.*` and `as.*` are appended here, one call; its
-    // `geo` must then hold the log's own country below too (one `geo` key per object).
-    if let Some(country) = at.country {
+    let enriched = out.len();
+    if enrichment.has_databases()
+        && let Ok(address) = ip.parse::<IpAddr>()
+    {
+        enrichment.push_ip(address, out);
+    }
+    if let Some(country) = at.country.filter(|_| !out[enriched..].starts_with(",\"geo\":")) {
         out.push_str(",\"geo\":{\"country_iso_code\":");
         push_text(out, country, plain);
         out.push('}');
@@ -274,12 +287,12 @@ pub(super) fn push_endpoint(out: &mut String, name: &str, at: Endpoint<'_>, traf
     out.push('}');
 }
 
-/// `,"user_agent":{"original":…}`: every user agent of a document is written here. The place
-/// where a parsed agent's `name`, `version`, `os.*` and `device.name` are appended (issue 23).
-pub(super) fn push_user_agent(out: &mut String, original: &str, plain: bool) {
+/// `,"user_agent":{"original":…}`, every user agent of a document, with the `name`, `version`,
+/// `os.*` and `device.name` of one the parser knows ([`Enrichment::push_user_agent`]).
+pub(super) fn push_user_agent(out: &mut String, original: &str, plain: bool, enrichment: &Enrichment) {
     out.push_str(",\"user_agent\":{\"original\":");
     push_text(out, original, plain);
-    // User agents (issue 23): the parsed fields are appended here, one call.
+    enrichment.push_user_agent(original, out);
     out.push('}');
 }
 

@@ -503,6 +503,8 @@ fn redact_structurally(message: &str, lines: usize, redactor: &Redactor) -> Opti
 #[cfg(test)]
 mod ecs_tests;
 #[cfg(test)]
+mod enrich_tests;
+#[cfg(test)]
 mod json_tests;
 #[cfg(test)]
 pub(crate) mod tests;

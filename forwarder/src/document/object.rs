@@ -17,6 +17,7 @@ use super::{
     Document, DocumentOptions, Documents, IdMode, MessageFilter, ObjectIndices, Origin, RecordRef, Stage,
     parse,
 };
+use crate::enrich::Enrichment;
 use crate::json::{
     self, push_key, push_str, push_str_quotes_only, push_string_fields, push_timestamp, push_u64,
 };
@@ -91,8 +92,14 @@ impl RecordShape {
             let id = ids.id(record.number);
             let (source, time, unparsed) = match &object.format.typed {
                 Some(typed) => {
-                    let (source, parsed, time) =
-                        access_source(typed, record, (&header, &id), &message, (context, &place));
+                    let (source, parsed, time) = access_source(
+                        typed,
+                        record,
+                        (&header, &id),
+                        &message,
+                        (context, &place),
+                        &self.sluice.enrichment,
+                    );
                     (source, time, !parsed)
                 }
                 None => {
@@ -227,6 +234,7 @@ fn access_source(
     (header, id): (&RecordHeader, &str),
     message: &str,
     (context, place): (Context<'_>, &dyn Fn(i64) -> Placed),
+    enrichment: &Enrichment,
 ) -> (String, bool, Placed) {
     const AWS: &str = "{\"aws\":{";
     let mut out = String::with_capacity(message.len() * 4 + header.len() + 256);
@@ -263,7 +271,7 @@ fn access_source(
     header.write_top(&mut out, None);
     ecs::push_event_head(&mut out, &header.dataset, id);
     match &shared {
-        Ok((shared, plain)) => ecs::push_access(&mut out, shared, *plain),
+        Ok((shared, plain)) => ecs::push_access(&mut out, shared, *plain, enrichment),
         Err(_) => out.push('}'),
     }
     placed.push_original(&mut out);

@@ -3,6 +3,7 @@
 //! the request id, Lambda's platform fields under `aws.lambda`, extracted fields, parsed JSON).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
@@ -12,6 +13,7 @@ use super::redact::Redactor;
 use super::shape::{EventShape, Written};
 use super::window::{ORIGINAL_TIME_FIELD, Placed};
 use super::{DocumentOptions, JsonMode, multiline};
+use crate::enrich::Enrichment;
 use crate::json::{
     push_f64, push_json_unique, push_key, push_str, push_string_fields, push_string_object, push_timestamp,
 };
@@ -72,6 +74,8 @@ pub(super) struct Sluice {
     region: String,
     json: JsonMode,
     redactor: Redactor,
+    /// GeoIP, AS numbers and user agents for the ECS objects (`GEOIP_DATABASE`, …).
+    pub(super) enrichment: Arc<Enrichment>,
 }
 
 impl Sluice {
@@ -80,6 +84,7 @@ impl Sluice {
             region: region.to_owned(),
             json: options.json.clone(),
             redactor: options.redactor.clone(),
+            enrichment: Arc::clone(&options.enrichment),
         }
     }
 
@@ -113,7 +118,7 @@ impl Sluice {
         out.push('}');
         ecs::push_event_head(&mut out, event.dataset, event.id);
         match event.ecs.filter(|_| parsed.is_some()) {
-            Some(shared) => ecs::push_access(&mut out, shared, false),
+            Some(shared) => ecs::push_access(&mut out, shared, false, &self.enrichment),
             None => out.push('}'),
         }
         event.time.push_original(&mut out);

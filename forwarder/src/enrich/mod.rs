@@ -16,7 +16,7 @@ mod user_agent;
 #[cfg(test)]
 mod mmdb_writer;
 #[cfg(test)]
-mod tests;
+pub(crate) mod tests;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
@@ -25,7 +25,7 @@ use sluice_edge::settings::SettingError;
 
 pub use self::address::is_public;
 use self::geoip::{Database, Kind};
-pub use self::user_agent::UserAgentCache;
+use self::user_agent::UserAgentCache;
 use crate::source::s3::read::ObjectReader;
 
 /// Where a database is read from: a local file (a Lambda layer's `/opt/…`), memory-mapped, or
@@ -175,11 +175,24 @@ impl Enrichment {
 
     /// Appends `,"name":…,"version":…,"os":{"name":…,"version":…},"device":{"name":…}` (leading commas,
     /// only the members known) for a user agent the parser knows; nothing for one it does not.
-    pub fn push_user_agent(&self, cache: &mut UserAgentCache, original: &str, out: &mut String) {
+    /// Each distinct string is parsed once per thread, up to [`user_agent::CACHE_ENTRIES`] kept
+    /// (the GeoIP records' cache is per thread too): a batch or object repeats a few agents.
+    pub fn push_user_agent(&self, original: &str, out: &mut String) {
         if let Some(parser) = &self.user_agents {
-            out.push_str(cache.members(parser, original));
+            AGENTS.with_borrow_mut(|cache| out.push_str(cache.members(parser, original)));
         }
     }
+}
+
+thread_local! {
+    /// The user agents this thread has parsed.
+    static AGENTS: std::cell::RefCell<UserAgentCache> = std::cell::RefCell::default();
+}
+
+/// How many user agents this thread's cache holds.
+#[cfg(test)]
+fn cached_agents() -> usize {
+    AGENTS.with_borrow(UserAgentCache::len)
 }
 
 /// Reads one database from `location` for the setting of `kind`, logging what it holds.

@@ -125,8 +125,9 @@ fn settings(geoip: Option<&PathBuf>, asn: Option<&PathBuf>) -> EnrichSettings {
     }
 }
 
-/// Both databases, memory-mapped from files.
-fn both() -> Enrichment {
+/// Both databases, memory-mapped from files: 81.2.69.0/24 is London (AS 20712) and
+/// 2a01:4f8::/32 Falkenstein (AS 24940).
+pub(crate) fn both() -> Enrichment {
     let geoip = file("both-city.mmdb", &city_database());
     let asn = file("both-asn.mmdb", &asn_database());
     Enrichment::open(&settings(Some(&geoip), Some(&asn))).expect("both databases open")
@@ -378,7 +379,7 @@ fn the_settings_name_a_path_or_one_s3_object() {
 
 fn user_agent(original: &str) -> String {
     let mut out = String::new();
-    Enrichment::default().push_user_agent(&mut UserAgentCache::default(), original, &mut out);
+    Enrichment::default().push_user_agent(original, &mut out);
     out
 }
 
@@ -419,22 +420,22 @@ fn a_user_agent_the_parser_does_not_know_gets_nothing() {
         assert_eq!(user_agent(unknown), "", "{unknown:?}");
     }
     let mut out = String::new();
-    Enrichment::none().push_user_agent(&mut UserAgentCache::default(), "curl/8.5.0", &mut out);
+    Enrichment::none().push_user_agent("curl/8.5.0", &mut out);
     assert_eq!(out, "", "Enrichment::none parses nothing");
 }
 
 #[test]
 fn the_cache_parses_each_distinct_string_once_and_stays_bounded() {
+    // Each test runs on a thread of its own, so this thread's cache starts empty.
     let enrichment = Enrichment::default();
-    let mut cache = UserAgentCache::default();
     let mut out = String::new();
     for _ in 0..3 {
-        enrichment.push_user_agent(&mut cache, "curl/8.5.0", &mut out);
+        enrichment.push_user_agent("curl/8.5.0", &mut out);
     }
     assert_eq!(out, r#","name":"curl","name":"curl","name":"curl""#);
-    assert_eq!(cache.len(), 1);
+    assert_eq!(cached_agents(), 1);
     for n in 0..3000 {
-        enrichment.push_user_agent(&mut cache, &format!("curl/8.{n}"), &mut String::new());
-        assert!(cache.len() <= user_agent::CACHE_ENTRIES);
+        enrichment.push_user_agent(&format!("curl/8.{n}"), &mut String::new());
+        assert!(cached_agents() <= user_agent::CACHE_ENTRIES);
     }
 }

@@ -23,7 +23,7 @@ const UNKNOWN: &str = "UNKNOWN";
 /// The members each distinct user agent made (empty for one the parser does not know), for one
 /// batch or object: one parse per distinct string, at most [`CACHE_ENTRIES`] kept.
 #[derive(Debug, Default)]
-pub struct UserAgentCache {
+pub(super) struct UserAgentCache {
     /// Each string seen and where its members are in `members`.
     seen: HashMap<Box<str>, usize>,
     members: Vec<Box<str>>,
