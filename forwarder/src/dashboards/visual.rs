@@ -54,7 +54,7 @@ fn join(parts: &[Query], with: &str) -> String {
 }
 
 /// One aggregation of a visualization. Metrics (`Count` … `Percentiles`) give the values; buckets
-/// (`OverTime`, `Top`, `Ranges`) the x-axis, the series or the table rows.
+/// (`OverTime`, `Top`, `Ranges`, `Grid`) the x-axis, the series, the table rows or the map's points.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Agg {
     Count,
@@ -68,6 +68,8 @@ pub enum Agg {
     Top(&'static str, usize),
     /// Buckets of a numeric field, each `[from, to)`.
     Ranges(&'static str, &'static [(i64, i64)]),
+    /// Cells of a `geo_point` field (a geohash grid), finer as the map zooms in.
+    Grid(&'static str),
 }
 
 impl Agg {
@@ -81,12 +83,16 @@ impl Agg {
             | Agg::Sum(field)
             | Agg::Percentiles(field, _)
             | Agg::Top(field, _)
-            | Agg::Ranges(field, _) => Some(*field),
+            | Agg::Ranges(field, _)
+            | Agg::Grid(field) => Some(*field),
         }
     }
 
     fn is_metric(&self) -> bool {
-        !matches!(self, Agg::OverTime | Agg::Top(..) | Agg::Ranges(..))
+        !matches!(
+            self,
+            Agg::OverTime | Agg::Top(..) | Agg::Ranges(..) | Agg::Grid(_)
+        )
     }
 
     /// The aggregation in `visState` form, with its id and schema.
@@ -117,6 +123,13 @@ impl Agg {
                     .collect();
                 ("range", json!({"field": field, "ranges": ranges}))
             }
+            // Dashboards' own defaults: the precision follows the zoom, each point sits at the
+            // centroid of its cell's documents, and only cells near the visible area are asked for.
+            Agg::Grid(field) => (
+                "geohash_grid",
+                json!({"field": field, "autoPrecision": true, "precision": 2,
+                       "useGeocentroid": true, "isFilteredByCollar": true}),
+            ),
         };
         if !label.is_empty() {
             params["customLabel"] = json!(label);
@@ -134,6 +147,8 @@ pub enum Chart {
     Bars(&'static str),
     /// A table: one row per bucket, one column per metric.
     Table,
+    /// A coordinate map (`tile_map`): a circle per grid cell, scaled by the metric.
+    Map,
 }
 
 /// What a visualization shows: its title and description, its query, and its aggregations with
@@ -153,6 +168,7 @@ pub(crate) fn visualization(spec: Spec, pattern: &str) -> SavedObject {
         Chart::Line(axis) => ("line", xy_params("line", axis, &spec.aggs), "group"),
         Chart::Bars(axis) => ("histogram", xy_params("histogram", axis, &spec.aggs), "group"),
         Chart::Table => ("table", table_params(), "bucket"),
+        Chart::Map => ("tile_map", map_params(), "segment"),
     };
     let aggs: Vec<Value> = spec
         .aggs
@@ -233,8 +249,8 @@ pub(crate) fn dashboard(
     let mut layout = Vec::new();
     let mut references = Vec::new();
     for (i, panel) in panels.iter().enumerate() {
-        // A table or a search reads better across the whole width.
-        let wide = panel.kind == "search" || panel.attributes["visState"].as_str().is_some_and(is_table);
+        // A table, a map or a search reads better across the whole width.
+        let wide = panel.kind == "search" || panel.attributes["visState"].as_str().is_some_and(is_wide);
         let index = (i + 1).to_string();
         layout.push(json!({
             "panelIndex": index,
@@ -282,8 +298,9 @@ pub(crate) fn dashboard(
     }
 }
 
-fn is_table(vis_state: &str) -> bool {
-    serde_json::from_str::<Value>(vis_state).is_ok_and(|state| state["type"] == "table")
+fn is_wide(vis_state: &str) -> bool {
+    serde_json::from_str::<Value>(vis_state)
+        .is_ok_and(|state| state["type"] == "table" || state["type"] == "tile_map")
 }
 
 /// Which part of the saved object a search source belongs to.
@@ -358,5 +375,17 @@ fn table_params() -> Value {
         "perPage": 20, "showPartialRows": false, "showMetricsAtAllLevels": false,
         "sort": {"columnIndex": null, "direction": null}, "showTotal": false,
         "totalFunc": "sum", "percentageCol": "",
+    })
+}
+
+/// `params` of a coordinate map: scaled circles on the whole world, as Dashboards' "Coordinate
+/// Map" starts. `wms` is left out so that Dashboards fills it from the cluster's own
+/// `visualization:tileMap:WMSdefaults` (a visualization's params are merged over its type's
+/// defaults), keeping the base map its administrator chose.
+fn map_params() -> Value {
+    json!({
+        "mapType": "Scaled Circle Markers", "colorSchema": "Yellow to Red", "isDesaturated": true,
+        "addTooltip": true, "heatClusterSize": 1.5, "legendPosition": "bottomright",
+        "mapZoom": 2, "mapCenter": [0, 0],
     })
 }
