@@ -154,8 +154,10 @@ fn errors() -> Query {
 
 /// The "Access logs" visualizations and dashboard on the index pattern `pattern` that spans the
 /// HTTP access logs' prefixes; they read the ECS fields every access log shares
-/// (`http.response.status_code`, `source.ip`, `url.original`, `http.response.bytes`) and each
-/// format's own timings (`aws.<format>.*`).
+/// (`http.response.status_code`, `source.ip`, `url.original`, `http.response.bytes`), each
+/// format's own timings (`aws.<format>.*`), and what enrichment adds: the client's place and
+/// network (`source.geo.*`, `source.as.*`, with GeoIP databases only) and its browser
+/// (`user_agent.*`).
 pub(super) fn access_logs(pattern: &str) -> Vec<SavedObject> {
     let id = |name: &str| format!("sluice-access-{name}");
     let mut objects: Vec<SavedObject> = access_log_panels(&id)
@@ -167,7 +169,8 @@ pub(super) fn access_logs(pattern: &str) -> Vec<SavedObject> {
         (
             "Access logs",
             "HTTP requests of ALB, Classic ELB, CloudFront and S3 server access logs: status \
-             codes, latency, top clients and URLs.",
+             codes, latency, where requests come from (with GeoIP databases), top clients, URLs \
+             and browsers.",
         ),
         &objects.iter().collect::<Vec<_>>(),
     );
@@ -177,7 +180,7 @@ pub(super) fn access_logs(pattern: &str) -> Vec<SavedObject> {
 
 /// The Access logs dashboard's panels, in its order; `id` names each.
 fn access_log_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
-    let specs: [Spec; 6] = [
+    let specs: [Spec; 10] = [
         Spec {
             id: id("status-codes"),
             title: "Access logs: status codes",
@@ -242,6 +245,44 @@ fn access_log_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
             ],
         },
         Spec {
+            id: id("origins"),
+            title: "Access logs: request origins",
+            description: "Where requests come from: the places GeoIP gives the client addresses \
+                          (none without GEOIP_DATABASE).",
+            chart: Chart::Map,
+            query: Query::All,
+            aggs: vec![
+                (Agg::Count, "Requests"),
+                (Agg::Grid("source.geo.location"), "Client location"),
+            ],
+        },
+        Spec {
+            id: id("top-countries"),
+            title: "Access logs: top countries",
+            description: "The 20 countries GeoIP places the most requests in, with the bytes sent \
+                          there (none without GEOIP_DATABASE).",
+            chart: Chart::Table,
+            query: Query::All,
+            aggs: vec![
+                (Agg::Count, "Requests"),
+                (Agg::Sum("http.response.bytes"), "Bytes sent"),
+                (Agg::Top("source.geo.country_iso_code", 20), "Country"),
+            ],
+        },
+        Spec {
+            id: id("top-networks"),
+            title: "Access logs: top networks",
+            description: "The 20 autonomous systems (networks) the most requests come from, with \
+                          the bytes sent to them (none without GEOIP_ASN_DATABASE).",
+            chart: Chart::Table,
+            query: Query::All,
+            aggs: vec![
+                (Agg::Count, "Requests"),
+                (Agg::Sum("http.response.bytes"), "Bytes sent"),
+                (Agg::Top("source.as.organization.name", 20), "Network"),
+            ],
+        },
+        Spec {
             id: id("top-clients"),
             title: "Access logs: top clients",
             description: "The 20 client addresses with the most requests, with the bytes sent to them.",
@@ -263,6 +304,19 @@ fn access_log_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
                 (Agg::Count, "Requests"),
                 (Agg::Sum("http.response.bytes"), "Bytes sent"),
                 (Agg::Top("url.original", 20), "URL"),
+            ],
+        },
+        Spec {
+            id: id("top-browsers"),
+            title: "Access logs: top browsers",
+            description: "The 10 browsers with the most requests, and their 5 commonest operating \
+                          systems, from the parsed user agent.",
+            chart: Chart::Table,
+            query: Query::All,
+            aggs: vec![
+                (Agg::Count, "Requests"),
+                (Agg::Top("user_agent.name", 10), "Browser"),
+                (Agg::Top("user_agent.os.name", 5), "Operating system"),
             ],
         },
     ];

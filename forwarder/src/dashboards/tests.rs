@@ -1,6 +1,7 @@
 //! The saved objects checked against what the forwarder really writes: documents built by the
 //! [`DocumentBuilder`] from a Lambda function's log lines and from AWS's documented access log
-//! examples (tests/fixtures/access), and the index templates the forwarder installs.
+//! examples (tests/fixtures/access, and two lines with public clients), enriched with the small
+//! GeoIP databases of the enrichment's tests, and the index templates the forwarder installs.
 
 use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
@@ -10,7 +11,8 @@ use serde_json::Value;
 use super::*;
 use crate::config::{Config, Purpose};
 use crate::document::tests::{REQ, batch};
-use crate::document::{DocumentBuilder, mapping};
+use crate::document::{DocumentBuilder, DocumentOptions, mapping};
+use crate::enrich::tests::both;
 use crate::source::Ack;
 use crate::source::s3::read::{Located, read_object};
 use crate::source::s3::{Chunk, S3Options, format};
@@ -52,7 +54,29 @@ fn lambda_samples(builder: &DocumentBuilder) -> Vec<Sample> {
     samples(builder.documents(&batch).docs)
 }
 
-/// Documents of every access log fixture, read as the S3 reader reads an object of that format.
+/// The first line of AWS's ALB access log example
+/// (<https://docs.aws.amazon.com/elasticloadbalancing/latest/application/load-balancer-access-logs.html#access-log-entry-examples>)
+/// with a client in London (81.2.69.0/24 in the test City database) and a browser's user agent.
+const ALB_LONDON: &str = "http 2018-07-02T22:23:00.186641Z app/my-loadbalancer/50dc6c495c0c9188 \
+    81.2.69.160:2817 10.0.0.1:80 0.000 0.001 0.000 200 200 34 366 \"GET http://www.example.com:80/ HTTP/1.1\" \
+    \"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36\" \
+    - - arn:aws:elasticloadbalancing:us-east-2:123456789012:targetgroup/my-targets/73e2d6bc24d8a067 \
+    \"Root=1-58337262-36d228ad5d99923122bbe354\" \"-\" \"-\" 0 2018-07-02T22:22:48.364000Z \"forward\" \"-\" \"-\" \
+    10.0.0.1:80 200 \"-\" \"-\"\n";
+
+/// The first line of tests/fixtures/access/s3access-current.log (AWS's S3 server access log
+/// example) with an IPv6 requester in Falkenstein (2a01:4f8::/32) and Firefox's user agent.
+const S3_FALKENSTEIN: &str = "79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be \
+    amzn-s3-demo-bucket1 [06/Feb/2019:00:00:38 +0000] 2a01:4f8:c17:b8f::2 \
+    79a59df900b949e55d96a1e698fbacedfd6e09d98eacf8f8d5218e7cd47ef2be 3E57427F3EXAMPLE REST.GET.VERSIONING - \
+    \"GET /amzn-s3-demo-bucket1?versioning HTTP/1.1\" 200 - 113 - 7 - \"-\" \
+    \"Mozilla/5.0 (X11; Linux x86_64; rv:125.0) Gecko/20100101 Firefox/125.0\" - \
+    s9lzHYrFp76ZVxRcpX9+5cjAnEH2ROuNkd2BHfIa6UkFVdtjf5mKR3/eTPFvsiP/XV/VLi31234= SigV4 \
+    ECDHE-RSA-AES128-GCM-SHA256 AuthHeader amzn-s3-demo-bucket1.s3.us-west-1.amazonaws.com TLSV1.2 \
+    arn:aws:s3:us-west-1:123456789012:accesspoint/example-AP Yes us-east-1\n";
+
+/// Documents of every access log fixture, and of the two lines with public clients, read as the
+/// S3 reader reads an object of that format.
 fn access_samples(builder: &DocumentBuilder) -> Vec<Sample> {
     let files: &[(&str, &str, &[u8])] = &[
         (
@@ -95,6 +119,8 @@ fn access_samples(builder: &DocumentBuilder) -> Vec<Sample> {
             "vpcflow",
             include_bytes!("../../../tests/fixtures/access/vpcflow-default.log"),
         ),
+        ("alb", "alb", ALB_LONDON.as_bytes()),
+        ("s3-access", "s3access", S3_FALKENSTEIN.as_bytes()),
     ];
     let mut out = Vec::new();
     for (name, folder, body) in files {
@@ -242,6 +268,7 @@ fn check(
             Some("avg" | "max" | "sum" | "percentiles" | "range") => &["long", "double"],
             Some("terms") => &["keyword", "long", "ip", "boolean"],
             Some("date_histogram") => &["date"],
+            Some("geohash_grid") => &["geo_point"],
             other => return Err(format!("unexpected aggregation {other:?}")),
         };
         for doc in selected.iter().filter(|doc| field(&doc.source, path).is_some()) {
@@ -261,8 +288,18 @@ fn check(
     Ok(())
 }
 
+/// A document builder with `config`'s settings and both test GeoIP databases, as the forwarder
+/// builds documents with `GEOIP_DATABASE` and `GEOIP_ASN_DATABASE` set.
+fn enriched(config: &Config) -> DocumentBuilder {
+    let options = DocumentOptions {
+        enrichment: Arc::new(both()),
+        ..config.documents.clone()
+    };
+    DocumentBuilder::new(options, "eu-west-1".into())
+}
+
 fn check_all(config: &Config) {
-    let builder = DocumentBuilder::new(config.documents.clone(), "eu-west-1".into());
+    let builder = enriched(config);
     let mut docs = lambda_samples(&builder);
     docs.extend(access_samples(&builder));
     let templates = templates(config);
@@ -277,8 +314,8 @@ fn check_all(config: &Config) {
         .collect();
     assert_eq!(
         checked.len(),
-        15,
-        "8 Lambda, 6 access visualizations and a search: {checked:?}"
+        19,
+        "8 Lambda, 10 access visualizations and a search: {checked:?}"
     );
 }
 
@@ -354,12 +391,84 @@ fn the_check_fails_on_a_field_documents_lack_or_cannot_aggregate() {
             spec(report(), Agg::Avg("aws.cloudwatch.log_group")),
             "mapped Some(\"keyword\")",
         ),
+        // A map's grid needs a `geo_point`.
+        (
+            spec(report(), Agg::Grid("aws.cloudwatch.log_group")),
+            "mapped Some(\"keyword\")",
+        ),
     ];
     for (spec, expected) in bad {
         let object = visual::visualization(spec, &pattern);
         let err = check(&object, &objects, &docs, &templates).expect_err("a bad panel");
         assert!(err.contains(expected), "{err}");
     }
+}
+
+/// Without the GeoIP databases no document has a place or a network: the map, the countries and
+/// the networks have nothing to show (as docs/dashboards.md says), while browsers still do.
+#[test]
+fn without_geoip_databases_the_map_countries_and_networks_are_empty() {
+    let config = config(&[]);
+    let builder = DocumentBuilder::new(config.documents.clone(), "eu-west-1".into());
+    let docs = access_samples(&builder);
+    let templates = templates(&config);
+    let objects = saved_objects(&config.documents);
+    let panel = |id: &str| objects.iter().find(|o| o.id == id).expect("a panel");
+    for (id, path) in [
+        ("sluice-access-origins", "source.geo.location"),
+        ("sluice-access-top-countries", "source.geo.country_iso_code"),
+        ("sluice-access-top-networks", "source.as.organization.name"),
+    ] {
+        let err = check(panel(id), &objects, &docs, &templates).expect_err("nothing to show");
+        assert!(err.ends_with(&format!("has {path}")), "{id}: {err}");
+    }
+    check(panel("sluice-access-top-browsers"), &objects, &docs, &templates)
+        .expect("user agents are parsed without databases");
+}
+
+/// The map is a Coordinate Map as Dashboards saves one: a count and a geohash grid (schema
+/// `segment`) on `source.geo.location`, across the dashboard's width.
+#[test]
+fn the_map_is_a_coordinate_map_of_the_clients_locations() {
+    let objects = saved_objects(&config(&[]).documents);
+    let map = objects
+        .iter()
+        .find(|o| o.id == "sluice-access-origins")
+        .expect("the map");
+    let state: Value = serde_json::from_str(map.attributes["visState"].as_str().unwrap()).unwrap();
+    assert_eq!(state["type"], "tile_map");
+    assert_eq!(state["params"]["mapType"], "Scaled Circle Markers");
+    assert!(
+        state["params"].get("wms").is_none(),
+        "the cluster's WMS defaults apply"
+    );
+    let aggs = state["aggs"].as_array().unwrap();
+    assert_eq!(aggs.len(), 2);
+    assert_eq!([&aggs[0]["type"], &aggs[0]["schema"]], ["count", "metric"]);
+    assert_eq!(
+        [&aggs[1]["type"], &aggs[1]["schema"]],
+        ["geohash_grid", "segment"]
+    );
+    assert_eq!(aggs[1]["params"]["field"], "source.geo.location");
+    assert_eq!(aggs[1]["params"]["autoPrecision"], true);
+    let board = objects
+        .iter()
+        .find(|o| o.id == "sluice-access-logs" && o.kind == "dashboard")
+        .expect("the access logs dashboard");
+    let name = &board
+        .references
+        .iter()
+        .find(|r| r.id == map.id)
+        .expect("the map is on it")
+        .name;
+    let panels: Value = serde_json::from_str(board.attributes["panelsJSON"].as_str().unwrap()).unwrap();
+    let panel = panels
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["panelRefName"] == name.as_str())
+        .expect("its panel");
+    assert_eq!(panel["gridData"]["w"], 48);
 }
 
 #[test]
