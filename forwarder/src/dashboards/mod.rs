@@ -70,8 +70,9 @@ pub(crate) const INDEX_REF: &str = "kibanaSavedObjectMeta.searchSourceJSON.index
 ///
 /// With `DOCUMENT_FORMAT=blueprint` log events have none of the fields the Lambda dashboard and
 /// the Errors search read, so those are left out; the index patterns and the access logs (whose
-/// documents keep Sluice's shape) remain.
-pub(crate) fn saved_objects(options: &DocumentOptions) -> Vec<SavedObject> {
+/// documents keep Sluice's shape) remain. Public so the end-to-end tests can run each panel's
+/// aggregations on indexed documents.
+pub fn saved_objects(options: &DocumentOptions) -> Vec<SavedObject> {
     let events = options.index.prefix();
     let mut objects = vec![index_pattern(&pattern_id(events), &format!("{events}-*"))];
     // `<prefix>-*` covers the default dead-letter index too; its own pattern shows it alone.

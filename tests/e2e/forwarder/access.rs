@@ -11,8 +11,8 @@ use sluice_harness::{Moto, OsMem};
 
 use super::*;
 
-const BUCKET: &str = "access-logs";
-const ELB: &str = "AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/29";
+pub(super) const BUCKET: &str = "access-logs";
+pub(super) const ELB: &str = "AWSLogs/123456789012/elasticloadbalancing/us-east-2/2026/11/29";
 
 /// (fixture, key, gzip, index pattern, data lines)
 fn objects() -> Vec<(&'static str, String, bool, &'static str, u64)> {
@@ -116,7 +116,7 @@ async fn search(osmem: &OsMem, index: &str, query: Value) -> Vec<Value> {
         .collect()
 }
 
-async fn backfill(forwarder: &Forwarder) -> ReplaySummary {
+pub(super) async fn backfill(forwarder: &Forwarder) -> ReplaySummary {
     let url = BucketUrl::parse(&format!("s3://{BUCKET}")).expect("s3 URL");
     let (mut out, mut errors) = (Vec::new(), Vec::new());
     let summary = Replay::new(forwarder, false)
@@ -327,7 +327,7 @@ async fn check_the_alb_mapping(osmem: &OsMem) {
     assert_eq!(alb["elb_status_code"]["type"], "long");
 }
 
-fn gzip_bytes(bytes: &[u8]) -> Vec<u8> {
+pub(super) fn gzip_bytes(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
     encoder.write_all(bytes).expect("gzip");
     encoder.finish().expect("gzip")

@@ -13,7 +13,7 @@ use super::*;
 
 const BUCKET: &str = "geoip-data";
 
-fn city_database() -> Vec<u8> {
+pub(super) fn city_database() -> Vec<u8> {
     let names = |name| Mmdb::Map(vec![("en", Mmdb::Str(name))]);
     let london = Mmdb::Map(vec![
         ("city", Mmdb::Map(vec![("names", names("London"))])),
@@ -38,7 +38,7 @@ fn city_database() -> Vec<u8> {
         .build()
 }
 
-fn asn_database() -> Vec<u8> {
+pub(super) fn asn_database() -> Vec<u8> {
     let asn = Mmdb::Map(vec![
         ("autonomous_system_number", Mmdb::U32(20712)),
         (
