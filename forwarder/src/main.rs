@@ -20,19 +20,24 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// libmimalloc-sys 0.1.49; the same index in v2).
 const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
 
-/// mimalloc keeps freed memory for a while before giving it back (10 ms, more for arenas).
-/// Documents are built on the threads that read objects and freed on the one that delivers them,
-/// so while an object streams through, that delay held 20 to 40 MB more than the heap needs
-/// (docs/benchmarks.md): give it back at once, unless `MIMALLOC_PURGE_DELAY` says otherwise.
-fn release_freed_memory_at_once() {
+/// How long mimalloc keeps a freed page before giving it back, in milliseconds: 3, unless
+/// `MIMALLOC_PURGE_DELAY` says otherwise. mimalloc's own 10 ms (more for arenas) held 20 to 40 MB
+/// more than the heap needs while an object streams through, since documents are built on the
+/// threads that read objects and freed on the one that delivers them; 0 gave every page back at
+/// once, and the next batch faulted it in again, which cost the 200-batch dry run a fifth of its
+/// time (docs/benchmarks.md has the figures for both).
+const PURGE_DELAY_MS: std::ffi::c_long = 3;
+
+fn release_freed_memory_soon() {
     if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
-        // SAFETY: sets one integer option; mimalloc reads options with atomic loads.
-        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) }
+        // SAFETY: sets one integer option, first thing in `main`, before any other thread
+        // exists (`mi_option_set` is not thread safe); mimalloc reads options with atomic loads.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, PURGE_DELAY_MS) }
     }
 }
 
 fn main() -> ExitCode {
-    release_freed_memory_at_once();
+    release_freed_memory_soon();
     if !sluice_edge::in_lambda() {
         return cli::run(Cli::parse());
     }
