@@ -46,6 +46,27 @@ fn a_public_client_gets_its_place_and_network_and_a_private_target_none() {
     assert!(doc["destination"].get("as").is_none(), "{doc}");
 }
 
+/// Addresses no database may place: documentation (IPv4 and IPv6, which ALB writes
+/// `address:port` without brackets), private, shared, loopback;
+/// the databases hold 192.0.2.0/24, 10.0.0.0/8 and 2001:db8::/32 on purpose, so a lookup would show.
+#[test]
+fn documentation_and_private_clients_get_no_place() {
+    for client in [
+        "192.0.2.10:2817",
+        "10.1.2.3:2817",
+        "100.64.0.1:2817",
+        "127.0.0.1:2817",
+        "2001:db8::1:2817",
+    ] {
+        let line = ALB.replacen("81.2.69.160:2817", client, 1);
+        let doc = document(crate::enrich::tests::both(), Format::Alb, &line);
+        let ip = client.rsplit_once(':').expect("address:port").0;
+        assert_eq!(doc["source"]["ip"], ip, "{client}: {doc}");
+        assert!(doc["source"].get("geo").is_none(), "{client}: {doc}");
+        assert!(doc["source"].get("as").is_none(), "{client}: {doc}");
+    }
+}
+
 #[test]
 fn a_known_user_agent_gets_its_name_version_and_os() {
     let doc = document(Enrichment::default(), Format::Alb, ALB);
