@@ -21,6 +21,7 @@ use serde_json::Value;
 use crate::config::{Config, SettingError};
 use crate::enrich::Enrichment;
 use crate::opensearch::auth::{AuthError, SdkConfig, Signer};
+use crate::opensearch::deliver::Delivered;
 use crate::pipeline::{OpenSearch, Outcome, Output, OutputError, Pipeline, Retry};
 use crate::source::lambda::{Input, InputError};
 use crate::source::s3::read::ObjectReader;
@@ -172,11 +173,12 @@ impl Forwarder {
             .pipeline
             .run(decoded, &mut self.opensearch()?, deadline)
             .await?;
-        log_summary(&outcome.summary);
+        let delivered = &outcome.delivered;
+        log_summary(&delivered.summary);
         if let Some(function) = &self.metrics {
             println!(
                 "{}",
-                crate::metrics::emf(&outcome.summary, &outcome.latencies_ms, function)
+                crate::metrics::emf(&delivered.summary, &delivered.latencies_ms, function)
             );
         }
         answer(outcome)
@@ -186,23 +188,24 @@ impl Forwarder {
 /// The Lambda answer for an outcome: `batchItemFailures` naming the failed items, or the summary;
 /// an error when the invocation itself must be retried.
 fn answer(outcome: Outcome) -> Result<Handled, HandlerError> {
-    let response = match outcome.retry() {
+    let retry = outcome.retry();
+    let Delivered {
+        summary, last_error, ..
+    } = outcome.delivered;
+    let response = match retry {
         Retry::Invocation => {
             return Err(HandlerError::Undelivered {
-                summary: Box::new(outcome.summary),
-                reason: outcome.last_error.unwrap_or_else(|| "unknown".to_string()),
+                summary: Box::new(summary),
+                reason: last_error.unwrap_or_else(|| "unknown".to_string()),
             });
         }
         Retry::Items(items) => batch_item_failures(items),
         Retry::Nothing if outcome.reply == crate::source::Reply::BatchItemFailures => {
             batch_item_failures(Vec::new())
         }
-        Retry::Nothing => serde_json::to_value(outcome.summary).unwrap_or(Value::Null),
+        Retry::Nothing => serde_json::to_value(summary).unwrap_or(Value::Null),
     };
-    Ok(Handled {
-        summary: outcome.summary,
-        response,
-    })
+    Ok(Handled { summary, response })
 }
 
 /// `{"batchItemFailures":[{"itemIdentifier":…},…]}`.
@@ -363,7 +366,10 @@ mod tests {
                 Instant::now() + Duration::from_secs(5),
             ))
             .unwrap();
-        assert_eq!((outcome.summary.events, outcome.retry()), (2, Retry::Nothing));
+        assert_eq!(
+            (outcome.delivered.summary.events, outcome.retry()),
+            (2, Retry::Nothing)
+        );
         let lines: Vec<Value> = String::from_utf8(out)
             .unwrap()
             .lines()
@@ -392,15 +398,17 @@ mod tests {
         Outcome {
             reply,
             unread: Vec::new(),
-            summary: Summary {
-                events: 3,
-                indexed: 3 - failed.len() as u64,
-                failed: failed.len() as u64,
-                ..Summary::default()
+            delivered: Delivered {
+                summary: Summary {
+                    events: 3,
+                    indexed: 3 - failed.len() as u64,
+                    failed: failed.len() as u64,
+                    ..Summary::default()
+                },
+                failed: failed.iter().cloned().collect(),
+                last_error: Some("HTTP 503: unavailable".into()),
+                latencies_ms: Vec::new(),
             },
-            failed: failed.iter().cloned().collect(),
-            last_error: Some("HTTP 503: unavailable".into()),
-            latencies_ms: Vec::new(),
         }
     }
 

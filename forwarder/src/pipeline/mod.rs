@@ -14,7 +14,6 @@
 mod objects;
 pub mod output;
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -45,16 +44,11 @@ pub(crate) struct Prepared {
 pub struct Outcome {
     /// How the event is answered: from this outcome, by the Lambda edge.
     pub reply: Reply,
-    /// Every count of the event.
-    pub summary: Summary,
-    /// The acknowledgements with at least one document not delivered, or an object not read.
-    pub failed: BTreeSet<Ack>,
-    /// The reason of the last failure.
-    pub last_error: Option<String>,
+    /// Every count of the event, the acknowledgements with at least one document not delivered
+    /// or an object not read, the reason of the last failure and the `_bulk` latencies.
+    pub delivered: Delivered,
     /// The objects that could not be read to the end, with why.
     pub unread: Vec<ObjectError>,
-    /// The time each `_bulk` request took, for the EMF latency metric.
-    pub latencies_ms: Vec<f64>,
 }
 
 /// What the function must ask Lambda to retry after a run.
@@ -72,34 +66,25 @@ impl Outcome {
     fn new(reply: Reply, summary: Summary) -> Outcome {
         Outcome {
             reply,
-            summary,
-            failed: BTreeSet::new(),
-            last_error: None,
+            delivered: Delivered {
+                summary,
+                ..Delivered::default()
+            },
             unread: Vec::new(),
-            latencies_ms: Vec::new(),
         }
-    }
-
-    /// Adds what a delivery achieved.
-    fn add(&mut self, delivered: Delivered) {
-        self.summary.add(&delivered.summary);
-        self.failed.extend(delivered.failed);
-        if delivered.last_error.is_some() {
-            self.last_error = delivered.last_error;
-        }
-        self.latencies_ms.extend(delivered.latencies_ms);
     }
 
     /// What to retry: the failed items of a batch event, or the whole invocation when any of its
     /// own documents failed or it answers with a summary.
     pub fn retry(&self) -> Retry {
-        if self.failed.is_empty() {
+        let failed = &self.delivered.failed;
+        if failed.is_empty() {
             return Retry::Nothing;
         }
-        if self.failed.contains(&Ack::Invocation) || self.reply == Reply::Summary {
+        if failed.contains(&Ack::Invocation) || self.reply == Reply::Summary {
             return Retry::Invocation;
         }
-        let items = self.failed.iter().filter_map(|ack| match ack {
+        let items = failed.iter().filter_map(|ack| match ack {
             Ack::Item(id) => Some(Arc::clone(id)),
             Ack::Invocation => None,
         });
@@ -157,9 +142,10 @@ impl Pipeline {
         let tag_lookups_failed = self.tag(&mut decoded, deadline).await;
         let prepared = self.prepare(decoded);
         let mut outcome = Outcome::new(prepared.reply, prepared.summary);
-        outcome.summary.tag_lookups_failed += tag_lookups_failed;
+        outcome.delivered.summary.tag_lookups_failed += tag_lookups_failed;
         if !prepared.docs.is_empty() {
-            outcome.add(output.send(&*self.builder, prepared.docs, deadline).await?);
+            let delivered = output.send(&*self.builder, prepared.docs, deadline).await?;
+            outcome.delivered.merge(delivered);
         }
         if !prepared.objects.is_empty() {
             self.send_objects(prepared.objects, output, deadline, &mut outcome)

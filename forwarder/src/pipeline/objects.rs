@@ -51,6 +51,9 @@ impl Pipeline {
         deadline: Instant,
         outcome: &mut Outcome,
     ) -> Result<(), OutputError> {
+        let Outcome {
+            delivered, unread, ..
+        } = outcome;
         let flush_bytes = output.flush_bytes();
         let stop_at = output.stop_reading(deadline);
         let mut unfinished: BTreeSet<ObjectKey> = objects.iter().map(key).collect();
@@ -68,45 +71,45 @@ impl Pipeline {
                 Ok(Some(event)) => event,
                 Ok(None) => break,
                 Err(_elapsed) => {
-                    outcome.last_error = Some("the deadline came before every object was read".into());
+                    delivered.last_error = Some("the deadline came before every object was read".into());
                     break;
                 }
             };
             match event {
                 ObjectEvent::Docs { docs, summary } => {
-                    outcome.summary.add(&summary);
+                    delivered.summary.add(&summary);
                     pending_bytes += docs.iter().map(|doc| doc.source.len()).sum::<usize>();
                     pending.extend(docs);
                     if pending_bytes >= flush_bytes {
                         let docs = std::mem::take(&mut pending);
                         pending_bytes = 0;
-                        outcome.add(output.send(&*self.builder, docs, deadline).await?);
+                        delivered.merge(output.send(&*self.builder, docs, deadline).await?);
                     }
                 }
                 ObjectEvent::Read { task, read } => {
                     unfinished.remove(&key(&task));
-                    count_read(&mut outcome.summary, &task, &read);
+                    count_read(&mut delivered.summary, &task, &read);
                 }
                 ObjectEvent::Failed { task, error } => {
-                    outcome.summary.objects += 1;
-                    outcome.summary.objects_failed += 1;
+                    delivered.summary.objects += 1;
+                    delivered.summary.objects_failed += 1;
                     unfinished.remove(&key(&task));
                     tracing::warn!(error = %error, "object not read: its notification is reported failed");
-                    outcome.failed.insert(task.ack);
-                    outcome.last_error = Some(error.to_string());
-                    outcome.unread.push(error);
+                    delivered.failed.insert(task.ack);
+                    delivered.last_error = Some(error.to_string());
+                    unread.push(error);
                 }
             }
         }
         drop(events);
         if !pending.is_empty() {
-            outcome.add(output.send(&*self.builder, pending, deadline).await?);
+            delivered.merge(output.send(&*self.builder, pending, deadline).await?);
         }
         for (ack, bucket, key) in unfinished {
             tracing::warn!(object = %format!("s3://{bucket}/{key}"), "object not read before the deadline");
-            outcome.summary.objects += 1;
-            outcome.summary.objects_failed += 1;
-            outcome.failed.insert(ack);
+            delivered.summary.objects += 1;
+            delivered.summary.objects_failed += 1;
+            delivered.failed.insert(ack);
         }
         Ok(())
     }

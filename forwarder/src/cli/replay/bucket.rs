@@ -5,7 +5,6 @@ use std::io::{IsTerminal, Write};
 use std::sync::Arc;
 
 use super::{Replay, ReplayError, ReplaySummary};
-use crate::pipeline::OutputError;
 use crate::source::s3::ObjectTask;
 use crate::source::{Ack, Decoded, Reply};
 
@@ -101,7 +100,6 @@ impl Replay<'_> {
         if progress && count > 0 {
             let _ = writeln!(errors);
         }
-        out.flush()
-            .map_err(|err| ReplayError::Write(OutputError::Write(err)))
+        super::flush(out)
     }
 }

@@ -164,8 +164,7 @@ impl<'a> Replay<'a> {
                 }
             }
         }
-        out.flush()
-            .map_err(|err| ReplayError::Write(OutputError::Write(err)))
+        flush(out)
     }
 
     /// One event of a replay, named `what` (its source and line).
@@ -224,10 +223,16 @@ impl<'a> Replay<'a> {
     }
 }
 
+/// Flushes what a replay wrote on `out` (the `--dry-run` NDJSON).
+fn flush(out: &mut dyn Write) -> Result<(), ReplayError> {
+    out.flush()
+        .map_err(|err| ReplayError::Write(OutputError::Write(err)))
+}
+
 /// Adds one event's outcome to `total`, with a line on `errors` for each object not read and
 /// what the function would have had retried.
 fn count(outcome: Outcome, what: &str, total: &mut ReplaySummary, errors: &mut dyn Write) {
-    total.summary.add(&outcome.summary);
+    total.summary.add(&outcome.delivered.summary);
     for error in &outcome.unread {
         let _ = writeln!(errors, "sluice-forwarder: {error}");
     }
@@ -240,11 +245,11 @@ fn count(outcome: Outcome, what: &str, total: &mut ReplaySummary, errors: &mut d
             }
         }
         Retry::Invocation => {
-            let reason = outcome.last_error.as_deref().unwrap_or("unknown");
+            let reason = outcome.delivered.last_error.as_deref().unwrap_or("unknown");
             let _ = writeln!(
                 errors,
                 "sluice-forwarder: {what}: {} events not delivered: {reason}",
-                outcome.summary.failed
+                outcome.delivered.summary.failed
             );
         }
     }
