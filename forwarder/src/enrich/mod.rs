@@ -14,6 +14,7 @@ mod geoip;
 mod user_agent;
 
 #[cfg(test)]
+#[path = "../../benches/forwarder/mmdb_writer.rs"]
 mod mmdb_writer;
 #[cfg(test)]
 pub(crate) mod tests;
