@@ -44,7 +44,7 @@ pub(super) const CITY: Layout = Layout {
     v6_networks: 500_000,
 };
 
-/// About 0.44 million IPv4 networks from /12 to /24 and 0.09 million IPv6 ones.
+/// About 0.46 million IPv4 networks from /12 to /24 and 0.09 million IPv6 ones.
 pub(super) const ASN: Layout = Layout {
     seed: 0xa5_5eed,
     v4: &[(12, 150), (16, 300), (20, 450), (24, 1000)],
