@@ -22,7 +22,8 @@
 //!   rounds as the floor and the direct path; and `sluice-forwarder replay s3://…` of a 1 GiB
 //!   object (`SLUICE_BENCH_OBJECT_MB`) from an in-bench S3 on loopback, for its peak RSS;
 //! - access logs ([`alb`]): a generated ALB log against its own floor. `SLUICE_BENCH_ONLY=access-logs`
-//!   runs this section alone; `SLUICE_BENCH_ONLY=direct` runs only the 200 batches (floors, the
+//!   runs this section alone, `SLUICE_BENCH_ONLY=enrichment` only its enrichment part (GeoIP,
+//!   ASN and user agents on against off, on databases of GeoLite2's size); `SLUICE_BENCH_ONLY=direct` runs only the 200 batches (floors, the
 //!   pipeline, the child processes and their ratios);
 //! - the cost of tags and multiline (issue 13), in more rounds and by CPU time
 //!   ([`tags_and_multiline`]). `SLUICE_BENCH_ONLY=tags` runs this section alone.
@@ -30,6 +31,7 @@
 mod alb;
 mod bulk_server;
 mod child;
+mod mmdb_writer;
 mod s3;
 
 use std::borrow::Cow;
@@ -93,7 +95,7 @@ fn main() {
     }
     // `cargo bench` passes `--bench`; a filter argument is accepted and ignored.
     let only = std::env::var("SLUICE_BENCH_ONLY").unwrap_or_default();
-    if only == "access-logs" {
+    if only == "access-logs" || only == "enrichment" {
         alb::access_logs();
         return;
     }

@@ -1,8 +1,8 @@
 //! GeoIP databases in S3: the forwarder downloads each once, at cold start, with its S3 client
 //! (moto here); an object that cannot be read stops the start with an error naming the setting.
-//! The databases are written by the forwarder's own test writer.
+//! The databases are written by the forwarder's own writer (shared with its tests and benchmark).
 
-#[path = "../../../forwarder/src/enrich/mmdb_writer.rs"]
+#[path = "../../../forwarder/benches/forwarder/mmdb_writer.rs"]
 mod mmdb_writer;
 
 use mmdb_writer::{Value as Mmdb, Writer};

@@ -2,7 +2,9 @@
 //! every run has the same log.
 
 use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use super::databases::{Network, client_networks};
 use super::{AlbLog, START_MS};
 
 /// Generates the log a line at a time into two gzip encoders (flate2's default level): the whole
@@ -36,10 +38,10 @@ pub(super) fn generate(target: usize) -> AlbLog {
 }
 
 /// SplitMix64 (<https://prng.di.unimi.it/splitmix64.c>): seeded, so every run has the same log.
-struct Rng(u64);
+pub(super) struct Rng(pub(super) u64);
 
 impl Rng {
-    fn next(&mut self) -> u64 {
+    pub(super) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -47,12 +49,12 @@ impl Rng {
         z ^ (z >> 31)
     }
 
-    fn below(&mut self, n: u64) -> u64 {
+    pub(super) fn below(&mut self, n: u64) -> u64 {
         self.next() % n
     }
 
     /// One of `items`, each as often as its weight: one draw below the weights' sum.
-    fn pick_weighted<T: Copy>(&mut self, items: &[(u64, T)]) -> T {
+    pub(super) fn pick_weighted<T: Copy>(&mut self, items: &[(u64, T)]) -> T {
         let mut roll = self.below(items.iter().map(|(weight, _)| weight).sum());
         for &(weight, item) in items {
             if roll < weight {
@@ -74,18 +76,43 @@ impl Rng {
     }
 }
 
-const USER_AGENTS: &[&str] = &[
-    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
-    "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
-    "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
-    "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
-    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.81 Mobile Safari/537.36",
-    "curl/8.5.0",
-    "python-requests/2.32.3",
-    "Go-http-client/1.1",
-    "ELB-HealthChecker/2.0",
-    "okhttp/4.12.0",
-    "-",
+/// User agents with their weights: a handful of browsers, crawlers, tools and health checks,
+/// repeated, as real traffic is.
+const USER_AGENTS: &[(u64, &str)] = &[
+    (
+        30,
+        "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+    ),
+    (
+        12,
+        "Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Safari/605.1.15",
+    ),
+    (
+        15,
+        "Mozilla/5.0 (iPhone; CPU iPhone OS 18_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/18.1 Mobile/15E148 Safari/604.1",
+    ),
+    (
+        4,
+        "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+    ),
+    (
+        10,
+        "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.6778.81 Mobile Safari/537.36",
+    ),
+    (
+        4,
+        "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)",
+    ),
+    (
+        2,
+        "Mozilla/5.0 (compatible; bingbot/2.0; +http://www.bing.com/bingbot.htm)",
+    ),
+    (4, "curl/8.5.0"),
+    (3, "python-requests/2.32.3"),
+    (3, "Go-http-client/1.1"),
+    (6, "ELB-HealthChecker/2.0"),
+    (4, "okhttp/4.12.0"),
+    (3, "-"),
 ];
 const DOMAINS: &[&str] = &[
     "www.example.com",
@@ -143,24 +170,7 @@ impl Lines {
                 format!("10.0.{}.{}:{port}", 1 + i % 3, 10 + rng.below(240))
             })
             .collect();
-        let clients = (0..4000)
-            .map(|i| match i % 7 {
-                // One client in seven on IPv6, logged as `address:port` without brackets.
-                0 => format!(
-                    "2001:db8:{:x}:{:x}::{:x}",
-                    rng.below(0xffff),
-                    rng.below(0xffff),
-                    rng.below(0xfff)
-                ),
-                _ => format!(
-                    "{}.{}.{}.{}",
-                    [198, 203, 192, 52, 34, 81, 93, 172][rng.below(8) as usize],
-                    rng.below(256),
-                    rng.below(256),
-                    1 + rng.below(254)
-                ),
-            })
-            .collect();
+        let clients = clients(&mut rng);
         Lines {
             rng,
             time_us: START_MS * 1000,
@@ -194,7 +204,10 @@ impl Lines {
         };
         let (request_s, target_s, response_s) = processing_times(rng, answer.dispatched);
         let created_us = self.time_us - 1000 * rng.below(1500) as i64;
-        let client = &self.clients[rng.below(self.clients.len() as u64) as usize];
+        // Half the requests come from a twentieth of the clients.
+        let pool = self.clients.len() as u64;
+        let among = if rng.below(2) == 0 { pool / 20 } else { pool };
+        let client = &self.clients[rng.below(among) as usize];
         let domain = rng.pick(DOMAINS);
         let method = rng.pick_weighted(&[(14, "GET"), (3, "POST"), (1, "PUT"), (1, "DELETE"), (1, "HEAD")]);
         let url = url(rng, domain, tls);
@@ -234,12 +247,51 @@ impl Lines {
             target_status = status(answer.target_status),
             received = 80 + rng.below(1500),
             sent = 150 + rng.below(40_000),
-            agent = rng.pick(USER_AGENTS),
+            agent = rng.pick_weighted(USER_AGENTS),
             epoch = self.time_us / 1_000_000,
             trace = rng.hex(24),
             created = iso_time(created_us),
             conn = rng.hex(32),
         );
+    }
+}
+
+/// Distinct public clients, one in seven on IPv6.
+const CLIENTS: usize = 30_000;
+
+/// The log's clients, in random order: [`CLIENTS`] public addresses, each in a network of the
+/// benchmark's City database (so drawn from the same networks as the databases hold), and one
+/// in thirty more inside the VPC (private, never looked up).
+fn clients(rng: &mut Rng) -> Vec<String> {
+    let mut clients: Vec<String> = client_networks(CLIENTS, rng)
+        .iter()
+        .map(|network| address_in(network, rng).to_string())
+        .collect();
+    for _ in 0..CLIENTS / 30 {
+        clients.push(format!(
+            "10.{}.{}.{}",
+            rng.below(256),
+            rng.below(256),
+            1 + rng.below(254)
+        ));
+    }
+    for at in (1..clients.len()).rev() {
+        clients.swap(at, rng.below(at as u64 + 1) as usize);
+    }
+    clients
+}
+
+/// An address of `network`, its host bits drawn by `rng`.
+fn address_in(network: &Network, rng: &mut Rng) -> IpAddr {
+    match network.address {
+        IpAddr::V4(v4) => {
+            let host = rng.below(1 << (32 - network.length)) as u32;
+            IpAddr::V4(Ipv4Addr::from(u32::from(v4) | host))
+        }
+        IpAddr::V6(v6) => {
+            let host = ((u128::from(rng.next()) << 64) | u128::from(rng.next())) >> network.length;
+            IpAddr::V6(Ipv6Addr::from(u128::from(v6) | host))
+        }
     }
 }
 

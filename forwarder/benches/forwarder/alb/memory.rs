@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use super::databases::Databases;
 use super::{AlbLog, BUCKET, KEY, SMALL_KEY};
 use crate::child::{field_kb, measure};
 use crate::s3::{Object, S3Server};
@@ -22,7 +23,7 @@ pub(super) fn peak_memory(log: &AlbLog) {
         (SMALL_KEY, &log.small_gzip, log.small_lines),
         (KEY, &log.gzip, log.lines),
     ] {
-        let run = replay_dry_run(&s3, key, lines);
+        let run = replay_dry_run(&s3, key, lines, None);
         let secs = run.elapsed.as_secs_f64();
         println!(
             "    {:.1} MB gzip, {lines} lines: {secs:.2} s, {:.0} docs/s; peak RSS {:.1} MB \
@@ -41,6 +42,36 @@ pub(super) fn peak_memory(log: &AlbLog) {
     );
 }
 
+/// `replay --dry-run s3://bench/KEY` of the whole log with and without the databases
+/// (`GEOIP_DATABASE`, `GEOIP_ASN_DATABASE`: the files, memory-mapped by the child), in turns,
+/// [`ENRICHED_RUNS`] times each: the fastest time and the highest peak RSS of each.
+pub(super) fn enrichment_memory(log: &AlbLog, files: &Databases) {
+    let s3 = S3Server::start(vec![Object::whole(KEY, log.gzip.clone())]);
+    let mut runs = [(Duration::MAX, 0), (Duration::MAX, 0)];
+    for _ in 0..ENRICHED_RUNS {
+        for (databases, best) in [None, Some(files)].into_iter().zip(&mut runs) {
+            let run = replay_dry_run(&s3, KEY, log.lines, databases);
+            *best = (best.0.min(run.elapsed), best.1.max(run.peak_kb));
+        }
+    }
+    println!(
+        "  replay --dry-run s3://{BUCKET}/KEY > /dev/null, a child, {ENRICHED_RUNS} runs each in turn (fastest, highest peak):"
+    );
+    for ((time, peak_kb), label) in runs.into_iter().zip([
+        "without the databases",
+        "with GEOIP_DATABASE and GEOIP_ASN_DATABASE",
+    ]) {
+        println!(
+            "    {label:<45} {:.2} s, {:.0} docs/s; peak RSS {:.1} MB",
+            time.as_secs_f64(),
+            log.lines as f64 / time.as_secs_f64(),
+            peak_kb as f64 / 1024.0
+        );
+    }
+}
+
+const ENRICHED_RUNS: usize = 3;
+
 /// A child that has exited, measured.
 struct Run {
     elapsed: Duration,
@@ -52,7 +83,7 @@ struct Run {
 
 /// One dry run as a child, stdout discarded, measured by [`measure`]: its own peak RSS, not
 /// `wait4`'s (see [`crate::child`]).
-fn replay_dry_run(s3: &S3Server, key: &str, lines: usize) -> Run {
+fn replay_dry_run(s3: &S3Server, key: &str, lines: usize, databases: Option<&Databases>) -> Run {
     let log = target_dir().join("bench").join("replay-alb.stderr");
     let stderr = File::create(&log).expect("create the child's stderr file");
     let mut command = Command::new(PathBuf::from(env!("CARGO_BIN_EXE_sluice-forwarder")));
@@ -66,6 +97,14 @@ fn replay_dry_run(s3: &S3Server, key: &str, lines: usize) -> Run {
         .env_remove("AWS_PROFILE")
         .env_remove("AWS_SESSION_TOKEN")
         .env("LOG_LEVEL", "warn");
+    match databases {
+        Some(files) => command
+            .env("GEOIP_DATABASE", &files.city)
+            .env("GEOIP_ASN_DATABASE", &files.asn),
+        None => command
+            .env_remove("GEOIP_DATABASE")
+            .env_remove("GEOIP_ASN_DATABASE"),
+    };
     let measured = measure(&mut command, Stdio::from(stderr));
     let stderr = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(

@@ -9,6 +9,8 @@
 //!   loopback, for the object and one an eighth of its size: peak RSS, which should not grow
 //!   with the object.
 
+mod databases;
+mod enrichment;
 mod generate;
 mod memory;
 mod passes;
@@ -64,6 +66,10 @@ pub fn access_logs() {
         log.lines,
         log.gzip.len() as f64 / 1e6
     );
+    if std::env::var("SLUICE_BENCH_ONLY").is_ok_and(|only| only == "enrichment") {
+        enrichment::enrichment(&log);
+        return;
+    }
     if let Ok(pass) = std::env::var("SLUICE_BENCH_ALB_PASS") {
         one_pass(&pass, &log);
         return;
@@ -99,6 +105,7 @@ pub fn access_logs() {
     let best = rounds(&log, &stages, &unredacted);
     report(&log, &best, &stages);
     peak_memory(&log);
+    enrichment::enrichment(&log);
 }
 
 /// The fastest of [`ROUNDS`] of each pass.

@@ -213,6 +213,15 @@ pub(super) fn read_object(
     pass
 }
 
+/// `parse_object` over the log with its ALB key, each chunk handed to `each`.
+pub(super) fn read_object_chunks(gzip: &[u8], mut each: impl FnMut(Chunk)) {
+    read(gzip, located(), Ack::Invocation, &S3Options::default(), |chunk| {
+        each(chunk);
+        Ok::<(), Stopped>(())
+    })
+    .expect("the log parses");
+}
+
 /// The dry run's path: documents of every chunk, and their `_bulk` NDJSON into a reused buffer
 /// when `ndjson`.
 pub(super) fn documents_pass(gzip: &[u8], options: DocumentOptions, ndjson: bool) -> Pass {
