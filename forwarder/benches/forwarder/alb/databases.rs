@@ -13,7 +13,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use super::generate::Rng;
+use super::rng::Rng;
 use crate::mmdb_writer::{Value, Writer};
 use crate::target_dir;
 

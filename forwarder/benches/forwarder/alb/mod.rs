@@ -14,6 +14,7 @@ mod enrichment;
 mod generate;
 mod memory;
 mod passes;
+mod rng;
 
 use std::time::{Duration, Instant};
 
