@@ -229,11 +229,9 @@ pub fn parse(line: &str, context: Context<'_>) -> Result<AccessRecord<'static>, 
                 }
             }
             if let Some(missing) = names.get(values.len()..).filter(|names| !names.is_empty()) {
-                write_list(
-                    &mut line_out.out,
-                    "missing_fields",
-                    missing.iter().map(|n| snake_case(n)),
-                );
+                line_out
+                    .out
+                    .string_list("missing_fields", missing.iter().map(|n| snake_case(n)));
             }
         }
         None => {
@@ -244,7 +242,7 @@ pub fn parse(line: &str, context: Context<'_>) -> Result<AccessRecord<'static>, 
     }
     let layout = context.header.map_or(DOCUMENTED, <[String]>::len);
     if let Some(extra) = extra_values(&values, layout) {
-        write_list(&mut line_out.out, "extra_fields", extra.iter().copied());
+        line_out.out.string_list("extra_fields", extra.iter().copied());
     }
     line_out.finish(need_time)
 }
@@ -359,21 +357,6 @@ fn reach(names: &[String]) -> usize {
 fn extra_values<'v>(values: &'v [&'v str], layout: usize) -> Option<&'v [&'v str]> {
     let written = values.iter().rposition(|value| !value.is_empty())? + 1;
     values.get(layout..written).filter(|extra| !extra.is_empty())
-}
-
-/// A list of strings under `key`: `extra_fields`, the values after the layout's, or
-/// `missing_fields`, the names, in snake_case, of the `#Fields:` line's last fields, which the
-/// line has no value for.
-fn write_list<S: AsRef<str>>(out: &mut FieldWriter, key: &str, items: impl Iterator<Item = S>) {
-    let mut json = String::from("[");
-    for item in items {
-        if json.len() > 1 {
-            json.push(',');
-        }
-        push_str(&mut json, item.as_ref());
-    }
-    json.push(']');
-    out.raw_json(key, &json);
 }
 
 /// `x-forwarded-for`: one address, or the list of a request that went through several proxies

@@ -118,6 +118,20 @@ impl FieldWriter {
         self.out.push_str(json);
     }
 
+    /// A list of strings: the `extra_fields` a line holds after those its layout names, or the
+    /// `missing_fields` it has no value for (CloudFront's, flow logs').
+    pub(super) fn string_list<S: AsRef<str>>(&mut self, key: &str, items: impl Iterator<Item = S>) {
+        self.key(key);
+        self.out.push('[');
+        for (n, item) in items.enumerate() {
+            if n > 0 {
+                self.out.push(',');
+            }
+            json::push_str(&mut self.out, item.as_ref());
+        }
+        self.out.push(']');
+    }
+
     /// A boolean field.
     pub fn bool(&mut self, key: &str, value: bool) {
         self.key(key);

@@ -32,7 +32,7 @@ use super::{
     AccessRecord, Context, EventKind, FieldType, FieldWriter, FormatSpec, HeaderLine, KeyLayout, Lines,
     Reading, RecordError, Shared, Typed,
 };
-use crate::json::{push_str, push_timestamp};
+use crate::json::push_timestamp;
 use std::borrow::Cow;
 
 /// VPC flow logs' row of the format table: files under
@@ -210,30 +210,16 @@ pub fn parse(line: &str, context: Context<'_>) -> Result<AccessRecord<'static>, 
         None => record.by_default_format(&values)?,
     }
     let layout = context.header.map_or(DEFAULT_FORMAT, <[String]>::len);
+    // As written and in order, `-` included: a line whose extra values are all `-` still did not
+    // fit its layout.
     if let Some(extra) = values.get(layout..).filter(|extra| !extra.is_empty()) {
-        write_list(&mut record.out, "extra_fields", extra.iter().copied());
+        record.out.string_list("extra_fields", extra.iter().copied());
     }
     Ok(AccessRecord {
         time_ms: record.time_ms,
         fields: record.out.finish(),
         shared: record.shared,
     })
-}
-
-/// A list of strings under `key`: `extra_fields`, the values after those the layout names, as
-/// written and in order, `-` included (a line may have every one `-`, yet it still did not fit
-/// its layout); or `missing_fields`, the names of the layout's last fields, which the line has no
-/// value for.
-fn write_list<S: AsRef<str>>(out: &mut FieldWriter, key: &str, items: impl Iterator<Item = S>) {
-    let mut json = String::from("[");
-    for item in items {
-        if json.len() > 1 {
-            json.push(',');
-        }
-        push_str(&mut json, item.as_ref());
-    }
-    json.push(']');
-    out.raw_json(key, &json);
 }
 
 /// A record being written.
@@ -268,7 +254,7 @@ impl Record {
         }
         if let Some(missing) = names.get(values.len()..).filter(|names| !names.is_empty()) {
             let keys = missing.iter().map(|name| name.replace('-', "_"));
-            write_list(&mut self.out, "missing_fields", keys);
+            self.out.string_list("missing_fields", keys);
         }
         Ok(())
     }
@@ -290,7 +276,7 @@ impl Record {
         let missing = FIELDS.get(values.len()..DEFAULT_FORMAT);
         if let Some(missing) = missing.filter(|fields| !fields.is_empty()) {
             let keys = missing.iter().map(|(key, _)| *key);
-            write_list(&mut self.out, "missing_fields", keys);
+            self.out.string_list("missing_fields", keys);
         }
         Ok(())
     }
