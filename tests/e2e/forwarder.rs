@@ -135,6 +135,15 @@ pub async fn forwarder(endpoint: &str, extra: &[(&str, &str)]) -> Forwarder {
     Forwarder::new(config).await.expect("forwarder")
 }
 
+/// A forwarder of exactly `settings` (a later pair wins over an earlier one of the same name),
+/// whose AWS calls (S3, tags) go to `sdk` (moto).
+pub async fn forwarder_of(settings: &[(&str, &str)], sdk: &SdkConfig) -> Forwarder {
+    let settings: HashMap<&str, &str> = settings.iter().copied().collect();
+    let config = Config::from_lookup(|name| settings.get(name).map(|v| v.to_string()), Purpose::Deliver)
+        .expect("valid settings");
+    Forwarder::with_sdk(config, sdk).await.expect("forwarder")
+}
+
 /// The AWS SDK settings of the tests: static credentials, `REGION`, and `endpoint` (moto) if given.
 pub fn sdk_config(endpoint: Option<&str>) -> SdkConfig {
     let mut builder = SdkConfig::builder()

@@ -268,22 +268,12 @@ struct Run {
 /// `sluice-forwarder replay s3://bench/KEY` as a child, with dummy credentials and both
 /// endpoints on loopback.
 fn replay_object(s3: &S3Server, bulk: &BulkServer, key: &str) -> Run {
-    let binary = PathBuf::from(env!("CARGO_BIN_EXE_sluice-forwarder"));
     let log: PathBuf = target_dir().join("bench").join("replay-s3.stderr");
     let stderr = File::create(&log).expect("create the child's stderr file");
-    let mut command = Command::new(binary);
+    let mut command = s3.replay_command(&[&format!("s3://{BUCKET}/{key}")]);
     command
-        .args(["replay", &format!("s3://{BUCKET}/{key}")])
-        .env("AWS_ENDPOINT_URL", format!("http://{}", s3.address))
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "bench")
-        .env("AWS_SECRET_ACCESS_KEY", "bench")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
         .env("OPENSEARCH_ENDPOINT", format!("http://{}", bulk.address))
-        .env("OPENSEARCH_AUTH", "none")
-        .env("LOG_LEVEL", "warn");
+        .env("OPENSEARCH_AUTH", "none");
     let measured = measure(&mut command, Stdio::from(stderr));
     let stderr = std::fs::read_to_string(&log).unwrap_or_default();
     assert!(measured.success, "replay s3://{BUCKET}/{key} failed: {stderr}");
@@ -308,6 +298,24 @@ pub(crate) struct S3Server {
 }
 
 impl S3Server {
+    /// `sluice-forwarder replay ARGS` with this server as its S3 (static credentials, no
+    /// profile, no instance metadata) and warnings only on stderr.
+    pub(crate) fn replay_command(&self, args: &[&str]) -> Command {
+        let mut command = Command::new(PathBuf::from(env!("CARGO_BIN_EXE_sluice-forwarder")));
+        command
+            .arg("replay")
+            .args(args)
+            .env("AWS_ENDPOINT_URL", format!("http://{}", self.address))
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ACCESS_KEY_ID", "bench")
+            .env("AWS_SECRET_ACCESS_KEY", "bench")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env("LOG_LEVEL", "warn");
+        command
+    }
+
     pub(crate) fn start(objects: Vec<Object>) -> S3Server {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let server = S3Server {

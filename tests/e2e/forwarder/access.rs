@@ -216,21 +216,15 @@ async fn put_the_samples(moto: &Moto) -> BTreeMap<&'static str, u64> {
 }
 
 async fn access_forwarder(moto: &Moto, osmem: &OsMem) -> Forwarder {
-    let settings: HashMap<&str, &str> = [
+    let settings = [
         ("OPENSEARCH_ENDPOINT", osmem.url()),
         ("OPENSEARCH_AUTH", "none"),
         ("AWS_REGION", REGION),
         ("RETRY_BASE_MS", "5"),
         // S3 server access logs have no layout of their own: a rule says which keys they are.
         ("S3_FORMATS", "s3-access-logs/*=s3-access"),
-    ]
-    .into_iter()
-    .collect();
-    let config = Config::from_lookup(|name| settings.get(name).map(|v| v.to_string()), Purpose::Deliver)
-        .expect("valid settings");
-    Forwarder::with_sdk(config, &moto.sdk_config())
-        .await
-        .expect("forwarder")
+    ];
+    forwarder_of(&settings, &moto.sdk_config()).await
 }
 
 /// The HTTP/2 entry of the ALB sample: its typed fields and the shared ones.

@@ -38,20 +38,14 @@ async fn enriching_forwarder(moto: &Moto, osmem: &OsMem) -> Forwarder {
             .await
             .expect("put a database");
     }
-    let settings: HashMap<&str, &str> = [
+    let settings = [
         ("OPENSEARCH_ENDPOINT", osmem.url()),
         ("OPENSEARCH_AUTH", "none"),
         ("AWS_REGION", REGION),
         ("GEOIP_DATABASE", "s3://geoip-data/City.mmdb"),
         ("GEOIP_ASN_DATABASE", "s3://geoip-data/ASN.mmdb"),
-    ]
-    .into_iter()
-    .collect();
-    let config = Config::from_lookup(|name| settings.get(name).map(|v| v.to_string()), Purpose::Deliver)
-        .expect("valid settings");
-    Forwarder::with_sdk(config, &moto.sdk_config())
-        .await
-        .expect("forwarder")
+    ];
+    forwarder_of(&settings, &moto.sdk_config()).await
 }
 
 /// One aggregation of a `visState` as the search Dashboards sends for it; `None` for a count,

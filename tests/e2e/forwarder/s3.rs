@@ -37,19 +37,15 @@ impl World {
     }
 
     async fn forwarder(&self) -> Forwarder {
-        let settings: HashMap<&str, &str> = [
+        let settings = [
             ("OPENSEARCH_ENDPOINT", self.osmem.url()),
             ("OPENSEARCH_AUTH", "none"),
             ("AWS_REGION", REGION),
             ("RETRY_BASE_MS", "5"),
             ("DEADLINE_MARGIN_MS", "100"),
             ("S3_KEY_REGEX", KEY_REGEX),
-        ]
-        .into_iter()
-        .collect();
-        let config = Config::from_lookup(|name| settings.get(name).map(|v| v.to_string()), Purpose::Deliver)
-            .expect("valid settings");
-        Forwarder::with_sdk(config, &self.sdk).await.expect("forwarder")
+        ];
+        forwarder_of(&settings, &self.sdk).await
     }
 
     /// A bucket whose new objects are announced on a queue (set up by `s3-notify`); the queue's

@@ -12,19 +12,15 @@ const OWNER: &str = "123456789012";
 
 /// A forwarder into `osmem` whose AWS calls go to `sdk` (moto), with `extra` settings.
 async fn forwarder_with(osmem: &OsMem, sdk: &SdkConfig, extra: &[(&str, &str)]) -> Forwarder {
-    let mut settings: HashMap<&str, &str> = [
+    let mut settings = vec![
         ("OPENSEARCH_ENDPOINT", osmem.url()),
         ("OPENSEARCH_AUTH", "none"),
         ("AWS_REGION", REGION),
         ("RETRY_BASE_MS", "5"),
         ("DEADLINE_MARGIN_MS", "100"),
-    ]
-    .into_iter()
-    .collect();
+    ];
     settings.extend(extra.iter().copied());
-    let config = Config::from_lookup(|name| settings.get(name).map(|v| v.to_string()), Purpose::Deliver)
-        .expect("valid settings");
-    Forwarder::with_sdk(config, sdk).await.expect("forwarder")
+    forwarder_of(&settings, sdk).await
 }
 
 async fn create_log_group(moto: &Moto, name: &str, tags: &[(&str, &str)]) {

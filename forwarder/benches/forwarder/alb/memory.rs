@@ -1,8 +1,7 @@
 //! The dry run as a child process, from an in-bench S3: its peak RSS, flat in the object's size.
 
 use std::fs::File;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 use super::databases::Databases;
@@ -86,17 +85,7 @@ struct Run {
 fn replay_dry_run(s3: &S3Server, key: &str, lines: usize, databases: Option<&Databases>) -> Run {
     let log = target_dir().join("bench").join("replay-alb.stderr");
     let stderr = File::create(&log).expect("create the child's stderr file");
-    let mut command = Command::new(PathBuf::from(env!("CARGO_BIN_EXE_sluice-forwarder")));
-    command
-        .args(["replay", "--dry-run", &format!("s3://{BUCKET}/{key}")])
-        .env("AWS_ENDPOINT_URL", format!("http://{}", s3.address))
-        .env("AWS_REGION", "us-east-1")
-        .env("AWS_ACCESS_KEY_ID", "bench")
-        .env("AWS_SECRET_ACCESS_KEY", "bench")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env_remove("AWS_PROFILE")
-        .env_remove("AWS_SESSION_TOKEN")
-        .env("LOG_LEVEL", "warn");
+    let mut command = s3.replay_command(&["--dry-run", &format!("s3://{BUCKET}/{key}")]);
     match databases {
         Some(files) => command
             .env("GEOIP_DATABASE", &files.city)
