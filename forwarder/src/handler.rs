@@ -24,6 +24,7 @@ use crate::opensearch::auth::{AuthError, SdkConfig, Signer};
 use crate::opensearch::deliver::Delivered;
 use crate::pipeline::{OpenSearch, Outcome, Output, OutputError, Pipeline, Retry};
 use crate::source::lambda::{Input, InputError};
+use crate::source::s3::continuation::Requeue;
 use crate::source::s3::read::ObjectReader;
 use crate::source::tags::TagCache;
 use crate::summary::Summary;
@@ -81,6 +82,8 @@ pub struct Forwarder {
     config: Config,
     pipeline: Pipeline,
     opensearch: Option<OpenSearch>,
+    /// Where objects not read to the end before the deadline are handed on.
+    requeue: Requeue,
     /// The function name, when EMF metrics lines are printed to stdout (inside Lambda).
     metrics: Option<String>,
 }
@@ -100,7 +103,13 @@ impl Forwarder {
         let tags = config
             .tags
             .map(|settings| TagCache::from_env(settings, &config.region));
-        Ok(Forwarder::with_parts(config, signer, reader, tags))
+        Ok(Forwarder::with_parts(
+            config,
+            signer,
+            reader,
+            tags,
+            Requeue::from_env(),
+        ))
     }
 
     /// Like [`Forwarder::new`] with a given AWS SDK configuration (tests point it at moto).
@@ -114,7 +123,13 @@ impl Forwarder {
         let tags = config
             .tags
             .map(|settings| TagCache::new(sdk, settings, &config.region));
-        Ok(Forwarder::with_parts(config, signer, reader, tags))
+        Ok(Forwarder::with_parts(
+            config,
+            signer,
+            reader,
+            tags,
+            Requeue::new(sdk),
+        ))
     }
 
     fn with_parts(
@@ -122,6 +137,7 @@ impl Forwarder {
         signer: Option<Signer>,
         reader: ObjectReader,
         tags: Option<TagCache>,
+        requeue: Requeue,
     ) -> Forwarder {
         let mut pipeline = Pipeline::new(&config).with_objects(reader);
         if let Some(tags) = tags {
@@ -139,6 +155,7 @@ impl Forwarder {
         Forwarder {
             pipeline,
             opensearch,
+            requeue,
             config,
             metrics: None,
         }
@@ -169,10 +186,11 @@ impl Forwarder {
             .and_then(Input::decode)
             .map_err(|err| err.at("the event"))?
             .at("the event");
-        let outcome = self
+        let mut outcome = self
             .pipeline
             .run(decoded, &mut self.opensearch()?, deadline)
             .await?;
+        self.continue_unfinished(&mut outcome).await;
         let delivered = &outcome.delivered;
         log_summary(&delivered.summary);
         if let Some(function) = &self.metrics {
@@ -182,6 +200,50 @@ impl Forwarder {
             );
         }
         answer(outcome)
+    }
+}
+
+impl Forwarder {
+    /// Hands each object the run left unfinished on to a later invocation: a continuation sent
+    /// to the queue its notification came from, after which its notification is acknowledged.
+    /// An object whose acknowledgement failed anyway (a document not delivered), or that cannot
+    /// be continued ([`crate::source::s3::Unfinished::continuation`]), or whose continuation could not be sent,
+    /// fails its notification, which is retried from where it started.
+    async fn continue_unfinished(&self, outcome: &mut Outcome) {
+        let mut index = 0;
+        while index < outcome.unfinished.len() {
+            let object = &outcome.unfinished[index];
+            let url = object.task.url();
+            if outcome.delivered.failed.contains(&object.task.ack) {
+                index += 1;
+                continue;
+            }
+            let sent = match object.continuation(self.config.max_continuations) {
+                Ok((continuation, queue)) => self
+                    .requeue
+                    .send(&continuation, queue)
+                    .await
+                    .map(|()| continuation)
+                    .map_err(|err| err.to_string()),
+                Err(why) => Err(format!("{url} cannot be continued: {why}")),
+            };
+            match sent {
+                Ok(continuation) => {
+                    tracing::info!(
+                        object = %url,
+                        after = continuation.after,
+                        chain = continuation.chain,
+                        "object continued in a later invocation"
+                    );
+                    outcome.continued(index);
+                }
+                Err(why) => {
+                    tracing::warn!(object = %url, why, "object not continued: its notification is reported failed");
+                    outcome.delivered.last_error = Some(why);
+                    index += 1;
+                }
+            }
+        }
     }
 }
 
@@ -255,7 +317,7 @@ mod tests {
         let config =
             Config::from_lookup(|name| map.get(name).map(|v| v.to_string()), Purpose::DryRun).unwrap();
         let reader = ObjectReader::from_env(config.s3.clone());
-        Forwarder::with_parts(config, None, reader, None)
+        Forwarder::with_parts(config, None, reader, None, Requeue::from_env())
     }
 
     /// The documents `input` makes, as the run builds them.
@@ -398,6 +460,7 @@ mod tests {
         Outcome {
             reply,
             unread: Vec::new(),
+            unfinished: Vec::new(),
             delivered: Delivered {
                 summary: Summary {
                     events: 3,

@@ -48,6 +48,13 @@ fn write(mut emf: Emf, dimensions: &[(&str, &str)], counts: &Summary, bulk_laten
     if counts.objects_skipped > 0 {
         emf.count("ObjectsSkipped", counts.objects_skipped);
     }
+    // Only where an object outlasted an invocation, or its continuation found it replaced.
+    if counts.objects_continued > 0 {
+        emf.count("ObjectsContinued", counts.objects_continued);
+    }
+    if counts.continuations_refused > 0 {
+        emf.count("ContinuationsRefused", counts.continuations_refused);
+    }
     // Likewise only when a document's time lay outside INDEX_TIME_WINDOW_DAYS.
     if counts.out_of_window > 0 {
         emf.count("OutOfWindow", counts.out_of_window);

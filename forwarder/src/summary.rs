@@ -35,6 +35,14 @@ pub struct Summary {
     /// Objects that could not be read to the end: their notification is reported failed.
     #[serde(skip_serializing_if = "is_zero")]
     pub objects_failed: u64,
+    /// Objects not read to the end before the deadline whose rest was handed on to a later
+    /// invocation (a continuation sent to their queue): part of `objects`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub objects_continued: u64,
+    /// Continuations refused because their object was replaced since (its ETag changed): part
+    /// of `objects`, acknowledged.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub continuations_refused: u64,
     /// Objects not read because their format holds no logs (CloudTrail digest files): part of
     /// `objects`, acknowledged, no event counted.
     #[serde(skip_serializing_if = "is_zero")]
@@ -68,6 +76,8 @@ impl Summary {
         self.objects += other.objects;
         self.objects_failed += other.objects_failed;
         self.objects_skipped += other.objects_skipped;
+        self.objects_continued += other.objects_continued;
+        self.continuations_refused += other.continuations_refused;
         self.tag_lookups_failed += other.tag_lookups_failed;
     }
 }
@@ -95,6 +105,8 @@ mod tests {
             objects: 2,
             objects_failed: 1,
             objects_skipped: 1,
+            objects_continued: 1,
+            continuations_refused: 3,
             tag_lookups_failed: 1,
         };
         let mut total = one;
@@ -104,6 +116,7 @@ mod tests {
             (total.objects, total.objects_failed, total.objects_skipped),
             (4, 2, 2)
         );
+        assert_eq!((total.objects_continued, total.continuations_refused), (2, 6));
         assert_eq!(total.tag_lookups_failed, 2);
         assert_eq!(total.out_of_window, 4);
         assert_eq!(total.indexed, 14);

@@ -40,6 +40,8 @@ pub struct Config {
     pub log_level: String,
     /// How objects read from S3 are parsed.
     pub s3: S3Options,
+    /// How many continuations one object may have (`MAX_CONTINUATIONS`).
+    pub max_continuations: u32,
     /// Log-group tags as document fields: `None` when `LOG_GROUP_TAGS` is off, or with
     /// `DOCUMENT_FORMAT=blueprint`, whose documents keep the AWS blueprint's shape.
     pub tags: Option<TagSettings>,
@@ -106,6 +108,7 @@ impl Config {
             retry: retry(raw)?,
             log_level: log_level(&raw.log_level, "info")?,
             s3: documents::s3_options(raw)?,
+            max_continuations: number(&raw.max_continuations, "MAX_CONTINUATIONS", 1000, 0..=1_000_000)?,
             tags: documents::tag_settings(raw, documents_format)?,
             enrich: documents::enrich_settings(raw)?,
         })

@@ -180,6 +180,14 @@ pub struct RawConfig {
     pub s3_index_prefixes: Option<String>,
     #[arg(
         long,
+        env = "MAX_CONTINUATIONS",
+        help = "S3 objects: how many times one object not read to the end before an invocation's \
+                deadline is handed on to the next through its SQS queue (default 1000; 0: never, \
+                the notification fails and is retried whole)"
+    )]
+    pub max_continuations: Option<String>,
+    #[arg(
+        long,
         env = "LOG_GROUP_TAGS",
         help = "true | false (default; the stack sets true): the log group's tags as document \
                 fields under `aws.tags`, read with logs:ListTagsForResource"

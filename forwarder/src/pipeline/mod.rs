@@ -20,8 +20,8 @@ use std::time::Instant;
 use crate::config::Config;
 use crate::document::{Document, DocumentBuilder};
 use crate::opensearch::deliver::Delivered;
-use crate::source::s3::ObjectTask;
 use crate::source::s3::read::{ObjectError, ObjectReader};
+use crate::source::s3::{ObjectTask, Unfinished};
 use crate::source::tags::TagCache;
 use crate::source::{Ack, Decoded, Reply};
 use crate::summary::Summary;
@@ -49,6 +49,10 @@ pub struct Outcome {
     pub delivered: Delivered,
     /// The objects that could not be read to the end, with why.
     pub unread: Vec<ObjectError>,
+    /// The objects whose reading stopped at the deadline, each at a record boundary: their
+    /// acknowledgements fail (and they count in `objects_failed`) unless the caller continues
+    /// them ([`Outcome::continued`]).
+    pub unfinished: Vec<Unfinished>,
 }
 
 /// What the function must ask Lambda to retry after a run.
@@ -71,24 +75,41 @@ impl Outcome {
                 ..Delivered::default()
             },
             unread: Vec::new(),
+            unfinished: Vec::new(),
         }
+    }
+
+    /// Marks the unfinished object at `index` as continued by a later invocation: its
+    /// acknowledgement no longer fails for it, and it counts in `objects_continued`.
+    pub fn continued(&mut self, index: usize) -> Unfinished {
+        let summary = &mut self.delivered.summary;
+        summary.objects_failed -= 1;
+        summary.objects_continued += 1;
+        self.unfinished.remove(index)
+    }
+
+    /// The acknowledgements that failed: those with a document not delivered or an object not
+    /// read, and those of unfinished objects.
+    fn failed(&self) -> impl Iterator<Item = &Ack> {
+        let unfinished = self.unfinished.iter().map(|object| &object.task.ack);
+        self.delivered.failed.iter().chain(unfinished)
     }
 
     /// What to retry: the failed items of a batch event, or the whole invocation when any of its
     /// own documents failed or it answers with a summary.
     pub fn retry(&self) -> Retry {
-        let failed = &self.delivered.failed;
-        if failed.is_empty() {
+        if self.failed().next().is_none() {
             return Retry::Nothing;
         }
-        if failed.contains(&Ack::Invocation) || self.reply == Reply::Summary {
+        if self.failed().any(|ack| ack == &Ack::Invocation) || self.reply == Reply::Summary {
             return Retry::Invocation;
         }
-        let items = failed.iter().filter_map(|ack| match ack {
+        let items = self.failed().filter_map(|ack| match ack {
             Ack::Item(id) => Some(Arc::clone(id)),
             Ack::Invocation => None,
         });
-        Retry::Items(items.collect())
+        let items: std::collections::BTreeSet<Arc<str>> = items.collect();
+        Retry::Items(items.into_iter().collect())
     }
 }
 

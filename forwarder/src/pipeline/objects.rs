@@ -1,18 +1,16 @@
 //! The objects of a run: read [`OBJECT_CONCURRENCY`] at a time, each on a blocking thread that
 //! builds its documents a chunk at a time, and sent to the run's output as they come.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
 use super::{Outcome, OutputError, Pipeline};
 use crate::document::{Document, DocumentBuilder};
 use crate::pipeline::Output;
-use crate::source::Ack;
-use crate::source::s3::read::{ObjectError, ObjectRead, Stopped};
-use crate::source::s3::{Chunk, ObjectTask};
+use crate::source::s3::read::{ObjectError, ObjectRead, ObjectReader, Stopped};
+use crate::source::s3::{Chunk, ObjectTask, Unfinished};
 use crate::summary::Summary;
 
 /// Objects read at once.
@@ -22,28 +20,41 @@ pub const OBJECT_CONCURRENCY: usize = 4;
 /// while these are delivered.
 const CHUNKS_AHEAD: usize = 2;
 
-/// What reading objects yields, as it comes.
+/// What reading objects yields, as it comes; `object` is the object's place in the run's list.
 #[derive(Debug)]
 enum ObjectEvent {
-    /// The documents of a chunk of an object, with its `batches`, `events` and `skipped`.
-    Docs { docs: Vec<Document>, summary: Summary },
+    /// An object's download started: its ETag.
+    Opened { object: usize, etag: String },
+    /// The documents of a chunk of an object, with its `batches`, `events` and `skipped`, and the
+    /// number of the chunk's last record.
+    Docs {
+        object: usize,
+        through: u64,
+        docs: Vec<Document>,
+        summary: Summary,
+    },
     /// An object read to the end.
-    Read { task: ObjectTask, read: ObjectRead },
+    Read { object: usize, read: ObjectRead },
     /// An object that could not be read (to the end).
-    Failed { task: ObjectTask, error: ObjectError },
+    Failed { object: usize, error: ObjectError },
 }
 
-/// An object by what it acknowledges and where it is.
-type ObjectKey = (Ack, String, String);
-
-fn key(task: &ObjectTask) -> ObjectKey {
-    (task.ack.clone(), task.bucket.clone(), task.key.clone())
+/// What is known of an object being read.
+#[derive(Debug)]
+struct Progress {
+    task: ObjectTask,
+    etag: Option<String>,
+    /// The last record whose documents were received (where the task starts, before any).
+    through: u64,
+    done: bool,
 }
 
 impl Pipeline {
     /// Reads `objects` and sends their documents to `output` as they come, gathered up to the
     /// output's flush size. An object that could not be read to the end fails its
-    /// acknowledgement, and so does one not read before the deadline (less the output's margin).
+    /// acknowledgement. One not read to the end when reading stops before the deadline (see
+    /// [`Output::stop_reading`]) is left [`Unfinished`] at the last record whose documents were
+    /// sent: the caller continues it, or fails its acknowledgement.
     pub(super) async fn send_objects(
         &self,
         objects: Vec<ObjectTask>,
@@ -52,15 +63,26 @@ impl Pipeline {
         outcome: &mut Outcome,
     ) -> Result<(), OutputError> {
         let Outcome {
-            delivered, unread, ..
+            delivered,
+            unread,
+            unfinished,
+            ..
         } = outcome;
         let flush_bytes = output.flush_bytes();
-        let stop_at = output.stop_reading(deadline);
-        let mut unfinished: BTreeSet<ObjectKey> = objects.iter().map(key).collect();
+        let mut longest_send = Duration::ZERO;
+        let mut progress: Vec<Progress> = (objects.iter().cloned())
+            .map(|task| Progress {
+                through: task.resume.as_ref().map_or(0, |resume| resume.after),
+                task,
+                etag: None,
+                done: false,
+            })
+            .collect();
         let mut events = self.read_objects(objects);
         let mut pending = Vec::new();
         let mut pending_bytes = 0;
         loop {
+            let stop_at = output.stop_reading(deadline, longest_send);
             let next = async {
                 match stop_at {
                     Some(stop_at) => tokio::time::timeout_at(stop_at.into(), events.recv()).await,
@@ -70,46 +92,69 @@ impl Pipeline {
             let event = match next.await {
                 Ok(Some(event)) => event,
                 Ok(None) => break,
-                Err(_elapsed) => {
-                    delivered.last_error = Some("the deadline came before every object was read".into());
-                    break;
-                }
+                Err(_elapsed) => break,
             };
             match event {
-                ObjectEvent::Docs { docs, summary } => {
+                ObjectEvent::Opened { object, etag } => progress[object].etag = Some(etag),
+                ObjectEvent::Docs {
+                    object,
+                    through,
+                    docs,
+                    summary,
+                } => {
+                    progress[object].through = through;
                     delivered.summary.add(&summary);
                     pending_bytes += docs.iter().map(|doc| doc.source.len()).sum::<usize>();
                     pending.extend(docs);
                     if pending_bytes >= flush_bytes {
                         let docs = std::mem::take(&mut pending);
                         pending_bytes = 0;
+                        let started = Instant::now();
                         delivered.merge(output.send(&*self.builder, docs, deadline).await?);
+                        longest_send = longest_send.max(started.elapsed());
                     }
                 }
-                ObjectEvent::Read { task, read } => {
-                    unfinished.remove(&key(&task));
-                    count_read(&mut delivered.summary, &task, &read);
+                ObjectEvent::Read { object, read } => {
+                    progress[object].done = true;
+                    count_read(&mut delivered.summary, &progress[object].task, &read);
                 }
-                ObjectEvent::Failed { task, error } => {
+                ObjectEvent::Failed { object, error } => {
+                    progress[object].done = true;
+                    let task = &progress[object].task;
                     delivered.summary.objects += 1;
+                    if let ObjectError::Replaced { .. } = error {
+                        // The new object has a notification of its own: this one is done.
+                        delivered.summary.continuations_refused += 1;
+                        tracing::warn!(error = %error, "continuation refused: the object was replaced");
+                        continue;
+                    }
                     delivered.summary.objects_failed += 1;
-                    unfinished.remove(&key(&task));
                     tracing::warn!(error = %error, "object not read: its notification is reported failed");
-                    delivered.failed.insert(task.ack);
+                    delivered.failed.insert(task.ack.clone());
                     delivered.last_error = Some(error.to_string());
                     unread.push(error);
                 }
             }
         }
+        // Stops the readers: the records after the last chunk received are left for later.
         drop(events);
         if !pending.is_empty() {
             delivered.merge(output.send(&*self.builder, pending, deadline).await?);
         }
-        for (ack, bucket, key) in unfinished {
-            tracing::warn!(object = %format!("s3://{bucket}/{key}"), "object not read before the deadline");
+        for object in progress.into_iter().filter(|object| !object.done) {
+            tracing::info!(
+                object = %object.task.url(),
+                after = object.through,
+                "object not read to the end before the deadline"
+            );
             delivered.summary.objects += 1;
             delivered.summary.objects_failed += 1;
-            delivered.failed.insert(ack);
+            delivered.last_error = Some("the deadline came before every object was read".into());
+            unfinished.push(Unfinished {
+                task: object.task,
+                etag: object.etag,
+                after: object.through,
+            });
         }
         Ok(())
     }
@@ -122,7 +167,7 @@ impl Pipeline {
         let builder = Arc::clone(&self.builder);
         tokio::spawn(async move {
             let mut reading = tokio::task::JoinSet::new();
-            for task in objects {
+            for (object, task) in objects.into_iter().enumerate() {
                 while reading.len() >= OBJECT_CONCURRENCY {
                     reading.join_next().await;
                 }
@@ -134,21 +179,12 @@ impl Pipeline {
                                 url: task.url(),
                                 reason: "this forwarder has no S3 client".into(),
                             },
-                            task,
+                            object,
                         },
-                        Some(reader) => {
-                            let chunks = sender.clone();
-                            let emit = move |chunk: Chunk| {
-                                let (docs, summary) = documents(&builder, chunk);
-                                chunks
-                                    .blocking_send(ObjectEvent::Docs { docs, summary })
-                                    .map_err(|_| Stopped)
-                            };
-                            match reader.read(&task, emit).await {
-                                Ok(read) => ObjectEvent::Read { task, read },
-                                Err(error) => ObjectEvent::Failed { task, error },
-                            }
-                        }
+                        Some(reader) => match read_one(&reader, task, object, builder, &sender).await {
+                            Ok(read) => ObjectEvent::Read { object, read },
+                            Err(error) => ObjectEvent::Failed { object, error },
+                        },
                     };
                     let _receiver_gone = sender.send(event).await;
                 });
@@ -157,6 +193,43 @@ impl Pipeline {
         });
         receiver
     }
+}
+
+/// Reads one object, sending its ETag once its download starts, then its documents a chunk at a
+/// time, each with the number of its last record.
+async fn read_one(
+    reader: &ObjectReader,
+    task: ObjectTask,
+    object: usize,
+    builder: Arc<DocumentBuilder>,
+    sender: &mpsc::Sender<ObjectEvent>,
+) -> Result<ObjectRead, ObjectError> {
+    let opened = reader.open(&task).await?;
+    let etag = opened.etag().to_string();
+    let stopped = || ObjectError::Stopped { url: task.url() };
+    sender
+        .send(ObjectEvent::Opened { object, etag })
+        .await
+        .map_err(|_| stopped())?;
+    let chunks = sender.clone();
+    let mut through = task.resume.as_ref().map_or(0, |resume| resume.after);
+    let emit = move |chunk: Chunk| {
+        through = match &chunk {
+            Chunk::Records(records) => records.records.last().map_or(through, |record| record.number),
+            // One CloudWatch Logs payload of a Firehose file each.
+            Chunk::Logs(_) | Chunk::Control(_) => through + 1,
+        };
+        let (docs, summary) = documents(&builder, chunk);
+        chunks
+            .blocking_send(ObjectEvent::Docs {
+                object,
+                through,
+                docs,
+                summary,
+            })
+            .map_err(|_| Stopped)
+    };
+    opened.read(emit).await
 }
 
 /// Counts an object read to the end, or skipped for its format (a CloudTrail digest file): a

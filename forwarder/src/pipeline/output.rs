@@ -69,15 +69,21 @@ impl Output<'_> {
         }
     }
 
-    /// When reading objects stops: early enough before `deadline` that what was read is still
-    /// delivered; never for the dry run, which previews every object however long it takes.
-    pub(crate) fn stop_reading(&self, deadline: Instant) -> Option<Instant> {
+    /// When reading objects stops, given that the longest delivery of the run so far took
+    /// `longest_send`: early enough that what was read is still delivered before retries stop
+    /// (`DEADLINE_MARGIN_MS` before `deadline`), allowing the longer of that margin and that
+    /// delivery, and that a continuation is sent after it; never for the dry run, which previews
+    /// every object however long it takes.
+    pub(crate) fn stop_reading(&self, deadline: Instant, longest_send: Duration) -> Option<Instant> {
         match self {
-            Output::OpenSearch(opensearch) => Some(
-                deadline
-                    .checked_sub(opensearch.delivery.retry.deadline_margin)
-                    .unwrap_or_else(Instant::now),
-            ),
+            Output::OpenSearch(opensearch) => {
+                let margin = opensearch.delivery.retry.deadline_margin;
+                Some(
+                    deadline
+                        .checked_sub(margin + margin.max(longest_send))
+                        .unwrap_or_else(Instant::now),
+                )
+            }
             Output::Ndjson(_) => None,
         }
     }

@@ -241,7 +241,7 @@ impl Input {
                 let notice =
                     notification::notice(&value).map_err(|source| EventError::Notification { source })?;
                 Ok(Decoded {
-                    objects: tasks(notice, &Ack::Invocation),
+                    objects: tasks(notice, &Ack::Invocation, None),
                     ..Decoded::new(Reply::Summary)
                 })
             }
@@ -279,7 +279,10 @@ fn decode_sqs(messages: Vec<SqsMessage>) -> Decoded {
             .map_err(|err| format!("the body is not JSON: {err}"))
             .and_then(|body| notification::notice(&body).map_err(|err| err.to_string()));
         match notice {
-            Ok(notice) => decoded.objects.extend(tasks(notice, &ack)),
+            Ok(notice) => {
+                let queue = message.event_source_arn.as_deref().map(Arc::from);
+                decoded.objects.extend(tasks(notice, &ack, queue));
+            }
             Err(err) => {
                 tracing::warn!(
                     message_id = %message.message_id,
@@ -294,8 +297,9 @@ fn decode_sqs(messages: Vec<SqsMessage>) -> Decoded {
     decoded
 }
 
-/// The objects of a notice, each acknowledging `ack`.
-fn tasks(notice: Notice, ack: &Ack) -> Vec<ObjectTask> {
+/// The objects of a notice, each acknowledging `ack`; `queue` is the ARN of the SQS queue it
+/// came from, if it came from one.
+fn tasks(notice: Notice, ack: &Ack, queue: Option<Arc<str>>) -> Vec<ObjectTask> {
     match notice {
         Notice::Objects(objects) => objects
             .into_iter()
@@ -303,8 +307,20 @@ fn tasks(notice: Notice, ack: &Ack) -> Vec<ObjectTask> {
                 ack: ack.clone(),
                 bucket,
                 key,
+                queue: queue.clone(),
+                resume: None,
             })
             .collect(),
+        Notice::Continue(continuation) => {
+            let (bucket, key, resume) = continuation.into();
+            vec![ObjectTask {
+                ack: ack.clone(),
+                bucket,
+                key,
+                queue,
+                resume: Some(resume),
+            }]
+        }
         Notice::Nothing(why) => {
             tracing::debug!(?ack, why, "nothing to read");
             Vec::new()
@@ -526,6 +542,8 @@ mod tests {
                 ack: Ack::Item(Arc::from("c80e8021-a70a-42c7-a470-796e1186f753")),
                 bucket: "amzn-s3-demo-bucket".into(),
                 key: "logs/2026/11/29/red flower.log".into(),
+                queue: Some(Arc::from("arn:aws:sqs:us-east-2:123456789012:my-queue")),
+                resume: None,
             }]
         );
     }

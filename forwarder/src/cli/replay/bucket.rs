@@ -76,6 +76,8 @@ impl Replay<'_> {
                     ack: Ack::Item(Arc::from(listed.key.as_str())),
                     bucket: url.bucket.clone(),
                     key: listed.key.clone(),
+                    queue: None,
+                    resume: None,
                 })
                 .collect();
             let decoded = Decoded {

@@ -7,6 +7,7 @@
 //! download goes on. Every chunk carries the acknowledgement of the notification (an SQS message,
 //! or the invocation) that named the object.
 
+pub mod continuation;
 pub mod format;
 pub mod notification;
 pub mod notify;
@@ -16,6 +17,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+pub use self::continuation::{Continuation, Resume, Unfinished};
 pub use self::format::{Format, S3Options};
 use super::{Ack, Batch, Control};
 
@@ -26,6 +28,10 @@ pub struct ObjectTask {
     pub bucket: String,
     /// The key, decoded (notifications spell it URL-encoded).
     pub key: String,
+    /// The ARN of the SQS queue the notification came from, where a continuation goes.
+    pub queue: Option<Arc<str>>,
+    /// Where reading resumes, for a continuation ([`continuation`]).
+    pub resume: Option<Resume>,
 }
 
 impl ObjectTask {

@@ -6,12 +6,15 @@
 //! - the same notification wrapped by SNS, as the string `Message` of an SNS envelope
 //!   (<https://docs.aws.amazon.com/sns/latest/dg/sns-message-and-json-formats.html>);
 //! - an EventBridge "Object Created" event, whose keys are not encoded
-//!   (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html>).
+//!   (<https://docs.aws.amazon.com/AmazonS3/latest/userguide/ev-events.html>);
+//! - Sluice's own continuation of an object an earlier invocation did not finish
+//!   ([`super::continuation`]).
 //!
 //! Each of these arrives in the body of an SQS message, or as the Lambda event itself.
 
 use serde_json::Value;
 
+use super::continuation::Continuation;
 use super::decode_key;
 
 /// What one notification names.
@@ -19,6 +22,8 @@ use super::decode_key;
 pub(crate) enum Notice {
     /// Objects created: `(bucket, decoded key)`, in order.
     Objects(Vec<(String, String)>),
+    /// The rest of an object, after the records an earlier invocation did.
+    Continue(Continuation),
     /// Nothing to read: a test event, or an event that is not an object creation (a deletion).
     Nothing(&'static str),
 }
@@ -35,6 +40,9 @@ pub(crate) fn notice(value: &Value) -> Result<Notice, NotANotification> {
 
 fn notice_nested(value: &Value, depth: u8) -> Result<Notice, NotANotification> {
     let field = |name: &str| value.get(name).and_then(Value::as_str);
+    if let Some(continuation) = Continuation::of_message(value) {
+        return continuation.map(Notice::Continue).map_err(NotANotification);
+    }
     if let Some(records) = value.get("Records").and_then(Value::as_array) {
         return s3_records(records);
     }

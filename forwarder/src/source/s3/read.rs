@@ -25,7 +25,7 @@ const PAYLOAD_READ_BYTES: usize = 1 << 20;
 /// How many decompressed bytes the format is told from.
 const HEAD_BYTES: u64 = 4096;
 
-pub use self::download::{Listed, ObjectError, ObjectReader};
+pub use self::download::{Listed, ObjectError, ObjectReader, Opened};
 
 /// The chunk callback's way of saying stop.
 #[derive(Debug, Clone, Copy)]
@@ -81,6 +81,20 @@ pub fn read_object(
     object: Located,
     ack: Ack,
     options: &S3Options,
+    emit: impl FnMut(Chunk) -> Result<(), Stopped>,
+) -> Result<ObjectRead, ParseError> {
+    read_object_after(body, object, ack, options, 0, emit)
+}
+
+/// [`read_object`] from the record after the one numbered `after` (a continuation's): the
+/// records before it are passed over without being built (a header line among them is still
+/// read, for the lines after it).
+pub fn read_object_after(
+    body: impl Read,
+    object: Located,
+    ack: Ack,
+    options: &S3Options,
+    after: u64,
     mut emit: impl FnMut(Chunk) -> Result<(), Stopped>,
 ) -> Result<ObjectRead, ParseError> {
     let (stream, head) = decompressed(body)?;
@@ -93,6 +107,7 @@ pub fn read_object(
         meta: Arc::clone(&meta),
         ack,
         header: None,
+        after,
         pending: Vec::new(),
         pending_bytes: 0,
         emit: &mut emit,
@@ -142,6 +157,8 @@ struct Output<'a, F> {
     meta: Arc<ObjectMeta>,
     ack: Ack,
     header: Option<Arc<Vec<String>>>,
+    /// The records numbered up to this one were done before: they are passed over.
+    after: u64,
     pending: Vec<Record>,
     pending_bytes: usize,
     emit: &'a mut F,
@@ -209,7 +226,9 @@ fn read_payloads<F: FnMut(Chunk) -> Result<(), Stopped>>(
                 Some(Ok(data)) => {
                     consumed = payloads.byte_offset();
                     payload += 1;
-                    out.payload(data)?;
+                    if payload > out.after {
+                        out.payload(data)?;
+                    }
                 }
                 Some(Err(err)) if err.is_eof() && !end => break,
                 Some(Err(err)) => {
@@ -269,6 +288,15 @@ fn read_lines<F: FnMut(Chunk) -> Result<(), Stopped>>(
             line.pop();
         }
         if line.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        if number <= out.after {
+            // Done before: only a header line still counts, for the lines after it.
+            if let Some(header) = lines.header
+                && let Some(HeaderLine::Fields(fields)) = header(number, &String::from_utf8_lossy(&line))
+            {
+                out.header = Some(Arc::new(fields));
+            }
             continue;
         }
         // A line that is not UTF-8 is kept, its bad bytes replaced.

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use bytes::{Buf, Bytes};
 
-use super::{Chunk, Located, ObjectRead, ParseError, Stopped, read_object};
+use super::{Chunk, Located, ObjectRead, ParseError, Stopped, read_object_after};
 use crate::source::s3::{ObjectTask, S3Options};
 
 /// Download buffers in flight between the network and the parsing thread (each may pin a read
@@ -33,6 +33,10 @@ pub enum ObjectError {
     /// The receiver of the chunks went away (the deadline passed).
     #[error("{url}: reading stopped before the end")]
     Stopped { url: String },
+    /// A continuation named an object that has been replaced since (its ETag differs): the rest
+    /// of the old object is gone, and the new one has its own notification.
+    #[error("{url}: the continuation is refused: the object is no longer the one with ETag {etag}")]
+    Replaced { url: String, etag: String },
 }
 
 impl ObjectError {
@@ -169,16 +173,32 @@ impl ObjectReader {
         task: &ObjectTask,
         emit: impl FnMut(Chunk) -> Result<(), Stopped> + Send + 'static,
     ) -> Result<ObjectRead, ObjectError> {
+        self.open(task).await?.read(emit).await
+    }
+
+    /// Starts the download of `task`'s object: `GetObject`, only if the ETag is still the one a
+    /// continuation names ([`ObjectError::Replaced`] otherwise).
+    pub async fn open(&self, task: &ObjectTask) -> Result<Opened, ObjectError> {
         let url = task.url();
-        let output = self
+        let mut request = self
             .client()
             .await
             .get_object()
             .bucket(&task.bucket)
-            .key(&task.key)
+            .key(&task.key);
+        if let Some(resume) = &task.resume {
+            request = request.if_match(format!("\"{}\"", resume.etag));
+        }
+        let output = request
             .send()
             .await
-            .map_err(|err| ObjectError::call(url.clone(), "GetObject", &err))?;
+            .map_err(|err| match (&task.resume, err.code()) {
+                (Some(resume), Some("PreconditionFailed")) => ObjectError::Replaced {
+                    url: url.clone(),
+                    etag: resume.etag.clone(),
+                },
+                _ => ObjectError::call(url.clone(), "GetObject", &err),
+            })?;
         let object = Located {
             bucket: task.bucket.clone(),
             key: task.key.clone(),
@@ -189,13 +209,52 @@ impl ObjectReader {
                 .unwrap_or_default(),
             key_fields: self.options.key_fields(&task.key),
         };
+        Ok(Opened {
+            url,
+            object,
+            body: output.body,
+            ack: task.ack.clone(),
+            after: task.resume.as_ref().map_or(0, |resume| resume.after),
+            options: Arc::clone(&self.options),
+        })
+    }
+}
+
+/// An object whose download has started ([`ObjectReader::open`]).
+#[derive(Debug)]
+pub struct Opened {
+    url: String,
+    object: Located,
+    body: aws_sdk_s3::primitives::ByteStream,
+    ack: crate::source::Ack,
+    after: u64,
+    options: Arc<S3Options>,
+}
+
+impl Opened {
+    /// The object's ETag, without quotes.
+    pub fn etag(&self) -> &str {
+        &self.object.etag
+    }
+
+    /// Reads the object to the end (from the record after a continuation's), handing its records
+    /// to `emit` as they come.
+    pub async fn read(
+        self,
+        emit: impl FnMut(Chunk) -> Result<(), Stopped> + Send + 'static,
+    ) -> Result<ObjectRead, ObjectError> {
+        let Opened {
+            url,
+            object,
+            mut body,
+            ack,
+            after,
+            options,
+        } = self;
         let (sender, receiver) = tokio::sync::mpsc::channel(BODY_BUFFERS);
-        let options = Arc::clone(&self.options);
-        let ack = task.ack.clone();
         let parse = tokio::task::spawn_blocking(move || {
-            read_object(ChannelReader::new(receiver), object, ack, &options, emit)
+            read_object_after(ChannelReader::new(receiver), object, ack, &options, after, emit)
         });
-        let mut body = output.body;
         loop {
             let next = match body.try_next().await {
                 Ok(Some(bytes)) => Ok(bytes),

@@ -117,6 +117,9 @@ impl<'de, F: FnMut(Chunk) -> Result<(), Stopped>> Visitor<'de> for RecordsArray<
         let mut number = 0;
         while let Some(record) = seq.next_element::<Box<RawValue>>()? {
             number += 1;
+            if number <= self.out.after {
+                continue;
+            }
             let text = record.get();
             let record = Record {
                 number,

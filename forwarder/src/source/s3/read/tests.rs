@@ -285,3 +285,76 @@ fn a_rule_overrides_what_the_content_says() {
     assert_eq!(read.meta.format, Format::TextLines);
     assert_eq!(records(&chunks).len(), 1);
 }
+
+/// Reads `body` from the record after `after`, as a continuation does.
+fn parse_after(body: &[u8], key: &str, after: u64) -> (ObjectRead, Vec<Chunk>) {
+    let mut chunks = Vec::new();
+    let read = read_object_after(
+        body,
+        located(key),
+        Ack::Invocation,
+        &S3Options::default(),
+        after,
+        |chunk| {
+            chunks.push(chunk);
+            Ok(())
+        },
+    )
+    .expect("read");
+    (read, chunks)
+}
+
+/// Issue 25: a continuation resumes at the record after the last one done, in every way an
+/// object is read, and the records resumed keep the numbers (hence the ids) they had.
+#[test]
+fn a_continuation_resumes_after_its_last_record_in_every_reading() {
+    let body = b"one\ntwo\n\nthree\nfour\n";
+    let (read, chunks) = parse_after(body, "app/x.log", 2);
+    let resumed: Vec<(u64, String)> = records(&chunks).into_iter().map(|r| (r.number, r.text)).collect();
+    assert_eq!(resumed, [(4, "three".to_string()), (5, "four".to_string())]);
+    assert_eq!(read.records, 2, "the records passed over are not counted again");
+
+    let payloads = [
+        payload("/a", &["1"]),
+        payload("/b", &["2", "3"]),
+        payload("/c", &["4"]),
+    ];
+    let members: Vec<u8> = payloads.iter().flat_map(|p| gzip(p.as_bytes())).collect();
+    let (_, chunks) = parse_after(&members, "firehose/2026/11/29/x", 1);
+    assert_eq!(logs(&chunks), [("/b".to_string(), 2), ("/c".to_string(), 1)]);
+
+    let file = json!({"Records": [{"eventName": "A"}, {"eventName": "B"}, {"eventName": "C"}]}).to_string();
+    let key = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/29/111122223333_CloudTrail_us-east-1_20261129T1000Z_x.json.gz";
+    let (_, chunks) = parse_after(file.as_bytes(), key, 2);
+    let resumed = records(&chunks);
+    assert_eq!(resumed.len(), 1);
+    assert_eq!(resumed[0].number, 3);
+    assert!(resumed[0].text.contains("\"C\""));
+
+    let (read, chunks) = parse_after(body, "app/x.log", 5);
+    assert_eq!(
+        (read.records, chunks.len()),
+        (0, 0),
+        "nothing left after the last line"
+    );
+}
+
+/// A header line passed over still names the fields of the lines after it: a VPC flow log's
+/// first line, a CloudFront log's `#Fields:`.
+#[test]
+fn a_continuation_keeps_the_header_it_passed_over() {
+    // The default format's header, https://docs.aws.amazon.com/vpc/latest/userguide/flow-log-records.html
+    let body = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n\
+        2 123456789012 eni-0a1b2c3d4e5f67890 10.0.1.5 203.0.113.10 49152 443 6 10 5120 1795946400 1795946460 ACCEPT OK\n\
+        2 123456789012 eni-0a1b2c3d4e5f67890 10.0.1.5 203.0.113.10 49153 443 6 10 5120 1795946400 1795946460 REJECT OK\n";
+    let key = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/29/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20261129T1000Z_hash.log.gz";
+    let (read, chunks) = parse_after(body.as_bytes(), key, 2);
+    assert_eq!(read.meta.format, Format::VpcFlow);
+    let [Chunk::Records(resumed)] = &chunks[..] else {
+        panic!("one chunk: {chunks:?}");
+    };
+    assert_eq!(resumed.records.len(), 1);
+    assert_eq!(resumed.records[0].number, 3);
+    let header = resumed.header.as_ref().expect("the header passed over");
+    assert_eq!(header[3], "srcaddr");
+}
