@@ -8,6 +8,7 @@ use tokio::sync::mpsc;
 
 use super::{Outcome, OutputError, Pipeline};
 use crate::document::{Document, DocumentBuilder};
+use crate::opensearch::deliver::Delivered;
 use crate::pipeline::Output;
 use crate::source::s3::read::{ObjectError, ObjectRead, ObjectReader, Stopped};
 use crate::source::s3::{Chunk, ObjectTask, Unfinished};
@@ -44,9 +45,25 @@ enum ObjectEvent {
 struct Progress {
     task: ObjectTask,
     etag: Option<String>,
-    /// The last record whose documents were received (where the task starts, before any).
-    through: u64,
+    /// The last record whose documents were sent (where the task starts, before any).
+    sent_through: u64,
+    /// Read to the end, or failed.
     done: bool,
+}
+
+/// The documents received and not yet sent, by chunk.
+#[derive(Debug, Default)]
+struct Pending {
+    chunks: Vec<PendingChunk>,
+    bytes: usize,
+}
+
+#[derive(Debug)]
+struct PendingChunk {
+    object: usize,
+    through: u64,
+    docs: Vec<Document>,
+    summary: Summary,
 }
 
 impl Pipeline {
@@ -72,27 +89,37 @@ impl Pipeline {
         let mut longest_send = Duration::ZERO;
         let mut progress: Vec<Progress> = (objects.iter().cloned())
             .map(|task| Progress {
-                through: task.resume.as_ref().map_or(0, |resume| resume.after),
+                sent_through: task.resume.as_ref().map_or(0, |resume| resume.after),
                 task,
                 etag: None,
                 done: false,
             })
             .collect();
         let mut events = self.read_objects(objects);
-        let mut pending = Vec::new();
-        let mut pending_bytes = 0;
+        let mut pending = Pending::default();
+        let mut stopped = false;
         loop {
             let stop_at = output.stop_reading(deadline, longest_send);
+            // A timeout polls its future first: with chunks always ready, it would never stop.
+            if !stopped && stop_at.is_some_and(|stop_at| Instant::now() >= stop_at) {
+                // Stops the readers; what they had sent is still taken, to the last event.
+                events.close();
+                stopped = true;
+            }
             let next = async {
                 match stop_at {
-                    Some(stop_at) => tokio::time::timeout_at(stop_at.into(), events.recv()).await,
-                    None => Ok(events.recv().await),
+                    Some(stop_at) if !stopped => tokio::time::timeout_at(stop_at.into(), events.recv()).await,
+                    _ => Ok(events.recv().await),
                 }
             };
             let event = match next.await {
                 Ok(Some(event)) => event,
                 Ok(None) => break,
-                Err(_elapsed) => break,
+                Err(_elapsed) => {
+                    events.close();
+                    stopped = true;
+                    continue;
+                }
             };
             match event {
                 ObjectEvent::Opened { object, etag } => progress[object].etag = Some(etag),
@@ -102,15 +129,18 @@ impl Pipeline {
                     docs,
                     summary,
                 } => {
-                    progress[object].through = through;
-                    delivered.summary.add(&summary);
-                    pending_bytes += docs.iter().map(|doc| doc.source.len()).sum::<usize>();
-                    pending.extend(docs);
-                    if pending_bytes >= flush_bytes {
-                        let docs = std::mem::take(&mut pending);
-                        pending_bytes = 0;
+                    pending.bytes += docs.iter().map(|doc| doc.source.len()).sum::<usize>();
+                    pending.chunks.push(PendingChunk {
+                        object,
+                        through,
+                        docs,
+                        summary,
+                    });
+                    if pending.bytes >= flush_bytes && !stopped {
                         let started = Instant::now();
-                        delivered.merge(output.send(&*self.builder, docs, deadline).await?);
+                        let chunks = std::mem::take(&mut pending).chunks;
+                        self.send_chunks(chunks, output, deadline, delivered, &mut progress)
+                            .await?;
                         longest_send = longest_send.max(started.elapsed());
                     }
                 }
@@ -136,15 +166,21 @@ impl Pipeline {
                 }
             }
         }
-        // Stops the readers: the records after the last chunk received are left for later.
-        drop(events);
-        if !pending.is_empty() {
-            delivered.merge(output.send(&*self.builder, pending, deadline).await?);
+        // The documents of objects read to the end are sent; those of an unfinished object are
+        // not: it resumes after the last record it had sent, so that no delivery is left to
+        // outlast the deadline.
+        let (finished, left): (Vec<_>, Vec<_>) = (pending.chunks.into_iter())
+            .partition(|chunk| progress[chunk.object].done);
+        if !finished.is_empty() {
+            self.send_chunks(finished, output, deadline, delivered, &mut progress)
+                .await?;
         }
+        let left_records: usize = left.iter().map(|chunk| chunk.docs.len()).sum();
         for object in progress.into_iter().filter(|object| !object.done) {
             tracing::info!(
                 object = %object.task.url(),
-                after = object.through,
+                after = object.sent_through,
+                left_records,
                 "object not read to the end before the deadline"
             );
             delivered.summary.objects += 1;
@@ -153,9 +189,30 @@ impl Pipeline {
             unfinished.push(Unfinished {
                 task: object.task,
                 etag: object.etag,
-                after: object.through,
+                after: object.sent_through,
             });
         }
+        Ok(())
+    }
+
+    /// Sends the documents of `chunks`, counting them, and moves each chunk's object on to the
+    /// chunk's last record.
+    async fn send_chunks(
+        &self,
+        chunks: Vec<PendingChunk>,
+        output: &mut Output<'_>,
+        deadline: Instant,
+        delivered: &mut Delivered,
+        progress: &mut [Progress],
+    ) -> Result<(), OutputError> {
+        let mut docs = Vec::with_capacity(chunks.iter().map(|chunk| chunk.docs.len()).sum());
+        for chunk in chunks {
+            delivered.summary.add(&chunk.summary);
+            let object = &mut progress[chunk.object];
+            object.sent_through = object.sent_through.max(chunk.through);
+            docs.extend(chunk.docs);
+        }
+        delivered.merge(output.send(&*self.builder, docs, deadline).await?);
         Ok(())
     }
 

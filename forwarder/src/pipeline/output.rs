@@ -70,17 +70,17 @@ impl Output<'_> {
     }
 
     /// When reading objects stops, given that the longest delivery of the run so far took
-    /// `longest_send`: early enough that what was read is still delivered before retries stop
-    /// (`DEADLINE_MARGIN_MS` before `deadline`), allowing the longer of that margin and that
-    /// delivery, and that a continuation is sent after it; never for the dry run, which previews
-    /// every object however long it takes.
+    /// `longest_send`: early enough that a delivery started then still ends before retries stop
+    /// (`DEADLINE_MARGIN_MS` before `deadline`), allowing the longer of that margin and twice
+    /// that delivery (a cluster under load slows down as it goes), and that a continuation is
+    /// sent after it; never for the dry run, which previews every object however long it takes.
     pub(crate) fn stop_reading(&self, deadline: Instant, longest_send: Duration) -> Option<Instant> {
         match self {
             Output::OpenSearch(opensearch) => {
                 let margin = opensearch.delivery.retry.deadline_margin;
                 Some(
                     deadline
-                        .checked_sub(margin + margin.max(longest_send))
+                        .checked_sub(margin + margin.max(longest_send * 2))
                         .unwrap_or_else(Instant::now),
                 )
             }

@@ -189,16 +189,20 @@ impl ObjectReader {
         if let Some(resume) = &task.resume {
             request = request.if_match(format!("\"{}\"", resume.etag));
         }
-        let output = request
-            .send()
-            .await
-            .map_err(|err| match (&task.resume, err.code()) {
-                (Some(resume), Some("PreconditionFailed")) => ObjectError::Replaced {
-                    url: url.clone(),
-                    etag: resume.etag.clone(),
-                },
+        let output = request.send().await.map_err(|err| {
+            // 412 Precondition Failed: the ETag differs (its body may be empty, or say
+            // `PreconditionFailed`).
+            let status = err.raw_response().map(|answer| answer.status().as_u16());
+            match &task.resume {
+                Some(resume) if status == Some(412) || err.code() == Some("PreconditionFailed") => {
+                    ObjectError::Replaced {
+                        url: url.clone(),
+                        etag: resume.etag.clone(),
+                    }
+                }
                 _ => ObjectError::call(url.clone(), "GetObject", &err),
-            })?;
+            }
+        })?;
         let object = Located {
             bucket: task.bucket.clone(),
             key: task.key.clone(),
