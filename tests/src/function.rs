@@ -13,6 +13,7 @@ use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
+use tokio::sync::oneshot;
 
 use crate::runtime_api::{Answer, Invocation, RuntimeApi};
 use crate::{ACCOUNT_ID, HarnessError, REGION, log_dir, process, workspace_root};
@@ -94,32 +95,20 @@ impl Function {
     /// the deadline is stopped and answers `Sandbox.Timedout`.
     pub async fn invoke(&self, event: Value, deadline: Duration) -> Answer {
         let n = self.invocations.fetch_add(1, Ordering::Relaxed) + 1;
-        let id = format!("{n:08x}-5e1c-4a11-9000-{:012x}", std::process::id());
         let due = Instant::now() + deadline;
         let deadline_ms = (SystemTime::now() + deadline)
             .duration_since(UNIX_EPOCH)
             .unwrap_or_default()
             .as_millis();
-        let mut answer = {
-            let mut instance = self.lock();
-            if instance.exited().is_some() {
-                let init_error = instance.api.take_init_error();
-                match self.new_instance() {
-                    Ok(fresh) => *instance = fresh,
-                    Err(err) => return Err(error("Runtime.Unknown", &err.to_string())),
-                }
-                if let Some(init_error) = init_error {
-                    return Err(init_error);
-                }
-            }
-            instance.api.submit(Invocation {
-                id: id.clone(),
-                event,
-                deadline_ms,
-                function_arn: self.arn(),
-                trace_id: format!("Root=1-00000000-{n:024x};Sampled=0"),
-            })
+        let invocation = Invocation {
+            id: format!("{n:08x}-5e1c-4a11-9000-{:012x}", std::process::id()),
+            event,
+            deadline_ms,
+            function_arn: self.arn(),
+            trace_id: format!("Root=1-00000000-{n:024x};Sampled=0"),
         };
+        let id = invocation.id.clone();
+        let mut answer = self.submit(invocation)?;
         loop {
             if let Ok(received) = tokio::time::timeout(POLL, &mut answer).await {
                 if Instant::now() > due {
@@ -128,31 +117,56 @@ impl Function {
                 return received
                     .unwrap_or_else(|_| Err(error("Runtime.Unknown", "the invocation was dropped")));
             }
-            let mut instance = self.lock();
-            if let Some(status) = instance.exited() {
-                instance.api.forget(&id);
-                return answer.try_recv().unwrap_or_else(|_| {
-                    let said = format!(
-                        "{} exited ({status}); its output is in {}",
-                        self.name,
-                        self.log.display()
-                    );
-                    Err(error("Runtime.ExitError", &said))
-                });
-            }
-            if Instant::now() > due + LATE_GRACE {
-                instance.api.forget(&id);
-                let _ = instance.child.kill();
-                let _ = instance.child.wait();
-                let said = format!(
-                    "{} did not answer within {} s of its deadline; stopped. Its output is in {}",
-                    self.name,
-                    LATE_GRACE.as_secs(),
-                    self.log.display()
-                );
-                return Err(error("Sandbox.Timedout", &said));
+            if let Some(given_up) = self.given_up(&id, &mut answer, due) {
+                return given_up;
             }
         }
+    }
+
+    /// Hands `invocation` to the running process, started again first if it had exited; the
+    /// init error of the process that exited, if it reported one, is the answer at once.
+    fn submit(&self, invocation: Invocation) -> Result<oneshot::Receiver<Answer>, Value> {
+        let mut instance = self.lock();
+        if instance.exited().is_some() {
+            let init_error = instance.api.take_init_error();
+            *instance = self
+                .new_instance()
+                .map_err(|err| error("Runtime.Unknown", &err.to_string()))?;
+            if let Some(init_error) = init_error {
+                return Err(init_error);
+            }
+        }
+        Ok(instance.api.submit(invocation))
+    }
+
+    /// The answer of an invocation whose process exited, or that is past its deadline and
+    /// [`LATE_GRACE`] (the process is stopped); `None` while it may still answer.
+    fn given_up(&self, id: &str, answer: &mut oneshot::Receiver<Answer>, due: Instant) -> Option<Answer> {
+        let mut instance = self.lock();
+        if let Some(status) = instance.exited() {
+            instance.api.forget(id);
+            return Some(answer.try_recv().unwrap_or_else(|_| {
+                let said = format!(
+                    "{} exited ({status}); its output is in {}",
+                    self.name,
+                    self.log.display()
+                );
+                Err(error("Runtime.ExitError", &said))
+            }));
+        }
+        if Instant::now() <= due + LATE_GRACE {
+            return None;
+        }
+        instance.api.forget(id);
+        let _ = instance.child.kill();
+        let _ = instance.child.wait();
+        let said = format!(
+            "{} did not answer within {} s of its deadline; stopped. Its output is in {}",
+            self.name,
+            LATE_GRACE.as_secs(),
+            self.log.display()
+        );
+        Some(Err(error("Sandbox.Timedout", &said)))
     }
 
     fn lock(&self) -> MutexGuard<'_, Instance> {
