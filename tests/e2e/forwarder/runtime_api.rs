@@ -121,6 +121,91 @@ async fn an_object_announced_on_the_queue_is_indexed_once_by_the_binary_under_th
 }
 
 #[tokio::test]
+async fn a_message_named_in_batch_item_failures_stays_and_comes_back() {
+    let moto = Moto::start();
+    let osmem = OsMem::start();
+    let (url, arn) = notifying_bucket(&moto).await;
+    let sqs = moto.sqs_client();
+    sqs.set_queue_attributes()
+        .queue_url(&url)
+        .attributes(aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout, "1")
+        .send()
+        .await
+        .expect("a visibility timeout of 1 s");
+    let s3 = moto.s3_client();
+    // A gzip file cut in half: its reader fails, and so does its message.
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder.write_all(&invoices(200)).expect("gzip");
+    let mut cut = encoder.finish().expect("gzip");
+    cut.truncate(cut.len() / 2);
+    for (key, body) in [(KEY, invoices(LINES)), ("2026/11/29/cut.json.gz", cut)] {
+        s3.put_object()
+            .bucket(BUCKET)
+            .key(key)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .expect("PutObject");
+    }
+    let function = forwarder_of_binary(&moto, &osmem, &[]);
+
+    let drained = SqsMapping::new(&url, &arn)
+        .max_invocations(3)
+        .run(&function, &sqs)
+        .await
+        .expect("the mapping");
+
+    assert!(!drained.emptied, "the cut object's message is still there");
+    let names = |record: &Value, part: &str| record["body"].as_str().unwrap_or_default().contains(part);
+    let mut receive_counts = Vec::new();
+    for invoked in &drained.invocations {
+        let response = invoked.answer.as_ref().expect("a response");
+        let failed = response["batchItemFailures"]
+            .as_array()
+            .expect("batchItemFailures");
+        for record in invoked
+            .records
+            .iter()
+            .filter(|record| names(record, "cut.json.gz"))
+        {
+            assert_eq!(failed, &[json!({"itemIdentifier": record["messageId"]})]);
+            receive_counts.push(record["attributes"]["ApproximateReceiveCount"].clone());
+        }
+        assert_eq!(invoked.deleted, invoked.records.len() - failed.len());
+    }
+    assert!(receive_counts.len() >= 2, "delivered again: {drained:?}");
+    let expected: Vec<Value> = (1..=receive_counts.len()).map(|n| json!(n.to_string())).collect();
+    assert_eq!(receive_counts, expected, "one more receive each time");
+    let whole: usize = drained
+        .invocations
+        .iter()
+        .map(|invoked| {
+            invoked
+                .records
+                .iter()
+                .filter(|record| names(record, "invoices.json"))
+                .count()
+        })
+        .sum();
+    assert_eq!(
+        whole, 1,
+        "the whole object's message was deleted after its first delivery"
+    );
+    osmem.refresh("s3-*").await.expect("refresh");
+    let hits = osmem
+        .search("s3-*", json!({"size": 1000, "query": {"match_all": {}}}))
+        .await
+        .expect("search");
+    let of_the_whole_object = hits["hits"]["hits"]
+        .as_array()
+        .expect("hits")
+        .iter()
+        .filter(|hit| hit["_source"]["aws"]["s3"]["object"]["key"] == KEY)
+        .count();
+    assert_eq!(of_the_whole_object, LINES, "every line of the whole object, once");
+}
+
+#[tokio::test]
 async fn the_binary_reports_a_bad_event_as_an_error_and_serves_the_next_one() {
     let moto = Moto::start();
     let osmem = OsMem::start();
