@@ -1,7 +1,7 @@
 //! The harness itself: each emulator answers, enforces its rules, and records what it was asked.
 
 use serde_json::json;
-use sluice_harness::{Moto, OsMem};
+use sluice_harness::{Function, Moto, OsMem};
 
 #[tokio::test]
 async fn moto_creates_and_lists_log_groups_through_the_rust_sdk() {
@@ -194,4 +194,99 @@ async fn moto_checks_subscription_destinations_and_the_two_filter_limit() {
             .is_some_and(|e| e.is_limit_exceeded_exception()),
         "expected LimitExceededException, got {third:?}"
     );
+}
+
+/// A custom runtime in shell, after the AWS guide's example bootstrap
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/runtimes-walkthrough.html>): it answers each
+/// event with the request id, deadline and function ARN it came with; `{"fail": …}` is answered
+/// with an error, `{"exit": …}` ends the process. Every start adds a line to `$WORKDIR/starts`.
+const ECHO_RUNTIME: &str = r#"#!/bin/sh
+api="http://$AWS_LAMBDA_RUNTIME_API/2018-06-01/runtime"
+echo started >> "$WORKDIR/starts"
+header() { grep -i "^$1:" "$WORKDIR/headers" | cut -d: -f2- | tr -d ' \r'; }
+while true; do
+  curl -sS -D "$WORKDIR/headers" -o "$WORKDIR/event" "$api/invocation/next" || exit 1
+  id=$(header Lambda-Runtime-Aws-Request-Id)
+  if grep -q '"exit"' "$WORKDIR/event"; then exit 3; fi
+  if grep -q '"fail"' "$WORKDIR/event"; then
+    curl -sS -o /dev/null -X POST -d '{"errorType":"Asked","errorMessage":"as asked"}' "$api/invocation/$id/error"
+    continue
+  fi
+  answer="{\"id\":\"$id\",\"deadline\":$(header Lambda-Runtime-Deadline-Ms),\"arn\":\"$(header Lambda-Runtime-Invoked-Function-Arn)\",\"trace\":\"$(header Lambda-Runtime-Trace-Id)\",\"event\":$(cat "$WORKDIR/event")}"
+  curl -sS -o /dev/null -X POST -d "$answer" "$api/invocation/$id/response"
+done
+"#;
+
+fn epoch_ms() -> u64 {
+    let since = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    since.expect("a clock after 1970").as_millis() as u64
+}
+
+#[tokio::test]
+async fn the_runtime_api_gives_each_event_its_headers_and_takes_answers_errors_and_exits() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = std::env::temp_dir().join(format!("sluice-echo-runtime-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a folder");
+    let bootstrap = dir.join("bootstrap");
+    std::fs::write(&bootstrap, ECHO_RUNTIME).expect("bootstrap");
+    std::fs::set_permissions(&bootstrap, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    let env = [("WORKDIR", dir.display().to_string())];
+    let function = Function::start(&bootstrap, "echo-runtime", &env).expect("function");
+    let starts = || {
+        std::fs::read_to_string(dir.join("starts"))
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    let deadline = std::time::Duration::from_secs(20);
+
+    let before = epoch_ms();
+    let first = function
+        .invoke(json!({"n": 1}), deadline)
+        .await
+        .expect("an answer");
+    let after = epoch_ms();
+    assert_eq!(first["event"], json!({"n": 1}));
+    assert_eq!(
+        first["arn"],
+        "arn:aws:lambda:us-east-1:123456789012:function:echo-runtime"
+    );
+    assert!(
+        first["trace"]
+            .as_str()
+            .is_some_and(|trace| trace.starts_with("Root=1-")),
+        "{first}"
+    );
+    let deadline_ms = first["deadline"]
+        .as_u64()
+        .expect("Lambda-Runtime-Deadline-Ms, epoch ms");
+    assert!(
+        before + 20_000 <= deadline_ms && deadline_ms <= after + 20_000,
+        "{before} + 20 s <= {deadline_ms} <= {after} + 20 s"
+    );
+
+    let error = function.invoke(json!({"fail": true}), deadline).await;
+    assert_eq!(
+        error,
+        Err(json!({"errorType": "Asked", "errorMessage": "as asked"}))
+    );
+    let second = function
+        .invoke(json!({"n": 2}), deadline)
+        .await
+        .expect("an answer");
+    assert_ne!(first["id"], second["id"], "each invocation has its request id");
+    assert_eq!(starts(), 1, "one process served the three events");
+
+    let exit = function
+        .invoke(json!({"exit": true}), deadline)
+        .await
+        .expect_err("an exit");
+    assert_eq!(exit["errorType"], "Runtime.ExitError", "{exit}");
+    let third = function
+        .invoke(json!({"n": 3}), deadline)
+        .await
+        .expect("an answer");
+    assert_eq!(third["event"], json!({"n": 3}));
+    assert_eq!(starts(), 2, "started again after the exit");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -14,6 +14,7 @@ mod multiline;
 mod osmem;
 mod replay;
 mod routing;
+mod runtime_api;
 mod s3;
 mod server;
 mod tags;

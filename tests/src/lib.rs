@@ -4,9 +4,15 @@
 //! `osmem-server` (OpenSearch), both from the project-local virtualenv that `tools/setup.sh`
 //! installs. Each value owns its process: dropping it, also while a test panics, stops the server.
 //! Each server writes its output to a file under `target/emulators/`; a failing test names it.
+//!
+//! [`Function`] runs a function binary as Lambda does, against a minimal Runtime API of the
+//! harness, and [`SqsMapping`] feeds it a queue's messages as Lambda's event source mapping does.
 
+mod event_source;
+mod function;
 mod objects;
 mod process;
+mod runtime_api;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -15,7 +21,10 @@ use aws_credential_types::Credentials;
 use aws_sdk_cloudwatchlogs::config::{BehaviorVersion, Region};
 use serde_json::Value;
 
+pub use event_source::{Drained, Invoked, SqsMapping, finished_messages, sqs_event_record};
+pub use function::{Function, forwarder_binary};
 pub use process::{HarnessError, ServerProcess};
+pub use runtime_api::Answer;
 
 /// The account moto answers for unless told otherwise.
 pub const ACCOUNT_ID: &str = "123456789012";

@@ -9,9 +9,10 @@ use aws_credential_types::Credentials;
 use aws_credential_types::provider::SharedCredentialsProvider;
 use aws_sdk_cloudwatchlogs::config::{BehaviorVersion, Region};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sluice_forwarder::opensearch::auth::SdkConfig;
 
+use crate::event_source::sqs_event_record;
 use crate::{HarnessError, Moto, REGION};
 
 impl Moto {
@@ -95,24 +96,7 @@ impl Moto {
                     what: format!("ReceiveMessage: {err:?}"),
                 })?;
             let messages = answer.messages();
-            for message in messages {
-                let sent = message
-                    .attributes()
-                    .and_then(|attributes| attributes.get(&MessageSystemAttributeName::SentTimestamp))
-                    .cloned()
-                    .unwrap_or_default();
-                records.push(json!({
-                    "messageId": message.message_id(),
-                    "receiptHandle": message.receipt_handle(),
-                    "body": message.body(),
-                    "attributes": {"ApproximateReceiveCount": "1", "SentTimestamp": sent},
-                    "messageAttributes": {},
-                    "md5OfBody": message.md5_of_body(),
-                    "eventSource": "aws:sqs",
-                    "eventSourceARN": arn,
-                    "awsRegion": REGION,
-                }));
-            }
+            records.extend(messages.iter().map(|message| sqs_event_record(message, arn)));
             if messages.is_empty() {
                 if records.len() >= at_least {
                     return Ok(records);

@@ -35,6 +35,8 @@ pub enum HarnessError {
     NotReady { server: &'static str, log: PathBuf },
     #[error("{server}: {what}")]
     Api { server: &'static str, what: String },
+    #[error("{binary} could not be built: {detail}")]
+    Build { binary: &'static str, detail: String },
 }
 
 /// A child server process, stopped (killed and reaped) when dropped.
@@ -283,7 +285,7 @@ fn free_port() -> u16 {
 }
 
 /// A new log file for one server start: `<dir>/<name>-<pid>-<n>.log`.
-fn log_file(dir: &Path, name: &str, port: u16) -> PathBuf {
+pub(crate) fn log_file(dir: &Path, name: &str, port: u16) -> PathBuf {
     static STARTS: AtomicUsize = AtomicUsize::new(0);
     let _ = std::fs::create_dir_all(dir);
     let n = STARTS.fetch_add(1, Ordering::Relaxed);

@@ -255,7 +255,6 @@ fn the_forwarder_reads_the_named_buckets_under_the_prefix_and_consumes_the_queue
     ] {
         assert!(may(action, "<S3Queue.Arn>"), "{action}");
     }
-    assert!(!may("sqs:SendMessage", "<S3Queue.Arn>"));
     assert!(!may("sqs:ReceiveMessage", "<S3DeadLetterQueue.Arn>"));
     assert!(!may("kms:Decrypt", KMS_KEY), "no key, no decrypt");
 
@@ -264,6 +263,46 @@ fn the_forwarder_reads_the_named_buckets_under_the_prefix_and_consumes_the_queue
     assert!(may("s3:GetObject", "arn:aws:s3:::firehose-logs/any/key.gz"));
     assert!(may("s3:ListBucket", "arn:aws:s3:::trail-logs"));
     assert!(!may("s3:GetObject", "arn:aws:s3:::other-logs/any/key.gz"));
+}
+
+#[test]
+fn the_forwarder_sends_continuations_to_its_own_queue_and_no_other() {
+    let statements = forwarder_statements(&with_buckets(&[PREFIX]));
+    let may = |action: &str, resource: &str| allows(&statements, &Request::by_role(action, resource));
+    for action in ["sqs:SendMessage", "sqs:GetQueueUrl"] {
+        assert!(may(action, "<S3Queue.Arn>"), "{action}");
+        for queue in [
+            "<S3DeadLetterQueue.Arn>",
+            "arn:aws:sqs:eu-west-1:123456789012:sluice-S3Queue-AbC123-other",
+            "arn:aws:sqs:eu-west-1:210987654321:sluice-S3Queue-AbC123",
+            "arn:aws:sqs:us-east-1:123456789012:orders",
+        ] {
+            assert!(!may(action, queue), "{action} {queue}");
+        }
+    }
+    let senders: Vec<&Value> = statements
+        .iter()
+        .filter(|statement| {
+            let alone = std::slice::from_ref(*statement);
+            allows(alone, &Request::by_role("sqs:SendMessage", "<S3Queue.Arn>"))
+        })
+        .collect();
+    assert_eq!(
+        senders.len(),
+        1,
+        "one statement lets the forwarder send: {senders:?}"
+    );
+    assert_eq!(
+        senders[0]["Resource"], "<S3Queue.Arn>",
+        "exactly the queue, not a list or a pattern"
+    );
+
+    let without_buckets = forwarder_statements(&deploy(&[ENDPOINT]));
+    let may = |action: &str, resource: &str| allows(&without_buckets, &Request::by_role(action, resource));
+    assert!(!may(
+        "sqs:SendMessage",
+        "arn:aws:sqs:eu-west-1:123456789012:orders"
+    ));
 }
 
 #[test]
