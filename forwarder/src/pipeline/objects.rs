@@ -169,8 +169,8 @@ impl Pipeline {
         // The documents of objects read to the end are sent; those of an unfinished object are
         // not: it resumes after the last record it had sent, so that no delivery is left to
         // outlast the deadline.
-        let (finished, left): (Vec<_>, Vec<_>) = (pending.chunks.into_iter())
-            .partition(|chunk| progress[chunk.object].done);
+        let (finished, left): (Vec<_>, Vec<_>) =
+            (pending.chunks.into_iter()).partition(|chunk| progress[chunk.object].done);
         if !finished.is_empty() {
             self.send_chunks(finished, output, deadline, delivered, &mut progress)
                 .await?;

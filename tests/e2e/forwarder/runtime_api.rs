@@ -255,3 +255,69 @@ async fn a_forwarder_that_cannot_start_answers_its_init_error_and_leaves_the_mes
         "the message is in flight, back after the visibility timeout"
     );
 }
+
+/// Issue 25: the binary, under the Runtime API with a deadline of three seconds per invocation,
+/// indexes an object far too large for one invocation into osmem (a few thousand documents a
+/// second): each invocation sends its continuation to the queue, the mapping feeds it back, and
+/// every line is indexed once.
+#[tokio::test]
+async fn the_binary_indexes_an_object_larger_than_an_invocation_across_continuations() {
+    const LARGE: usize = 8_000;
+    let moto = Moto::start();
+    let osmem = OsMem::start();
+    let (url, arn) = notifying_bucket(&moto).await;
+    let sqs = moto.sqs_client();
+    // An invocation a loaded machine cuts short is retried soon.
+    sqs.set_queue_attributes()
+        .queue_url(&url)
+        .attributes(aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout, "2")
+        .send()
+        .await
+        .expect("a visibility timeout of 2 s");
+    moto.s3_client()
+        .put_object()
+        .bucket(BUCKET)
+        .key(KEY)
+        .body(ByteStream::from(invoices(LARGE)))
+        .send()
+        .await
+        .expect("PutObject");
+    let function = forwarder_of_binary(
+        &moto,
+        &osmem,
+        &[("DEADLINE_MARGIN_MS", "300"), ("BULK_MAX_BYTES", "50000")],
+    );
+    let drained = SqsMapping::new(&url, &arn)
+        .deadline(Duration::from_secs(3))
+        .max_invocations(40)
+        .run(&function, &sqs)
+        .await
+        .expect("the mapping");
+
+    assert!(drained.emptied, "the queue is left empty: {drained:?}");
+    let continuations: Vec<&Value> = (drained.invocations.iter())
+        .flat_map(|invoked| &invoked.records)
+        .filter(|record| {
+            record["body"]
+                .as_str()
+                .unwrap_or_default()
+                .contains("sluiceContinuation")
+        })
+        .collect();
+    assert!(
+        continuations.len() >= 2,
+        "several invocations, each continuing the last: {} continuations; output in {}",
+        continuations.len(),
+        function.log_path().display()
+    );
+    assert_eq!(osmem.count("s3-*").await.expect("count"), LARGE as u64);
+    let log = std::fs::read_to_string(function.log_path()).expect("the function's output");
+    let metrics = log
+        .lines()
+        .filter(|line| line.contains("\"ObjectsContinued\""))
+        .count();
+    assert!(
+        metrics >= 2,
+        "the EMF line counts ObjectsContinued: {metrics} lines"
+    );
+}
