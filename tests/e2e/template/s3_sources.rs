@@ -347,6 +347,7 @@ fn the_s3_settings_reach_the_forwarder_when_set() {
             "S3_INDEX_PREFIXES",
             "json-lines=app,text-lines=app",
         ),
+        ("MaxContinuations", "MAX_CONTINUATIONS", "20"),
     ];
     let overrides: Vec<(&str, &str)> = settings
         .iter()

@@ -8,7 +8,7 @@ use sluice_harness::workspace_root;
 use super::{resource, template};
 
 /// The forwarder's settings as the team agreed them; `config::RawConfig` must declare them too.
-const FORWARDER_SETTINGS: [&str; 37] = [
+const FORWARDER_SETTINGS: [&str; 38] = [
     "OPENSEARCH_ENDPOINT",
     "OPENSEARCH_AUTH",
     "OPENSEARCH_SERVICE",
@@ -41,6 +41,7 @@ const FORWARDER_SETTINGS: [&str; 37] = [
     "S3_KEY_REGEX",
     "S3_TIMESTAMP_FIELDS",
     "S3_INDEX_PREFIXES",
+    "MAX_CONTINUATIONS",
     "LOG_GROUP_TAGS",
     "LOG_GROUP_TAGS_TTL",
     "GEOIP_DATABASE",
