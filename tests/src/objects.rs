@@ -73,6 +73,54 @@ impl Moto {
         Ok((url, arn))
     }
 
+    /// Sets how long a received message stays hidden (`VisibilityTimeout`): a message a test's
+    /// invocation failed comes back after `seconds`.
+    pub async fn set_visibility_timeout(&self, url: &str, seconds: u32) -> Result<(), HarnessError> {
+        self.sqs_client()
+            .set_queue_attributes()
+            .queue_url(url)
+            .attributes(QueueAttributeName::VisibilityTimeout, seconds.to_string())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|err| HarnessError::Api {
+                server: "moto_server",
+                what: format!("SetQueueAttributes {url}: {err:?}"),
+            })
+    }
+
+    /// Creates `bucket`, with a notification of its new objects (`s3:ObjectCreated:*`) to the
+    /// queue of ARN `queue_arn`; saving it queues an `s3:TestEvent`.
+    pub async fn notifying_bucket(&self, bucket: &str, queue_arn: &str) -> Result<(), HarnessError> {
+        use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
+        let api = |what: String| HarnessError::Api {
+            server: "moto_server",
+            what,
+        };
+        let s3 = self.s3_client();
+        s3.create_bucket()
+            .bucket(bucket)
+            .send()
+            .await
+            .map_err(|err| api(format!("CreateBucket {bucket}: {err:?}")))?;
+        let created = QueueConfiguration::builder()
+            .queue_arn(queue_arn)
+            .events(Event::from("s3:ObjectCreated:*"))
+            .build()
+            .map_err(|err| api(format!("a queue configuration: {err:?}")))?;
+        s3.put_bucket_notification_configuration()
+            .bucket(bucket)
+            .notification_configuration(
+                NotificationConfiguration::builder()
+                    .queue_configurations(created)
+                    .build(),
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|err| api(format!("PutBucketNotificationConfiguration {bucket}: {err:?}")))
+    }
+
     /// Takes the messages on a queue (waiting until there are at least `at_least`) and returns
     /// them as the records of the SQS event Lambda would send the function.
     pub async fn sqs_records(

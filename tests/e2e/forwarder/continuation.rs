@@ -9,7 +9,6 @@
 //! SQS event format: <https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html>.
 
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
 use aws_sdk_sqs::types::{MessageSystemAttributeName, QueueAttributeName};
 use sluice_harness::{Moto, OsMem};
 
@@ -22,7 +21,8 @@ const LINES: usize = 10_000;
 const INVOCATION_SECONDS: f64 = 3.0;
 
 struct World {
-    moto: Moto,
+    /// Kept running for the clients below.
+    _moto: Moto,
     osmem: OsMem,
     s3: aws_sdk_s3::Client,
     sqs: aws_sdk_sqs::Client,
@@ -48,32 +48,15 @@ impl World {
         let osmem = OsMem::start();
         let sdk = moto.sdk_config();
         let s3 = moto.s3_client();
-        s3.create_bucket().bucket(BUCKET).send().await.expect("bucket");
         let (queue_url, queue_arn) = moto.create_queue("large-objects").await.expect("queue");
+        moto.notifying_bucket(BUCKET, &queue_arn)
+            .await
+            .expect("a notifying bucket");
         // A message whose invocation failed (a delivery the deadline cut short, on a loaded
         // machine) comes back soon.
-        moto.sqs_client()
-            .set_queue_attributes()
-            .queue_url(&queue_url)
-            .attributes(QueueAttributeName::VisibilityTimeout, "2")
-            .send()
+        moto.set_visibility_timeout(&queue_url, 2)
             .await
-            .expect("SetQueueAttributes");
-        let created = QueueConfiguration::builder()
-            .queue_arn(&queue_arn)
-            .events(Event::from("s3:ObjectCreated:*"))
-            .build()
-            .expect("queue configuration");
-        s3.put_bucket_notification_configuration()
-            .bucket(BUCKET)
-            .notification_configuration(
-                NotificationConfiguration::builder()
-                    .queue_configurations(created)
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("notifications");
+            .expect("a visibility timeout");
         // Requests of about 200 documents: several per invocation, so that reading stops at a
         // record boundary well inside the object.
         let settings = [
@@ -87,7 +70,7 @@ impl World {
         let forwarder = forwarder_of(&settings, &sdk).await;
         World {
             sqs: moto.sqs_client(),
-            moto,
+            _moto: moto,
             osmem,
             s3,
             queue_url,

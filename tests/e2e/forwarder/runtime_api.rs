@@ -4,7 +4,6 @@
 //! new objects, into osmem-server.
 
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{Event, NotificationConfiguration, QueueConfiguration};
 use sluice_harness::{Function, Moto, OsMem, SqsMapping};
 
 use super::*;
@@ -28,24 +27,10 @@ fn forwarder_of_binary(moto: &Moto, osmem: &OsMem, extra: &[(&str, &str)]) -> Fu
 /// A bucket that tells a new queue of its new objects, as `s3-notify` sets it up; the queue's
 /// URL and ARN. Saving the configuration queues an `s3:TestEvent`.
 async fn notifying_bucket(moto: &Moto) -> (String, String) {
-    let s3 = moto.s3_client();
-    s3.create_bucket().bucket(BUCKET).send().await.expect("bucket");
     let (url, arn) = moto.create_queue("app-logs-objects").await.expect("queue");
-    let created = QueueConfiguration::builder()
-        .queue_arn(&arn)
-        .events(Event::from("s3:ObjectCreated:*"))
-        .build()
-        .expect("queue configuration");
-    s3.put_bucket_notification_configuration()
-        .bucket(BUCKET)
-        .notification_configuration(
-            NotificationConfiguration::builder()
-                .queue_configurations(created)
-                .build(),
-        )
-        .send()
+    moto.notifying_bucket(BUCKET, &arn)
         .await
-        .expect("notification configuration");
+        .expect("a notifying bucket");
     (url, arn)
 }
 
@@ -126,10 +111,7 @@ async fn a_message_named_in_batch_item_failures_stays_and_comes_back() {
     let osmem = OsMem::start();
     let (url, arn) = notifying_bucket(&moto).await;
     let sqs = moto.sqs_client();
-    sqs.set_queue_attributes()
-        .queue_url(&url)
-        .attributes(aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout, "1")
-        .send()
+    moto.set_visibility_timeout(&url, 1)
         .await
         .expect("a visibility timeout of 1 s");
     let s3 = moto.s3_client();
@@ -270,10 +252,7 @@ async fn the_binary_indexes_an_object_larger_than_an_invocation_across_continuat
     let (url, arn) = notifying_bucket(&moto).await;
     let sqs = moto.sqs_client();
     // An invocation a loaded machine cuts short is retried soon.
-    sqs.set_queue_attributes()
-        .queue_url(&url)
-        .attributes(aws_sdk_sqs::types::QueueAttributeName::VisibilityTimeout, "2")
-        .send()
+    moto.set_visibility_timeout(&url, 2)
         .await
         .expect("a visibility timeout of 2 s");
     moto.s3_client()
