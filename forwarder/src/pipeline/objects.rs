@@ -11,7 +11,7 @@ use crate::document::{Document, DocumentBuilder};
 use crate::opensearch::deliver::Delivered;
 use crate::pipeline::Output;
 use crate::source::s3::read::{ObjectError, ObjectRead, ObjectReader, Stopped};
-use crate::source::s3::{Chunk, ObjectTask, Unfinished};
+use crate::source::s3::{Chunk, ObjectTask, Seek, Unfinished};
 use crate::summary::Summary;
 
 /// Objects read at once.
@@ -31,6 +31,8 @@ enum ObjectEvent {
     Docs {
         object: usize,
         through: u64,
+        /// Where reading could start again after the chunk.
+        seek: Option<Seek>,
         docs: Vec<Document>,
         summary: Summary,
     },
@@ -47,6 +49,8 @@ struct Progress {
     etag: Option<String>,
     /// The last record whose documents were sent (where the task starts, before any).
     sent_through: u64,
+    /// Where reading could start again after it.
+    sent_seek: Option<Seek>,
     /// Read to the end, or failed.
     done: bool,
 }
@@ -62,6 +66,7 @@ struct Pending {
 struct PendingChunk {
     object: usize,
     through: u64,
+    seek: Option<Seek>,
     docs: Vec<Document>,
     summary: Summary,
 }
@@ -90,6 +95,7 @@ impl Pipeline {
         let mut progress: Vec<Progress> = (objects.iter().cloned())
             .map(|task| Progress {
                 sent_through: task.resume.as_ref().map_or(0, |resume| resume.after),
+                sent_seek: task.resume.as_ref().and_then(|resume| resume.seek),
                 task,
                 etag: None,
                 done: false,
@@ -126,6 +132,7 @@ impl Pipeline {
                 ObjectEvent::Docs {
                     object,
                     through,
+                    seek,
                     docs,
                     summary,
                 } => {
@@ -133,6 +140,7 @@ impl Pipeline {
                     pending.chunks.push(PendingChunk {
                         object,
                         through,
+                        seek,
                         docs,
                         summary,
                     });
@@ -190,6 +198,7 @@ impl Pipeline {
                 task: object.task,
                 etag: object.etag,
                 after: object.sent_through,
+                seek: object.sent_seek,
             });
         }
         Ok(())
@@ -209,7 +218,10 @@ impl Pipeline {
         for chunk in chunks {
             delivered.summary.add(&chunk.summary);
             let object = &mut progress[chunk.object];
-            object.sent_through = object.sent_through.max(chunk.through);
+            if chunk.through > object.sent_through {
+                object.sent_through = chunk.through;
+                object.sent_seek = chunk.seek;
+            }
             docs.extend(chunk.docs);
         }
         delivered.merge(output.send(&*self.builder, docs, deadline).await?);
@@ -270,7 +282,7 @@ async fn read_one(
         .map_err(|_| stopped())?;
     let chunks = sender.clone();
     let mut through = task.resume.as_ref().map_or(0, |resume| resume.after);
-    let emit = move |chunk: Chunk| {
+    let emit = move |chunk: Chunk, seek: Option<Seek>| {
         through = match &chunk {
             Chunk::Records(records) => records.records.last().map_or(through, |record| record.number),
             // One CloudWatch Logs payload of a Firehose file each.
@@ -281,6 +293,7 @@ async fn read_one(
             .blocking_send(ObjectEvent::Docs {
                 object,
                 through,
+                seek,
                 docs,
                 summary,
             })

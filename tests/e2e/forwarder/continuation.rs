@@ -245,6 +245,9 @@ async fn a_large_object_is_indexed_across_invocations_every_line_once() {
         .map(|body| {
             let body: Value = serde_json::from_str(body).expect("JSON");
             assert_eq!(body["sluiceContinuation"]["key"], "apps/big.log");
+            // Stored as it is: the next invocation downloads from the next line's first byte.
+            assert!(body["sluiceContinuation"]["offset"].is_u64(), "{body}");
+            assert_eq!(body["sluiceContinuation"]["format"], "text-lines");
             body["sluiceContinuation"]["after"].as_u64().expect("after")
         })
         .collect();

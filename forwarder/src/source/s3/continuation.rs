@@ -7,7 +7,10 @@
 //! are duplicates, never copies.
 //!
 //! The message is Sluice's own, in the body of an SQS message:
-//! `{"sluiceContinuation":{"bucket":"…","key":"…","etag":"…","after":1234,"chain":1}}`.
+//! `{"sluiceContinuation":{"bucket":"…","key":"…","etag":"…","after":1234,"chain":1}}`, with
+//! `"offset"` and `"format"` too when reading can start at the next record's first byte (an
+//! object stored uncompressed, or a Firehose file of gzip members): a ranged `GetObject` then
+//! skips the bytes before it instead of decompressing them again.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,7 +19,7 @@ use aws_sdk_sqs::error::ProvideErrorMetadata;
 use serde::{Deserialize, Serialize};
 use tokio::sync::Mutex;
 
-use super::ObjectTask;
+use super::{Format, ObjectTask};
 
 /// The key of a continuation in a message body.
 const FIELD: &str = "sluiceContinuation";
@@ -34,6 +37,21 @@ pub struct Continuation {
     pub after: u64,
     /// How many continuations the object has had, this one included.
     pub chain: u32,
+    /// Where the record after `after` starts in the object as stored, when reading can start
+    /// there.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u64>,
+    /// The object's format, read from its start: needed when reading starts at `offset`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub format: Option<String>,
+}
+
+/// Where reading can start again: a record's first byte in the object as stored, and the
+/// object's format (which its first bytes told).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Seek {
+    pub offset: u64,
+    pub format: Format,
 }
 
 impl Continuation {
@@ -56,6 +74,8 @@ pub struct Resume {
     pub etag: String,
     pub after: u64,
     pub chain: u32,
+    /// Where reading starts, when not at the object's first byte.
+    pub seek: Option<Seek>,
 }
 
 impl From<Continuation> for (String, String, Resume) {
@@ -66,8 +86,22 @@ impl From<Continuation> for (String, String, Resume) {
             etag,
             after,
             chain,
+            offset,
+            format,
         } = continuation;
-        (bucket, key, Resume { etag, after, chain })
+        // A format this version does not know: read from the start, passing over what was done.
+        let format = format.and_then(|name| name.parse::<Format>().ok());
+        let seek = offset.zip(format).map(|(offset, format)| Seek { offset, format });
+        (
+            bucket,
+            key,
+            Resume {
+                etag,
+                after,
+                chain,
+                seek,
+            },
+        )
     }
 }
 
@@ -80,6 +114,8 @@ pub struct Unfinished {
     pub etag: Option<String>,
     /// The last record done (where the run started when none was).
     pub after: u64,
+    /// Where the record after it starts, when reading can start there.
+    pub seek: Option<Seek>,
 }
 
 impl Unfinished {
@@ -106,6 +142,8 @@ impl Unfinished {
             etag: etag.clone(),
             after: self.after,
             chain: chain + 1,
+            offset: self.seek.map(|seek| seek.offset),
+            format: self.seek.map(|seek| seek.format.name().to_string()),
         };
         Ok((continuation, queue))
     }
@@ -251,9 +289,22 @@ mod tests {
             etag: "9b2cf535f27731c974343645a3985328".into(),
             after: 41_000,
             chain: 3,
+            offset: Some(1_234_567),
+            format: Some("cloudwatch-firehose".into()),
         };
         let body: serde_json::Value = serde_json::from_str(&continuation.body()).unwrap();
-        assert_eq!(Continuation::of_message(&body), Some(Ok(continuation)));
+        assert_eq!(Continuation::of_message(&body), Some(Ok(continuation.clone())));
+        let (_, _, resume) = continuation.into();
+        let seek = resume.seek.expect("a seek");
+        assert_eq!(
+            (seek.offset, seek.format.name()),
+            (1_234_567, "cloudwatch-firehose")
+        );
+        // A format this version does not know: read from the start.
+        let unknown = json!({"sluiceContinuation": {"bucket": "b", "key": "k", "etag": "e", "after": 5,
+            "chain": 1, "offset": 10, "format": "parquet-from-the-future"}});
+        let (_, _, resume) = Continuation::of_message(&unknown).unwrap().unwrap().into();
+        assert_eq!((resume.after, resume.seek), (5, None));
         assert_eq!(Continuation::of_message(&json!({"Records": []})), None);
         let err = Continuation::of_message(&json!({"sluiceContinuation": {"bucket": "b"}}))
             .unwrap()
@@ -268,12 +319,20 @@ mod tests {
             task: task(Some(queue), None),
             etag: Some("e1".into()),
             after: 500,
+            seek: Some(Seek {
+                offset: 31_000,
+                format: "text-lines".parse().unwrap(),
+            }),
         };
         let (continuation, to) = unfinished.continuation(10).unwrap();
         assert_eq!(to, queue);
         assert_eq!(
             (continuation.after, continuation.chain, continuation.etag.as_str()),
             (500, 1, "e1")
+        );
+        assert_eq!(
+            (continuation.offset, continuation.format.as_deref()),
+            (Some(31_000), Some("text-lines"))
         );
 
         let resumed = |after, chain| Unfinished {
@@ -283,10 +342,12 @@ mod tests {
                     etag: "e1".into(),
                     after: 500,
                     chain,
+                    seek: None,
                 }),
             ),
             etag: Some("e1".into()),
             after,
+            seek: None,
         };
         assert_eq!(resumed(900, 1).continuation(10).unwrap().0.chain, 2);
         assert_eq!(
@@ -305,12 +366,14 @@ mod tests {
             task: task(None, None),
             etag: Some("e1".into()),
             after: 5,
+            seek: None,
         };
         assert!(direct.continuation(10).unwrap_err().contains("SQS"));
         let unstarted = Unfinished {
             task: task(Some("arn:aws:sqs:eu-west-1:1:q"), None),
             etag: None,
             after: 0,
+            seek: None,
         };
         assert!(unstarted.continuation(10).unwrap_err().contains("download"));
     }

@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-pub use self::continuation::{Continuation, Resume, Unfinished};
+pub use self::continuation::{Continuation, Resume, Seek, Unfinished};
 pub use self::format::{Format, S3Options};
 use super::{Ack, Batch, Control};
 

@@ -4,13 +4,17 @@
 //! about [`CHUNK_BYTES`]. The chunk callback may block: that is how a slow delivery holds the
 //! download back, so memory does not grow with the object.
 
+use std::cell::RefCell;
+use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Cursor, Read};
+use std::rc::Rc;
 use std::sync::Arc;
 
 use flate2::bufread::MultiGzDecoder;
 
+use self::members::{Boundaries, Members};
 use super::format::{Format, HeaderLine, Lines, Reading, S3Options};
-use super::{Chunk, ObjectMeta, Record, Records};
+use super::{Chunk, ObjectMeta, Record, Records, Seek};
 use crate::source::{Ack, Batch, LogsData};
 
 /// About how many bytes of record text a chunk holds. Small enough that a chunk's documents
@@ -81,33 +85,66 @@ pub fn read_object(
     object: Located,
     ack: Ack,
     options: &S3Options,
-    emit: impl FnMut(Chunk) -> Result<(), Stopped>,
+    mut emit: impl FnMut(Chunk) -> Result<(), Stopped>,
 ) -> Result<ObjectRead, ParseError> {
-    read_object_after(body, object, ack, options, 0, emit)
+    read_object_from(body, object, ack, options, Start::default(), |chunk, _| {
+        emit(chunk)
+    })
 }
 
-/// [`read_object`] from the record after the one numbered `after` (a continuation's): the
-/// records before it are passed over without being built (a header line among them is still
-/// read, for the lines after it).
-pub fn read_object_after(
+/// Where reading an object starts: at its first record, or after the record `after` of a
+/// continuation. Without a `seek`, `body` is the whole object and the records up to `after`
+/// are passed over without being built (a header line among them is still read, for the lines
+/// after it); with one, `body` starts at the seek's offset, which is the first byte of the
+/// record after `after`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Start {
+    pub after: u64,
+    pub seek: Option<Seek>,
+}
+
+/// [`read_object`] from `start`; `emit` also gets, with each chunk, where reading could start
+/// again after it ([`Seek`]), when the object's layout allows: its records' bytes as stored
+/// (an object not compressed, read as lines without a header line or as CloudWatch Logs
+/// payloads), or a gzip member that starts right after the chunk's payload (a Firehose file).
+pub fn read_object_from(
     body: impl Read,
     object: Located,
     ack: Ack,
     options: &S3Options,
-    after: u64,
-    mut emit: impl FnMut(Chunk) -> Result<(), Stopped>,
+    start: Start,
+    mut emit: impl FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>,
 ) -> Result<ObjectRead, ParseError> {
-    let (stream, head) = decompressed(body)?;
-    let format = options
-        .format_of_key(&object.key)
-        .unwrap_or_else(|| Format::of_content(&head));
+    let stored_start = start.seek.map_or(0, |seek| seek.offset);
+    let (stream, head, mut seekable) = decompressed(body, stored_start)?;
+    let format = match start.seek {
+        Some(seek) => seek.format,
+        None => options
+            .format_of_key(&object.key)
+            .unwrap_or_else(|| Format::of_content(&head)),
+    };
+    let seekable = match format.reading {
+        Reading::Payloads => seekable,
+        Reading::Lines(Lines { header: None, .. }) if matches!(seekable, Seekable::Plain { .. }) => seekable,
+        _ => {
+            seekable.stop();
+            Seekable::No
+        }
+    };
     let stream = Read::chain(Cursor::new(head), stream);
     let meta = Arc::new(object.with_format(format));
+    let (after, base) = match start.seek {
+        Some(_) => (0, start.after),
+        None => (start.after, 0),
+    };
     let mut out = Output {
         meta: Arc::clone(&meta),
         ack,
         header: None,
         after,
+        base,
+        seekable,
+        last_end: None,
         pending: Vec::new(),
         pending_bytes: 0,
         emit: &mut emit,
@@ -129,27 +166,62 @@ pub fn read_object_after(
     })
 }
 
+/// Whether, and how, a record's place in the decompressed bytes says where it is stored.
+enum Seekable {
+    /// Not compressed: the same place, from the first byte read (`start` in the object).
+    Plain {
+        start: u64,
+    },
+    /// One layer of gzip members: where the members end ([`members::Members`]).
+    Members(Boundaries),
+    No,
+}
+
+impl Seekable {
+    /// Stops noting where members end: nothing will ask.
+    fn stop(&mut self) {
+        if let Seekable::Members(boundaries) = self {
+            *boundaries.borrow_mut() = None;
+        }
+    }
+}
+
+/// An object's bytes as they were before compression, the first of them, which the format may
+/// be told from, and whether their places say where they are stored.
+type Decompressed<'r> = (Box<dyn BufRead + 'r>, Vec<u8>, Seekable);
+
 /// The object's bytes as they were before compression (gzip told from the bytes, not the name;
-/// Firehose may gzip records that CloudWatch Logs had gzipped already: up to two layers), and
-/// the first of them, which the format may be told from.
-fn decompressed<'r>(body: impl Read + 'r) -> Result<(Box<dyn BufRead + 'r>, Vec<u8>), ParseError> {
+/// Firehose may gzip records that CloudWatch Logs had gzipped already: up to two layers).
+/// `stored_start` is where `body` starts in the object.
+fn decompressed<'r>(body: impl Read + 'r, stored_start: u64) -> Result<Decompressed<'r>, ParseError> {
     let corrupt = |what: &str, err: &dyn std::fmt::Display| ParseError::Corrupt(format!("{what}: {err}"));
     let mut stream: Box<dyn BufRead + 'r> = Box::new(BufReader::with_capacity(256 * 1024, body));
-    for _ in 0..2 {
+    let mut seekable = Seekable::Plain { start: stored_start };
+    for layer in 0..2 {
         let head = stream
             .fill_buf()
             .map_err(|err| corrupt("reading the object", &err))?;
         if !head.starts_with(&[0x1f, 0x8b]) {
             break;
         }
-        stream = Box::new(BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(stream)));
+        if layer == 0 {
+            let boundaries = Boundaries::new(RefCell::new(Some(VecDeque::new())));
+            let members = Members::new(stream, stored_start, Rc::clone(&boundaries));
+            stream = Box::new(BufReader::with_capacity(256 * 1024, members));
+            seekable = Seekable::Members(boundaries);
+        } else {
+            // Gzip inside gzip: the inner members' places are not the object's.
+            seekable.stop();
+            seekable = Seekable::No;
+            stream = Box::new(BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(stream)));
+        }
     }
     let mut head = Vec::with_capacity(HEAD_BYTES as usize);
     (&mut stream)
         .take(HEAD_BYTES)
         .read_to_end(&mut head)
         .map_err(|err| corrupt("not a readable gzip stream", &err))?;
-    Ok((stream, head))
+    Ok((stream, head, seekable))
 }
 
 /// Records on their way out, in chunks.
@@ -159,6 +231,11 @@ struct Output<'a, F> {
     header: Option<Arc<Vec<String>>>,
     /// The records numbered up to this one were done before: they are passed over.
     after: u64,
+    /// The number of the record before the first one read (reading started at a seek).
+    base: u64,
+    seekable: Seekable,
+    /// Where the last record pushed ends in the object as stored, when that is known.
+    last_end: Option<u64>,
     pending: Vec<Record>,
     pending_bytes: usize,
     emit: &'a mut F,
@@ -166,7 +243,7 @@ struct Output<'a, F> {
     records: u64,
 }
 
-impl<F: FnMut(Chunk) -> Result<(), Stopped>> Output<'_, F> {
+impl<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>> Output<'_, F> {
     fn push(&mut self, record: Record) -> Result<(), ParseError> {
         self.records += 1;
         self.pending_bytes += record.text.len() + 64;
@@ -183,33 +260,70 @@ impl<F: FnMut(Chunk) -> Result<(), Stopped>> Output<'_, F> {
         }
         let records = std::mem::take(&mut self.pending);
         self.pending_bytes = 0;
-        (self.emit)(Chunk::Records(Records {
+        let last_end = self.last_end.take();
+        let seek = self.seek(last_end);
+        let chunk = Chunk::Records(Records {
             ack: self.ack.clone(),
             object: Arc::clone(&self.meta),
             header: self.header.clone(),
             records,
-        }))
-        .map_err(|Stopped| ParseError::Stopped)
+        });
+        (self.emit)(chunk, seek).map_err(|Stopped| ParseError::Stopped)
     }
 
-    fn payload(&mut self, data: LogsData) -> Result<(), ParseError> {
+    fn seek(&self, offset: Option<u64>) -> Option<Seek> {
+        offset.map(|offset| Seek {
+            offset,
+            format: self.meta.format,
+        })
+    }
+
+    /// A payload, followed in the object by `following` (its decompressed bytes up to the end of
+    /// the buffer, starting at offset `end`).
+    fn payload(&mut self, data: LogsData, end: u64, following: &[u8]) -> Result<(), ParseError> {
         self.records += 1;
         let chunk = match Batch::decoded(self.ack.clone(), data) {
             Ok(batch) => Chunk::Logs(batch),
             Err(control) => Chunk::Control(control),
         };
-        (self.emit)(chunk).map_err(|Stopped| ParseError::Stopped)
+        let seek = self.seek(self.stored_after_payload(end, following));
+        (self.emit)(chunk, seek).map_err(|Stopped| ParseError::Stopped)
+    }
+
+    /// Where the next payload can be read from, after a payload that ends at decompressed
+    /// offset `end`: the same offset in an uncompressed object; the end of a gzip member that
+    /// ends there, or after only whitespace (`following`), in a file of members.
+    fn stored_after_payload(&self, end: u64, following: &[u8]) -> Option<u64> {
+        match &self.seekable {
+            Seekable::Plain { start } => Some(start + end),
+            Seekable::Members(boundaries) => {
+                let mut boundaries = boundaries.borrow_mut();
+                let boundaries = boundaries.as_mut()?;
+                while boundaries
+                    .front()
+                    .is_some_and(|&(decompressed, _)| decompressed < end)
+                {
+                    boundaries.pop_front();
+                }
+                let &(decompressed, stored) = boundaries.front()?;
+                let gap = following.get(..usize::try_from(decompressed - end).ok()?)?;
+                gap.iter().all(u8::is_ascii_whitespace).then_some(stored)
+            }
+            Seekable::No => None,
+        }
     }
 }
 
 /// CloudWatch Logs payloads back to back (`{…}{…}`, with or without whitespace between),
 /// parsed from a buffer that holds at least one whole payload.
-fn read_payloads<F: FnMut(Chunk) -> Result<(), Stopped>>(
+fn read_payloads<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>>(
     mut stream: impl Read,
     out: &mut Output<'_, F>,
 ) -> Result<(), ParseError> {
     let mut buffer: Vec<u8> = Vec::with_capacity(2 * PAYLOAD_READ_BYTES);
-    let mut payload = 0u64;
+    let mut payload = out.base;
+    // The decompressed offset of the buffer's first byte.
+    let mut buffer_start = 0u64;
     loop {
         let start = buffer.len();
         buffer.resize(start + PAYLOAD_READ_BYTES, 0);
@@ -227,7 +341,7 @@ fn read_payloads<F: FnMut(Chunk) -> Result<(), Stopped>>(
                     consumed = payloads.byte_offset();
                     payload += 1;
                     if payload > out.after {
-                        out.payload(data)?;
+                        out.payload(data, buffer_start + consumed as u64, &buffer[consumed..])?;
                     }
                 }
                 Some(Err(err)) if err.is_eof() && !end => break,
@@ -244,6 +358,7 @@ fn read_payloads<F: FnMut(Chunk) -> Result<(), Stopped>>(
             }
         }
         buffer.drain(..consumed);
+        buffer_start += consumed as u64;
         if end {
             return Ok(());
         }
@@ -266,14 +381,14 @@ fn read_full(stream: &mut impl Read, buf: &mut [u8]) -> std::io::Result<usize> {
 
 /// One record per line: the line's own time if it shows one, else the object's. A header line
 /// (as the format's [`Lines::header`] tells) names the fields of the lines after it.
-fn read_lines<F: FnMut(Chunk) -> Result<(), Stopped>>(
+fn read_lines<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>>(
     mut stream: impl BufRead,
     lines: Lines,
     options: &S3Options,
     out: &mut Output<'_, F>,
 ) -> Result<(), ParseError> {
     let mut line = Vec::new();
-    let mut number = 0u64;
+    let mut number = out.base;
     loop {
         line.clear();
         let read = stream
@@ -316,6 +431,9 @@ fn read_lines<F: FnMut(Chunk) -> Result<(), Stopped>>(
             None => {}
         }
         let time = lines.time.and_then(|time| time(&text, &options.timestamp_fields));
+        if let Seekable::Plain { start } = out.seekable {
+            out.last_end = Some(start + out.bytes);
+        }
         out.push(Record {
             number,
             timestamp: time.unwrap_or(out.meta.last_modified_ms),
@@ -325,6 +443,7 @@ fn read_lines<F: FnMut(Chunk) -> Result<(), Stopped>>(
 }
 
 mod download;
+mod members;
 mod records;
 #[cfg(test)]
 mod tests;

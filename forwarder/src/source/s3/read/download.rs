@@ -7,7 +7,8 @@ use std::sync::Arc;
 use aws_sdk_s3::error::ProvideErrorMetadata;
 use bytes::{Buf, Bytes};
 
-use super::{Chunk, Located, ObjectRead, ParseError, Stopped, read_object_after};
+use super::{Chunk, Located, ObjectRead, ParseError, Start, Stopped, read_object_from};
+use crate::source::s3::Seek;
 use crate::source::s3::{ObjectTask, S3Options};
 
 /// Download buffers in flight between the network and the parsing thread (each may pin a read
@@ -171,13 +172,14 @@ impl ObjectReader {
     pub async fn read(
         &self,
         task: &ObjectTask,
-        emit: impl FnMut(Chunk) -> Result<(), Stopped> + Send + 'static,
+        mut emit: impl FnMut(Chunk) -> Result<(), Stopped> + Send + 'static,
     ) -> Result<ObjectRead, ObjectError> {
-        self.open(task).await?.read(emit).await
+        self.open(task).await?.read(move |chunk, _| emit(chunk)).await
     }
 
     /// Starts the download of `task`'s object: `GetObject`, only if the ETag is still the one a
-    /// continuation names ([`ObjectError::Replaced`] otherwise).
+    /// continuation names ([`ObjectError::Replaced`] otherwise), from the continuation's offset
+    /// when it has one.
     pub async fn open(&self, task: &ObjectTask) -> Result<Opened, ObjectError> {
         let url = task.url();
         let mut request = self
@@ -186,8 +188,12 @@ impl ObjectReader {
             .get_object()
             .bucket(&task.bucket)
             .key(&task.key);
+        let seek = task.resume.as_ref().and_then(|resume| resume.seek);
         if let Some(resume) = &task.resume {
             request = request.if_match(format!("\"{}\"", resume.etag));
+        }
+        if let Some(Seek { offset, .. }) = seek {
+            request = request.range(format!("bytes={offset}-"));
         }
         let output = request.send().await.map_err(|err| {
             // 412 Precondition Failed: the ETag differs (its body may be empty, or say
@@ -202,7 +208,35 @@ impl ObjectReader {
                 }
                 _ => ObjectError::call(url.clone(), "GetObject", &err),
             }
-        })?;
+        });
+        // 416 Range Not Satisfiable: the continuation's offset is the object's end, nothing is
+        // left to read.
+        let output = match output {
+            Err(ObjectError::Call { code, .. }) if seek.is_some() && code == "InvalidRange" => {
+                return Ok(Opened {
+                    url,
+                    object: Located {
+                        bucket: task.bucket.clone(),
+                        key: task.key.clone(),
+                        etag: task
+                            .resume
+                            .as_ref()
+                            .map(|resume| resume.etag.clone())
+                            .unwrap_or_default(),
+                        last_modified_ms: 0,
+                        key_fields: self.options.key_fields(&task.key),
+                    },
+                    body: aws_sdk_s3::primitives::ByteStream::from_static(b""),
+                    ack: task.ack.clone(),
+                    start: Start {
+                        after: task.resume.as_ref().map_or(0, |resume| resume.after),
+                        seek,
+                    },
+                    options: Arc::clone(&self.options),
+                });
+            }
+            output => output?,
+        };
         let object = Located {
             bucket: task.bucket.clone(),
             key: task.key.clone(),
@@ -218,7 +252,10 @@ impl ObjectReader {
             object,
             body: output.body,
             ack: task.ack.clone(),
-            after: task.resume.as_ref().map_or(0, |resume| resume.after),
+            start: Start {
+                after: task.resume.as_ref().map_or(0, |resume| resume.after),
+                seek,
+            },
             options: Arc::clone(&self.options),
         })
     }
@@ -231,7 +268,7 @@ pub struct Opened {
     object: Located,
     body: aws_sdk_s3::primitives::ByteStream,
     ack: crate::source::Ack,
-    after: u64,
+    start: Start,
     options: Arc<S3Options>,
 }
 
@@ -242,22 +279,22 @@ impl Opened {
     }
 
     /// Reads the object to the end (from the record after a continuation's), handing its records
-    /// to `emit` as they come.
+    /// to `emit` as they come, each chunk with where reading could start again after it.
     pub async fn read(
         self,
-        emit: impl FnMut(Chunk) -> Result<(), Stopped> + Send + 'static,
+        emit: impl FnMut(Chunk, Option<Seek>) -> Result<(), Stopped> + Send + 'static,
     ) -> Result<ObjectRead, ObjectError> {
         let Opened {
             url,
             object,
             mut body,
             ack,
-            after,
+            start,
             options,
         } = self;
         let (sender, receiver) = tokio::sync::mpsc::channel(BODY_BUFFERS);
         let parse = tokio::task::spawn_blocking(move || {
-            read_object_after(ChannelReader::new(receiver), object, ack, &options, after, emit)
+            read_object_from(ChannelReader::new(receiver), object, ack, &options, start, emit)
         });
         loop {
             let next = match body.try_next().await {

@@ -7,11 +7,11 @@ use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor
 use serde_json::value::RawValue;
 
 use super::{Output, ParseError, Stopped};
-use crate::source::s3::{Chunk, Record};
+use crate::source::s3::{Chunk, Record, Seek};
 
 /// Reads `{"Records":[…]}` one record at a time, each record's time read by `time`; `what` names
 /// such a file in the error of one that is not.
-pub(super) fn read<F: FnMut(Chunk) -> Result<(), Stopped>>(
+pub(super) fn read<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>>(
     stream: impl Read,
     (what, time): (&str, fn(&str) -> Option<i64>),
     out: &mut Output<'_, F>,
@@ -56,7 +56,9 @@ struct RecordsFile<'o, 'a, F> {
     stopped: &'o mut bool,
 }
 
-impl<'de, F: FnMut(Chunk) -> Result<(), Stopped>> DeserializeSeed<'de> for RecordsFile<'_, '_, F> {
+impl<'de, F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>> DeserializeSeed<'de>
+    for RecordsFile<'_, '_, F>
+{
     type Value = ();
 
     fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -64,7 +66,7 @@ impl<'de, F: FnMut(Chunk) -> Result<(), Stopped>> DeserializeSeed<'de> for Recor
     }
 }
 
-impl<'de, F: FnMut(Chunk) -> Result<(), Stopped>> Visitor<'de> for RecordsFile<'_, '_, F> {
+impl<'de, F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>> Visitor<'de> for RecordsFile<'_, '_, F> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
@@ -98,7 +100,9 @@ struct RecordsArray<'o, 'a, F> {
     stopped: &'o mut bool,
 }
 
-impl<'de, F: FnMut(Chunk) -> Result<(), Stopped>> DeserializeSeed<'de> for RecordsArray<'_, '_, F> {
+impl<'de, F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>> DeserializeSeed<'de>
+    for RecordsArray<'_, '_, F>
+{
     type Value = ();
 
     fn deserialize<D: de::Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
@@ -106,7 +110,7 @@ impl<'de, F: FnMut(Chunk) -> Result<(), Stopped>> DeserializeSeed<'de> for Recor
     }
 }
 
-impl<'de, F: FnMut(Chunk) -> Result<(), Stopped>> Visitor<'de> for RecordsArray<'_, '_, F> {
+impl<'de, F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>> Visitor<'de> for RecordsArray<'_, '_, F> {
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {

@@ -288,15 +288,22 @@ fn a_rule_overrides_what_the_content_says() {
 
 /// Reads `body` from the record after `after`, as a continuation does.
 fn parse_after(body: &[u8], key: &str, after: u64) -> (ObjectRead, Vec<Chunk>) {
+    let (read, chunks) = parse_from(body, key, Start { after, seek: None });
+    (read, chunks.into_iter().map(|(chunk, _)| chunk).collect())
+}
+
+/// Reads `body` from `start`: what was read, and every chunk with where reading could start
+/// again after it.
+fn parse_from(body: &[u8], key: &str, start: Start) -> (ObjectRead, Vec<(Chunk, Option<Seek>)>) {
     let mut chunks = Vec::new();
-    let read = read_object_after(
+    let read = read_object_from(
         body,
         located(key),
         Ack::Invocation,
         &S3Options::default(),
-        after,
-        |chunk| {
-            chunks.push(chunk);
+        start,
+        |chunk, seek| {
+            chunks.push((chunk, seek));
             Ok(())
         },
     )
@@ -357,4 +364,102 @@ fn a_continuation_keeps_the_header_it_passed_over() {
     assert_eq!(resumed.records[0].number, 3);
     let header = resumed.header.as_ref().expect("the header passed over");
     assert_eq!(header[3], "srcaddr");
+}
+
+/// Issue 25, seeking where the format allows: an object stored as it is, read as lines, can be
+/// read again from any chunk's end with a ranged download, and gives the same records, with the
+/// same numbers, as passing over what was done.
+#[test]
+fn an_uncompressed_object_resumes_at_the_byte_after_a_chunk() {
+    let body: String = (1..=6000)
+        .map(|n| format!("2026-11-29T10:00:00Z request {n} served\n"))
+        .collect();
+    let (_, chunks) = parse_from(body.as_bytes(), "app/x.log", Start::default());
+    assert!(chunks.len() >= 3, "{} chunks", chunks.len());
+    let (Chunk::Records(first), Some(seek)) = &chunks[0] else {
+        panic!("lines of an uncompressed object can be sought: {:?}", chunks[0].1);
+    };
+    let after = first.records.last().expect("records").number;
+    assert_eq!(
+        &body.as_bytes()[seek.offset as usize - 1..seek.offset as usize],
+        b"\n"
+    );
+    let start = Start {
+        after,
+        seek: Some(*seek),
+    };
+    let (_, sought) = parse_from(&body.as_bytes()[seek.offset as usize..], "app/x.log", start);
+    let sought = records(&sought.into_iter().map(|(chunk, _)| chunk).collect::<Vec<_>>());
+    let (_, passed) = parse_after(body.as_bytes(), "app/x.log", after);
+    assert_eq!(sought, records(&passed));
+    assert_eq!(sought[0].number, after + 1);
+    assert_eq!(sought.last().expect("records").number, 6000);
+}
+
+/// A Firehose file of gzip members, one payload each, resumes at the member after a payload.
+#[test]
+fn a_file_of_gzip_members_resumes_at_the_member_after_a_payload() {
+    let ids: Vec<String> = (0..5).map(|n| n.to_string()).collect();
+    let payloads: Vec<String> = ids.iter().map(|id| payload(&format!("/g{id}"), &[id])).collect();
+    let members: Vec<Vec<u8>> = payloads.iter().map(|p| gzip(p.as_bytes())).collect();
+    let body = members.concat();
+    let (_, chunks) = parse_from(&body, "firehose/2026/11/29/x", Start::default());
+    let seeks: Vec<Option<u64>> = chunks
+        .iter()
+        .map(|(_, seek)| seek.map(|seek| seek.offset))
+        .collect();
+    let ends: Vec<Option<u64>> = (members.iter())
+        .scan(0, |end, member| {
+            *end += member.len() as u64;
+            Some(Some(*end))
+        })
+        .collect();
+    assert_eq!(
+        &seeks[..4],
+        &ends[..4],
+        "each payload's member ends where the next starts"
+    );
+    let seek = chunks[1].1.expect("a seek");
+    let (_, sought) = parse_from(
+        &body[seek.offset as usize..],
+        "firehose/2026/11/29/x",
+        Start {
+            after: 2,
+            seek: Some(seek),
+        },
+    );
+    let sought: Vec<Chunk> = sought.into_iter().map(|(chunk, _)| chunk).collect();
+    assert_eq!(
+        logs(&sought),
+        [
+            ("/g2".to_string(), 1),
+            ("/g3".to_string(), 1),
+            ("/g4".to_string(), 1)
+        ]
+    );
+}
+
+/// Where a place in the decompressed bytes says nothing of where they are stored, no seek is
+/// offered: one gzip member of lines, gzip inside gzip, a format whose header line would be
+/// passed by.
+#[test]
+fn no_seek_where_the_stored_bytes_do_not_say_where_a_record_is() {
+    let lines: String = (1..=3000)
+        .map(|n| format!("line {n} of a log that is long enough\n"))
+        .collect();
+    let (_, chunks) = parse_from(&gzip(lines.as_bytes()), "app/x.log.gz", Start::default());
+    assert!(chunks.len() > 1 && chunks.iter().all(|(_, seek)| seek.is_none()));
+
+    let payloads = [payload("/a", &["1"]), payload("/b", &["2"])];
+    let members: Vec<u8> = payloads.iter().flat_map(|p| gzip(p.as_bytes())).collect();
+    let (_, chunks) = parse_from(&gzip(&members), "firehose/2026/11/29/x", Start::default());
+    assert_eq!(chunks.len(), 2);
+    assert!(chunks.iter().all(|(_, seek)| seek.is_none()));
+
+    let vpc = "version account-id interface-id srcaddr dstaddr srcport dstport protocol packets bytes start end action log-status\n\
+        2 123456789012 eni-0a1b2c3d4e5f67890 10.0.1.5 203.0.113.10 49152 443 6 10 5120 1795946400 1795946460 ACCEPT OK\n";
+    let key = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/29/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20261129T1000Z_hash.log";
+    let (_, chunks) = parse_from(vpc.as_bytes(), key, Start::default());
+    assert_eq!(chunks.len(), 1);
+    assert_eq!(chunks[0].1, None);
 }
