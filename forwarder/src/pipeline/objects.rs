@@ -108,23 +108,30 @@ impl Pipeline {
             let stop_at = output.stop_reading(deadline, longest_send);
             // A timeout polls its future first: with chunks always ready, it would never stop.
             if !stopped && stop_at.is_some_and(|stop_at| Instant::now() >= stop_at) {
-                // Stops the readers; what they had sent is still taken, to the last event.
+                // Stops the readers (their next send fails); what they had sent is still taken.
                 events.close();
                 stopped = true;
             }
-            let next = async {
-                match stop_at {
-                    Some(stop_at) if !stopped => tokio::time::timeout_at(stop_at.into(), events.recv()).await,
-                    _ => Ok(events.recv().await),
+            let event = if stopped {
+                // Only what is there: a reader passing over records done before, or waiting
+                // for S3, is not waited for.
+                match events.try_recv() {
+                    Ok(event) => event,
+                    Err(_empty_or_gone) => break,
                 }
-            };
-            let event = match next.await {
-                Ok(Some(event)) => event,
-                Ok(None) => break,
-                Err(_elapsed) => {
-                    events.close();
-                    stopped = true;
-                    continue;
+            } else {
+                let next = match stop_at {
+                    Some(stop_at) => tokio::time::timeout_at(stop_at.into(), events.recv()).await,
+                    None => Ok(events.recv().await),
+                };
+                match next {
+                    Ok(Some(event)) => event,
+                    Ok(None) => break,
+                    Err(_elapsed) => {
+                        events.close();
+                        stopped = true;
+                        continue;
+                    }
                 }
             };
             match event {
@@ -239,6 +246,10 @@ impl Pipeline {
             for (object, task) in objects.into_iter().enumerate() {
                 while reading.len() >= OBJECT_CONCURRENCY {
                     reading.join_next().await;
+                }
+                if sender.is_closed() {
+                    // Reading stopped: the objects not started are left unfinished.
+                    break;
                 }
                 let (sender, builder, reader) = (sender.clone(), Arc::clone(&builder), reader.clone());
                 reading.spawn(async move {

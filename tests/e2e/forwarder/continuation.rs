@@ -18,7 +18,7 @@ const BUCKET: &str = "large-objects";
 /// Lines of the large object.
 const LINES: usize = 10_000;
 /// Each invocation's time, from the event to its deadline.
-const INVOCATION_SECONDS: f64 = 3.0;
+const INVOCATION_SECONDS: f64 = 4.0;
 
 struct World {
     /// Kept running for the clients below.
@@ -225,7 +225,7 @@ fn lines(tag: &str) -> String {
 async fn a_large_object_is_indexed_across_invocations_every_line_once() {
     let world = World::start().await;
     world.put("apps/big.log", lines("first")).await;
-    let drained = world.drain(30, async || {}).await;
+    let drained = world.drain(60, async || {}).await;
 
     assert_eq!(
         world.osmem.count("s3-*").await.expect("count"),
@@ -234,9 +234,11 @@ async fn a_large_object_is_indexed_across_invocations_every_line_once() {
     );
     assert_eq!(world.count_matching("first line").await, LINES as u64);
     let summary = &drained.summary;
-    assert_eq!(
-        summary.indexed, LINES as u64,
-        "every line indexed once: {summary:?}"
+    // A request the deadline cut short may still have been indexed (counted failed, then a
+    // duplicate when retried): the index, not the counts, says every line is there once.
+    assert!(
+        summary.indexed + summary.duplicates >= LINES as u64,
+        "{summary:?}"
     );
     assert!(summary.objects_continued >= 2, "several invocations: {drained:?}");
     assert_eq!(summary.objects_continued as usize, drained.bodies.len());
@@ -262,7 +264,7 @@ async fn an_object_replaced_between_invocations_is_refused_not_mixed() {
     // After the first invocation, whose continuation is on the queue, the object is replaced:
     // the continuation is refused, and the new object is read whole from its own notification.
     let drained = world
-        .drain(30, async || world.put("apps/replaced.log", lines("new")).await)
+        .drain(60, async || world.put("apps/replaced.log", lines("new")).await)
         .await;
     let summary = &drained.summary;
     assert_eq!(summary.continuations_refused, 1, "{drained:?}");
@@ -271,19 +273,34 @@ async fn an_object_replaced_between_invocations_is_refused_not_mixed() {
         LINES as u64,
         "{drained:?}"
     );
+    // The old object is read no further than before its replacement: every line up to where
+    // its one continuation stopped, and not to its end. (A delivery that a loaded machine cut
+    // short may have indexed more of it before that continuation was sent: its invocation
+    // failed, and the retry stopped earlier.)
     let old = world.count_matching("old line").await;
-    assert!(
-        old > 0 && old < LINES as u64,
-        "only the first invocation's lines of the old object: {old}"
-    );
-    let first: Value = serde_json::from_str(&drained.bodies[0]).expect("JSON");
+    let old_etag = first_etag(&drained);
+    let old_continuations: Vec<Value> = (drained.bodies.iter())
+        .map(|body| serde_json::from_str::<Value>(body).expect("JSON")["sluiceContinuation"].clone())
+        .filter(|continuation| continuation["etag"] == old_etag)
+        .collect();
     assert_eq!(
-        old,
-        first["sluiceContinuation"]["after"].as_u64().expect("after"),
-        "the old object's lines up to where its one continuation stopped, none after: {drained:?}"
+        old_continuations.len(),
+        1,
+        "one continuation of the old object: {drained:?}"
+    );
+    let stopped = old_continuations[0]["after"].as_u64().expect("after");
+    assert!(
+        old >= stopped && old < LINES as u64,
+        "the old object's lines up to {stopped}, not its end: {old}; {drained:?}"
     );
     assert_eq!(
         world.osmem.count("s3-*").await.expect("count"),
         LINES as u64 + old
     );
+}
+
+/// The ETag of the first continuation received: the replaced object's.
+fn first_etag(drained: &Drained) -> Value {
+    let first: Value = serde_json::from_str(&drained.bodies[0]).expect("JSON");
+    first["sluiceContinuation"]["etag"].clone()
 }
