@@ -29,6 +29,35 @@ use crate::summary::Summary;
 pub use self::objects::OBJECT_CONCURRENCY;
 pub use self::output::{OpenSearch, Output, OutputError};
 
+/// Asks runs to stop reading objects as their deadline would (`replay` at Ctrl-C): each object
+/// being read is left [`Unfinished`] at a record boundary, the documents already read of the
+/// others delivered. Once stopped, always stopped.
+#[derive(Debug, Clone)]
+pub struct Stop(Arc<tokio::sync::watch::Sender<bool>>);
+
+impl Default for Stop {
+    fn default() -> Stop {
+        Stop(Arc::new(tokio::sync::watch::Sender::new(false)))
+    }
+}
+
+impl Stop {
+    /// Stops every run watching this, now and later.
+    pub fn stop(&self) {
+        self.0.send_replace(true);
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        *self.0.borrow()
+    }
+
+    /// Ends once [`Stop::stop`] is called.
+    pub async fn stopped(&self) {
+        let mut receiver = self.0.subscribe();
+        let _ = receiver.wait_for(|stopped| *stopped).await;
+    }
+}
+
 /// The documents of one event, ready to send, and the objects it names, still to read.
 #[derive(Debug)]
 pub(crate) struct Prepared {
@@ -156,9 +185,20 @@ impl Pipeline {
     /// sends everything to `output` before `deadline`.
     pub async fn run(
         &self,
+        decoded: Decoded,
+        output: &mut Output<'_>,
+        deadline: Instant,
+    ) -> Result<Outcome, OutputError> {
+        self.run_until(decoded, output, deadline, None).await
+    }
+
+    /// [`Pipeline::run`], reading objects until `stop` too, when there is one.
+    pub async fn run_until(
+        &self,
         mut decoded: Decoded,
         output: &mut Output<'_>,
         deadline: Instant,
+        stop: Option<&Stop>,
     ) -> Result<Outcome, OutputError> {
         let tag_lookups_failed = self.tag(&mut decoded, deadline).await;
         let prepared = self.prepare(decoded);
@@ -169,7 +209,7 @@ impl Pipeline {
             outcome.delivered.merge(delivered);
         }
         if !prepared.objects.is_empty() {
-            self.send_objects(prepared.objects, output, deadline, &mut outcome)
+            self.send_objects(prepared.objects, output, (deadline, stop), &mut outcome)
                 .await?;
         }
         output.flush()?;

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
-use super::{Outcome, OutputError, Pipeline};
+use super::{Outcome, OutputError, Pipeline, Stop};
 use crate::document::{Document, DocumentBuilder};
 use crate::opensearch::deliver::Delivered;
 use crate::pipeline::Output;
@@ -76,12 +76,13 @@ impl Pipeline {
     /// output's flush size. An object that could not be read to the end fails its
     /// acknowledgement. One not read to the end when reading stops before the deadline (see
     /// [`Output::stop_reading`]) is left [`Unfinished`] at the last record whose documents were
-    /// sent: the caller continues it, or fails its acknowledgement.
+    /// sent: the caller continues it, or fails its acknowledgement. `stop`, when there is one,
+    /// stops reading as the deadline does.
     pub(super) async fn send_objects(
         &self,
         objects: Vec<ObjectTask>,
         output: &mut Output<'_>,
-        deadline: Instant,
+        (deadline, stop): (Instant, Option<&Stop>),
         outcome: &mut Outcome,
     ) -> Result<(), OutputError> {
         let Outcome {
@@ -107,7 +108,9 @@ impl Pipeline {
         loop {
             let stop_at = output.stop_reading(deadline, longest_send);
             // A timeout polls its future first: with chunks always ready, it would never stop.
-            if !stopped && stop_at.is_some_and(|stop_at| Instant::now() >= stop_at) {
+            let stop_now = stop_at.is_some_and(|stop_at| Instant::now() >= stop_at)
+                || stop.is_some_and(Stop::is_stopped);
+            if !stopped && stop_now {
                 // Stops the readers (their next send fails); what they had sent is still taken.
                 events.close();
                 stopped = true;
@@ -120,14 +123,16 @@ impl Pipeline {
                     Err(_empty_or_gone) => break,
                 }
             } else {
-                let next = match stop_at {
-                    Some(stop_at) => tokio::time::timeout_at(stop_at.into(), events.recv()).await,
-                    None => Ok(events.recv().await),
+                let next = tokio::select! {
+                    biased;
+                    event = events.recv() => Ok(event),
+                    () = until(stop_at) => Err(()),
+                    () = until_stopped(stop) => Err(()),
                 };
                 match next {
                     Ok(Some(event)) => event,
                     Ok(None) => break,
-                    Err(_elapsed) => {
+                    Err(()) => {
                         events.close();
                         stopped = true;
                         continue;
@@ -272,6 +277,22 @@ impl Pipeline {
             while reading.join_next().await.is_some() {}
         });
         receiver
+    }
+}
+
+/// Ends at `at`; never without one.
+async fn until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Ends once `stop` is stopped; never without one.
+async fn until_stopped(stop: Option<&Stop>) {
+    match stop {
+        Some(stop) => stop.stopped().await,
+        None => std::future::pending().await,
     }
 }
 

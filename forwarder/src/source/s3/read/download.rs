@@ -72,6 +72,8 @@ pub struct Listed {
     pub key: String,
     pub last_modified_ms: i64,
     pub size: i64,
+    /// The ETag without its quotes, as `GetObject` gives it; empty when the listing has none.
+    pub etag: String,
 }
 
 impl ObjectReader {
@@ -143,6 +145,7 @@ impl ObjectReader {
                     key: key.to_string(),
                     last_modified_ms: modified,
                     size: object.size().unwrap_or_default(),
+                    etag: object.e_tag().unwrap_or_default().trim_matches('"').to_string(),
                 });
             }
         }
