@@ -10,9 +10,11 @@ use sluice_edge::LogFormat;
 
 use super::bucket::Window;
 use super::lines::{Source, open_sources};
-use super::{BucketUrl, REPLAY_DEADLINE, Replay, ReplayError, ReplaySummary};
+use super::resume::ResumeFile;
+use super::{BucketRun, BucketUrl, OBJECTS_AT_ONCE, REPLAY_DEADLINE, Replay, ReplayError, ReplaySummary};
 use crate::config::{Config, Purpose, RawConfig};
 use crate::handler::Forwarder;
+use crate::pipeline::Stop;
 
 /// How long `replay` retries one event from a file by default: long enough for OpenSearch's own
 /// hiccups, short enough that a person at a terminal hears of an outage.
@@ -33,9 +35,17 @@ pub struct ReplayArgs {
     #[arg(long, value_parser = parse_time)]
     pub until: Option<i64>,
     /// How many seconds to keep retrying one event before counting it failed [default: 120;
-    /// for s3:// inputs, each round of 16 objects: 900].
+    /// for s3:// inputs, each object: 900, after which it is read on from where it was].
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub event_timeout: Option<u64>,
+    /// For s3:// inputs: how many objects to read at once.
+    #[arg(long, value_name = "N", default_value_t = OBJECTS_AT_ONCE as u16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub objects: u16,
+    /// For s3:// inputs: record in FILE the objects done (and, at Ctrl-C, where each object
+    /// being read stopped), and skip them when FILE names them on the next run. Created when
+    /// missing; one JSON object a line.
+    #[arg(long, value_name = "FILE")]
+    pub resume: Option<PathBuf>,
     /// Files or s3://BUCKET[/PREFIX] to read; stdin when none.
     pub files: Vec<PathBuf>,
     #[command(flatten)]
@@ -69,6 +79,8 @@ fn run_to(args: ReplayArgs, out: &mut dyn Write, errors: &mut dyn Write) -> anyh
         since,
         until,
         event_timeout,
+        objects,
+        resume,
         files,
         settings,
     } = args;
@@ -102,8 +114,8 @@ fn run_to(args: ReplayArgs, out: &mut dyn Write, errors: &mut dyn Write) -> anyh
     };
     let inputs = if buckets.is_empty() {
         anyhow::ensure!(
-            since.is_none() && until.is_none(),
-            "--since and --until apply to s3:// inputs only"
+            since.is_none() && until.is_none() && resume.is_none(),
+            "--since, --until and --resume apply to s3:// inputs only"
         );
         Inputs::Files(open_sources(&files, errors)?)
     } else {
@@ -111,7 +123,12 @@ fn run_to(args: ReplayArgs, out: &mut dyn Write, errors: &mut dyn Write) -> anyh
             buckets.len() == files.len(),
             "replay reads either s3:// prefixes or files, not both at once"
         );
-        Inputs::Buckets(buckets, (since, until))
+        let run = BucketRun {
+            objects: usize::from(objects),
+            resume: resume.as_deref().map(ResumeFile::open).transpose()?,
+            stop: Stop::default(),
+        };
+        Inputs::Buckets(buckets, (since, until), run)
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -119,7 +136,7 @@ fn run_to(args: ReplayArgs, out: &mut dyn Write, errors: &mut dyn Write) -> anyh
     let forwarder = runtime.block_on(Forwarder::new(config))?;
     let replay = Replay::new(&forwarder, dry_run).with_timeout(timeout);
     let mut total = replay.summary();
-    runtime.block_on(replay_until(&replay, inputs, &mut total, (out, errors), ctrl_c()))?;
+    runtime.block_on(replay_until(&replay, inputs, &mut total, (out, errors), ctrl_c))?;
     finish(&total, errors)
 }
 
@@ -155,32 +172,52 @@ async fn ctrl_c() {
 /// What `replay` reads: files (or stdin), or the objects under `s3://` prefixes.
 enum Inputs {
     Files(Vec<Source>),
-    Buckets(Vec<BucketUrl>, Window),
+    Buckets(Vec<BucketUrl>, Window, BucketRun),
 }
 
 /// Replays `inputs` into `total` until they are done or `interrupt` comes (Ctrl-C); then
 /// `total` holds the counts of the events finished before it and names the one it stopped.
-async fn replay_until(
+/// Buckets stop gracefully: the objects being read stop at a record boundary once what they
+/// read is delivered, and the resume file gets their position; a second `interrupt` stops at
+/// once.
+async fn replay_until<F: Future<Output = ()>>(
     replay: &Replay<'_>,
     inputs: Inputs,
     total: &mut ReplaySummary,
     (out, errors): (&mut dyn Write, &mut dyn Write),
-    interrupt: impl Future<Output = ()>,
+    interrupt: impl Fn() -> F,
 ) -> Result<(), ReplayError> {
-    let run = async {
-        match inputs {
-            Inputs::Files(sources) => replay.files_into(sources, total, out, errors).await,
-            Inputs::Buckets(buckets, window) => {
-                for url in &buckets {
-                    replay.bucket_into(url, window, total, out, errors).await?;
+    let stop = match &inputs {
+        Inputs::Buckets(_, _, run) => Some(run.stop.clone()),
+        Inputs::Files(_) => None,
+    };
+    let interrupted = {
+        let run = std::pin::pin!(async {
+            match inputs {
+                Inputs::Files(sources) => replay.files_into(sources, total, out, errors).await,
+                Inputs::Buckets(buckets, window, mut run) => {
+                    for url in &buckets {
+                        replay
+                            .bucket_into(url, window, &mut run, total, out, errors)
+                            .await?;
+                    }
+                    Ok(())
                 }
-                Ok(())
+            }
+        });
+        let mut run = run;
+        let interrupted = tokio::select! {
+            result = &mut run => { result?; false }
+            () = interrupt() => true,
+        };
+        if let (true, Some(stop)) = (interrupted, stop) {
+            stop.stop();
+            tokio::select! {
+                result = &mut run => result?,
+                () = interrupt() => {}
             }
         }
-    };
-    let interrupted = tokio::select! {
-        result = run => { result?; false }
-        () = interrupt => true,
+        interrupted
     };
     if interrupted {
         total.interrupt();
@@ -283,7 +320,7 @@ mod tests {
                 Inputs::Files(sources),
                 &mut total,
                 (&mut out, &mut errors),
-                ctrl_c(),
+                ctrl_c,
             ))
             .unwrap();
         assert!(started.elapsed() < Duration::from_secs(30));

@@ -8,6 +8,7 @@
 mod bucket;
 pub(super) mod command;
 mod lines;
+mod resume;
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -22,9 +23,10 @@ use crate::source::lambda::Input;
 use crate::source::s3::read::ObjectError;
 use crate::summary::Summary;
 
-pub use self::bucket::{BucketUrl, OBJECTS_PER_ROUND};
+pub use self::bucket::{BucketRun, BucketUrl, OBJECTS_AT_ONCE};
 pub use self::command::ReplayArgs;
 pub use self::lines::Source;
+pub use self::resume::{ResumeCounts, ResumeError, ResumeFile};
 
 /// How long a replay keeps retrying one event by default (Lambda's own limit is 15 minutes).
 pub(crate) const REPLAY_DEADLINE: Duration = Duration::from_secs(15 * 60);
@@ -47,6 +49,9 @@ pub enum ReplayError {
     /// The bucket could not be listed.
     #[error("listing the objects: {0}")]
     List(ObjectError),
+    /// The resume file could not be written.
+    #[error("{0}")]
+    Resume(ResumeError),
 }
 
 /// The counts of a whole replay: the one JSON line `sluice-forwarder replay` prints on stderr.
@@ -61,6 +66,9 @@ pub struct ReplaySummary {
     /// bucket) that the function would report in `batchItemFailures`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub failed_items: Vec<String>,
+    /// What a replay of a bucket skipped or resumed from its resume file.
+    #[serde(flatten)]
+    pub resumed: ResumeCounts,
     /// Set when Ctrl-C stopped the replay: "during" the event (or round of objects) being
     /// handled then, whose outcome is unknown, or "after" the last one finished. The counts are
     /// those of the events finished before it.
