@@ -13,6 +13,7 @@ mod geoip;
 mod multiline;
 mod osmem;
 mod replay;
+mod resume;
 mod routing;
 mod runtime_api;
 mod s3;
