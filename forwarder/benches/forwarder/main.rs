@@ -27,11 +27,15 @@
 //!   pipeline, the child processes and their ratios);
 //! - the cost of tags and multiline (issue 13), in more rounds and by CPU time
 //!   ([`tags_and_multiline`]). `SLUICE_BENCH_ONLY=tags` runs this section alone.
+//! - `replay s3://` of 20 objects of 10 MB ([`replay_s3`]): objects/s and MB/s into the in-bench
+//!   `_bulk` endpoint, one object at a time and four at once, against a dry run of the same
+//!   objects. `SLUICE_BENCH_ONLY=replay-s3` runs this section alone.
 
 mod alb;
 mod bulk_server;
 mod child;
 mod mmdb_writer;
+mod replay_s3;
 mod s3;
 
 use std::borrow::Cow;
@@ -109,6 +113,10 @@ fn main() {
         tags_and_multiline(&lines);
         return;
     }
+    if only == "replay-s3" {
+        replay_s3::many_objects(&lines);
+        return;
+    }
 
     let (command, mb, firehose_file) = direct(&payloads, &lines, events);
     if only == "direct" {
@@ -117,6 +125,7 @@ fn main() {
     one_megabyte(&dir, &command);
     end_to_end(&payloads, events, mb, &lines);
     s3::big_objects(&lines, &firehose_file);
+    replay_s3::many_objects(&lines);
     alb::access_logs();
     // Last: it makes the allocator keep what it frees, which would count in the peak RSS of the
     // child processes measured above.

@@ -23,7 +23,7 @@ use crate::bulk_server::BulkServer;
 use crate::child::measure;
 use crate::{Envelope, decode_line, streaming_gunzip, target_dir};
 
-const BUCKET: &str = "bench";
+pub(crate) const BUCKET: &str = "bench";
 /// `LastModified` of every object: 2026-11-29T10:00:00Z.
 const LAST_MODIFIED_XML: &str = "2026-11-29T10:00:00.000Z";
 const LAST_MODIFIED_HTTP: &str = "Sun, 29 Nov 2026 10:00:00 GMT";
@@ -126,6 +126,14 @@ impl Object {
         }
     }
 
+    pub(crate) fn len(&self) -> u64 {
+        self.len
+    }
+
+    pub(crate) fn events(&self) -> u64 {
+        self.events
+    }
+
     fn etag(&self) -> String {
         format!("{:016x}{:016x}", self.len, self.events)
     }
@@ -150,7 +158,7 @@ fn repeat_to(units: &[(u64, u64, u64)], target: u64) -> (u64, u64, u64) {
 
 /// The messages of the benchmark's events, one per line (a message's own line breaks become
 /// spaces), as one text that objects of lines repeat.
-fn text_lines(lines: &[String]) -> (Vec<u8>, Vec<(u64, u64, u64)>) {
+pub(crate) fn text_lines(lines: &[String]) -> (Vec<u8>, Vec<(u64, u64, u64)>) {
     let mut text = Vec::new();
     let mut units = Vec::new();
     for line in lines {
@@ -168,7 +176,7 @@ fn text_lines(lines: &[String]) -> (Vec<u8>, Vec<(u64, u64, u64)>) {
     (text, units)
 }
 
-fn lines_object(key: &str, text: &Arc<Vec<u8>>, units: &[(u64, u64, u64)], target: u64) -> Object {
+pub(crate) fn lines_object(key: &str, text: &Arc<Vec<u8>>, units: &[(u64, u64, u64)], target: u64) -> Object {
     let (len, decompressed, events) = repeat_to(units, target);
     Object {
         key: key.to_owned(),
