@@ -119,6 +119,9 @@ impl Replay<'_> {
         let Some(reader) = self.forwarder.pipeline().object_reader() else {
             return Ok(());
         };
+        if run.stop.is_stopped() {
+            return Ok(());
+        }
         let listed = reader
             .list(&url.bucket, &url.prefix, since_ms, until_ms)
             .await
