@@ -69,9 +69,9 @@ pub struct ReplaySummary {
     /// What a replay of a bucket skipped or resumed from its resume file.
     #[serde(flatten)]
     pub resumed: ResumeCounts,
-    /// Set when Ctrl-C stopped the replay: "during" the event (or round of objects) being
-    /// handled then, whose outcome is unknown, or "after" the last one finished. The counts are
-    /// those of the events finished before it.
+    /// Set when Ctrl-C stopped the replay: "during" the event being handled then, whose outcome
+    /// is unknown, or "after" the last one finished (for a bucket, the objects finished of those
+    /// listed). The counts are those of the events finished before it.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub interrupted_at: Option<String>,
     /// Where the replay is: "during" or "after" an event (or round); empty before the first.
@@ -119,7 +119,7 @@ impl<'a> Replay<'a> {
         }
     }
 
-    /// Bounds how long one event (or one round of a bucket's objects) is retried.
+    /// Bounds how long one event (or one object of a bucket) is retried.
     pub(crate) fn with_timeout(mut self, timeout: Duration) -> Replay<'a> {
         self.timeout = timeout;
         self
