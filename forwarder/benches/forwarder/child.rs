@@ -81,6 +81,8 @@ pub struct Measured {
     pub peak_kb: u64,
     /// `wait4`'s `ru_maxrss` in KiB, which has this benchmark's peak as its floor.
     pub maxrss_kb: u64,
+    /// The CPU time of the child, user and system, on all its threads (`wait4`'s rusage).
+    pub cpu: Duration,
     pub success: bool,
     pub status: i32,
     /// Already reaped: only its pipes are of use.
@@ -117,10 +119,15 @@ pub fn measure(command: &mut Command, stderr: Stdio) -> Measured {
         elapsed: start.elapsed(),
         peak_kb,
         maxrss_kb: usage.ru_maxrss as u64,
+        cpu: timeval(usage.ru_utime) + timeval(usage.ru_stime),
         success: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
         status,
         child,
     }
+}
+
+fn timeval(time: libc::timeval) -> Duration {
+    Duration::from_secs(time.tv_sec as u64) + Duration::from_micros(time.tv_usec as u64)
 }
 
 /// A `kB` field of a `/proc/PID/status` text (`VmHWM:    23456 kB`); 0 when it is not there.
