@@ -83,6 +83,9 @@ pub struct Measured {
     pub maxrss_kb: u64,
     /// The CPU time of the child, user and system, on all its threads (`wait4`'s rusage).
     pub cpu: Duration,
+    /// The child's minor page faults (`wait4`'s `ru_minflt`): pages it touched for the first time
+    /// or again after the allocator gave them back.
+    pub minor_faults: u64,
     pub success: bool,
     pub status: i32,
     /// Already reaped: only its pipes are of use.
@@ -120,6 +123,7 @@ pub fn measure(command: &mut Command, stderr: Stdio) -> Measured {
         peak_kb,
         maxrss_kb: usage.ru_maxrss as u64,
         cpu: timeval(usage.ru_utime) + timeval(usage.ru_stime),
+        minor_faults: usage.ru_minflt as u64,
         success: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
         status,
         child,

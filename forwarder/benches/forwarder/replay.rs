@@ -27,6 +27,7 @@ struct Run {
     elapsed: Duration,
     peak_kb: u64,
     cpu: Duration,
+    minor_faults: u64,
     summary: serde_json::Value,
 }
 
@@ -145,11 +146,18 @@ impl Binary {
             "  ratio replay to dry run (events/s): best to best {:.2} (target >= 0.5), round by round {low:.2} to {high:.2}",
             dry.0.as_secs_f64() / replay.0.as_secs_f64()
         );
+        for (what, runs) in [("dry run", &self.dry), ("replay", &self.replay)] {
+            let fastest = runs.iter().min_by_key(|run| run.elapsed).expect("rounds");
+            println!(
+                "  fastest {what}: CPU {:.0} ms (user and system, all threads), {} minor page faults",
+                ms(fastest.cpu),
+                fastest.minor_faults
+            );
+        }
         let fastest = self.replay.iter().min_by_key(|run| run.elapsed).expect("rounds");
         let bulk_ms = fastest.summary["bulk_ms"].as_f64().unwrap_or_default();
         println!(
-            "  fastest replay: CPU {:.0} ms (user and system), {} bulk requests, time in them {bulk_ms:.0} ms summed; compressing alone is {:.0}% of its wall time, {:.0}% of its CPU time",
-            ms(fastest.cpu),
+            "  fastest replay: {} bulk requests, time in them {bulk_ms:.0} ms summed; compressing alone is {:.0}% of its wall time, {:.0}% of its CPU time",
             fastest.summary["bulk_requests"],
             100.0 * compression.time.as_secs_f64() / fastest.elapsed.as_secs_f64(),
             100.0 * compression.time.as_secs_f64() / fastest.cpu.as_secs_f64()
@@ -188,6 +196,7 @@ fn run(mut command: Command, file: &Path) -> Run {
         elapsed: measured.elapsed,
         peak_kb: measured.peak_kb,
         cpu: measured.cpu,
+        minor_faults: measured.minor_faults,
         summary,
     }
 }
