@@ -69,6 +69,15 @@ impl Output<'_> {
         }
     }
 
+    /// How many runs may share this output at once: `BULK_CONCURRENCY` for the cluster, one for
+    /// the dry run, whose NDJSON must come out in order.
+    pub fn concurrency(&self) -> usize {
+        match self {
+            Output::OpenSearch(opensearch) => opensearch.delivery.concurrency,
+            Output::Ndjson(_) => 1,
+        }
+    }
+
     /// When reading objects stops: early enough before `deadline` that what was read is still
     /// delivered; never for the dry run, which previews every object however long it takes.
     pub(crate) fn stop_reading(&self, deadline: Instant) -> Option<Instant> {
