@@ -81,6 +81,11 @@ pub struct Measured {
     pub peak_kb: u64,
     /// `wait4`'s `ru_maxrss` in KiB, which has this benchmark's peak as its floor.
     pub maxrss_kb: u64,
+    /// The CPU time of the child, user and system, on all its threads (`wait4`'s rusage).
+    pub cpu: Duration,
+    /// The child's minor page faults (`wait4`'s `ru_minflt`): pages it touched for the first time
+    /// or again after the allocator gave them back.
+    pub minor_faults: u64,
     pub success: bool,
     pub status: i32,
     /// Already reaped: only its pipes are of use.
@@ -117,10 +122,16 @@ pub fn measure(command: &mut Command, stderr: Stdio) -> Measured {
         elapsed: start.elapsed(),
         peak_kb,
         maxrss_kb: usage.ru_maxrss as u64,
+        cpu: timeval(usage.ru_utime) + timeval(usage.ru_stime),
+        minor_faults: usage.ru_minflt as u64,
         success: libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
         status,
         child,
     }
+}
+
+fn timeval(time: libc::timeval) -> Duration {
+    Duration::from_secs(time.tv_sec as u64) + Duration::from_micros(time.tv_usec as u64)
 }
 
 /// A `kB` field of a `/proc/PID/status` text (`VmHWM:    23456 kB`); 0 when it is not there.

@@ -25,6 +25,8 @@
 //!   runs this section alone, `SLUICE_BENCH_ONLY=enrichment` only its enrichment part (GeoIP,
 //!   ASN and user agents on against off, on databases of GeoLite2's size); `SLUICE_BENCH_ONLY=direct` runs only the 200 batches (floors, the
 //!   pipeline, the child processes and their ratios);
+//! - `replay FILE` against `replay --dry-run FILE`, alternated, with peak RSS and the share of
+//!   compression ([`replay`]); `SLUICE_BENCH_ONLY=replay` runs this section alone;
 //! - the cost of tags and multiline (issue 13), in more rounds and by CPU time
 //!   ([`tags_and_multiline`]). `SLUICE_BENCH_ONLY=tags` runs this section alone.
 //! - `replay s3://` of 20 objects of 10 MB ([`replay_s3`]): objects/s and MB/s into the in-bench
@@ -35,6 +37,7 @@ mod alb;
 mod bulk_server;
 mod child;
 mod mmdb_writer;
+mod replay;
 mod replay_s3;
 mod s3;
 
@@ -115,6 +118,11 @@ fn main() {
     }
     if only == "replay-s3" {
         replay_s3::many_objects(&lines);
+        return;
+    }
+    if only == "replay" {
+        let mb = floor_pass(&lines, streaming_gunzip) as f64 / 1e6;
+        replay::replay_against_dry_run(&payloads, events, mb, &lines);
         return;
     }
 
@@ -494,30 +502,7 @@ fn end_to_end(payloads: &Path, events: usize, mb: f64, lines: &[String]) {
     }
     assert_eq!(summary["indexed"].as_u64(), Some(events as u64), "{summary}");
     report("replay into a local _bulk endpoint (child)", events, mb, fastest);
-    // Compressing alone: the same NDJSON, one gzip body per event, as the sink compresses it.
-    let builder = DocumentBuilder::new(DocumentOptions::default(), "us-east-1".to_owned());
-    let bodies: Vec<Vec<u8>> = lines
-        .iter()
-        .map(|line| {
-            let mut body = Vec::new();
-            bulk::write_ndjson(
-                &builder.documents(&batch_of(decode_line(line), None)).docs,
-                &mut body,
-            )
-            .expect("Vec");
-            body
-        })
-        .collect();
-    let (compress, _) = best(|| {
-        bodies
-            .iter()
-            .map(|body| {
-                let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-                gz.write_all(body).expect("Vec");
-                gz.finish().expect("Vec").len()
-            })
-            .sum()
-    });
+    let compress = replay::compress_alone(lines).time;
     let wall = fastest.as_secs_f64() * 1e3;
     let bulk_ms = summary["bulk_ms"].as_f64().unwrap_or_default();
     println!(

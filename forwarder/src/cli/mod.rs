@@ -30,7 +30,8 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Sends Lambda events (CloudWatch Logs, Kinesis, SQS or S3 notifications, on-failure
-    /// records) again, from files or stdin: one JSON event per line, or one per file. An
+    /// records) again, from files or stdin: one JSON event per line, or one per file, up to
+    /// BULK_CONCURRENCY events in flight at once, counted in the order of the input. An
     /// s3://BUCKET/PREFIX instead reads every object under the prefix (a backfill; running it
     /// twice adds no document).
     Replay(ReplayArgs),

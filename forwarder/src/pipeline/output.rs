@@ -69,6 +69,15 @@ impl Output<'_> {
         }
     }
 
+    /// How many runs may share this output at once: `BULK_CONCURRENCY` for the cluster, one for
+    /// the dry run, whose NDJSON must come out in order.
+    pub fn concurrency(&self) -> usize {
+        match self {
+            Output::OpenSearch(opensearch) => opensearch.delivery.concurrency,
+            Output::Ndjson(_) => 1,
+        }
+    }
+
     /// When reading objects stops, given that the longest delivery of the run so far took
     /// `longest_send`: early enough that a delivery started then still ends before retries stop
     /// (`DEADLINE_MARGIN_MS` before `deadline`), allowing the longer of that margin and twice

@@ -28,16 +28,45 @@ impl Source {
     }
 }
 
-/// The events of `source`, each named by its source and line, read by a thread that stops when
-/// the receiver is dropped.
-pub(super) fn read_on_a_thread(
-    source: Source,
-) -> tokio::sync::mpsc::Receiver<(String, Result<Value, serde_json::Error>)> {
+/// One event as read: the line of its source it starts on, and its JSON.
+pub(super) type Line = (usize, Result<Value, serde_json::Error>);
+
+/// The events of one source, read so that waiting for the next never holds up Ctrl-C: a source
+/// that may wait for its next line (stdin: a terminal, a pipe) is read on a thread of its own; a
+/// file is read in place, yielding before each event.
+pub(super) enum Lines {
+    Thread(tokio::sync::mpsc::Receiver<Line>),
+    InPlace(Box<dyn Iterator<Item = Line> + Send>),
+}
+
+impl Lines {
+    /// The events of `source`.
+    pub(super) fn of(source: Source) -> Lines {
+        match source.may_wait {
+            true => Lines::Thread(read_on_a_thread(source.reader)),
+            false => Lines::InPlace(Box::new(events(source.reader))),
+        }
+    }
+
+    /// The next event, `None` at the end. Cancel-safe: a future dropped before it is ready
+    /// loses no event.
+    pub(super) async fn next(&mut self) -> Option<Line> {
+        match self {
+            Lines::Thread(receiver) => receiver.recv().await,
+            Lines::InPlace(lines) => {
+                tokio::task::yield_now().await;
+                lines.next()
+            }
+        }
+    }
+}
+
+/// The events of `reader`, read by a thread that stops when the receiver is dropped.
+fn read_on_a_thread(reader: Box<dyn BufRead + Send>) -> tokio::sync::mpsc::Receiver<Line> {
     let (sender, receiver) = tokio::sync::mpsc::channel(1);
     std::thread::spawn(move || {
-        for (line, value) in events(source.reader) {
-            let what = format!("{} line {line}", source.name);
-            if sender.blocking_send((what, value)).is_err() {
+        for line in events(reader) {
+            if sender.blocking_send(line).is_err() {
                 return;
             }
         }
@@ -87,9 +116,7 @@ pub(super) fn open_sources(files: &[PathBuf], notes: &mut dyn Write) -> anyhow::
 /// The JSON documents of a stream with the line each starts on: one per line (NDJSON), or
 /// documents spread over several lines (pretty-printed). A line that starts no valid document is
 /// reported with its number and the lines after it are read again, so one bad line loses no other.
-pub(super) fn events(
-    reader: impl BufRead,
-) -> impl Iterator<Item = (usize, Result<Value, serde_json::Error>)> {
+pub(super) fn events(reader: impl BufRead) -> impl Iterator<Item = Line> {
     use std::collections::VecDeque;
     let mut lines = byte_lines(reader);
     let mut number = 0;

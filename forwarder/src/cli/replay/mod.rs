@@ -3,16 +3,21 @@
 //! records), or every object under an S3 prefix, run again through the pipeline with the same
 //! settings as the function: delivered, or written as the `_bulk` NDJSON they would send
 //! (`--dry-run`). Each event is one [`Pipeline::run`](crate::pipeline::Pipeline::run); replay only
-//! names the inputs, counts the outcomes and says what failed.
+//! names the inputs, counts the outcomes and says what failed. A delivering replay runs up to
+//! `BULK_CONCURRENCY` events at once and counts them in the order of the input; a dry run writes
+//! one event after the other.
 
 mod bucket;
 pub(super) mod command;
+mod in_flight;
 mod lines;
 mod resume;
 
 use std::io::Write;
 use std::time::{Duration, Instant};
 
+use futures_util::StreamExt;
+use futures_util::stream::FuturesOrdered;
 use serde::Serialize;
 use serde_json::Value;
 
@@ -25,6 +30,8 @@ use crate::summary::Summary;
 
 pub use self::bucket::{BucketRun, BucketUrl, OBJECTS_AT_ONCE};
 pub use self::command::ReplayArgs;
+use self::in_flight::InFlight;
+use self::lines::Lines;
 pub use self::lines::Source;
 pub use self::resume::{ResumeCounts, ResumeError, ResumeFile};
 
@@ -147,10 +154,8 @@ impl<'a> Replay<'a> {
     }
 
     /// [`Replay::files`], counting into `total` as it goes, so that a replay stopped half way (the
-    /// future dropped at Ctrl-C) leaves the counts of the events it finished. A source that may
-    /// wait for its next line (stdin: a terminal, a pipe) is read on a thread of its own, so that
-    /// the wait never holds up the stop; a file is read in place, yielding after each event for
-    /// the same reason.
+    /// future dropped at Ctrl-C) leaves the counts of the events it finished. Sources are read so
+    /// that waiting for the next line never holds up the stop ([`Lines`]).
     pub(crate) async fn files_into(
         &self,
         sources: Vec<Source>,
@@ -159,46 +164,101 @@ impl<'a> Replay<'a> {
         errors: &mut dyn Write,
     ) -> Result<(), ReplayError> {
         for source in sources {
-            if source.may_wait {
-                let mut lines = lines::read_on_a_thread(source);
-                while let Some((what, value)) = lines.recv().await {
-                    self.event(&what, value, total, out, errors).await?;
-                }
-            } else {
-                for (line, value) in lines::events(source.reader) {
-                    let what = format!("{} line {line}", source.name);
-                    self.event(&what, value, total, out, errors).await?;
-                    tokio::task::yield_now().await;
-                }
+            let name = source.name.clone();
+            let lines = Lines::of(source);
+            match self.dry_run {
+                true => self.write_source(&name, lines, total, out, errors).await?,
+                false => self.deliver_source(&name, lines, total, errors).await?,
             }
         }
         flush(out)
     }
 
-    /// One event of a replay, named `what` (its source and line).
-    async fn event(
+    /// The dry run of one source: one event after the other, so that the NDJSON comes out in
+    /// the order of the input, written straight to `out`.
+    async fn write_source(
         &self,
-        what: &str,
-        value: Result<Value, serde_json::Error>,
+        name: &str,
+        mut lines: Lines,
         total: &mut ReplaySummary,
         out: &mut dyn Write,
         errors: &mut dyn Write,
     ) -> Result<(), ReplayError> {
-        total.position = format!("during {what}");
-        let decoded = match value.map(|value| Input::from_value(value).and_then(Input::decode)) {
-            Err(err) => Err(format!("{what} is not JSON: {err}")),
-            Ok(Err(err)) => Err(HandlerError::from(err.at(what)).to_string()),
-            Ok(Ok(decoded)) => Ok(decoded.at(what)),
-        };
-        match decoded {
-            Ok(decoded) => self.run(decoded, what, total, out, errors).await?,
-            Err(message) => {
-                let _ = writeln!(errors, "sluice-forwarder: {message}");
-                total.malformed += 1;
+        while let Some((line, value)) = lines.next().await {
+            let what = format!("{name} line {line}");
+            total.position = format!("during {what}");
+            match decode(&what, value) {
+                Ok(decoded) => self.run(decoded, &what, total, out, errors).await?,
+                Err(message) => malformed(&message, total, errors),
+            }
+            total.position = format!("after {what}");
+        }
+        Ok(())
+    }
+
+    /// The delivery of one source: up to `BULK_CONCURRENCY` events at once, so that the next
+    /// events are decoded and their documents built while the requests of earlier ones are
+    /// compressed and in flight (on the runtime's other threads), and memory stays that of a few
+    /// events. Outcomes are counted, and failures said, in the order of the input.
+    async fn deliver_source(
+        &self,
+        name: &str,
+        mut lines: Lines,
+        total: &mut ReplaySummary,
+        errors: &mut dyn Write,
+    ) -> Result<(), ReplayError> {
+        let concurrency = self.events_in_flight();
+        let mut running = FuturesOrdered::new();
+        let mut in_flight = InFlight::new(name);
+        let mut reading = true;
+        loop {
+            tokio::select! {
+                biased;
+                Some(done) = running.next() => {
+                    let (what, ran): (String, Ran) = done;
+                    in_flight.finish();
+                    match ran {
+                        Ran::Outcome(outcome) => count(outcome, &what, total, errors),
+                        Ran::Malformed(message) => malformed(&message, total, errors),
+                        Ran::Failed(err) => return Err(err),
+                    }
+                }
+                line = lines.next(), if reading && running.len() < concurrency => match line {
+                    Some((line, value)) => {
+                        in_flight.start(line);
+                        running.push_back(self.deliver(format!("{name} line {line}"), value));
+                    }
+                    None => reading = false,
+                },
+                else => break,
+            }
+            if let Some(position) = in_flight.position() {
+                total.position = position;
             }
         }
-        total.position = format!("after {what}");
         Ok(())
+    }
+
+    /// How many events a delivering replay runs at once: the sink's `BULK_CONCURRENCY`.
+    fn events_in_flight(&self) -> usize {
+        self.forwarder
+            .opensearch()
+            .map_or(1, |output| output.concurrency())
+            .max(1)
+    }
+
+    /// One event of a delivering replay, named `what` (its source and line), decoded and run to
+    /// the cluster; returns `what` with how it went, to be counted in order.
+    async fn deliver(&self, what: String, value: Result<Value, serde_json::Error>) -> (String, Ran) {
+        let decoded = match decode(&what, value) {
+            Ok(decoded) => decoded,
+            Err(message) => return (what, Ran::Malformed(message)),
+        };
+        let ran = match self.outcome(decoded, &what, None).await {
+            Ok(outcome) => Ran::Outcome(outcome),
+            Err(err) => Ran::Failed(err),
+        };
+        (what, ran)
     }
 
     /// Runs one decoded event (or round of objects) through the pipeline, to the cluster or to
@@ -211,24 +271,58 @@ impl<'a> Replay<'a> {
         out: &mut dyn Write,
         errors: &mut dyn Write,
     ) -> Result<(), ReplayError> {
-        let deliver = |error| ReplayError::Deliver {
-            what: what.to_string(),
-            error,
-        };
-        let mut output = match self.dry_run {
-            true => Output::Ndjson(out),
-            false => self.forwarder.opensearch().map_err(|err| deliver(err.into()))?,
-        };
-        let deadline = Instant::now() + self.timeout;
-        let outcome = self
-            .forwarder
-            .pipeline()
-            .run(decoded, &mut output, deadline)
-            .await
-            .map_err(ReplayError::Write)?;
+        let outcome = self.outcome(decoded, what, self.dry_run.then_some(out)).await?;
         count(outcome, what, total, errors);
         Ok(())
     }
+
+    /// Runs one decoded event (or round of objects) through the pipeline: its NDJSON written to
+    /// `out` when given (the dry run), else delivered to the cluster.
+    async fn outcome(
+        &self,
+        decoded: Decoded,
+        what: &str,
+        out: Option<&mut dyn Write>,
+    ) -> Result<Outcome, ReplayError> {
+        let mut output = match out {
+            Some(out) => Output::Ndjson(out),
+            None => self.forwarder.opensearch().map_err(|err| ReplayError::Deliver {
+                what: what.to_string(),
+                error: err.into(),
+            })?,
+        };
+        let deadline = Instant::now() + self.timeout;
+        self.forwarder
+            .pipeline()
+            .run(decoded, &mut output, deadline)
+            .await
+            .map_err(ReplayError::Write)
+    }
+}
+
+/// How one event of a delivering replay went.
+enum Ran {
+    Outcome(Outcome),
+    /// Not an event: the message says why.
+    Malformed(String),
+    /// Not about the event: the replay stops.
+    Failed(ReplayError),
+}
+
+/// Decodes one event read from `what` (its source and line); the message says why it is not an
+/// event.
+fn decode(what: &str, value: Result<Value, serde_json::Error>) -> Result<Decoded, String> {
+    match value.map(|value| Input::from_value(value).and_then(Input::decode)) {
+        Err(err) => Err(format!("{what} is not JSON: {err}")),
+        Ok(Err(err)) => Err(HandlerError::from(err.at(what)).to_string()),
+        Ok(Ok(decoded)) => Ok(decoded.at(what)),
+    }
+}
+
+/// Counts an input that is not an event, with its line on `errors`.
+fn malformed(message: &str, total: &mut ReplaySummary, errors: &mut dyn Write) {
+    let _ = writeln!(errors, "sluice-forwarder: {message}");
+    total.malformed += 1;
 }
 
 /// Flushes what a replay wrote on `out` (the `--dry-run` NDJSON).
@@ -286,3 +380,6 @@ mod tests {
         assert!(std::error::Error::source(&write).is_none(), "{write}");
     }
 }
+
+#[cfg(test)]
+mod deliver_tests;
