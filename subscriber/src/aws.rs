@@ -254,6 +254,9 @@ impl Logs {
                     filter_pattern: filter.filter_pattern().unwrap_or_default().to_string(),
                     distribution: filter.distribution().map(|d| d.as_str().to_string()),
                     role_arn: filter.role_arn().map(str::to_string),
+                    emit_system_fields: filter.emit_system_fields().to_vec(),
+                    field_selection_criteria: filter.field_selection_criteria().map(str::to_string),
+                    apply_on_transformed_logs: filter.apply_on_transformed_logs(),
                 })
                 .collect(),
         ))
@@ -279,7 +282,16 @@ impl Logs {
         if config.needs_role() {
             request = request.distribution(ApiDistribution::from(config.distribution.as_str()));
         }
+        // Each option is sent only when set: a filter put without it has none (the API's default).
+        let options = &config.filter_options;
+        if !options.emit_system_fields.is_empty() {
+            request = request.set_emit_system_fields(Some(options.system_field_names()));
+        }
+        if options.apply_on_transformed_logs {
+            request = request.apply_on_transformed_logs(true);
+        }
         match request
+            .set_field_selection_criteria(options.field_selection_criteria.clone())
             .customize()
             .config_override(aws_sdk_cloudwatchlogs::Config::builder().retry_classifier(NoRetryOnLimit))
             .send()

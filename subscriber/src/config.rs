@@ -4,6 +4,7 @@
 //! [`SettingError`] naming its setting.
 
 mod destination;
+mod filter_options;
 mod raw;
 
 use clap::ValueEnum;
@@ -13,6 +14,7 @@ pub use sluice_edge::settings::SettingError;
 use sluice_edge::settings::{choice, log_level, number, text};
 
 pub use destination::{Destination, DestinationKind};
+pub use filter_options::{FIELD_SELECTION_CRITERIA_MAX_CHARS, FilterOptions, SystemField};
 pub use raw::RawConfig;
 
 /// Retention periods CloudWatch Logs accepts for `PutRetentionPolicy` (days).
@@ -75,12 +77,25 @@ impl RawConfig {
                  EXCLUDE_TAGS need SUBSCRIPTION_SCOPE=log-group",
             ));
         }
+        let filter_options = filter_options::filter_options(self)?;
+        if let Some((setting, value)) = filter_options.first_set()
+            && scope == SubscriptionScope::Account
+        {
+            return Err(SettingError::invalid(
+                setting,
+                &value,
+                "an account subscription filter policy takes only DestinationArn, RoleArn, \
+                 FilterPattern and Distribution (PutAccountPolicy); it needs \
+                 SUBSCRIPTION_SCOPE=log-group",
+            ));
+        }
         Ok(Config {
             destination,
             scope,
             role_arn,
             filter_name,
             filter_pattern,
+            filter_options,
             distribution: choice(&self.distribution, "DISTRIBUTION")?,
             include: globs("INCLUDE_PATTERNS", text(&self.include_patterns).unwrap_or("*"))?,
             exclude: globs("EXCLUDE_PATTERNS", text(&self.exclude_patterns).unwrap_or(""))?,
@@ -199,6 +214,8 @@ pub struct Config {
     pub filter_name: String,
     /// The filter pattern (empty: everything).
     pub filter_pattern: String,
+    /// System fields, field selection criteria and transformed logs: the same on every filter.
+    pub filter_options: FilterOptions,
     /// How events spread over Kinesis shards.
     pub distribution: Distribution,
     /// Globs a log group name must match one of.

@@ -7,7 +7,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 
 use crate::account::PolicyPlan;
-use crate::config::{Config, RetentionMode, SubscriptionScope};
+use crate::config::{Config, FilterOptions, RetentionMode, SubscriptionScope};
 use crate::rules::{Rules, Selection};
 
 /// A log group as DescribeLogGroups reports it.
@@ -38,6 +38,12 @@ pub struct Filter {
     pub distribution: Option<String>,
     /// Its role, when it has one.
     pub role_arn: Option<String>,
+    /// Its `emitSystemFields` (empty when it has none).
+    pub emit_system_fields: Vec<String>,
+    /// Its `fieldSelectionCriteria`, when it has one.
+    pub field_selection_criteria: Option<String>,
+    /// Its `applyOnTransformedLogs` (`false` when not reported).
+    pub apply_on_transformed_logs: bool,
 }
 
 /// Whether a pass subscribes or removes Sluice's filters.
@@ -97,7 +103,8 @@ impl Excluded {
 pub enum Action {
     /// Put Sluice's filter: it has none and a slot is free.
     Subscribe,
-    /// Sluice's filter exists with another destination, pattern, distribution or role.
+    /// Sluice's filter exists with another destination, pattern, distribution, role, system
+    /// fields, field selection criteria or transformed-logs choice.
     Update,
     /// Nothing to change for the filter.
     Unchanged,
@@ -255,14 +262,15 @@ impl GroupPlan {
     }
 }
 
-/// Which settings of our existing filter differ from the configuration.
-fn differences(config: &Config, filter: &Filter) -> Vec<&'static str> {
+/// Which settings of our existing filter differ from the configuration; the filter options
+/// with their value in place and the one configured, for the dry run to show.
+fn differences(config: &Config, filter: &Filter) -> Vec<String> {
     let mut differs = Vec::new();
     if Some(filter.destination_arn.as_str()) != config.destination.as_ref().map(|d| d.arn.as_str()) {
-        differs.push("destination");
+        differs.push("destination".to_string());
     }
     if filter.filter_pattern != config.filter_pattern {
-        differs.push("pattern");
+        differs.push("pattern".to_string());
     }
     // Distribution only matters for Kinesis; when the API does not report it, leave it be.
     if config.needs_role()
@@ -271,10 +279,46 @@ fn differences(config: &Config, filter: &Filter) -> Vec<&'static str> {
             .as_deref()
             .is_some_and(|d| d != config.distribution.as_str())
     {
-        differs.push("distribution");
+        differs.push("distribution".to_string());
     }
     if filter.role_arn.as_deref() != config.filter_role_arn() && config.needs_role() {
-        differs.push("role");
+        differs.push("role".to_string());
+    }
+    differs.extend(option_differences(&config.filter_options, filter));
+    differs
+}
+
+/// The filter options that differ, each as `name (in place → configured)`.
+fn option_differences(options: &FilterOptions, filter: &Filter) -> Vec<String> {
+    let listed = |names: &[String]| match names {
+        [] => "none".to_string(),
+        names => names.join(","),
+    };
+    let mut differs = Vec::new();
+    let mut had: Vec<String> = filter.emit_system_fields.clone();
+    had.sort();
+    had.dedup();
+    let wanted = options.system_field_names();
+    if had != wanted {
+        differs.push(format!(
+            "emitSystemFields ({} → {})",
+            listed(&had),
+            listed(&wanted)
+        ));
+    }
+    if filter.field_selection_criteria != options.field_selection_criteria {
+        let shown = |criteria: &Option<String>| criteria.clone().unwrap_or_else(|| "none".into());
+        differs.push(format!(
+            "fieldSelectionCriteria ({} → {})",
+            shown(&filter.field_selection_criteria),
+            shown(&options.field_selection_criteria)
+        ));
+    }
+    if filter.apply_on_transformed_logs != options.apply_on_transformed_logs {
+        differs.push(format!(
+            "applyOnTransformedLogs ({} → {})",
+            filter.apply_on_transformed_logs, options.apply_on_transformed_logs
+        ));
     }
     differs
 }

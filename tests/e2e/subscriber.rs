@@ -15,9 +15,11 @@ use sluice_subscriber::plan::{Action, Mode, Plan, Run};
 use sluice_subscriber::sweep::{LateGroupRetry, Sweeper};
 
 mod budget;
+mod central;
 mod cli;
 mod failures;
 mod limits;
+mod logs_api;
 mod rules_change;
 mod tags;
 

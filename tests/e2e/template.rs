@@ -5,6 +5,7 @@
 //! (it understands the short-form tags `!Ref`, `!Sub`, `!GetAtt`), so they see exactly what the
 //! linters see. A missing tool fails the test with the install command; nothing is skipped.
 
+mod centralization;
 mod deploy_sweep;
 mod event_pattern;
 mod geoip;

@@ -42,9 +42,14 @@ impl EventShape for Blueprint {
         String::new()
     }
 
-    /// Nothing: the blueprint's `_id` is the event id.
-    fn id_scope(&self, _data: &LogsData) -> String {
-        String::new()
+    /// Nothing: the blueprint's `_id` is the event id; but a central log group's events, whose
+    /// ids may meet across source accounts, are scoped as in Sluice's shape.
+    fn id_scope(&self, data: &LogsData) -> String {
+        if data.from_system_fields {
+            super::id_scope(&data.owner, &data.log_group)
+        } else {
+            String::new()
+        }
     }
 
     /// The AWS blueprint's document: the parsed JSON (or the extracted fields) at the root, then

@@ -173,7 +173,11 @@ impl EventShape for Sluice {
     fn header(&self, batch: &Batch) -> String {
         let data = &batch.data;
         let mut out = String::with_capacity(320);
-        ecs::push_cloud(&mut out, Some(&data.owner), Some(&self.region));
+        ecs::push_cloud(
+            &mut out,
+            Some(&data.owner),
+            Some(data.source_region.as_deref().unwrap_or(&self.region)),
+        );
         out.push_str(",\"aws\":{\"cloudwatch\":{");
         push_key(&mut out, "log_group");
         push_str(&mut out, &data.log_group);

@@ -523,3 +523,74 @@ fn the_account_and_region_of_a_record_come_from_aws_key_layout() {
         assert_eq!(key_account_region(key), expected, "{key}");
     }
 }
+
+/// Issue 27: a central log group's batch with system fields
+/// ([`crate::source::system_fields::tests::CENTRAL_BATCH`]): each document carries its source
+/// account, region and group, and the same event id from two source accounts gives two
+/// documents, in both shapes.
+#[test]
+fn a_central_batch_is_filed_under_each_source_account_and_region() {
+    let data = crate::source::subscription::decode_json(
+        crate::source::system_fields::tests::CENTRAL_BATCH.as_bytes(),
+    )
+    .expect("valid batch");
+    let mut decoded = crate::source::Decoded::new(crate::source::Reply::Summary);
+    decoded.push(Ack::Invocation, data);
+    for format in [DocumentFormat::Sluice, DocumentFormat::Blueprint] {
+        let options = DocumentOptions {
+            format,
+            ..DocumentOptions::default()
+        };
+        let docs: Vec<Document> = decoded
+            .batches
+            .iter()
+            .flat_map(|batch| builder(options.clone()).documents(&Arc::new(batch.clone())).docs)
+            .collect();
+        assert_eq!(docs.len(), 3, "{format:?}");
+        let ids: std::collections::BTreeSet<_> = docs.iter().map(|d| d.id.clone().expect("an _id")).collect();
+        assert_eq!(
+            ids.len(),
+            3,
+            "{format:?}: one event id, two accounts, two documents: {ids:?}"
+        );
+        if format == DocumentFormat::Blueprint {
+            assert_eq!(source(&docs[2])["@owner"], "222222222222");
+            continue;
+        }
+        let placed: Vec<(Value, Value, Value)> = docs
+            .iter()
+            .map(|doc| {
+                let source = source(doc);
+                (
+                    source["cloud"]["account"]["id"].clone(),
+                    source["cloud"]["region"].clone(),
+                    source["aws"]["cloudwatch"]["log_group"].clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            placed,
+            [
+                (
+                    json!("111111111111"),
+                    json!("eu-west-1"),
+                    json!("/aws/lambda/orders")
+                ),
+                (
+                    json!("111111111111"),
+                    json!("eu-west-1"),
+                    json!("/aws/lambda/orders")
+                ),
+                (
+                    json!("222222222222"),
+                    json!("us-east-1"),
+                    json!("/aws/lambda/orders")
+                ),
+            ]
+        );
+        assert!(
+            docs.iter()
+                .all(|doc| source(doc).get("extracted_fields").is_none())
+        );
+    }
+}

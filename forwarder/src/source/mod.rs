@@ -11,6 +11,7 @@
 pub mod lambda;
 pub mod s3;
 pub mod subscription;
+pub mod system_fields;
 pub mod tags;
 
 use std::sync::Arc;
@@ -142,11 +143,14 @@ impl Decoded {
         self
     }
 
-    /// Keeps the batch of `data`, or counts it when it is a control message.
+    /// Keeps the batch of `data` (one per source when its events carry system fields), or
+    /// counts it when it is a control message.
     pub fn push(&mut self, ack: Ack, data: LogsData) {
-        match Batch::decoded(ack, data) {
-            Ok(batch) => self.batches.push(batch),
-            Err(control) => self.control.add(control),
+        for data in system_fields::by_source(data) {
+            match Batch::decoded(ack.clone(), data) {
+                Ok(batch) => self.batches.push(batch),
+                Err(control) => self.control.add(control),
+            }
         }
     }
 }

@@ -97,6 +97,14 @@ pub struct LogsData {
     pub log_events: Vec<LogEvent>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub policy_level: Option<String>,
+    /// The region the events were first written in, from their `@aws.region` system field
+    /// ([`super::system_fields`]); `None`: the forwarder's own.
+    #[serde(skip)]
+    pub source_region: Option<String>,
+    /// Whether `owner` and `logGroup` were taken from the events' system fields: the batch is
+    /// one source's share of a central log group's ([`super::system_fields`]).
+    #[serde(skip)]
+    pub from_system_fields: bool,
 }
 
 /// One log event of a batch.

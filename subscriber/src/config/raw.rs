@@ -21,6 +21,18 @@ pub struct RawConfig {
     /// The CloudWatch Logs filter pattern; empty sends everything.
     #[arg(long, env = "FILTER_PATTERN")]
     pub filter_pattern: Option<String>,
+    /// Comma-separated system fields CloudWatch Logs adds to each event it sends: `@aws.account`,
+    /// `@aws.region`, `@source.log` (empty: none). For a central account that receives the logs
+    /// of others (CloudWatch Logs centralization).
+    #[arg(long, env = "EMIT_SYSTEM_FIELDS")]
+    pub emit_system_fields: Option<String>,
+    /// Which events the filter sends, by system field (`@aws.account = "123456789012"`); empty:
+    /// every event. At most 2000 characters.
+    #[arg(long, env = "FIELD_SELECTION_CRITERIA")]
+    pub field_selection_criteria: Option<String>,
+    /// `true`: the filter sees events as the log group's transformer left them (default `false`).
+    #[arg(long, env = "APPLY_ON_TRANSFORMED_LOGS")]
+    pub apply_on_transformed_logs: Option<String>,
     /// How events spread over a Kinesis stream's shards; only Kinesis destinations use it.
     #[arg(long, env = "DISTRIBUTION", value_parser = keyword::<Distribution>())]
     pub distribution: Option<String>,

@@ -330,3 +330,91 @@ fn keywords_are_refused_with_their_names() {
         "{scope}"
     );
 }
+
+#[test]
+fn filter_options_are_read_sorted_and_without_repeats() {
+    let config = config(&[
+        ("DESTINATION_ARN", FORWARDER),
+        (
+            "EMIT_SYSTEM_FIELDS",
+            " @source.log, @aws.account ,@aws.region,@aws.account",
+        ),
+        ("FIELD_SELECTION_CRITERIA", r#"@aws.region NOT IN ["cn-north-1"]"#),
+        ("APPLY_ON_TRANSFORMED_LOGS", "TRUE"),
+    ])
+    .expect("valid");
+    let options = &config.filter_options;
+    assert_eq!(
+        options.system_field_names(),
+        ["@aws.account", "@aws.region", "@source.log"]
+    );
+    assert_eq!(
+        options.field_selection_criteria.as_deref(),
+        Some(r#"@aws.region NOT IN ["cn-north-1"]"#)
+    );
+    assert!(options.apply_on_transformed_logs);
+    let unset = self::config(&[("DESTINATION_ARN", FORWARDER), ("EMIT_SYSTEM_FIELDS", "")]).expect("valid");
+    assert_eq!(unset.filter_options, FilterOptions::default());
+}
+
+#[test]
+fn bad_filter_options_are_refused_naming_their_setting() {
+    let long = format!("@aws.account IN [{}]", vec!["\"123456789012\""; 140].join(","));
+    assert!(long.len() > FIELD_SELECTION_CRITERIA_MAX_CHARS);
+    let at_limit = format!(
+        "@aws.region = \"{}\"",
+        "x".repeat(FIELD_SELECTION_CRITERIA_MAX_CHARS - 16)
+    );
+    assert_eq!(at_limit.len(), FIELD_SELECTION_CRITERIA_MAX_CHARS);
+    assert!(
+        config(&[
+            ("DESTINATION_ARN", FORWARDER),
+            ("FIELD_SELECTION_CRITERIA", &at_limit)
+        ])
+        .is_ok()
+    );
+    let cases = [
+        ("EMIT_SYSTEM_FIELDS", "@aws.account,@aws.partition"),
+        ("EMIT_SYSTEM_FIELDS", "aws.account"),
+        ("FIELD_SELECTION_CRITERIA", long.as_str()),
+        ("FIELD_SELECTION_CRITERIA", "LogGroupName NOT IN [\"a\"]"),
+        ("APPLY_ON_TRANSFORMED_LOGS", "yes"),
+    ];
+    for (setting, value) in cases {
+        let err = config(&[("DESTINATION_ARN", FORWARDER), (setting, value)]).expect_err(value);
+        assert_eq!(err.setting(), setting, "{value}: {err}");
+    }
+    let err = config(&[
+        ("DESTINATION_ARN", FORWARDER),
+        ("EMIT_SYSTEM_FIELDS", "@aws.partition"),
+    ])
+    .expect_err("unknown field");
+    assert!(
+        err.to_string().contains("@aws.account, @aws.region, @source.log"),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_account_policy_takes_no_filter_option() {
+    for (setting, value) in [
+        ("EMIT_SYSTEM_FIELDS", "@aws.account"),
+        ("FIELD_SELECTION_CRITERIA", "@aws.account = \"123456789012\""),
+        ("APPLY_ON_TRANSFORMED_LOGS", "true"),
+    ] {
+        let err = config(&[
+            ("DESTINATION_ARN", FORWARDER),
+            ("SUBSCRIPTION_SCOPE", "account"),
+            (setting, value),
+        ])
+        .expect_err(setting);
+        assert_eq!(err.setting(), setting, "{err}");
+        assert!(err.to_string().contains("SUBSCRIPTION_SCOPE=log-group"), "{err}");
+    }
+    let off = config(&[
+        ("DESTINATION_ARN", FORWARDER),
+        ("SUBSCRIPTION_SCOPE", "account"),
+        ("APPLY_ON_TRANSFORMED_LOGS", "false"),
+    ]);
+    assert!(off.is_ok(), "false is no option set");
+}

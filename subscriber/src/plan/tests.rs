@@ -32,6 +32,9 @@ fn filter(name: &str, destination: &str, pattern: &str) -> Filter {
         filter_pattern: pattern.into(),
         distribution: Some("ByLogStream".into()),
         role_arn: None,
+        emit_system_fields: Vec::new(),
+        field_selection_criteria: None,
+        apply_on_transformed_logs: false,
     }
 }
 
@@ -247,4 +250,75 @@ fn the_plan_says_first_which_groups_it_leaves_alone_and_what_it_does_not_know() 
         text.find("note: /aws/lambda/sub").expect("second note") < text.find("ACTION").expect("header"),
         "{text}"
     );
+}
+
+fn central(pairs: &[(&str, &str)]) -> Config {
+    let mut all = vec![("DESTINATION_ARN", FORWARDER)];
+    all.extend_from_slice(pairs);
+    RawConfig::from_pairs(&all).validate().expect("valid")
+}
+
+#[test]
+fn a_filter_whose_options_differ_is_updated_and_the_difference_shown() {
+    let config = central(&[
+        ("EMIT_SYSTEM_FIELDS", "@aws.region,@aws.account"),
+        ("FIELD_SELECTION_CRITERIA", "@aws.region = \"eu-west-1\""),
+    ]);
+    let g = group("/central/app", None);
+    let mut ours = filter("sluice", FORWARDER, "");
+    let plan = action(&config, &g, std::slice::from_ref(&ours));
+    assert_eq!(plan.action, Action::Update);
+    assert!(
+        plan.reason
+            .contains("emitSystemFields (none → @aws.account,@aws.region)"),
+        "{}",
+        plan.reason
+    );
+    assert!(
+        plan.reason
+            .contains("fieldSelectionCriteria (none → @aws.region = \"eu-west-1\")"),
+        "{}",
+        plan.reason
+    );
+    // In another order, as the API may list them: the same set is unchanged.
+    ours.emit_system_fields = vec!["@aws.region".into(), "@aws.account".into()];
+    ours.field_selection_criteria = Some("@aws.region = \"eu-west-1\"".into());
+    assert_eq!(
+        action(&config, &g, std::slice::from_ref(&ours)).action,
+        Action::Unchanged
+    );
+    // A filter that applies on transformed logs where the setting says not to.
+    ours.apply_on_transformed_logs = true;
+    let plan = action(&config, &g, std::slice::from_ref(&ours));
+    assert_eq!(plan.action, Action::Update);
+    assert!(
+        plan.reason.contains("applyOnTransformedLogs (true → false)"),
+        "{}",
+        plan.reason
+    );
+    // Without the settings, a filter that has the options is brought back to none.
+    let plain = central(&[]);
+    let plan = action(&plain, &g, std::slice::from_ref(&ours));
+    assert_eq!(plan.action, Action::Update);
+    assert!(
+        plan.reason
+            .contains("emitSystemFields (@aws.account,@aws.region → none)"),
+        "{}",
+        plan.reason
+    );
+}
+
+#[test]
+fn a_foreign_filter_with_options_is_left_alone() {
+    let config = central(&[("EMIT_SYSTEM_FIELDS", "@aws.account")]);
+    let mut foreign = filter(
+        "blueprint",
+        "arn:aws:lambda:us-east-1:123456789012:function:old",
+        "",
+    );
+    foreign.emit_system_fields = vec!["@aws.region".into()];
+    let mut ours = filter("sluice", FORWARDER, "");
+    ours.emit_system_fields = vec!["@aws.account".into()];
+    let plan = action(&config, &group("/central/app", None), &[foreign, ours]);
+    assert_eq!(plan.action, Action::Unchanged, "{}", plan.reason);
 }

@@ -50,13 +50,16 @@ const FORWARDER_SETTINGS: [&str; 38] = [
 ];
 
 /// The subscriber's settings (subscriber/src/config.rs).
-const SUBSCRIBER_SETTINGS: [&str; 16] = [
+const SUBSCRIBER_SETTINGS: [&str; 19] = [
     "DESTINATION_ARN",
     "ROLE_ARN",
     "FILTER_NAME",
     "FILTER_PATTERN",
     "DISTRIBUTION",
     "SUBSCRIPTION_SCOPE",
+    "EMIT_SYSTEM_FIELDS",
+    "FIELD_SELECTION_CRITERIA",
+    "APPLY_ON_TRANSFORMED_LOGS",
     "INCLUDE_PATTERNS",
     "EXCLUDE_PATTERNS",
     "INCLUDE_TAGS",

@@ -282,12 +282,24 @@ impl<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>> Output<'_, F> {
     /// the buffer, starting at offset `end`).
     fn payload(&mut self, data: LogsData, end: u64, following: &[u8]) -> Result<(), ParseError> {
         self.records += 1;
-        let chunk = match Batch::decoded(self.ack.clone(), data) {
+        // One batch per source when the events carry system fields; only after the last is the
+        // payload done, so only the last says where to continue.
+        let mut batches = super::super::system_fields::by_source(data);
+        let last = batches.pop().expect("by_source gives at least one batch");
+        for data in batches {
+            let chunk = self.chunk(data);
+            (self.emit)(chunk, None).map_err(|Stopped| ParseError::Stopped)?;
+        }
+        let seek = self.seek(self.stored_after_payload(end, following));
+        let chunk = self.chunk(last);
+        (self.emit)(chunk, seek).map_err(|Stopped| ParseError::Stopped)
+    }
+
+    fn chunk(&self, data: LogsData) -> Chunk {
+        match Batch::decoded(self.ack.clone(), data) {
             Ok(batch) => Chunk::Logs(batch),
             Err(control) => Chunk::Control(control),
-        };
-        let seek = self.seek(self.stored_after_payload(end, following));
-        (self.emit)(chunk, seek).map_err(|Stopped| ParseError::Stopped)
+        }
     }
 
     /// Where the next payload can be read from, after a payload that ends at decompressed

@@ -463,3 +463,37 @@ fn no_seek_where_the_stored_bytes_do_not_say_where_a_record_is() {
     assert_eq!(chunks.len(), 1);
     assert_eq!(chunks[0].1, None);
 }
+
+/// Issue 27: a payload whose events carry system fields is one batch per source account, and
+/// only the last of them says where to continue, at the end of the payload's member.
+#[test]
+fn a_central_payload_is_split_by_source_and_only_its_last_batch_can_be_continued_after() {
+    let central = crate::source::system_fields::tests::CENTRAL_BATCH;
+    let members = [
+        gzip(central.as_bytes()),
+        gzip(payload("/plain", &["9"]).as_bytes()),
+    ];
+    let body = members.concat();
+    let (read, chunks) = parse_from(&body, "firehose/2026/12/07/x", Start::default());
+    assert_eq!(read.records, 2, "two payloads");
+    let seen: Vec<(String, usize, Option<u64>)> = chunks
+        .iter()
+        .map(|(chunk, seek)| match chunk {
+            Chunk::Logs(batch) => (
+                batch.data.owner.clone(),
+                batch.data.log_events.len(),
+                seek.map(|seek| seek.offset),
+            ),
+            Chunk::Control(_) | Chunk::Records(_) => panic!("expected payloads"),
+        })
+        .collect();
+    let first_end = members[0].len() as u64;
+    assert_eq!(
+        seen,
+        [
+            ("111111111111".to_string(), 2, None),
+            ("222222222222".to_string(), 1, Some(first_end)),
+            ("111122223333".to_string(), 1, Some(body.len() as u64)),
+        ]
+    );
+}
