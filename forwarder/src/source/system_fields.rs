@@ -11,8 +11,10 @@
 //! <https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutSubscriptionFilter.html>);
 //! the subscription page (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html>)
 //! shows no batch with them. Sluice reads them where a log event already carries named fields,
-//! its `extractedFields` object, by their names as the API spells them; a batch without them is
-//! left as it is.
+//! its `extractedFields` object, by their names as the API spells them, as the OpenTelemetry
+//! Collector's CloudWatch Logs subscription decoder does (opentelemetry-collector-contrib,
+//! `extension/encoding/awslogsencodingextension`, its subscription-filter unmarshaler: "present
+//! when emitSystemFields is enabled"); a batch without them is left as it is.
 
 use super::subscription::{LogEvent, LogsData};
 
