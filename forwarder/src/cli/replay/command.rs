@@ -130,9 +130,14 @@ fn run_to(args: ReplayArgs, out: &mut dyn Write, errors: &mut dyn Write) -> anyh
         };
         Inputs::Buckets(buckets, (since, until), run)
     };
-    // Several threads: a delivering replay decodes the next events on this one while the
-    // runtime's workers compress and send the requests of earlier ones.
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    // Several threads when delivering: the next events are decoded on this one while the
+    // runtime's workers compress and send the requests of earlier ones. The dry run writes one
+    // event after the other: one thread, whose memory stays that of one event (documents built
+    // and freed on the same thread; objects are parsed on blocking threads either way).
+    let runtime = match dry_run {
+        true => tokio::runtime::Builder::new_current_thread().enable_all().build()?,
+        false => tokio::runtime::Builder::new_multi_thread().enable_all().build()?,
+    };
     let forwarder = runtime.block_on(Forwarder::new(config))?;
     let replay = Replay::new(&forwarder, dry_run).with_timeout(timeout);
     let mut total = replay.summary();
