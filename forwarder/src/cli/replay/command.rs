@@ -135,7 +135,9 @@ fn run_to(args: ReplayArgs, out: &mut dyn Write, errors: &mut dyn Write) -> anyh
     // event after the other: one thread, whose memory stays that of one event (documents built
     // and freed on the same thread; objects are parsed on blocking threads either way).
     let runtime = match dry_run {
-        true => tokio::runtime::Builder::new_current_thread().enable_all().build()?,
+        true => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?,
         false => tokio::runtime::Builder::new_multi_thread().enable_all().build()?,
     };
     let forwarder = runtime.block_on(Forwarder::new(config))?;
