@@ -8,6 +8,7 @@
 //! [`Function`] runs a function binary as Lambda does, against a minimal Runtime API of the
 //! harness, and [`SqsMapping`] feeds it a queue's messages as Lambda's event source mapping does.
 
+mod aws_json;
 mod event_source;
 mod function;
 mod objects;
@@ -21,6 +22,7 @@ use aws_credential_types::Credentials;
 use aws_sdk_cloudwatchlogs::config::{BehaviorVersion, Region};
 use serde_json::Value;
 
+pub use aws_json::serve_aws_json;
 pub use event_source::{Drained, Invoked, SqsMapping, finished_messages, sqs_event_record};
 pub use function::{Function, forwarder_binary};
 pub use process::{HarnessError, ServerProcess};

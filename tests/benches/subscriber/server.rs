@@ -7,8 +7,6 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
 
 /// Every this-many-th call is throttled.
 pub const THROTTLE_EVERY: u64 = 10;
@@ -193,58 +191,10 @@ impl Account {
 
 /// Serves `account` until the process ends; returns its URL.
 pub async fn serve(account: Arc<Mutex<Account>>) -> anyhow::Result<String> {
-    let listener = TcpListener::bind("127.0.0.1:0").await?;
-    let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(connection(stream, Arc::clone(&account)));
-        }
-    });
+    let url = sluice_harness::serve_aws_json(move |operation, request| {
+        let answer = account.lock().expect("account").answer(operation, request);
+        answer.map_err(str::to_string)
+    })
+    .await?;
     Ok(url)
-}
-
-async fn connection(stream: TcpStream, account: Arc<Mutex<Account>>) {
-    let mut stream = BufReader::new(stream);
-    loop {
-        let mut target = String::new();
-        let mut length = 0;
-        let mut line = String::new();
-        loop {
-            line.clear();
-            if stream.read_line(&mut line).await.unwrap_or(0) == 0 {
-                return;
-            }
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':') {
-                match name.to_ascii_lowercase().as_str() {
-                    "x-amz-target" => target = value.trim().to_string(),
-                    "content-length" => length = value.trim().parse().unwrap_or(0),
-                    _ => {}
-                }
-            }
-        }
-        let mut body = vec![0; length];
-        if stream.read_exact(&mut body).await.is_err() {
-            return;
-        }
-        let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        let operation = target.rsplit('.').next().unwrap_or_default().to_string();
-        let answer = account.lock().expect("account").answer(&operation, &request);
-        let (status, body) = match answer {
-            Ok(body) => ("200 OK", body),
-            Err(error) => ("400 Bad Request", json!({"__type": error, "message": error})),
-        };
-        let body = body.to_string();
-        let response = format!(
-            "HTTP/1.1 {status}\r\ncontent-type: application/x-amz-json-1.1\r\n\
-             x-amzn-requestid: 00000000-0000-4000-8000-000000000000\r\ncontent-length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        if stream.get_mut().write_all(response.as_bytes()).await.is_err() {
-            return;
-        }
-    }
 }

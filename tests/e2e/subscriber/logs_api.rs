@@ -12,8 +12,6 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Value, json};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
-use tokio::net::{TcpListener, TcpStream};
 
 const SYSTEM_FIELDS: [&str; 3] = ["@aws.account", "@aws.region", "@source.log"];
 
@@ -125,56 +123,9 @@ impl Account {
 
 /// Serves `account` for as long as the test runs; returns its URL.
 pub async fn serve(account: Arc<Mutex<Account>>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let url = format!("http://{}", listener.local_addr().expect("address"));
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(connection(stream, Arc::clone(&account)));
-        }
-    });
-    url
-}
-
-async fn connection(stream: TcpStream, account: Arc<Mutex<Account>>) {
-    let mut stream = BufReader::new(stream);
-    loop {
-        let (mut target, mut length, mut line) = (String::new(), 0, String::new());
-        loop {
-            line.clear();
-            if stream.read_line(&mut line).await.unwrap_or(0) == 0 {
-                return;
-            }
-            let line = line.trim_end();
-            if line.is_empty() {
-                break;
-            }
-            if let Some((name, value)) = line.split_once(':') {
-                match name.to_ascii_lowercase().as_str() {
-                    "x-amz-target" => target = value.trim().to_string(),
-                    "content-length" => length = value.trim().parse().unwrap_or(0),
-                    _ => {}
-                }
-            }
-        }
-        let mut body = vec![0; length];
-        if stream.read_exact(&mut body).await.is_err() {
-            return;
-        }
-        let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-        let operation = target.rsplit('.').next().unwrap_or_default().to_string();
-        let answer = account.lock().expect("account").answer(&operation, &request);
-        let (status, body) = match answer {
-            Ok(body) => ("200 OK", body),
-            Err(error) => ("400 Bad Request", json!({"__type": error, "message": error})),
-        };
-        let body = body.to_string();
-        let response = format!(
-            "HTTP/1.1 {status}\r\ncontent-type: application/x-amz-json-1.1\r\n\
-             x-amzn-requestid: 00000000-0000-4000-8000-000000000000\r\ncontent-length: {}\r\n\r\n{body}",
-            body.len()
-        );
-        if stream.get_mut().write_all(response.as_bytes()).await.is_err() {
-            return;
-        }
-    }
+    sluice_harness::serve_aws_json(move |operation, request| {
+        account.lock().expect("account").answer(operation, request)
+    })
+    .await
+    .expect("a loopback port")
 }
