@@ -7,7 +7,7 @@ use std::net::IpAddr;
 
 use crate::enrich::Enrichment;
 use crate::json::{in_date_range, push_str, push_text, push_timestamp, push_u64};
-use crate::source::s3::format::{EventKind, Shared};
+use crate::source::s3::format::{Dns, EventKind, Shared};
 
 /// The ECS release the documents follow, written as `ecs.version`.
 pub const ECS_VERSION: &str = "9.4.0";
@@ -25,6 +25,16 @@ pub(super) fn push_version(out: &mut String) {
 /// `,"cloud":{"provider":"aws","account":{"id":…},"region":…}`, the account and region where
 /// known.
 pub(super) fn push_cloud(out: &mut String, account: Option<&str>, region: Option<&str>) {
+    push_cloud_instance(out, account, region, None);
+}
+
+/// [`push_cloud`], with `cloud.instance.id` where the record names an instance.
+pub(super) fn push_cloud_instance(
+    out: &mut String,
+    account: Option<&str>,
+    region: Option<&str>,
+    instance: Option<&str>,
+) {
     out.push_str(",\"cloud\":{\"provider\":\"aws\"");
     if let Some(account) = account.filter(|account| !account.is_empty()) {
         out.push_str(",\"account\":{\"id\":");
@@ -35,13 +45,21 @@ pub(super) fn push_cloud(out: &mut String, account: Option<&str>, region: Option
         out.push_str(",\"region\":");
         push_str(out, region);
     }
+    if let Some(instance) = instance.filter(|instance| !instance.is_empty()) {
+        out.push_str(",\"instance\":{\"id\":");
+        push_str(out, instance);
+        out.push('}');
+    }
     out.push('}');
 }
 
 /// `,"event":{"kind":"event","dataset":…,"id":…`, left open for the members only some
-/// documents have (`action`, `outcome`, …): the caller closes it.
-pub(super) fn push_event_head(out: &mut String, dataset: &str, id: &str) {
-    out.push_str(",\"event\":{\"kind\":\"event\",\"dataset\":");
+/// documents have (`action`, `outcome`, …): the caller closes it. `kind` is `event`, or
+/// `alert` for a finding ([`EventKind::event_kind`]).
+pub(super) fn push_event_head(out: &mut String, kind: &str, dataset: &str, id: &str) {
+    out.push_str(",\"event\":{\"kind\":\"");
+    out.push_str(kind);
+    out.push_str("\",\"dataset\":");
     push_str(out, dataset);
     if !id.is_empty() {
         out.push_str(",\"id\":");
@@ -56,7 +74,7 @@ pub(super) fn push_event_head(out: &mut String, dataset: &str, id: &str) {
 /// are known to need no escaping.
 pub(super) fn push_access(out: &mut String, shared: &Shared<'_>, plain: bool, enrichment: &Enrichment) {
     push_event_members(out, shared, plain);
-    let connection = shared.kind == Some(EventKind::Connection);
+    let connection = shared.kind == Some(EventKind::Connection) || shared.transport.is_some();
     let (sent, received) = (shared.request_bytes, shared.bytes);
     let connection_bytes = |bytes: Option<u64>| bytes.filter(|_| connection);
     let source = Endpoint {
@@ -75,10 +93,13 @@ pub(super) fn push_access(out: &mut String, shared: &Shared<'_>, plain: bool, en
         packets: None,
     };
     push_endpoint(out, "destination", destination, traffic, (plain, enrichment));
-    if connection {
+    if connection || shared.kind == Some(EventKind::Dns) {
         push_network(out, shared);
     } else {
         push_http(out, shared, plain);
+    }
+    if let Some(dns) = &shared.dns {
+        push_dns(out, dns, plain);
     }
     push_url(out, shared, plain);
     if let Some(agent) = &shared.user_agent {
@@ -87,7 +108,11 @@ pub(super) fn push_access(out: &mut String, shared: &Shared<'_>, plain: bool, en
     push_tls(out, shared, plain);
     let trace = shared.trace_id.as_deref().map(trace_root);
     push_texts(out, "trace", &[("id", trace)], plain);
-    push_texts(out, "rule", &[("id", shared.rule_id.as_deref())], plain);
+    let rule = [
+        ("id", shared.rule_id.as_deref()),
+        ("name", shared.rule_name.as_deref()),
+    ];
+    push_texts(out, "rule", &rule, plain);
     let user = [
         ("id", shared.user_id.as_deref()),
         ("name", shared.user_name.as_deref()),
@@ -152,6 +177,10 @@ fn push_event_members(out: &mut String, shared: &Shared<'_>, plain: bool) {
         Some(false) => out.push_str(",\"outcome\":\"failure\""),
         None => {}
     }
+    if let Some(severity) = shared.severity {
+        out.push_str(",\"severity\":");
+        out.push_str(&severity.to_string());
+    }
     if let Some(nanos) = shared.duration.nanos() {
         out.push_str(",\"duration\":");
         push_u64(out, nanos);
@@ -175,11 +204,15 @@ fn push_network(out: &mut String, shared: &Shared<'_>) {
         .chain(shared.bytes)
         .reduce(u64::saturating_add);
     let bytes = shared.flow_bytes.or(sum);
-    if shared.protocol.is_none() && bytes.is_none() && shared.packets.is_none() {
+    let named = shared.transport.as_deref().filter(|_| shared.protocol.is_none());
+    if shared.protocol.is_none() && named.is_none() && bytes.is_none() && shared.packets.is_none() {
         return;
     }
     out.push_str(",\"network\":{");
     let mut members = Members::new(out);
+    if let Some(name) = named {
+        push_str(members.key("transport"), &name.to_ascii_lowercase());
+    }
     if let Some(number) = shared.protocol {
         if let Some(name) = transport(number) {
             let out = members.key("transport");
@@ -197,6 +230,42 @@ fn push_network(out: &mut String, shared: &Shared<'_>) {
     }
     if let Some(packets) = shared.packets {
         push_u64(members.key("packets"), packets);
+    }
+    out.push('}');
+}
+
+/// `,"dns":{"question":{"name":…,"type":…},"response_code":…,"answers":[{"data":…,"type":…,"class":…}]}`.
+fn push_dns(out: &mut String, dns: &Dns<'_>, plain: bool) {
+    out.push_str(",\"dns\":{\"type\":\"query\"");
+    let question = [
+        ("name", dns.question_name.as_deref()),
+        ("type", dns.question_type.as_deref()),
+    ];
+    push_texts(out, "question", &question, plain);
+    if let Some(code) = &dns.response_code {
+        out.push_str(",\"response_code\":");
+        push_text(out, code, plain);
+    }
+    if !dns.answers.is_empty() {
+        out.push_str(",\"answers\":[");
+        for (i, answer) in dns.answers.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push('{');
+            let mut members = Members::new(out);
+            for (key, value) in [
+                ("data", &answer.data),
+                ("type", &answer.kind),
+                ("class", &answer.class),
+            ] {
+                if let Some(value) = value {
+                    push_text(members.key(key), value, plain);
+                }
+            }
+            out.push('}');
+        }
+        out.push(']');
     }
     out.push('}');
 }

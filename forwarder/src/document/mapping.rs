@@ -85,6 +85,7 @@ fn ecs_common() -> Value {
             "provider": keyword,
             "region": keyword,
             "account": {"properties": {"id": keyword}},
+            "instance": {"properties": {"id": keyword}},
         }},
         "event": {"properties": {
             "kind": keyword,
@@ -97,6 +98,7 @@ fn ecs_common() -> Value {
             "provider": keyword,
             "code": keyword,
             "duration": long,
+            "severity": long,
             "start": {"type": "date"},
             "end": {"type": "date"},
         }},
@@ -229,6 +231,12 @@ fn access_ecs() -> Value {
         "rule": {"properties": {"id": keyword, "name": keyword, "ruleset": keyword}},
         "user": {"properties": {"id": keyword, "name": keyword}},
         "error": {"properties": {"code": keyword, "message": {"type": "text"}}},
+        "dns": {"properties": {
+            "type": keyword,
+            "question": {"properties": {"name": keyword, "type": keyword}},
+            "response_code": keyword,
+            "answers": {"properties": {"data": keyword, "type": keyword, "class": keyword}},
+        }},
     })
 }
 
@@ -242,6 +250,7 @@ fn mapping_of(kind: FieldType) -> Value {
         FieldType::Date => json!({"type": "date"}),
         FieldType::Boolean => json!({"type": "boolean"}),
         FieldType::Object => json!({"type": "object", "dynamic": true}),
+        FieldType::Flat => json!({"type": "flat_object"}),
     }
 }
 

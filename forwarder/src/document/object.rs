@@ -21,8 +21,8 @@ use crate::enrich::Enrichment;
 use crate::json::{
     self, push_key, push_str, push_str_quotes_only, push_string_fields, push_timestamp, push_u64,
 };
-use crate::source::s3::format::{Context, Reading, Shared, Typed};
-use crate::source::s3::{ObjectMeta, Record, Records};
+use crate::source::s3::format::{Context, EventKind, Reading, Shared, Typed};
+use crate::source::s3::{ObjectMeta, Record, RecordIds, Records, own_record_id};
 
 /// The fields a record's document adds, which JSON merged at the root may not replace (nor may
 /// `S3_KEY_REGEX` name them): the ECS objects of access logs, and `parse_error`.
@@ -39,6 +39,7 @@ pub const RECORD_FIELDS: &[&str] = &[
     "trace",
     "network",
     "rule",
+    "dns",
     "user",
     "error",
 ];
@@ -89,20 +90,20 @@ impl RecordShape {
                 continue;
             }
             let message = self.redacted(&record.text);
-            let id = ids.id(record.number);
-            let (source, time, unparsed) = match &object.format.typed {
+            let (id, source, time, unparsed) = match &object.format.typed {
                 Some(typed) => {
-                    let (source, parsed, time) = access_source(
+                    let (id, source, parsed, time) = access_source(
                         typed,
                         record,
-                        (&header, &id),
+                        (&header, &ids),
                         &message,
                         (context, &place),
                         &self.sluice.enrichment,
                     );
-                    (source, time, !parsed)
+                    (id, source, time, !parsed)
                 }
                 None => {
+                    let id = ids.id(record.number);
                     let ecs = match object.format.reading {
                         Reading::Records { ecs, .. } => ecs(&message),
                         _ => None,
@@ -113,7 +114,7 @@ impl RecordShape {
                     let mut fields = record_fields(time, &id, &reserved, &header.dataset);
                     fields.ecs = ecs.as_ref();
                     let source = self.sluice.source(&head, &fields, &message, Some(&parsed));
-                    (source, time, false)
+                    (id, source, time, false)
                 }
             };
             out.unparsed += usize::from(unparsed);
@@ -141,14 +142,15 @@ impl RecordShape {
     pub fn fallback(&self, origin: &RecordRef, from: Origin) -> Document {
         let (object, record) = (origin.object(), origin.record());
         let message = self.redacted(&record.text);
-        let id = object.record_id(record.number);
+        let reparsed = self.reparsed(origin, &message);
+        let id = reparsed.id.clone();
         let reserved = reserved_fields(object);
-        let time = self.placed(origin, &message);
+        let time = reparsed.placed;
         let header = RecordHeader::of(object);
         let fields = record_fields(time, &id, &reserved, &header.dataset);
         Document {
             index: self.objects.naming(object.format).index_for("", time.time_ms),
-            id: self.record_id(object, record),
+            id: self.kept_id(reparsed.id),
             source: self
                 .sluice
                 .source(&header.to_string(record.number), &fields, &message, None),
@@ -170,14 +172,14 @@ impl RecordShape {
         }
         push_key(&mut out, "reason");
         push_str(&mut out, &self.redactor.redact(reason));
-        let time = self.placed(origin, &message);
-        let index = self.objects.naming(object.format).index_for("", time.time_ms);
+        let reparsed = self.reparsed(origin, &message);
+        let index = (self.objects.naming(object.format)).index_for("", reparsed.placed.time_ms);
         push_string_fields(
             &mut out,
             &[
                 ("message", message.as_ref()),
                 ("format", object.format.name()),
-                ("event_id", &object.record_id(record.number)),
+                ("event_id", &reparsed.id),
                 ("index", &index),
             ],
         );
@@ -187,7 +189,7 @@ impl RecordShape {
         out.push('}');
         Document {
             index: self.dead_letter_index.clone(),
-            id: self.record_id(object, record),
+            id: self.kept_id(reparsed.id),
             source: out,
             stage: Stage::DeadLetter,
             origin: from,
@@ -199,24 +201,35 @@ impl RecordShape {
         super::redacted(&self.redactor, raw, 1)
     }
 
-    /// The time of a record whose document is rebuilt after a rejection, placed by the window
-    /// read now: the time its line gives (parsed again, for a typed format), as its first
-    /// document had it, else the record's.
-    fn placed(&self, origin: &RecordRef, message: &str) -> Placed {
-        let record = origin.record();
-        let line_time = origin.object().format.typed.as_ref().and_then(|typed| {
+    /// What a record whose document is rebuilt after a rejection had in its first document,
+    /// read again: its time, placed by the window read now (the time its line gives, parsed
+    /// again for a typed format, else the record's), and its id (the source's own, else its
+    /// position's).
+    fn reparsed(&self, origin: &RecordRef, message: &str) -> Reparsed {
+        let (object, record) = (origin.object(), origin.record());
+        let parsed = object.format.typed.as_ref().and_then(|typed| {
             let context = Context {
                 header: origin.records.header.as_deref().map(Vec::as_slice),
             };
-            (typed.parse)(message, context, &mut String::new()).ok()?.time_ms
+            (typed.parse)(message, context, &mut String::new()).ok()
         });
-        let time_ms = line_time.unwrap_or(record.timestamp);
-        self.window.place(time_ms, self.window.read_time())
+        let time_ms = (parsed.as_ref())
+            .and_then(|parsed| parsed.time_ms)
+            .unwrap_or(record.timestamp);
+        let own = parsed.as_ref().and_then(|parsed| parsed.shared.own_id.as_deref());
+        Reparsed {
+            placed: self.window.place(time_ms, self.window.read_time()),
+            id: match own {
+                Some(own) => own_record_id(object.format.name(), own),
+                None => object.record_id(record.number),
+            },
+        }
     }
 
-    fn record_id(&self, object: &ObjectMeta, record: &Record) -> Option<String> {
+    /// The `_id` a document is sent with: `id`, unless ids are off.
+    fn kept_id(&self, id: String) -> Option<String> {
         match self.id {
-            IdMode::Event => Some(object.record_id(record.number)),
+            IdMode::Event => Some(id),
             IdMode::None => None,
         }
     }
@@ -231,11 +244,11 @@ impl RecordShape {
 fn access_source(
     typed: &Typed,
     record: &Record,
-    (header, id): (&RecordHeader, &str),
+    (header, ids): (&RecordHeader, &RecordIds),
     message: &str,
     (context, place): (Context<'_>, &dyn Fn(i64) -> Placed),
     enrichment: &Enrichment,
-) -> (String, bool, Placed) {
+) -> (String, String, bool, Placed) {
     const AWS: &str = "{\"aws\":{";
     let mut out = String::with_capacity(message.len() * 4 + header.len() + 256);
     out.push_str(AWS);
@@ -263,20 +276,35 @@ fn access_source(
     out.push_str(",\"@timestamp\":");
     push_timestamp(&mut out, placed.time_ms);
     out.push_str(",\"message\":");
-    match quotes_only {
-        true => push_str_quotes_only(&mut out, message),
-        false => push_str(&mut out, message),
+    let parsed = shared.as_ref().ok().map(|(shared, _)| shared);
+    match parsed.and_then(|shared| shared.title.as_deref()) {
+        Some(title) => push_str(&mut out, title),
+        None if quotes_only => push_str_quotes_only(&mut out, message),
+        None => push_str(&mut out, message),
     }
     ecs::push_version(&mut out);
-    header.write_top(&mut out, None);
-    ecs::push_event_head(&mut out, &header.dataset, id);
+    header.write_top(&mut out, parsed);
+    let id = match parsed.and_then(|shared| shared.own_id.as_deref()) {
+        Some(own) => own_record_id(header.format, own),
+        None => ids.id(record.number),
+    };
+    let kind = parsed
+        .and_then(|shared| shared.kind)
+        .map_or("event", EventKind::event_kind);
+    ecs::push_event_head(&mut out, kind, &header.dataset, &id);
     match &shared {
         Ok((shared, plain)) => ecs::push_access(&mut out, shared, *plain, enrichment),
         Err(_) => out.push('}'),
     }
     placed.push_original(&mut out);
     out.push('}');
-    (out, time.is_ok(), placed)
+    (id, out, time.is_ok(), placed)
+}
+
+/// A record's time and id as its first document had them ([`RecordShape::reparsed`]).
+struct Reparsed {
+    placed: Placed,
+    id: String,
 }
 
 fn record_fields<'a>(time: Placed, id: &'a str, reserved: &'a [String], dataset: &'a str) -> Fields<'a> {
@@ -312,6 +340,8 @@ struct RecordHeader {
     s3: String,
     /// `aws.` and the format's name in snake case: `aws.alb`, `aws.cloudtrail`, `aws.json_lines`.
     dataset: String,
+    /// The format's name, which the source's own ids hash.
+    format: &'static str,
 }
 
 impl RecordHeader {
@@ -341,6 +371,7 @@ impl RecordHeader {
             top,
             s3,
             dataset,
+            format: object.format.name(),
         }
     }
 
@@ -353,11 +384,13 @@ impl RecordHeader {
     fn write_top(&self, out: &mut String, ecs: Option<&Shared<'_>>) {
         let account = ecs.and_then(|ecs| ecs.account_id.as_deref());
         let region = ecs.and_then(|ecs| ecs.region.as_deref());
-        match (account, region) {
-            (None, None) => out.push_str(&self.cloud),
+        let instance = ecs.and_then(|ecs| ecs.instance_id.as_deref());
+        match (account, region, instance) {
+            (None, None, None) => out.push_str(&self.cloud),
             _ => {
                 let account = account.or(self.account.as_deref());
-                ecs::push_cloud(out, account, region.or(self.region.as_deref()));
+                let region = region.or(self.region.as_deref());
+                ecs::push_cloud_instance(out, account, region, instance);
             }
         }
         out.push_str(&self.top);

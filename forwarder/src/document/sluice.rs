@@ -116,7 +116,7 @@ impl Sluice {
             }
         }
         out.push('}');
-        ecs::push_event_head(&mut out, event.dataset, event.id);
+        ecs::push_event_head(&mut out, "event", event.dataset, event.id);
         match event.ecs.filter(|_| parsed.is_some()) {
             Some(shared) => ecs::push_access(&mut out, shared, false, &self.enrichment),
             None => out.push('}'),

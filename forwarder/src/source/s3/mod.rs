@@ -74,6 +74,29 @@ impl ObjectMeta {
     }
 }
 
+/// The `_id` of a record that carries an id of its source's (a finding's id and update time,
+/// [`format::Shared::own_id`]): the first 128 bits, in hex, of SHA-256 over the format's name and
+/// that id, so the same record read from another object, or again, is the same document.
+pub fn own_record_id(format: &str, own: &str) -> String {
+    let mut hash = Sha256::new();
+    for part in [format.as_bytes(), own.as_bytes()] {
+        hash.update((part.len() as u64).to_be_bytes());
+        hash.update(part);
+    }
+    hex128(&hash.finalize())
+}
+
+/// The first 128 bits of a digest, in lowercase hex.
+fn hex128(digest: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut id = String::with_capacity(32);
+    for byte in &digest[..16] {
+        id.push(HEX[usize::from(byte >> 4)] as char);
+        id.push(HEX[usize::from(byte & 0xf)] as char);
+    }
+    id
+}
+
 /// The `_id`s of one object's records ([`ObjectMeta::record_ids`]).
 #[derive(Debug, Clone)]
 pub struct RecordIds {
@@ -85,14 +108,7 @@ impl RecordIds {
     pub fn id(&self, number: u64) -> String {
         let mut hash = self.object.clone();
         hash.update(number.to_be_bytes());
-        let digest = hash.finalize();
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut id = String::with_capacity(32);
-        for byte in &digest[..16] {
-            id.push(HEX[usize::from(byte >> 4)] as char);
-            id.push(HEX[usize::from(byte & 0xf)] as char);
-        }
-        id
+        hex128(&hash.finalize())
     }
 }
 

@@ -153,7 +153,9 @@ pub fn read_object_from(
     };
     match format.reading {
         Reading::Payloads => read_payloads(stream, &mut out)?,
-        Reading::Records { what, time, .. } => records::read(stream, (what, time), &mut out)?,
+        Reading::Records {
+            member, what, time, ..
+        } => records::read(stream, (member, what, time), &mut out)?,
         Reading::Lines(lines) => read_lines(stream, lines, options, &mut out)?,
         // Nothing to read: the caller sees the format and counts the object skipped.
         Reading::Skip { .. } => {}

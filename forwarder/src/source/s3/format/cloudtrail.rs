@@ -17,6 +17,7 @@ pub(crate) static FORMAT: FormatSpec = FormatSpec {
     },
     content: Some(is_records_file),
     reading: Reading::Records {
+        member: "Records",
         what: "CloudTrail log file",
         time: event_time,
         ecs,

@@ -35,7 +35,9 @@ use std::str::FromStr;
 
 pub use self::fields::FieldWriter;
 pub use self::options::{DEFAULT_TIMESTAMP_FIELDS, RuleError, S3Options, parse_rules};
-pub use self::record::{AccessRecord, Context, Duration, EventKind, FieldType, Parsed, RecordError, Shared};
+pub use self::record::{
+    AccessRecord, Context, Dns, DnsAnswer, Duration, EventKind, FieldType, Parsed, RecordError, Shared,
+};
 pub use self::split::{split_address, split_quoted, split_request};
 pub use self::time::{rfc3339_ms, time_of};
 
@@ -100,9 +102,12 @@ impl KeyLayout {
 pub enum Reading {
     /// CloudWatch Logs subscription payloads back to back: each is a batch of log events.
     Payloads,
-    /// One JSON object whose `Records` array holds the records; `what` names such a file in
-    /// messages, `time` reads a record's time, `ecs` what a record says in ECS's terms.
+    /// One JSON object whose array `member` (CloudTrail's `Records`, AWS Config's
+    /// `configurationItems`) holds the records; `what` names such a file in messages, `time`
+    /// reads a record's time, `ecs` what a record says in ECS's terms (for a format without a
+    /// typed parser).
     Records {
+        member: &'static str,
         what: &'static str,
         time: fn(&str) -> Option<i64>,
         ecs: fn(&str) -> Option<Shared<'_>>,

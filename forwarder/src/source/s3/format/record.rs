@@ -46,6 +46,12 @@ pub enum EventKind {
     WebAccess,
     /// A connection or flow (NLB, ALB connection logs, VPC flow logs): `network`, `connection`.
     Connection,
+    /// A DNS query (Route 53 Resolver query logs): `network`, `protocol`.
+    Dns,
+    /// A resource's configuration as recorded (AWS Config): `configuration`, `change`.
+    Configuration,
+    /// A security finding (GuardDuty, Security Hub): `event.kind` `alert`, `threat`, `indicator`.
+    Finding,
 }
 
 impl EventKind {
@@ -53,7 +59,9 @@ impl EventKind {
     pub fn category(self) -> &'static str {
         match self {
             EventKind::WebAccess => "web",
-            EventKind::Connection => "network",
+            EventKind::Connection | EventKind::Dns => "network",
+            EventKind::Configuration => "configuration",
+            EventKind::Finding => "threat",
         }
     }
 
@@ -62,6 +70,19 @@ impl EventKind {
         match self {
             EventKind::WebAccess => "access",
             EventKind::Connection => "connection",
+            EventKind::Dns => "protocol",
+            EventKind::Configuration => "change",
+            EventKind::Finding => "indicator",
+        }
+    }
+
+    /// `event.kind`: `alert` for a finding, `event` for the rest.
+    pub fn event_kind(self) -> &'static str {
+        match self {
+            EventKind::Finding => "alert",
+            EventKind::WebAccess | EventKind::Connection | EventKind::Dns | EventKind::Configuration => {
+                "event"
+            }
         }
     }
 }
@@ -132,6 +153,62 @@ pub struct Shared<'a> {
     /// `recipientAccountId`, `awsRegion`), before the key's.
     pub account_id: Option<Cow<'a, str>>,
     pub region: Option<Cow<'a, str>>,
+    /// `rule.name`: the rule or finding type that matched (GuardDuty's `type`, a Network
+    /// Firewall alert's `signature`).
+    pub rule_name: Option<Cow<'a, str>>,
+    /// `event.severity`, as the source numbers it.
+    pub severity: Option<i64>,
+    /// The document's `message` in place of the raw record: a finding's title.
+    pub title: Option<Cow<'a, str>>,
+    /// `network.transport` as the log names it (`TCP`, written lowercase), for a log without an
+    /// IANA protocol number.
+    pub transport: Option<Cow<'a, str>>,
+    /// `cloud.instance.id`: the EC2 instance the record is about or came from.
+    pub instance_id: Option<Cow<'a, str>>,
+    /// `dns.*`: a DNS query and its answers.
+    pub dns: Option<Box<Dns<'a>>>,
+    /// The source's own id of the record (a finding's id and update time): the document's `_id`
+    /// hashes it in place of the record's position, so the same record read from another object
+    /// is the same document.
+    pub own_id: Option<Cow<'a, str>>,
+}
+
+/// A DNS query and its answers, as ECS's `dns` fields hold them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Dns<'a> {
+    /// `dns.question.name`, `dns.question.type` (`A`, `AAAA`).
+    pub question_name: Option<Cow<'a, str>>,
+    pub question_type: Option<Cow<'a, str>>,
+    /// `dns.response_code` (`NOERROR`, `NXDOMAIN`).
+    pub response_code: Option<Cow<'a, str>>,
+    /// `dns.answers`: each answer's `data`, `type` and `class`.
+    pub answers: Vec<DnsAnswer<'a>>,
+}
+
+/// One of `dns.answers`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct DnsAnswer<'a> {
+    pub data: Option<Cow<'a, str>>,
+    pub kind: Option<Cow<'a, str>>,
+    pub class: Option<Cow<'a, str>>,
+}
+
+impl Dns<'_> {
+    fn into_owned(self) -> Dns<'static> {
+        let owned = |text: Option<Cow<'_, str>>| text.map(|text| Cow::Owned(text.into_owned()));
+        Dns {
+            question_name: owned(self.question_name),
+            question_type: owned(self.question_type),
+            response_code: owned(self.response_code),
+            answers: (self.answers.into_iter())
+                .map(|answer| DnsAnswer {
+                    data: owned(answer.data),
+                    kind: owned(answer.kind),
+                    class: owned(answer.class),
+                })
+                .collect(),
+        }
+    }
 }
 
 /// A duration summed from parts (a load balancer's three processing times); a part that is not
@@ -222,6 +299,13 @@ impl Shared<'_> {
             succeeded: self.succeeded,
             account_id: owned(self.account_id),
             region: owned(self.region),
+            rule_name: owned(self.rule_name),
+            severity: self.severity,
+            title: owned(self.title),
+            transport: owned(self.transport),
+            instance_id: owned(self.instance_id),
+            dns: self.dns.map(|dns| Box::new(dns.into_owned())),
+            own_id: owned(self.own_id),
         }
     }
 }
@@ -236,8 +320,13 @@ pub enum FieldType {
     Ip,
     Date,
     Boolean,
-    /// A JSON object kept as it is (WAF's nested structures).
+    /// A JSON object kept as it is (WAF's nested structures), its inner fields mapped by the
+    /// template's dynamic rules.
     Object,
+    /// A JSON value of any shape, indexed as OpenSearch's `flat_object`: its leaves searchable
+    /// as keywords, never a mapping conflict (AWS Config's `configuration`, a finding's
+    /// `resource`).
+    Flat,
 }
 
 /// Context a parser may need beyond the line: the field names of the header line that came

@@ -1,5 +1,6 @@
-//! An object that is one JSON object whose `Records` array holds the records (CloudTrail's
-//! `{"Records":[…]}`), read one record at a time: the file is never parsed whole.
+//! An object that is one JSON object whose array member holds the records (CloudTrail's
+//! `{"Records":[…]}`, AWS Config's `{"configurationItems":[…]}`), read one record at a time: the
+//! file is never parsed whole.
 
 use std::io::Read;
 
@@ -9,11 +10,11 @@ use serde_json::value::RawValue;
 use super::{Output, ParseError, Stopped};
 use crate::source::s3::{Chunk, Record, Seek};
 
-/// Reads `{"Records":[…]}` one record at a time, each record's time read by `time`; `what` names
-/// such a file in the error of one that is not.
+/// Reads `{"<member>":[…]}` one record at a time, each record's time read by `time`; `what`
+/// names such a file in the error of one that is not.
 pub(super) fn read<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>>(
     stream: impl Read,
-    (what, time): (&str, fn(&str) -> Option<i64>),
+    (member, what, time): (&'static str, &str, fn(&str) -> Option<i64>),
     out: &mut Output<'_, F>,
 ) -> Result<(), ParseError> {
     let mut reader = Counting {
@@ -23,6 +24,7 @@ pub(super) fn read<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>>(
     let mut deserializer = serde_json::Deserializer::from_reader(&mut reader);
     let mut stopped = false;
     let result = RecordsFile {
+        member,
         out: &mut *out,
         time,
         stopped: &mut stopped,
@@ -51,6 +53,7 @@ impl<R: Read> Read for Counting<R> {
 }
 
 struct RecordsFile<'o, 'a, F> {
+    member: &'static str,
     out: &'o mut Output<'a, F>,
     time: fn(&str) -> Option<i64>,
     stopped: &'o mut bool,
@@ -70,13 +73,13 @@ impl<'de, F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>> Visitor<'de> for
     type Value = ();
 
     fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
-        f.write_str("an object {\"Records\":[…]}")
+        write!(f, "an object {{\"{}\":[…]}}", self.member)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         let mut found = false;
         while let Some(key) = map.next_key::<String>()? {
-            if key == "Records" {
+            if key == self.member {
                 found = true;
                 map.next_value_seed(RecordsArray {
                     out: &mut *self.out,
@@ -89,7 +92,7 @@ impl<'de, F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>> Visitor<'de> for
         }
         match found {
             true => Ok(()),
-            false => Err(de::Error::missing_field("Records")),
+            false => Err(de::Error::missing_field(self.member)),
         }
     }
 }
