@@ -155,7 +155,7 @@ pub fn read_object_from(
         Reading::Payloads => read_payloads(stream, &mut out)?,
         Reading::Records {
             member, what, time, ..
-        } => records::read(stream, (member, what, time), &mut out)?,
+        } => records::read(stream, records::RecordsFileOf { member, what, time }, &mut out)?,
         Reading::Lines(lines) => read_lines(stream, lines, options, &mut out)?,
         // Nothing to read: the caller sees the format and counts the object skipped.
         Reading::Skip { .. } => {}

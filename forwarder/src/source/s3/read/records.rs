@@ -10,11 +10,19 @@ use serde_json::value::RawValue;
 use super::{Output, ParseError, Stopped};
 use crate::source::s3::{Chunk, Record, Seek};
 
+/// How a records file is read: the array `member` holds the records, `what` names such a file,
+/// `time` reads a record's time.
+pub(super) struct RecordsFileOf {
+    pub member: &'static str,
+    pub what: &'static str,
+    pub time: fn(&str) -> Option<i64>,
+}
+
 /// Reads `{"<member>":[…]}` one record at a time, each record's time read by `time`; `what`
 /// names such a file in the error of one that is not.
 pub(super) fn read<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>>(
     stream: impl Read,
-    (member, what, time): (&'static str, &str, fn(&str) -> Option<i64>),
+    file: RecordsFileOf,
     out: &mut Output<'_, F>,
 ) -> Result<(), ParseError> {
     let mut reader = Counting {
@@ -23,6 +31,7 @@ pub(super) fn read<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>>(
     };
     let mut deserializer = serde_json::Deserializer::from_reader(&mut reader);
     let mut stopped = false;
+    let RecordsFileOf { member, what, time } = file;
     let result = RecordsFile {
         member,
         out: &mut *out,
