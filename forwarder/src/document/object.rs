@@ -250,7 +250,8 @@ fn access_source(
     enrichment: &Enrichment,
 ) -> (String, String, bool, Placed) {
     const AWS: &str = "{\"aws\":{";
-    let mut out = String::with_capacity(message.len() * 4 + header.len() + 256);
+    let capacity = message.len() * 4 + header.len() + 256 + enrichment.members_capacity();
+    let mut out = String::with_capacity(capacity);
     out.push_str(AWS);
     push_key(&mut out, typed.object);
     out.push('{');
