@@ -5,6 +5,7 @@
 
 mod access;
 mod auth;
+mod config;
 mod continuation;
 mod dashboards;
 mod datastream;

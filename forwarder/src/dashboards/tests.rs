@@ -344,6 +344,7 @@ fn panels_follow_other_prefixes() {
             "app-*",
             "failed",
             "cloudtrail-*",
+            "config-*",
             "s3-*",
             "lb-*",
             "albconn-*",

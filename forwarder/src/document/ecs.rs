@@ -25,15 +25,17 @@ pub(super) fn push_version(out: &mut String) {
 /// `,"cloud":{"provider":"aws","account":{"id":…},"region":…}`, the account and region where
 /// known.
 pub(super) fn push_cloud(out: &mut String, account: Option<&str>, region: Option<&str>) {
-    push_cloud_instance(out, account, region, None);
+    push_cloud_instance(out, account, region, None, None);
 }
 
-/// [`push_cloud`], with `cloud.instance.id` where the record names an instance.
+/// [`push_cloud`], with `cloud.instance.id` where the record names an instance and
+/// `cloud.availability_zone` where it names a zone.
 pub(super) fn push_cloud_instance(
     out: &mut String,
     account: Option<&str>,
     region: Option<&str>,
     instance: Option<&str>,
+    zone: Option<&str>,
 ) {
     out.push_str(",\"cloud\":{\"provider\":\"aws\"");
     if let Some(account) = account.filter(|account| !account.is_empty()) {
@@ -44,6 +46,10 @@ pub(super) fn push_cloud_instance(
     if let Some(region) = region.filter(|region| !region.is_empty()) {
         out.push_str(",\"region\":");
         push_str(out, region);
+    }
+    if let Some(zone) = zone.filter(|zone| !zone.is_empty()) {
+        out.push_str(",\"availability_zone\":");
+        push_str(out, zone);
     }
     if let Some(instance) = instance.filter(|instance| !instance.is_empty()) {
         out.push_str(",\"instance\":{\"id\":");

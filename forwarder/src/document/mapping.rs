@@ -86,6 +86,7 @@ fn ecs_common() -> Value {
             "region": keyword,
             "account": {"properties": {"id": keyword}},
             "instance": {"properties": {"id": keyword}},
+            "availability_zone": keyword,
         }},
         "event": {"properties": {
             "kind": keyword,

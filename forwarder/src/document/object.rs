@@ -386,12 +386,13 @@ impl RecordHeader {
         let account = ecs.and_then(|ecs| ecs.account_id.as_deref());
         let region = ecs.and_then(|ecs| ecs.region.as_deref());
         let instance = ecs.and_then(|ecs| ecs.instance_id.as_deref());
-        match (account, region, instance) {
-            (None, None, None) => out.push_str(&self.cloud),
+        let zone = ecs.and_then(|ecs| ecs.availability_zone.as_deref());
+        match (account, region, instance, zone) {
+            (None, None, None, None) => out.push_str(&self.cloud),
             _ => {
                 let account = account.or(self.account.as_deref());
                 let region = region.or(self.region.as_deref());
-                ecs::push_cloud_instance(out, account, region, instance);
+                ecs::push_cloud_instance(out, account, region, instance, zone);
             }
         }
         out.push_str(&self.top);

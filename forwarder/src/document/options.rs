@@ -227,7 +227,7 @@ mod tests {
             "cloudtrail-2026.11"
         );
         let prefixes: Vec<&str> = indices.by_prefix().iter().map(|(prefix, _)| *prefix).collect();
-        assert_eq!(prefixes[..3], ["cloudtrail", "app-json", "s3"]);
+        assert_eq!(prefixes[..4], ["cloudtrail", "config", "app-json", "s3"]);
         assert_eq!(indices.naming(Format::Alb).prefix(), "alb");
         let (prefix, _) =
             ObjectIndices::new(&[(Format::TextLines, "Bad".to_owned())], Granularity::Day).unwrap_err();

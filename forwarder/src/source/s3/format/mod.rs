@@ -14,6 +14,7 @@ mod check;
 pub mod cloudfront;
 mod cloudtrail;
 mod cloudtrail_digest;
+mod config;
 pub mod elb;
 mod fields;
 mod firehose;
@@ -43,10 +44,12 @@ pub use self::time::{rfc3339_ms, time_of};
 
 /// Every format, in the order settings list them. Recognition asks them in this order too: the
 /// first whose key layout (then whose content) matches is the object's format.
-pub(crate) static FORMATS: [Format; 13] = [
+pub(crate) static FORMATS: [Format; 15] = [
     Format(&firehose::FORMAT),
     Format(&cloudtrail::FORMAT),
     Format(&cloudtrail_digest::FORMAT),
+    Format(&config::FORMAT),
+    Format(&config::CHECK_FORMAT),
     Format(&json_lines::FORMAT),
     Format(&text_lines::FORMAT),
     Format(&alb::FORMAT),
@@ -321,7 +324,7 @@ mod tests {
                 assert!(!typed.fields.is_empty(), "{format}");
             }
         }
-        assert_eq!(FORMATS.len(), 13);
+        assert_eq!(FORMATS.len(), 15);
     }
 
     #[test]

@@ -165,6 +165,9 @@ pub struct Shared<'a> {
     pub transport: Option<Cow<'a, str>>,
     /// `cloud.instance.id`: the EC2 instance the record is about or came from.
     pub instance_id: Option<Cow<'a, str>>,
+    /// `cloud.availability_zone`: the Availability Zone the record's resource is in (AWS
+    /// Config's `availabilityZone`, where it names one).
+    pub availability_zone: Option<Cow<'a, str>>,
     /// `dns.*`: a DNS query and its answers.
     pub dns: Option<Box<Dns<'a>>>,
     /// The source's own id of the record (a finding's id and update time): the document's `_id`
@@ -304,6 +307,7 @@ impl Shared<'_> {
             title: owned(self.title),
             transport: owned(self.transport),
             instance_id: owned(self.instance_id),
+            availability_zone: owned(self.availability_zone),
             dns: self.dns.map(|dns| Box::new(dns.into_owned())),
             own_id: owned(self.own_id),
         }

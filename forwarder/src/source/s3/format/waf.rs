@@ -279,7 +279,7 @@ fn key(name: &str) -> Cow<'_, str> {
 /// A camelCase name in snake_case: `_` before a capital that follows a small letter or digit, or
 /// that starts a word after an acronym (`requestBodySizeInspectedByWAF` →
 /// `request_body_size_inspected_by_waf`, `JA3Hash` → `ja3_hash`).
-fn snake_case(name: &str) -> Cow<'_, str> {
+pub(super) fn snake_case(name: &str) -> Cow<'_, str> {
     if !name.bytes().any(|b| b.is_ascii_uppercase()) {
         return Cow::Borrowed(name);
     }
