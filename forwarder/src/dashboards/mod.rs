@@ -84,30 +84,39 @@ pub fn saved_objects(options: &DocumentOptions) -> Vec<SavedObject> {
             objects.push(index_pattern(&pattern_id(prefix), &title));
         }
     }
-    let mut access: Vec<String> = Vec::new();
     // The formats whose rows name the "Access logs" dashboard: the ones that log served HTTP
     // requests (WAF logs the same requests as what it guards; NLB, ALB connection and VPC flow
     // logs have no request).
-    let http_access = FORMATS
-        .iter()
-        .filter(|format| format.dashboards.contains(&Dashboard::HttpAccess));
-    for format in http_access {
-        let title = format!("{}-*", options.objects.naming(*format).prefix());
-        if !access.contains(&title) {
-            access.push(title);
-        }
-    }
+    let access = prefixes_of(options, Dashboard::HttpAccess);
     objects.push(index_pattern(ACCESS_PATTERN_ID, &access.join(",")));
+    let security = prefixes_of(options, Dashboard::Security);
+    objects.push(index_pattern(SECURITY_PATTERN_ID, &security.join(",")));
 
     if options.format == DocumentFormat::Sluice {
         objects.extend(panels::lambda(&pattern_id(events), events));
     }
     objects.extend(panels::access_logs(ACCESS_PATTERN_ID));
+    objects.extend(panels::security(SECURITY_PATTERN_ID));
     objects
+}
+
+/// `<prefix>-*` of each prefix the formats shown by `board` write to, each once.
+fn prefixes_of(options: &DocumentOptions, board: Dashboard) -> Vec<String> {
+    let mut titles: Vec<String> = Vec::new();
+    for format in FORMATS.iter().filter(|format| format.dashboards.contains(&board)) {
+        let title = format!("{}-*", options.objects.naming(*format).prefix());
+        if !titles.contains(&title) {
+            titles.push(title);
+        }
+    }
+    titles
 }
 
 /// The id of the index pattern that spans the HTTP access logs' prefixes.
 pub(crate) const ACCESS_PATTERN_ID: &str = "sluice-access-logs";
+
+/// The id of the index pattern that spans the security sources' prefixes.
+pub(crate) const SECURITY_PATTERN_ID: &str = "sluice-security";
 
 /// The id of the index pattern of a prefix (or of the dead-letter index).
 pub(crate) fn pattern_id(prefix: &str) -> String {

@@ -322,3 +322,162 @@ fn access_log_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
     ];
     specs.into()
 }
+
+/// The "Security" visualizations and dashboard on the index pattern `pattern` that spans the
+/// security sources' prefixes: findings (GuardDuty, Security Hub) by severity and type, DNS
+/// queries (Route 53 Resolver), firewall alerts and blocked traffic (Network Firewall),
+/// configuration changes (AWS Config), and where findings' and alerts' addresses are (with GeoIP
+/// databases).
+pub(super) fn security(pattern: &str) -> Vec<SavedObject> {
+    let id = |name: &str| format!("sluice-security-{name}");
+    let mut objects: Vec<SavedObject> = security_panels(&id)
+        .into_iter()
+        .map(|spec| visualization(spec, pattern))
+        .collect();
+    let board = dashboard(
+        id("overview"),
+        (
+            "Security",
+            "GuardDuty and Security Hub findings by severity and type, Route 53 Resolver \
+             queries, Network Firewall alerts and blocked traffic, AWS Config changes, and where \
+             the addresses they name are (with GeoIP databases).",
+        ),
+        &objects.iter().collect::<Vec<_>>(),
+    );
+    objects.push(board);
+    objects
+}
+
+/// Findings: `event.kind: alert`.
+const FINDINGS: Query = Query::Is("event.kind", &["alert"]);
+
+/// Severity bands as GuardDuty and Security Hub's normalized scale share them: low, medium,
+/// high (GuardDuty's 1-8.9; Security Hub's 1-100 reaches into the last band from 70).
+const SEVERITIES: &[(i64, i64)] = &[(0, 4), (4, 7), (7, 40), (40, 70), (70, 101)];
+
+/// The Security dashboard's panels, in its order; `id` names each.
+fn security_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
+    let specs: [Spec; 9] = [
+        Spec {
+            id: id("findings"),
+            title: "Security: findings by source",
+            description: "GuardDuty and Security Hub findings over time, one series per source.",
+            chart: Chart::Bars("Findings"),
+            query: FINDINGS,
+            aggs: vec![
+                (Agg::Count, "Findings"),
+                (Agg::OverTime, ""),
+                (Agg::Top("event.dataset", 5), "Source"),
+            ],
+        },
+        Spec {
+            id: id("severity"),
+            title: "Security: findings by severity",
+            description: "Findings per band of event.severity: GuardDuty's low (below 4), medium \
+                          (4 to 7) and high (7 and over); Security Hub's normalized severity \
+                          from 40 (medium) and 70 (high, critical).",
+            chart: Chart::Table,
+            query: FINDINGS,
+            aggs: vec![
+                (Agg::Count, "Findings"),
+                (Agg::Ranges("event.severity", SEVERITIES), "Severity"),
+            ],
+        },
+        Spec {
+            id: id("finding-types"),
+            title: "Security: top finding types",
+            description: "The 20 commonest finding types (GuardDuty's type, Security Hub's \
+                          title), with the accounts they were found in.",
+            chart: Chart::Table,
+            query: FINDINGS,
+            aggs: vec![
+                (Agg::Count, "Findings"),
+                (Agg::Top("rule.name", 20), "Finding type"),
+                (Agg::Top("cloud.account.id", 5), "Account"),
+            ],
+        },
+        Spec {
+            id: id("origins"),
+            title: "Security: where findings and alerts come from",
+            description: "The places GeoIP gives the source addresses of findings and firewall \
+                          alerts (none without GEOIP_DATABASE).",
+            chart: Chart::Map,
+            query: Query::Or(vec![FINDINGS, FIREWALL_ALERTS]),
+            aggs: vec![
+                (Agg::Count, "Events"),
+                (Agg::Grid("source.geo.location"), "Source location"),
+            ],
+        },
+        Spec {
+            id: id("dns-names"),
+            title: "Security: top DNS names queried",
+            description: "The 20 names Route 53 Resolver answered most, with their response \
+                          codes.",
+            chart: Chart::Table,
+            query: Query::Exists("dns.question.name"),
+            aggs: vec![
+                (Agg::Count, "Queries"),
+                (Agg::Top("dns.question.name", 20), "Name"),
+                (Agg::Top("dns.response_code", 3), "Response code"),
+            ],
+        },
+        Spec {
+            id: id("dns-failures"),
+            title: "Security: DNS queries that failed",
+            description: "Queries answered NXDOMAIN, SERVFAIL or REFUSED over time, one series \
+                          per instance that asked.",
+            chart: Chart::Bars("Queries"),
+            query: Query::Is("dns.response_code", &["NXDOMAIN", "SERVFAIL", "REFUSED"]),
+            aggs: vec![
+                (Agg::Count, "Queries"),
+                (Agg::OverTime, ""),
+                (Agg::Top("cloud.instance.id", 10), "Instance"),
+            ],
+        },
+        Spec {
+            id: id("firewall-alerts"),
+            title: "Security: firewall alerts by signature",
+            description: "Network Firewall alerts over time, one series per signature.",
+            chart: Chart::Bars("Alerts"),
+            query: FIREWALL_ALERTS,
+            aggs: vec![
+                (Agg::Count, "Alerts"),
+                (Agg::OverTime, ""),
+                (Agg::Top("rule.name", 10), "Signature"),
+            ],
+        },
+        Spec {
+            id: id("blocked"),
+            title: "Security: top blocked sources",
+            description: "The 20 source addresses whose traffic a firewall denied most, and the \
+                          ports they tried.",
+            chart: Chart::Table,
+            query: Query::Is("event.type", &["denied"]),
+            aggs: vec![
+                (Agg::Count, "Denied"),
+                (Agg::Top("source.ip", 20), "Source"),
+                (Agg::Top("destination.port", 5), "Destination port"),
+            ],
+        },
+        Spec {
+            id: id("config-changes"),
+            title: "Security: configuration changes",
+            description: "AWS Config configuration items over time, one series per resource \
+                          type.",
+            chart: Chart::Bars("Items"),
+            query: Query::Exists("aws.config.resource_type"),
+            aggs: vec![
+                (Agg::Count, "Items"),
+                (Agg::OverTime, ""),
+                (Agg::Top("aws.config.resource_type", 10), "Resource type"),
+            ],
+        },
+    ];
+    specs.into()
+}
+
+/// Network Firewall's alert lines.
+const FIREWALL_ALERTS: Query = Query::Is(
+    "event.dataset",
+    &["aws.network_firewall_alert", "aws.network_firewall"],
+);

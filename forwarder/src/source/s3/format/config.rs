@@ -35,8 +35,8 @@ use serde_json::value::RawValue;
 use super::time::rfc3339_ms;
 use super::waf::snake_case;
 use super::{
-    AccessRecord, EventKind, FieldType, FieldWriter, FormatSpec, KeyLayout, Reading, RecordError, Shared,
-    Typed,
+    AccessRecord, Dashboard, EventKind, FieldType, FieldWriter, FormatSpec, KeyLayout, Reading, RecordError,
+    Shared, Typed,
 };
 use crate::json::unique_members;
 
@@ -61,7 +61,7 @@ pub(crate) static FORMAT: FormatSpec = FormatSpec {
         parse: |item, _, out| parse(item).map(|record| record.into_parsed(out)),
     }),
     index_prefix: Some("config"),
-    dashboards: &[],
+    dashboards: &[Dashboard::Security],
 };
 
 /// What else Config writes under its folder, skipped: the writability check file and oversized

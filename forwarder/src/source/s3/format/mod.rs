@@ -182,6 +182,8 @@ pub struct Typed {
 pub enum Dashboard {
     /// "Access logs": the formats that log served HTTP requests.
     HttpAccess,
+    /// "Security": findings, DNS queries, firewall traffic and configuration changes.
+    Security,
 }
 
 /// A format: a row of [`FORMATS`].
