@@ -353,6 +353,8 @@ fn panels_follow_other_prefixes() {
             "waf-*",
             "s3access-*",
             "vpcflow-*",
+            "route53resolver-*",
+            "networkfirewall-*",
             "lb-*,elb-*,cdn-*,s3access-*",
         ]
     );
