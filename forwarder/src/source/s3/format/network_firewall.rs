@@ -109,7 +109,15 @@ pub fn parse<'a>(line: &'a str, out: &mut String) -> Result<Parsed<'a>, RecordEr
             .map(Cow::Owned),
         ..decided(&event)
     };
-    write_fields(&record, &event, seconds, out);
+    // One object of the envelope's and `event`'s members: a name in both (`aws_category`, which
+    // the page lists beside `event` and its examples put inside it) is written once, `event`'s.
+    let mut members = record;
+    members.extend(
+        event
+            .into_iter()
+            .filter(|(name, _)| !IN_ECS.contains(&name.as_str())),
+    );
+    write_fields(&members, seconds, out);
     Ok(Parsed {
         time_ms,
         shared,
@@ -159,17 +167,12 @@ fn decided(event: &Map<String, Value>) -> Shared<'static> {
     }
 }
 
-/// Writes the fields of `aws.network_firewall` at the end of `out`: the envelope's, then
-/// `event`'s, each documented one by its name and type, the others in `extra`.
-fn write_fields(
-    record: &Map<String, Value>,
-    event: &Map<String, Value>,
-    seconds: Option<i64>,
-    out: &mut String,
-) {
+/// Writes the fields of `aws.network_firewall` at the end of `out`, each documented one by its
+/// name and type, the others in `extra`.
+fn write_fields(members: &Map<String, Value>, seconds: Option<i64>, out: &mut String) {
     let mut fields = FieldWriter::after_known_keys(std::mem::take(out));
     let mut extra = Map::new();
-    for (name, value) in record {
+    for (name, value) in members {
         match name.as_str() {
             "event_timestamp" => {
                 if let Some(seconds) = seconds {
@@ -177,11 +180,6 @@ fn write_fields(
                 }
             }
             _ => write(&mut fields, &mut extra, name, value),
-        }
-    }
-    for (name, value) in event {
-        if !IN_ECS.contains(&name.as_str()) {
-            write(&mut fields, &mut extra, name, value);
         }
     }
     if !extra.is_empty() {

@@ -116,8 +116,8 @@ mod tests {
 
     #[test]
     fn resolver_query_logs_and_network_firewall_logs_are_known_by_their_layouts() {
-        // Route 53 Resolver query logging's S3 layout
-        // (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver-query-logs-choosing-target-resource.html).
+        // Route 53 Resolver query logging's S3 layout (AWS's pages do not spell it out; as
+        // delivered, and as Datadog's forwarder recognises it).
         let resolver: Format = "route53-resolver".parse().expect("a format");
         assert_eq!(
             by_key(

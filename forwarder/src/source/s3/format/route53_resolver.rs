@@ -1,8 +1,10 @@
 //! Route 53 Resolver query logs delivered to S3, as AWS documents them:
 //! <https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver-query-logs-format.html>
 //! (values) and <https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver-query-logs-example-json.html>
-//! (example), written under `…/AWSLogs/ACCOUNT/vpcdnsquerylogs/VPC-ID/YYYY/MM/DD/…`
-//! (<https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver-query-logs-choosing-target-resource.html>).
+//! (example), written to an S3 bucket
+//! (<https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/resolver-query-logs-choosing-target-resource.html>)
+//! under `…/AWSLogs/ACCOUNT/vpcdnsquerylogs/VPC-ID/YYYY/MM/DD/…` (a layout AWS's pages do not spell
+//! out; Datadog's forwarder and others recognise it).
 //!
 //! A line is one JSON object, one DNS query. What ECS names is written there: the query
 //! (`query_name`, `query_type`, `rcode`, `answers`) as `dns.*`, `srcaddr` and `srcport` as

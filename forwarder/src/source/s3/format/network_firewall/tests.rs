@@ -159,6 +159,19 @@ fn members_not_documented_are_kept_flat_in_extra() {
 }
 
 #[test]
+fn a_name_given_twice_is_written_once_its_last_value() {
+    // `aws_category` beside `event` and inside it; `tls.subject` repeated, as Suricata's TLS
+    // alerts repeat it.
+    let line = r#"{"firewall_name":"fw","aws_category":"[\"A\"]","event_timestamp":"1602627001","event":{"aws_category":"[\"B\"]","event_type":"alert","tls":{"subject":"CN=a","subject":"CN=b"}}}"#;
+    let mut out = String::new();
+    parse(line, &mut out).expect("a record");
+    assert!(!crate::json::repeats_a_key(&format!("{{{out}}}")), "{out}");
+    let fields = check::typed(&out, FIELDS);
+    assert_eq!(fields["aws_category"], "[\"B\"]");
+    assert_eq!(fields["tls"], json!({"subject": "CN=b"}));
+}
+
+#[test]
 fn regions_of_zones_and_versions_of_tls() {
     for (zone, region) in [
         ("us-east-1b", Some("us-east-1")),
