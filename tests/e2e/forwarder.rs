@@ -12,6 +12,7 @@ mod datastream;
 mod faults;
 mod geoip;
 mod multiline;
+mod network;
 mod osmem;
 mod replay;
 mod resume;

@@ -348,8 +348,8 @@ pub(super) fn security(pattern: &str) -> Vec<SavedObject> {
     objects
 }
 
-/// Findings: `event.kind: alert`.
-const FINDINGS: Query = Query::Is("event.kind", &["alert"]);
+/// Findings (GuardDuty's, Security Hub's): `event.category: threat`.
+const FINDINGS: Query = Query::Is("event.category", &["threat"]);
 
 /// Severity bands as GuardDuty and Security Hub's normalized scale share them: low, medium,
 /// high (GuardDuty's 1-8.9; Security Hub's 1-100 reaches into the last band from 70).
@@ -402,7 +402,7 @@ fn security_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
             description: "The places GeoIP gives the source addresses of findings and firewall \
                           alerts (none without GEOIP_DATABASE).",
             chart: Chart::Map,
-            query: Query::Or(vec![FINDINGS, FIREWALL_ALERTS]),
+            query: Query::Or(vec![FINDINGS, firewall_alerts()]),
             aggs: vec![
                 (Agg::Count, "Events"),
                 (Agg::Grid("source.geo.location"), "Source location"),
@@ -439,7 +439,7 @@ fn security_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
             title: "Security: firewall alerts by signature",
             description: "Network Firewall alerts over time, one series per signature.",
             chart: Chart::Bars("Alerts"),
-            query: FIREWALL_ALERTS,
+            query: firewall_alerts(),
             aggs: vec![
                 (Agg::Count, "Alerts"),
                 (Agg::OverTime, ""),
@@ -476,8 +476,10 @@ fn security_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
     specs.into()
 }
 
-/// Network Firewall's alert lines.
-const FIREWALL_ALERTS: Query = Query::Is(
-    "event.dataset",
-    &["aws.network_firewall_alert", "aws.network_firewall"],
-);
+/// Network Firewall's alert lines: `event.kind: alert` of its dataset.
+fn firewall_alerts() -> Query {
+    Query::And(vec![
+        Query::Is("event.dataset", &["aws.network_firewall"]),
+        Query::Is("event.kind", &["alert"]),
+    ])
+}

@@ -121,6 +121,27 @@ fn access_samples(builder: &DocumentBuilder) -> Vec<Sample> {
         ),
         ("alb", "alb", ALB_LONDON.as_bytes()),
         ("s3-access", "s3access", S3_FALKENSTEIN.as_bytes()),
+        // The security sources.
+        (
+            "config",
+            "config",
+            include_bytes!("../../../tests/fixtures/access/config-history-ec2-instance.json"),
+        ),
+        (
+            "route53-resolver",
+            "route53resolver",
+            include_bytes!("../../../tests/fixtures/network/route53-resolver-queries.jsonl"),
+        ),
+        (
+            "network-firewall",
+            "networkfirewall",
+            include_bytes!("../../../tests/fixtures/network/network-firewall-alert.jsonl"),
+        ),
+        (
+            "network-firewall",
+            "networkfirewall",
+            include_bytes!("../../../tests/fixtures/network/network-firewall-flow.jsonl"),
+        ),
     ];
     let mut out = Vec::new();
     for (name, folder, body) in files {
@@ -190,7 +211,11 @@ fn field<'a>(source: &'a Value, path: &str) -> Option<&'a Value> {
 fn selects(query: &Query, source: &Value) -> bool {
     match query {
         Query::All => true,
-        Query::Is(path, values) => field(source, path).is_some_and(|v| values.iter().any(|x| v == x)),
+        // A field that holds a list matches when one of its values does, as in OpenSearch.
+        Query::Is(path, values) => field(source, path).is_some_and(|v| match v {
+            Value::Array(items) => items.iter().any(|item| values.iter().any(|x| item == x)),
+            v => values.iter().any(|x| v == x),
+        }),
         Query::Exists(path) => field(source, path).is_some(),
         Query::And(parts) => parts.iter().all(|part| selects(part, source)),
         Query::Or(parts) => parts.iter().any(|part| selects(part, source)),
@@ -314,8 +339,8 @@ fn check_all(config: &Config) {
         .collect();
     assert_eq!(
         checked.len(),
-        19,
-        "8 Lambda, 10 access visualizations and a search: {checked:?}"
+        28,
+        "8 Lambda, 10 access and 9 security visualizations and a search: {checked:?}"
     );
 }
 
@@ -354,6 +379,8 @@ fn panels_follow_other_prefixes() {
             "waf-*",
             "s3access-*",
             "vpcflow-*",
+            "route53resolver-*",
+            "networkfirewall-*",
             "lb-*,elb-*,cdn-*,s3access-*",
         ]
     );
@@ -531,7 +558,7 @@ fn the_file_is_one_object_a_line_and_every_reference_resolves() {
         .filter(|o| o.kind == "dashboard")
         .filter_map(|o| o.attributes["title"].as_str())
         .collect();
-    assert_eq!(dashboards, ["Lambda", "Access logs"]);
+    assert_eq!(dashboards, ["Lambda", "Access logs", "Security"]);
     assert!(
         objects
             .iter()

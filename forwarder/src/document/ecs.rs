@@ -117,6 +117,7 @@ pub(super) fn push_access(out: &mut String, shared: &Shared<'_>, plain: bool, en
     let rule = [
         ("id", shared.rule_id.as_deref()),
         ("name", shared.rule_name.as_deref()),
+        ("category", shared.rule_category.as_deref()),
     ];
     push_texts(out, "rule", &rule, plain);
     let user = [
@@ -434,16 +435,23 @@ fn push_url(out: &mut String, shared: &Shared<'_>, plain: bool) {
     out.push('}');
 }
 
-/// `,"tls":{"cipher":…,"version":"1.2","version_protocol":"tls"}`.
+/// `,"tls":{"cipher":…,"version":"1.2","version_protocol":"tls","client":{"server_name":…}}`.
 fn push_tls(out: &mut String, shared: &Shared<'_>, plain: bool) {
     let version = shared.tls_protocol.as_deref().and_then(tls_version);
-    if shared.tls_cipher.is_none() && version.is_none() {
+    let server_name = shared.tls_server_name.as_deref();
+    if shared.tls_cipher.is_none() && version.is_none() && server_name.is_none() {
         return;
     }
     out.push_str(",\"tls\":{");
     let mut members = Members::new(out);
     if let Some(cipher) = &shared.tls_cipher {
         push_text(members.key("cipher"), cipher, plain);
+    }
+    if let Some(name) = server_name {
+        let out = members.key("client");
+        out.push_str("{\"server_name\":");
+        push_text(out, name, plain);
+        out.push('}');
     }
     if let Some((protocol, version)) = version {
         let out = members.key("version");

@@ -227,9 +227,14 @@ fn access_ecs() -> Value {
             "os": {"properties": {"name": keyword, "version": keyword, "full": keyword}},
             "device": {"properties": {"name": keyword}},
         }},
-        "tls": {"properties": {"cipher": keyword, "version": keyword, "version_protocol": keyword}},
+        "tls": {"properties": {
+            "cipher": keyword,
+            "version": keyword,
+            "version_protocol": keyword,
+            "client": {"properties": {"server_name": keyword}},
+        }},
         "trace": {"properties": {"id": keyword}},
-        "rule": {"properties": {"id": keyword, "name": keyword, "ruleset": keyword}},
+        "rule": {"properties": {"id": keyword, "name": keyword, "ruleset": keyword, "category": keyword}},
         "user": {"properties": {"id": keyword, "name": keyword}},
         "error": {"properties": {"code": keyword, "message": {"type": "text"}}},
         "dns": {"properties": {

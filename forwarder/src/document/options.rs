@@ -122,7 +122,7 @@ impl ObjectIndices {
         granularity: Granularity,
     ) -> Result<Self, (String, IndexNameError)> {
         let mut namings = Vec::new();
-        for format in &FORMATS {
+        for format in FORMATS {
             let Some(default) = format.index_prefix else {
                 continue;
             };

@@ -115,6 +115,29 @@ mod tests {
     }
 
     #[test]
+    fn resolver_query_logs_and_network_firewall_logs_are_known_by_their_layouts() {
+        // Route 53 Resolver query logging's S3 layout (AWS's pages do not spell it out; as
+        // delivered, and as Datadog's forwarder recognises it).
+        let resolver: Format = "route53-resolver".parse().expect("a format");
+        assert_eq!(
+            by_key(
+                "dns/AWSLogs/111122223333/vpcdnsquerylogs/vpc-7example/2021/02/04/vpc-7example_vpcdnsquerylogs_111122223333_20210204T1750Z_1a2b3c4d.log.gz"
+            ),
+            Some(resolver)
+        );
+        // Network Firewall's, one log type a folder
+        // (https://docs.aws.amazon.com/network-firewall/latest/developerguide/logging-s3.html).
+        let firewall: Format = "network-firewall".parse().expect("a format");
+        for kind in ["flow", "alert", "tls"] {
+            let key = format!(
+                "AWSLogs/o-abc123/111122223333/network-firewall/{kind}/us-east-1/test-firewall/2020/10/13/22/111122223333_network-firewall_{kind}_us-east-1_test-firewall_202010132210_1a2b3c4d.log.gz"
+            );
+            assert_eq!(by_key(&key), Some(firewall), "{key}");
+        }
+        assert_eq!(by_key("AWSLogs/111122223333/vpcdnsquery/vpc-1/x.log.gz"), None);
+    }
+
+    #[test]
     fn content_tells_the_formats_apart() {
         assert_eq!(
             by_content(br#"{"messageType":"DATA_MESSAGE","owner":"1","logGroup":"/a","#),

@@ -52,6 +52,9 @@ pub enum EventKind {
     Configuration,
     /// A security finding (GuardDuty, Security Hub): `event.kind` `alert`, `threat`, `indicator`.
     Finding,
+    /// An intrusion detection alert on a flow (Network Firewall's alert logs): `event.kind`
+    /// `alert`, `network`, `connection`.
+    NetworkAlert,
 }
 
 impl EventKind {
@@ -59,7 +62,7 @@ impl EventKind {
     pub fn category(self) -> &'static str {
         match self {
             EventKind::WebAccess => "web",
-            EventKind::Connection | EventKind::Dns => "network",
+            EventKind::Connection | EventKind::Dns | EventKind::NetworkAlert => "network",
             EventKind::Configuration => "configuration",
             EventKind::Finding => "threat",
         }
@@ -69,7 +72,7 @@ impl EventKind {
     pub fn kind_type(self) -> &'static str {
         match self {
             EventKind::WebAccess => "access",
-            EventKind::Connection => "connection",
+            EventKind::Connection | EventKind::NetworkAlert => "connection",
             EventKind::Dns => "protocol",
             EventKind::Configuration => "change",
             EventKind::Finding => "indicator",
@@ -79,7 +82,7 @@ impl EventKind {
     /// `event.kind`: `alert` for a finding, `event` for the rest.
     pub fn event_kind(self) -> &'static str {
         match self {
-            EventKind::Finding => "alert",
+            EventKind::Finding | EventKind::NetworkAlert => "alert",
             EventKind::WebAccess | EventKind::Connection | EventKind::Dns | EventKind::Configuration => {
                 "event"
             }
@@ -174,6 +177,10 @@ pub struct Shared<'a> {
     /// hashes it in place of the record's position, so the same record read from another object
     /// is the same document.
     pub own_id: Option<Cow<'a, str>>,
+    /// `tls.client.server_name`: the SNI the client sent (Network Firewall's `tls.sni`).
+    pub tls_server_name: Option<Cow<'a, str>>,
+    /// `rule.category` (a Network Firewall alert's `category`).
+    pub rule_category: Option<Cow<'a, str>>,
 }
 
 /// A DNS query and its answers, as ECS's `dns` fields hold them.
@@ -310,6 +317,8 @@ impl Shared<'_> {
             availability_zone: owned(self.availability_zone),
             dns: self.dns.map(|dns| Box::new(dns.into_owned())),
             own_id: owned(self.own_id),
+            tls_server_name: owned(self.tls_server_name),
+            rule_category: owned(self.rule_category),
         }
     }
 }
