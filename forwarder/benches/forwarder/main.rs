@@ -32,6 +32,9 @@
 //! - `replay s3://` of 20 objects of 10 MB ([`replay_s3`]): objects/s and MB/s into the in-bench
 //!   `_bulk` endpoint, one object at a time and four at once, against a dry run of the same
 //!   objects. `SLUICE_BENCH_ONLY=replay-s3` runs this section alone.
+//! - security sources ([`security`]): a GuardDuty findings export and a Route 53 Resolver query
+//!   log against their floor, and their peak RSS flat in the object's size.
+//!   `SLUICE_BENCH_ONLY=security` runs this section alone.
 
 mod alb;
 mod bulk_server;
@@ -40,6 +43,7 @@ mod mmdb_writer;
 mod replay;
 mod replay_s3;
 mod s3;
+mod security;
 
 use std::borrow::Cow;
 use std::fs::File;
@@ -106,6 +110,10 @@ fn main() {
         alb::access_logs();
         return;
     }
+    if only == "security" {
+        security::security();
+        return;
+    }
     let dir = target_dir().join("bench");
     std::fs::create_dir_all(&dir).expect("create target/bench");
     let payloads = dir.join("forwarder-200x500.ndjson");
@@ -135,6 +143,7 @@ fn main() {
     s3::big_objects(&lines, &firehose_file);
     replay_s3::many_objects(&lines);
     alb::access_logs();
+    security::security();
     // Last: it makes the allocator keep what it frees, which would count in the peak RSS of the
     // child processes measured above.
     tags_and_multiline(&lines);
