@@ -12,6 +12,7 @@ pub mod alb;
 #[cfg(test)]
 mod check;
 pub mod cloudfront;
+pub mod cloudfront_realtime;
 mod cloudtrail;
 mod cloudtrail_digest;
 pub mod elb;
@@ -41,7 +42,7 @@ pub use self::time::{rfc3339_ms, time_of};
 
 /// Every format, in the order settings list them. Recognition asks them in this order too: the
 /// first whose key layout (then whose content) matches is the object's format.
-pub(crate) static FORMATS: [Format; 13] = [
+pub(crate) static FORMATS: [Format; 14] = [
     Format(&firehose::FORMAT),
     Format(&cloudtrail::FORMAT),
     Format(&cloudtrail_digest::FORMAT),
@@ -52,6 +53,7 @@ pub(crate) static FORMATS: [Format; 13] = [
     Format(&nlb::FORMAT),
     Format(&elb::FORMAT),
     Format(&cloudfront::FORMAT),
+    Format(&cloudfront_realtime::FORMAT),
     Format(&waf::FORMAT),
     Format(&s3access::FORMAT),
     Format(&vpcflow::FORMAT),
@@ -194,6 +196,7 @@ impl Format {
     pub const Nlb: Format = Format(&nlb::FORMAT);
     pub const Elb: Format = Format(&elb::FORMAT);
     pub const Cloudfront: Format = Format(&cloudfront::FORMAT);
+    pub const CloudfrontRealtime: Format = Format(&cloudfront_realtime::FORMAT);
     pub const Waf: Format = Format(&waf::FORMAT);
     pub const S3Access: Format = Format(&s3access::FORMAT);
     pub const VpcFlow: Format = Format(&vpcflow::FORMAT);
@@ -316,7 +319,7 @@ mod tests {
                 assert!(!typed.fields.is_empty(), "{format}");
             }
         }
-        assert_eq!(FORMATS.len(), 13);
+        assert_eq!(FORMATS.len(), 14);
     }
 
     #[test]
