@@ -12,6 +12,7 @@ mod faults;
 mod geoip;
 mod multiline;
 mod osmem;
+mod realtime;
 mod replay;
 mod resume;
 mod routing;
