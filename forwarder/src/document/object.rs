@@ -4,7 +4,10 @@
 //! CloudTrail), its format as `event.dataset`, the account and region of AWS's key layout as
 //! `cloud.*`, the fields `S3_KEY_REGEX` takes from the key, and an `_id` that hashes the object
 //! and the record's position. A CloudWatch Logs payload of a Firehose file is not a record: it becomes the
-//! documents a subscription makes.
+//! documents a subscription makes. A record that came in a Kinesis record (CloudFront real-time
+//! logs) says so instead, `"aws":{"kinesis":{"stream":{"arn"},"shard_id","sequence_number",…}}`,
+//! with the stream's account and region, and an `_id` that hashes stream, shard and sequence
+//! number.
 
 use std::borrow::Cow;
 use std::sync::Arc;
