@@ -499,6 +499,41 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_cloudfront_realtime_document_falls_back_then_is_dead_lettered_with_its_origin() {
+        let forwarder = forwarder(&[]);
+        let event = kinesis_with_realtime(REALTIME, None);
+        let prepared = prepare(&forwarder, Input::from_value(event).unwrap());
+        let doc = &prepared.docs[2];
+        let builder = forwarder.pipeline.builder();
+        let fallback = builder.fallback(doc).expect("a fallback");
+        assert_eq!((&fallback.index, &fallback.id), (&doc.index, &doc.id));
+        let source: Value = serde_json::from_str(&fallback.source).unwrap();
+        assert_eq!(source["aws"]["kinesis"]["shard_id"], "shardId-000000000006");
+        assert!(source["aws"].get("cloudfront").is_none(), "no parsed fields");
+        let kept = builder
+            .dead_letter(doc, "mapper_parsing_exception")
+            .expect("a dead letter");
+        assert_eq!(kept.index, "cwl-dead-letter");
+        assert_eq!(kept.id, doc.id, "a retried batch does not dead-letter it twice");
+        let source: Value = serde_json::from_str(&kept.source).unwrap();
+        assert_eq!(source["reason"], "mapper_parsing_exception");
+        assert_eq!(source["format"], "cloudfront-realtime");
+        assert_eq!(source["message"], REALTIME.trim_end());
+        assert_eq!(source["index"], "cloudfront-2019.12.04");
+        let origin = &source["kinesis"];
+        assert_eq!(
+            origin["sequenceNumber"],
+            "49590338271490256608559692540925702759324208523137515619"
+        );
+        assert_eq!(
+            origin["eventSourceARN"],
+            "arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream"
+        );
+        assert_eq!(origin["line"], 1);
+        assert!(source.get("s3").is_none());
+    }
+
+    #[test]
     fn an_unknown_cloudfront_realtime_field_refuses_to_start() {
         let err = Config::from_lookup(
             |name| (name == "CLOUDFRONT_REALTIME_FIELDS").then(|| "timestamp,c_ip".to_string()),
