@@ -250,6 +250,55 @@ mod tests {
         assert_eq!(meta.record_id(7).len(), 32);
     }
 
+    #[test]
+    fn the_ids_of_a_kinesis_record_depend_on_its_stream_shard_and_sequence_number_only() {
+        let origin = KinesisOrigin {
+            stream_arn: "arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream".into(),
+            shard_id: "shardId-000000000006".into(),
+            sequence_number: "49590338271490256608559692538361571095921575989136588898".into(),
+            partition_key: "1".into(),
+            event_id: "shardId-000000000006:49590338271490256608559692538361571095921575989136588898".into(),
+        };
+        let meta = |origin: KinesisOrigin, arrived_ms: i64| ObjectMeta {
+            bucket: String::new(),
+            key: String::new(),
+            etag: String::new(),
+            last_modified_ms: arrived_ms,
+            format: Format::CloudfrontRealtime,
+            key_fields: Vec::new(),
+            kinesis: Some(Arc::new(origin)),
+        };
+        let first = meta(origin.clone(), 1_545_084_650_987);
+        let redelivered = meta(
+            KinesisOrigin {
+                partition_key: "2".into(),
+                ..origin.clone()
+            },
+            1_545_084_711_166,
+        );
+        assert_eq!(first.record_id(1), redelivered.record_id(1));
+        for other in [
+            KinesisOrigin {
+                sequence_number: "49590338271490256608559692540925702759324208523137515618".into(),
+                ..origin.clone()
+            },
+            KinesisOrigin {
+                shard_id: "shardId-000000000007".into(),
+                ..origin.clone()
+            },
+            KinesisOrigin {
+                stream_arn: "arn:aws:kinesis:us-east-2:123456789012:stream/other".into(),
+                ..origin.clone()
+            },
+        ] {
+            assert_ne!(first.record_id(1), meta(other, 1_545_084_650_987).record_id(1));
+        }
+        assert_eq!(
+            first.kinesis.as_ref().unwrap().account_region(),
+            (Some("123456789012"), Some("us-east-2"))
+        );
+    }
+
     /// Ids written by earlier versions stay the ids of the same records: the object's hash taken
     /// once gives what one hash over every part gives.
     #[test]

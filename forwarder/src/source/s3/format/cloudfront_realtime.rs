@@ -212,13 +212,18 @@ impl Default for RealtimeFields {
     }
 }
 
-/// A name in `CLOUDFRONT_REALTIME_FIELDS` that is no real-time log field, or one named twice.
+/// A name in `CLOUDFRONT_REALTIME_FIELDS` that is no real-time log field, one named twice, or
+/// two documented fields in an order no record has.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum FieldsError {
     #[error("{name:?} is not a CloudFront real-time log field (e.g. timestamp, c-ip, sc-status)")]
     Unknown { name: String },
     #[error("{name:?} is named twice")]
     Twice { name: String },
+    #[error(
+        "{after:?} is named before {before:?}, but CloudFront writes {before:?} first (records follow the documented order)"
+    )]
+    OutOfOrder { before: String, after: String },
     #[error("no field is named")]
     Empty,
 }
@@ -232,7 +237,10 @@ impl RealtimeFields {
         }
     }
 
-    /// Reads a comma-separated list of field names (spaces around them ignored).
+    /// Reads a comma-separated list of field names (spaces around them ignored). CloudFront writes
+    /// a record's values in the documented order whatever order its configuration was given in,
+    /// so documented fields listed in another order are refused; a [`LATER`] field, whose place
+    /// is not known, may stand anywhere.
     pub fn parse(text: &str) -> Result<RealtimeFields, FieldsError> {
         let mut names: Vec<String> = Vec::new();
         for name in text.split(',').map(str::trim).filter(|name| !name.is_empty()) {
@@ -241,6 +249,16 @@ impl RealtimeFields {
             }
             if names.iter().any(|known| known == name) {
                 return Err(FieldsError::Twice { name: name.into() });
+            }
+            let at = documented(name);
+            if let Some(before) = names
+                .iter()
+                .find(|known| documented(known).zip(at).is_some_and(|(known, at)| known > at))
+            {
+                return Err(FieldsError::OutOfOrder {
+                    before: name.into(),
+                    after: before.clone(),
+                });
             }
             names.push(name.to_string());
         }

@@ -110,6 +110,12 @@ fn the_setting_names_known_fields_once() {
         Err(FieldsError::Twice { .. })
     ));
     assert_eq!(RealtimeFields::parse(" , "), Err(FieldsError::Empty));
+    assert_eq!(
+        RealtimeFields::parse("c-ip,sc-status,timestamp")
+            .unwrap_err()
+            .to_string(),
+        r#""c-ip" is named before "timestamp", but CloudFront writes "timestamp" first (records follow the documented order)"#
+    );
     // A field AWS added later is accepted and kept under its snake_case name.
     let later = RealtimeFields::parse("timestamp,primary-distribution-id").unwrap();
     let record = parse_with("1575493351.123\tE2EXAMPLE12345", &later).unwrap();
@@ -126,10 +132,10 @@ fn a_record_is_recognised_by_its_timestamp_at_the_configured_place() {
     assert!(all.recognises(ALL.as_bytes()));
     let seven = RealtimeFields::parse(SEVEN_FIELDS).unwrap();
     assert!(seven.recognises(SEVEN.as_bytes()));
-    // Timestamp second: the first value is an address, not a time.
-    let second = RealtimeFields::parse("c-ip,timestamp").unwrap();
+    // Timestamp second, after a field AWS added later: the first value is not a time.
+    let second = RealtimeFields::parse("primary-distribution-id,timestamp").unwrap();
     assert!(!second.recognises(SEVEN.as_bytes()));
-    assert!(second.recognises(b"192.0.2.100\t1575493351.123"));
+    assert!(second.recognises(b"E2EXAMPLE12345\t1575493351.123"));
     // A time without its fraction, plain text, gzip, JSON: not real-time records.
     assert!(!seven.recognises(b"1575493351\t192.0.2.100"));
     assert!(!all.recognises(b"Hello, this is a test."));
@@ -162,9 +168,9 @@ fn a_malformed_record_says_why() {
     );
     let longer = parse_with(&format!("{}\textra", SEVEN.trim_end()), &seven).unwrap();
     assert_eq!(check::object(&longer.fields)["extra_fields"], json!(["extra"]));
-    let second = RealtimeFields::parse("c-ip,timestamp").unwrap();
+    let second = RealtimeFields::parse("primary-distribution-id,timestamp").unwrap();
     assert_eq!(
-        parse_with("192.0.2.100", &second).unwrap_err().to_string(),
+        parse_with("E2EXAMPLE12345", &second).unwrap_err().to_string(),
         "1 tab-separated values where the real-time fields are 2, 2 to its timestamp"
     );
     assert_eq!(parse_with("\n", &seven).unwrap_err(), RecordError::Blank);
