@@ -184,4 +184,14 @@ fn the_fields_both_cloudfront_logs_write_have_one_type() {
         }
     }
     assert_eq!(FIELDS.len(), DOCUMENTED.len() + 2);
+    // Each documented field writes the entry at its own place, under its snake_case name but
+    // for the two the standard logs name the other way round.
+    for (name, (key, _)) in DOCUMENTED.iter().zip(FIELDS) {
+        let expected = match *name {
+            "cs-host" => "x_host_header".to_string(),
+            "x-host-header" => "cs_host".to_string(),
+            name => cloudfront::snake_case(name),
+        };
+        assert_eq!(*key, expected, "{name}");
+    }
 }
