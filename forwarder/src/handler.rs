@@ -183,7 +183,7 @@ impl Forwarder {
     /// Handles one Lambda event: decode, run, answer.
     pub async fn handle(&self, event: Value, deadline: Instant) -> Result<Handled, HandlerError> {
         let decoded = Input::from_value(event)
-            .and_then(Input::decode)
+            .and_then(|input| input.decode_with(&self.config.cloudfront_realtime))
             .map_err(|err| err.at("the event"))?
             .at("the event");
         let mut outcome = self
@@ -322,7 +322,8 @@ mod tests {
 
     /// The documents `input` makes, as the run builds them.
     fn prepare(forwarder: &Forwarder, input: Input) -> crate::pipeline::Prepared {
-        forwarder.pipeline.prepare(input.decode().unwrap())
+        let realtime = &forwarder.config.cloudfront_realtime;
+        forwarder.pipeline.prepare(input.decode_with(realtime).unwrap())
     }
 
     fn gzip(value: &Value) -> Vec<u8> {
@@ -374,6 +375,176 @@ mod tests {
             (3, 1, 2)
         );
         assert_eq!(data.summary.batches, 1);
+    }
+
+    /// The documented Kinesis event with a third record holding `line`, sequence number `…619`.
+    fn kinesis_with_realtime(line: &str, second: Option<&Value>) -> Value {
+        let fixture = include_str!("../../tests/fixtures/forwarder/kinesis-event.json");
+        let mut event: Value = serde_json::from_str(fixture).unwrap();
+        if let Some(batch) = second {
+            let good = base64::engine::general_purpose::STANDARD.encode(gzip(batch));
+            event["Records"][1]["kinesis"]["data"] = json!(good);
+        }
+        let mut third = event["Records"][1].clone();
+        let sequence = "49590338271490256608559692540925702759324208523137515619";
+        third["kinesis"]["sequenceNumber"] = json!(sequence);
+        third["eventID"] = json!(format!("shardId-000000000006:{sequence}"));
+        third["kinesis"]["data"] = json!(base64::engine::general_purpose::STANDARD.encode(line));
+        event["Records"].as_array_mut().unwrap().push(third);
+        event
+    }
+
+    const REALTIME: &str = include_str!("../../tests/fixtures/access/cloudfront-realtime-all-fields.tsv");
+
+    #[test]
+    fn a_kinesis_event_mixes_payloads_cloudfront_realtime_records_and_unreadable_ones() {
+        let forwarder = forwarder(&[]);
+        let event = kinesis_with_realtime(REALTIME, Some(&batch("DATA_MESSAGE", &["a", "b"])));
+        let prepared = prepare(&forwarder, Input::from_value(event.clone()).unwrap());
+        assert_eq!(prepared.reply, Reply::BatchItemFailures);
+        let third = Ack::Item("49590338271490256608559692540925702759324208523137515619".into());
+        let stages: Vec<(Stage, &str)> = (prepared.docs.iter())
+            .map(|doc| (doc.stage, doc.index.split('-').next().unwrap()))
+            .collect();
+        assert_eq!(
+            stages,
+            [
+                (Stage::DeadLetter, "cwl"),
+                (Stage::Primary, "cwl"),
+                (Stage::Primary, "cwl"),
+                (Stage::Primary, "cloudfront"),
+            ]
+        );
+        let realtime = &prepared.docs[3];
+        assert_eq!(realtime.ack(), &third);
+        assert_eq!(realtime.index, "cloudfront-2019.12.04");
+        assert!(!realtime.unparsed());
+        assert_eq!((prepared.summary.events, prepared.summary.batches), (4, 2));
+        let doc: Value = serde_json::from_str(&realtime.source).unwrap();
+        assert_eq!(doc["@timestamp"], "2019-12-04T21:02:31.123Z");
+        assert_eq!(doc["message"], REALTIME.trim_end());
+        assert_eq!(doc["event"]["dataset"], "aws.cloudfront_realtime");
+        assert_eq!(doc["event"]["category"], json!(["web"]));
+        assert_eq!(doc["event"]["duration"], 82_000_000);
+        assert_eq!(doc["source"]["ip"], "192.0.2.100");
+        assert_eq!(doc["source"]["port"], 11040);
+        assert_eq!(doc["source"]["geo"]["country_iso_code"], "US");
+        assert_eq!(doc["http"]["request"]["method"], "GET");
+        assert_eq!(doc["http"]["request"]["bytes"], 23);
+        assert_eq!(doc["http"]["response"]["status_code"], 200);
+        assert_eq!(doc["http"]["response"]["bytes"], 392);
+        assert_eq!(doc["url"]["original"], "/images/cat.jpg?mobile=true");
+        assert_eq!(doc["url"]["path"], "/images/cat.jpg");
+        assert_eq!(doc["url"]["query"], "mobile=true");
+        assert_eq!(doc["url"]["domain"], "www.example.com");
+        assert!(
+            (doc["user_agent"]["original"].as_str().unwrap()).starts_with("Mozilla/5.0 (Windows NT 10.0")
+        );
+        assert_eq!(doc["tls"]["version"], "1.2");
+        assert_eq!(doc["tls"]["cipher"], "ECDHE-RSA-AES128-GCM-SHA256");
+        assert_eq!(doc["cloud"]["account"]["id"], "123456789012");
+        assert_eq!(doc["cloud"]["region"], "us-east-2");
+        let aws = &doc["aws"];
+        assert_eq!(aws["cloudfront"]["x_edge_location"], "DFW3");
+        assert_eq!(aws["cloudfront"]["sc_status"], 200);
+        assert_eq!(
+            aws["kinesis"]["stream"]["arn"],
+            "arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream"
+        );
+        assert_eq!(aws["kinesis"]["shard_id"], "shardId-000000000006");
+        assert_eq!(
+            aws["kinesis"]["sequence_number"],
+            "49590338271490256608559692540925702759324208523137515619"
+        );
+        assert!(aws.get("s3").is_none());
+        // The same event again: the same ids, so a retried batch adds nothing.
+        let again = prepare(&forwarder, Input::from_value(event).unwrap());
+        let ids = |docs: &[crate::document::Document]| docs.iter().map(|d| d.id.clone()).collect::<Vec<_>>();
+        assert_eq!(ids(&again.docs), ids(&prepared.docs));
+        assert!(realtime.id.as_ref().is_some_and(|id| id.len() == 32));
+    }
+
+    #[test]
+    fn cloudfront_realtime_records_follow_the_configured_fields_and_keep_malformed_lines() {
+        let fields = "timestamp,c-ip,time-to-first-byte,sc-status,sc-bytes,cs-method,cs-uri-stem";
+        let forwarder = forwarder(&[("CLOUDFRONT_REALTIME_FIELDS", fields)]);
+        let seven = include_str!("../../tests/fixtures/access/cloudfront-realtime-seven-fields.tsv");
+        let prepared = prepare(
+            &forwarder,
+            Input::from_value(kinesis_with_realtime(seven, None)).unwrap(),
+        );
+        let doc: Value = serde_json::from_str(&prepared.docs[2].source).unwrap();
+        assert_eq!(doc["aws"]["cloudfront"]["cs_uri_stem"], "/index.html");
+        assert_eq!(doc["url"]["path"], "/index.html");
+        // A line whose status is no number is kept whole, with why, and counted as unparsed.
+        let bad = seven.replace("\t200\t", "\tOK\t");
+        let prepared = prepare(
+            &forwarder,
+            Input::from_value(kinesis_with_realtime(&bad, None)).unwrap(),
+        );
+        let kept = &prepared.docs[2];
+        assert!(kept.unparsed());
+        let doc: Value = serde_json::from_str(&kept.source).unwrap();
+        assert_eq!(doc["parse_error"], r#"sc_status is not a whole number: "OK""#);
+        assert_eq!(doc["message"], bad.trim_end());
+        // Its time is the record's arrival in the stream, as an access log line that does not
+        // parse has its object's.
+        assert_eq!(doc["@timestamp"], "2018-12-17T22:11:51.166Z");
+        // Not a record of these fields (a time without fraction first): the dead-letter index.
+        let prepared = prepare(
+            &forwarder,
+            Input::from_value(kinesis_with_realtime("1575493351\t192.0.2.100", None)).unwrap(),
+        );
+        assert!(prepared.docs.iter().all(|doc| doc.stage == Stage::DeadLetter));
+    }
+
+    #[test]
+    fn a_refused_cloudfront_realtime_document_falls_back_then_is_dead_lettered_with_its_origin() {
+        let forwarder = forwarder(&[]);
+        let event = kinesis_with_realtime(REALTIME, None);
+        let prepared = prepare(&forwarder, Input::from_value(event).unwrap());
+        let doc = &prepared.docs[2];
+        let builder = forwarder.pipeline.builder();
+        let fallback = builder.fallback(doc).expect("a fallback");
+        assert_eq!((&fallback.index, &fallback.id), (&doc.index, &doc.id));
+        let source: Value = serde_json::from_str(&fallback.source).unwrap();
+        assert_eq!(source["aws"]["kinesis"]["shard_id"], "shardId-000000000006");
+        assert!(source["aws"].get("cloudfront").is_none(), "no parsed fields");
+        let kept = builder
+            .dead_letter(doc, "mapper_parsing_exception")
+            .expect("a dead letter");
+        assert_eq!(kept.index, "cwl-dead-letter");
+        assert_eq!(kept.id, doc.id, "a retried batch does not dead-letter it twice");
+        let source: Value = serde_json::from_str(&kept.source).unwrap();
+        assert_eq!(source["reason"], "mapper_parsing_exception");
+        assert_eq!(source["format"], "cloudfront-realtime");
+        assert_eq!(source["message"], REALTIME.trim_end());
+        assert_eq!(source["index"], "cloudfront-2019.12.04");
+        let origin = &source["kinesis"];
+        assert_eq!(
+            origin["sequenceNumber"],
+            "49590338271490256608559692540925702759324208523137515619"
+        );
+        assert_eq!(
+            origin["eventSourceARN"],
+            "arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream"
+        );
+        assert_eq!(origin["line"], 1);
+        assert!(source.get("s3").is_none());
+    }
+
+    #[test]
+    fn an_unknown_cloudfront_realtime_field_refuses_to_start() {
+        let err = Config::from_lookup(
+            |name| (name == "CLOUDFRONT_REALTIME_FIELDS").then(|| "timestamp,c_ip".to_string()),
+            Purpose::DryRun,
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("CLOUDFRONT_REALTIME_FIELDS") && text.contains("\"c_ip\"") && !text.contains('\n'),
+            "{text}"
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ mod geoip;
 mod multiline;
 mod network;
 mod osmem;
+mod realtime;
 mod replay;
 mod resume;
 mod routing;

@@ -6,6 +6,7 @@
 //! linters see. A missing tool fails the test with the install command; nothing is skipped.
 
 mod centralization;
+mod cloudfront_realtime;
 mod deploy_sweep;
 mod event_pattern;
 mod geoip;

@@ -192,7 +192,11 @@ fn rounds(source: &Source, log: &Log) {
         );
     };
     row("floor: gunzip + split lines + {\"message\":…}", floor, bytes.0);
-    row("dry run in-process: read_object + documents + NDJSON", dry_run, bytes.1);
+    row(
+        "dry run in-process: read_object + documents + NDJSON",
+        dry_run,
+        bytes.1,
+    );
     ratios.sort_by(f64::total_cmp);
     println!(
         "  ratio to the floor (records/s, best to best): {:.2}; the rounds' ratios: {:.2} to {:.2}",

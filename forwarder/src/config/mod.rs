@@ -23,6 +23,7 @@ use crate::enrich::EnrichSettings;
 use crate::opensearch::SinkConfig;
 use crate::opensearch::deliver::RetryConfig;
 use crate::source::s3::format::S3Options;
+use crate::source::s3::format::cloudfront_realtime::RealtimeFields;
 use crate::source::tags::TagSettings;
 
 /// The validated settings of the forwarder.
@@ -40,6 +41,9 @@ pub struct Config {
     pub log_level: String,
     /// How objects read from S3 are parsed.
     pub s3: S3Options,
+    /// The fields of CloudFront real-time log records in Kinesis events
+    /// (`CLOUDFRONT_REALTIME_FIELDS`).
+    pub cloudfront_realtime: RealtimeFields,
     /// How many continuations one object may have (`MAX_CONTINUATIONS`).
     pub max_continuations: u32,
     /// Log-group tags as document fields: `None` when `LOG_GROUP_TAGS` is off, or with
@@ -108,10 +112,20 @@ impl Config {
             retry: retry(raw)?,
             log_level: log_level(&raw.log_level, "info")?,
             s3: documents::s3_options(raw)?,
+            cloudfront_realtime: cloudfront_realtime(raw)?,
             max_continuations: number(&raw.max_continuations, "MAX_CONTINUATIONS", 1000, 0..=1_000_000)?,
             tags: documents::tag_settings(raw, documents_format)?,
             enrich: documents::enrich_settings(raw)?,
         })
+    }
+}
+
+/// `CLOUDFRONT_REALTIME_FIELDS`: known field names, each once; every documented one when unset.
+fn cloudfront_realtime(raw: &RawConfig) -> Result<RealtimeFields, SettingError> {
+    match text(&raw.cloudfront_realtime_fields) {
+        None => Ok(RealtimeFields::default()),
+        Some(fields) => RealtimeFields::parse(fields)
+            .map_err(|err| SettingError::invalid("CLOUDFRONT_REALTIME_FIELDS", fields, err)),
     }
 }
 

@@ -181,6 +181,14 @@ pub struct RawConfig {
     pub s3_index_prefixes: Option<String>,
     #[arg(
         long,
+        env = "CLOUDFRONT_REALTIME_FIELDS",
+        help = "Kinesis: the fields of the CloudFront real-time log configuration whose records \
+                the stream holds, comma-separated, in the order it lists them (default: every \
+                documented field, in the documented order)"
+    )]
+    pub cloudfront_realtime_fields: Option<String>,
+    #[arg(
+        long,
         env = "MAX_CONTINUATIONS",
         help = "S3 objects: how many times one object not read to the end before an invocation's \
                 deadline is handed on to the next through its SQS queue (default 1000; 0: never, \

@@ -354,7 +354,10 @@ fn panels_follow_other_prefixes() {
     let config = config(&[
         ("INDEX_PREFIX", "app"),
         ("DEAD_LETTER_INDEX", "failed"),
-        ("S3_INDEX_PREFIXES", "alb=lb,cloudfront=cdn"),
+        (
+            "S3_INDEX_PREFIXES",
+            "alb=lb,cloudfront=cdn,cloudfront-realtime=cdn",
+        ),
     ]);
     check_all(&config);
     let objects = saved_objects(&config.documents);

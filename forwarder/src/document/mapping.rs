@@ -132,6 +132,14 @@ fn ecs_common() -> Value {
                 "line": long,
                 "record": long,
             }},
+            // Where a record read from a Kinesis stream came from (CloudFront real-time logs).
+            "kinesis": {"properties": {
+                "stream": {"properties": {"arn": keyword}},
+                "shard_id": keyword,
+                "sequence_number": keyword,
+                "partition_key": keyword,
+                "line": long,
+            }},
         }},
     })
 }
@@ -151,11 +159,11 @@ pub(crate) fn index_template_for_formats(prefix: &str, json_field: &str, formats
             continue;
         };
         typed = true;
-        let mut inner = serde_json::Map::new();
+        // Formats that share an object (CloudFront's standard and real-time logs) add to it.
+        let object = &mut properties["aws"]["properties"][fields.object]["properties"];
         for (name, kind) in fields.fields {
-            inner.insert(name.to_string(), mapping_of(*kind));
+            object[*name] = mapping_of(*kind);
         }
-        properties["aws"]["properties"][fields.object] = json!({"properties": inner});
     }
     if typed {
         properties["parse_error"] = json!({"type": "text"});
@@ -292,6 +300,24 @@ mod tests {
                 .get("source")
                 .is_none()
         );
+    }
+
+    #[test]
+    fn formats_that_share_an_object_add_their_fields_to_it() {
+        let both = [Format::Cloudfront, Format::CloudfrontRealtime];
+        for formats in [both, [both[1], both[0]]] {
+            let template = index_template_for_formats("cloudfront", "json", &formats);
+            let properties = &template["template"]["mappings"]["properties"];
+            let cloudfront = &properties["aws"]["properties"]["cloudfront"]["properties"];
+            assert_eq!(cloudfront["date"]["type"], "date", "the standard logs' own");
+            assert_eq!(
+                cloudfront["origin_fbl"]["type"], "double",
+                "the real-time logs' own"
+            );
+            assert_eq!(cloudfront["c_ip"]["type"], "ip", "both");
+            let kinesis = &properties["aws"]["properties"]["kinesis"]["properties"];
+            assert_eq!(kinesis["sequence_number"]["type"], "keyword");
+        }
     }
 
     #[test]

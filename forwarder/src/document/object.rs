@@ -4,7 +4,10 @@
 //! CloudTrail), its format as `event.dataset`, the account and region of AWS's key layout as
 //! `cloud.*`, the fields `S3_KEY_REGEX` takes from the key, and an `_id` that hashes the object
 //! and the record's position. A CloudWatch Logs payload of a Firehose file is not a record: it becomes the
-//! documents a subscription makes.
+//! documents a subscription makes. A record that came in a Kinesis record (CloudFront real-time
+//! logs) says so instead, `"aws":{"kinesis":{"stream":{"arn"},"shard_id","sequence_number",…}}`,
+//! with the stream's account and region, and an `_id` that hashes stream, shard and sequence
+//! number.
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -348,18 +351,39 @@ struct RecordHeader {
 impl RecordHeader {
     fn of(object: &ObjectMeta) -> RecordHeader {
         let mut top = String::with_capacity(64);
-        let (account, region) = key_account_region(&object.key);
+        let (account, region) = match &object.kinesis {
+            Some(origin) => origin.account_region(),
+            None => key_account_region(&object.key),
+        };
         for (name, value) in &object.key_fields {
             top.push(',');
             push_key(&mut top, name);
             push_str(&mut top, value);
         }
         let mut s3 = String::with_capacity(object.key.len() + 96);
-        s3.push_str("\"s3\":{\"bucket\":{\"name\":");
-        push_str(&mut s3, &object.bucket);
-        s3.push_str("},\"object\":{\"key\":");
-        push_str(&mut s3, &object.key);
-        s3.push_str("},\"");
+        match &object.kinesis {
+            None => {
+                s3.push_str("\"s3\":{\"bucket\":{\"name\":");
+                push_str(&mut s3, &object.bucket);
+                s3.push_str("},\"object\":{\"key\":");
+                push_str(&mut s3, &object.key);
+                s3.push_str("},\"");
+            }
+            Some(origin) => {
+                s3.push_str("\"kinesis\":{\"stream\":{\"arn\":");
+                push_str(&mut s3, &origin.stream_arn);
+                s3.push('}');
+                push_string_fields(
+                    &mut s3,
+                    &[
+                        ("shard_id", &origin.shard_id),
+                        ("sequence_number", &origin.sequence_number),
+                        ("partition_key", &origin.partition_key),
+                    ],
+                );
+                s3.push_str(",\"");
+            }
+        }
         s3.push_str(object.format.reading.position());
         s3.push_str("\":");
         let dataset = format!("aws.{}", object.format.name().replace('-', "_"));
@@ -442,6 +466,23 @@ pub(super) fn key_account_region(key: &str) -> (Option<&str>, Option<&str>) {
 /// `,"s3":{"bucket":…,"key":…,"line":`, for a dead-letter document (`"record"` for a record of a
 /// `Records` array), the position and the closing brace left to the caller.
 fn push_s3_start(out: &mut String, object: &ObjectMeta) {
+    if let Some(origin) = &object.kinesis {
+        // As the dead-letter document of an undecodable Kinesis record names them.
+        out.push_str(",\"kinesis\":{\"sequenceNumber\":");
+        push_str(out, &origin.sequence_number);
+        push_string_fields(
+            out,
+            &[
+                ("partitionKey", &origin.partition_key),
+                ("eventID", &origin.event_id),
+                ("eventSourceARN", &origin.stream_arn),
+            ],
+        );
+        out.push_str(",\"");
+        out.push_str(object.format.reading.position());
+        out.push_str("\":");
+        return;
+    }
     out.push_str(",\"s3\":{\"bucket\":");
     push_str(out, &object.bucket);
     out.push_str(",\"key\":");

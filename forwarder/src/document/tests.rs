@@ -367,6 +367,7 @@ pub(crate) fn records(format: crate::source::s3::Format, lines: &[&str]) -> Arc<
             last_modified_ms: 1_795_946_400_000,
             format,
             key_fields: vec![("environment".into(), "prod".into())],
+            kinesis: None,
         }),
         header: None,
         records: lines

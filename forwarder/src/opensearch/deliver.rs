@@ -403,6 +403,7 @@ mod tests {
                 last_modified_ms: 1_795_946_400_000,
                 format: Format::Alb,
                 key_fields: Vec::new(),
+                kinesis: None,
             }),
             header: None,
             records: (lines.iter().enumerate())

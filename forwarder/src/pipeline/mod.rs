@@ -226,8 +226,8 @@ impl Pipeline {
         }
     }
 
-    /// Builds the documents of every batch, and a dead-letter document for each input that could
-    /// not be decoded.
+    /// Builds the documents of every batch and of the records the event held, and a dead-letter
+    /// document for each input that could not be decoded.
     pub(crate) fn prepare(&self, decoded: Decoded) -> Prepared {
         let mut prepared = Prepared {
             reply: decoded.reply,
@@ -248,6 +248,15 @@ impl Pipeline {
             summary.batches += 1;
             summary.events += batch.data.log_events.len() as u64;
             let documents = self.builder.documents(&Arc::new(batch));
+            summary.skipped += documents.skipped as u64;
+            summary.out_of_window += documents.out_of_window as u64;
+            prepared.docs.extend(documents.docs);
+        }
+        for records in decoded.records {
+            let summary = &mut prepared.summary;
+            summary.batches += 1;
+            summary.events += records.records.len() as u64;
+            let documents = self.builder.record_documents(&Arc::new(records));
             summary.skipped += documents.skipped as u64;
             summary.out_of_window += documents.out_of_window as u64;
             prepared.docs.extend(documents.docs);

@@ -3,7 +3,8 @@
 //! - a CloudWatch Logs subscription event `{"awslogs":{"data":…}}`
 //!   (<https://docs.aws.amazon.com/AmazonCloudWatch/latest/logs/SubscriptionFilters.html#LambdaFunctionExample>);
 //! - a Kinesis Data Streams event whose records each carry one gzip subscription payload
-//!   (<https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html>);
+//!   (<https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html>), or one CloudFront
+//!   real-time log line ([`RealtimeFields::recognises`]); one event may mix them;
 //! - an SQS event whose messages are S3 notifications (plain, wrapped by SNS, or EventBridge
 //!   "Object Created" events, [`super::s3::notification`])
 //!   (<https://docs.aws.amazon.com/lambda/latest/dg/with-sqs.html>);
@@ -18,8 +19,9 @@ use aws_lambda_events::kinesis::{KinesisEvent, KinesisEventRecord};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::s3::ObjectTask;
+use super::s3::format::cloudfront_realtime::RealtimeFields;
 use super::s3::notification::{self, NotANotification, Notice};
+use super::s3::{Format, KinesisOrigin, ObjectMeta, ObjectTask, Record, Records};
 use super::subscription::{self, DecodeError, LogsData};
 use super::{Ack, Decoded, Reply, Unreadable};
 
@@ -225,11 +227,18 @@ impl Input {
 }
 
 impl Input {
-    /// Decodes the event's batches. An `awslogs` payload that cannot be decoded fails the whole
-    /// event (Lambda retries it, then keeps it); a Kinesis record that cannot be decoded becomes
-    /// an [`Unreadable`] of its own, so the other records go on. The reasons of what could not be
-    /// decoded say where in the event it was; [`Decoded::at`] adds which event.
+    /// [`Input::decode_with`] the documented CloudFront real-time log fields.
     pub fn decode(self) -> Result<Decoded, EventError> {
+        self.decode_with(&RealtimeFields::default())
+    }
+
+    /// Decodes the event's batches. An `awslogs` payload that cannot be decoded fails the whole
+    /// event (Lambda retries it, then keeps it); a Kinesis record that is no subscription payload
+    /// but a CloudFront real-time log line of `realtime`'s fields becomes a record of that
+    /// format, and one that is neither an [`Unreadable`] of its own, so the other records go on.
+    /// The reasons of what could not be decoded say where in the event it was; [`Decoded::at`]
+    /// adds which event.
+    pub fn decode_with(self, realtime: &RealtimeFields) -> Result<Decoded, EventError> {
         match self {
             Input::Awslogs { data } => {
                 let mut decoded = Decoded::new(Reply::Summary);
@@ -252,6 +261,9 @@ impl Input {
                     let ack = Ack::Item(Arc::from(record.kinesis.sequence_number.as_str()));
                     match decode_record(record) {
                         Ok(data) => decoded.push(ack, data),
+                        Err(_) if realtime.recognises(&record.kinesis.data.0) => {
+                            decoded.records.push(realtime_record(record, ack, realtime));
+                        }
                         Err(err) => {
                             tracing::warn!(
                                 sequence_number = %record.kinesis.sequence_number,
@@ -363,6 +375,45 @@ pub fn decode_awslogs(data: &str) -> Result<LogsData, EventError> {
 /// Decodes the gzip subscription payload one Kinesis record carries.
 pub(crate) fn decode_record(record: &KinesisEventRecord) -> Result<LogsData, DecodeError> {
     subscription::decode_gzip_json(&record.kinesis.data.0)
+}
+
+/// A Kinesis record holding a CloudFront real-time log line: one record of that format, whose
+/// fields are `realtime`'s, its time its arrival's until the line gives its own, its ids
+/// those of the stream, shard and sequence number ([`ObjectMeta::record_ids`]).
+fn realtime_record(record: &KinesisEventRecord, ack: Ack, realtime: &RealtimeFields) -> Records {
+    let arrived_ms = record.kinesis.approximate_arrival_timestamp.0.timestamp_millis();
+    let event_id = record.event_id.clone().unwrap_or_default();
+    let origin = KinesisOrigin {
+        stream_arn: record.event_source_arn.clone().unwrap_or_default(),
+        shard_id: event_id
+            .split_once(':')
+            .map_or("", |(shard, _)| shard)
+            .to_string(),
+        sequence_number: record.kinesis.sequence_number.clone(),
+        partition_key: record.kinesis.partition_key.clone(),
+        event_id,
+    };
+    Records {
+        ack,
+        object: Arc::new(ObjectMeta {
+            bucket: String::new(),
+            key: String::new(),
+            etag: String::new(),
+            last_modified_ms: arrived_ms,
+            format: Format::CloudfrontRealtime,
+            key_fields: Vec::new(),
+            kinesis: Some(Arc::new(origin)),
+        }),
+        header: Some(Arc::clone(realtime.names())),
+        records: vec![Record {
+            number: 1,
+            timestamp: arrived_ms,
+            // Recognised as UTF-8; the line without the line break CloudFront ends it with.
+            text: String::from_utf8_lossy(&record.kinesis.data.0)
+                .trim_end_matches(['\n', '\r'])
+                .to_string(),
+        }],
+    }
 }
 
 /// A Kinesis record the forwarder cannot decode: its raw data, the reason and where it came

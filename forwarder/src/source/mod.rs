@@ -5,7 +5,8 @@
 //! - [`subscription`]: the CloudWatch Logs subscription payload (base64, gzip, JSON), the format
 //!   every source of log events decodes into;
 //! - [`lambda`]: the Lambda events (`awslogs`, Kinesis, SQS, S3 notifications, on-failure
-//!   records) into a [`Decoded`];
+//!   records) into a [`Decoded`]; a Kinesis record may hold a CloudFront real-time log line,
+//!   read as a record of the table of formats ([`s3::format::cloudfront_realtime`]);
 //! - [`s3`]: the objects notifications name, read as streams of records.
 
 pub mod lambda;
@@ -120,6 +121,9 @@ pub struct Decoded {
     pub control: Dropped,
     pub unreadable: Vec<Unreadable>,
     pub objects: Vec<s3::ObjectTask>,
+    /// Records of a format of the table that came in the event itself (a Kinesis record holding
+    /// a CloudFront real-time log line), each acknowledging its item.
+    pub records: Vec<s3::Records>,
 }
 
 impl Decoded {
@@ -131,6 +135,7 @@ impl Decoded {
             control: Dropped::default(),
             unreadable: Vec::new(),
             objects: Vec::new(),
+            records: Vec::new(),
         }
     }
 

@@ -8,7 +8,7 @@ use sluice_harness::workspace_root;
 use super::{resource, template};
 
 /// The forwarder's settings as the team agreed them; `config::RawConfig` must declare them too.
-const FORWARDER_SETTINGS: [&str; 38] = [
+const FORWARDER_SETTINGS: [&str; 39] = [
     "OPENSEARCH_ENDPOINT",
     "OPENSEARCH_AUTH",
     "OPENSEARCH_SERVICE",
@@ -42,6 +42,7 @@ const FORWARDER_SETTINGS: [&str; 38] = [
     "S3_TIMESTAMP_FIELDS",
     "S3_INDEX_PREFIXES",
     "MAX_CONTINUATIONS",
+    "CLOUDFRONT_REALTIME_FIELDS",
     "LOG_GROUP_TAGS",
     "LOG_GROUP_TAGS_TTL",
     "GEOIP_DATABASE",

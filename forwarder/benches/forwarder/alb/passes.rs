@@ -266,5 +266,6 @@ fn object() -> ObjectMeta {
         last_modified_ms: START_MS,
         format: Format::Alb,
         key_fields: Vec::new(),
+        kinesis: None,
     }
 }

@@ -25,6 +25,7 @@ use crate::handler::{Forwarder, HandlerError};
 use crate::pipeline::{Outcome, Output, OutputError, Retry};
 use crate::source::Decoded;
 use crate::source::lambda::Input;
+use crate::source::s3::format::cloudfront_realtime::RealtimeFields;
 use crate::source::s3::read::ObjectError;
 use crate::summary::Summary;
 
@@ -187,7 +188,7 @@ impl<'a> Replay<'a> {
         while let Some((line, value)) = lines.next().await {
             let what = format!("{name} line {line}");
             total.position = format!("during {what}");
-            match decode(&what, value) {
+            match decode(&what, value, &self.forwarder.config().cloudfront_realtime) {
                 Ok(decoded) => self.run(decoded, &what, total, out, errors).await?,
                 Err(message) => malformed(&message, total, errors),
             }
@@ -250,7 +251,7 @@ impl<'a> Replay<'a> {
     /// One event of a delivering replay, named `what` (its source and line), decoded and run to
     /// the cluster; returns `what` with how it went, to be counted in order.
     async fn deliver(&self, what: String, value: Result<Value, serde_json::Error>) -> (String, Ran) {
-        let decoded = match decode(&what, value) {
+        let decoded = match decode(&what, value, &self.forwarder.config().cloudfront_realtime) {
             Ok(decoded) => decoded,
             Err(message) => return (what, Ran::Malformed(message)),
         };
@@ -311,8 +312,12 @@ enum Ran {
 
 /// Decodes one event read from `what` (its source and line); the message says why it is not an
 /// event.
-fn decode(what: &str, value: Result<Value, serde_json::Error>) -> Result<Decoded, String> {
-    match value.map(|value| Input::from_value(value).and_then(Input::decode)) {
+fn decode(
+    what: &str,
+    value: Result<Value, serde_json::Error>,
+    realtime: &RealtimeFields,
+) -> Result<Decoded, String> {
+    match value.map(|value| Input::from_value(value).and_then(|input| input.decode_with(realtime))) {
         Err(err) => Err(format!("{what} is not JSON: {err}")),
         Ok(Err(err)) => Err(HandlerError::from(err.at(what)).to_string()),
         Ok(Ok(decoded)) => Ok(decoded.at(what)),

@@ -41,7 +41,9 @@ impl ObjectTask {
     }
 }
 
-/// What is known of an object once its download started.
+/// What is known of an object once its download started; or of a Kinesis record read as the
+/// line of a format of the table (CloudFront real-time logs), which has no bucket, key or ETag
+/// but its [`KinesisOrigin`].
 #[derive(Debug, Clone, PartialEq)]
 pub struct ObjectMeta {
     pub bucket: String,
@@ -53,6 +55,8 @@ pub struct ObjectMeta {
     pub format: Format,
     /// The named captures of `S3_KEY_REGEX` on the key.
     pub key_fields: Vec<(String, String)>,
+    /// The Kinesis record the records came from, when they were not read from S3.
+    pub kinesis: Option<Arc<KinesisOrigin>>,
 }
 
 impl ObjectMeta {
@@ -64,9 +68,22 @@ impl ObjectMeta {
 
     /// The hash of bucket, key and ETag, taken once for all the records of a chunk: each id then
     /// costs only its position's block, not the key's (which is often 200 bytes).
+    ///
+    /// The records of a Kinesis record hash its stream, shard and sequence number instead (after
+    /// a fourth part, `kinesis`, so that no object's parts give the same hash): the same record,
+    /// delivered again, has the same ids.
     pub fn record_ids(&self) -> RecordIds {
         let mut hash = Sha256::new();
-        for part in [self.bucket.as_bytes(), self.key.as_bytes(), self.etag.as_bytes()] {
+        let parts = match &self.kinesis {
+            None => vec![self.bucket.as_bytes(), self.key.as_bytes(), self.etag.as_bytes()],
+            Some(origin) => vec![
+                b"kinesis".as_slice(),
+                origin.stream_arn.as_bytes(),
+                origin.shard_id.as_bytes(),
+                origin.sequence_number.as_bytes(),
+            ],
+        };
+        for part in parts {
             hash.update((part.len() as u64).to_be_bytes());
             hash.update(part);
         }
@@ -95,6 +112,30 @@ fn hex128(digest: &[u8]) -> String {
         id.push(HEX[usize::from(byte & 0xf)] as char);
     }
     id
+}
+
+/// Where a Kinesis record came from, as Lambda's Kinesis event names it
+/// (<https://docs.aws.amazon.com/lambda/latest/dg/with-kinesis.html>).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KinesisOrigin {
+    /// `eventSourceARN`: the stream's ARN.
+    pub stream_arn: String,
+    /// The shard, the part of `eventID` before its `:` (`shardId-000000000006`).
+    pub shard_id: String,
+    pub sequence_number: String,
+    pub partition_key: String,
+    /// `eventID`, as given.
+    pub event_id: String,
+}
+
+impl KinesisOrigin {
+    /// The account and region of the stream's ARN (`arn:aws:kinesis:REGION:ACCOUNT:stream/NAME`).
+    pub fn account_region(&self) -> (Option<&str>, Option<&str>) {
+        let mut parts = self.stream_arn.split(':').skip(3);
+        let region = parts.next().filter(|region| !region.is_empty());
+        let account = parts.next().filter(|account| !account.is_empty());
+        (account, region)
+    }
 }
 
 /// The `_id`s of one object's records ([`ObjectMeta::record_ids`]).
@@ -197,6 +238,7 @@ mod tests {
             last_modified_ms: 0,
             format: Format::TextLines,
             key_fields: Vec::new(),
+            kinesis: None,
         };
         let again = ObjectMeta {
             last_modified_ms: 5,
@@ -224,6 +266,55 @@ mod tests {
         assert_eq!(meta.record_id(7).len(), 32);
     }
 
+    #[test]
+    fn the_ids_of_a_kinesis_record_depend_on_its_stream_shard_and_sequence_number_only() {
+        let origin = KinesisOrigin {
+            stream_arn: "arn:aws:kinesis:us-east-2:123456789012:stream/lambda-stream".into(),
+            shard_id: "shardId-000000000006".into(),
+            sequence_number: "49590338271490256608559692538361571095921575989136588898".into(),
+            partition_key: "1".into(),
+            event_id: "shardId-000000000006:49590338271490256608559692538361571095921575989136588898".into(),
+        };
+        let meta = |origin: KinesisOrigin, arrived_ms: i64| ObjectMeta {
+            bucket: String::new(),
+            key: String::new(),
+            etag: String::new(),
+            last_modified_ms: arrived_ms,
+            format: Format::CloudfrontRealtime,
+            key_fields: Vec::new(),
+            kinesis: Some(Arc::new(origin)),
+        };
+        let first = meta(origin.clone(), 1_545_084_650_987);
+        let redelivered = meta(
+            KinesisOrigin {
+                partition_key: "2".into(),
+                ..origin.clone()
+            },
+            1_545_084_711_166,
+        );
+        assert_eq!(first.record_id(1), redelivered.record_id(1));
+        for other in [
+            KinesisOrigin {
+                sequence_number: "49590338271490256608559692540925702759324208523137515618".into(),
+                ..origin.clone()
+            },
+            KinesisOrigin {
+                shard_id: "shardId-000000000007".into(),
+                ..origin.clone()
+            },
+            KinesisOrigin {
+                stream_arn: "arn:aws:kinesis:us-east-2:123456789012:stream/other".into(),
+                ..origin.clone()
+            },
+        ] {
+            assert_ne!(first.record_id(1), meta(other, 1_545_084_650_987).record_id(1));
+        }
+        assert_eq!(
+            first.kinesis.as_ref().unwrap().account_region(),
+            (Some("123456789012"), Some("us-east-2"))
+        );
+    }
+
     /// Ids written by earlier versions stay the ids of the same records: the object's hash taken
     /// once gives what one hash over every part gives.
     #[test]
@@ -235,6 +326,7 @@ mod tests {
             last_modified_ms: 0,
             format: Format::Alb,
             key_fields: Vec::new(),
+            kinesis: None,
         };
         let mut hash = Sha256::new();
         for part in [&meta.bucket, &meta.key, &meta.etag] {

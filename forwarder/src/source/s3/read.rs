@@ -73,6 +73,7 @@ impl Located {
             last_modified_ms: self.last_modified_ms,
             format,
             key_fields: self.key_fields,
+            kinesis: None,
         }
     }
 }

@@ -361,7 +361,7 @@ fn extra_values<'v>(values: &'v [&'v str], layout: usize) -> Option<&'v [&'v str
 
 /// `x-forwarded-for`: one address, or the list of a request that went through several proxies
 /// (`192.0.2.1, 198.51.100.2`), written as an array of addresses.
-fn write_addresses(out: &mut FieldWriter, key: &str, value: &str) {
+pub(super) fn write_addresses(out: &mut FieldWriter, key: &str, value: &str) {
     if !value.contains(',') {
         out.str(key, value);
         return;
@@ -390,7 +390,7 @@ fn parse_time(time: &str) -> Result<chrono::NaiveTime, RecordError> {
 }
 
 /// A `#Fields:` name in snake_case: lower case, `-` and `(` become `_`, `)` is dropped.
-fn snake_case(name: &str) -> String {
+pub(super) fn snake_case(name: &str) -> String {
     name.chars()
         .filter(|c| *c != ')')
         .map(|c| match c {
@@ -404,7 +404,7 @@ fn snake_case(name: &str) -> String {
 /// documents it), and with [`Escapes::UrlAndHex`] its `\xHH` escapes too. An escape
 /// without two hex digits after it (`50% off`, `\x2`) is kept as written, and so is the whole
 /// value when the decoded bytes are not UTF-8 (`%FF`): decoding it would lose what was logged.
-fn decode(value: &str, escapes: Escapes) -> Cow<'_, str> {
+pub(super) fn decode(value: &str, escapes: Escapes) -> Cow<'_, str> {
     let hex = escapes == Escapes::UrlAndHex;
     let escaped = value.contains('%') || (hex && value.contains("\\x"));
     if !escaped {
@@ -436,7 +436,7 @@ fn decode(value: &str, escapes: Escapes) -> Cow<'_, str> {
 
 /// The escapes a field's value may hold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Escapes {
+pub(super) enum Escapes {
     /// `%XX`, which the reference page documents for every field.
     Url,
     /// `%XX` and `\xHH`, for `x-forwarded-for`. The reference page

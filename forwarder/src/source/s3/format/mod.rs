@@ -12,6 +12,7 @@ pub mod alb;
 #[cfg(test)]
 mod check;
 pub mod cloudfront;
+pub mod cloudfront_realtime;
 mod cloudtrail;
 mod cloudtrail_digest;
 mod config;
@@ -59,6 +60,7 @@ pub(crate) static FORMATS: &[Format] = &[
     Format(&nlb::FORMAT),
     Format(&elb::FORMAT),
     Format(&cloudfront::FORMAT),
+    Format(&cloudfront_realtime::FORMAT),
     Format(&waf::FORMAT),
     Format(&s3access::FORMAT),
     Format(&vpcflow::FORMAT),
@@ -208,6 +210,7 @@ impl Format {
     pub const Nlb: Format = Format(&nlb::FORMAT);
     pub const Elb: Format = Format(&elb::FORMAT);
     pub const Cloudfront: Format = Format(&cloudfront::FORMAT);
+    pub const CloudfrontRealtime: Format = Format(&cloudfront_realtime::FORMAT);
     pub const Waf: Format = Format(&waf::FORMAT);
     pub const S3Access: Format = Format(&s3access::FORMAT);
     pub const VpcFlow: Format = Format(&vpcflow::FORMAT);
