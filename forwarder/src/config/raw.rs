@@ -154,8 +154,9 @@ pub struct RawConfig {
         long,
         env = "S3_FORMATS",
         help = "S3 objects: GLOB=FORMAT rules on the key, first match wins (formats: \
-                cloudwatch-firehose, cloudtrail, cloudtrail-digest (skipped), json-lines, text-lines, \
-                alb, alb-connection, nlb, elb, cloudfront, waf, s3-access, vpc-flow; default: detected)"
+                cloudwatch-firehose, cloudtrail, cloudtrail-digest (skipped), securityhub, json-lines, \
+                text-lines, alb, alb-connection, nlb, elb, cloudfront, waf, s3-access, vpc-flow, \
+                guardduty; default: detected)"
     )]
     pub s3_formats: Option<String>,
     #[arg(

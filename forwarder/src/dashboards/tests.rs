@@ -353,6 +353,8 @@ fn panels_follow_other_prefixes() {
             "waf-*",
             "s3access-*",
             "vpcflow-*",
+            "guardduty-*",
+            "securityhub-*",
             "lb-*,elb-*,cdn-*,s3access-*",
         ]
     );

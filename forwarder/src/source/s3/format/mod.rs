@@ -16,7 +16,11 @@ mod cloudtrail;
 mod cloudtrail_digest;
 pub mod elb;
 mod fields;
+mod finding;
+#[cfg(test)]
+mod finding_tests;
 mod firehose;
+pub mod guardduty;
 mod json_lines;
 pub mod nlb;
 mod options;
@@ -24,6 +28,7 @@ mod positional;
 mod recognise;
 mod record;
 pub mod s3access;
+pub mod securityhub;
 mod split;
 mod text_lines;
 mod time;
@@ -42,8 +47,9 @@ pub use self::split::{split_address, split_quoted, split_request};
 pub use self::time::{rfc3339_ms, time_of};
 
 /// Every format, in the order settings list them. Recognition asks them in this order too: the
-/// first whose key layout (then whose content) matches is the object's format.
-pub(crate) static FORMATS: [Format; 13] = [
+/// first whose key layout (then whose content, JSON and text lines last) matches is the object's
+/// format.
+pub(crate) static FORMATS: [Format; 15] = [
     Format(&firehose::FORMAT),
     Format(&cloudtrail::FORMAT),
     Format(&cloudtrail_digest::FORMAT),
@@ -57,6 +63,8 @@ pub(crate) static FORMATS: [Format; 13] = [
     Format(&waf::FORMAT),
     Format(&s3access::FORMAT),
     Format(&vpcflow::FORMAT),
+    Format(&guardduty::FORMAT),
+    Format(&securityhub::FORMAT),
 ];
 
 /// One row of [`FORMATS`]: everything Sluice knows of a format.
@@ -112,6 +120,13 @@ pub enum Reading {
         time: fn(&str) -> Option<i64>,
         ecs: fn(&str) -> Option<Shared<'_>>,
     },
+    /// JSON values one after another, one a line or back to back (`{…}{…}`), each value's array
+    /// at `path` holding the records (a Security Hub event's `detail.findings`); a value without
+    /// it is a record itself. `what` names a value in messages.
+    Values {
+        path: &'static [&'static str],
+        what: &'static str,
+    },
     /// One record a line.
     Lines(Lines),
     /// Not read: the object holds no log (`why`). It is counted as skipped and acknowledged.
@@ -122,7 +137,7 @@ impl Reading {
     /// The name of a record's position under `s3` in its document.
     pub fn position(&self) -> &'static str {
         match self {
-            Reading::Records { .. } => "record",
+            Reading::Records { .. } | Reading::Values { .. } => "record",
             Reading::Payloads | Reading::Lines(_) | Reading::Skip { .. } => "line",
         }
     }
@@ -218,7 +233,7 @@ impl Format {
     pub fn skipped(self) -> Option<&'static str> {
         match self.0.reading {
             Reading::Skip { why } => Some(why),
-            Reading::Payloads | Reading::Records { .. } | Reading::Lines(_) => None,
+            Reading::Payloads | Reading::Records { .. } | Reading::Values { .. } | Reading::Lines(_) => None,
         }
     }
 
@@ -321,7 +336,7 @@ mod tests {
                 assert!(!typed.fields.is_empty(), "{format}");
             }
         }
-        assert_eq!(FORMATS.len(), 13);
+        assert_eq!(FORMATS.len(), 15);
     }
 
     #[test]
