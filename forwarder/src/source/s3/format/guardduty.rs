@@ -82,6 +82,16 @@ pub(crate) const FIELDS: &[(&str, FieldType)] = &[
     ("other", FieldType::Flat),
 ];
 
+/// The members written as they are, as strings, and their names.
+const TEXTS: &[(&str, &str)] = &[
+    ("schemaVersion", "schema_version"),
+    ("partition", "partition"),
+    ("arn", "arn"),
+    ("description", "description"),
+    ("createdAt", "created_at"),
+    ("associatedAttackSequenceArn", "associated_attack_sequence_arn"),
+];
+
 /// Parses one finding.
 pub fn parse(line: &str) -> Result<AccessRecord<'_>, RecordError> {
     let Members(members) = finding::members(line, "not a GuardDuty finding (JSON object)")?;
@@ -93,24 +103,16 @@ pub fn parse(line: &str) -> Result<AccessRecord<'_>, RecordError> {
     let (mut id, mut updated_at, mut action, mut instance_ip) = (None, None, None, None);
     let mut unknown = Vec::new();
     for (name, value) in members {
+        if let Some((_, key)) = TEXTS.iter().find(|(member, _)| *member == name) {
+            text(&mut out, key, value);
+            continue;
+        }
         match name.as_ref() {
-            "schemaVersion" => {
-                text(&mut out, "schema_version", value);
-            }
             "accountId" => shared.account_id = text(&mut out, "account_id", value),
             "region" => shared.region = text(&mut out, "region", value),
-            "partition" => {
-                text(&mut out, "partition", value);
-            }
             "id" => id = text(&mut out, "id", value),
-            "arn" => {
-                text(&mut out, "arn", value);
-            }
             "type" => shared.rule_name = text(&mut out, "type", value),
             "title" => shared.title = text(&mut out, "title", value),
-            "description" => {
-                text(&mut out, "description", value);
-            }
             "severity" => {
                 let severity = number(&mut out, "severity", value)?;
                 shared.severity = severity.map(|severity| severity.round() as i64);
@@ -118,26 +120,8 @@ pub fn parse(line: &str) -> Result<AccessRecord<'_>, RecordError> {
             "confidence" => {
                 number(&mut out, "confidence", value)?;
             }
-            "createdAt" => {
-                text(&mut out, "created_at", value);
-            }
             "updatedAt" => updated_at = text(&mut out, "updated_at", value),
-            "associatedAttackSequenceArn" => {
-                text(&mut out, "associated_attack_sequence_arn", value);
-            }
-            "resource" => {
-                flat(&mut out, "resource", value);
-                let resource: Resource<'_> = serde_json::from_str(value.get()).unwrap_or_default();
-                if let Some(kind) = resource.resource_type {
-                    out.str("resource_type", &kind);
-                }
-                if let Some(details) = resource.instance_details {
-                    shared.instance_id = details.instance_id;
-                    instance_ip = (details.network_interfaces.into_iter().next())
-                        .and_then(|interface| interface.private_ip_address)
-                        .filter(|address| is_ip(address));
-                }
-            }
+            "resource" => (shared.instance_id, instance_ip) = resource(&mut out, value),
             "service" => {
                 flat(&mut out, "service", value);
                 action = service(&mut out, value)?;
@@ -160,6 +144,22 @@ pub fn parse(line: &str) -> Result<AccessRecord<'_>, RecordError> {
         fields: out.finish(),
         shared,
     })
+}
+
+/// Writes `resource` whole and its type, and gives its instance's id and first private address.
+fn resource<'a>(out: &mut FieldWriter, value: &'a RawValue) -> (Option<Cow<'a, str>>, Option<Cow<'a, str>>) {
+    flat(out, "resource", value);
+    let resource: Resource<'_> = serde_json::from_str(value.get()).unwrap_or_default();
+    if let Some(kind) = resource.resource_type {
+        out.str("resource_type", &kind);
+    }
+    let Some(details) = resource.instance_details else {
+        return (None, None);
+    };
+    let address = (details.network_interfaces.into_iter().next())
+        .and_then(|interface| interface.private_ip_address)
+        .filter(|address| is_ip(address));
+    (details.instance_id, address)
 }
 
 /// Writes the scalars of `service` that have fields of their own, and gives its action.

@@ -105,6 +105,20 @@ fn member_is(text: &str, key: &str, value: &str) -> bool {
     })
 }
 
+/// The members written as they are, as strings, and their names.
+const TEXTS: &[(&str, &str)] = &[
+    ("SchemaVersion", "schema_version"),
+    ("ProductArn", "product_arn"),
+    ("CompanyName", "company_name"),
+    ("FirstObservedAt", "first_observed_at"),
+    ("LastObservedAt", "last_observed_at"),
+    ("CreatedAt", "created_at"),
+    ("Description", "description"),
+    ("SourceUrl", "source_url"),
+    ("RecordState", "record_state"),
+    ("WorkflowState", "workflow_state"),
+];
+
 /// Parses one finding.
 pub fn parse(record: &str) -> Result<AccessRecord<'_>, RecordError> {
     let Members(members) = finding::members(record, "not a Security Hub finding (JSON object)")?;
@@ -118,18 +132,13 @@ pub fn parse(record: &str) -> Result<AccessRecord<'_>, RecordError> {
     let (mut product, mut product_field) = (None, None);
     let mut unknown = Vec::new();
     for (name, value) in members {
+        if let Some((_, key)) = TEXTS.iter().find(|(member, _)| *member == name) {
+            text(&mut out, key, value);
+            continue;
+        }
         match name.as_ref() {
-            "SchemaVersion" => {
-                text(&mut out, "schema_version", value);
-            }
             "Id" => id = text(&mut out, "id", value),
-            "ProductArn" => {
-                text(&mut out, "product_arn", value);
-            }
             "ProductName" => product = text(&mut out, "product_name", value),
-            "CompanyName" => {
-                text(&mut out, "company_name", value);
-            }
             "Region" => shared.region = text(&mut out, "region", value),
             "GeneratorId" => generator = text(&mut out, "generator_id", value),
             "AwsAccountId" => shared.account_id = text(&mut out, "aws_account_id", value),
@@ -137,29 +146,8 @@ pub fn parse(record: &str) -> Result<AccessRecord<'_>, RecordError> {
                 let types: Vec<Cow<'_, str>> = serde_json::from_str(value.get()).unwrap_or_default();
                 strings(&mut out, "types", &types);
             }
-            "FirstObservedAt" => {
-                text(&mut out, "first_observed_at", value);
-            }
-            "LastObservedAt" => {
-                text(&mut out, "last_observed_at", value);
-            }
-            "CreatedAt" => {
-                text(&mut out, "created_at", value);
-            }
             "UpdatedAt" => updated_at = text(&mut out, "updated_at", value),
             "Title" => shared.title = text(&mut out, "title", value),
-            "Description" => {
-                text(&mut out, "description", value);
-            }
-            "SourceUrl" => {
-                text(&mut out, "source_url", value);
-            }
-            "RecordState" => {
-                text(&mut out, "record_state", value);
-            }
-            "WorkflowState" => {
-                text(&mut out, "workflow_state", value);
-            }
             "Confidence" => {
                 number(&mut out, "confidence", value)?;
             }
@@ -174,17 +162,7 @@ pub fn parse(record: &str) -> Result<AccessRecord<'_>, RecordError> {
                     out.str("workflow_status", &status);
                 }
             }
-            "Compliance" => {
-                flat(&mut out, "compliance", value);
-                let compliance: Compliance<'_> = serde_json::from_str(value.get()).unwrap_or_default();
-                if let Some(status) = &compliance.status {
-                    out.str("compliance_status", status);
-                }
-                if let Some(id) = &compliance.security_control_id {
-                    out.str("compliance_security_control_id", id);
-                }
-                control = compliance.security_control_id;
-            }
+            "Compliance" => control = compliance(&mut out, value),
             "Resources" => shared.instance_id = resources(&mut out, value),
             "Network" => {
                 flat(&mut out, "network", value);
@@ -217,6 +195,19 @@ pub fn parse(record: &str) -> Result<AccessRecord<'_>, RecordError> {
         fields: out.finish(),
         shared,
     })
+}
+
+/// Writes `Compliance` whole and its status and control id, and gives the control id.
+fn compliance<'a>(out: &mut FieldWriter, value: &'a serde_json::value::RawValue) -> Option<Cow<'a, str>> {
+    flat(out, "compliance", value);
+    let compliance: Compliance<'_> = serde_json::from_str(value.get()).unwrap_or_default();
+    if let Some(status) = &compliance.status {
+        out.str("compliance_status", status);
+    }
+    if let Some(id) = &compliance.security_control_id {
+        out.str("compliance_security_control_id", id);
+    }
+    compliance.security_control_id
 }
 
 /// Writes `Severity`'s members and gives `event.severity`: `Normalized`, else the value the ASFF
