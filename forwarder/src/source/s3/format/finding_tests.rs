@@ -283,3 +283,23 @@ fn guardduty_exports_are_known_by_their_key() {
     assert_eq!(Format::of_content(SECURITYHUB.as_bytes()), format("securityhub"));
     assert_eq!(Format::of_content(GUARDDUTY.as_bytes()), Format::JsonLines);
 }
+
+#[test]
+fn a_label_alone_gives_the_severity_asff_gives_it_and_the_network_its_endpoints() {
+    // Members as the ASFF page documents them (`Severity.Label` alone, `Network`).
+    let finding = r#"{"SchemaVersion":"2018-10-08","Id":"custom-1","ProductArn":"arn:aws:securityhub:us-east-1:123456789012:product/123456789012/default","GeneratorId":"my-detector","AwsAccountId":"123456789012","Types":["TTPs/Discovery"],"CreatedAt":"2026-11-29T10:00:00Z","UpdatedAt":"2026-11-29T10:05:00Z","Severity":{"Label":"HIGH"},"Title":"Port scan","Description":"A scan","Resources":[{"Type":"Other","Id":"scanner"}],"Network":{"Direction":"IN","Protocol":"TCP","SourceIpV4":"203.0.113.9","SourcePort":40123,"DestinationIpV4":"10.0.0.5","DestinationPort":443}}"#;
+    let (doc, _) = documents(format("securityhub"), "firehose/a", &[finding]).remove(0);
+    assert_eq!(doc["event"]["severity"], 70, "{doc}");
+    assert_eq!(doc["rule"]["id"], "my-detector");
+    assert_eq!(doc["source"]["ip"], "203.0.113.9");
+    assert_eq!(doc["source"]["port"], 40123);
+    assert_eq!(doc["destination"]["ip"], "10.0.0.5");
+    assert_eq!(doc["destination"]["port"], 443);
+    assert_eq!(doc["network"]["transport"], "tcp");
+    assert_eq!(
+        doc["aws"]["securityhub"]["types"],
+        serde_json::json!(["TTPs/Discovery"])
+    );
+    assert!(doc["aws"]["securityhub"].get("severity_normalized").is_none());
+    assert_eq!(doc["@timestamp"], "2026-11-29T10:05:00.000Z");
+}
