@@ -19,7 +19,7 @@ pub fn typed(fields: &str, table: &[(&str, FieldType)]) -> Map<String, Value> {
             .find(|(name, _)| name == key)
             .unwrap_or_else(|| panic!("{key} is written but not in FIELDS"));
         let items = match (kind, value) {
-            (FieldType::Object, _) => std::slice::from_ref(value),
+            (FieldType::Object | FieldType::Flat, _) => std::slice::from_ref(value),
             (_, Value::Array(items)) => items.as_slice(),
             (_, value) => std::slice::from_ref(value),
         };
@@ -44,6 +44,7 @@ fn fits(value: &Value, kind: FieldType) -> bool {
         (FieldType::Double, Value::Number(_)) => true,
         (FieldType::Boolean, Value::Bool(_)) => true,
         (FieldType::Object, Value::Object(_) | Value::Array(_)) => true,
+        (FieldType::Flat, Value::Object(_)) => true,
         _ => false,
     }
 }

@@ -303,3 +303,17 @@ fn a_label_alone_gives_the_severity_asff_gives_it_and_the_network_its_endpoints(
     assert!(doc["aws"]["securityhub"].get("severity_normalized").is_none());
     assert_eq!(doc["@timestamp"], "2026-11-29T10:05:00.000Z");
 }
+
+#[test]
+fn every_field_a_finding_writes_is_in_its_table_with_a_type_its_value_fits() {
+    for line in GUARDDUTY.lines() {
+        let record = super::guardduty::parse(line).unwrap();
+        let fields = super::check::typed(&record.fields, super::guardduty::FIELDS);
+        assert!(fields.contains_key("service") && fields.contains_key("resource"));
+    }
+    for finding in asff_findings() {
+        let record = super::securityhub::parse(&finding).unwrap();
+        let fields = super::check::typed(&record.fields, super::securityhub::FIELDS);
+        assert!(fields.contains_key("resources") && fields.contains_key("product_fields"));
+    }
+}
