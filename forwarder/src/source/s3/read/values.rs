@@ -219,6 +219,25 @@ mod tests {
     }
 
     #[test]
+    fn events_cut_by_the_read_buffer_are_read_whole() {
+        // About 770 KB: values cross the 256 KiB reads, in both layouts.
+        let copies = 100;
+        for separator in ["", "\n"] {
+            let body = vec![EVENTS.lines().collect::<Vec<_>>().join(separator); copies].join(separator);
+            assert!(body.len() > 2 * READ_BYTES);
+            let (_, records) = read_events(&body, Start::default());
+            assert_eq!(records.len(), 2 * copies, "separator {separator:?}");
+            let numbers: Vec<u64> = records.iter().map(|(number, _)| *number).collect();
+            assert_eq!(numbers, (1..=2 * copies as u64).collect::<Vec<_>>());
+            assert!(
+                records
+                    .iter()
+                    .all(|(_, text)| text.starts_with("{\"SchemaVersion\""))
+            );
+        }
+    }
+
+    #[test]
     fn reading_after_n_findings_passes_over_n_findings_whatever_events_held_them() {
         // One event of three findings, then the fixture's two events.
         let first: serde_json::Value = serde_json::from_str(EVENTS.lines().next().unwrap()).unwrap();
