@@ -10,6 +10,7 @@ mod continuation;
 mod dashboards;
 mod datastream;
 mod faults;
+mod findings;
 mod geoip;
 mod multiline;
 mod network;

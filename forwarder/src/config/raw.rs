@@ -156,7 +156,7 @@ pub struct RawConfig {
         help = "S3 objects: GLOB=FORMAT rules on the key, first match wins (formats: \
                 cloudwatch-firehose, cloudtrail, cloudtrail-digest (skipped), json-lines, text-lines, \
                 alb, alb-connection, nlb, elb, cloudfront, waf, s3-access, vpc-flow, route53-resolver, \
-                network-firewall; default: detected)"
+                network-firewall, guardduty, securityhub; default: detected)"
     )]
     pub s3_formats: Option<String>,
     #[arg(

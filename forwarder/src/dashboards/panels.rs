@@ -425,13 +425,13 @@ fn security_panels(id: &dyn Fn(&str) -> String) -> Vec<Spec> {
             id: id("dns-failures"),
             title: "Security: DNS queries that failed",
             description: "Queries answered NXDOMAIN, SERVFAIL or REFUSED over time, one series \
-                          per instance that asked.",
+                          per address that asked.",
             chart: Chart::Bars("Queries"),
             query: Query::Is("dns.response_code", &["NXDOMAIN", "SERVFAIL", "REFUSED"]),
             aggs: vec![
                 (Agg::Count, "Queries"),
                 (Agg::OverTime, ""),
-                (Agg::Top("cloud.instance.id", 10), "Instance"),
+                (Agg::Top("source.ip", 10), "Asked by"),
             ],
         },
         Spec {

@@ -142,9 +142,27 @@ fn access_samples(builder: &DocumentBuilder) -> Vec<Sample> {
             "networkfirewall",
             include_bytes!("../../../tests/fixtures/network/network-firewall-flow.jsonl"),
         ),
+        (
+            "guardduty",
+            "guardduty",
+            include_bytes!("../../../tests/fixtures/findings/guardduty-export.jsonl"),
+        ),
+        (
+            "securityhub",
+            "securityhub",
+            include_bytes!("../../../tests/fixtures/findings/securityhub-events.jsonl"),
+        ),
     ];
+    // A firewall alert from London's public address (the test databases place it), for the map.
+    let firewall_london = include_str!("../../../tests/fixtures/network/network-firewall-alert.jsonl")
+        .replace("\"src_ip\":\"203.0.113.4\"", "\"src_ip\":\"81.2.69.160\"");
+    let files = [
+        files,
+        &[("network-firewall", "networkfirewall", firewall_london.as_bytes())],
+    ]
+    .concat();
     let mut out = Vec::new();
-    for (name, folder, body) in files {
+    for (name, folder, body) in &files {
         let options = S3Options {
             rules: format::parse_rules(&format!("{folder}/*={name}")).expect("a rule"),
             ..S3Options::default()
@@ -384,7 +402,10 @@ fn panels_follow_other_prefixes() {
             "vpcflow-*",
             "route53resolver-*",
             "networkfirewall-*",
+            "guardduty-*",
+            "securityhub-*",
             "lb-*,elb-*,cdn-*,s3access-*",
+            "config-*,route53resolver-*,networkfirewall-*,guardduty-*,securityhub-*",
         ]
     );
     assert!(objects.iter().any(|o| o.id == "sluice-app-lambda"));

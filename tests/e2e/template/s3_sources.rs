@@ -306,7 +306,7 @@ fn the_forwarder_sends_continuations_to_its_own_queue_and_no_other() {
 }
 
 #[test]
-fn sse_kms_buckets_let_the_forwarder_decrypt_with_their_key_through_s3_only() {
+fn sse_kms_buckets_let_the_forwarder_decrypt_with_their_keys_through_s3_only() {
     let stack = with_buckets(&[("S3KmsKeyArn", KMS_KEY)]);
     let statements = forwarder_statements(&stack);
     let via_s3 = format!("s3.{REGION}.amazonaws.com");
@@ -321,6 +321,27 @@ fn sse_kms_buckets_let_the_forwarder_decrypt_with_their_key_through_s3_only() {
     assert!(!decrypt(KMS_KEY, "sqs.eu-west-1.amazonaws.com"));
     let other_key = "arn:aws:kms:eu-west-1:123456789012:key/ffffffff-12ab-34cd-56ef-1234567890ab";
     assert!(!decrypt(other_key, &via_s3));
+
+    // A bucket's key and the key GuardDuty's findings export encrypts with, as a user lists them.
+    let guardduty_key = "arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+    let both = format!("{KMS_KEY}, {guardduty_key}");
+    assert!(allowed_by_pattern("S3KmsKeyArn", &both));
+    assert!(!allowed_by_pattern("S3KmsKeyArn", &format!("{KMS_KEY}, *")));
+    let statements = forwarder_statements(&with_buckets(&[("S3KmsKeyArn", both.as_str())]));
+    for key in [KMS_KEY, guardduty_key] {
+        let keys = [("kms:ViaService", via_s3.as_str())];
+        assert!(
+            allows(
+                &statements,
+                &Request::by_role("kms:Decrypt", key).with_keys(&keys)
+            ),
+            "{key}"
+        );
+    }
+    assert!(!allows(
+        &statements,
+        &Request::by_role("kms:Decrypt", other_key).with_keys(&[("kms:ViaService", via_s3.as_str())])
+    ));
 
     let no_buckets = deploy(&[ENDPOINT, ("S3KmsKeyArn", KMS_KEY)]);
     assert!(

@@ -157,6 +157,7 @@ pub fn read_object_from(
         Reading::Records {
             member, what, time, ..
         } => records::read(stream, records::RecordsFileOf { member, what, time }, &mut out)?,
+        Reading::Values { path, what } => values::read(stream, values::ValuesOf { path, what }, &mut out)?,
         Reading::Lines(lines) => read_lines(stream, lines, options, &mut out)?,
         // Nothing to read: the caller sees the format and counts the object skipped.
         Reading::Skip { .. } => {}
@@ -462,3 +463,4 @@ mod members;
 mod records;
 #[cfg(test)]
 mod tests;
+mod values;

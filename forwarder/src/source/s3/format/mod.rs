@@ -18,7 +18,11 @@ mod cloudtrail_digest;
 mod config;
 pub mod elb;
 mod fields;
+mod finding;
+#[cfg(test)]
+mod finding_tests;
 mod firehose;
+pub mod guardduty;
 mod json_lines;
 pub mod network_firewall;
 pub mod nlb;
@@ -28,6 +32,7 @@ mod recognise;
 mod record;
 pub mod route53_resolver;
 pub mod s3access;
+pub mod securityhub;
 mod split;
 mod text_lines;
 mod time;
@@ -46,7 +51,8 @@ pub use self::split::{split_address, split_quoted, split_request};
 pub use self::time::{rfc3339_ms, time_of};
 
 /// Every format, in the order settings list them. Recognition asks them in this order too: the
-/// first whose key layout (then whose content) matches is the object's format.
+/// first whose key layout (then whose content, JSON and text lines last) matches is the object's
+/// format.
 pub(crate) static FORMATS: &[Format] = &[
     Format(&firehose::FORMAT),
     Format(&cloudtrail::FORMAT),
@@ -66,6 +72,8 @@ pub(crate) static FORMATS: &[Format] = &[
     Format(&vpcflow::FORMAT),
     Format(&route53_resolver::FORMAT),
     Format(&network_firewall::FORMAT),
+    Format(&guardduty::FORMAT),
+    Format(&securityhub::FORMAT),
 ];
 
 /// One row of [`FORMATS`]: everything Sluice knows of a format.
@@ -121,6 +129,13 @@ pub enum Reading {
         time: fn(&str) -> Option<i64>,
         ecs: fn(&str) -> Option<Shared<'_>>,
     },
+    /// JSON values one after another, one a line or back to back (`{…}{…}`), each value's array
+    /// at `path` holding the records (a Security Hub event's `detail.findings`); a value without
+    /// it is a record itself. `what` names a value in messages.
+    Values {
+        path: &'static [&'static str],
+        what: &'static str,
+    },
     /// One record a line.
     Lines(Lines),
     /// Not read: the object holds no log (`why`). It is counted as skipped and acknowledged.
@@ -131,7 +146,7 @@ impl Reading {
     /// The name of a record's position under `s3` in its document.
     pub fn position(&self) -> &'static str {
         match self {
-            Reading::Records { .. } => "record",
+            Reading::Records { .. } | Reading::Values { .. } => "record",
             Reading::Payloads | Reading::Lines(_) | Reading::Skip { .. } => "line",
         }
     }
@@ -230,7 +245,7 @@ impl Format {
     pub fn skipped(self) -> Option<&'static str> {
         match self.0.reading {
             Reading::Skip { why } => Some(why),
-            Reading::Payloads | Reading::Records { .. } | Reading::Lines(_) => None,
+            Reading::Payloads | Reading::Records { .. } | Reading::Values { .. } | Reading::Lines(_) => None,
         }
     }
 

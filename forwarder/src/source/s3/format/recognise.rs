@@ -39,14 +39,14 @@ fn is_account(part: &str) -> bool {
     part.len() == 12 && part.bytes().all(|byte| byte.is_ascii_digit())
 }
 
-/// The first format whose content test passes on the first decompressed bytes of an object
-/// (text lines, whose test always does, when no other's does).
+/// The first format whose content test passes on the first decompressed bytes of an object, JSON
+/// lines (which takes any `{`) and text lines (anything) asked after every other.
 pub(crate) fn by_content(head: &[u8]) -> Format {
     let text = String::from_utf8_lossy(head);
-    FORMATS
-        .iter()
+    let (catch_all, specific): (Vec<Format>, Vec<Format>) =
+        (FORMATS.iter()).partition(|format| [Format::JsonLines, Format::TextLines].contains(format));
+    (specific.into_iter().chain(catch_all))
         .find(|format| format.content.is_some_and(|test| test(&text)))
-        .copied()
         .unwrap_or(Format::TextLines)
 }
 
