@@ -9,6 +9,7 @@
 use std::cell::RefCell;
 use std::net::IpAddr;
 use std::path::Path;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use maxminddb::{Mmap, Reader};
@@ -80,10 +81,12 @@ pub(super) struct Database {
 const RENDERED_SLOTS: usize = 32768;
 
 /// The members recently made from records, per thread, each slot holding the last record whose
-/// database and offset hash to it.
+/// database and offset hash to it. The text is shared with the addresses that found it
+/// (`enrich`'s cache of addresses), so a city's members are held once however many addresses
+/// are in it.
 #[derive(Default)]
 struct Rendered {
-    slots: Vec<Option<(u64, usize, Box<str>)>>,
+    slots: Vec<Option<(u64, usize, Arc<str>)>>,
 }
 
 thread_local! {
@@ -148,48 +151,40 @@ impl Database {
         self.reader.metadata().build_epoch
     }
 
-    /// Appends the members `render` makes of the record of `ip` (nothing without one), made
-    /// once per record and thread while it stays in [`RENDERED`].
-    fn push_record<'a, T: Deserialize<'a>>(
-        &'a self,
-        ip: IpAddr,
-        out: &mut String,
-        render: fn(&T, &mut String),
-    ) {
-        let Ok(found) = self.reader.lookup(ip) else {
-            return;
-        };
-        let Some(offset) = found.offset() else {
-            return;
-        };
+    /// The members `render` makes of the record of `ip` (`None` without one), made once per
+    /// record and thread while it stays in [`RENDERED`].
+    fn record<'a, T: Deserialize<'a>>(&'a self, ip: IpAddr, render: fn(&T, &mut String)) -> Option<Arc<str>> {
+        let found = self.reader.lookup(ip).ok()?;
+        let offset = found.offset()?;
         RENDERED.with_borrow_mut(|rendered| {
             if rendered.slots.is_empty() {
                 rendered.slots.resize_with(RENDERED_SLOTS, || None);
             }
             let slot = &mut rendered.slots[slot(self.id, offset)];
             match slot {
-                Some((id, at, members)) if *id == self.id && *at == offset => out.push_str(members),
+                Some((id, at, members)) if *id == self.id && *at == offset => Some(Arc::clone(members)),
                 _ => {
                     let mut members = String::new();
                     if let Ok(Some(record)) = found.decode::<T>() {
                         render(&record, &mut members);
                     }
-                    out.push_str(&members);
-                    *slot = Some((self.id, offset, members.into()));
+                    let members: Arc<str> = members.into();
+                    *slot = Some((self.id, offset, Arc::clone(&members)));
+                    Some(members)
                 }
             }
-        });
+        })
     }
 
-    /// Appends `,"geo":{…}` with the members the record of `ip` has; nothing without one.
-    pub(super) fn push_geo(&self, ip: IpAddr, out: &mut String) {
-        self.push_record(ip, out, GeoRecord::push);
+    /// `,"geo":{…}` with the members the record of `ip` has; `None` without one.
+    pub(super) fn geo(&self, ip: IpAddr) -> Option<Arc<str>> {
+        self.record(ip, GeoRecord::push)
     }
 
-    /// Appends `,"as":{"number":…,"organization":{"name":…}}` with the members the record of
-    /// `ip` has; nothing without one.
-    pub(super) fn push_as(&self, ip: IpAddr, out: &mut String) {
-        self.push_record(ip, out, AsRecord::push);
+    /// `,"as":{"number":…,"organization":{"name":…}}` with the members the record of `ip`
+    /// has; `None` without one.
+    pub(super) fn autonomous_system(&self, ip: IpAddr) -> Option<Arc<str>> {
+        self.record(ip, AsRecord::push)
     }
 }
 

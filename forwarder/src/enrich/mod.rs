@@ -21,6 +21,7 @@ pub(crate) mod tests;
 
 use std::net::IpAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use sluice_edge::settings::SettingError;
 
@@ -182,25 +183,25 @@ impl Enrichment {
                 addresses.resize_with(ADDRESS_SLOTS, || None);
             }
             let slot = &mut addresses[address_slot(owner, ip)];
-            match slot {
-                Some((at_owner, at, members)) if *at_owner == owner && *at == ip => out.push_str(members),
+            let members = match slot {
+                Some(found) if found.owner == owner && found.ip == ip => &found.members,
                 _ => {
-                    let start = out.len();
-                    self.look_up(ip, out);
-                    *slot = Some((owner, ip, out[start..].into()));
+                    let members = self.look_up(ip);
+                    &slot.insert(LookedUp { owner, ip, members }).members
                 }
+            };
+            for text in members.iter().flatten() {
+                out.push_str(text);
             }
         });
     }
 
-    /// Appends what the databases hold for a public `ip`.
-    fn look_up(&self, ip: IpAddr, out: &mut String) {
-        if let Some(geoip) = &self.geoip {
-            geoip.push_geo(ip, out);
-        }
-        if let Some(asn) = &self.asn {
-            asn.push_as(ip, out);
-        }
+    /// What the databases hold for a public `ip`: `geo`'s members and `as`'s.
+    fn look_up(&self, ip: IpAddr) -> [Option<Arc<str>>; 2] {
+        [
+            self.geoip.as_ref().and_then(|geoip| geoip.geo(ip)),
+            self.asn.as_ref().and_then(|asn| asn.autonomous_system(ip)),
+        ]
     }
 
     /// Tells this enrichment's databases apart from another's in [`ADDRESSES`].
@@ -220,13 +221,21 @@ impl Enrichment {
     }
 }
 
-/// Slots of [`ADDRESSES`] per thread: room for the busy clients of an object or a batch (a
-/// log's requests come from far fewer addresses than it has lines): 0.6 MB of slots, and at
-/// most about 4.5 MB of text.
-const ADDRESS_SLOTS: usize = 16384;
+/// Slots of [`ADDRESSES`] per thread: room for the clients of a busy object (a log's requests
+/// come from far fewer addresses than it has lines), 4 MB of slots whose text is the records'
+/// (shared, [`geoip`]'s cache). An address not found costs a walk of each database's tree, in
+/// memory as large as the databases: the ALB benchmark's 154,366 lines from 27,871 addresses make
+/// 59,600 walks with 16,384 slots and 38,000 with 65,536 (a simulation of its generator's
+/// clients); see docs/benchmarks.md for what that changed.
+const ADDRESS_SLOTS: usize = 65536;
 
-/// A slot of [`ADDRESSES`]: the databases' owner, the address, and the members they gave.
-type LookedUp = Option<(u64, IpAddr, Box<str>)>;
+/// A slot of [`ADDRESSES`]: the databases' owner, the address, and the members they gave
+/// (`geo`'s, `as`'s), shared with the records' cache.
+struct LookedUp {
+    owner: u64,
+    ip: IpAddr,
+    members: [Option<Arc<str>>; 2],
+}
 
 /// The slot of an address: SplitMix64's finalizer of the address and the databases.
 fn address_slot(owner: u64, ip: IpAddr) -> usize {
@@ -244,7 +253,7 @@ thread_local! {
     /// The members the databases gave public addresses this thread looked up lately, each slot
     /// holding the last address that hashes to it: a client that comes back costs a copy, not
     /// two walks of the databases' trees.
-    static ADDRESSES: std::cell::RefCell<Vec<LookedUp>> = std::cell::RefCell::default();
+    static ADDRESSES: std::cell::RefCell<Vec<Option<LookedUp>>> = std::cell::RefCell::default();
 
     /// The user agents this thread has parsed.
     static AGENTS: std::cell::RefCell<UserAgentCache> = std::cell::RefCell::default();
