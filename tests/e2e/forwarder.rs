@@ -21,6 +21,7 @@ mod resume;
 mod routing;
 mod runtime_api;
 mod s3;
+mod security;
 mod server;
 mod tags;
 

@@ -25,7 +25,7 @@ fn fixture(name: &str) -> String {
 /// (key, body): the documented snapshot (two items of 2014-03-07), a history file of each
 /// documented 1.2 item (2017-01-09), a snapshot holding both of those again, and the empty
 /// writability check file.
-fn objects() -> Vec<(String, Vec<u8>)> {
+pub(super) fn objects() -> Vec<(String, Vec<u8>)> {
     let instance = fixture("config-history-ec2-instance.json");
     let group = fixture("config-history-security-group.json");
     let items = |file: &str| -> Value {

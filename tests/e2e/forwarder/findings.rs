@@ -19,7 +19,7 @@ const EXPORT_KEY: &str =
 const FIREHOSE_KEY: &str = "securityhub/2026/11/29/10/sluice-findings-1-2026-11-29-10-00-00-a1b2c3d4";
 const KMS_KEY: &str = "arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
 
-fn fixture(name: &str) -> String {
+pub(super) fn fixture(name: &str) -> String {
     let path = sluice_harness::workspace_root()
         .join("tests/fixtures/findings")
         .join(name);

@@ -16,7 +16,7 @@ const RESOLVER: &str = "AWSLogs/111122223333/vpcdnsquerylogs/vpc-7example/2021/0
 const FIREWALL: &str = "AWSLogs/111122223333/network-firewall";
 
 /// (fixture, key, lines)
-fn objects() -> Vec<(&'static str, String, u64)> {
+pub(super) fn objects() -> Vec<(&'static str, String, u64)> {
     vec![
         (
             "route53-resolver-docs.jsonl",
@@ -52,7 +52,7 @@ fn objects() -> Vec<(&'static str, String, u64)> {
     ]
 }
 
-fn fixture(name: &str) -> Vec<u8> {
+pub(super) fn fixture(name: &str) -> Vec<u8> {
     let path = sluice_harness::workspace_root()
         .join("tests/fixtures/network")
         .join(name);
