@@ -21,8 +21,11 @@ const GUARDDUTY_KEY: &str =
     "AWSLogs/123456789012/GuardDuty/eu-west-1/2026/11/29/1b2c3d4e-5f60-7182-93a4-b5c6d7e8f901.jsonl.gz";
 const SECURITYHUB_KEY: &str = "securityhub/2026/11/29/10/sluice-findings-1-2026-11-29-10-00-00-a1b2c3d4";
 
-/// Every object (key, body), and the documents each dataset should get.
-fn objects() -> (Vec<(String, Vec<u8>)>, BTreeMap<&'static str, u64>) {
+/// Objects as (key, body).
+type Objects = Vec<(String, Vec<u8>)>;
+
+/// Every object, and the documents each dataset should get.
+fn objects() -> (Objects, BTreeMap<&'static str, u64>) {
     let mut objects = vec![
         (
             GUARDDUTY_KEY.to_string(),
