@@ -183,3 +183,40 @@ pub fn assert_counts_add_up(summary: &Summary) {
         "events = indexed + duplicates + dead_lettered + failed + skipped: {summary:?}"
     );
 }
+
+/// `replay s3://BUCKET` of the whole bucket through `forwarder`, which must succeed: its summary.
+pub async fn backfill_bucket(
+    forwarder: &Forwarder,
+    bucket: &str,
+) -> sluice_forwarder::cli::replay::ReplaySummary {
+    use sluice_forwarder::cli::replay::{BucketUrl, Replay};
+    let url = BucketUrl::parse(&format!("s3://{bucket}")).expect("s3 URL");
+    let (mut out, mut errors) = (Vec::new(), Vec::new());
+    let summary = Replay::new(forwarder, false)
+        .bucket(&url, (None, None), &mut out, &mut errors)
+        .await
+        .expect("replay");
+    assert!(summary.ok(), "{summary:?}: {}", String::from_utf8_lossy(&errors));
+    summary
+}
+
+/// The hits of `query` in `index` (a pattern, or several comma-separated) once refreshed, up to
+/// 1,000: each document's index and source.
+pub async fn search_hits(osmem: &sluice_harness::OsMem, index: &str, query: Value) -> Vec<(String, Value)> {
+    osmem.refresh(index).await.expect("refresh");
+    let answer = osmem
+        .request(
+            "POST",
+            &format!("/{index}/_search"),
+            Some(json!({"size": 1000, "query": query})),
+        )
+        .await
+        .expect("search");
+    let hits = answer["hits"]["hits"].as_array().cloned().unwrap_or_default();
+    (hits.into_iter())
+        .map(|hit| {
+            let index = hit["_index"].as_str().unwrap_or_default().to_string();
+            (index, hit["_source"].clone())
+        })
+        .collect()
+}

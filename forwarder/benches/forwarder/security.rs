@@ -12,22 +12,21 @@
 //! `SLUICE_BENCH_ONLY=security` runs this section alone.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use flate2::Compression;
-use flate2::bufread::MultiGzDecoder;
 use flate2::write::GzEncoder;
 use serde_json::Value;
 use sluice_forwarder::document::{DocumentBuilder, DocumentOptions};
-use sluice_forwarder::json::push_json_str_bytes;
 use sluice_forwarder::opensearch::bulk;
 use sluice_forwarder::source::Ack;
 use sluice_forwarder::source::s3::read::{Located, Stopped, read_object};
 use sluice_forwarder::source::s3::{Chunk, S3Options};
 
+use crate::alb::line_floor;
 use crate::child::measure;
 use crate::s3::{Object, S3Server};
 use crate::{ROUNDS, target_dir};
@@ -172,7 +171,7 @@ fn rounds(source: &Source, log: &Log) {
     let mut bytes = (0, 0);
     for _ in 0..ROUNDS {
         let start = Instant::now();
-        let (records, floor_bytes) = std::hint::black_box(floor_pass(&log.gzip));
+        let (records, floor_bytes) = std::hint::black_box(line_floor(&log.gzip));
         let floor_time = start.elapsed();
         assert_eq!(records, log.records);
         let start = Instant::now();
@@ -204,36 +203,6 @@ fn rounds(source: &Source, log: &Log) {
         ratios[0],
         ratios[ratios.len() - 1],
     );
-}
-
-/// `{"message":"<line>"}` and a newline per line, into a reused buffer: the least a forwarder of
-/// the log does. The records and the bytes written.
-fn floor_pass(gzip: &[u8]) -> (usize, usize) {
-    let mut reader = BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(gzip));
-    let mut line = Vec::new();
-    let mut out = Vec::with_capacity(2 << 20);
-    let (mut records, mut bytes) = (0, 0);
-    loop {
-        line.clear();
-        if reader.read_until(b'\n', &mut line).expect("gzip") == 0 {
-            break;
-        }
-        while matches!(line.last(), Some(b'\n' | b'\r')) {
-            line.pop();
-        }
-        if line.is_empty() {
-            continue;
-        }
-        out.extend_from_slice(b"{\"message\":");
-        push_json_str_bytes(&mut out, std::str::from_utf8(&line).expect("the log is UTF-8"));
-        out.extend_from_slice(b"}\n");
-        records += 1;
-        if out.len() >= 1 << 20 {
-            bytes += out.len();
-            out.clear();
-        }
-    }
-    (records, bytes + out.len())
 }
 
 /// The dry run's path with the default settings: documents of every chunk and their `_bulk`

@@ -6,7 +6,7 @@
 //!
 //! The fixtures, and the pages they come from: `tests/fixtures/access/README.md`.
 
-use sluice_forwarder::cli::replay::{BucketUrl, Replay, ReplaySummary};
+use sluice_forwarder::cli::replay::ReplaySummary;
 use sluice_harness::{Moto, OsMem};
 
 use super::access::gzip_bytes;
@@ -64,33 +64,12 @@ pub(super) fn objects() -> Vec<(String, Vec<u8>)> {
 }
 
 async fn backfill(forwarder: &Forwarder) -> ReplaySummary {
-    let url = BucketUrl::parse(&format!("s3://{BUCKET}")).expect("s3 URL");
-    let (mut out, mut errors) = (Vec::new(), Vec::new());
-    let summary = Replay::new(forwarder, false)
-        .bucket(&url, (None, None), &mut out, &mut errors)
-        .await
-        .expect("replay");
-    assert!(summary.ok(), "{summary:?}: {}", String::from_utf8_lossy(&errors));
-    summary
+    backfill_bucket(forwarder, BUCKET).await
 }
 
 async fn search(osmem: &OsMem, query: Value) -> Vec<Value> {
-    osmem.refresh("config-*").await.expect("refresh");
-    let answer = osmem
-        .request(
-            "POST",
-            "/config-*/_search",
-            Some(json!({"size": 100, "query": query})),
-        )
-        .await
-        .expect("search");
-    answer["hits"]["hits"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|hit| hit["_source"].clone())
-        .collect()
+    let hits = search_hits(osmem, "config-*", query).await;
+    hits.into_iter().map(|(_, source)| source).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

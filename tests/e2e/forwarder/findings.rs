@@ -7,7 +7,7 @@
 //! The fixtures, and the pages they come from: `tests/fixtures/findings/README.md`.
 
 use aws_sdk_s3::types::ServerSideEncryption;
-use sluice_forwarder::cli::replay::{BucketUrl, Replay, ReplaySummary};
+use sluice_forwarder::cli::replay::ReplaySummary;
 use sluice_harness::{Moto, OsMem};
 
 use super::access::gzip_bytes;
@@ -50,39 +50,13 @@ async fn put_the_findings(moto: &Moto) {
 }
 
 async fn backfill(forwarder: &Forwarder) -> ReplaySummary {
-    let url = BucketUrl::parse(&format!("s3://{BUCKET}")).expect("s3 URL");
-    let (mut out, mut errors) = (Vec::new(), Vec::new());
-    let summary = Replay::new(forwarder, false)
-        .bucket(&url, (None, None), &mut out, &mut errors)
-        .await
-        .expect("replay");
-    assert!(summary.ok(), "{summary:?}: {}", String::from_utf8_lossy(&errors));
-    summary
+    backfill_bucket(forwarder, BUCKET).await
 }
 
 /// The hits of `query` in `index`: each document's index and source.
+/// The hits of `query` in `index`: each document's index and source.
 async fn search(osmem: &OsMem, index: &str, query: Value) -> Vec<(String, Value)> {
-    osmem.refresh(index).await.expect("refresh");
-    let answer = osmem
-        .request(
-            "POST",
-            &format!("/{index}/_search"),
-            Some(json!({"size": 100, "query": query})),
-        )
-        .await
-        .expect("search");
-    (answer["hits"]["hits"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter())
-    .map(|hit| {
-        (
-            hit["_index"].as_str().unwrap_or_default().to_string(),
-            hit["_source"].clone(),
-        )
-    })
-    .collect()
+    search_hits(osmem, index, query).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,7 +5,7 @@
 //!
 //! The fixtures, and the pages they come from: `tests/fixtures/network/README.md`.
 
-use sluice_forwarder::cli::replay::{BucketUrl, Replay, ReplaySummary};
+use sluice_forwarder::cli::replay::ReplaySummary;
 use sluice_harness::{Moto, OsMem};
 
 use super::access::gzip_bytes;
@@ -60,33 +60,12 @@ pub(super) fn fixture(name: &str) -> Vec<u8> {
 }
 
 async fn backfill(forwarder: &Forwarder) -> ReplaySummary {
-    let url = BucketUrl::parse(&format!("s3://{BUCKET}")).expect("s3 URL");
-    let (mut out, mut errors) = (Vec::new(), Vec::new());
-    let summary = Replay::new(forwarder, false)
-        .bucket(&url, (None, None), &mut out, &mut errors)
-        .await
-        .expect("replay");
-    assert!(summary.ok(), "{summary:?}: {}", String::from_utf8_lossy(&errors));
-    summary
+    backfill_bucket(forwarder, BUCKET).await
 }
 
 async fn search(osmem: &OsMem, index: &str, query: Value) -> Vec<Value> {
-    osmem.refresh(index).await.expect("refresh");
-    let answer = osmem
-        .request(
-            "POST",
-            &format!("/{index}/_search"),
-            Some(json!({"size": 100, "query": query})),
-        )
-        .await
-        .expect("search");
-    answer["hits"]["hits"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .map(|hit| hit["_source"].clone())
-        .collect()
+    let hits = search_hits(osmem, index, query).await;
+    hits.into_iter().map(|(_, source)| source).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

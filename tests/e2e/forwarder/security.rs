@@ -10,7 +10,7 @@
 
 use std::collections::BTreeMap;
 
-use sluice_forwarder::cli::replay::{BucketUrl, Replay, ReplaySummary};
+use sluice_forwarder::cli::replay::ReplaySummary;
 use sluice_harness::{Moto, OsMem};
 
 use super::access::gzip_bytes;
@@ -59,14 +59,7 @@ fn objects() -> (Objects, BTreeMap<&'static str, u64>) {
 }
 
 async fn backfill(forwarder: &Forwarder) -> ReplaySummary {
-    let url = BucketUrl::parse(&format!("s3://{BUCKET}")).expect("s3 URL");
-    let (mut out, mut errors) = (Vec::new(), Vec::new());
-    let summary = Replay::new(forwarder, false)
-        .bucket(&url, (None, None), &mut out, &mut errors)
-        .await
-        .expect("replay");
-    assert!(summary.ok(), "{summary:?}: {}", String::from_utf8_lossy(&errors));
-    summary
+    backfill_bucket(forwarder, BUCKET).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -105,20 +98,10 @@ async fn every_security_source_is_read_from_its_key_layout_into_its_own_dated_in
     assert_eq!(first.summary.indexed, total, "{:?}", first.summary);
 
     let prefixes = "guardduty-*,securityhub-*,route53resolver-*,networkfirewall-*,config-*";
-    osmem.refresh(prefixes).await.expect("refresh");
-    let answer = osmem
-        .request(
-            "POST",
-            &format!("/{prefixes}/_search"),
-            Some(json!({"size": 1000, "query": {"match_all": {}}})),
-        )
-        .await
-        .expect("search");
-    let hits = answer["hits"]["hits"].as_array().cloned().unwrap_or_default();
+    let hits = search_hits(&osmem, prefixes, json!({"match_all": {}})).await;
     assert_eq!(hits.len() as u64, total, "every record once");
     let mut counted: BTreeMap<&'static str, u64> = expected.keys().map(|dataset| (*dataset, 0)).collect();
-    for hit in &hits {
-        let (index, doc) = (hit["_index"].as_str().unwrap_or_default(), &hit["_source"]);
+    for (index, doc) in &hits {
         let dataset = doc["event"]["dataset"].as_str().unwrap_or_default();
         let (prefix, kind) = match dataset {
             "aws.guardduty" => ("guardduty", "alert"),
@@ -131,7 +114,7 @@ async fn every_security_source_is_read_from_its_key_layout_into_its_own_dated_in
         *counted.get_mut(dataset).expect("an expected dataset") += 1;
         let date = doc["@timestamp"].as_str().unwrap_or_default();
         assert_eq!(
-            index,
+            *index,
             format!(
                 "{prefix}-{}",
                 date.get(..10).unwrap_or_default().replace('-', ".")

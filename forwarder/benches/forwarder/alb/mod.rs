@@ -109,6 +109,13 @@ pub fn access_logs() {
     enrichment::enrichment(&log);
 }
 
+/// The floor of any gzipped log of lines ([`passes::floor_pass`]): the lines and the bytes
+/// written.
+pub(crate) fn line_floor(gzip: &[u8]) -> (usize, usize) {
+    let pass = floor_pass(gzip);
+    (pass.docs, pass.bytes)
+}
+
 /// The fastest of [`ROUNDS`] of each pass.
 struct Best {
     floor: (Duration, Pass),

@@ -24,6 +24,7 @@ mod finding_tests;
 mod firehose;
 pub mod guardduty;
 mod json_lines;
+mod members;
 pub mod network_firewall;
 pub mod nlb;
 mod options;
