@@ -412,6 +412,7 @@ fn realtime_record(record: &KinesisEventRecord, ack: Ack, realtime: &RealtimeFie
             text: String::from_utf8_lossy(&record.kinesis.data.0)
                 .trim_end_matches(['\n', '\r'])
                 .to_string(),
+            truncated_from: None,
         }],
     }
 }

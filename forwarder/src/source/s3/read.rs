@@ -4,7 +4,7 @@
 //! about [`CHUNK_BYTES`]. The chunk callback may block: that is how a slow delivery holds the
 //! download back, so memory does not grow with the object.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::io::{BufRead, BufReader, Cursor, Read};
 use std::rc::Rc;
@@ -15,6 +15,7 @@ use flate2::bufread::MultiGzDecoder;
 use self::members::{Boundaries, Members};
 use super::format::{Format, HeaderLine, Lines, Reading, S3Options};
 use super::{Chunk, ObjectMeta, Record, Records, Seek};
+use crate::limits::EXPANSION_FLOOR;
 use crate::source::{Ack, Batch, LogsData};
 
 /// About how many bytes of record text a chunk holds. Small enough that a chunk's documents
@@ -117,7 +118,7 @@ pub fn read_object_from(
     mut emit: impl FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>,
 ) -> Result<ObjectRead, ParseError> {
     let stored_start = start.seek.map_or(0, |seek| seek.offset);
-    let (stream, head, mut seekable) = decompressed(body, stored_start)?;
+    let (stream, head, mut seekable) = decompressed(body, stored_start, options.limits.max_object_expansion)?;
     let format = match start.seek {
         Some(seek) => seek.format,
         None => options
@@ -153,10 +154,15 @@ pub fn read_object_from(
         records: 0,
     };
     match format.reading {
-        Reading::Payloads => read_payloads(stream, &mut out)?,
+        Reading::Payloads => read_payloads(stream, options.limits.max_payload_bytes, &mut out)?,
         Reading::Records {
             member, what, time, ..
-        } => records::read(stream, records::RecordsFileOf { member, what, time }, &mut out)?,
+        } => records::read(
+            stream,
+            records::RecordsFileOf { member, what, time },
+            options.limits.max_record_bytes,
+            &mut out,
+        )?,
         Reading::Lines(lines) => read_lines(stream, lines, options, &mut out)?,
         // Nothing to read: the caller sees the format and counts the object skipped.
         Reading::Skip { .. } => {}
@@ -195,11 +201,22 @@ type Decompressed<'r> = (Box<dyn BufRead + 'r>, Vec<u8>, Seekable);
 
 /// The object's bytes as they were before compression (gzip told from the bytes, not the name;
 /// Firehose may gzip records that CloudWatch Logs had gzipped already: up to two layers).
-/// `stored_start` is where `body` starts in the object.
-fn decompressed<'r>(body: impl Read + 'r, stored_start: u64) -> Result<Decompressed<'r>, ParseError> {
+/// `stored_start` is where `body` starts in the object. A compressed object that expands more
+/// than `max_expansion` times the bytes read of it fails to read ([`Expansion`]).
+fn decompressed<'r>(
+    body: impl Read + 'r,
+    stored_start: u64,
+    max_expansion: u64,
+) -> Result<Decompressed<'r>, ParseError> {
     let corrupt = |what: &str, err: &dyn std::fmt::Display| ParseError::Corrupt(format!("{what}: {err}"));
+    let stored = Rc::new(Cell::new(0));
+    let body = Counted {
+        inner: body,
+        bytes: Rc::clone(&stored),
+    };
     let mut stream: Box<dyn BufRead + 'r> = Box::new(BufReader::with_capacity(256 * 1024, body));
     let mut seekable = Seekable::Plain { start: stored_start };
+    let mut compressed = false;
     for layer in 0..2 {
         let head = stream
             .fill_buf()
@@ -207,6 +224,7 @@ fn decompressed<'r>(body: impl Read + 'r, stored_start: u64) -> Result<Decompres
         if !head.starts_with(&[0x1f, 0x8b]) {
             break;
         }
+        compressed = true;
         if layer == 0 {
             let boundaries = Boundaries::new(RefCell::new(Some(VecDeque::new())));
             let members = Members::new(stream, stored_start, Rc::clone(&boundaries));
@@ -219,12 +237,61 @@ fn decompressed<'r>(body: impl Read + 'r, stored_start: u64) -> Result<Decompres
             stream = Box::new(BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(stream)));
         }
     }
+    if compressed && max_expansion > 0 {
+        let expansion = Expansion {
+            inner: stream,
+            stored,
+            bytes: 0,
+            max: max_expansion,
+        };
+        stream = Box::new(BufReader::with_capacity(64 * 1024, expansion));
+    }
     let mut head = Vec::with_capacity(HEAD_BYTES as usize);
     (&mut stream)
         .take(HEAD_BYTES)
         .read_to_end(&mut head)
         .map_err(|err| corrupt("not a readable gzip stream", &err))?;
     Ok((stream, head, seekable))
+}
+
+/// A reader that counts the bytes read through it into a shared cell.
+struct Counted<R> {
+    inner: R,
+    bytes: Rc<Cell<u64>>,
+}
+
+impl<R: Read> Read for Counted<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes.set(self.bytes.get() + n as u64);
+        Ok(n)
+    }
+}
+
+/// Decompressed bytes that fail once they pass `max` times the stored bytes read to make them
+/// (`MAX_OBJECT_EXPANSION`), judged after the first [`EXPANSION_FLOOR`]: a gzip bomb is
+/// refused after a bounded time, as it never takes more memory than its longest record.
+struct Expansion<R> {
+    inner: R,
+    stored: Rc<Cell<u64>>,
+    bytes: u64,
+    max: u64,
+}
+
+impl<R: Read> Read for Expansion<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.bytes += n as u64;
+        let stored = self.stored.get();
+        if self.bytes > EXPANSION_FLOOR && self.bytes > stored.saturating_mul(self.max) {
+            return Err(std::io::Error::other(format!(
+                "the object expands more than MAX_OBJECT_EXPANSION ({}) times: {} bytes from \
+                 the first {stored} stored; the rest is not read",
+                self.max, self.bytes
+            )));
+        }
+        Ok(n)
+    }
 }
 
 /// Records on their way out, in chunks.
@@ -330,9 +397,11 @@ impl<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>> Output<'_, F> {
 }
 
 /// CloudWatch Logs payloads back to back (`{…}{…}`, with or without whitespace between),
-/// parsed from a buffer that holds at least one whole payload.
+/// parsed from a buffer that holds at least one whole payload; one longer than `max` bytes
+/// (`MAX_PAYLOAD_BYTES`) ends the reading, as in a subscription.
 fn read_payloads<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>>(
     mut stream: impl Read,
+    max: usize,
     out: &mut Output<'_, F>,
 ) -> Result<(), ParseError> {
     let mut buffer: Vec<u8> = Vec::with_capacity(2 * PAYLOAD_READ_BYTES);
@@ -377,6 +446,12 @@ fn read_payloads<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>>(
         if end {
             return Ok(());
         }
+        if buffer.len() > max {
+            return Err(ParseError::Corrupt(format!(
+                "CloudWatch Logs payload {} is longer than MAX_PAYLOAD_BYTES ({max} bytes)",
+                payload + 1
+            )));
+        }
     }
 }
 
@@ -404,17 +479,16 @@ fn read_lines<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>>(
 ) -> Result<(), ParseError> {
     let mut line = Vec::new();
     let mut number = out.base;
+    let max = options.limits.max_record_bytes;
     loop {
-        line.clear();
-        let read = stream
-            .read_until(b'\n', &mut line)
+        let (read, truncated_from) = read_line(&mut stream, &mut line, max)
             .map_err(|err| ParseError::Corrupt(format!("reading line {}: {err}", number + 1)))?;
         if read == 0 {
             return Ok(());
         }
         number += 1;
-        out.bytes += read as u64;
-        while matches!(line.last(), Some(b'\n' | b'\r')) {
+        out.bytes += read;
+        while truncated_from.is_none() && line.last() == Some(&b'\r') {
             line.pop();
         }
         if line.iter().all(u8::is_ascii_whitespace) {
@@ -453,8 +527,49 @@ fn read_lines<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>>(
             number,
             timestamp: time.unwrap_or(out.meta.last_modified_ms),
             text,
+            truncated_from,
         })?;
     }
+}
+
+/// Reads one line into `line` (cleared first, its newline left out), keeping at most `max`
+/// bytes of it (cut at a UTF-8 boundary) and passing over the rest as it streams, so that a
+/// line without an end costs no more memory than `max`. Returns the bytes read, newline
+/// included (0 at the end), and the line's whole length when it was cut.
+pub(crate) fn read_line(
+    stream: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<(u64, Option<u64>)> {
+    line.clear();
+    let (mut read, mut length) = (0u64, 0u64);
+    loop {
+        let available = match stream.fill_buf() {
+            Ok(available) => available,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        if available.is_empty() {
+            break;
+        }
+        let (content, taken, ended) = match memchr::memchr(b'\n', available) {
+            Some(at) => (&available[..at], at + 1, true),
+            None => (available, available.len(), false),
+        };
+        let room = max.saturating_sub(line.len());
+        line.extend_from_slice(&content[..content.len().min(room)]);
+        length += content.len() as u64;
+        read += taken as u64;
+        stream.consume(taken);
+        if ended {
+            break;
+        }
+    }
+    if length <= max as u64 {
+        return Ok((read, None));
+    }
+    line.truncate(crate::limits::utf8_prefix_len(line));
+    Ok((read, Some(length)))
 }
 
 mod download;
