@@ -243,6 +243,7 @@ fn decompressed<'r>(
             stored,
             bytes: 0,
             max: max_expansion,
+            floor: EXPANSION_FLOOR,
         };
         stream = Box::new(BufReader::with_capacity(64 * 1024, expansion));
     }
@@ -269,13 +270,14 @@ impl<R: Read> Read for Counted<R> {
 }
 
 /// Decompressed bytes that fail once they pass `max` times the stored bytes read to make them
-/// (`MAX_OBJECT_EXPANSION`), judged after the first [`EXPANSION_FLOOR`]: a gzip bomb is
-/// refused after a bounded time, as it never takes more memory than its longest record.
+/// (`MAX_OBJECT_EXPANSION`), judged after the first `floor` ([`EXPANSION_FLOOR`]): a gzip
+/// bomb is refused after a bounded time, as it never takes more memory than its longest record.
 struct Expansion<R> {
     inner: R,
     stored: Rc<Cell<u64>>,
     bytes: u64,
     max: u64,
+    floor: u64,
 }
 
 impl<R: Read> Read for Expansion<R> {
@@ -283,7 +285,7 @@ impl<R: Read> Read for Expansion<R> {
         let n = self.inner.read(buf)?;
         self.bytes += n as u64;
         let stored = self.stored.get();
-        if self.bytes > EXPANSION_FLOOR && self.bytes > stored.saturating_mul(self.max) {
+        if self.bytes > self.floor && self.bytes > stored.saturating_mul(self.max) {
             return Err(std::io::Error::other(format!(
                 "the object expands more than MAX_OBJECT_EXPANSION ({}) times: {} bytes from \
                  the first {stored} stored; the rest is not read",
@@ -573,6 +575,8 @@ pub(crate) fn read_line(
 }
 
 mod download;
+#[cfg(test)]
+mod limits_tests;
 mod members;
 mod records;
 #[cfg(test)]
