@@ -3,6 +3,8 @@
 //! write is read within them, so that one hostile line, payload or object costs time, not
 //! memory, and never fails its neighbours. docs/forwarder.md ("Limits") says why each default.
 
+pub use crate::json::shape::JsonLimits;
+
 /// Every limit on input, validated at start-up ([`crate::config`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
@@ -43,6 +45,16 @@ pub const DEFAULT_MAX_FIELDS: usize = 1000;
 /// How many decompressed bytes an object is read before its expansion is judged: a small
 /// object of one repeated byte is no danger.
 pub const EXPANSION_FLOOR: u64 = 64 << 20;
+
+impl Limits {
+    /// The limits on a JSON message's fields.
+    pub fn json(&self) -> JsonLimits {
+        JsonLimits {
+            max_depth: self.max_json_depth,
+            max_fields: self.max_fields,
+        }
+    }
+}
 
 impl Default for Limits {
     fn default() -> Self {
