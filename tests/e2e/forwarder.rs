@@ -11,6 +11,7 @@ mod dashboards;
 mod datastream;
 mod faults;
 mod geoip;
+mod hostile;
 mod multiline;
 mod network;
 mod osmem;
