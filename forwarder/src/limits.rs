@@ -13,23 +13,26 @@ pub struct Limits {
     pub max_record_bytes: usize,
     /// The most bytes one CloudWatch Logs payload may decompress to; a larger one is refused.
     pub max_payload_bytes: usize,
-    /// How many times its stored size an object may expand to as it is decompressed, judged
-    /// once [`EXPANSION_FLOOR`] bytes are out; past it the object is refused (`0`: never).
+    /// How many times the compressed bytes read of it an object may expand to as it is
+    /// decompressed, judged once [`EXPANSION_FLOOR`] bytes are out; past it the object is
+    /// refused (`0`: never).
     pub max_object_expansion: u64,
     /// The deepest JSON message parsed into fields; deeper stays text in `message`.
     pub max_json_depth: usize,
-    /// The most fields (object members, at any depth) a JSON message may bring into its
-    /// document; with more it stays text in `message`.
+    /// The most fields (distinct paths of object members, as a mapping has them) a JSON message
+    /// may bring into its document; with more it stays text in `message`.
     pub max_fields: usize,
 }
 
-/// `MAX_RECORD_BYTES`: 1 MiB, the largest CloudWatch Logs event (`PutLogEvents`), so nothing
-/// a log service writes through CloudWatch Logs is cut, and four times OpenSearch's default
-/// `http.max_content_length` share a `_bulk` request of `BULK_MAX_BYTES` can hold.
+/// `MAX_RECORD_BYTES`: 1 MiB, the largest CloudWatch Logs event since April 2025
+/// (<https://aws.amazon.com/about-aws/whats-new/2025/04/amazon-cloudwatch-logs-increases-log-event-size-1-mb/>),
+/// so nothing a service writes through CloudWatch Logs is cut.
 pub const DEFAULT_MAX_RECORD_BYTES: usize = 1 << 20;
 /// `MAX_PAYLOAD_BYTES`: 16 MiB. A `PutLogEvents` batch holds at most 1 MiB of events (each
-/// counted with 26 bytes more) and 10,000 of them; its JSON, with ids, times and escapes
-/// (a control character written `\u0000` takes six bytes), stays well under it.
+/// counted with 26 bytes more) and 10,000 of them
+/// (<https://docs.aws.amazon.com/AmazonCloudWatchLogs/latest/APIReference/API_PutLogEvents.html>);
+/// its JSON, with ids, times and escapes (a control character written `\u0000` takes six
+/// bytes), stays well under it.
 pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 16 << 20;
 /// `MAX_OBJECT_EXPANSION`: 1000. Logs compress about 10 to 20 times; DEFLATE cannot expand
 /// more than about 1032 times, so only a stream of one repeated byte comes near it.
