@@ -574,6 +574,42 @@ mod tests {
         );
     }
 
+    /// Issue 26: a subscription payload past `MAX_PAYLOAD_BYTES` is undecodable: an `awslogs`
+    /// event fails whole, a Kinesis record is kept as unreadable and its neighbours go on.
+    #[test]
+    fn a_payload_past_the_payload_limit_is_undecodable_alone() {
+        let json = crate::source::subscription::tests::DOC_BATCH;
+        let gzip = crate::source::subscription::tests::gzip(json.as_bytes());
+        let data = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &gzip);
+        let awslogs = serde_json::json!({"awslogs": {"data": data}});
+        let limit = json.len();
+        let decode = |value: &Value, max: usize| {
+            Input::from_value(value.clone())
+                .unwrap()
+                .decode_with(&RealtimeFields::default(), max)
+        };
+        assert_eq!(decode(&awslogs, limit).unwrap().batches.len(), 1);
+        let err = decode(&awslogs, limit - 1).unwrap_err().at("the event");
+        assert!(err.to_string().contains("MAX_PAYLOAD_BYTES"), "{err}");
+
+        let mut event: Value = serde_json::from_str(KINESIS).unwrap();
+        let mut big = event["Records"][0].clone();
+        let two = [gzip.clone(), gzip].concat();
+        big["kinesis"]["data"] =
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &two).into();
+        big["kinesis"]["sequenceNumber"] = "2".into();
+        let mut small = big.clone();
+        small["kinesis"]["data"] = data.into();
+        small["kinesis"]["sequenceNumber"] = "1".into();
+        event["Records"] = serde_json::json!([small, big]);
+        // Two members of the batch: twice the limit once decompressed.
+        let decoded = decode(&event, limit + 1).unwrap();
+        assert_eq!(decoded.batches.len(), 1, "the small record is decoded");
+        assert_eq!(decoded.unreadable.len(), 1);
+        assert_eq!(decoded.unreadable[0].ack, Ack::Item(Arc::from("2")));
+        assert!(decoded.unreadable[0].reason.contains("MAX_PAYLOAD_BYTES"));
+    }
+
     #[test]
     fn sqs_messages_are_acknowledged_one_by_one() {
         let mut event: Value = serde_json::from_str(SQS).unwrap();
