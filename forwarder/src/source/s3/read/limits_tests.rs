@@ -6,8 +6,12 @@ use std::io::Write;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
+use std::cell::Cell;
+use std::rc::Rc;
+
+use super::decompress::Expansion;
 use super::*;
-use crate::limits::Limits;
+use crate::limits::{EXPANSION_FLOOR, Limits};
 
 const CLOUDTRAIL_KEY: &str = "AWSLogs/111122223333/CloudTrail/us-east-1/2026/11/29/111122223333_CloudTrail_us-east-1_20261129T1000Z_x.json";
 
@@ -172,13 +176,12 @@ fn a_firehose_payload_past_the_payload_limit_ends_the_reading() {
 #[test]
 fn decompressed_bytes_past_the_expansion_limit_fail_after_the_floor() {
     let read_of = |length: u64, stored: u64, max: u64| {
-        let mut expansion = Expansion {
-            inner: std::io::repeat(0).take(length),
-            stored: Rc::new(Cell::new(stored)),
-            bytes: 0,
+        let mut expansion = Expansion::new(
+            std::io::repeat(0).take(length),
+            Rc::new(Cell::new(stored)),
             max,
-            floor: 1024,
-        };
+            1024,
+        );
         let mut out = Vec::new();
         expansion.read_to_end(&mut out).map(|_| out.len())
     };
