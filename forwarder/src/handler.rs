@@ -183,7 +183,12 @@ impl Forwarder {
     /// Handles one Lambda event: decode, run, answer.
     pub async fn handle(&self, event: Value, deadline: Instant) -> Result<Handled, HandlerError> {
         let decoded = Input::from_value(event)
-            .and_then(|input| input.decode_with(&self.config.cloudfront_realtime))
+            .and_then(|input| {
+                input.decode_with(
+                    &self.config.cloudfront_realtime,
+                    self.config.limits.max_payload_bytes,
+                )
+            })
             .map_err(|err| err.at("the event"))?
             .at("the event");
         let mut outcome = self
@@ -323,7 +328,10 @@ mod tests {
     /// The documents `input` makes, as the run builds them.
     fn prepare(forwarder: &Forwarder, input: Input) -> crate::pipeline::Prepared {
         let realtime = &forwarder.config.cloudfront_realtime;
-        forwarder.pipeline.prepare(input.decode_with(realtime).unwrap())
+        let max_payload = forwarder.config.limits.max_payload_bytes;
+        forwarder
+            .pipeline
+            .prepare(input.decode_with(realtime, max_payload).unwrap())
     }
 
     fn gzip(value: &Value) -> Vec<u8> {

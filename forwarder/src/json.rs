@@ -5,6 +5,7 @@ use std::fmt::Write as _;
 
 use crate::civil::civil_from_ms;
 
+pub mod shape;
 mod unique;
 
 #[cfg(test)]

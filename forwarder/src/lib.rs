@@ -24,6 +24,7 @@ pub mod document;
 pub mod enrich;
 pub mod handler;
 pub mod json;
+pub mod limits;
 pub mod metrics;
 pub mod opensearch;
 pub mod pipeline;

@@ -59,6 +59,16 @@ fn write(mut emf: Emf, dimensions: &[(&str, &str)], counts: &Summary, bulk_laten
     if counts.out_of_window > 0 {
         emf.count("OutOfWindow", counts.out_of_window);
     }
+    // Only when input went past a limit (docs/forwarder.md, "Limits").
+    for (name, count) in [
+        ("Truncated", counts.truncated),
+        ("JsonTooDeep", counts.json_too_deep),
+        ("JsonTooManyFields", counts.json_too_many_fields),
+    ] {
+        if count > 0 {
+            emf.count(name, count);
+        }
+    }
     emf.values("BulkLatencyMs", Unit::Milliseconds, bulk_latency_ms);
     emf.to_string()
 }
@@ -107,11 +117,18 @@ mod tests {
         let counts = Summary {
             tag_lookups_failed: 2,
             out_of_window: 3,
+            truncated: 4,
+            json_too_many_fields: 5,
             ..Default::default()
         };
         let value: Value = serde_json::from_str(&emf_at(0, &[], &counts, &[])).expect("JSON");
         assert_eq!(value["TagLookupsFailed"], 2);
         assert_eq!(value["OutOfWindow"], 3);
+        assert_eq!(
+            (value["Truncated"].as_u64(), value["JsonTooManyFields"].as_u64()),
+            (Some(4), Some(5))
+        );
+        assert!(value.get("JsonTooDeep").is_none());
         let metrics = &value["_aws"]["CloudWatchMetrics"][0]["Metrics"];
         assert!(
             metrics
@@ -123,6 +140,7 @@ mod tests {
         let none: Value = serde_json::from_str(&emf_at(0, &[], &Summary::default(), &[])).expect("JSON");
         assert!(none.get("TagLookupsFailed").is_none());
         assert!(none.get("OutOfWindow").is_none());
+        assert!(none.get("Truncated").is_none());
     }
 
     #[test]

@@ -51,6 +51,16 @@ pub struct Summary {
     /// without tags.
     #[serde(skip_serializing_if = "is_zero")]
     pub tag_lookups_failed: u64,
+    /// Lines and records of objects longer than `MAX_RECORD_BYTES`: indexed cut to it, marked
+    /// `aws.s3.truncated` (counted when their documents are made).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub truncated: u64,
+    /// JSON messages nested deeper than `MAX_JSON_DEPTH`: kept as text in `message`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub json_too_deep: u64,
+    /// JSON messages with more fields than `MAX_FIELDS`: kept as text in `message`.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub json_too_many_fields: u64,
 }
 
 fn is_zero(count: &u64) -> bool {
@@ -79,6 +89,9 @@ impl Summary {
         self.objects_continued += other.objects_continued;
         self.continuations_refused += other.continuations_refused;
         self.tag_lookups_failed += other.tag_lookups_failed;
+        self.truncated += other.truncated;
+        self.json_too_deep += other.json_too_deep;
+        self.json_too_many_fields += other.json_too_many_fields;
     }
 }
 
@@ -108,6 +121,9 @@ mod tests {
             objects_continued: 1,
             continuations_refused: 3,
             tag_lookups_failed: 1,
+            truncated: 2,
+            json_too_deep: 1,
+            json_too_many_fields: 3,
         };
         let mut total = one;
         total.add(&one);
@@ -118,6 +134,10 @@ mod tests {
         );
         assert_eq!((total.objects_continued, total.continuations_refused), (2, 6));
         assert_eq!(total.tag_lookups_failed, 2);
+        assert_eq!(
+            (total.truncated, total.json_too_deep, total.json_too_many_fields),
+            (4, 2, 6)
+        );
         assert_eq!(total.out_of_window, 4);
         assert_eq!(total.indexed, 14);
         assert_eq!(total.retried, 6);

@@ -12,6 +12,7 @@ mod datastream;
 mod faults;
 mod findings;
 mod geoip;
+mod hostile;
 mod multiline;
 mod network;
 mod osmem;

@@ -14,6 +14,7 @@ mod function;
 mod objects;
 mod process;
 mod runtime_api;
+pub mod streamed_s3;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

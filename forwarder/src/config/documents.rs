@@ -46,6 +46,7 @@ pub(super) fn document_options(raw: &RawConfig) -> Result<DocumentOptions, Setti
         objects,
         multiline: choice::<keywords::Multiline>(&raw.multiline, "MULTILINE")?.into(),
         time_window: time_window(raw)?,
+        json_limits: super::limits::limits(raw)?.json(),
         // Loaded by the forwarder at cold start, from `Config::enrich`.
         enrichment: Default::default(),
     })
@@ -171,7 +172,10 @@ fn index_routing(raw: &RawConfig, naming: IndexNaming) -> Result<IndexNaming, Se
 
 /// `S3_FORMATS`, `S3_KEY_REGEX` and `S3_TIMESTAMP_FIELDS`.
 pub(super) fn s3_options(raw: &RawConfig) -> Result<S3Options, SettingError> {
-    let mut options = S3Options::default();
+    let mut options = S3Options {
+        limits: super::limits::limits(raw)?,
+        ..S3Options::default()
+    };
     if let Some(rules) = text(&raw.s3_formats) {
         options.rules =
             format::parse_rules(rules).map_err(|err| SettingError::invalid("S3_FORMATS", rules, err))?;

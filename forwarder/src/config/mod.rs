@@ -10,6 +10,7 @@
 mod delivery;
 mod documents;
 pub mod keywords;
+mod limits;
 pub mod raw;
 
 use std::time::Duration;
@@ -20,6 +21,7 @@ use sluice_edge::settings::{log_level, number, text};
 
 use crate::document::DocumentOptions;
 use crate::enrich::EnrichSettings;
+use crate::limits::Limits;
 use crate::opensearch::SinkConfig;
 use crate::opensearch::deliver::RetryConfig;
 use crate::source::s3::format::S3Options;
@@ -44,6 +46,9 @@ pub struct Config {
     /// The fields of CloudFront real-time log records in Kinesis events
     /// (`CLOUDFRONT_REALTIME_FIELDS`).
     pub cloudfront_realtime: RealtimeFields,
+    /// The limits on input (`MAX_RECORD_BYTES`, `MAX_PAYLOAD_BYTES`, `MAX_OBJECT_EXPANSION`,
+    /// `MAX_JSON_DEPTH`, `MAX_FIELDS`); `s3` and `documents` hold those they use.
+    pub limits: Limits,
     /// How many continuations one object may have (`MAX_CONTINUATIONS`).
     pub max_continuations: u32,
     /// Log-group tags as document fields: `None` when `LOG_GROUP_TAGS` is off, or with
@@ -113,6 +118,7 @@ impl Config {
             log_level: log_level(&raw.log_level, "info")?,
             s3: documents::s3_options(raw)?,
             cloudfront_realtime: cloudfront_realtime(raw)?,
+            limits: limits::limits(raw)?,
             max_continuations: number(&raw.max_continuations, "MAX_CONTINUATIONS", 1000, 0..=1_000_000)?,
             tags: documents::tag_settings(raw, documents_format)?,
             enrich: documents::enrich_settings(raw)?,

@@ -189,6 +189,41 @@ pub struct RawConfig {
     pub cloudfront_realtime_fields: Option<String>,
     #[arg(
         long,
+        env = "MAX_RECORD_BYTES",
+        help = "S3 objects: the longest line or record kept whole, in bytes; a longer one is \
+                indexed cut to it, marked aws.s3.truncated (default 1048576)"
+    )]
+    pub max_record_bytes: Option<String>,
+    #[arg(
+        long,
+        env = "MAX_PAYLOAD_BYTES",
+        help = "the most bytes one CloudWatch Logs payload may decompress to; a larger one is \
+                refused as undecodable (default 16777216)"
+    )]
+    pub max_payload_bytes: Option<String>,
+    #[arg(
+        long,
+        env = "MAX_OBJECT_EXPANSION",
+        help = "S3 objects: how many times its compressed size an object may expand to, judged \
+                after its first 64 MiB; past it the object is not read further (default 1000; \
+                0: no limit)"
+    )]
+    pub max_object_expansion: Option<String>,
+    #[arg(
+        long,
+        env = "MAX_JSON_DEPTH",
+        help = "the deepest JSON message parsed into fields; deeper stays text (default 16)"
+    )]
+    pub max_json_depth: Option<String>,
+    #[arg(
+        long,
+        env = "MAX_FIELDS",
+        help = "the most fields a JSON message may bring into its document; with more it stays \
+                text (default 1000)"
+    )]
+    pub max_fields: Option<String>,
+    #[arg(
+        long,
         env = "MAX_CONTINUATIONS",
         help = "S3 objects: how many times one object not read to the end before an invocation's \
                 deadline is handed on to the next through its SQS queue (default 1000; 0: never, \

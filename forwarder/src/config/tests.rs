@@ -427,3 +427,45 @@ fn redact_builtin_takes_a_list_of_rules() {
         );
     }
 }
+
+/// Issue 26: every limit has a default, takes the ends of its range, and refuses a value just
+/// past them with an error that names the setting.
+#[test]
+fn the_limits_take_their_range_and_refuse_past_it() {
+    let endpoint = ("AWS_REGION", "eu-west-1");
+    let defaults = config(&[endpoint], Purpose::DryRun).expect("defaults");
+    assert_eq!(defaults.limits, crate::limits::Limits::default());
+    assert_eq!(defaults.s3.limits.max_record_bytes, 1 << 20);
+    assert_eq!(defaults.documents.json_limits, defaults.limits.json());
+    let cases: &[(&str, &str, &str, &str)] = &[
+        ("MAX_RECORD_BYTES", "1024", "67108864", "1023"),
+        ("MAX_RECORD_BYTES", "1024", "67108864", "67108865"),
+        ("MAX_PAYLOAD_BYTES", "1048576", "1073741824", "1048575"),
+        ("MAX_OBJECT_EXPANSION", "0", "1000000", "1000001"),
+        ("MAX_JSON_DEPTH", "1", "128", "129"),
+        ("MAX_JSON_DEPTH", "1", "128", "0"),
+        ("MAX_FIELDS", "1", "100000", "100001"),
+    ];
+    for (setting, low, high, past) in cases {
+        for value in [low, high] {
+            let config = config(&[endpoint, (setting, value)], Purpose::DryRun)
+                .unwrap_or_else(|err| panic!("{setting}={value}: {err}"));
+            let number: u64 = value.parse().unwrap();
+            let limits = config.limits;
+            let read = match *setting {
+                "MAX_RECORD_BYTES" => config.s3.limits.max_record_bytes as u64,
+                "MAX_PAYLOAD_BYTES" => limits.max_payload_bytes as u64,
+                "MAX_OBJECT_EXPANSION" => config.s3.limits.max_object_expansion,
+                "MAX_JSON_DEPTH" => config.documents.json_limits.max_depth as u64,
+                _ => config.documents.json_limits.max_fields as u64,
+            };
+            assert_eq!(read, number, "{setting}={value}");
+        }
+        let err = config(&[endpoint, (setting, past)], Purpose::DryRun).expect_err(setting);
+        let text = err.to_string();
+        assert!(
+            text.contains(setting) && text.contains(past) && !text.contains('\n'),
+            "{text}"
+        );
+    }
+}

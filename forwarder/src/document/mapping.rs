@@ -28,6 +28,8 @@ pub(crate) fn index_template_with_json_field(prefix: &str, json_field: &str) -> 
         // A stack trace's events merged into one document (MULTILINE).
         "multiline": {"properties": {"events": {"type": "long"}}},
         "original_timestamp_ms": {"type": "long"},
+        // Why a line, or a JSON message past MAX_JSON_DEPTH or MAX_FIELDS, stayed text.
+        "parse_error": {"type": "text"},
         // Dead-letter documents, which keep Sluice's first names.
         "reason": {"type": "text"},
         "index": keyword,
@@ -131,6 +133,9 @@ fn ecs_common() -> Value {
                 "object": {"properties": {"key": keyword}},
                 "line": long,
                 "record": long,
+                // A line or record cut to MAX_RECORD_BYTES, and its whole length.
+                "truncated": {"type": "boolean"},
+                "record_bytes": long,
             }},
             // Where a record read from a Kinesis stream came from (CloudFront real-time logs).
             "kinesis": {"properties": {

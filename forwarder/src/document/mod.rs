@@ -41,6 +41,7 @@ pub use self::sluice::RESERVED;
 use self::sluice::Sluice;
 use self::window::Placed;
 pub use self::window::{ORIGINAL_TIME_FIELD, TimeWindow};
+use crate::json::shape::{JsonLimits, PastLimit};
 use crate::json::{self, push_key, push_str, push_string_fields, push_timestamp};
 /// The access log parsers now live with their formats, in the table of S3 formats; the JSON
 /// writer below every stage. The old paths stay for the benchmarks.
@@ -191,6 +192,23 @@ pub struct Documents {
     /// Documents whose own time lay outside the window: indexed at their read time
     /// ([`TimeWindow`]).
     pub out_of_window: usize,
+    /// Records kept cut to `MAX_RECORD_BYTES` (`aws.s3.truncated`).
+    pub truncated: usize,
+    /// JSON messages left as text: nested deeper than `MAX_JSON_DEPTH`, or with more fields
+    /// than `MAX_FIELDS`.
+    pub json_too_deep: usize,
+    pub json_too_many_fields: usize,
+}
+
+impl Documents {
+    /// Counts a message whose JSON passed `MAX_JSON_DEPTH` or `MAX_FIELDS`.
+    pub(crate) fn count_past_limit(&mut self, parsed: &parse::Parsed<'_>) {
+        match parsed.json_past_limit {
+            Some(PastLimit::Depth(_)) => self.json_too_deep += 1,
+            Some(PastLimit::Fields(_)) => self.json_too_many_fields += 1,
+            None => {}
+        }
+    }
 }
 
 /// Turns batches into documents with fixed options and the function's region.
@@ -260,7 +278,8 @@ impl DocumentBuilder {
             let events = &data.log_events[run.start..run.end];
             let event = &events[0];
             let message = self.run_message(events, run.lines);
-            let parsed = parse::parse(multiline::head(&message, run.lines));
+            let parsed = parse::parse_within(multiline::head(&message, run.lines), self.options.json_limits);
+            out.count_past_limit(&parsed);
             let time = self.options.time_window.place(event.timestamp, read_ms);
             out.out_of_window += usize::from(time.original_ms.is_some());
             let written = Written {
@@ -489,7 +508,8 @@ fn redacted<'a>(redactor: &Redactor, raw: &'a str, lines: usize) -> Cow<'a, str>
 /// Rewrites the JSON part of a message with sensitive fields redacted whatever their value;
 /// `None` when the message holds no valid JSON.
 fn redact_structurally(message: &str, lines: usize, redactor: &Redactor) -> Option<String> {
-    let range = parse::parse(multiline::head(message, lines)).json?;
+    // Whatever the limits on fields: a message left as text is still redacted.
+    let range = parse::parse_within(multiline::head(message, lines), JsonLimits::UNLIMITED).json?;
     let mut value: Value = serde_json::from_str(&message[range.clone()]).ok()?;
     redactor.redact_value(&mut value);
     Some(format!(
@@ -506,6 +526,8 @@ mod ecs_tests;
 mod enrich_tests;
 #[cfg(test)]
 mod json_tests;
+#[cfg(test)]
+mod limits_tests;
 #[cfg(test)]
 pub(crate) mod tests;
 #[cfg(test)]

@@ -21,6 +21,7 @@ use super::{
     parse,
 };
 use crate::enrich::Enrichment;
+use crate::json::shape::JsonLimits;
 use crate::json::{
     self, push_key, push_str, push_str_quotes_only, push_string_fields, push_timestamp, push_u64,
 };
@@ -56,6 +57,7 @@ pub(super) struct RecordShape {
     objects: ObjectIndices,
     id: IdMode,
     window: TimeWindow,
+    json_limits: JsonLimits,
     dead_letter_index: String,
 }
 
@@ -68,6 +70,7 @@ impl RecordShape {
             objects: options.objects.clone(),
             id: options.id,
             window: options.time_window,
+            json_limits: options.json_limits,
             dead_letter_index,
         }
     }
@@ -111,8 +114,9 @@ impl RecordShape {
                         Reading::Records { ecs, .. } => ecs(&message),
                         _ => None,
                     };
-                    header.write(&mut head, record.number, ecs.as_ref());
-                    let parsed = parse::parse(&message);
+                    header.write(&mut head, record, ecs.as_ref());
+                    let parsed = parse::parse_within(&message, self.json_limits);
+                    out.count_past_limit(&parsed);
                     let time = place(record.timestamp);
                     let mut fields = record_fields(time, &id, &reserved, &header.dataset);
                     fields.ecs = ecs.as_ref();
@@ -121,6 +125,7 @@ impl RecordShape {
                 }
             };
             out.unparsed += usize::from(unparsed);
+            out.truncated += usize::from(record.truncated_from.is_some());
             out.out_of_window += usize::from(time.original_ms.is_some());
             let origin = RecordRef {
                 records: Arc::clone(records),
@@ -156,7 +161,7 @@ impl RecordShape {
             id: self.kept_id(reparsed.id),
             source: self
                 .sluice
-                .source(&header.to_string(record.number), &fields, &message, None),
+                .source(&header.to_string(record), &fields, &message, None),
             stage: Stage::Fallback,
             origin: from,
         }
@@ -270,7 +275,7 @@ fn access_source(
             (Err(()), Err(reason.to_string()), false)
         }
     };
-    header.write_s3(&mut out, record.number);
+    header.write_s3(&mut out, record);
     out.push('}');
     if let Err(reason) = &shared {
         out.push_str(",\"parse_error\":");
@@ -422,25 +427,30 @@ impl RecordHeader {
         out.push_str(&self.top);
     }
 
-    /// `"s3":{…,"line":N}`, a member of `aws`.
-    fn write_s3(&self, out: &mut String, number: u64) {
+    /// `"s3":{…,"line":N}`, a member of `aws`; of a record cut to `MAX_RECORD_BYTES`, with
+    /// `"truncated":true,"record_bytes":LENGTH` (its whole length) after.
+    fn write_s3(&self, out: &mut String, record: &Record) {
         out.push_str(&self.s3);
-        push_u64(out, number);
+        push_u64(out, record.number);
+        if let Some(length) = record.truncated_from {
+            out.push_str(",\"truncated\":true,\"record_bytes\":");
+            push_u64(out, length);
+        }
         out.push('}');
     }
 
     /// The header [`Sluice::source`] takes for the record at `number`, in place of what `out`
     /// held: the `aws` object left open after `s3`.
-    fn write(&self, out: &mut String, number: u64, ecs: Option<&Shared<'_>>) {
+    fn write(&self, out: &mut String, record: &Record, ecs: Option<&Shared<'_>>) {
         out.clear();
         self.write_top(out, ecs);
         out.push_str(",\"aws\":{");
-        self.write_s3(out, number);
+        self.write_s3(out, record);
     }
 
-    fn to_string(&self, number: u64) -> String {
-        let mut out = String::with_capacity(self.len() + 24);
-        self.write(&mut out, number, None);
+    fn to_string(&self, record: &Record) -> String {
+        let mut out = String::with_capacity(self.len() + 64);
+        self.write(&mut out, record, None);
         out
     }
 }

@@ -101,6 +101,9 @@ pub struct DocumentOptions {
     /// How far from its read time a document's own time may lie and still name its index
     /// (`INDEX_TIME_WINDOW_DAYS`).
     pub time_window: super::TimeWindow,
+    /// How deep a JSON message may nest and how many fields it may bring and still be parsed
+    /// into fields (`MAX_JSON_DEPTH`, `MAX_FIELDS`).
+    pub json_limits: crate::json::shape::JsonLimits,
     /// GeoIP, AS numbers and user agents (`GEOIP_DATABASE`, `GEOIP_ASN_DATABASE`), loaded once per
     /// cold start by the forwarder (`crate::enrich::Enrichment::load`): no database by default.
     pub enrichment: std::sync::Arc<crate::enrich::Enrichment>,

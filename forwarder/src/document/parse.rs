@@ -21,6 +21,8 @@ use std::ops::Range;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 
+use crate::json::shape::{JsonLimits, PastLimit, past_limit};
+
 /// What a Lambda platform line reports.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Report {
@@ -68,10 +70,18 @@ pub struct Parsed<'a> {
     /// Byte range of a valid JSON object in the message (the whole message, or the body after a
     /// runtime prefix).
     pub json: Option<Range<usize>>,
+    /// The limit a JSON object in the message passed (`MAX_JSON_DEPTH`, `MAX_FIELDS`): it is
+    /// not parsed into fields, and `json` is `None`.
+    pub json_past_limit: Option<PastLimit>,
 }
 
-/// Parses one (already redacted) message.
+/// Parses one (already redacted) message, its JSON within the default limits.
 pub fn parse(message: &str) -> Parsed<'_> {
+    parse_within(message, JsonLimits::default())
+}
+
+/// Parses one (already redacted) message; a JSON body that passes `limits` stays text.
+pub fn parse_within(message: &str, limits: JsonLimits) -> Parsed<'_> {
     let trimmed = message.trim_end();
     if let Some(parsed) = platform_line(trimmed) {
         return parsed;
@@ -90,6 +100,10 @@ pub fn parse(message: &str) -> Parsed<'_> {
         && let Some(open) = body.find('{')
     {
         let start = body_start + open;
+        if let Some(past) = past_limit(&trimmed[start..], limits) {
+            parsed.json_past_limit = Some(past);
+            return parsed;
+        }
         if let Ok(hints) = serde_json::from_str::<JsonHints<'_>>(&trimmed[start..]) {
             parsed.json = Some(start..trimmed.len());
             hints.apply(&mut parsed);
@@ -167,6 +181,7 @@ fn platform_line(line: &str) -> Option<Parsed<'_>> {
         request_id: (!id.is_empty()).then_some(Cow::Borrowed(id)),
         platform: Some(platform),
         json: None,
+        json_past_limit: None,
     })
 }
 

@@ -133,6 +133,11 @@ impl Sluice {
             out.push_str("\"}");
         }
         push_faas(&mut out, event.function, parsed.request_id.as_deref());
+        if let Some(past) = parsed.json_past_limit {
+            // The message's JSON stays text: say why, as an access log line that did not parse.
+            out.push_str(",\"parse_error\":");
+            push_str(&mut out, &past.to_string());
+        }
         if let Some(fields) = event.extracted_fields {
             let redacted = fields
                 .iter()

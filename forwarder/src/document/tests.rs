@@ -377,6 +377,7 @@ pub(crate) fn records(format: crate::source::s3::Format, lines: &[&str]) -> Arc<
                 number: i as u64 + 3,
                 timestamp: 1_795_946_400_000 + i as i64,
                 text: text.to_string(),
+                truncated_from: None,
             })
             .collect(),
     })

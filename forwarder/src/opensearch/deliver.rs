@@ -411,6 +411,7 @@ mod tests {
                     number: i as u64 + 1,
                     timestamp: 1_795_946_400_000,
                     text: text.clone(),
+                    truncated_from: None,
                 })
                 .collect(),
         };

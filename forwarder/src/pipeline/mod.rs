@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use crate::config::Config;
-use crate::document::{Document, DocumentBuilder};
+use crate::document::{Document, DocumentBuilder, Documents};
 use crate::opensearch::deliver::Delivered;
 use crate::source::s3::read::{ObjectError, ObjectReader};
 use crate::source::s3::{ObjectTask, Unfinished};
@@ -248,8 +248,7 @@ impl Pipeline {
             summary.batches += 1;
             summary.events += batch.data.log_events.len() as u64;
             let documents = self.builder.documents(&Arc::new(batch));
-            summary.skipped += documents.skipped as u64;
-            summary.out_of_window += documents.out_of_window as u64;
+            count_documents(summary, &documents);
             prepared.docs.extend(documents.docs);
         }
         for records in decoded.records {
@@ -257,10 +256,19 @@ impl Pipeline {
             summary.batches += 1;
             summary.events += records.records.len() as u64;
             let documents = self.builder.record_documents(&Arc::new(records));
-            summary.skipped += documents.skipped as u64;
-            summary.out_of_window += documents.out_of_window as u64;
+            count_documents(summary, &documents);
             prepared.docs.extend(documents.docs);
         }
         prepared
     }
+}
+
+/// Adds what making `documents` counted to `summary` (`indexed` and `unparsed` are counted
+/// where documents are indexed).
+pub(crate) fn count_documents(summary: &mut Summary, documents: &Documents) {
+    summary.skipped += documents.skipped as u64;
+    summary.out_of_window += documents.out_of_window as u64;
+    summary.truncated += documents.truncated as u64;
+    summary.json_too_deep += documents.json_too_deep as u64;
+    summary.json_too_many_fields += documents.json_too_many_fields as u64;
 }

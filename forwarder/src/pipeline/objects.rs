@@ -376,8 +376,7 @@ fn documents(builder: &DocumentBuilder, chunk: Chunk) -> (Vec<Document>, Summary
         }
     };
     // `unparsed` is counted where documents are indexed, as `indexed` is (`Document::unparsed`).
-    summary.skipped += documents.skipped as u64;
-    summary.out_of_window += documents.out_of_window as u64;
+    super::count_documents(&mut summary, &documents);
     (documents.docs, summary)
 }
 

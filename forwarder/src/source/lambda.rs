@@ -24,6 +24,7 @@ use super::s3::notification::{self, NotANotification, Notice};
 use super::s3::{Format, KinesisOrigin, ObjectMeta, ObjectTask, Record, Records};
 use super::subscription::{self, DecodeError, LogsData};
 use super::{Ack, Decoded, Reply, Unreadable};
+use crate::limits::DEFAULT_MAX_PAYLOAD_BYTES;
 
 /// What is wrong with an event the forwarder cannot read. It says nothing of where the event
 /// came from: the edge that read it adds that once ([`EventError::at`]).
@@ -227,9 +228,10 @@ impl Input {
 }
 
 impl Input {
-    /// [`Input::decode_with`] the documented CloudFront real-time log fields.
+    /// [`Input::decode_with`] the documented CloudFront real-time log fields and the default
+    /// `MAX_PAYLOAD_BYTES`.
     pub fn decode(self) -> Result<Decoded, EventError> {
-        self.decode_with(&RealtimeFields::default())
+        self.decode_with(&RealtimeFields::default(), DEFAULT_MAX_PAYLOAD_BYTES)
     }
 
     /// Decodes the event's batches. An `awslogs` payload that cannot be decoded fails the whole
@@ -238,11 +240,15 @@ impl Input {
     /// format, and one that is neither an [`Unreadable`] of its own, so the other records go on.
     /// The reasons of what could not be decoded say where in the event it was; [`Decoded::at`]
     /// adds which event.
-    pub fn decode_with(self, realtime: &RealtimeFields) -> Result<Decoded, EventError> {
+    /// A payload that decompresses to more than `max_payload` bytes (`MAX_PAYLOAD_BYTES`) is one
+    /// that cannot be decoded.
+    pub fn decode_with(self, realtime: &RealtimeFields, max_payload: usize) -> Result<Decoded, EventError> {
         match self {
             Input::Awslogs { data } => {
                 let mut decoded = Decoded::new(Reply::Summary);
-                decoded.push(Ack::Invocation, decode_awslogs(&data)?);
+                let data = subscription::decode_awslogs_within(&data, max_payload)
+                    .map_err(|source| EventError::Decode { source })?;
+                decoded.push(Ack::Invocation, data);
                 Ok(decoded)
             }
             Input::Sqs(messages) => Ok(decode_sqs(messages)),
@@ -259,7 +265,7 @@ impl Input {
                 decoded.batches.reserve(event.records.len());
                 for (position, record) in event.records.iter().enumerate() {
                     let ack = Ack::Item(Arc::from(record.kinesis.sequence_number.as_str()));
-                    match decode_record(record) {
+                    match decode_record(record, max_payload) {
                         Ok(data) => decoded.push(ack, data),
                         Err(_) if realtime.recognises(&record.kinesis.data.0) => {
                             decoded.records.push(realtime_record(record, ack, realtime));
@@ -372,9 +378,10 @@ pub fn decode_awslogs(data: &str) -> Result<LogsData, EventError> {
     subscription::decode_awslogs(data).map_err(|source| EventError::Decode { source })
 }
 
-/// Decodes the gzip subscription payload one Kinesis record carries.
-pub(crate) fn decode_record(record: &KinesisEventRecord) -> Result<LogsData, DecodeError> {
-    subscription::decode_gzip_json(&record.kinesis.data.0)
+/// Decodes the gzip subscription payload one Kinesis record carries, of at most `max` bytes
+/// decompressed.
+pub(crate) fn decode_record(record: &KinesisEventRecord, max: usize) -> Result<LogsData, DecodeError> {
+    subscription::decode_gzip_json(&record.kinesis.data.0, max)
 }
 
 /// A Kinesis record holding a CloudFront real-time log line: one record of that format, whose
@@ -412,6 +419,7 @@ fn realtime_record(record: &KinesisEventRecord, ack: Ack, realtime: &RealtimeFie
             text: String::from_utf8_lossy(&record.kinesis.data.0)
                 .trim_end_matches(['\n', '\r'])
                 .to_string(),
+            truncated_from: None,
         }],
     }
 }
@@ -492,7 +500,7 @@ mod tests {
             ]
         );
         // The documented records carry plain text, not a gzip subscription payload.
-        let err = decode_record(&event.records[0]).unwrap_err();
+        let err = decode_record(&event.records[0], DEFAULT_MAX_PAYLOAD_BYTES).unwrap_err();
         assert!(!err.to_string().is_empty());
     }
 
@@ -564,6 +572,42 @@ mod tests {
             "{}",
             first.reason
         );
+    }
+
+    /// Issue 26: a subscription payload past `MAX_PAYLOAD_BYTES` is undecodable: an `awslogs`
+    /// event fails whole, a Kinesis record is kept as unreadable and its neighbours go on.
+    #[test]
+    fn a_payload_past_the_payload_limit_is_undecodable_alone() {
+        let json = crate::source::subscription::tests::DOC_BATCH;
+        let gzip = crate::source::subscription::tests::gzip(json.as_bytes());
+        let data = base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &gzip);
+        let awslogs = serde_json::json!({"awslogs": {"data": data}});
+        let limit = json.len();
+        let decode = |value: &Value, max: usize| {
+            Input::from_value(value.clone())
+                .unwrap()
+                .decode_with(&RealtimeFields::default(), max)
+        };
+        assert_eq!(decode(&awslogs, limit).unwrap().batches.len(), 1);
+        let err = decode(&awslogs, limit - 1).unwrap_err().at("the event");
+        assert!(err.to_string().contains("MAX_PAYLOAD_BYTES"), "{err}");
+
+        let mut event: Value = serde_json::from_str(KINESIS).unwrap();
+        let mut big = event["Records"][0].clone();
+        let two = [gzip.clone(), gzip].concat();
+        big["kinesis"]["data"] =
+            base64::Engine::encode(&base64::engine::general_purpose::STANDARD, &two).into();
+        big["kinesis"]["sequenceNumber"] = "2".into();
+        let mut small = big.clone();
+        small["kinesis"]["data"] = data.into();
+        small["kinesis"]["sequenceNumber"] = "1".into();
+        event["Records"] = serde_json::json!([small, big]);
+        // Two members of the batch: twice the limit once decompressed.
+        let decoded = decode(&event, limit + 1).unwrap();
+        assert_eq!(decoded.batches.len(), 1, "the small record is decoded");
+        assert_eq!(decoded.unreadable.len(), 1);
+        assert_eq!(decoded.unreadable[0].ack, Ack::Item(Arc::from("2")));
+        assert!(decoded.unreadable[0].reason.contains("MAX_PAYLOAD_BYTES"));
     }
 
     #[test]

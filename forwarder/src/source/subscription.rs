@@ -11,6 +11,8 @@ use base64::Engine as _;
 use flate2::read::MultiGzDecoder;
 use serde::{Deserialize, Serialize};
 
+use crate::limits::DEFAULT_MAX_PAYLOAD_BYTES;
+
 /// The `messageType` CloudWatch Logs sends to check that a destination is reachable.
 pub const CONTROL_MESSAGE: &str = "CONTROL_MESSAGE";
 
@@ -67,6 +69,9 @@ pub enum DecodeError {
         #[source]
         source: std::io::Error,
     },
+    /// The payload decompresses to more than `MAX_PAYLOAD_BYTES`: decompression stopped there.
+    #[error("payload decompresses to more than MAX_PAYLOAD_BYTES ({limit} bytes) from {len} bytes")]
+    TooLarge { len: usize, limit: usize },
     /// The decompressed bytes are not JSON.
     #[error("payload is not JSON: {source}")]
     NotJson {
@@ -121,24 +126,31 @@ pub struct LogEvent {
     pub extracted_fields: Option<BTreeMap<String, String>>,
 }
 
-/// Decodes the `awslogs.data` string of a Lambda subscription event: base64, then gzip, then JSON.
+/// Decodes the `awslogs.data` string of a Lambda subscription event: base64, then gzip, then JSON,
+/// within the default `MAX_PAYLOAD_BYTES`.
 pub fn decode_awslogs(data: &str) -> Result<LogsData, DecodeError> {
+    decode_awslogs_within(data, DEFAULT_MAX_PAYLOAD_BYTES)
+}
+
+/// [`decode_awslogs`] of a payload that may decompress to at most `max` bytes.
+pub fn decode_awslogs_within(data: &str, max: usize) -> Result<LogsData, DecodeError> {
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(data.trim())
         .map_err(|source| DecodeError::NotBase64 { source })?;
-    decode_gzip_json(&bytes)
+    decode_gzip_json(&bytes, max)
 }
 
-/// Decodes a gzip-compressed JSON batch: the data of a Kinesis record from a subscription
-/// filter (already base64-decoded by the Kinesis event deserializer).
-pub(crate) fn decode_gzip_json(bytes: &[u8]) -> Result<LogsData, DecodeError> {
+/// Decodes a gzip-compressed JSON batch of at most `max` bytes decompressed: the data of a
+/// Kinesis record from a subscription filter (already base64-decoded by the Kinesis event
+/// deserializer).
+pub fn decode_gzip_json(bytes: &[u8], max: usize) -> Result<LogsData, DecodeError> {
     if bytes.len() < 2 || bytes[..2] != [0x1f, 0x8b] {
         return Err(DecodeError::NotGzip {
             len: bytes.len(),
             source: std::io::Error::new(std::io::ErrorKind::InvalidData, "no gzip header (1f 8b)"),
         });
     }
-    decode_json(&gunzip(bytes)?)
+    decode_json(&gunzip_within(bytes, max)?)
 }
 
 /// The largest output [`gunzip`] decompresses in one piece; past it (or with several gzip
@@ -151,17 +163,32 @@ const WHOLE_BUFFER_LIMIT: usize = 64 * 1024 * 1024;
 /// (several members, a size past the limit, a trailer that does not match) goes through the
 /// streaming decoder, which also names what is wrong with a corrupt stream.
 pub fn gunzip(bytes: &[u8]) -> Result<Vec<u8>, DecodeError> {
-    if let Some(whole) = trailer_size(bytes).and_then(|size| inflate_one_member(bytes, size)) {
+    gunzip_within(bytes, DEFAULT_MAX_PAYLOAD_BYTES)
+}
+
+/// [`gunzip`] of at most `max` bytes (`MAX_PAYLOAD_BYTES`): decompression stops just past it
+/// and the payload is refused ([`DecodeError::TooLarge`]), whatever its trailer claims.
+pub fn gunzip_within(bytes: &[u8], max: usize) -> Result<Vec<u8>, DecodeError> {
+    let too_large = || DecodeError::TooLarge {
+        len: bytes.len(),
+        limit: max,
+    };
+    let trailer = trailer_size(bytes).filter(|&size| size <= max);
+    if let Some(whole) = trailer.and_then(|size| inflate_one_member(bytes, size)) {
         return Ok(whole);
     }
     // Log text compresses about 8 to 12 times; start there to avoid most regrowth.
-    let mut json = Vec::with_capacity(bytes.len().saturating_mul(8));
+    let mut json = Vec::with_capacity(bytes.len().saturating_mul(8).min(max));
     MultiGzDecoder::new(bytes)
+        .take(max as u64 + 1)
         .read_to_end(&mut json)
         .map_err(|source| DecodeError::NotGzip {
             len: bytes.len(),
             source,
         })?;
+    if json.len() > max {
+        return Err(too_large());
+    }
     Ok(json)
 }
 
@@ -299,7 +326,7 @@ pub(crate) mod tests {
             "\"policyLevel\": \"ACCOUNT_LEVEL_POLICY\", \"future\": 1, \"owner\"",
             1,
         );
-        let batch = decode_gzip_json(&gzip(json.as_bytes())).expect("valid batch");
+        let batch = decode_gzip_json(&gzip(json.as_bytes()), DEFAULT_MAX_PAYLOAD_BYTES).expect("valid batch");
         assert_eq!(batch.policy_level.as_deref(), Some("ACCOUNT_LEVEL_POLICY"));
     }
 
@@ -336,7 +363,13 @@ pub(crate) mod tests {
         let mut members = gzip(first.as_bytes());
         members.extend(gzip(second.as_bytes()));
         assert_eq!(gunzip(&members).unwrap(), DOC_BATCH.as_bytes());
-        assert_eq!(decode_gzip_json(&members).unwrap().log_events.len(), 2);
+        assert_eq!(
+            decode_gzip_json(&members, DEFAULT_MAX_PAYLOAD_BYTES)
+                .unwrap()
+                .log_events
+                .len(),
+            2
+        );
         // A trailer whose size is wrong is not trusted for the buffer.
         let mut lying = gzip(DOC_BATCH.as_bytes());
         let at = lying.len() - 4;
@@ -345,6 +378,35 @@ pub(crate) mod tests {
         let mut huge = gzip(DOC_BATCH.as_bytes());
         huge[at..].copy_from_slice(&u32::MAX.to_le_bytes());
         assert!(matches!(gunzip(&huge), Err(DecodeError::NotGzip { .. })));
+    }
+
+    /// Issue 26: a payload that decompresses past `MAX_PAYLOAD_BYTES` is refused, its
+    /// decompression stopped at the limit, whether its trailer tells the truth or not.
+    #[test]
+    fn a_payload_past_the_payload_limit_is_refused() {
+        let json = DOC_BATCH.as_bytes();
+        let exact = gzip(json);
+        assert_eq!(gunzip_within(&exact, json.len()).unwrap(), json);
+        assert!(matches!(
+            gunzip_within(&exact, json.len() - 1),
+            Err(DecodeError::TooLarge { limit, .. }) if limit == json.len() - 1
+        ));
+        // A trailer that claims less than the data is not believed: the streaming decoder stops.
+        let mut lying = exact.clone();
+        let at = lying.len() - 4;
+        lying[at..].copy_from_slice(&10u32.to_le_bytes());
+        assert!(matches!(
+            gunzip_within(&lying, 100),
+            Err(DecodeError::TooLarge { .. })
+        ));
+        // 64 MiB of zeros from about 64 KiB: refused after 1 MiB, never held whole.
+        let bomb = gzip(&vec![0u8; 64 << 20]);
+        let err = decode_awslogs_within(&base64::engine::general_purpose::STANDARD.encode(&bomb), 1 << 20)
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("MAX_PAYLOAD_BYTES (1048576 bytes)"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -358,16 +420,17 @@ pub(crate) mod tests {
         let mut truncated = gzip(DOC_BATCH.as_bytes());
         truncated.truncate(truncated.len() / 2);
         assert!(matches!(
-            decode_gzip_json(&truncated),
+            decode_gzip_json(&truncated, DEFAULT_MAX_PAYLOAD_BYTES),
             Err(DecodeError::NotGzip { .. })
         ));
         assert!(matches!(
-            decode_gzip_json(&gzip(b"{\"messageType\":")),
+            decode_gzip_json(&gzip(b"{\"messageType\":"), DEFAULT_MAX_PAYLOAD_BYTES),
             Err(DecodeError::NotJson { .. })
         ));
-        let missing = decode_gzip_json(&gzip(
-            br#"{"messageType":"DATA_MESSAGE","logGroup":"g","logStream":"s"}"#,
-        ));
+        let missing = decode_gzip_json(
+            &gzip(br#"{"messageType":"DATA_MESSAGE","logGroup":"g","logStream":"s"}"#),
+            DEFAULT_MAX_PAYLOAD_BYTES,
+        );
         match missing {
             Err(err @ DecodeError::MissingField { .. }) => {
                 assert!(err.to_string().contains("owner"), "{err}")

@@ -8,7 +8,7 @@ use sluice_harness::workspace_root;
 use super::{resource, template};
 
 /// The forwarder's settings as the team agreed them; `config::RawConfig` must declare them too.
-const FORWARDER_SETTINGS: [&str; 39] = [
+const FORWARDER_SETTINGS: [&str; 44] = [
     "OPENSEARCH_ENDPOINT",
     "OPENSEARCH_AUTH",
     "OPENSEARCH_SERVICE",
@@ -42,6 +42,11 @@ const FORWARDER_SETTINGS: [&str; 39] = [
     "S3_TIMESTAMP_FIELDS",
     "S3_INDEX_PREFIXES",
     "MAX_CONTINUATIONS",
+    "MAX_RECORD_BYTES",
+    "MAX_PAYLOAD_BYTES",
+    "MAX_OBJECT_EXPANSION",
+    "MAX_JSON_DEPTH",
+    "MAX_FIELDS",
     "CLOUDFRONT_REALTIME_FIELDS",
     "LOG_GROUP_TAGS",
     "LOG_GROUP_TAGS_TTL",

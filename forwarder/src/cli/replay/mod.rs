@@ -21,11 +21,11 @@ use futures_util::stream::FuturesOrdered;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::config::Config;
 use crate::handler::{Forwarder, HandlerError};
 use crate::pipeline::{Outcome, Output, OutputError, Retry};
 use crate::source::Decoded;
 use crate::source::lambda::Input;
-use crate::source::s3::format::cloudfront_realtime::RealtimeFields;
 use crate::source::s3::read::ObjectError;
 use crate::summary::Summary;
 
@@ -188,7 +188,7 @@ impl<'a> Replay<'a> {
         while let Some((line, value)) = lines.next().await {
             let what = format!("{name} line {line}");
             total.position = format!("during {what}");
-            match decode(&what, value, &self.forwarder.config().cloudfront_realtime) {
+            match decode(&what, value, self.forwarder.config()) {
                 Ok(decoded) => self.run(decoded, &what, total, out, errors).await?,
                 Err(message) => malformed(&message, total, errors),
             }
@@ -219,7 +219,7 @@ impl<'a> Replay<'a> {
                     let (what, ran): (String, Ran) = done;
                     in_flight.finish();
                     match ran {
-                        Ran::Outcome(outcome) => count(outcome, &what, total, errors),
+                        Ran::Outcome(outcome) => count(*outcome, &what, total, errors),
                         Ran::Malformed(message) => malformed(&message, total, errors),
                         Ran::Failed(err) => return Err(err),
                     }
@@ -251,12 +251,12 @@ impl<'a> Replay<'a> {
     /// One event of a delivering replay, named `what` (its source and line), decoded and run to
     /// the cluster; returns `what` with how it went, to be counted in order.
     async fn deliver(&self, what: String, value: Result<Value, serde_json::Error>) -> (String, Ran) {
-        let decoded = match decode(&what, value, &self.forwarder.config().cloudfront_realtime) {
+        let decoded = match decode(&what, value, self.forwarder.config()) {
             Ok(decoded) => decoded,
             Err(message) => return (what, Ran::Malformed(message)),
         };
         let ran = match self.outcome(decoded, &what, None).await {
-            Ok(outcome) => Ran::Outcome(outcome),
+            Ok(outcome) => Ran::Outcome(Box::new(outcome)),
             Err(err) => Ran::Failed(err),
         };
         (what, ran)
@@ -303,7 +303,7 @@ impl<'a> Replay<'a> {
 
 /// How one event of a delivering replay went.
 enum Ran {
-    Outcome(Outcome),
+    Outcome(Box<Outcome>),
     /// Not an event: the message says why.
     Malformed(String),
     /// Not about the event: the replay stops.
@@ -312,12 +312,11 @@ enum Ran {
 
 /// Decodes one event read from `what` (its source and line); the message says why it is not an
 /// event.
-fn decode(
-    what: &str,
-    value: Result<Value, serde_json::Error>,
-    realtime: &RealtimeFields,
-) -> Result<Decoded, String> {
-    match value.map(|value| Input::from_value(value).and_then(|input| input.decode_with(realtime))) {
+fn decode(what: &str, value: Result<Value, serde_json::Error>, config: &Config) -> Result<Decoded, String> {
+    let (realtime, max_payload) = (&config.cloudfront_realtime, config.limits.max_payload_bytes);
+    match value
+        .map(|value| Input::from_value(value).and_then(|input| input.decode_with(realtime, max_payload)))
+    {
         Err(err) => Err(format!("{what} is not JSON: {err}")),
         Ok(Err(err)) => Err(HandlerError::from(err.at(what)).to_string()),
         Ok(Ok(decoded)) => Ok(decoded.at(what)),

@@ -161,6 +161,9 @@ pub struct Record {
     /// Milliseconds since the epoch: the record's own time, else the object's `LastModified`.
     pub timestamp: i64,
     pub text: String,
+    /// The record's length in bytes when it was longer than `MAX_RECORD_BYTES` and `text` holds
+    /// only its first bytes ([`crate::limits::Limits::max_record_bytes`]); `None`: whole.
+    pub truncated_from: Option<u64>,
 }
 
 /// Consecutive records of one object.

@@ -4,15 +4,10 @@
 //! about [`CHUNK_BYTES`]. The chunk callback may block: that is how a slow delivery holds the
 //! download back, so memory does not grow with the object.
 
-use std::cell::RefCell;
-use std::collections::VecDeque;
-use std::io::{BufRead, BufReader, Cursor, Read};
-use std::rc::Rc;
+use std::io::{BufRead, Cursor, Read};
 use std::sync::Arc;
 
-use flate2::bufread::MultiGzDecoder;
-
-use self::members::{Boundaries, Members};
+use self::members::Boundaries;
 use super::format::{Format, HeaderLine, Lines, Reading, S3Options};
 use super::{Chunk, ObjectMeta, Record, Records, Seek};
 use crate::source::{Ack, Batch, LogsData};
@@ -117,7 +112,8 @@ pub fn read_object_from(
     mut emit: impl FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>,
 ) -> Result<ObjectRead, ParseError> {
     let stored_start = start.seek.map_or(0, |seek| seek.offset);
-    let (stream, head, mut seekable) = decompressed(body, stored_start)?;
+    let (stream, head, mut seekable) =
+        decompress::decompressed(body, stored_start, options.limits.max_object_expansion)?;
     let format = match start.seek {
         Some(seek) => seek.format,
         None => options
@@ -153,11 +149,21 @@ pub fn read_object_from(
         records: 0,
     };
     match format.reading {
-        Reading::Payloads => read_payloads(stream, &mut out)?,
+        Reading::Payloads => read_payloads(stream, options.limits.max_payload_bytes, &mut out)?,
         Reading::Records {
             member, what, time, ..
-        } => records::read(stream, records::RecordsFileOf { member, what, time }, &mut out)?,
-        Reading::Values { path, what } => values::read(stream, values::ValuesOf { path, what }, &mut out)?,
+        } => records::read(
+            stream,
+            records::RecordsFileOf { member, what, time },
+            options.limits.max_record_bytes,
+            &mut out,
+        )?,
+        Reading::Values { path, what } => values::read(
+            stream,
+            values::ValuesOf { path, what },
+            options.limits.max_record_bytes,
+            &mut out,
+        )?,
         Reading::Lines(lines) => read_lines(stream, lines, options, &mut out)?,
         // Nothing to read: the caller sees the format and counts the object skipped.
         Reading::Skip { .. } => {}
@@ -188,44 +194,6 @@ impl Seekable {
             *boundaries.borrow_mut() = None;
         }
     }
-}
-
-/// An object's bytes as they were before compression, the first of them, which the format may
-/// be told from, and whether their places say where they are stored.
-type Decompressed<'r> = (Box<dyn BufRead + 'r>, Vec<u8>, Seekable);
-
-/// The object's bytes as they were before compression (gzip told from the bytes, not the name;
-/// Firehose may gzip records that CloudWatch Logs had gzipped already: up to two layers).
-/// `stored_start` is where `body` starts in the object.
-fn decompressed<'r>(body: impl Read + 'r, stored_start: u64) -> Result<Decompressed<'r>, ParseError> {
-    let corrupt = |what: &str, err: &dyn std::fmt::Display| ParseError::Corrupt(format!("{what}: {err}"));
-    let mut stream: Box<dyn BufRead + 'r> = Box::new(BufReader::with_capacity(256 * 1024, body));
-    let mut seekable = Seekable::Plain { start: stored_start };
-    for layer in 0..2 {
-        let head = stream
-            .fill_buf()
-            .map_err(|err| corrupt("reading the object", &err))?;
-        if !head.starts_with(&[0x1f, 0x8b]) {
-            break;
-        }
-        if layer == 0 {
-            let boundaries = Boundaries::new(RefCell::new(Some(VecDeque::new())));
-            let members = Members::new(stream, stored_start, Rc::clone(&boundaries));
-            stream = Box::new(BufReader::with_capacity(256 * 1024, members));
-            seekable = Seekable::Members(boundaries);
-        } else {
-            // Gzip inside gzip: the inner members' places are not the object's.
-            seekable.stop();
-            seekable = Seekable::No;
-            stream = Box::new(BufReader::with_capacity(256 * 1024, MultiGzDecoder::new(stream)));
-        }
-    }
-    let mut head = Vec::with_capacity(HEAD_BYTES as usize);
-    (&mut stream)
-        .take(HEAD_BYTES)
-        .read_to_end(&mut head)
-        .map_err(|err| corrupt("not a readable gzip stream", &err))?;
-    Ok((stream, head, seekable))
 }
 
 /// Records on their way out, in chunks.
@@ -331,9 +299,11 @@ impl<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>> Output<'_, F> {
 }
 
 /// CloudWatch Logs payloads back to back (`{…}{…}`, with or without whitespace between),
-/// parsed from a buffer that holds at least one whole payload.
+/// parsed from a buffer that holds at least one whole payload; one longer than `max` bytes
+/// (`MAX_PAYLOAD_BYTES`) ends the reading, as in a subscription.
 fn read_payloads<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>>(
     mut stream: impl Read,
+    max: usize,
     out: &mut Output<'_, F>,
 ) -> Result<(), ParseError> {
     let mut buffer: Vec<u8> = Vec::with_capacity(2 * PAYLOAD_READ_BYTES);
@@ -378,6 +348,12 @@ fn read_payloads<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>>(
         if end {
             return Ok(());
         }
+        if buffer.len() > max {
+            return Err(ParseError::Corrupt(format!(
+                "CloudWatch Logs payload {} is longer than MAX_PAYLOAD_BYTES ({max} bytes)",
+                payload + 1
+            )));
+        }
     }
 }
 
@@ -405,17 +381,16 @@ fn read_lines<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>>(
 ) -> Result<(), ParseError> {
     let mut line = Vec::new();
     let mut number = out.base;
+    let max = options.limits.max_record_bytes;
     loop {
-        line.clear();
-        let read = stream
-            .read_until(b'\n', &mut line)
+        let (read, truncated_from) = read_line(&mut stream, &mut line, max)
             .map_err(|err| ParseError::Corrupt(format!("reading line {}: {err}", number + 1)))?;
         if read == 0 {
             return Ok(());
         }
         number += 1;
-        out.bytes += read as u64;
-        while matches!(line.last(), Some(b'\n' | b'\r')) {
+        out.bytes += read;
+        while truncated_from.is_none() && line.last() == Some(&b'\r') {
             line.pop();
         }
         if line.iter().all(u8::is_ascii_whitespace) {
@@ -454,11 +429,55 @@ fn read_lines<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>>(
             number,
             timestamp: time.unwrap_or(out.meta.last_modified_ms),
             text,
+            truncated_from,
         })?;
     }
 }
 
+/// Reads one line into `line` (cleared first, its newline left out), keeping at most `max`
+/// bytes of it (cut at a UTF-8 boundary) and passing over the rest as it streams, so that a
+/// line without an end costs no more memory than `max`. Returns the bytes read, newline
+/// included (0 at the end), and the line's whole length when it was cut.
+pub(crate) fn read_line(
+    stream: &mut impl BufRead,
+    line: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<(u64, Option<u64>)> {
+    line.clear();
+    let (mut read, mut length) = (0u64, 0u64);
+    loop {
+        let available = match stream.fill_buf() {
+            Ok(available) => available,
+            Err(err) if err.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(err) => return Err(err),
+        };
+        if available.is_empty() {
+            break;
+        }
+        let (content, taken, ended) = match memchr::memchr(b'\n', available) {
+            Some(at) => (&available[..at], at + 1, true),
+            None => (available, available.len(), false),
+        };
+        let room = max.saturating_sub(line.len());
+        line.extend_from_slice(&content[..content.len().min(room)]);
+        length += content.len() as u64;
+        read += taken as u64;
+        stream.consume(taken);
+        if ended {
+            break;
+        }
+    }
+    if length <= max as u64 {
+        return Ok((read, None));
+    }
+    line.truncate(crate::limits::utf8_prefix_len(line));
+    Ok((read, Some(length)))
+}
+
+mod decompress;
 mod download;
+#[cfg(test)]
+mod limits_tests;
 mod members;
 mod records;
 #[cfg(test)]

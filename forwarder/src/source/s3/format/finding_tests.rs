@@ -37,6 +37,7 @@ fn records(format: Format, key: &str, lines: &[&str]) -> Arc<Records> {
                 number: i as u64 + 1,
                 timestamp: 1_795_946_400_000,
                 text: text.to_string(),
+                truncated_from: None,
             })
             .collect(),
     })

@@ -3,6 +3,7 @@
 use regex::Regex;
 
 use super::Format;
+use crate::limits::Limits;
 
 /// How objects are read: `S3_FORMATS`, `S3_KEY_REGEX` and `S3_TIMESTAMP_FIELDS`.
 #[derive(Debug, Clone)]
@@ -13,6 +14,9 @@ pub struct S3Options {
     pub key_regex: Option<Regex>,
     /// JSON fields (dotted paths) that may hold a JSON line's time, first found wins.
     pub timestamp_fields: Vec<Vec<String>>,
+    /// How long a record, how large a payload, how far an object's expansion may go
+    /// (`MAX_RECORD_BYTES`, `MAX_PAYLOAD_BYTES`, `MAX_OBJECT_EXPANSION`).
+    pub limits: Limits,
 }
 
 impl Default for S3Options {
@@ -24,6 +28,7 @@ impl Default for S3Options {
                 .iter()
                 .map(|field| vec![field.to_string()])
                 .collect(),
+            limits: Limits::default(),
         }
     }
 }

@@ -5,25 +5,24 @@
 //! both layouts: <https://docs.aws.amazon.com/firehose/latest/dev/dynamic-partitioning-multirecord-deaggergation.html>).
 //! Each value's array at a path
 //! (`detail.findings` of a Security Hub event) holds the records; a value without one is a record
-//! itself, so nothing is lost (its parse then says what it is not). Read one value at a time: the
-//! buffer holds at least one whole value, never the object.
+//! itself, so nothing is lost (its parse then says what it is not). Read one value at a time by
+//! the records files' scanner ([`super::records::Scanner`]): a value is held up to
+//! `MAX_RECORD_BYTES`, and one longer than that is one record, cut there and marked
+//! ([`Record::truncated_from`]), the rest passed over as it streams.
 //!
 //! Records are numbered across the object, so reading from record `after` passes over that many
 //! records, whatever values held them. Text that is not JSON is a record up to the end of its
-//! line, and reading goes on after it.
+//! line (bounded the same way), and reading goes on after it.
 
 use std::borrow::Cow;
 use std::collections::HashMap;
-use std::io::Read;
+use std::io::BufRead;
 
 use serde_json::value::RawValue;
 
-use super::{Output, ParseError, Stopped, read_full};
+use super::records::{Failure, Scanner};
+use super::{Output, ParseError, Stopped};
 use crate::source::s3::{Chunk, Record, Seek};
-
-/// How many bytes are read at a time; a value larger than that grows the buffer until it is
-/// whole.
-const READ_BYTES: usize = 256 * 1024;
 
 /// How a file of values is read: the array at `path` of each value holds the records; `what`
 /// names a value in messages.
@@ -32,91 +31,68 @@ pub(super) struct ValuesOf {
     pub what: &'static str,
 }
 
-/// Reads the values of `stream`, sending on the records each holds.
+/// Reads the values of `stream`, each held up to `max` bytes, sending on the records each holds.
 pub(super) fn read<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>>(
-    mut stream: impl Read,
+    stream: impl BufRead,
     file: ValuesOf,
+    max: usize,
     out: &mut Output<'_, F>,
 ) -> Result<(), ParseError> {
-    let mut buffer: Vec<u8> = Vec::with_capacity(2 * READ_BYTES);
+    let mut scanner = Scanner::new(stream);
+    let result = read_values(&mut scanner, &file, max, out);
+    out.bytes += scanner.bytes();
+    result.map_err(|failure| match failure {
+        Failure::Stopped => ParseError::Stopped,
+        Failure::Corrupt(reason) => ParseError::Corrupt(format!(
+            "reading a {}: {reason} at byte {}",
+            file.what,
+            scanner.bytes()
+        )),
+    })
+}
+
+fn read_values<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>>(
+    scanner: &mut Scanner<impl BufRead>,
+    file: &ValuesOf,
+    max: usize,
+    out: &mut Output<'_, F>,
+) -> Result<(), Failure> {
     let mut number = out.base;
-    let mut values = 0u64;
-    loop {
-        let start = buffer.len();
-        buffer.resize(start + READ_BYTES, 0);
-        let read = read_full(&mut stream, &mut buffer[start..])
-            .map_err(|err| ParseError::Corrupt(format!("reading {} {}: {err}", file.what, values + 1)))?;
-        buffer.truncate(start + read);
-        out.bytes += read as u64;
-        let end = read == 0;
-        let mut consumed = 0;
-        while let Some(next) = next_value(&buffer[consumed..], end) {
-            let (text, length) = match next {
-                Next::Value { text, length } => (Cow::Borrowed(text), length),
-                Next::Text { text, length } => (text, length),
-                Next::More => break,
-            };
-            values += 1;
-            for record in records_of(text, file.path) {
-                number += 1;
-                if number <= out.after {
-                    continue;
-                }
-                out.push(Record {
-                    number,
-                    timestamp: out.meta.last_modified_ms,
-                    text: record.into_owned(),
-                })?;
+    let mut bytes = Vec::new();
+    while let Some(first) = scanner.next_byte()? {
+        let truncated_from = match first {
+            b'{' | b'[' => {
+                let length = scanner.value(&mut bytes, max)?;
+                (length > max as u64).then_some(length)
             }
-            consumed += length;
+            _ => scanner.line(&mut bytes, max)?,
+        };
+        if truncated_from.is_some() {
+            bytes.truncate(crate::limits::utf8_prefix_len(&bytes));
         }
-        buffer.drain(..consumed);
-        if end {
-            return Ok(());
+        let text = String::from_utf8_lossy(&bytes);
+        let records = match truncated_from {
+            Some(_) => vec![text],
+            None => records_of(text, file.path),
+        };
+        for record in records {
+            number += 1;
+            if number <= out.after {
+                continue;
+            }
+            let record = Record {
+                number,
+                timestamp: out.meta.last_modified_ms,
+                text: record.into_owned(),
+                truncated_from,
+            };
+            out.push(record).map_err(|err| match err {
+                ParseError::Stopped => Failure::Stopped,
+                ParseError::Corrupt(reason) => Failure::Corrupt(reason),
+            })?;
         }
     }
-}
-
-/// What the buffer starts with.
-enum Next<'b> {
-    /// A whole JSON value, and the bytes it and the whitespace before it take.
-    Value { text: &'b str, length: usize },
-    /// Text that is not JSON, up to the end of its line (or of the object).
-    Text { text: Cow<'b, str>, length: usize },
-    /// Not enough: the value or line goes on after the buffer.
-    More,
-}
-
-/// The next value in `buffer` (`end`: nothing follows it), or `None` when only whitespace is
-/// left.
-fn next_value(buffer: &[u8], end: bool) -> Option<Next<'_>> {
-    let skip = buffer
-        .iter()
-        .take_while(|byte| byte.is_ascii_whitespace())
-        .count();
-    let rest = &buffer[skip..];
-    if rest.is_empty() {
-        return None;
-    }
-    let mut values = serde_json::Deserializer::from_slice(rest).into_iter::<&RawValue>();
-    match values.next() {
-        Some(Ok(value)) => Some(Next::Value {
-            text: value.get(),
-            length: skip + values.byte_offset(),
-        }),
-        Some(Err(err)) if err.is_eof() && !end => Some(Next::More),
-        _ => match memchr::memchr(b'\n', rest) {
-            Some(at) => Some(Next::Text {
-                text: String::from_utf8_lossy(&rest[..at]),
-                length: skip + at + 1,
-            }),
-            None if !end => Some(Next::More),
-            None => Some(Next::Text {
-                text: String::from_utf8_lossy(rest),
-                length: buffer.len(),
-            }),
-        },
-    }
+    Ok(())
 }
 
 /// The records `value` holds: the items of its array at `path`, or, without one, itself.
@@ -151,9 +127,9 @@ mod tests {
 
     const EVENTS: &str = include_str!("../../../../../tests/fixtures/findings/securityhub-events.jsonl");
 
-    /// Reads `body` (gzipped, as Firehose delivers it) at a key of the stream's choosing, from
-    /// `start`: the format found and each record's number and text.
-    fn read_events(body: &str, start: Start) -> (String, Vec<(u64, String)>) {
+    /// Reads `body` (gzipped, as Firehose delivers it) at a key of the stream's choosing, with
+    /// `options`, from `start`: the format found and the records.
+    fn read_records(body: &str, options: &S3Options, start: Start) -> (String, Vec<Record>) {
         let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
         encoder.write_all(body.as_bytes()).unwrap();
         let gzipped = encoder.finish().unwrap();
@@ -169,16 +145,11 @@ mod tests {
             &gzipped[..],
             object,
             Ack::Invocation,
-            &S3Options::default(),
+            options,
             start,
             |chunk, _| {
                 if let Chunk::Records(chunk) = chunk {
-                    records.extend(
-                        chunk
-                            .records
-                            .into_iter()
-                            .map(|record| (record.number, record.text)),
-                    );
+                    records.extend(chunk.records);
                 }
                 Ok(())
             },
@@ -186,6 +157,21 @@ mod tests {
         .unwrap();
         assert_eq!(read.records, records.len() as u64);
         (read.meta.format.name().to_string(), records)
+    }
+
+    /// [`read_records`] with the default settings: the format and each record's number and text.
+    fn read_events(body: &str, start: Start) -> (String, Vec<(u64, String)>) {
+        let (format, records) = read_records(body, &S3Options::default(), start);
+        let records = records.into_iter().map(|record| (record.number, record.text));
+        (format, records.collect())
+    }
+
+    /// Every record of `body` read with `options`: its text and the length it was cut from.
+    fn read_with(body: &str, options: &S3Options) -> Vec<(String, Option<u64>)> {
+        let records = read_records(body, options, Start::default()).1;
+        (records.into_iter())
+            .map(|record| (record.text, record.truncated_from))
+            .collect()
     }
 
     fn finding_ids(records: &[(u64, String)]) -> Vec<(u64, String)> {
@@ -220,11 +206,11 @@ mod tests {
 
     #[test]
     fn events_cut_by_the_read_buffer_are_read_whole() {
-        // About 770 KB: values cross the 256 KiB reads, in both layouts.
+        // About 770 KB: values cross the reads of the decompressed stream, in both layouts.
         let copies = 100;
         for separator in ["", "\n"] {
             let body = vec![EVENTS.lines().collect::<Vec<_>>().join(separator); copies].join(separator);
-            assert!(body.len() > 2 * READ_BYTES);
+            assert!(body.len() > 512 * 1024);
             let (_, records) = read_events(&body, Start::default());
             assert_eq!(records.len(), 2 * copies, "separator {separator:?}");
             let numbers: Vec<u64> = records.iter().map(|(number, _)| *number).collect();
@@ -295,19 +281,32 @@ mod tests {
     }
 
     #[test]
-    fn values_are_found_with_or_without_space_between_and_text_up_to_its_line_end() {
-        let take = |buffer: &[u8], end| match next_value(buffer, end) {
-            Some(Next::Value { text, length }) => format!("value {text} {length}"),
-            Some(Next::Text { text, length }) => format!("text {text} {length}"),
-            Some(Next::More) => "more".to_string(),
-            None => "none".to_string(),
+    fn a_value_past_the_limit_is_one_record_cut_there_and_the_next_is_read() {
+        let big = format!(
+            r#"{{"detail":{{"findings":[{{"Id":"{}"}}]}}}}"#,
+            "x".repeat(10_000)
+        );
+        let body = format!(
+            "{big}{}\nnot json {}\n",
+            EVENTS.lines().next().unwrap(),
+            "y".repeat(10_000)
+        );
+        // A rule, as the first value is no Security Hub event that content could tell.
+        let options = S3Options {
+            rules: crate::source::s3::format::parse_rules("findings/**=securityhub").unwrap(),
+            limits: crate::limits::Limits {
+                max_record_bytes: 8192,
+                ..crate::limits::Limits::default()
+            },
+            ..S3Options::default()
         };
-        assert_eq!(take(b"{\"a\":1}{\"b\":2}", false), "value {\"a\":1} 7");
-        assert_eq!(take(b"\n {\"b\":2}\n", false), "value {\"b\":2} 9");
-        assert_eq!(take(b"{\"b\":", false), "more");
-        assert_eq!(take(b"{\"b\":", true), "text {\"b\": 5");
-        assert_eq!(take(b"not json\n{}", false), "text not json 9");
-        assert_eq!(take(b"not json", false), "more");
-        assert_eq!(take(b" \n ", true), "none");
+        let records = read_with(&body, &options);
+        assert_eq!(records.len(), 3, "{records:?}");
+        let (cut, from) = (&records[0].0, records[0].1);
+        assert_eq!((cut.len(), from), (8192, Some(big.len() as u64)));
+        assert!(cut.starts_with(r#"{"detail":{"findings":[{"Id":"xxx"#));
+        assert_eq!(records[1].1, None, "the next event's finding whole");
+        assert!(records[1].0.contains("\"Id\""));
+        assert_eq!((records[2].0.len(), records[2].1), (8192, Some(10_009)));
     }
 }
