@@ -12,6 +12,7 @@ mod faults;
 mod geoip;
 mod multiline;
 mod osmem;
+mod parquet;
 mod replay;
 mod resume;
 mod routing;

@@ -38,7 +38,7 @@ pub(crate) fn index_template_with_json_field(prefix: &str, json_field: &str) -> 
         "region": keyword,
         "event_id": keyword,
         "format": keyword,
-        "s3": {"properties": {"bucket": keyword, "key": keyword, "line": {"type": "long"}, "record": {"type": "long"}}},
+        "s3": {"properties": {"bucket": keyword, "key": keyword, "line": {"type": "long"}, "record": {"type": "long"}, "row": {"type": "long"}}},
         // The AWS blueprint's document shape (DOCUMENT_FORMAT=blueprint).
         "@id": keyword,
         "@message": {"type": "text"},
@@ -128,6 +128,7 @@ fn ecs_common() -> Value {
                 "object": {"properties": {"key": keyword}},
                 "line": long,
                 "record": long,
+                "row": long,
             }},
         }},
     })

@@ -28,6 +28,7 @@ mod split;
 mod text_lines;
 mod time;
 pub mod vpcflow;
+mod vpcflow_parquet;
 pub mod waf;
 
 use std::fmt;
@@ -41,7 +42,7 @@ pub use self::time::{rfc3339_ms, time_of};
 
 /// Every format, in the order settings list them. Recognition asks them in this order too: the
 /// first whose key layout (then whose content) matches is the object's format.
-pub(crate) static FORMATS: [Format; 13] = [
+pub(crate) static FORMATS: [Format; 14] = [
     Format(&firehose::FORMAT),
     Format(&cloudtrail::FORMAT),
     Format(&cloudtrail_digest::FORMAT),
@@ -54,6 +55,8 @@ pub(crate) static FORMATS: [Format; 13] = [
     Format(&cloudfront::FORMAT),
     Format(&waf::FORMAT),
     Format(&s3access::FORMAT),
+    // Before the text flow logs': both are under `vpcflowlogs/`, this one's file test the narrower.
+    Format(&vpcflow_parquet::FORMAT),
     Format(&vpcflow::FORMAT),
 ];
 
@@ -109,6 +112,11 @@ pub enum Reading {
     },
     /// One record a line.
     Lines(Lines),
+    /// The rows of an Apache Parquet file, one record each: a row is handed on as a line of its
+    /// values in column order, separated by spaces (a null is `-`), and its columns' names, as
+    /// `column` renames them, are the header line the format's parser reads the lines by. Read
+    /// a row group at a time, with random access to the object (`read::parquet`).
+    Parquet { column: fn(&str) -> String },
     /// Not read: the object holds no log (`why`). It is counted as skipped and acknowledged.
     Skip { why: &'static str },
 }
@@ -118,6 +126,7 @@ impl Reading {
     pub fn position(&self) -> &'static str {
         match self {
             Reading::Records { .. } => "record",
+            Reading::Parquet { .. } => "row",
             Reading::Payloads | Reading::Lines(_) | Reading::Skip { .. } => "line",
         }
     }
@@ -197,6 +206,7 @@ impl Format {
     pub const Waf: Format = Format(&waf::FORMAT);
     pub const S3Access: Format = Format(&s3access::FORMAT);
     pub const VpcFlow: Format = Format(&vpcflow::FORMAT);
+    pub const VpcFlowParquet: Format = Format(&vpcflow_parquet::FORMAT);
 }
 
 impl Format {
@@ -213,7 +223,7 @@ impl Format {
     pub fn skipped(self) -> Option<&'static str> {
         match self.0.reading {
             Reading::Skip { why } => Some(why),
-            Reading::Payloads | Reading::Records { .. } | Reading::Lines(_) => None,
+            Reading::Payloads | Reading::Records { .. } | Reading::Lines(_) | Reading::Parquet { .. } => None,
         }
     }
 
@@ -316,7 +326,7 @@ mod tests {
                 assert!(!typed.fields.is_empty(), "{format}");
             }
         }
-        assert_eq!(FORMATS.len(), 13);
+        assert_eq!(FORMATS.len(), 14);
     }
 
     #[test]
