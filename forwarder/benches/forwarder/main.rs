@@ -32,11 +32,15 @@
 //! - `replay s3://` of 20 objects of 10 MB ([`replay_s3`]): objects/s and MB/s into the in-bench
 //!   `_bulk` endpoint, one object at a time and four at once, against a dry run of the same
 //!   objects. `SLUICE_BENCH_ONLY=replay-s3` runs this section alone.
+//! - VPC flow logs as Parquet ([`parquet`]): a generated 100 MB file read against the floor of
+//!   decoding its columns alone, and the peak RSS of reading it whole against its first eighth.
+//!   `SLUICE_BENCH_ONLY=parquet` runs this section alone.
 
 mod alb;
 mod bulk_server;
 mod child;
 mod mmdb_writer;
+mod parquet;
 mod replay;
 mod replay_s3;
 mod s3;
@@ -93,6 +97,10 @@ fn batch_of(data: LogsData, tags: Option<Arc<LogGroupTags>>) -> Arc<Batch> {
 }
 
 fn main() {
+    if let Ok(file) = std::env::var(parquet::WORKER_ENV) {
+        parquet::worker(&file);
+        return;
+    }
     if let Ok(file) = std::env::var(WORKER_ENV) {
         match std::env::var_os(FLOOR_ENV) {
             Some(_) => floor_worker(Path::new(&file)).expect("writing the batches to stdout"),
@@ -104,6 +112,10 @@ fn main() {
     let only = std::env::var("SLUICE_BENCH_ONLY").unwrap_or_default();
     if only == "access-logs" || only == "enrichment" {
         alb::access_logs();
+        return;
+    }
+    if only == "parquet" {
+        parquet::flow_logs();
         return;
     }
     let dir = target_dir().join("bench");
@@ -135,6 +147,7 @@ fn main() {
     s3::big_objects(&lines, &firehose_file);
     replay_s3::many_objects(&lines);
     alb::access_logs();
+    parquet::flow_logs();
     // Last: it makes the allocator keep what it frees, which would count in the peak RSS of the
     // child processes measured above.
     tags_and_multiline(&lines);
