@@ -32,7 +32,7 @@ pub const WORKER_ENV: &str = "SLUICE_BENCH_PARQUET_WORKER";
 const ROWS_ENV: &str = "SLUICE_BENCH_PARQUET_ROWS";
 const KEY: &str = "AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/29/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20261129T1005Z_a1b2c3d4.log.parquet";
 /// Rows written: about 100 MB of Gzip-compressed Parquet.
-const ROWS: usize = 3_200_000;
+const ROWS: usize = 6_400_000;
 /// Rows per row group: the writer's default.
 const GROUP_ROWS: usize = 1024 * 1024;
 const ROUNDS: usize = 3;
