@@ -16,6 +16,7 @@ mod hostile;
 mod multiline;
 mod network;
 mod osmem;
+mod parquet;
 mod realtime;
 mod replay;
 mod resume;

@@ -35,11 +35,15 @@
 //! - security sources ([`security`]): a GuardDuty findings export and a Route 53 Resolver query
 //!   log against their floor, and their peak RSS flat in the object's size.
 //!   `SLUICE_BENCH_ONLY=security` runs this section alone.
+//! - VPC flow logs as Parquet ([`parquet`]): a generated 100 MB file read against the floor of
+//!   decoding its columns alone, and the peak RSS of reading it whole against its first eighth.
+//!   `SLUICE_BENCH_ONLY=parquet` runs this section alone.
 
 mod alb;
 mod bulk_server;
 mod child;
 mod mmdb_writer;
+mod parquet;
 mod replay;
 mod replay_s3;
 mod s3;
@@ -97,6 +101,10 @@ fn batch_of(data: LogsData, tags: Option<Arc<LogGroupTags>>) -> Arc<Batch> {
 }
 
 fn main() {
+    if let Ok(file) = std::env::var(parquet::WORKER_ENV) {
+        parquet::worker(&file);
+        return;
+    }
     if let Ok(file) = std::env::var(WORKER_ENV) {
         match std::env::var_os(FLOOR_ENV) {
             Some(_) => floor_worker(Path::new(&file)).expect("writing the batches to stdout"),
@@ -112,6 +120,10 @@ fn main() {
     }
     if only == "security" {
         security::security();
+        return;
+    }
+    if only == "parquet" {
+        parquet::flow_logs();
         return;
     }
     let dir = target_dir().join("bench");
@@ -144,6 +156,7 @@ fn main() {
     replay_s3::many_objects(&lines);
     alb::access_logs();
     security::security();
+    parquet::flow_logs();
     // Last: it makes the allocator keep what it frees, which would count in the peak RSS of the
     // child processes measured above.
     tags_and_multiline(&lines);

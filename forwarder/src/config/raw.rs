@@ -154,8 +154,9 @@ pub struct RawConfig {
         long,
         env = "S3_FORMATS",
         help = "S3 objects: GLOB=FORMAT rules on the key, first match wins (formats: \
-                cloudwatch-firehose, cloudtrail, cloudtrail-digest (skipped), json-lines, text-lines, \
-                alb, alb-connection, nlb, elb, cloudfront, waf, s3-access, vpc-flow, route53-resolver, \
+                cloudwatch-firehose, cloudtrail, cloudtrail-digest (skipped), config, config-check \
+                (skipped), json-lines, text-lines, alb, alb-connection, nlb, elb, cloudfront, \
+                cloudfront-realtime, waf, s3-access, vpc-flow-parquet, vpc-flow, route53-resolver, \
                 network-firewall, guardduty, securityhub; default: detected)"
     )]
     pub s3_formats: Option<String>,

@@ -40,7 +40,7 @@ pub(crate) fn index_template_with_json_field(prefix: &str, json_field: &str) -> 
         "region": keyword,
         "event_id": keyword,
         "format": keyword,
-        "s3": {"properties": {"bucket": keyword, "key": keyword, "line": {"type": "long"}, "record": {"type": "long"}}},
+        "s3": {"properties": {"bucket": keyword, "key": keyword, "line": {"type": "long"}, "record": {"type": "long"}, "row": {"type": "long"}}},
         // The AWS blueprint's document shape (DOCUMENT_FORMAT=blueprint).
         "@id": keyword,
         "@message": {"type": "text"},
@@ -136,6 +136,7 @@ fn ecs_common() -> Value {
                 // A line or record cut to MAX_RECORD_BYTES, and its whole length.
                 "truncated": {"type": "boolean"},
                 "record_bytes": long,
+                "row": long,
             }},
             // Where a record read from a Kinesis stream came from (CloudFront real-time logs).
             "kinesis": {"properties": {

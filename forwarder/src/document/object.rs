@@ -456,17 +456,22 @@ impl RecordHeader {
 }
 
 /// The account and region of AWS's key layout, `[prefix/]AWSLogs/[o-ORG/]ACCOUNT/SERVICE/REGION/…`
-/// (ELB, WAF, VPC flow logs, CloudTrail); none for a key outside it.
+/// (ELB, WAF, VPC flow logs, CloudTrail), or of its Hive-compatible form
+/// `…/AWSLogs/aws-account-id=ACCOUNT/aws-service=SERVICE/aws-region=REGION/…` (VPC flow logs);
+/// none for a key outside it.
 pub(super) fn key_account_region(key: &str) -> (Option<&str>, Option<&str>) {
     let mut parts = key.split('/').skip_while(|part| *part != "AWSLogs").skip(1);
     let mut account = parts.next();
     if account.is_some_and(|part| part.starts_with("o-")) {
         account = parts.next();
     }
+    let account = account.map(|part| part.strip_prefix("aws-account-id=").unwrap_or(part));
     let Some(account) = account.filter(|a| a.len() == 12 && a.bytes().all(|b| b.is_ascii_digit())) else {
         return (None, None);
     };
-    let region = parts.nth(1).filter(|region| {
+    let region = parts.nth(1);
+    let region = region.map(|part| part.strip_prefix("aws-region=").unwrap_or(part));
+    let region = region.filter(|region| {
         let mut words = region.split('-');
         region.len() <= 20 && words.clone().count() >= 3 && words.all(|w| !w.is_empty())
     });

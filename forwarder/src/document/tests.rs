@@ -518,6 +518,10 @@ fn the_account_and_region_of_a_record_come_from_aws_key_layout() {
             (Some("123456789012"), Some("eu-west-1")),
         ),
         ("AWSLogs/123456789012/vpcflowlogs", (Some("123456789012"), None)),
+        (
+            "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-3/year=2026/month=11/day=29/x.log.parquet",
+            (Some("123456789012"), Some("eu-west-3")),
+        ),
         ("apps/prod-billing/app.log", (None, None)),
         ("AWSLogs/not-an-account/x/us-east-1/y", (None, None)),
     ];

@@ -25,6 +25,7 @@ const PAYLOAD_READ_BYTES: usize = 1 << 20;
 const HEAD_BYTES: u64 = 4096;
 
 pub use self::download::{Listed, ObjectError, ObjectReader, Opened};
+pub use self::parquet::{Ranges, read_object_ranged};
 
 /// The chunk callback's way of saying stop.
 #[derive(Debug, Clone, Copy)]
@@ -165,6 +166,7 @@ pub fn read_object_from(
             &mut out,
         )?,
         Reading::Lines(lines) => read_lines(stream, lines, options, &mut out)?,
+        Reading::Parquet { column } => parquet::read_stream(stream, column, &mut out)?,
         // Nothing to read: the caller sees the format and counts the object skipped.
         Reading::Skip { .. } => {}
     }
@@ -479,6 +481,7 @@ mod download;
 #[cfg(test)]
 mod limits_tests;
 mod members;
+mod parquet;
 mod records;
 #[cfg(test)]
 mod tests;

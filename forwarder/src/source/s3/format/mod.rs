@@ -38,6 +38,7 @@ mod split;
 mod text_lines;
 mod time;
 pub mod vpcflow;
+mod vpcflow_parquet;
 pub mod waf;
 
 use std::fmt;
@@ -70,6 +71,8 @@ pub(crate) static FORMATS: &[Format] = &[
     Format(&cloudfront_realtime::FORMAT),
     Format(&waf::FORMAT),
     Format(&s3access::FORMAT),
+    // Before the text flow logs': both are under `vpcflowlogs/`, this one's file test the narrower.
+    Format(&vpcflow_parquet::FORMAT),
     Format(&vpcflow::FORMAT),
     Format(&route53_resolver::FORMAT),
     Format(&network_firewall::FORMAT),
@@ -139,6 +142,11 @@ pub enum Reading {
     },
     /// One record a line.
     Lines(Lines),
+    /// The rows of an Apache Parquet file, one record each: a row is handed on as a line of its
+    /// values in column order, separated by spaces (a null is `-`), and its columns' names, as
+    /// `column` renames them, are the header line the format's parser reads the lines by. Read
+    /// a row group at a time, with random access to the object (`read::parquet`).
+    Parquet { column: fn(&str) -> String },
     /// Not read: the object holds no log (`why`). It is counted as skipped and acknowledged.
     Skip { why: &'static str },
 }
@@ -148,6 +156,7 @@ impl Reading {
     pub fn position(&self) -> &'static str {
         match self {
             Reading::Records { .. } | Reading::Values { .. } => "record",
+            Reading::Parquet { .. } => "row",
             Reading::Payloads | Reading::Lines(_) | Reading::Skip { .. } => "line",
         }
     }
@@ -230,6 +239,7 @@ impl Format {
     pub const Waf: Format = Format(&waf::FORMAT);
     pub const S3Access: Format = Format(&s3access::FORMAT);
     pub const VpcFlow: Format = Format(&vpcflow::FORMAT);
+    pub const VpcFlowParquet: Format = Format(&vpcflow_parquet::FORMAT);
 }
 
 impl Format {
@@ -246,7 +256,11 @@ impl Format {
     pub fn skipped(self) -> Option<&'static str> {
         match self.0.reading {
             Reading::Skip { why } => Some(why),
-            Reading::Payloads | Reading::Records { .. } | Reading::Values { .. } | Reading::Lines(_) => None,
+            Reading::Payloads
+            | Reading::Records { .. }
+            | Reading::Values { .. }
+            | Reading::Lines(_)
+            | Reading::Parquet { .. } => None,
         }
     }
 

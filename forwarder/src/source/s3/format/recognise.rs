@@ -3,9 +3,10 @@
 
 use super::{FORMATS, Format};
 
-/// The format whose key layout `key` follows: under `[prefix/]AWSLogs/[o-ORG/]ACCOUNT/SERVICE/…`,
-/// the first format of that service whose file test passes; else the first format known by its
-/// file name alone (CloudFront's).
+/// The format whose key layout `key` follows: under `[prefix/]AWSLogs/[o-ORG/]ACCOUNT/SERVICE/…`
+/// (or the Hive-compatible `…/AWSLogs/aws-account-id=ACCOUNT/aws-service=SERVICE/…` that VPC flow
+/// logs may be written under), the first format of that service whose file test passes; else the
+/// first format known by its file name alone (CloudFront's).
 pub(crate) fn by_key(key: &str) -> Option<Format> {
     let parts: Vec<&str> = key.split('/').collect();
     let file = parts.last().copied().unwrap_or_default();
@@ -18,7 +19,11 @@ pub(crate) fn by_key(key: &str) -> Option<Format> {
         if account.starts_with("o-") {
             account = rest.next()?;
         }
-        is_account(account).then(|| rest.next().copied()).flatten()
+        let account = account.strip_prefix("aws-account-id=").unwrap_or(account);
+        let service = rest
+            .next()
+            .map(|part| part.strip_prefix("aws-service=").unwrap_or(part));
+        is_account(account).then_some(service).flatten()
     });
     let file_matches = |format: &Format| format.key.file.is_none_or(|test| test(file));
     let by_service = service.and_then(|service| {
@@ -96,6 +101,12 @@ mod tests {
             Some(Format::VpcFlow)
         );
         assert_eq!(
+            layout(
+                "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/year=2026/month=11/day=29/hour=10/123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20261129T1005Z_a1b2.log.gz"
+            ),
+            Some(Format::VpcFlow)
+        );
+        assert_eq!(
             layout("cf/E2EXAMPLE12345.2026-11-29-10.a1b2c3d4.gz"),
             Some(Format::Cloudfront)
         );
@@ -150,5 +161,29 @@ mod tests {
         assert_eq!(by_content(b"{\"level\":\"info\"}\n"), Format::JsonLines);
         assert_eq!(by_content(b"2026-11-29 hello\n"), Format::TextLines);
         assert_eq!(by_content(b""), Format::TextLines);
+    }
+
+    #[test]
+    fn parquet_flow_logs_are_known_by_either_key_layout_or_their_magic_bytes() {
+        // Layouts of https://docs.aws.amazon.com/vpc/latest/userguide/flow-logs-s3-path.html.
+        let file = "123456789012_vpcflowlogs_us-east-1_fl-1234abcd_20261129T1005Z_a1b2c3d4.log.parquet";
+        for folder in [
+            "AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/29",
+            "flows/AWSLogs/123456789012/vpcflowlogs/us-east-1/2026/11/29/10",
+            "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/year=2026/month=11/day=29",
+            "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=us-east-1/year=2026/month=11/day=29/hour=10",
+        ] {
+            let key = format!("{folder}/{file}");
+            assert_eq!(by_key(&key), Some(Format::VpcFlowParquet), "{key}");
+        }
+        // Another service's Hive-like folder is not a flow log's.
+        assert_eq!(
+            by_key(&format!(
+                "AWSLogs/aws-account-id=123456789012/aws-service=other/{file}"
+            )),
+            None
+        );
+        assert_eq!(by_content(b"PAR1\x15\x04"), Format::VpcFlowParquet);
+        assert_eq!(by_content(b"PAR 1 is a text line\n"), Format::TextLines);
     }
 }

@@ -7,8 +7,9 @@ use super::{FormatSpec, KeyLayout, Lines, Reading};
 pub(crate) static FORMAT: FormatSpec = FormatSpec {
     name: "text-lines",
     key: KeyLayout::NONE,
-    // Asked last: whatever no other format recognises.
-    content: Some(|_| true),
+    // None: recognition falls back to it when no format's content test passes (`by_content`),
+    // whatever the table's order.
+    content: None,
     reading: Reading::Lines(Lines {
         header: None,
         time: Some(|line, _| line.split_whitespace().next().and_then(rfc3339_ms)),

@@ -50,13 +50,17 @@ pub(crate) static FORMAT: FormatSpec = FormatSpec {
         header: Some(header),
         time: None,
     }),
-    typed: Some(Typed {
-        object: "vpc_flow",
-        fields: FIELDS,
-        parse: |line, context, out| parse(line, context).map(|record| record.into_parsed(out)),
-    }),
+    typed: Some(TYPED),
     index_prefix: Some("vpcflow"),
     dashboards: &[],
+};
+
+/// The typed fields of a flow log record, and its parser: a line read by its header's names.
+/// Parquet flow logs ([`super::vpcflow_parquet`]) are parsed by the same.
+pub(super) const TYPED: Typed = Typed {
+    object: "vpc_flow",
+    fields: FIELDS,
+    parse: |line, context, out| parse(line, context).map(|record| record.into_parsed(out)),
 };
 
 /// The first line of a file, `version account-id interface-id …`, every name a lower-case word

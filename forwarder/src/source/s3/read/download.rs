@@ -236,10 +236,15 @@ impl ObjectReader {
                         seek,
                     },
                     options: Arc::clone(&self.options),
+                    client: self.client().await.clone(),
+                    size: None,
                 });
             }
             output => output?,
         };
+        let size = (output.content_length())
+            .filter(|_| seek.is_none())
+            .and_then(|len| u64::try_from(len).ok());
         let object = Located {
             bucket: task.bucket.clone(),
             key: task.key.clone(),
@@ -260,6 +265,8 @@ impl ObjectReader {
                 seek,
             },
             options: Arc::clone(&self.options),
+            client: self.client().await.clone(),
+            size,
         })
     }
 }
@@ -273,6 +280,10 @@ pub struct Opened {
     ack: crate::source::Ack,
     start: Start,
     options: Arc<S3Options>,
+    /// The client, for the ranged reads of a Parquet object.
+    client: aws_sdk_s3::Client,
+    /// The object's size, when the whole object was asked for.
+    size: Option<u64>,
 }
 
 impl Opened {
@@ -294,31 +305,114 @@ impl Opened {
             ack,
             start,
             options,
+            client,
+            size,
         } = self;
+        let mut next = body.try_next().await;
+        // A Parquet object is read with ranged reads, not as the stream already started.
+        let head = next.as_ref().ok().and_then(Option::as_deref).unwrap_or_default();
+        if let Some(size) = size
+            && start.seek.is_none()
+            && super::parquet::parquet_format(&options, &object.key, head).is_some()
+        {
+            drop(body);
+            let ranges = S3Ranges {
+                client,
+                bucket: object.bucket.clone(),
+                key: object.key.clone(),
+                etag: object.etag.clone(),
+                size,
+                runtime: tokio::runtime::Handle::current(),
+            };
+            let parse = tokio::task::spawn_blocking(move || {
+                super::read_object_ranged(ranges, object, ack, &options, start, emit)
+            });
+            return outcome(url, parse.await);
+        }
         let (sender, receiver) = tokio::sync::mpsc::channel(BODY_BUFFERS);
         let parse = tokio::task::spawn_blocking(move || {
             read_object_from(ChannelReader::new(receiver), object, ack, &options, start, emit)
         });
         loop {
-            let next = match body.try_next().await {
+            let item = match next {
                 Ok(Some(bytes)) => Ok(bytes),
                 Ok(None) => break,
                 Err(err) => Err(std::io::Error::other(format!("the download broke off: {err}"))),
             };
-            let failed = next.is_err();
-            if sender.send(next).await.is_err() || failed {
+            let failed = item.is_err();
+            if sender.send(item).await.is_err() || failed {
                 break;
             }
+            next = body.try_next().await;
         }
         drop(sender);
-        match parse.await {
-            Ok(Ok(read)) => Ok(read),
-            Ok(Err(ParseError::Stopped)) => Err(ObjectError::Stopped { url }),
-            Ok(Err(ParseError::Corrupt(reason))) => Err(ObjectError::Corrupt { url, reason }),
-            Err(panicked) => Err(ObjectError::Corrupt {
-                url,
-                reason: format!("the parser failed: {panicked}"),
-            }),
+        outcome(url, parse.await)
+    }
+}
+
+/// What the parsing thread's end says of the object at `url`.
+fn outcome(
+    url: String,
+    joined: Result<Result<ObjectRead, ParseError>, tokio::task::JoinError>,
+) -> Result<ObjectRead, ObjectError> {
+    match joined {
+        Ok(Ok(read)) => Ok(read),
+        Ok(Err(ParseError::Stopped)) => Err(ObjectError::Stopped { url }),
+        Ok(Err(ParseError::Corrupt(reason))) => Err(ObjectError::Corrupt { url, reason }),
+        Err(panicked) => Err(ObjectError::Corrupt {
+            url,
+            reason: format!("the parser failed: {panicked}"),
+        }),
+    }
+}
+
+/// Ranged `GetObject`s of one object, each only if its ETag is still the one first read: the
+/// random access a Parquet object is read with. Called from the parsing thread, each waits on
+/// the runtime for its answer.
+struct S3Ranges {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    key: String,
+    etag: String,
+    size: u64,
+    runtime: tokio::runtime::Handle,
+}
+
+impl super::Ranges for S3Ranges {
+    fn size(&self) -> u64 {
+        self.size
+    }
+
+    fn range(&self, start: u64, len: u64) -> std::io::Result<Bytes> {
+        if len == 0 {
+            return Ok(Bytes::new());
+        }
+        let last = start + len - 1;
+        let mut request = (self.client.get_object())
+            .bucket(&self.bucket)
+            .key(&self.key)
+            .range(format!("bytes={start}-{last}"));
+        if !self.etag.is_empty() {
+            request = request.if_match(format!("\"{}\"", self.etag));
+        }
+        let bytes = self.runtime.block_on(async {
+            let output = request.send().await.map_err(|err| {
+                std::io::Error::other(format!(
+                    "GetObject of bytes {start} to {last} failed ({}): {}",
+                    err.code().unwrap_or("unreachable"),
+                    sluice_edge::sdk_error::sdk_message(&err)
+                ))
+            })?;
+            let body = (output.body.collect().await)
+                .map_err(|err| std::io::Error::other(format!("the download broke off: {err}")))?;
+            Ok::<_, std::io::Error>(body.into_bytes())
+        })?;
+        match bytes.len() as u64 == len {
+            true => Ok(bytes),
+            false => Err(std::io::Error::other(format!(
+                "GetObject of bytes {start} to {last} gave {} bytes",
+                bytes.len()
+            ))),
         }
     }
 }
