@@ -282,6 +282,11 @@ pub fn check_documents(docs: &[Document], again: &[Document]) {
         match serde_json::from_str::<Value>(&doc.source) {
             Ok(Value::Object(_)) => {}
             Ok(other) => panic!("a source that is not an object: {other}"),
+            // Found by `s3_object` and `multiline`: a JSON message nested deeper than serde_json
+            // reads by default (128) is parsed into fields as deep, valid JSON that OpenSearch
+            // refuses (`index.mapping.depth.limit`). Tolerated until the JSON depth limit of
+            // issue 26 keeps deeper JSON as text; then this arm goes.
+            Err(error) if error.to_string().starts_with("recursion limit exceeded") => {}
             Err(error) => panic!("a source that is not JSON ({error}): {:?}", doc.source),
         }
     }
