@@ -14,7 +14,7 @@
 //!   planted secret;
 //! - a setting that does not validate is one line of error.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use serde_json::Value;
 use sluice_edge::settings::positional_lookup;
@@ -45,8 +45,11 @@ pub const TARGETS: &[(&str, Check)] = &[
 ];
 
 /// The builder every check uses: the default options, as an unconfigured forwarder has them.
-fn builder() -> DocumentBuilder {
-    DocumentBuilder::new(DocumentOptions::default(), "eu-west-1".to_owned())
+/// Built once: its redaction rules take longer to compile than most inputs take to check.
+fn builder() -> &'static DocumentBuilder {
+    static BUILDER: LazyLock<DocumentBuilder> =
+        LazyLock::new(|| DocumentBuilder::new(DocumentOptions::default(), "eu-west-1".to_owned()));
+    &BUILDER
 }
 
 /// A subscription payload as it arrives: gzip bytes (a Kinesis record, a Firehose file's
@@ -118,8 +121,8 @@ pub fn s3_object(data: &[u8]) {
     let builder = builder();
     let _ = read_object(body, located, Ack::Invocation, &options, |chunk| {
         match chunk {
-            Chunk::Logs(batch) => drop(check_batch_built(&builder, batch)),
-            Chunk::Records(records) => check_records(&builder, records),
+            Chunk::Logs(batch) => drop(check_batch_built(builder, batch)),
+            Chunk::Records(records) => check_records(builder, records),
             Chunk::Control(_) => {}
         }
         Ok(())
@@ -172,17 +175,21 @@ const PLANTED: &str = "\nAuthorization: Bearer 9f8e7d6c5b4a39281706f5e4d3c2b1a0\
 /// The secret of [`PLANTED`].
 const PLANTED_SECRET: &str = "9f8e7d6c5b4a39281706f5e4d3c2b1a0";
 
-/// Redaction with every built-in rule: idempotent, it only replaces text with `[REDACTED]`
-/// (what is left between the marks is the input's, in order), and a planted bearer token is gone.
+/// Redaction with every built-in rule: idempotent, it only replaces text with `[REDACTED]` (or
+/// `"[REDACTED]"`; what is left between the marks is the input's, in order), and a planted bearer token is gone.
 pub fn redact(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
-    let redactor = Redactor::default();
+    static REDACTOR: LazyLock<Redactor> = LazyLock::new(Redactor::default);
+    let redactor = &*REDACTOR;
     for input in [text.to_string(), format!("{text}{PLANTED}")] {
         let once = redactor.redact(&input);
         let twice = redactor.redact(&once);
         assert_eq!(once, twice, "redaction is idempotent");
+        // A sensitive JSON field's value becomes the string `"[REDACTED]"`, quoted when the value
+        // was not a string (found by the `redact` target): the quotes are part of the mark.
+        let marked = once.replace("\"[REDACTED]\"", "[REDACTED]");
         let mut rest = input.as_str();
-        for kept in once.split("[REDACTED]") {
+        for kept in marked.split("[REDACTED]") {
             let at = rest
                 .find(kept)
                 .unwrap_or_else(|| panic!("redaction wrote {kept:?}, which is not the input's"));
@@ -219,7 +226,7 @@ pub fn check_one_line(error: &str) {
 /// Builds a decoded subscription batch (a control message is dropped, as decoding does).
 fn check_batch(logs: subscription::LogsData) -> Vec<Document> {
     match Batch::decoded(Ack::Invocation, logs) {
-        Ok(batch) => check_batch_built(&builder(), batch),
+        Ok(batch) => check_batch_built(builder(), batch),
         Err(_) => Vec::new(),
     }
 }
@@ -245,10 +252,10 @@ fn check_records(builder: &DocumentBuilder, records: Records) {
 fn check_decoded(decoded: Decoded) {
     let builder = builder();
     for batch in decoded.batches {
-        check_batch_built(&builder, batch);
+        check_batch_built(builder, batch);
     }
     for records in decoded.records {
-        check_records(&builder, records);
+        check_records(builder, records);
     }
     let unreadable: Vec<Document> = decoded
         .unreadable
