@@ -195,7 +195,9 @@ pub fn redact(data: &[u8]) {
                 .unwrap_or_else(|| panic!("redaction wrote {kept:?}, which is not the input's"));
             rest = &rest[at + kept.len()..];
         }
-        if input.ends_with(PLANTED) {
+        // The token written elsewhere in the input, out of a secret's context, may stay there
+        // (found by the `redact` target).
+        if input.ends_with(PLANTED) && !text.contains(PLANTED_SECRET) {
             assert!(
                 !once.contains(PLANTED_SECRET),
                 "the planted token is kept: {once:?}"
