@@ -64,6 +64,25 @@ pub fn names<T: Args>() -> Vec<String> {
         .collect()
 }
 
+/// A lookup that answers the `n`th distinct name asked with the `n`th line of `text` (an empty
+/// line, or no line, is unset): how the fuzz checks of both functions' settings reach every
+/// setting without naming it (`sluice_forwarder::hostile`, `sluice_subscriber::hostile`).
+pub fn positional_lookup(text: &str) -> impl Fn(&str) -> Option<String> + '_ {
+    let values: Vec<&str> = text.split('\n').collect();
+    let asked = std::cell::RefCell::new(Vec::<String>::new());
+    move |name: &str| {
+        let mut asked = asked.borrow_mut();
+        let n = asked.iter().position(|seen| seen == name).unwrap_or_else(|| {
+            asked.push(name.to_owned());
+            asked.len() - 1
+        });
+        values
+            .get(n)
+            .filter(|value| !value.is_empty())
+            .map(|value| value.to_string())
+    }
+}
+
 fn command<T: Args>() -> Command {
     T::augment_args(
         Command::new("settings")
@@ -158,5 +177,15 @@ mod tests {
             names::<Settings>(),
             ["SLUICE_EDGE_TEST_ENDPOINT", "SLUICE_EDGE_TEST_RETENTION_DAYS"]
         );
+    }
+
+    #[test]
+    fn the_positional_lookup_answers_each_name_with_its_line() {
+        let lookup = positional_lookup("first\n\nthird");
+        assert_eq!(lookup("A").as_deref(), Some("first"));
+        assert_eq!(lookup("B"), None);
+        assert_eq!(lookup("A").as_deref(), Some("first"));
+        assert_eq!(lookup("C").as_deref(), Some("third"));
+        assert_eq!(lookup("D"), None);
     }
 }

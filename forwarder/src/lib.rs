@@ -13,7 +13,8 @@
 //!
 //! Beside it: `config` (every setting, validated), `enrich` (GeoIP, AS numbers and user agents,
 //! below `document/`), `metrics` (EMF), `summary` (the counts),
-//! `dashboards` (OpenSearch Dashboards saved objects for what it writes), `json` (JSON text
+//! `dashboards` (OpenSearch Dashboards saved objects for what it writes), `hostile` (what must
+//! hold for any input: the bodies of the fuzz targets), `json` (JSON text
 //! written by hand, for every stage) and `civil` (the calendar, for timestamps and index names).
 
 pub mod civil;
@@ -23,6 +24,7 @@ pub mod dashboards;
 pub mod document;
 pub mod enrich;
 pub mod handler;
+pub mod hostile;
 pub mod json;
 pub mod limits;
 pub mod metrics;

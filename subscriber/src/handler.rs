@@ -131,7 +131,10 @@ impl Request {
             }),
             Some(other) => Err(unrecognised(format!("detail-type {other:?}"))),
             None => {
+                // serde's error quotes the payload's text: its line breaks are escaped, so the
+                // error stays one line (a log line a payload cannot forge).
                 let direct: Direct = serde_json::from_value(payload.clone()).map_err(|err| {
+                    let err = err.to_string().replace('\n', "\\n").replace('\r', "\\r");
                     unrecognised(format!("not an EventBridge event nor a direct payload: {err}"))
                 })?;
                 Ok(Request::Sweep {

@@ -132,3 +132,13 @@ fn unknown_payloads_are_refused_with_a_reason() {
         );
     }
 }
+
+/// Found by the `subscriber_event` fuzz target (fuzz/regressions/subscriber_event/): an unknown
+/// `action` with a line break made an error of two lines.
+#[test]
+fn an_unknown_direct_action_is_an_error_of_one_line() {
+    let payload = serde_json::json!({"action": "sweep\nERROR forged", "dry_run": true});
+    let err = Request::parse(&payload).unwrap_err().to_string();
+    assert!(!err.contains('\n'), "{err}");
+    assert!(err.contains(r"sweep\nERROR forged"), "{err}");
+}
