@@ -17,8 +17,8 @@ CORPUS = ROOT / "fuzz" / "corpus"
 FORMATS = [
     "cloudwatch-firehose", "cloudtrail", "cloudtrail-digest", "config", "config-check",
     "json-lines", "text-lines", "alb", "alb-connection", "nlb", "elb", "cloudfront",
-    "cloudfront-realtime", "waf", "s3-access", "vpc-flow", "route53-resolver", "network-firewall",
-    "guardduty", "securityhub",
+    "cloudfront-realtime", "waf", "s3-access", "vpc-flow-parquet", "vpc-flow", "route53-resolver",
+    "network-firewall", "guardduty", "securityhub",
 ]
 # The documented subscription payload (CloudWatch Logs "Subscription filters" page).
 LOGS = {
@@ -102,6 +102,8 @@ def main() -> None:
         "waf": fixture("access/waf-examples.jsonl"),
         "s3-access": fixture("access/s3access-current.log"),
         "vpc-flow": fixture("access/vpcflow-default.log"),
+        # The whole file: a Parquet footer is at its end.
+        "vpc-flow-parquet": (FIXTURES / "access/vpcflow-default.parquet").read_bytes(),
         "route53-resolver": fixture("network/route53-resolver-docs.jsonl"),
         "network-firewall": fixture("network/network-firewall-flow.jsonl"),
         "guardduty": fixture("findings/guardduty-export.jsonl"),
