@@ -1,6 +1,7 @@
 //! Every security source in one bucket, backfilled at once (issue 24): a GuardDuty findings
 //! export, a Firehose object of Security Hub events, Route 53 Resolver query logs, Network
-//! Firewall flow, alert and TLS logs, and AWS Config history and snapshot files (with the
+//! Firewall flow, alert and TLS logs, a VPC flow log in Parquet, and AWS Config history and
+//! snapshot files (with the
 //! writability check file beside them), each under the key AWS writes it to, in moto; one
 //! `replay s3://` of the bucket into osmem-server. Every record is indexed once, in its source's
 //! index of its own date, with the ECS fields its source fills; a second backfill adds nothing.
@@ -20,6 +21,7 @@ const BUCKET: &str = "security-sources";
 const GUARDDUTY_KEY: &str =
     "AWSLogs/123456789012/GuardDuty/eu-west-1/2026/11/29/1b2c3d4e-5f60-7182-93a4-b5c6d7e8f901.jsonl.gz";
 const SECURITYHUB_KEY: &str = "securityhub/2026/11/29/10/sluice-findings-1-2026-11-29-10-00-00-a1b2c3d4";
+const PARQUET_KEY: &str = "AWSLogs/aws-account-id=123456789012/aws-service=vpcflowlogs/aws-region=eu-west-3/year=2014/month=12/day=14/hour=04/123456789012_vpcflowlogs_eu-west-3_fl-1234abcd_20141214T0405Z_a1b2c3d4.log.parquet";
 
 /// Objects as (key, body).
 type Objects = Vec<(String, Vec<u8>)>;
@@ -37,7 +39,14 @@ fn objects() -> (Objects, BTreeMap<&'static str, u64>) {
             gzip_bytes(super::findings::fixture("securityhub-events.jsonl").as_bytes()),
         ),
     ];
+    // VPC flow logs as Parquet, under the Hive-compatible layout: AWS's seven documented records.
+    let parquet = sluice_harness::workspace_root().join("tests/fixtures/access/vpcflow-default.parquet");
+    objects.push((
+        PARQUET_KEY.to_string(),
+        std::fs::read(&parquet).unwrap_or_else(|err| panic!("{}: {err}", parquet.display())),
+    ));
     let mut expected = BTreeMap::from([
+        ("aws.vpc_flow_parquet", 7),
         ("aws.guardduty", 2),
         ("aws.securityhub", 2),
         ("aws.route53_resolver", 0),
@@ -97,7 +106,7 @@ async fn every_security_source_is_read_from_its_key_layout_into_its_own_dated_in
     assert_eq!(first.summary.unparsed, 0, "{:?}", first.summary);
     assert_eq!(first.summary.indexed, total, "{:?}", first.summary);
 
-    let prefixes = "guardduty-*,securityhub-*,route53resolver-*,networkfirewall-*,config-*";
+    let prefixes = "guardduty-*,securityhub-*,route53resolver-*,networkfirewall-*,config-*,vpcflow-*";
     let hits = search_hits(&osmem, prefixes, json!({"match_all": {}})).await;
     assert_eq!(hits.len() as u64, total, "every record once");
     let mut counted: BTreeMap<&'static str, u64> = expected.keys().map(|dataset| (*dataset, 0)).collect();
@@ -109,6 +118,7 @@ async fn every_security_source_is_read_from_its_key_layout_into_its_own_dated_in
             "aws.route53_resolver" => ("route53resolver", "event"),
             "aws.network_firewall" => ("networkfirewall", ""),
             "aws.config" => ("config", "event"),
+            "aws.vpc_flow_parquet" => ("vpcflow", "event"),
             other => panic!("{index}: a document of {other:?}: {doc}"),
         };
         *counted.get_mut(dataset).expect("an expected dataset") += 1;
@@ -140,6 +150,13 @@ async fn every_security_source_is_read_from_its_key_layout_into_its_own_dated_in
             "aws.network_firewall" => {
                 assert!(doc["source"]["ip"].is_string(), "{doc}");
                 assert!(doc["destination"]["ip"].is_string(), "{doc}");
+            }
+            "aws.vpc_flow_parquet" => {
+                assert!(
+                    doc["aws"]["vpc_flow"].is_object(),
+                    "a flow log's own fields: {doc}"
+                );
+                assert!(doc["aws"]["s3"]["row"].is_number(), "{doc}");
             }
             _ => {
                 assert_eq!(doc["event"]["category"], json!(["configuration"]), "{doc}");
