@@ -3,7 +3,7 @@
 //! write is read within them, so that one hostile line, payload or object costs time, not
 //! memory, and never fails its neighbours. docs/forwarder.md ("Limits") says why each default.
 
-pub use crate::json::shape::JsonLimits;
+pub use crate::json::shape::{DEFAULT_MAX_FIELDS, DEFAULT_MAX_JSON_DEPTH, JsonLimits};
 
 /// Every limit on input, validated at start-up ([`crate::config`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,13 +37,6 @@ pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 16 << 20;
 /// `MAX_OBJECT_EXPANSION`: 1000. Logs compress about 10 to 20 times; DEFLATE cannot expand
 /// more than about 1032 times, so only a stream of one repeated byte comes near it.
 pub const DEFAULT_MAX_OBJECT_EXPANSION: u64 = 1000;
-/// `MAX_JSON_DEPTH`: 16. OpenSearch refuses a document whose objects nest deeper than its
-/// `index.mapping.depth.limit` (20 by default), counting the document's own objects the message
-/// sits under (`json`, `aws.cloudtrail`); 16 leaves them room.
-pub const DEFAULT_MAX_JSON_DEPTH: usize = 16;
-/// `MAX_FIELDS`: 1000, the default `index.mapping.total_fields.limit` of OpenSearch, half the
-/// 2000 of Sluice's index template: one message cannot use up an index's mapping alone.
-pub const DEFAULT_MAX_FIELDS: usize = 1000;
 
 /// How many decompressed bytes an object is read before its expansion is judged: a small
 /// object of one repeated byte is no danger.

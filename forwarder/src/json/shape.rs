@@ -24,11 +24,19 @@ impl JsonLimits {
     };
 }
 
+/// `MAX_JSON_DEPTH`: 16. OpenSearch refuses a document whose objects nest deeper than its
+/// `index.mapping.depth.limit` (20 by default), counting the document's own objects the message
+/// sits under (`json`, `aws.cloudtrail`); 16 leaves them room.
+pub const DEFAULT_MAX_JSON_DEPTH: usize = 16;
+/// `MAX_FIELDS`: 1000, the default `index.mapping.total_fields.limit` of OpenSearch, half the
+/// 2000 of Sluice's index template: one message cannot use up an index's mapping alone.
+pub const DEFAULT_MAX_FIELDS: usize = 1000;
+
 impl Default for JsonLimits {
     fn default() -> Self {
         JsonLimits {
-            max_depth: crate::limits::DEFAULT_MAX_JSON_DEPTH,
-            max_fields: crate::limits::DEFAULT_MAX_FIELDS,
+            max_depth: DEFAULT_MAX_JSON_DEPTH,
+            max_fields: DEFAULT_MAX_FIELDS,
         }
     }
 }
