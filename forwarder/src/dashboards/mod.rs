@@ -149,4 +149,6 @@ pub(crate) fn to_ndjson(objects: &[SavedObject]) -> String {
 #[cfg(test)]
 mod import_tests;
 #[cfg(test)]
+mod samples;
+#[cfg(test)]
 mod tests;

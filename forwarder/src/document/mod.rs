@@ -529,6 +529,8 @@ mod json_tests;
 #[cfg(test)]
 mod limits_tests;
 #[cfg(test)]
+mod object_tests;
+#[cfg(test)]
 pub(crate) mod tests;
 #[cfg(test)]
 mod time_tests;
