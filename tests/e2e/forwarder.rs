@@ -222,3 +222,16 @@ pub async fn search_hits(osmem: &sluice_harness::OsMem, index: &str, query: Valu
         })
         .collect()
 }
+
+/// A bucket in moto holding `objects`, each (key, body).
+pub async fn bucket_of(moto: &sluice_harness::Moto, bucket: &str, objects: &[(String, Vec<u8>)]) {
+    let s3 = moto.s3_client();
+    s3.create_bucket().bucket(bucket).send().await.expect("bucket");
+    for (key, body) in objects {
+        (s3.put_object().bucket(bucket).key(key))
+            .body(body.clone().into())
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("PutObject {key}: {err:?}"));
+    }
+}

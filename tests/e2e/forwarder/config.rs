@@ -76,17 +76,7 @@ async fn search(osmem: &OsMem, query: Value) -> Vec<Value> {
 async fn config_items_become_one_document_each_in_their_capture_date_index() {
     let moto = Moto::start();
     let osmem = OsMem::start();
-    let s3 = moto.s3_client();
-    s3.create_bucket().bucket(BUCKET).send().await.expect("bucket");
-    for (key, body) in objects() {
-        s3.put_object()
-            .bucket(BUCKET)
-            .key(&key)
-            .body(body.into())
-            .send()
-            .await
-            .unwrap_or_else(|err| panic!("PutObject {key}: {err:?}"));
-    }
+    bucket_of(&moto, BUCKET, &objects()).await;
     let settings = [
         ("OPENSEARCH_ENDPOINT", osmem.url()),
         ("OPENSEARCH_AUTH", "none"),

@@ -72,19 +72,11 @@ async fn search(osmem: &OsMem, index: &str, query: Value) -> Vec<Value> {
 async fn resolver_and_firewall_logs_under_aws_key_layouts_become_ecs_documents_once() {
     let moto = Moto::start();
     let osmem = OsMem::start();
-    let s3 = moto.s3_client();
-    s3.create_bucket().bucket(BUCKET).send().await.expect("bucket");
-    let mut total = 0;
-    for (name, key, lines) in objects() {
-        s3.put_object()
-            .bucket(BUCKET)
-            .key(&key)
-            .body(gzip_bytes(&fixture(name)).into())
-            .send()
-            .await
-            .unwrap_or_else(|err| panic!("PutObject {key}: {err:?}"));
-        total += lines;
-    }
+    let total: u64 = objects().iter().map(|(_, _, lines)| lines).sum();
+    let bodies: Vec<(String, Vec<u8>)> = (objects().into_iter())
+        .map(|(name, key, _)| (key, gzip_bytes(&fixture(name))))
+        .collect();
+    bucket_of(&moto, BUCKET, &bodies).await;
     let settings = [
         ("OPENSEARCH_ENDPOINT", osmem.url()),
         ("OPENSEARCH_AUTH", "none"),

@@ -30,17 +30,10 @@ async fn backfill(forwarder: &Forwarder) -> ReplaySummary {
 async fn parquet_flow_logs_become_flow_log_documents_once() {
     let moto = Moto::start();
     let osmem = OsMem::start();
-    let s3 = moto.s3_client();
-    s3.create_bucket().bucket(BUCKET).send().await.expect("bucket");
     let path = sluice_harness::workspace_root().join("tests/fixtures/access/vpcflow-default.parquet");
     let parquet = std::fs::read(&path).unwrap_or_else(|err| panic!("{}: {err}", path.display()));
-    for key in [HIVE, PLAIN] {
-        (s3.put_object().bucket(BUCKET).key(key))
-            .body(parquet.clone().into())
-            .send()
-            .await
-            .unwrap_or_else(|err| panic!("PutObject {key}: {err:?}"));
-    }
+    let objects = [HIVE, PLAIN].map(|key| (key.to_string(), parquet.clone()));
+    bucket_of(&moto, BUCKET, &objects).await;
     let settings = [
         ("OPENSEARCH_ENDPOINT", osmem.url()),
         ("OPENSEARCH_AUTH", "none"),

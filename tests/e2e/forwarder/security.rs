@@ -75,18 +75,8 @@ async fn backfill(forwarder: &Forwarder) -> ReplaySummary {
 async fn every_security_source_is_read_from_its_key_layout_into_its_own_dated_index_once() {
     let moto = Moto::start();
     let osmem = OsMem::start();
-    let s3 = moto.s3_client();
-    s3.create_bucket().bucket(BUCKET).send().await.expect("bucket");
     let (objects, expected) = objects();
-    for (key, body) in &objects {
-        s3.put_object()
-            .bucket(BUCKET)
-            .key(key)
-            .body(body.clone().into())
-            .send()
-            .await
-            .unwrap_or_else(|err| panic!("PutObject {key}: {err:?}"));
-    }
+    bucket_of(&moto, BUCKET, &objects).await;
     let settings = [
         ("OPENSEARCH_ENDPOINT", osmem.url()),
         ("OPENSEARCH_AUTH", "none"),
