@@ -319,8 +319,12 @@ fn replace_spans(text: &str, spans: &mut Spans) -> Option<String> {
     spans.sort_unstable_by_key(|span| (span.start, std::cmp::Reverse(span.end)));
     let mut copied = 0;
     spans.retain(|span| {
+        // A dropped span does not move the end: one that starts inside a kept span and runs
+        // past it must not hide the next one (found by the `redact` target).
         let keep = span.start >= copied;
-        copied = copied.max(span.end);
+        if keep {
+            copied = span.end;
+        }
         keep
     });
     let mut out = String::with_capacity(text.len());

@@ -263,6 +263,18 @@ fn a_token_inside_a_redacted_json_field_is_redacted_once() {
     );
 }
 
+#[test]
+fn a_match_overlapping_a_replaced_one_does_not_hide_the_next() {
+    // The second header's block runs from inside the first block to the end; the third header,
+    // after the first block, is a block of its own (found by the `redact` target, which saw it
+    // redacted only on a second pass).
+    let header = "-----BEGIN RSA PRIVATE KEY-----";
+    let text = format!("{header}\nAAA\n{header}END-----\nBBB\n{header}END");
+    let once = redact(&text);
+    assert_eq!(once, "[REDACTED]\nBBB\n[REDACTED]");
+    assert_eq!(redact(&once), once);
+}
+
 /// For each built-in rule, a line only it redacts (secrets fake, built here).
 fn one_line_per_rule() -> Vec<(Rule, String)> {
     let fake = |n: usize| -> String {
