@@ -166,7 +166,9 @@ pub fn read_object_from(
             &mut out,
         )?,
         Reading::Lines(lines) => read_lines(stream, lines, options, &mut out)?,
-        Reading::Parquet { column } => parquet::read_stream(stream, column, &mut out)?,
+        Reading::Parquet { column } => {
+            parquet::read_stream(stream, column, options.limits.max_record_bytes, &mut out)?
+        }
         // Nothing to read: the caller sees the format and counts the object skipped.
         Reading::Skip { .. } => {}
     }

@@ -2,7 +2,8 @@
 //! time: the footer (the file's metadata, at its end) first, then each row group's column
 //! chunks in one ranged read, decoded column by column in batches of rows, each row handed on
 //! as a line of its values ([`Reading::Parquet`]). Memory holds the footer and one row group's
-//! compressed bytes, whatever the object's size.
+//! compressed bytes (or, for a large group, a page of each column at a time), whatever the
+//! object's size; what a hostile file can make it hold is bounded by [`Budget`] (`pages`).
 //!
 //! An object is read through [`Ranges`]: ranged `GetObject`s (the download), a local file, bytes
 //! in memory. A Parquet object that arrives only as a stream (its format told from its first
@@ -13,18 +14,20 @@ use std::io::{Read, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use bytes::{Buf, Bytes};
+use bytes::Bytes;
 use parquet::column::reader::{ColumnReader, ColumnReaderImpl};
 use parquet::data_type::{ByteArray, DataType};
 use parquet::errors::ParquetError;
 use parquet::file::metadata::{ParquetMetaData, ParquetMetaDataReader};
 use parquet::file::properties::{ReaderProperties, ReaderPropertiesPtr};
-use parquet::file::reader::{ChunkReader, Length, RowGroupReader};
+use parquet::file::reader::RowGroupReader;
 use parquet::file::serialized_reader::SerializedRowGroupReader;
 use parquet::schema::types::ColumnDescriptor;
 
+use self::pages::{Budget, GroupBytes};
 use super::{Located, ObjectRead, Output, ParseError, Seekable, Start, Stopped};
 use crate::json::push_u64;
+use crate::limits::utf8_prefix_len;
 use crate::source::Ack;
 use crate::source::s3::format::{Format, Reading, S3Options};
 use crate::source::s3::{Chunk, Record, Seek};
@@ -37,11 +40,21 @@ const TAIL: u64 = 8;
 const BATCH_ROWS: usize = 1024;
 
 /// Random access to an object's bytes.
-pub trait Ranges: Send {
+pub trait Ranges: Send + Sync {
     /// The object's size in bytes.
     fn size(&self) -> u64;
     /// The `len` bytes from `start`.
     fn range(&self, start: u64, len: u64) -> std::io::Result<Bytes>;
+}
+
+impl<R: Ranges + ?Sized> Ranges for Arc<R> {
+    fn size(&self) -> u64 {
+        (**self).size()
+    }
+
+    fn range(&self, start: u64, len: u64) -> std::io::Result<Bytes> {
+        (**self).range(start, len)
+    }
 }
 
 impl Ranges for std::fs::File {
@@ -88,11 +101,25 @@ pub(crate) fn parquet_format(options: &S3Options, key: &str, head: &[u8]) -> Opt
 /// before it are not read), and sends its rows to `emit`; the format is the key's (or a rule's)
 /// when that is a Parquet one, else the one Parquet's magic bytes show.
 pub fn read_object_ranged(
-    source: impl Ranges,
+    source: impl Ranges + 'static,
     object: Located,
     ack: Ack,
     options: &S3Options,
     start: Start,
+    emit: impl FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>,
+) -> Result<ObjectRead, ParseError> {
+    let source = Arc::new(source);
+    read_object_within(source, object, ack, options, start, &Budget::default(), emit)
+}
+
+/// [`read_object_ranged`] within `budget`.
+fn read_object_within(
+    source: Arc<dyn Ranges>,
+    object: Located,
+    ack: Ack,
+    options: &S3Options,
+    start: Start,
+    budget: &Budget,
     mut emit: impl FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>,
 ) -> Result<ObjectRead, ParseError> {
     let format = parquet_format(options, &object.key, MAGIC).ok_or_else(|| {
@@ -116,7 +143,7 @@ pub fn read_object_ranged(
         bytes: 0,
         records: 0,
     };
-    read(&source, column, &mut out)?;
+    read(source, column, options.limits.max_record_bytes, budget, &mut out)?;
     out.flush()?;
     Ok(ObjectRead {
         meta,
@@ -130,6 +157,7 @@ pub fn read_object_ranged(
 pub(super) fn read_stream<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>>(
     mut stream: impl Read,
     column: fn(&str) -> String,
+    max_record_bytes: usize,
     out: &mut Output<'_, F>,
 ) -> Result<(), ParseError> {
     static FILES: AtomicU64 = AtomicU64::new(0);
@@ -150,18 +178,28 @@ pub(super) fn read_stream<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>>(
     let _ = std::fs::remove_file(&path);
     std::io::copy(&mut stream, &mut file).map_err(failed)?;
     file.flush().map_err(failed)?;
-    read(&file, column, out)
+    read(Arc::new(file), column, max_record_bytes, &Budget::default(), out)
 }
 
-/// Reads every row after `out.after`, a row group at a time.
+/// Reads every row after `out.after`, a row group at a time; a row's line longer than
+/// `max_record_bytes` is kept cut to it, as a text line is.
 fn read<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>>(
-    source: &dyn Ranges,
+    source: Arc<dyn Ranges>,
     column: fn(&str) -> String,
+    max_record_bytes: usize,
+    budget: &Budget,
     out: &mut Output<'_, F>,
 ) -> Result<(), ParseError> {
-    let metadata =
-        footer(source).map_err(|reason| ParseError::Corrupt(format!("not a Parquet file: {reason}")))?;
+    let metadata = footer(&*source, budget)
+        .map_err(|reason| ParseError::Corrupt(format!("not a Parquet file: {reason}")))?;
     let schema = metadata.file_metadata().schema_descr();
+    if schema.num_columns() > budget.columns {
+        return Err(ParseError::Corrupt(format!(
+            "the Parquet file has {} columns, more than the {} read",
+            schema.num_columns(),
+            budget.columns
+        )));
+    }
     if let Some(nested) = schema
         .columns()
         .iter()
@@ -188,8 +226,10 @@ fn read<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>>(
                 index,
                 first: before,
                 properties: &properties,
+                max_record_bytes,
+                budget,
             };
-            group.read(source, out).map_err(|err| match err {
+            group.read(&source, out).map_err(|err| match err {
                 ParseError::Corrupt(reason) => {
                     ParseError::Corrupt(format!("row group {}: {reason}", index + 1))
                 }
@@ -202,7 +242,7 @@ fn read<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>>(
 }
 
 /// The file's metadata, from its end.
-fn footer(source: &dyn Ranges) -> Result<ParquetMetaData, String> {
+fn footer(source: &dyn Ranges, budget: &Budget) -> Result<ParquetMetaData, String> {
     let size = source.size();
     if size < TAIL + MAGIC.len() as u64 {
         return Err(format!("{size} bytes are too few for one"));
@@ -215,6 +255,12 @@ fn footer(source: &dyn Ranges) -> Result<ParquetMetaData, String> {
     if len + TAIL + MAGIC.len() as u64 > size {
         return Err(format!(
             "its footer claims {len} bytes of metadata in a file of {size}"
+        ));
+    }
+    if len > budget.footer {
+        return Err(format!(
+            "its footer claims {len} bytes of metadata, more than the {} read",
+            budget.footer
         ));
     }
     let bytes = source
@@ -230,35 +276,27 @@ struct Group<'a> {
     index: usize,
     first: u64,
     properties: &'a ReaderPropertiesPtr,
+    max_record_bytes: usize,
+    budget: &'a Budget,
 }
 
 impl Group<'_> {
-    /// Reads the group's column chunks in one range, then its rows after `out.after`.
+    /// Reads the group's column chunks (in one range, or a page at a time when they are many
+    /// bytes), then its rows after `out.after`.
     fn read<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>>(
         &self,
-        source: &dyn Ranges,
+        source: &Arc<dyn Ranges>,
         out: &mut Output<'_, F>,
     ) -> Result<(), ParseError> {
         let corrupt = |err: ParquetError| ParseError::Corrupt(err.to_string());
         let group = self.metadata.row_group(self.index);
-        let (start, end) = (group.columns().iter())
-            .map(|chunk| chunk.byte_range())
-            .fold((u64::MAX, 0), |(start, end), (at, len)| {
-                (start.min(at), end.max(at.saturating_add(len)))
-            });
-        if start > end || end > source.size().saturating_sub(TAIL) {
-            return Err(ParseError::Corrupt(format!(
-                "its column chunks span bytes {start} to {end} of a file of {}",
-                source.size()
-            )));
-        }
-        let bytes = source
-            .range(start, end - start)
-            .map_err(|err| ParseError::Corrupt(format!("reading bytes {start} to {end}: {err}")))?;
-        let window = Arc::new(Window { start, bytes });
+        let bytes = GroupBytes::new(Arc::clone(source), group, self.budget).map_err(ParseError::Corrupt)?;
+        // No page index is decoded (it lies outside the footer), so the column readers read
+        // every page header through `GroupBytes`, which checks it first.
         let page_index = self.metadata.page_index_for_row_group(self.index);
-        let reader = SerializedRowGroupReader::new(window, group, page_index, Arc::clone(self.properties))
-            .map_err(corrupt)?;
+        let reader =
+            SerializedRowGroupReader::new(Arc::new(bytes), group, page_index, Arc::clone(self.properties))
+                .map_err(corrupt)?;
         let mut columns = (0..group.num_columns())
             .map(|i| {
                 let reader = reader.get_column_reader(i).map_err(corrupt)?;
@@ -296,62 +334,25 @@ impl Group<'_> {
                     }
                     column.push_next(&mut text);
                 }
-                capacity = capacity.max(text.len() + 16);
                 number += 1;
                 out.bytes += text.len() as u64 + 1;
+                let truncated_from = (text.len() > self.max_record_bytes).then(|| {
+                    let whole = text.len() as u64;
+                    text.truncate(utf8_prefix_len(&text.as_bytes()[..self.max_record_bytes]));
+                    whole
+                });
+                capacity = capacity.max(text.len() + 16);
                 let timestamp = out.meta.last_modified_ms;
                 out.push(Record {
                     number,
                     timestamp,
                     text,
-                    truncated_from: None,
+                    truncated_from,
                 })?;
             }
             remaining -= batch as u64;
         }
         Ok(())
-    }
-}
-
-/// A row group's bytes, at their place in the file, for the column readers.
-struct Window {
-    start: u64,
-    bytes: Bytes,
-}
-
-impl Window {
-    fn slice(&self, start: u64, len: Option<usize>) -> Result<Bytes, ParquetError> {
-        let from = (start.checked_sub(self.start))
-            .and_then(|from| usize::try_from(from).ok())
-            .filter(|&from| from <= self.bytes.len());
-        let to = from.and_then(|from| match len {
-            Some(len) => from.checked_add(len).filter(|&to| to <= self.bytes.len()),
-            None => Some(self.bytes.len()),
-        });
-        match (from, to) {
-            (Some(from), Some(to)) => Ok(self.bytes.slice(from..to)),
-            _ => Err(ParquetError::EOF(format!(
-                "a page at byte {start} is outside its column chunks"
-            ))),
-        }
-    }
-}
-
-impl Length for Window {
-    fn len(&self) -> u64 {
-        self.start + self.bytes.len() as u64
-    }
-}
-
-impl ChunkReader for Window {
-    type T = bytes::buf::Reader<Bytes>;
-
-    fn get_read(&self, start: u64) -> Result<Self::T, ParquetError> {
-        Ok(self.slice(start, None)?.reader())
-    }
-
-    fn get_bytes(&self, start: u64, length: usize) -> Result<Bytes, ParquetError> {
-        self.slice(start, Some(length))
     }
 }
 
@@ -498,5 +499,6 @@ fn push_text(out: &mut String, bytes: &[u8]) {
     }
 }
 
+mod pages;
 #[cfg(test)]
 mod tests;

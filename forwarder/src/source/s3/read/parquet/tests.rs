@@ -6,6 +6,7 @@ use std::sync::Mutex;
 
 use serde_json::json;
 
+use super::pages::page_sizes;
 use super::*;
 use crate::document::DocumentOptions;
 use crate::document::tests::{builder, source};
@@ -40,7 +41,7 @@ impl Noted {
     }
 }
 
-impl Ranges for &Noted {
+impl Ranges for Noted {
     fn size(&self) -> u64 {
         self.bytes.len() as u64
     }
@@ -52,15 +53,26 @@ impl Ranges for &Noted {
 }
 
 /// Reads `source` after row `after`: what was read, and every chunk's records.
-fn read_rows(source: impl Ranges, after: u64) -> (Result<ObjectRead, ParseError>, Vec<Arc<Records>>) {
+fn read_rows(
+    source: impl Ranges + 'static,
+    after: u64,
+) -> (Result<ObjectRead, ParseError>, Vec<Arc<Records>>) {
+    read_rows_within(source, after, &S3Options::default())
+}
+
+/// [`read_rows`] with `options`.
+fn read_rows_within(
+    source: impl Ranges + 'static,
+    after: u64,
+    options: &S3Options,
+) -> (Result<ObjectRead, ParseError>, Vec<Arc<Records>>) {
     let mut chunks = Vec::new();
     let start = Start { after, seek: None };
-    let options = S3Options::default();
     let result = read_object_ranged(
         source,
         located(KEY),
         Ack::Invocation,
-        &options,
+        options,
         start,
         |chunk, seek| {
             assert!(seek.is_none(), "a Parquet object is resumed by its rows");
@@ -95,6 +107,28 @@ fn each_row_is_the_line_the_text_format_holds_under_its_header() {
         .collect();
     assert_eq!(rows, text.collect::<Vec<_>>());
     assert_eq!(numbers(&chunks), [1, 2, 3, 4, 5, 6, 7]);
+}
+
+#[test]
+fn a_row_longer_than_max_record_bytes_is_cut_and_marked_as_a_line_is() {
+    let mut options = S3Options::default();
+    options.limits.max_record_bytes = 40;
+    let (result, chunks) = read_rows_within(Bytes::from_static(FIXTURE), 0, &options);
+    assert_eq!(result.unwrap().records, 7);
+    let records = chunks.iter().flat_map(|chunk| chunk.records.iter());
+    for (record, whole) in records.zip(TEXT.lines().skip(1)) {
+        assert!(whole.len() > 40, "the fixture's rows are longer than the limit");
+        assert_eq!(record.text, whole[..40]);
+        assert_eq!(record.truncated_from, Some(whole.len() as u64));
+    }
+    // At the default limit every row is whole.
+    let (_, chunks) = read_rows(Bytes::from_static(FIXTURE), 0);
+    assert!(
+        chunks
+            .iter()
+            .flat_map(|c| c.records.iter())
+            .all(|r| r.truncated_from.is_none())
+    );
 }
 
 #[test]
@@ -133,8 +167,8 @@ fn rows_become_flow_log_documents_with_the_ecs_fields() {
 
 #[test]
 fn resuming_after_n_rows_reads_only_the_row_groups_after_them() {
-    let all = Noted::new(FIXTURE);
-    let (result, chunks) = read_rows(&all, 0);
+    let all = Arc::new(Noted::new(FIXTURE));
+    let (result, chunks) = read_rows(Arc::clone(&all), 0);
     result.unwrap();
     assert_eq!(numbers(&chunks).len(), 7);
     // The tail, the metadata, then one range per row group (three, of 3, 3 and 1 rows).
@@ -146,8 +180,8 @@ fn resuming_after_n_rows_reads_only_the_row_groups_after_them() {
         (6, vec![7], 3),
         (7, vec![], 2),
     ] {
-        let noted = Noted::new(FIXTURE);
-        let (result, chunks) = read_rows(&noted, after);
+        let noted = Arc::new(Noted::new(FIXTURE));
+        let (result, chunks) = read_rows(Arc::clone(&noted), after);
         assert_eq!(result.unwrap().records, expected.len() as u64);
         assert_eq!(numbers(&chunks), expected, "after {after}");
         let reads = noted.reads.lock().unwrap().clone();
@@ -214,4 +248,200 @@ fn a_parquet_object_read_as_a_stream_reads_the_same_rows() {
     )
     .unwrap();
     assert_eq!((read.meta.format, read.records), (Format::VpcFlowParquet, 7));
+}
+
+/// A Parquet file of one string column (`s`) holding `rows`, in one row group of pages of about
+/// `page` bytes, compressed with `compression` and without a dictionary, as a hostile writer
+/// could make it.
+fn one_column(rows: &[String], page: usize, compression: parquet::basic::Compression) -> Vec<u8> {
+    use parquet::data_type::ByteArrayType;
+    use parquet::file::properties::WriterProperties;
+    use parquet::file::writer::SerializedFileWriter;
+    let schema = parquet::schema::parser::parse_message_type("message m { required binary s (UTF8); }");
+    let properties = WriterProperties::builder()
+        .set_compression(compression)
+        .set_dictionary_enabled(false)
+        .set_data_page_size_limit(page)
+        .set_write_batch_size(8)
+        .build();
+    let mut file = Vec::new();
+    let mut writer =
+        SerializedFileWriter::new(&mut file, Arc::new(schema.unwrap()), Arc::new(properties)).unwrap();
+    let mut group = writer.next_row_group().unwrap();
+    let values: Vec<ByteArray> = rows.iter().map(|row| ByteArray::from(row.as_str())).collect();
+    while let Some(mut column) = group.next_column().unwrap() {
+        column
+            .typed::<ByteArrayType>()
+            .write_batch(&values, None, None)
+            .unwrap();
+        column.close().unwrap();
+    }
+    group.close().unwrap();
+    writer.close().unwrap();
+    file
+}
+
+/// Reads `file` within `budget`: what was read, and every row's text.
+fn read_within(source: Arc<Noted>, budget: &Budget) -> (Result<ObjectRead, ParseError>, Vec<String>) {
+    let mut rows = Vec::new();
+    let start = Start { after: 0, seek: None };
+    let options = S3Options::default();
+    let result = read_object_within(
+        source,
+        located(KEY),
+        Ack::Invocation,
+        &options,
+        start,
+        budget,
+        |chunk, _| {
+            if let Chunk::Records(records) = chunk {
+                rows.extend(records.records.iter().map(|record| record.text.clone()));
+            }
+            Ok(())
+        },
+    );
+    (result, rows)
+}
+
+fn corrupt(result: Result<ObjectRead, ParseError>) -> String {
+    match result {
+        Err(ParseError::Corrupt(reason)) => reason,
+        other => panic!("expected the file refused, got {other:?}"),
+    }
+}
+
+#[test]
+fn a_large_row_group_is_read_a_page_at_a_time() {
+    let rows: Vec<String> = (0..2000)
+        .map(|n| format!("row-{n:05}-{}", "x".repeat(n % 50)))
+        .collect();
+    let file = one_column(&rows, 2048, parquet::basic::Compression::SNAPPY);
+    let noted = Arc::new(Noted::new(&file));
+    let (result, read) = read_within(Arc::clone(&noted), &Budget::default());
+    assert_eq!(result.unwrap().records, 2000);
+    assert_eq!(read, rows);
+    // In one range: the tail, the metadata and the group.
+    assert_eq!(noted.reads.lock().unwrap().len(), 3);
+
+    let paged = Arc::new(Noted::new(&file));
+    let budget = Budget {
+        whole_group: 0,
+        ..Budget::default()
+    };
+    let (result, read) = read_within(Arc::clone(&paged), &budget);
+    assert_eq!(result.unwrap().records, 2000);
+    assert_eq!(read, rows);
+    let reads = paged.reads.lock().unwrap().clone();
+    let pages = reads.len() - 2;
+    assert!(pages > 2 * 20, "a header and a page at a time: {reads:?}");
+    // Each read is a header's bytes (64 KiB, cut at the end of the group, which is small here)
+    // or a page's, of about 2 KiB.
+    let (start, len) = footer(&Bytes::from(file.clone()), &Budget::default())
+        .unwrap()
+        .row_group(0)
+        .column(0)
+        .byte_range();
+    for pair in reads[2..].chunks(2) {
+        assert_eq!(pair[0].0 + pair[0].1, start + len, "a header's bytes: {reads:?}");
+        assert!(pair[1].1 < 4096, "a page: {reads:?}");
+    }
+}
+
+#[test]
+fn pages_that_declare_more_than_the_budget_at_once_are_refused() {
+    let rows: Vec<String> = (0..500).map(|n| format!("row {n}")).collect();
+    let file = one_column(&rows, 1024, parquet::basic::Compression::UNCOMPRESSED);
+    let budget = Budget {
+        pages: 512,
+        ..Budget::default()
+    };
+    let (result, read) = read_within(Arc::new(Noted::new(&file)), &budget);
+    let reason = corrupt(result);
+    assert!(reason.starts_with("row group 1: "), "{reason}");
+    assert!(reason.contains("more than the 512 read at a time"), "{reason}");
+    assert!(read.is_empty());
+}
+
+#[test]
+fn a_gzip_page_that_inflates_past_its_header_is_refused_before_it_is_inflated() {
+    // One page of 200,000 bytes that compress to a few hundred; its header then made to declare
+    // 20,000 (the same varint length, so nothing moves), as a gzip bomb's would.
+    let rows = vec!["a".repeat(200_000)];
+    let mut file = one_column(
+        &rows,
+        1 << 20,
+        parquet::basic::Compression::GZIP(Default::default()),
+    );
+    let metadata = footer(&Bytes::from(file.clone()), &Budget::default()).unwrap();
+    let (at, _) = metadata.row_group(0).column(0).byte_range();
+    let at = usize::try_from(at).unwrap();
+    let declared = page_sizes(&file[at..], 0).unwrap();
+    assert_eq!(declared.uncompressed, 200_004, "the value and its length");
+    let zigzag = |value: u64| {
+        let mut bytes = Vec::new();
+        let mut value = value << 1;
+        while value >= 0x80 {
+            bytes.push((value as u8) | 0x80);
+            value >>= 7;
+        }
+        bytes.push(value as u8);
+        bytes
+    };
+    let (old, new) = (zigzag(200_004), zigzag(20_004));
+    assert_eq!(old.len(), new.len());
+    let place = at + memchr::memmem::find(&file[at..at + 16], &old).unwrap();
+    file[place..place + old.len()].copy_from_slice(&new);
+    assert_eq!(page_sizes(&file[at..], 0).unwrap().uncompressed, 20_004);
+
+    let (result, read) = read_within(Arc::new(Noted::new(&file)), &Budget::default());
+    let reason = corrupt(result);
+    assert!(
+        reason.contains("inflates past the 20004 bytes its header declares"),
+        "{reason}"
+    );
+    assert!(read.is_empty());
+}
+
+#[test]
+fn a_footer_or_columns_past_the_budget_are_refused() {
+    let budget = Budget {
+        footer: 100,
+        ..Budget::default()
+    };
+    let (result, _) = read_within(Arc::new(Noted::new(FIXTURE)), &budget);
+    let reason = corrupt(result);
+    assert!(
+        reason.contains("bytes of metadata, more than the 100 read"),
+        "{reason}"
+    );
+    let budget = Budget {
+        columns: 10,
+        ..Budget::default()
+    };
+    let (result, _) = read_within(Arc::new(Noted::new(FIXTURE)), &budget);
+    let reason = corrupt(result);
+    assert!(reason.contains("columns, more than the 10 read"), "{reason}");
+}
+
+#[test]
+fn page_headers_of_every_kind_read_and_garbage_does_not() {
+    // Every page of the fixture: its header reads, and declares what the crate found.
+    let metadata = footer(&Bytes::from_static(FIXTURE), &Budget::default()).unwrap();
+    for group in metadata.row_groups() {
+        for column in group.columns() {
+            let (at, _) = column.byte_range();
+            let sizes = page_sizes(&FIXTURE[usize::try_from(at).unwrap()..], at).unwrap();
+            assert_eq!(sizes.header_at, at);
+            assert!(sizes.uncompressed > 0 && sizes.uncompressed < 4096, "{sizes:?}");
+        }
+    }
+    for garbage in [
+        &b""[..],
+        b"\x00",
+        b"\x15",
+        b"\x19\xf1\xff\xff\xff\xff\xff\xff\xff\xff\x01",
+        b"\xff\xff",
+    ] {
+        assert_eq!(page_sizes(garbage, 0), None, "{garbage:?}");
+    }
 }
