@@ -134,32 +134,94 @@ fn time(n: usize) -> String {
     at.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()
 }
 
-/// A public address that changes with `n` (so GeoIP, were it on, would see many).
-fn address(n: usize) -> String {
-    format!("198.51.{}.{}", (n / 250) % 250, n % 250 + 1)
+/// A pseudo-random number for record `n` and field `salt` (SplitMix64): the same log each run.
+fn random(n: usize, salt: u64) -> u64 {
+    let mut z = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ salt.wrapping_mul(0xD1B5_4A32_D192_ED03);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
 }
 
-/// A finding with its own id, times and remote address.
+/// A public address of record `n` (so GeoIP, were it on, would see many), from documentation
+/// and other public ranges.
+fn address(n: usize, salt: u64) -> String {
+    let r = random(n, salt);
+    let first = [198, 203, 52, 34, 185][(r % 5) as usize];
+    format!(
+        "{first}.{}.{}.{}",
+        (r >> 8) % 256,
+        (r >> 16) % 256,
+        (r >> 24) % 254 + 1
+    )
+}
+
+/// A finding with its own id, times, instance, addresses and ports: as varied as a busy
+/// account's export, which gzip compresses about ten times, not the fixture's few samples
+/// repeated (which it compressed 45 times, so that a run of the eighth was over before its
+/// memory reached its level).
 fn vary_finding(finding: &mut Value, n: usize) {
     let when = time(n);
-    finding["id"] = Value::from(format!("{n:032x}"));
+    finding["id"] = Value::from(format!("{:016x}{:016x}", random(n, 1), random(n, 2)));
     finding["createdAt"] = Value::from(when.clone());
     finding["updatedAt"] = Value::from(when);
     finding["accountId"] = Value::from("123456789012");
     finding["region"] = Value::from("us-east-1");
+    finding["severity"] = Value::from((random(n, 3) % 80) as f64 / 10.0 + 1.0);
+    finding["service"]["count"] = Value::from(random(n, 4) % 500 + 1);
+    if let Some(instance) = finding["resource"].get_mut("instanceDetails") {
+        instance["instanceId"] = Value::from(format!("i-{:017x}", random(n, 5) >> 4));
+        if let Some(interfaces) = instance["networkInterfaces"].as_array_mut() {
+            for interface in interfaces {
+                interface["networkInterfaceId"] = Value::from(format!("eni-{:017x}", random(n, 6) >> 4));
+                interface["privateIpAddress"] = Value::from(format!(
+                    "10.{}.{}.{}",
+                    random(n, 7) % 256,
+                    random(n, 8) % 256,
+                    random(n, 9) % 254 + 1
+                ));
+                interface["publicIp"] = Value::from(address(n, 10));
+            }
+        }
+    }
     let action = &mut finding["service"]["action"];
-    for details in ["networkConnectionAction", "awsApiCallAction", "dnsRequestAction"] {
-        if let Some(remote) = action.get_mut(details).and_then(|a| a.get_mut("remoteIpDetails")) {
-            remote["ipAddressV4"] = Value::from(address(n));
+    for details in [
+        "networkConnectionAction",
+        "awsApiCallAction",
+        "dnsRequestAction",
+        "portProbeAction",
+    ] {
+        if let Some(detail) = action.get_mut(details) {
+            if let Some(remote) = detail.get_mut("remoteIpDetails") {
+                remote["ipAddressV4"] = Value::from(address(n, 11));
+            }
+            if let Some(port) = detail.get_mut("remotePortDetails") {
+                port["port"] = Value::from(random(n, 12) % 65_535 + 1);
+            }
+            if let Some(port) = detail.get_mut("localPortDetails") {
+                port["port"] = Value::from(random(n, 13) % 65_535 + 1);
+            }
         }
     }
 }
 
-/// A query with its own time, name and source address.
+/// A query with its own time, name, answer, source address and port.
 fn vary_query(query: &mut Value, n: usize) {
     query["query_timestamp"] = Value::from(time(n).replace(".000Z", "Z"));
-    query["query_name"] = Value::from(format!("host-{}.example.com.", n % 5000));
-    query["srcaddr"] = Value::from(format!("10.0.{}.{}", (n / 250) % 250, n % 250 + 1));
+    query["query_name"] = Value::from(format!(
+        "{:x}.{}.example.com.",
+        random(n, 1) >> 40,
+        ["api", "cdn", "db", "auth", "s3", "queue"][(random(n, 2) % 6) as usize]
+    ));
+    query["srcaddr"] = Value::from(format!("10.0.{}.{}", random(n, 3) % 256, random(n, 4) % 254 + 1));
+    query["srcport"] = Value::from((random(n, 5) % 64_511 + 1024).to_string());
+    if let Some(answers) = query["answers"].as_array_mut() {
+        for answer in answers.iter_mut().filter(|answer| answer["Type"] == "A") {
+            answer["Rdata"] = Value::from(address(n, 6));
+        }
+    }
+    if let Some(instance) = query["srcids"].get_mut("instance") {
+        *instance = Value::from(format!("i-{:017x}", random(n, 7) % 64));
+    }
     query["account_id"] = Value::from("123456789012");
     query["region"] = Value::from("us-east-1");
 }

@@ -15,8 +15,9 @@ use regex::Regex;
 
 use super::REDACTED;
 
-/// A key id as a whole word; `pre` is empty (the keyword rules' shape: nothing is kept).
-pub(super) const PATTERN: &str = r"(?P<pre>)\b(?:AKIA|ASIA)[A-Z0-9]{16}\b";
+/// A key id as a whole word (ASCII word boundaries); `pre` is empty (the keyword rules' shape:
+/// nothing is kept).
+pub(super) const PATTERN: &str = r"(?-u)(?P<pre>)\b(?:AKIA|ASIA)[A-Z0-9]{16}\b";
 
 /// The objects whose `accessKeyId` field is AWS's own record of a key id: CloudTrail's
 /// `userIdentity`, GuardDuty's `accessKeyDetails`.

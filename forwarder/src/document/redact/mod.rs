@@ -28,6 +28,7 @@ use self::cookie::cookie_values_at;
 #[cfg(test)]
 use self::json_field::JSON_FIELD_RULE;
 use self::json_field::json_fields;
+use self::lazy::LazyRegex;
 use self::private_key::private_key_at;
 pub use self::rules::{Rule, RuleSet, UnknownRule};
 use self::secret_key::redact_secret_keys;
@@ -38,6 +39,7 @@ use self::url_credentials::{UrlCredentials, url_credential_at};
 mod access_key_id;
 mod cookie;
 mod json_field;
+mod lazy;
 mod private_key;
 pub mod rules;
 mod secret_key;
@@ -72,8 +74,10 @@ pub(crate) fn compile_patterns(patterns: &[String]) -> Result<Vec<Regex>, Patter
         .collect()
 }
 
-/// Names a JSON field holds a secret under (matched case-insensitively, anywhere in the name).
-const SENSITIVE_KEYS: &str = r"password|passwd|secret|token|authorization|credential|api[_-]?key|apikey";
+/// Names a JSON field holds a secret under (matched case-insensitively, anywhere in the name;
+/// ASCII, as every name in it is).
+const SENSITIVE_KEY_RULE: &str =
+    r"(?i-u)password|passwd|secret|token|authorization|credential|api[_-]?key|apikey";
 
 /// A set of rules, one bit each: what a trigger word enables.
 type Rules = u16;
@@ -132,12 +136,12 @@ struct Builtin {
     triggers: Triggers,
     tokens: Tokens,
     urls: UrlCredentials,
-    private_key_header: Regex,
+    private_key_header: LazyRegex,
     /// Applied in order when a trigger word of their bit occurs; `$pre` is kept, the rest of
     /// the match replaced.
-    keyword_rules: Vec<(Rules, Regex)>,
+    keyword_rules: Vec<(Rules, LazyRegex)>,
     /// The names of sensitive JSON fields, when `json-field` is on.
-    sensitive_key: Option<Regex>,
+    sensitive_key: Option<LazyRegex>,
 }
 
 /// The trigger words found in a message: most have a few, kept without an allocation.
@@ -180,18 +184,21 @@ impl Builtin {
         // JSON string or number fields, tokens, private keys, URL passwords and cookies are
         // matched by hand where their trigger words are (`json_field_at`, whose regular
         // expression is `JSON_FIELD_RULE`, and the modules named so); the other rules, each
-        // with its bit:
+        // with its bit. Each is compiled when a message first calls for it ([`LazyRegex`]).
+        // Those whose classes are all ASCII say so (`-u`): `\s` and `\b` are then ASCII, as
+        // in gitleaks' Go expressions, and compiling costs a tenth of the memory.
         let rules = [
             // Authorization headers with basic credentials.
             (
                 BASIC,
-                r"(?i)(?P<pre>authorization\s*[=:]\s*basic\s+)[A-Za-z0-9+/=]+",
+                r"(?i-u)(?P<pre>authorization\s*[=:]\s*basic\s+)[A-Za-z0-9+/=]+",
             ),
             // Bearer tokens (RFC 6750 `b64token`).
-            (BEARER, r"(?i)(?P<pre>\bbearer\s+)[A-Za-z0-9\-._~+/]+=*"),
+            (BEARER, r"(?i-u)(?P<pre>\bbearer\s+)[A-Za-z0-9\-._~+/]+=*"),
             // key=value and key: value pairs. Inside a JSON string the value may be quoted with
             // escaped quotes (`password=\"x\"`) or hold escapes: both are taken whole, so neither
-            // the secret nor a broken escape is left behind.
+            // the secret nor a broken escape is left behind. Unicode: a value's characters are
+            // any but a few.
             (
                 PAIR,
                 r#"(?i)(?P<pre>\b[a-z0-9_.-]*(?:password|passwd|pwd|secret|token|api[_-]?key|apikey)[a-z0-9_.-]*\s*[=:]\s*)(?:\\"(?:[^"\\]|\\[^"])*\\"|"[^"]*"|'[^']*'|(?:[^\s,;&"'}\]\[<>\\]|\\[^"\s])+)"#,
@@ -201,7 +208,7 @@ impl Builtin {
             // JWTs: base64url header and payload, both JSON objects (`eyJ` is `{"`).
             (
                 JWT,
-                r"(?P<pre>)\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*",
+                r"(?-u)(?P<pre>)\beyJ[A-Za-z0-9_-]+\.eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*",
             ),
         ];
         let enabled = enabled_bits(on);
@@ -214,15 +221,15 @@ impl Builtin {
                 password: on.contains(Rule::UrlPassword),
                 slack_webhook: on.contains(Rule::SlackWebhook),
             },
-            private_key_header: Regex::new(private_key::HEADER).expect("built-in rule compiles"),
+            private_key_header: LazyRegex::new(private_key::HEADER),
             keyword_rules: rules
                 .iter()
                 .filter(|(bit, _)| enabled & bit != 0)
-                .map(|(bit, rule)| (*bit, Regex::new(rule).expect("built-in rule compiles")))
+                .map(|(bit, rule)| (*bit, LazyRegex::new(rule)))
                 .collect(),
             sensitive_key: on
                 .contains(Rule::JsonField)
-                .then(|| Regex::new(&format!("(?i){SENSITIVE_KEYS}")).expect("built-in rule compiles")),
+                .then(|| LazyRegex::new(SENSITIVE_KEY_RULE)),
         }
     }
 
@@ -269,6 +276,7 @@ impl Builtin {
             if needed & bit == 0 {
                 continue;
             }
+            let rule = rule.get();
             let replaced = match *bit {
                 ACCESS_KEY_ID => redact_key_ids(rule, &text).map_or(Cow::Borrowed(text.as_ref()), Cow::Owned),
                 _ => rule.replace_all(&text, |caps: &Captures<'_>| {
@@ -299,7 +307,7 @@ impl Builtin {
             if rules & TOKEN != 0 {
                 spans.extend(self.tokens.at(text, hit));
             } else if rules & PRIVATE_KEY != 0 {
-                spans.extend(private_key_at(&self.private_key_header, text, hit));
+                spans.extend(private_key_at(self.private_key_header.get(), text, hit));
             } else if rules & URL_CREDENTIALS != 0 {
                 spans.extend(url_credential_at(bytes, hit, self.urls));
             } else if rules & COOKIE != 0 {
@@ -438,7 +446,9 @@ impl Redactor {
             }
             Value::Array(items) => items.iter_mut().for_each(|item| self.redact_value_in(item, None)),
             Value::Object(fields) => {
-                let sensitive = self.builtin.as_ref().and_then(|b| b.sensitive_key.as_ref());
+                let sensitive = (self.builtin.as_ref())
+                    .and_then(|b| b.sensitive_key.as_ref())
+                    .map(LazyRegex::get);
                 let keeps_key_id = parent.is_some_and(|p| access_key_id::STRUCTURED_PARENTS.contains(&p));
                 for (key, field) in fields.iter_mut() {
                     match field {

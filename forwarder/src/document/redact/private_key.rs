@@ -11,7 +11,7 @@ use regex::Regex;
 use super::Span;
 
 /// The header line, anchored at the trigger word `-----begin`. PGP's ends in `KEY BLOCK-----`.
-pub(super) const HEADER: &str = r"(?i)^-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----";
+pub(super) const HEADER: &str = r"(?i-u)^-----BEGIN[ A-Z0-9_-]{0,100}PRIVATE KEY(?: BLOCK)?-----";
 
 /// The private key block whose header is at `hit`: up to the end of its `-----END … -----` line.
 /// Without an END line (a key cut across log events) it runs to the end of the message, or to the

@@ -351,3 +351,60 @@ fn every_rule_switches_on_and_off_alone() {
         assert!(redact(line).contains(REDACTED), "every rule: {line}");
     }
 }
+
+#[test]
+fn each_rule_is_compiled_when_a_message_first_calls_for_it() {
+    let redactor = Redactor::default();
+    let builtin = redactor.builtin.as_ref().expect("the built-in rules are on");
+    let compiled = |builtin: &Builtin| -> Vec<bool> {
+        let mut all: Vec<bool> = builtin
+            .keyword_rules
+            .iter()
+            .map(|(_, rule)| rule.compiled())
+            .collect();
+        all.push(builtin.private_key_header.compiled());
+        all
+    };
+    assert!(
+        compiled(builtin).iter().all(|done| !done),
+        "none before a message"
+    );
+    assert_eq!(
+        redactor.redact("cache miss for user 42"),
+        "cache miss for user 42"
+    );
+    assert!(
+        compiled(builtin).iter().all(|done| !done),
+        "none for a message without trigger words"
+    );
+    assert_eq!(
+        redactor.redact("Authorization: Bearer abc.def"),
+        "Authorization: Bearer [REDACTED]"
+    );
+    let bearer = builtin
+        .keyword_rules
+        .iter()
+        .position(|(bit, _)| *bit == BEARER)
+        .unwrap();
+    let now = compiled(builtin);
+    assert!(now[bearer]);
+    assert_eq!(
+        now.iter().filter(|done| **done).count(),
+        1,
+        "only the bearer rule: {now:?}"
+    );
+    // A clone shares what was compiled.
+    let clone = redactor.clone();
+    assert!(compiled(clone.builtin.as_ref().unwrap())[bearer]);
+}
+
+#[test]
+fn every_built_in_expression_compiles() {
+    let builtin = Builtin::new(RuleSet::ALL);
+    for (_, rule) in &builtin.keyword_rules {
+        rule.get();
+    }
+    builtin.private_key_header.get();
+    builtin.sensitive_key.as_ref().unwrap().get();
+    builtin.tokens.compile_all();
+}
