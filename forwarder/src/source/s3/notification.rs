@@ -69,10 +69,19 @@ fn notice_nested(value: &Value, depth: u8) -> Result<Notice, NotANotification> {
     )))
 }
 
+/// The text at `pointer` in `value`, if it is a string that is not empty (an empty bucket name or
+/// key names no object: found by the `lambda_event` fuzz target).
+fn text<'a>(value: &'a Value, pointer: &str) -> Option<&'a str> {
+    value
+        .pointer(pointer)
+        .and_then(Value::as_str)
+        .filter(|text| !text.is_empty())
+}
+
 fn s3_records(records: &[Value]) -> Result<Notice, NotANotification> {
     let mut objects = Vec::with_capacity(records.len());
     for (position, record) in records.iter().enumerate() {
-        let text = |pointer: &str| record.pointer(pointer).and_then(Value::as_str);
+        let text = |pointer: &str| text(record, pointer);
         if text("/eventSource") != Some("aws:s3") {
             return Err(NotANotification(format!(
                 "Records[{position}] is not an S3 event (eventSource {:?})",
@@ -89,7 +98,7 @@ fn s3_records(records: &[Value]) -> Result<Notice, NotANotification> {
             (Some(bucket), Some(key)) => objects.push((bucket.to_string(), decode_key(key))),
             _ => {
                 return Err(NotANotification(format!(
-                    "Records[{position}] has no s3.bucket.name or s3.object.key"
+                    "Records[{position}] has no s3.bucket.name or s3.object.key (or an empty one)"
                 )));
             }
         }
@@ -106,11 +115,12 @@ fn eventbridge(value: &Value) -> Result<Notice, NotANotification> {
             "an EventBridge S3 event other than Object Created",
         ));
     }
-    let text = |pointer: &str| value.pointer(pointer).and_then(Value::as_str);
+    let text = |pointer: &str| text(value, pointer);
     match (text("/detail/bucket/name"), text("/detail/object/key")) {
         (Some(bucket), Some(key)) => Ok(Notice::Objects(vec![(bucket.to_string(), key.to_string())])),
         _ => Err(NotANotification(
-            "the EventBridge S3 event has no detail.bucket.name or detail.object.key".to_string(),
+            "the EventBridge S3 event has no detail.bucket.name or detail.object.key (or an empty one)"
+                .to_string(),
         )),
     }
 }
@@ -178,5 +188,10 @@ mod tests {
         assert!(notice(&kinesis).unwrap_err().0.contains("aws:kinesis"));
         let no_key = json!({"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":"b"}}}]});
         assert!(notice(&no_key).unwrap_err().0.contains("s3.object.key"));
+        // An empty bucket name or key names no object (found by the `lambda_event` fuzz target).
+        let empty_bucket = json!({"Records":[{"eventSource":"aws:s3","eventName":"ObjectCreated:Put","s3":{"bucket":{"name":""},"object":{"key":"k"}}}]});
+        assert!(notice(&empty_bucket).unwrap_err().0.contains("or an empty one"));
+        let empty_key = json!({"source":"aws.s3","detail-type":"Object Created","detail":{"bucket":{"name":"b"},"object":{"key":""}}});
+        assert!(notice(&empty_key).unwrap_err().0.contains("or an empty one"));
     }
 }
