@@ -183,12 +183,7 @@ impl Forwarder {
     /// Handles one Lambda event: decode, run, answer.
     pub async fn handle(&self, event: Value, deadline: Instant) -> Result<Handled, HandlerError> {
         let decoded = Input::from_value(event)
-            .and_then(|input| {
-                input.decode_with(
-                    &self.config.cloudfront_realtime,
-                    self.config.limits.max_payload_bytes,
-                )
-            })
+            .and_then(|input| input.decode_with(&self.config.cloudfront_realtime, &self.config.limits))
             .map_err(|err| err.at("the event"))?
             .at("the event");
         let mut outcome = self

@@ -145,6 +145,9 @@ fn ecs_common() -> Value {
                 "sequence_number": keyword,
                 "partition_key": keyword,
                 "line": long,
+                // A line cut to MAX_RECORD_BYTES, and its whole length.
+                "truncated": {"type": "boolean"},
+                "record_bytes": long,
             }},
         }},
     })

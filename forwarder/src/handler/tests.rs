@@ -20,10 +20,10 @@ fn forwarder(settings: &[(&str, &str)]) -> Forwarder {
 /// The documents `input` makes, as the run builds them.
 fn prepare(forwarder: &Forwarder, input: Input) -> crate::pipeline::Prepared {
     let realtime = &forwarder.config.cloudfront_realtime;
-    let max_payload = forwarder.config.limits.max_payload_bytes;
+    let limits = &forwarder.config.limits;
     forwarder
         .pipeline
-        .prepare(input.decode_with(realtime, max_payload).unwrap())
+        .prepare(input.decode_with(realtime, limits).unwrap())
 }
 
 fn gzip(value: &Value) -> Vec<u8> {
@@ -194,6 +194,41 @@ fn cloudfront_realtime_records_follow_the_configured_fields_and_keep_malformed_l
         Input::from_value(kinesis_with_realtime("1575493351\t192.0.2.100", None)).unwrap(),
     );
     assert!(prepared.docs.iter().all(|doc| doc.stage == Stage::DeadLetter));
+}
+
+#[test]
+fn a_cloudfront_realtime_line_longer_than_max_record_bytes_is_cut_and_marked() {
+    let fields = "timestamp,c-ip,time-to-first-byte,sc-status,sc-bytes,cs-method,cs-uri-stem";
+    let seven = include_str!("../../../tests/fixtures/access/cloudfront-realtime-seven-fields.tsv");
+    // A URI of 3,000 bytes makes the line longer than the smallest limit, 1024.
+    let long = seven.replace("/index.html", &format!("/{}", "a".repeat(3000)));
+    let whole = long.trim_end().len();
+    let cut = forwarder(&[
+        ("CLOUDFRONT_REALTIME_FIELDS", fields),
+        ("MAX_RECORD_BYTES", "1024"),
+    ]);
+    let prepared = prepare(
+        &cut,
+        Input::from_value(kinesis_with_realtime(&long, None)).unwrap(),
+    );
+    let doc: Value = serde_json::from_str(&prepared.docs[2].source).unwrap();
+    // Marked where a Kinesis record's origin is written.
+    assert_eq!(doc["aws"]["kinesis"]["truncated"], true);
+    assert_eq!(doc["aws"]["kinesis"]["record_bytes"], whole);
+    assert_eq!(doc["message"].as_str().unwrap().len(), 1024);
+    assert!(long.starts_with(doc["message"].as_str().unwrap()));
+    // Within the limit, the same line is whole.
+    let whole_line = forwarder(&[("CLOUDFRONT_REALTIME_FIELDS", fields)]);
+    let prepared = prepare(
+        &whole_line,
+        Input::from_value(kinesis_with_realtime(&long, None)).unwrap(),
+    );
+    let doc: Value = serde_json::from_str(&prepared.docs[2].source).unwrap();
+    assert_eq!(
+        doc["aws"]["cloudfront"]["cs_uri_stem"].as_str().unwrap().len(),
+        3001
+    );
+    assert!(doc["aws"]["kinesis"].get("truncated").is_none());
 }
 
 #[test]

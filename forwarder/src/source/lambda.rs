@@ -24,7 +24,7 @@ use super::s3::notification::{self, NotANotification, Notice};
 use super::s3::{Format, KinesisOrigin, ObjectMeta, ObjectTask, Record, Records};
 use super::subscription::{self, DecodeError, LogsData};
 use super::{Ack, Decoded, Reply, Unreadable};
-use crate::limits::DEFAULT_MAX_PAYLOAD_BYTES;
+use crate::limits::{Limits, utf8_prefix_len};
 
 /// What is wrong with an event the forwarder cannot read. It says nothing of where the event
 /// came from: the edge that read it adds that once ([`EventError::at`]).
@@ -229,9 +229,9 @@ impl Input {
 
 impl Input {
     /// [`Input::decode_with`] the documented CloudFront real-time log fields and the default
-    /// `MAX_PAYLOAD_BYTES`.
+    /// limits.
     pub fn decode(self) -> Result<Decoded, EventError> {
-        self.decode_with(&RealtimeFields::default(), DEFAULT_MAX_PAYLOAD_BYTES)
+        self.decode_with(&RealtimeFields::default(), &Limits::default())
     }
 
     /// Decodes the event's batches. An `awslogs` payload that cannot be decoded fails the whole
@@ -240,9 +240,11 @@ impl Input {
     /// format, and one that is neither an [`Unreadable`] of its own, so the other records go on.
     /// The reasons of what could not be decoded say where in the event it was; [`Decoded::at`]
     /// adds which event.
-    /// A payload that decompresses to more than `max_payload` bytes (`MAX_PAYLOAD_BYTES`) is one
-    /// that cannot be decoded.
-    pub fn decode_with(self, realtime: &RealtimeFields, max_payload: usize) -> Result<Decoded, EventError> {
+    /// A payload that decompresses to more than `MAX_PAYLOAD_BYTES` is one that cannot be
+    /// decoded; a real-time log line longer than `MAX_RECORD_BYTES` is kept cut to it, as an
+    /// object's line is.
+    pub fn decode_with(self, realtime: &RealtimeFields, limits: &Limits) -> Result<Decoded, EventError> {
+        let max_payload = limits.max_payload_bytes;
         match self {
             Input::Awslogs { data } => {
                 let mut decoded = Decoded::new(Reply::Summary);
@@ -268,7 +270,8 @@ impl Input {
                     match decode_record(record, max_payload) {
                         Ok(data) => decoded.push(ack, data),
                         Err(_) if realtime.recognises(&record.kinesis.data.0) => {
-                            decoded.records.push(realtime_record(record, ack, realtime));
+                            let line = realtime_record(record, ack, realtime, limits.max_record_bytes);
+                            decoded.records.push(line);
                         }
                         Err(err) => {
                             tracing::warn!(
@@ -386,8 +389,14 @@ pub(crate) fn decode_record(record: &KinesisEventRecord, max: usize) -> Result<L
 
 /// A Kinesis record holding a CloudFront real-time log line: one record of that format, whose
 /// fields are `realtime`'s, its time its arrival's until the line gives its own, its ids
-/// those of the stream, shard and sequence number ([`ObjectMeta::record_ids`]).
-fn realtime_record(record: &KinesisEventRecord, ack: Ack, realtime: &RealtimeFields) -> Records {
+/// those of the stream, shard and sequence number ([`ObjectMeta::record_ids`]); cut to
+/// `max_record_bytes` when it is longer.
+fn realtime_record(
+    record: &KinesisEventRecord,
+    ack: Ack,
+    realtime: &RealtimeFields,
+    max_record_bytes: usize,
+) -> Records {
     let arrived_ms = record.kinesis.approximate_arrival_timestamp.0.timestamp_millis();
     let event_id = record.event_id.clone().unwrap_or_default();
     let origin = KinesisOrigin {
@@ -399,6 +408,18 @@ fn realtime_record(record: &KinesisEventRecord, ack: Ack, realtime: &RealtimeFie
         sequence_number: record.kinesis.sequence_number.clone(),
         partition_key: record.kinesis.partition_key.clone(),
         event_id,
+    };
+    // Recognised as UTF-8; the line without the line break CloudFront ends it with.
+    let mut line = &record.kinesis.data.0[..];
+    while let [rest @ .., b'\n' | b'\r'] = line {
+        line = rest;
+    }
+    let (line, truncated_from) = match line.len() > max_record_bytes {
+        true => (
+            &line[..utf8_prefix_len(&line[..max_record_bytes])],
+            Some(line.len() as u64),
+        ),
+        false => (line, None),
     };
     Records {
         ack,
@@ -415,11 +436,8 @@ fn realtime_record(record: &KinesisEventRecord, ack: Ack, realtime: &RealtimeFie
         records: vec![Record {
             number: 1,
             timestamp: arrived_ms,
-            // Recognised as UTF-8; the line without the line break CloudFront ends it with.
-            text: String::from_utf8_lossy(&record.kinesis.data.0)
-                .trim_end_matches(['\n', '\r'])
-                .to_string(),
-            truncated_from: None,
+            text: String::from_utf8_lossy(line).into_owned(),
+            truncated_from,
         }],
     }
 }

@@ -313,10 +313,8 @@ enum Ran {
 /// Decodes one event read from `what` (its source and line); the message says why it is not an
 /// event.
 fn decode(what: &str, value: Result<Value, serde_json::Error>, config: &Config) -> Result<Decoded, String> {
-    let (realtime, max_payload) = (&config.cloudfront_realtime, config.limits.max_payload_bytes);
-    match value
-        .map(|value| Input::from_value(value).and_then(|input| input.decode_with(realtime, max_payload)))
-    {
+    let (realtime, limits) = (&config.cloudfront_realtime, &config.limits);
+    match value.map(|value| Input::from_value(value).and_then(|input| input.decode_with(realtime, limits))) {
         Err(err) => Err(format!("{what} is not JSON: {err}")),
         Ok(Err(err)) => Err(HandlerError::from(err.at(what)).to_string()),
         Ok(Ok(decoded)) => Ok(decoded.at(what)),

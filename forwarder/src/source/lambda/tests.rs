@@ -36,7 +36,7 @@ fn kinesis_event_from_the_aws_docs_is_recognised() {
         ]
     );
     // The documented records carry plain text, not a gzip subscription payload.
-    let err = decode_record(&event.records[0], DEFAULT_MAX_PAYLOAD_BYTES).unwrap_err();
+    let err = decode_record(&event.records[0], crate::limits::DEFAULT_MAX_PAYLOAD_BYTES).unwrap_err();
     assert!(!err.to_string().is_empty());
 }
 
@@ -120,9 +120,13 @@ fn a_payload_past_the_payload_limit_is_undecodable_alone() {
     let awslogs = serde_json::json!({"awslogs": {"data": data}});
     let limit = json.len();
     let decode = |value: &Value, max: usize| {
+        let limits = crate::limits::Limits {
+            max_payload_bytes: max,
+            ..Default::default()
+        };
         Input::from_value(value.clone())
             .unwrap()
-            .decode_with(&RealtimeFields::default(), max)
+            .decode_with(&RealtimeFields::default(), &limits)
     };
     assert_eq!(decode(&awslogs, limit).unwrap().batches.len(), 1);
     let err = decode(&awslogs, limit - 1).unwrap_err().at("the event");
