@@ -52,6 +52,9 @@ mod url_credentials;
 /// What replaces a secret.
 pub(crate) const REDACTED: &str = "[REDACTED]";
 
+/// The most passes of the built-in rules over one message (see `Builtin::redact`).
+const MAX_PASSES: usize = 4;
+
 /// A user-supplied regular expression (redaction, include or exclude) that does not compile.
 #[derive(Debug, thiserror::Error)]
 #[error("invalid regular expression {pattern:?}: {source}")]
@@ -235,7 +238,32 @@ impl Builtin {
 
     /// The text with the built-in rules applied, and whether it has a sensitive JSON field
     /// whose value is an object or array (which only the structural pass can redact).
+    ///
+    /// A replacement can change how the text after it reads: a quoted value taken whole may take
+    /// the quote that opened the next JSON key, after which a field that was not one is (found by
+    /// the `redact` fuzz target). So when a pass replaced something, passes repeat until one
+    /// replaces nothing more, [`MAX_PASSES`] at most: a message without a secret costs one pass,
+    /// one with a secret usually two.
     fn redact<'a>(&self, text: Cow<'a, str>) -> (Cow<'a, str>, bool) {
+        let (mut text, mut structural) = self.redact_pass(text);
+        if let Cow::Owned(_) = text {
+            for _ in 1..MAX_PASSES {
+                let again = match self.redact_pass(Cow::Borrowed(text.as_ref())) {
+                    (Cow::Owned(again), nested) if again != *text => Some((again, nested)),
+                    _ => None,
+                };
+                let Some((again, nested)) = again else {
+                    break;
+                };
+                structural |= nested;
+                text = Cow::Owned(again);
+            }
+        }
+        (text, structural)
+    }
+
+    /// One pass of the built-in rules over `text`.
+    fn redact_pass<'a>(&self, text: Cow<'a, str>) -> (Cow<'a, str>, bool) {
         let mut text = text;
         let mut hits = Hits::new();
         self.triggers
