@@ -135,20 +135,7 @@ pub fn read_object_from(
         Some(_) => (0, start.after),
         None => (start.after, 0),
     };
-    let mut out = Output {
-        meta: Arc::clone(&meta),
-        ack,
-        header: None,
-        after,
-        base,
-        seekable,
-        last_end: None,
-        pending: Vec::new(),
-        pending_bytes: 0,
-        emit: &mut emit,
-        bytes: 0,
-        records: 0,
-    };
+    let mut out = Output::new(Arc::clone(&meta), ack, after, base, seekable, &mut emit);
     match format.reading {
         Reading::Payloads => read_payloads(stream, options.limits.max_payload_bytes, &mut out)?,
         Reading::Records {
@@ -219,7 +206,33 @@ struct Output<'a, F> {
     records: u64,
 }
 
-impl<F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>> Output<'_, F> {
+impl<'a, F: FnMut(Chunk, Option<Seek>) -> Result<(), Stopped>> Output<'a, F> {
+    /// An output of `meta`'s records after the record `after`, numbered from `base + 1`, with
+    /// nothing pushed yet.
+    fn new(
+        meta: Arc<ObjectMeta>,
+        ack: Ack,
+        after: u64,
+        base: u64,
+        seekable: Seekable,
+        emit: &'a mut F,
+    ) -> Self {
+        Output {
+            meta,
+            ack,
+            header: None,
+            after,
+            base,
+            seekable,
+            last_end: None,
+            pending: Vec::new(),
+            pending_bytes: 0,
+            emit,
+            bytes: 0,
+            records: 0,
+        }
+    }
+
     fn push(&mut self, record: Record) -> Result<(), ParseError> {
         self.records += 1;
         self.pending_bytes += record.text.len() + 64;

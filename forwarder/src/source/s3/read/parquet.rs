@@ -129,20 +129,7 @@ fn read_object_within(
         unreachable!("parquet_format gives a Parquet format");
     };
     let meta = Arc::new(object.with_format(format));
-    let mut out = Output {
-        meta: Arc::clone(&meta),
-        ack,
-        header: None,
-        after: start.after,
-        base: 0,
-        seekable: Seekable::No,
-        last_end: None,
-        pending: Vec::new(),
-        pending_bytes: 0,
-        emit: &mut emit,
-        bytes: 0,
-        records: 0,
-    };
+    let mut out = Output::new(Arc::clone(&meta), ack, start.after, 0, Seekable::No, &mut emit);
     read(source, column, options.limits.max_record_bytes, budget, &mut out)?;
     out.flush()?;
     Ok(ObjectRead {
