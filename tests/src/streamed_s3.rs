@@ -21,6 +21,9 @@ pub enum Part {
     Bytes(Vec<u8>),
     /// `unit` written `times` times.
     Repeat { unit: Vec<u8>, times: u64 },
+    /// `missing` bytes counted in `Content-Length` and never sent: the connection is closed
+    /// here, as a download that breaks off.
+    BreakOff { missing: u64 },
 }
 
 impl Part {
@@ -28,6 +31,7 @@ impl Part {
         match self {
             Part::Bytes(bytes) => bytes.len() as u64,
             Part::Repeat { unit, times } => unit.len() as u64 * times,
+            Part::BreakOff { missing } => *missing,
         }
     }
 }
@@ -183,7 +187,8 @@ fn list_objects(bucket: &str, objects: &[StreamedObject], prefix: &str) -> Strin
     xml
 }
 
-/// S3's headers, then the body, part by part, as the connection takes it.
+/// S3's headers, then the body, part by part, as the connection takes it; an error at a
+/// [`Part::BreakOff`], which closes the connection.
 fn get_object(writer: &mut impl Write, object: &StreamedObject) -> io::Result<()> {
     write!(
         writer,
@@ -204,6 +209,10 @@ fn get_object(writer: &mut impl Write, object: &StreamedObject) -> io::Result<()
                     writer.write_all(&block[..n as usize * unit.len()])?;
                     left -= n;
                 }
+            }
+            Part::BreakOff { .. } => {
+                writer.flush()?;
+                return Err(io::Error::new(io::ErrorKind::ConnectionAborted, "broken off"));
             }
         }
     }

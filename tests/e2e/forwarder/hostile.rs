@@ -2,8 +2,9 @@
 //! `sluice-forwarder replay s3://BUCKET/PREFIX` (the binary, a child process) beside an
 //! ordinary object: a 300 MB object that is one line without a newline, a 1 GiB gzip bomb of
 //! zeros, a JSON line nested 100,000 deep, and a CloudTrail file whose first record carries
-//! 200 MB. Each is read within 128 MB of peak RSS (the child's own `VmHWM`), the ordinary
-//! object's lines are indexed, and the summary the replay prints counts what happened.
+//! 200 MB; and a download that breaks off. Each is read within 128 MB of peak RSS (the child's
+//! own `VmHWM`), the ordinary object's lines are indexed, and the summary the replay prints
+//! counts what happened.
 //!
 //! The objects come from an in-test S3 that generates them as it sends them
 //! ([`sluice_harness::streamed_s3`]); the documents go to osmem-server.
@@ -85,6 +86,28 @@ async fn documents(osmem: &OsMem, index: &str) -> Vec<Value> {
         .as_array()
         .map(|hits| hits.iter().map(|hit| hit["_source"].clone()).collect())
         .unwrap_or_default()
+}
+
+/// The replay ended with exit status 1, one of its two objects failed, and the log names that
+/// object (`key`) and what happened to it (`reason`).
+fn assert_one_object_failed(run: &Replayed, reason: &str, key: &str) {
+    assert_eq!(
+        run.child.status.code(),
+        Some(1),
+        "an object failed: {}",
+        run.child.stderr
+    );
+    assert_eq!(
+        (&run.summary["objects"], &run.summary["objects_failed"]),
+        (&json!(2), &json!(1)),
+        "{}",
+        run.summary
+    );
+    assert!(
+        run.child.stderr.contains(reason) && run.child.stderr.contains(key),
+        "the log names the object and what happened: {}",
+        run.child.stderr
+    );
 }
 
 /// The ordinary object's three lines are in `docs`.
@@ -172,28 +195,8 @@ async fn a_gzip_bomb_is_refused_past_its_expansion_and_its_neighbour_indexed() {
         .expect("the line of zeros");
     assert_eq!(zeros["aws"]["s3"]["record_bytes"], 1u64 << 30);
     let run = replay("bomb", bomb, &[]);
-    assert_eq!(
-        run.child.status.code(),
-        Some(1),
-        "an object failed: {}",
-        run.child.stderr
-    );
-    assert_eq!(
-        (
-            &run.summary["objects"],
-            &run.summary["objects_failed"],
-            &run.summary["indexed"]
-        ),
-        (&json!(2), &json!(1), &json!(3)),
-        "{}",
-        run.summary
-    );
-    assert!(
-        run.child.stderr.contains("MAX_OBJECT_EXPANSION (1000)")
-            && run.child.stderr.contains("bomb/zeros.log.gz"),
-        "the log names the object and the limit: {}",
-        run.child.stderr
-    );
+    assert_one_object_failed(&run, "MAX_OBJECT_EXPANSION (1000)", "bomb/zeros.log.gz");
+    assert_eq!(run.summary["indexed"], 3, "{}", run.summary);
     assert_ordinary_indexed(&documents(&run.osmem, "s3-*").await, "bomb");
 }
 
@@ -281,4 +284,20 @@ async fn a_cloudtrail_record_of_200_mb_is_cut_and_the_next_record_read() {
         .find(|doc| doc["aws"]["s3"].get("truncated").is_none())
         .expect("the next record's document");
     assert_eq!(whole["event"]["action"], "GetObject", "{whole}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_download_that_breaks_off_fails_its_object_and_says_so() {
+    // 2 MB of lines (several of the HTTP client's reads, each handed on in pieces), then the
+    // connection closes with 1 MB of the promised length unsent.
+    let lines: String = (0..40_000)
+        .map(|n| format!("line {n:06} of an object whose download breaks off\n"))
+        .collect();
+    let broken = StreamedObject::new(
+        "broken/cut.log",
+        vec![Part::Bytes(lines.into_bytes()), Part::BreakOff { missing: MB }],
+    );
+    let run = replay("broken", broken, &[]);
+    assert_one_object_failed(&run, "the download broke off", "broken/cut.log");
+    assert_ordinary_indexed(&documents(&run.osmem, "s3-*").await, "broken");
 }
