@@ -248,15 +248,13 @@ impl Builtin {
         let (mut text, mut structural) = self.redact_pass(text);
         if let Cow::Owned(_) = text {
             for _ in 1..MAX_PASSES {
-                let again = match self.redact_pass(Cow::Borrowed(text.as_ref())) {
-                    (Cow::Owned(again), nested) if again != *text => Some((again, nested)),
-                    _ => None,
-                };
-                let Some((again, nested)) = again else {
-                    break;
-                };
-                structural |= nested;
-                text = Cow::Owned(again);
+                match self.redact_pass(Cow::Borrowed(text.as_ref())) {
+                    (Cow::Owned(again), nested) if again != *text => {
+                        structural |= nested;
+                        text = Cow::Owned(again);
+                    }
+                    _ => break,
+                }
             }
         }
         (text, structural)
